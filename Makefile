@@ -1,0 +1,55 @@
+# memoria: `make run` serves the agent, `make test` runs the suite; both set everything up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MEMORIA := $(VENV)/bin/memoria
+STAMP := $(VENV)/.installed-stamp
+
+# Embedding work is fastest and steadiest single-threaded on small machines; models load
+# from local files only.
+export OMP_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run serve test test-unit lint services-up services-down services-status ingest-sample clean
+
+setup: $(STAMP)
+
+# torch first: 2.13.0 resolves to a local CPU build; letting a dependency pick torch pulls CUDA.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: setup services-up ingest-sample serve
+
+serve: setup
+	$(MEMORIA) serve
+
+services-up: setup
+	$(MEMORIA) services up
+
+services-down: setup
+	$(MEMORIA) services down
+
+services-status: setup
+	$(MEMORIA) services status
+
+ingest-sample: setup
+	$(MEMORIA) ingest data/sample_kb
+
+test: setup
+	$(PY) -m pytest
+
+test-unit: setup
+	$(PY) -m pytest tests/unit
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .memoria .pytest_cache

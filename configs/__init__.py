@@ -1,0 +1,1 @@
+"""Process settings, route examples and prompts."""

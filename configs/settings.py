@@ -1,0 +1,63 @@
+"""Process-wide settings, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Settings for one memoria process: where data lives, which models to use, limits."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="", extra="ignore")
+
+    # Storage. Unset URLs mean "start the embedded servers under memoria_data_dir".
+    database_url: str | None = Field(default=None, description="External Postgres URI.")
+    redis_url: str | None = Field(default=None, description="External Redis URI.")
+    memoria_data_dir: Path = Field(
+        default=REPO_ROOT / ".memoria", description="Where embedded services keep their data."
+    )
+    memoria_redis_port: int = Field(default=6391, description="Port of the embedded Redis.")
+    pool_max_size: int = 10
+
+    # Chat model: any OpenAI-compatible endpoint; unset means the offline extractive responder.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    memoria_chat_model: str = "gpt-4o-mini"
+    memoria_llm_timeout_s: float = 60.0
+
+    # Reranking: Cohere when keyed, else the local scorer.
+    cohere_api_key: SecretStr | None = None
+    memoria_cohere_rerank_model: str = "rerank-v3.5"
+
+    # Embeddings: the bundled all-MiniLM-L6-v2 unless a local model path is given.
+    memoria_embedding_model_path: Path | None = None
+    memoria_embedding_dims: int = 384
+
+    # Identity and limits.
+    memoria_default_tenant: str = "local"
+    # Only for local development (LangGraph Studio): the user when config names none.
+    memoria_dev_user: str | None = None
+    memoria_max_message_chars: int = 32_000
+    memoria_hot_window_messages: int = 20
+    memoria_hot_window_ttl_s: int = 7 * 24 * 3600
+
+    # Serving.
+    memoria_host: str = "127.0.0.1"
+    memoria_port: int = 8080
+
+    @property
+    def chat_model_configured(self) -> bool:
+        """Whether an OpenAI-compatible chat model is configured."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The memoria StateGraph: router, retrieve, rerank, generate, persist, summarise."""

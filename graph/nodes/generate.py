@@ -1,0 +1,90 @@
+"""Generate: answer with the configured chat model (tools allowed), or the offline responder."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.runtime import Runtime
+
+from configs.prompts import SYSTEM_PROMPT
+from graph.configuration import Context
+from graph.extractive import best_excerpt, citation_title, extractive_answer
+from graph.nodes.router import latest_question
+from graph.state import Candidate, Citation, State
+
+logger = logging.getLogger(__name__)
+
+_REF = re.compile(r"\[(\d{1,2})\]")
+
+
+def format_passages(context: Sequence[Candidate]) -> str:
+    """Render the context as numbered passages for the prompt."""
+    if not context:
+        return "(none)"
+    return "\n\n".join(
+        f"[{i}] {citation_title(c)}\n{c['content']}" for i, c in enumerate(context, start=1)
+    )
+
+
+def cited(answer: str, query: str, context: Sequence[Candidate]) -> list[Citation]:
+    """Return the passages an answer cites by [n], in the order first cited."""
+    refs: list[int] = []
+    for match in _REF.finditer(answer):
+        n = int(match.group(1))
+        if 1 <= n <= len(context) and n not in refs:
+            refs.append(n)
+    return [
+        Citation(
+            ref=n,
+            id=context[n - 1]["id"],
+            source=context[n - 1]["source"],
+            title=citation_title(context[n - 1]),
+            snippet=best_excerpt(query, context[n - 1]["content"]),
+        )
+        for n in refs
+    ]
+
+
+def prompt_messages(state: State) -> list[BaseMessage]:
+    """Return the model's input: system prompt with summary and passages, then the window."""
+    system = SYSTEM_PROMPT.format(
+        summary=state.get("summary") or "(none)",
+        passages=format_passages(state.get("context", [])),
+    )
+    return [SystemMessage(content=system), *state["messages"]]
+
+
+def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
+    """Build the generate node bound to `resources` and the tools it may call."""
+
+    async def generate(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
+        """Answer the latest question; may request tool calls while under the round bound."""
+        res = await resources.open()
+        ctx = runtime.context or Context()
+        query = latest_question(state)
+        context = state.get("context", [])
+        if res.chat_model is None:
+            message, citations = extractive_answer(query, context, state.get("route"))
+            return {"messages": [message], "citations": citations}
+
+        rounds = state.get("tool_rounds", 0)
+        may_call_tools = bool(tools) and rounds < ctx.max_tool_rounds
+        model = res.chat_model.bind_tools(tools) if may_call_tools else res.chat_model
+        response = await model.ainvoke(prompt_messages(state), config)
+        if response.tool_calls and not may_call_tools:
+            # The bound is reached: never leave a tool call without its result in the thread.
+            logger.info("tool round bound %s reached; dropping further tool calls", rounds)
+            text = response.text or (
+                f"I stopped after {rounds} tool calls without reaching an answer."
+            )
+            response = AIMessage(content=text, id=response.id)
+        if response.tool_calls:
+            return {"messages": [response], "tool_rounds": rounds + 1}
+        return {"messages": [response], "citations": cited(response.text, query, context)}
+
+    return generate

@@ -1,0 +1,157 @@
+"""Router: pick this turn's memory strategy from cheap rules, then example-utterance similarity."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import yaml
+from langchain_core.embeddings import Embeddings
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+
+from graph.configuration import Context
+from graph.state import STRATEGIES, RouteDecision, State, Strategy
+from retrievers.search import SOURCES
+from retrievers.text import fold
+
+ROUTES_FILE = Path(__file__).resolve().parents[2] / "configs" / "routes.yaml"
+
+# Below this best similarity no example is close enough to trust; hybrid searches everything.
+MIN_SIMILARITY = 0.45
+# Strategies that skip the knowledge base need a much closer match: a wrong pick there loses
+# the answer, while a wrong pick among the searching strategies only shifts weights. (The
+# bundled MiniLM is English-only, so Portuguese sentences look alike to it.)
+STRICT_SIMILARITY: dict[str, float] = {"session_only": 0.8, "recent_history": 0.8}
+
+# Rules run on accent-folded, lowercased text, in this order; the first match wins.
+_RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
+    (
+        "recent_history",
+        re.compile(
+            r"\b(what (did|was) i (just )?(say|said|ask)|my (last|previous) (question|message)"
+            r"|your (last|previous) (answer|reply)|acabei de (dizer|perguntar)"
+            r"|(minha|tua|sua) (ultima|anterior) (pergunta|resposta|mensagem)"
+            r"|pergunta anterior|nesta conversa|in this conversation)"
+        ),
+        "asks about this conversation's recent messages",
+    ),
+    (
+        "cross_conversation",
+        re.compile(
+            r"\b(remember|recall|last time|told you|about me|my name|do you know (me|my)"
+            r"|lembr\w*|te disse|da outra vez|sobre mim|meu nome|o meu nome|voce sabe)"
+        ),
+        "asks what the user said before, possibly in another conversation",
+    ),
+    (
+        "hybrid",
+        re.compile(r"(#\s?\w*\d|\b[a-z]{1,5}-\d{2,}\b|\b\d{3,}\b|\"[^\"]+\"|`[^`]+`)"),
+        "contains an exact identifier, number or quoted phrase: lexical matching matters",
+    ),
+]
+_SMALL_TALK = re.compile(
+    r"^(hi|hello|hey|thanks?|thank you|ok|okay|bye|good (morning|evening|night)|ola|oi|"
+    r"obrigad[oa]|valeu|tchau|bom dia|boa (tarde|noite)|tudo bem)[\s!.,?]*"
+    r"(there|a lot|so much|muito|mesmo)?[\s!.,?]*$"
+)
+
+
+def choose_strategy(query: str, similarities: dict[str, float]) -> RouteDecision:
+    """Return the strategy for `query`: small talk, then rules, then the closest example.
+
+    Args:
+        query: The user's latest message.
+        similarities: Best cosine similarity of the query to each strategy's examples.
+
+    Raises:
+        ValueError: `similarities` names a strategy that does not exist.
+    """
+    unknown = set(similarities) - set(STRATEGIES)
+    if unknown:
+        raise ValueError(f"unknown strategies in similarities: {sorted(unknown)}")
+    text = fold(query).strip()
+    if not text or _SMALL_TALK.match(text):
+        return _decision("session_only", "small talk: no retrieval needed", similarities)
+    for strategy, pattern, reason in _RULES:
+        if pattern.search(text):
+            return _decision(strategy, f"rule: {reason}", similarities)
+    eligible = {
+        strategy: sim
+        for strategy, sim in similarities.items()
+        if sim >= STRICT_SIMILARITY.get(strategy, MIN_SIMILARITY)
+    }
+    if eligible:
+        best = max(eligible, key=lambda s: eligible[s])
+        reason = f"closest examples are {best} (similarity {eligible[best]:.2f})"
+        return _decision(best, reason, similarities)  # type: ignore[arg-type]
+    return _decision("hybrid", "no rule or close example: search every source", similarities)
+
+
+def _decision(strategy: Strategy, reason: str, similarities: dict[str, float]) -> RouteDecision:
+    return RouteDecision(
+        strategy=strategy,
+        sources=list(SOURCES[strategy]),
+        reason=reason,
+        similarities={k: round(v, 4) for k, v in similarities.items()},
+    )
+
+
+class SemanticRouter:
+    """Similarity of a query to labelled example utterances (English and Portuguese)."""
+
+    def __init__(self, embeddings: Embeddings, examples: dict[str, np.ndarray]) -> None:
+        """Keep the model and each strategy's example vectors (rows, unit length)."""
+        self._embeddings = embeddings
+        self._examples = examples
+
+    @classmethod
+    async def load(cls, embeddings: Embeddings, path: Path = ROUTES_FILE) -> SemanticRouter:
+        """Embed the example utterances in `path` once."""
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        unknown = set(raw) - set(STRATEGIES)
+        if unknown:
+            raise ValueError(f"{path}: unknown strategies {sorted(unknown)}")
+        examples = {}
+        for strategy, utterances in raw.items():
+            vectors = await embeddings.aembed_documents([str(u) for u in utterances])
+            examples[strategy] = np.asarray(vectors, dtype=np.float32)
+        return cls(embeddings, examples)
+
+    async def similarities(self, query: str) -> dict[str, float]:
+        """Return the best cosine similarity of `query` to each strategy's examples."""
+        vector = np.asarray(await self._embeddings.aembed_query(query), dtype=np.float32)
+        return {s: float(np.max(m @ vector)) for s, m in self._examples.items()}
+
+
+def latest_question(state: State) -> str:
+    """Return the text of the latest human message, or '' if there is none."""
+    for message in reversed(state["messages"]):
+        if message.type == "human":
+            return message.text if isinstance(message.text, str) else str(message.content)
+    return ""
+
+
+def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
+    """Build the router node bound to `resources`."""
+
+    async def router(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
+        """Check the thread's owner, choose this turn's strategy, reset the per-turn fields."""
+        res = await resources.open()
+        await res.conversation.claim_thread(res.identity(config))
+        ctx = runtime.context or Context()
+        query = latest_question(state)
+        if ctx.strategy:
+            decision = _decision(ctx.strategy, "forced by the run's context", {})
+        else:
+            decision = choose_strategy(query, await res.router.similarities(query) if query else {})
+        return {
+            "route": decision,
+            "candidates": [],
+            "context": [],
+            "citations": [],
+            "tool_rounds": 0,
+        }
+
+    return router

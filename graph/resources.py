@@ -1,0 +1,231 @@
+"""Every long-lived client the graph needs, opened once and closed in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from typing import Any, Self
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langchain_postgres import PGEngine, PGVectorStore
+from langchain_postgres.v2.hybrid_search_config import HybridSearchConfig
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.postgres.aio import AsyncPostgresStore
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from configs.settings import Settings
+from memory.conversation import ConversationMemory
+from memory.facts import FactStore
+from memory.identity import Identity, identity_from_config
+from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
+from memory.services import ServiceURLs, resolve_service_urls
+from retrievers.embeddings import load_embeddings
+from retrievers.rerank import CohereReranker, LocalReranker, Reranker
+from retrievers.search import FilteredHNSWOptions, Retriever
+
+logger = logging.getLogger(__name__)
+
+KB_METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
+MESSAGE_METADATA_COLUMNS = ["tenant_id", "user_id", "thread_id", "role", "created_at"]
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Return `database_url` with the psycopg driver SQLAlchemy needs."""
+    scheme, _, rest = database_url.partition("://")
+    if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URI, got scheme {scheme!r}")
+    return f"postgresql+psycopg://{rest}"
+
+
+def build_chat_model(settings: Settings) -> BaseChatModel | None:
+    """Return the configured OpenAI-compatible chat model, or None for the offline responder."""
+    if not settings.chat_model_configured:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.memoria_chat_model,
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key or "not-needed",
+        timeout=settings.memoria_llm_timeout_s,
+        max_retries=2,
+    )
+
+
+def build_reranker(settings: Settings) -> Reranker:
+    """Return Cohere Rerank when a key is set, else the local scorer."""
+    if settings.cohere_api_key:
+        return CohereReranker(settings.cohere_api_key, settings.memoria_cohere_rerank_model)
+    return LocalReranker()
+
+
+class Resources:
+    """Pools, stores and models shared by every node, tool and request of one process.
+
+    Open with `async with Resources(settings) as res`, or lazily with `await res.open()`
+    (what the module-level graph for LangGraph Studio does on its first run).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        chat_model: BaseChatModel | None = None,
+        embeddings: Embeddings | None = None,
+        use_default_chat_model: bool = True,
+    ) -> None:
+        """Record what to open; no I/O happens here.
+
+        Args:
+            settings: Process settings.
+            chat_model: A chat model to use instead of the configured one (tests, embedding apps).
+            embeddings: Embeddings to use instead of the bundled model.
+            use_default_chat_model: When False and no `chat_model` is given, run offline even if
+                an endpoint is configured.
+        """
+        self.settings = settings
+        self._chat_model_override = chat_model
+        self._use_default_chat_model = use_default_chat_model
+        self._embeddings_override = embeddings
+        self._stack = AsyncExitStack()
+        self._lock = asyncio.Lock()
+        self._opened = False
+
+    async def open(self) -> Self:
+        """Open everything once; later calls return at once."""
+        if self._opened:
+            return self
+        async with self._lock:
+            if not self._opened:
+                try:
+                    await self._open()
+                except BaseException:
+                    await self._stack.aclose()
+                    raise
+                self._opened = True
+        return self
+
+    async def _open(self) -> None:
+        s = self.settings
+        self.urls: ServiceURLs = await asyncio.to_thread(
+            resolve_service_urls,
+            s.database_url,
+            s.redis_url,
+            s.memoria_data_dir,
+            s.memoria_redis_port,
+        )
+        self.embeddings = self._embeddings_override or await asyncio.to_thread(
+            load_embeddings, s.memoria_embedding_model_path
+        )
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+        }
+        self.pool = AsyncConnectionPool(
+            self.urls.database_url, min_size=1, max_size=s.pool_max_size, kwargs=kwargs, open=False
+        )
+        await self.pool.open(wait=True, timeout=30)
+        self._stack.push_async_callback(self.pool.close)
+        # langchain-postgres's chat history reads rows by position and commits itself.
+        self.history_pool = AsyncConnectionPool(
+            self.urls.database_url, min_size=1, max_size=s.pool_max_size, open=False
+        )
+        await self.history_pool.open(wait=True, timeout=30)
+        self._stack.push_async_callback(self.history_pool.close)
+
+        async with self.pool.connection() as conn:
+            await setup(conn, dims=s.memoria_embedding_dims)
+
+        self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
+        await self.checkpointer.setup()
+        self.store = AsyncPostgresStore(
+            self.pool,  # type: ignore[arg-type]
+            index={"dims": s.memoria_embedding_dims, "embed": self.embeddings, "fields": ["text"]},
+        )
+        await self.store.setup()
+
+        self.engine = PGEngine.from_engine(
+            create_async_engine(sqlalchemy_url(self.urls.database_url), pool_pre_ping=True)
+        )
+        self._stack.push_async_callback(self.engine.close)
+        self.kb = await self._vector_store(KB_TABLE, KB_METADATA_COLUMNS)
+        messages_index = await self._vector_store(MESSAGES_TABLE, MESSAGE_METADATA_COLUMNS)
+
+        # Short timeouts: a stalled Redis must cost milliseconds, not the request.
+        self.redis = Redis.from_url(
+            self.urls.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self._stack.push_async_callback(self.redis.aclose)
+
+        self.conversation = ConversationMemory(
+            pool=self.pool,
+            history_pool=self.history_pool,
+            redis=self.redis,
+            index=messages_index,
+            hot_window=s.memoria_hot_window_messages,
+            hot_window_ttl_s=s.memoria_hot_window_ttl_s,
+        )
+        self.facts = FactStore(self.store)
+        self.retriever = Retriever(
+            pool=self.pool,
+            embeddings=self.embeddings,
+            kb=self.kb,
+            conversation=self.conversation,
+            facts=self.facts,
+            recent_window=s.memoria_hot_window_messages,
+        )
+        self.reranker = build_reranker(s)
+        self.chat_model = self._chat_model_override or (
+            build_chat_model(s) if self._use_default_chat_model else None
+        )
+        from graph.nodes.router import SemanticRouter
+
+        self.router = await SemanticRouter.load(self.embeddings)
+        logger.info(
+            "memoria resources ready: postgres=%s redis=%s chat_model=%s reranker=%s",
+            "external" if s.database_url else "embedded",
+            "external" if s.redis_url else "embedded",
+            type(self.chat_model).__name__ if self.chat_model else "offline extractive",
+            self.reranker.name,
+        )
+
+    async def _vector_store(self, table: str, columns: list[str]) -> PGVectorStore:
+        return await PGVectorStore.create(
+            self.engine,
+            self.embeddings,
+            table,
+            metadata_columns=columns,
+            index_query_options=FilteredHNSWOptions(),
+            # Fills content_tsv on insert, so the lexical leg sees every row.
+            hybrid_search_config=HybridSearchConfig(
+                tsv_column="content_tsv", tsv_lang="pg_catalog.simple"
+            ),
+        )
+
+    def identity(self, config: RunnableConfig) -> Identity:
+        """Return the validated identity of a run (tenant, user, thread) from its config."""
+        return identity_from_config(
+            config,
+            default_tenant=self.settings.memoria_default_tenant,
+            default_user=self.settings.memoria_dev_user,
+        )
+
+    async def aclose(self) -> None:
+        """Close everything opened, in reverse order."""
+        await self._stack.aclose()
+        self._opened = False
+
+    async def __aenter__(self) -> Self:
+        """Open and return self."""
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Close everything."""
+        await self.aclose()

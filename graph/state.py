@@ -1,0 +1,113 @@
+"""Graph state: what a caller sends, and everything the nodes hand to each other."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NotRequired
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+# LangServe's schema generation needs typing_extensions.TypedDict on Python 3.11.
+from typing_extensions import TypedDict
+
+Strategy = Literal[
+    "session_only", "recent_history", "semantic_search", "hybrid", "cross_conversation"
+]
+STRATEGIES: tuple[Strategy, ...] = (
+    "session_only",
+    "recent_history",
+    "semantic_search",
+    "hybrid",
+    "cross_conversation",
+)
+Source = Literal["knowledge_base", "conversation", "facts", "thread"]
+
+
+class RouteDecision(TypedDict):
+    """The router's choice for this turn, and why."""
+
+    strategy: Strategy
+    """Memory strategy for this turn."""
+    sources: list[Source]
+    """Where retrieve looks: knowledge base, the user's past conversations, facts, this thread."""
+    reason: str
+    """Human-readable reason for the choice (shown in Studio and the strategy log)."""
+    similarities: dict[str, float]
+    """Best cosine similarity of the query to each strategy's example utterances."""
+
+
+class Candidate(TypedDict):
+    """One retrieved item, with every signal that ranked it."""
+
+    id: str
+    """Stable id, prefixed by source: `kb:<uuid>`, `msg:<uuid>`, `fact:<key>`."""
+    source: Source
+    """Which store it came from."""
+    content: str
+    """The text shown to the model and quoted by the extractive responder."""
+    metadata: dict[str, Any]
+    """Provenance: document title/path and chunk, or thread and timestamp of a message."""
+    scores: dict[str, float]
+    """Per-signal scores: `vector` (cosine similarity), `fused` (RRF), `rerank`."""
+    ranks: dict[str, int]
+    """Per-signal 1-based ranks."""
+
+
+class Citation(TypedDict):
+    """A passage the answer cites, numbered as in the answer text."""
+
+    ref: int
+    """The number used in the answer, e.g. 1 for [1]."""
+    id: str
+    """The candidate id."""
+    source: Source
+    """Which store it came from."""
+    title: str
+    """Document title, or a label such as 'you, 2026-11-20' for a past message."""
+    snippet: str
+    """The quoted text."""
+
+
+class InputState(TypedDict):
+    """What a caller sends: new messages for this thread."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """Conversation messages; new ones are appended (or replace by id)."""
+
+
+class State(InputState):
+    """Everything the nodes share within a thread."""
+
+    summary: NotRequired[str]
+    """Running summary of messages folded out of `messages` (the transcript keeps them all)."""
+    summarised_ids: NotRequired[list[str]]
+    """Ids of the messages the summary covers, oldest first."""
+    route: NotRequired[RouteDecision]
+    """The router's decision for the current turn."""
+    candidates: NotRequired[list[Candidate]]
+    """Retrieved items before reranking, fused across sources."""
+    context: NotRequired[list[Candidate]]
+    """Reranked items given to generate."""
+    citations: NotRequired[list[Citation]]
+    """Passages cited by the latest answer."""
+    tool_rounds: NotRequired[int]
+    """Generate <-> tools round trips taken in the current turn."""
+    timings: NotRequired[dict[str, float]]
+    """Milliseconds spent in timed stages of the current turn (e.g. `retrieve_ms`)."""
+    persisted_ids: NotRequired[list[str]]
+    """Ids of this thread's messages already written to the transcript (bounded tail)."""
+
+
+class OutputState(TypedDict):
+    """What a caller gets back."""
+
+    messages: list[AnyMessage]
+    """The thread's current window of messages; the last one is the answer."""
+    summary: NotRequired[str]
+    """Running summary of older messages."""
+    route: NotRequired[RouteDecision]
+    """How memory was used for this turn."""
+    citations: NotRequired[list[Citation]]
+    """Passages the answer cites."""
+    context: NotRequired[list[Candidate]]
+    """The reranked passages, with their per-signal scores."""

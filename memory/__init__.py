@@ -1,0 +1,1 @@
+"""Conversation storage: checkpoints, transcript, hot window, message index, facts, services."""

@@ -1,0 +1,63 @@
+"""Who a request is for: tenant, user and thread, taken from config, never from message text."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+_SESSION_NAMESPACE = uuid.UUID("6f1c7b1e-8f5e-4f43-9a7c-5b1d2a0f3e11")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The scope every read and write runs in."""
+
+    tenant_id: str
+    user_id: str
+    thread_id: str
+
+    @property
+    def session_id(self) -> str:
+        """Return the UUID that keys this thread's transcript in the chat-history table."""
+        key = f"{self.tenant_id}\x1f{self.user_id}\x1f{self.thread_id}"
+        return str(uuid.uuid5(_SESSION_NAMESPACE, key))
+
+
+def validate_id(field: str, value: Any) -> str:
+    """Return `value` if it is a well-formed identifier, else raise ValueError naming `field`."""
+    if value is None or value == "":
+        raise ValueError(f"{field} is required in config['configurable']")
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    if not _ID_PATTERN.match(value):
+        raise ValueError(
+            f"{field} must be 1-128 characters of letters, digits and . _ : @ -, "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def identity_from_config(
+    config: RunnableConfig, *, default_tenant: str, default_user: str | None = None
+) -> Identity:
+    """Read and validate the identity in `config["configurable"]`.
+
+    Args:
+        config: The run's config.
+        default_tenant: Tenant used when the config names none (local, single-tenant use).
+        default_user: User used when the config names none; only for local development
+            (LangGraph Studio). The HTTP server always requires a user.
+    """
+    configurable = config.get("configurable") or {}
+    tenant = configurable.get("tenant_id") or default_tenant
+    user = configurable.get("user_id") or default_user
+    return Identity(
+        tenant_id=validate_id("tenant_id", tenant),
+        user_id=validate_id("user_id", user),
+        thread_id=validate_id("thread_id", configurable.get("thread_id")),
+    )

@@ -1,0 +1,128 @@
+"""Tables memoria owns, created by `setup()` from a versioned list of migrations."""
+
+from __future__ import annotations
+
+import logging
+
+from langchain_postgres import PostgresChatMessageHistory
+from psycopg import AsyncConnection, sql
+
+logger = logging.getLogger(__name__)
+
+CHAT_HISTORY_TABLE = "chat_history"
+KB_TABLE = "kb_chunks"
+MESSAGES_TABLE = "memory_messages"
+
+# Advisory lock key so concurrent processes don't race the same migration.
+_MIGRATION_LOCK = 0x6D656D6F
+
+
+def _migrations(dims: int) -> list[sql.Composable]:
+    """Return the migrations in order; index i is version i. Never edit one that shipped."""
+    d = sql.Literal(dims)
+    return [
+        sql.SQL("CREATE EXTENSION IF NOT EXISTS vector; CREATE EXTENSION IF NOT EXISTS pg_trgm"),
+        # A thread belongs to exactly one (tenant, user); checkpoints are keyed by thread_id
+        # alone, so ownership must be claimed before anything reads them.
+        sql.SQL("""
+            CREATE TABLE threads (
+                thread_id  text PRIMARY KEY,
+                tenant_id  text NOT NULL,
+                user_id    text NOT NULL,
+                session_id uuid NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX threads_owner_idx ON threads (tenant_id, user_id, updated_at DESC)
+        """),
+        # Columns follow langchain-postgres PGVectorStore's layout (langchain_id, content,
+        # embedding, langchain_metadata) plus the metadata columns every query filters on.
+        sql.SQL("""
+            CREATE TABLE kb_chunks (
+                langchain_id uuid PRIMARY KEY,
+                content      text NOT NULL,
+                embedding    vector({d}) NOT NULL,
+                tenant_id    text NOT NULL,
+                doc_id       text NOT NULL,
+                source       text NOT NULL,
+                title        text NOT NULL,
+                chunk_index  integer NOT NULL,
+                langchain_metadata jsonb,
+                content_tsv  tsvector
+            );
+            CREATE INDEX kb_chunks_doc_idx ON kb_chunks (tenant_id, doc_id);
+            CREATE INDEX kb_chunks_embedding_idx ON kb_chunks
+                USING hnsw (embedding vector_cosine_ops);
+            CREATE INDEX kb_chunks_tsv_idx ON kb_chunks USING gin (content_tsv);
+            CREATE TABLE kb_documents (
+                tenant_id    text NOT NULL,
+                doc_id       text NOT NULL,
+                source       text NOT NULL,
+                title        text NOT NULL,
+                content_hash text NOT NULL,
+                chunks       integer NOT NULL,
+                ingested_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, doc_id)
+            )
+        """).format(d=d),
+        sql.SQL("""
+            CREATE TABLE memory_messages (
+                langchain_id uuid PRIMARY KEY,
+                content      text NOT NULL,
+                embedding    vector({d}) NOT NULL,
+                tenant_id    text NOT NULL,
+                user_id      text NOT NULL,
+                thread_id    text NOT NULL,
+                role         text NOT NULL,
+                created_at   timestamptz NOT NULL,
+                langchain_metadata jsonb,
+                content_tsv  tsvector
+            );
+            CREATE INDEX memory_messages_owner_idx
+                ON memory_messages (tenant_id, user_id, thread_id, created_at);
+            CREATE INDEX memory_messages_embedding_idx ON memory_messages
+                USING hnsw (embedding vector_cosine_ops);
+            CREATE INDEX memory_messages_tsv_idx ON memory_messages USING gin (content_tsv)
+        """).format(d=d),
+        sql.SQL("""
+            CREATE TABLE strategy_log (
+                id         bigserial PRIMARY KEY,
+                tenant_id  text NOT NULL,
+                user_id    text NOT NULL,
+                thread_id  text NOT NULL,
+                strategy   text NOT NULL,
+                reason     text NOT NULL,
+                query      text NOT NULL,
+                results    integer NOT NULL,
+                latency_ms double precision NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX strategy_log_owner_idx
+                ON strategy_log (tenant_id, user_id, created_at DESC)
+        """),
+    ]
+
+
+async def setup(conn: AsyncConnection, *, dims: int) -> None:
+    """Apply pending migrations and create the chat-history table.
+
+    Args:
+        conn: An autocommit connection.
+        dims: Embedding dimensions of the vector columns.
+    """
+    migrations = _migrations(dims)
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS memoria_migrations ("
+            " v integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        cur = await conn.execute("SELECT coalesce(max(v), -1) FROM memoria_migrations")
+        row = await cur.fetchone()
+        current = list(row.values())[0] if isinstance(row, dict) else row[0]
+        for version in range(current + 1, len(migrations)):
+            logger.info("applying migration %s", version)
+            # Several statements per migration: only unprepared, parameterless queries allow that.
+            await conn.execute(migrations[version], prepare=False)
+            await conn.execute("INSERT INTO memoria_migrations (v) VALUES (%s)", (version,))
+    await PostgresChatMessageHistory.acreate_tables(conn, CHAT_HISTORY_TABLE)

@@ -1,0 +1,290 @@
+"""Scoped retrieval across the knowledge base, the user's conversations and their facts.
+
+Each source contributes a vector leg (pgvector via PGVectorStore) and, for lexical-leaning
+strategies, a full-text leg (Postgres tsvector). Legs are fused with reciprocal rank fusion
+over the union of candidates; every candidate keeps its per-signal ranks and scores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_postgres import PGVectorStore
+from langchain_postgres.v2.indexes import QueryOptions
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from graph.state import Candidate, RouteDecision, Source, Strategy
+from memory.conversation import ConversationMemory, message_text
+from memory.facts import FactStore
+from memory.identity import Identity
+from memory.schema import KB_TABLE, MESSAGES_TABLE
+from retrievers.fusion import reciprocal_rank_fusion
+from retrievers.text import terms
+
+logger = logging.getLogger(__name__)
+
+# How much each leg counts in fusion, per strategy: lookups of codes and ids lean lexical,
+# "do you remember" questions lean on meaning.
+LEG_WEIGHTS: dict[Strategy, dict[str, float]] = {
+    "semantic_search": {"vector": 1.0, "lexical": 0.0},
+    "hybrid": {"vector": 1.0, "lexical": 1.0},
+    "cross_conversation": {"vector": 1.0, "lexical": 0.6},
+    "recent_history": {"recent": 1.0},
+    "session_only": {},
+}
+
+SOURCES: dict[Strategy, list[Source]] = {
+    "session_only": [],
+    "recent_history": ["thread"],
+    "semantic_search": ["knowledge_base", "conversation", "facts"],
+    "hybrid": ["knowledge_base", "conversation", "facts"],
+    "cross_conversation": ["conversation", "facts"],
+}
+
+
+@dataclass
+class FilteredHNSWOptions(QueryOptions):
+    """Per-query pgvector settings for HNSW scans that filter by tenant and user.
+
+    Without iterative scans, HNSW returns the `ef_search` nearest rows of the whole table and
+    filters afterwards, so a user sharing a table with many others gets too few rows back.
+    """
+
+    ef_search: int = 100
+
+    def to_parameter(self) -> list[str]:
+        """Return the SET LOCAL assignments PGVectorStore applies before each search."""
+        return [f"hnsw.ef_search = {int(self.ef_search)}", "hnsw.iterative_scan = relaxed_order"]
+
+    def to_string(self) -> str:
+        """Return the settings as one string (deprecated by langchain-postgres)."""
+        return ", ".join(self.to_parameter())
+
+
+# Full-text leg. `simple` configuration: no language-specific stemming, so English and
+# Portuguese text index alike; scoping columns are bound parameters, never formatted.
+LEXICAL_KB = sql.SQL("""
+    SELECT langchain_id::text AS id, content, doc_id, source, title, chunk_index,
+           ts_rank_cd(content_tsv, q) AS lexical
+    FROM {table}, websearch_to_tsquery('simple', %(query)s) AS q
+    WHERE tenant_id = %(tenant_id)s AND content_tsv @@ q
+    ORDER BY lexical DESC
+    LIMIT %(limit)s
+""").format(table=sql.Identifier(KB_TABLE))
+
+LEXICAL_MESSAGES = sql.SQL("""
+    SELECT langchain_id::text AS id, content, thread_id, role, created_at,
+           ts_rank_cd(content_tsv, q) AS lexical
+    FROM {table}, websearch_to_tsquery('simple', %(query)s) AS q
+    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND content_tsv @@ q
+    ORDER BY lexical DESC
+    LIMIT %(limit)s
+""").format(table=sql.Identifier(MESSAGES_TABLE))
+
+
+def _or_query(text: str) -> str:
+    """Turn free text into a websearch query matching any of its content words."""
+    words = {w.strip("#.@+") for w in terms(text)}
+    return " or ".join(sorted(w for w in words if w))
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class Retriever:
+    """Finds candidates for a query within one identity's scope."""
+
+    def __init__(
+        self,
+        *,
+        pool: AsyncConnectionPool,
+        embeddings: Embeddings,
+        kb: PGVectorStore,
+        conversation: ConversationMemory,
+        facts: FactStore,
+        recent_window: int,
+    ) -> None:
+        """Wire the stores; nothing is opened here."""
+        self._pool = pool
+        self._embeddings = embeddings
+        self._kb = kb
+        self._conversation = conversation
+        self._facts = facts
+        self._recent_window = recent_window
+
+    async def retrieve(
+        self, ident: Identity, query: str, route: RouteDecision, *, fetch_k: int
+    ) -> list[Candidate]:
+        """Return fused candidates for `query` from the route's sources, best first."""
+        strategy = route["strategy"]
+        weights = LEG_WEIGHTS[strategy]
+        sources = route["sources"]
+        if not sources:
+            return []
+        if sources == ["thread"]:
+            return await self._recent(ident)
+        vector = await self._embeddings.aembed_query(query)
+        use_lexical = weights.get("lexical", 0.0) > 0
+        tasks = []
+        for source in sources:
+            if source == "knowledge_base":
+                tasks.append(self._kb_vector(ident, vector, fetch_k))
+                if use_lexical:
+                    tasks.append(self._lexical(LEXICAL_KB, "knowledge_base", ident, query, fetch_k))
+            elif source == "conversation":
+                tasks.append(self._messages_vector(ident, vector, fetch_k))
+                if use_lexical:
+                    tasks.append(
+                        self._lexical(LEXICAL_MESSAGES, "conversation", ident, query, fetch_k)
+                    )
+            elif source == "facts":
+                tasks.append(self._facts_leg(ident, query, fetch_k))
+        legs: list[tuple[str, list[Candidate]]] = await asyncio.gather(*tasks)
+        return _fuse(legs, weights)
+
+    async def _kb_vector(
+        self, ident: Identity, vector: list[float], k: int
+    ) -> tuple[str, list[Candidate]]:
+        rows = await self._kb.asimilarity_search_with_score_by_vector(
+            vector,
+            k=k,
+            filter={"tenant_id": {"$eq": ident.tenant_id}},
+            hybrid_search_config=None,
+        )
+        return "vector", [_kb_candidate(doc, {"vector": 1.0 - dist}) for doc, dist in rows]
+
+    async def _messages_vector(
+        self, ident: Identity, vector: list[float], k: int
+    ) -> tuple[str, list[Candidate]]:
+        rows = await self._conversation.index.asimilarity_search_with_score_by_vector(
+            vector,
+            k=k,
+            filter={"tenant_id": {"$eq": ident.tenant_id}, "user_id": {"$eq": ident.user_id}},
+            # The store's hybrid config only fills content_tsv on insert; fusion is ours.
+            hybrid_search_config=None,
+        )
+        return "vector", [_message_candidate(doc, {"vector": 1.0 - dist}) for doc, dist in rows]
+
+    async def _lexical(
+        self, statement: sql.Composed, source: Source, ident: Identity, query: str, k: int
+    ) -> tuple[str, list[Candidate]]:
+        params = {
+            "query": _or_query(query),
+            "tenant_id": ident.tenant_id,
+            "user_id": ident.user_id,
+            "limit": k,
+        }
+        if not params["query"]:
+            return "lexical", []
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(statement, params)).fetchall()
+        out = []
+        for row in rows:
+            meta = {k: _iso(v) for k, v in row.items() if k not in ("id", "content", "lexical")}
+            doc = Document(page_content=row["content"], metadata=meta, id=row["id"])
+            make = _kb_candidate if source == "knowledge_base" else _message_candidate
+            out.append(make(doc, {"lexical": float(row["lexical"])}))
+        return "lexical", out
+
+    async def _facts_leg(self, ident: Identity, query: str, k: int) -> tuple[str, list[Candidate]]:
+        found = await self._facts.search(ident, query, limit=k)
+        return "vector", [
+            Candidate(
+                id=f"fact:{key}",
+                source="facts",
+                content=text,
+                metadata={"title": "a fact you asked me to remember"},
+                scores={"vector": score},
+                ranks={},
+            )
+            for key, text, score in found
+        ]
+
+    async def _recent(self, ident: Identity) -> list[Candidate]:
+        messages = await self._conversation.recent(ident, self._recent_window)
+        out = []
+        for age, message in enumerate(reversed(messages)):
+            text = message_text(message).strip()
+            if message.type not in ("human", "ai") or not text:
+                continue
+            out.append(
+                Candidate(
+                    id=f"msg:{message.id}",
+                    source="thread",
+                    content=text,
+                    metadata={"role": message.type, "thread_id": ident.thread_id},
+                    scores={"recency": 1.0 / (1 + age)},
+                    ranks={"recency": len(out) + 1},
+                )
+            )
+        return out
+
+
+def _kb_candidate(doc: Document, scores: dict[str, float]) -> Candidate:
+    meta = doc.metadata
+    return Candidate(
+        id=f"kb:{doc.id}",
+        source="knowledge_base",
+        content=doc.page_content,
+        metadata={
+            "title": meta.get("title", ""),
+            "source": meta.get("source", ""),
+            "doc_id": meta.get("doc_id", ""),
+            "chunk_index": meta.get("chunk_index"),
+            "section": meta.get("section", ""),
+        },
+        scores=scores,
+        ranks={},
+    )
+
+
+def _message_candidate(doc: Document, scores: dict[str, float]) -> Candidate:
+    meta = doc.metadata
+    return Candidate(
+        id=f"msg:{doc.id}",
+        source="conversation",
+        content=doc.page_content,
+        metadata={
+            "role": meta.get("role", ""),
+            "thread_id": meta.get("thread_id", ""),
+            "created_at": _iso(meta.get("created_at")),
+        },
+        scores=scores,
+        ranks={},
+    )
+
+
+def _fuse(
+    legs: Sequence[tuple[str, list[Candidate]]], weights: dict[str, float]
+) -> list[Candidate]:
+    """Merge legs into one list ordered by weighted RRF, keeping each signal's rank and score."""
+    merged: dict[str, Candidate] = {}
+    ranked: dict[str, list[str]] = {}
+    leg_weights: dict[str, float] = {}
+    for index, (signal, candidates) in enumerate(legs):
+        leg = f"{signal}#{index}"
+        leg_weights[leg] = weights.get(signal, 1.0)
+        ranked[leg] = []
+        for rank, cand in enumerate(candidates, start=1):
+            ranked[leg].append(cand["id"])
+            kept = merged.setdefault(cand["id"], cand)
+            if kept is not cand:
+                kept["scores"].update(cand["scores"])
+            kept["ranks"][signal] = min(rank, kept["ranks"].get(signal, rank))
+    fused = reciprocal_rank_fusion(ranked, weights=leg_weights)
+    out = []
+    for position, (cand_id, score) in enumerate(fused.items(), start=1):
+        cand = merged[cand_id]
+        cand["scores"]["fused"] = round(score, 6)
+        cand["ranks"]["fused"] = position
+        out.append(cand)
+    return out

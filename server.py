@@ -1,0 +1,268 @@
+"""HTTP API: LangServe-compatible `/agent/invoke`, `/agent/batch`, `/agent/stream`, and health.
+
+Identity (tenant, user, thread) comes from `config.configurable`; every run is checked and
+scoped by it before the graph reads anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langserve.serialization import WellKnownLCSerializer
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette.sse import EventSourceResponse
+
+from configs.settings import Settings, get_settings
+from graph.configuration import Context
+from graph.graph import build_graph
+from graph.resources import Resources
+from memory.conversation import ThreadOwnershipError, message_text
+from memory.identity import Identity
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_KEYS = ("tenant_id", "user_id", "thread_id")
+_serializer = WellKnownLCSerializer()
+
+
+class RunConfig(BaseModel):
+    """The `config` of a LangServe request; only `configurable` matters to memoria."""
+
+    model_config = ConfigDict(extra="ignore")
+    configurable: dict[str, Any] = Field(
+        default_factory=dict,
+        description="thread_id and user_id (required), tenant_id, and per-run knobs "
+        "(k, fetch_k, strategy, rerank, summary_max_messages, ...).",
+    )
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    run_name: str | None = None
+
+
+class InvokeRequest(BaseModel):
+    """LangServe `/invoke` and `/stream` request body."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: dict[str, Any] = Field(description='{"messages": [{"type": "human", "content": "..."}]}')
+    config: RunConfig = Field(default_factory=RunConfig)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchRequest(BaseModel):
+    """LangServe `/batch` request body: one config for all inputs, or one per input."""
+
+    model_config = ConfigDict(extra="forbid")
+    inputs: list[dict[str, Any]] = Field(min_length=1, max_length=32)
+    config: RunConfig | list[RunConfig] = Field(default_factory=RunConfig)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class PreparedRun:
+    """A validated run: its messages, identity, context and graph config."""
+
+    def __init__(self, messages: list[BaseMessage], ident: Identity, context: Context) -> None:
+        """Hold the parts of a run that passed validation."""
+        self.messages = messages
+        self.ident = ident
+        self.context = context
+        self.run_id = uuid.uuid4()
+        self.config: RunnableConfig = {
+            "configurable": {
+                "tenant_id": ident.tenant_id,
+                "user_id": ident.user_id,
+                "thread_id": ident.thread_id,
+            },
+            "run_id": self.run_id,
+            # Tenant-safe trace metadata: ids, never message text.
+            "metadata": {"tenant_id": ident.tenant_id, "user_id": ident.user_id},
+        }
+
+    @property
+    def graph_input(self) -> dict[str, Any]:
+        """Return the graph input for this run."""
+        return {"messages": self.messages}
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
+
+
+def prepare_run(payload: dict[str, Any], config: RunConfig, res: Resources) -> PreparedRun:
+    """Validate a request's input and config; raise HTTPException saying what to fix."""
+    configurable = dict(config.configurable)
+    allowed = set(IDENTITY_KEYS) | set(Context.__dataclass_fields__)
+    unknown = sorted(set(configurable) - allowed)
+    if unknown:
+        raise _unprocessable(
+            f"config.configurable has unknown keys {unknown}; allowed: {sorted(allowed)}"
+        )
+    if not configurable.get("user_id"):
+        raise _unprocessable("config.configurable.user_id is required")
+    if not configurable.get("thread_id"):
+        raise _unprocessable("config.configurable.thread_id is required")
+    try:
+        ident = res.identity({"configurable": configurable})
+    except ValueError as exc:
+        raise _unprocessable(f"config.configurable: {exc}") from exc
+    try:
+        context = Context.from_configurable(configurable)
+    except (TypeError, ValueError) as exc:
+        raise _unprocessable(f"config.configurable: {exc}") from exc
+
+    if set(payload) != {"messages"}:
+        raise _unprocessable('input must be {"messages": [...]} and nothing else')
+    raw = payload["messages"]
+    if not isinstance(raw, list) or not raw:
+        raise _unprocessable("input.messages must be a non-empty list")
+    try:
+        messages = convert_to_messages(raw)
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        raise _unprocessable(f"input.messages: {exc}") from exc
+    limit = res.settings.memoria_max_message_chars
+    for i, message in enumerate(messages):
+        if not isinstance(message, HumanMessage):
+            raise _unprocessable(
+                f"input.messages[{i}] is a {message.type} message; send only user (human) "
+                "messages, the agent writes its own replies"
+            )
+        text = message_text(message)
+        if not text.strip():
+            raise _unprocessable(f"input.messages[{i}] is empty; send some text")
+        if len(text) > limit:
+            raise HTTPException(
+                status_code=413,
+                detail=f"input.messages[{i}] has {len(text)} characters; the limit is {limit}",
+            )
+        if message.id is None:
+            message.id = str(uuid.uuid4())
+    return PreparedRun(messages, ident, context)
+
+
+def get_resources(request: Request) -> Resources:
+    """Return the process's resources, opened in the lifespan."""
+    return request.app.state.resources
+
+
+def get_graph(request: Request) -> CompiledStateGraph:
+    """Return the compiled graph, built in the lifespan."""
+    return request.app.state.graph
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+GraphDep = Annotated[CompiledStateGraph, Depends(get_graph)]
+
+
+@asynccontextmanager
+async def open_agent(
+    settings: Settings, resources: Resources | None = None
+) -> AsyncIterator[tuple[Resources, CompiledStateGraph]]:
+    """Open resources and compile the graph with the durable Postgres checkpointer."""
+    async with resources or Resources(settings) as res:
+        yield res, build_graph(res, checkpointer=res.checkpointer)
+
+
+def create_app(settings: Settings | None = None, *, resources: Resources | None = None) -> FastAPI:
+    """Create the FastAPI app; pools and the graph are built in its lifespan, not here."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_agent(settings or get_settings(), resources) as (res, graph):
+            app.state.resources = res
+            app.state.graph = graph
+            logger.info(
+                "memoria ready; default tenant %r (no auth configured: local mode)",
+                res.settings.memoria_default_tenant,
+            )
+            yield
+
+    app = FastAPI(
+        title="memoria",
+        version="0.1.0",
+        summary="A LangGraph agent that answers from a knowledge base and remembers its users.",
+        lifespan=lifespan,
+    )
+
+    async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:
+        await claim(res, run)
+        output = await graph.ainvoke(run.graph_input, run.config, context=run.context)
+        return _serializer.dumpd(output)
+
+    @app.exception_handler(ThreadOwnershipError)
+    async def thread_not_available(request: Request, exc: ThreadOwnershipError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Report that the process is up."""
+        return {"status": "ok"}
+
+    @app.post("/agent/invoke", tags=["agent"])
+    async def invoke(body: InvokeRequest, res: ResourcesDep, graph: GraphDep) -> dict[str, Any]:
+        """Run one turn and return the thread's state after it (LangServe format)."""
+        run = prepare_run(body.input, body.config, res)
+        output = await run_once(graph, res, run)
+        return {"output": output, "metadata": {"run_id": str(run.run_id), "feedback_tokens": []}}
+
+    @app.post("/agent/batch", tags=["agent"])
+    async def batch(body: BatchRequest, res: ResourcesDep, graph: GraphDep) -> dict[str, Any]:
+        """Run several turns, each on its own thread (LangServe format)."""
+        configs = body.config if isinstance(body.config, list) else [body.config] * len(body.inputs)
+        if len(configs) != len(body.inputs):
+            raise _unprocessable("config must be one object or a list as long as inputs")
+        runs = [prepare_run(i, c, res) for i, c in zip(body.inputs, configs, strict=True)]
+        threads = [r.ident.thread_id for r in runs]
+        if len(set(threads)) != len(threads):
+            raise _unprocessable("each batch input needs its own thread_id")
+        outputs = [await run_once(graph, res, run) for run in runs]
+        run_ids = [str(r.run_id) for r in runs]
+        return {
+            "output": outputs,
+            "metadata": {
+                "run_ids": run_ids,
+                "responses": [{"run_id": r, "feedback_tokens": []} for r in run_ids],
+            },
+        }
+
+    @app.post("/agent/stream", tags=["agent"])
+    async def stream(
+        body: InvokeRequest, res: ResourcesDep, graph: GraphDep
+    ) -> EventSourceResponse:
+        """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
+        run = prepare_run(body.input, body.config, res)
+        await claim(res, run)
+
+        async def events() -> AsyncIterator[dict[str, str]]:
+            yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
+            try:
+                async for update in graph.astream(
+                    run.graph_input, run.config, context=run.context, stream_mode="updates"
+                ):
+                    yield {"event": "data", "data": _serializer.dumps(update).decode()}
+            except Exception:
+                logger.exception("stream run %s failed", run.run_id)
+                error = {"status_code": 500, "message": "The run failed; see the server log."}
+                yield {"event": "error", "data": json.dumps(error)}
+                return
+            yield {"event": "end"}
+
+        return EventSourceResponse(events())
+
+    return app
+
+
+async def claim(res: Resources, run: PreparedRun) -> None:
+    """Check the thread belongs to the caller before the graph loads its checkpoint."""
+    await res.conversation.claim_thread(run.ident)
+
+
+app = create_app()

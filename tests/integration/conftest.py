@@ -1,0 +1,89 @@
+"""Real embedded Postgres and Redis for the whole session (or external ones from the env)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from memory.services import EmbeddedServices, ServiceURLs
+
+from configs.settings import REPO_ROOT, Settings
+from graph.graph import build_graph
+from graph.resources import Resources
+from retrievers.ingest import ingest_paths
+
+SAMPLE_KB = REPO_ROOT / "data" / "sample_kb"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[ServiceURLs]:
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        yield ServiceURLs(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
+        return
+    # Under /tmp: pgserver makes the data dir's parents world-readable when run as root.
+    data_dir = Path(tempfile.mkdtemp(prefix="memoria-test-"))
+    services = EmbeddedServices(data_dir, redis_port=free_port())
+    try:
+        yield services.up()
+    finally:
+        services.down()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(service_urls: ServiceURLs) -> Settings:
+    # Explicit None keys: tests never reach a network model, whatever the environment holds.
+    return Settings(
+        _env_file=None,
+        database_url=service_urls.database_url,
+        redis_url=service_urls.redis_url,
+        openai_api_key=None,
+        openai_base_url=None,
+        cohere_api_key=None,
+        memoria_dev_user=None,
+    )
+
+
+@pytest.fixture(scope="session")
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    async with Resources(settings, use_default_chat_model=False) as res:
+        yield res
+
+
+@pytest.fixture(scope="session")
+async def agent(resources: Resources):
+    return build_graph(resources, checkpointer=resources.checkpointer)
+
+
+@pytest.fixture(scope="session")
+async def kb_tenant(resources: Resources) -> str:
+    tenant = f"kb-{uuid.uuid4().hex[:8]}"
+    report = await ingest_paths(
+        pool=resources.pool, kb=resources.kb, tenant_id=tenant, paths=[SAMPLE_KB]
+    )
+    assert report.documents == len(list(SAMPLE_KB.iterdir()))
+    return tenant
+
+
+def new_config(tenant: str | None = None, user: str | None = None, **knobs: object) -> dict:
+    """Return a run config for a fresh thread (and, unless given, a fresh tenant and user)."""
+    return {
+        "configurable": {
+            "tenant_id": tenant or f"t-{uuid.uuid4().hex[:8]}",
+            "user_id": user or f"u-{uuid.uuid4().hex[:8]}",
+            "thread_id": str(uuid.uuid4()),
+            **knobs,
+        }
+    }

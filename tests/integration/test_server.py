@@ -1,0 +1,177 @@
+"""The HTTP API as a client sees it: a real server process on real services."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from langserve import RemoteRunnable
+
+from configs.settings import REPO_ROOT
+from memory.identity import identity_from_config
+from memory.services import ServiceURLs
+from tests.integration.conftest import free_port, new_config
+
+pytestmark = pytest.mark.integration
+
+STARTUP_TIMEOUT_S = 120
+
+
+class ServerProcess:
+    """`uvicorn server:app` in a child process, restartable."""
+
+    def __init__(self, urls: ServiceURLs) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
+        self.env.update(
+            DATABASE_URL=urls.database_url,
+            REDIS_URL=urls.redis_url,
+            MEMORIA_MAX_MESSAGE_CHARS="2000",
+            LANGSMITH_TRACING="false",
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
+        self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], cwd=REPO_ROOT, env=self.env)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "server exited during startup"
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("server did not become healthy")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
+    proc = ServerProcess(service_urls)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.kill()
+
+
+def invoke(server: ServerProcess, text: str, config: dict) -> httpx.Response:
+    body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
+    return httpx.post(f"{server.url}/agent/invoke", json=body, timeout=60)
+
+
+async def test_thread_survives_a_server_crash_and_restart(server, resources):
+    config = new_config()
+    first = invoke(server, "My favourite colour is teal.", config)
+    assert first.status_code == 200, first.text
+
+    server.kill()  # SIGKILL: no graceful shutdown
+    server.start()
+
+    second = invoke(server, "What did I just say?", config)
+    assert second.status_code == 200, second.text
+    messages = second.json()["output"]["messages"]
+    assert [m["type"] for m in messages] == ["human", "ai", "human", "ai"]
+    assert "teal" in messages[-1]["content"]
+
+    ident = identity_from_config(config, default_tenant="local")
+    transcript = await resources.conversation.transcript(ident)
+    assert [m.type for m in transcript] == ["human", "ai", "human", "ai"]
+    assert transcript[0].text == "My favourite colour is teal."
+
+
+def test_remote_runnable_client_round_trips_messages(server):
+    agent = RemoteRunnable(f"{server.url}/agent/")
+    config = new_config()
+    output = agent.invoke({"messages": [("human", "hello!")]}, config=config)
+    assert output["messages"][-1].type == "ai"
+    assert output["route"]["strategy"] == "session_only"
+
+    chunks = list(agent.stream({"messages": [("human", "thanks!")]}, config=config))
+    nodes = [node for chunk in chunks for node in chunk]
+    assert nodes[:2] == ["router", "generate"] and "persist" in nodes
+
+    outputs = agent.batch(
+        [{"messages": [("human", "hi")]}, {"messages": [("human", "oi")]}],
+        config=[new_config(), new_config()],
+    )
+    assert len(outputs) == 2 and all(o["messages"][-1].type == "ai" for o in outputs)
+
+
+def test_stream_sends_metadata_data_and_end_events(server):
+    body = {
+        "input": {"messages": [{"type": "human", "content": "bom dia"}]},
+        "config": new_config(),
+    }
+    with httpx.stream("POST", f"{server.url}/agent/stream", json=body, timeout=60) as response:
+        assert response.status_code == 200
+        events = [line[7:] for line in response.iter_lines() if line.startswith("event: ")]
+    assert events[0] == "metadata" and events[-1] == "end" and "data" in events
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "says"),
+    [
+        (lambda b: b["config"]["configurable"].pop("user_id"), 422, "user_id is required"),
+        (lambda b: b["config"]["configurable"].pop("thread_id"), 422, "thread_id is required"),
+        (lambda b: b["config"]["configurable"].update(user_id="bad id!"), 422, "user_id must"),
+        (lambda b: b["config"]["configurable"].update(colour="red"), 422, "unknown keys"),
+        (lambda b: b["config"]["configurable"].update(k=0), 422, "k must be at least 1"),
+        (lambda b: b["input"]["messages"][0].update(content="   "), 422, "is empty"),
+        (lambda b: b["input"]["messages"][0].update(content="x" * 2001), 413, "limit is 2000"),
+        (lambda b: b["input"]["messages"][0].update(type="ai"), 422, "send only user"),
+        (lambda b: b["input"].update(messages=[]), 422, "non-empty list"),
+        (lambda b: b.update(surprise=True), 422, "surprise"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx_and_store_nothing(server, mutate, status, says):
+    body = {
+        "input": {"messages": [{"type": "human", "content": "store me?"}]},
+        "config": new_config(),
+    }
+    mutate(body)
+    response = httpx.post(f"{server.url}/agent/invoke", json=body, timeout=30)
+    assert response.status_code == status, response.text
+    assert says in json.dumps(response.json())
+
+    # Nothing was stored for that thread: a valid request on it starts from empty.
+    cfg = body["config"].get("configurable", {})
+    if cfg.get("user_id") and cfg.get("thread_id") and "bad" not in cfg["user_id"]:
+        fresh = {"configurable": {k: cfg[k] for k in ("tenant_id", "user_id", "thread_id")}}
+        ok = invoke(server, "hello!", fresh)
+        assert [m["type"] for m in ok.json()["output"]["messages"]] == ["human", "ai"]
+
+
+def test_malformed_json_is_a_4xx(server):
+    response = httpx.post(
+        f"{server.url}/agent/invoke",
+        content=b'{"input": {"messages": [',
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 422
+
+
+def test_another_users_thread_id_is_not_found(server):
+    config = new_config()
+    assert invoke(server, "My PIN is 8842.", config).status_code == 200
+    thief = {"configurable": {**config["configurable"], "user_id": f"u-{uuid.uuid4().hex[:6]}"}}
+    response = invoke(server, "What did I just say?", thief)
+    assert response.status_code == 404
+    assert "8842" not in response.text
+    assert "start a new thread" in response.json()["detail"]

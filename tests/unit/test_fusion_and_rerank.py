@@ -1,0 +1,65 @@
+import pytest
+
+from graph.state import Candidate
+from retrievers.fusion import reciprocal_rank_fusion
+from retrievers.rerank import LocalReranker, select
+from retrievers.text import overlap
+
+
+def test_rrf_rewards_agreement_and_keeps_the_union():
+    fused = reciprocal_rank_fusion({"vector": ["a", "b", "c"], "lexical": ["c", "d"]})
+    assert list(fused)[0] == "c"  # in both lists
+    assert set(fused) == {"a", "b", "c", "d"}
+
+
+def test_rrf_weights_shift_the_order():
+    lists = {"vector": ["a", "b"], "lexical": ["b", "a"]}
+    assert list(reciprocal_rank_fusion(lists, weights={"lexical": 2.0}))[0] == "b"
+    assert list(reciprocal_rank_fusion(lists, weights={"vector": 2.0}))[0] == "a"
+
+
+def test_overlap_matches_across_inflections_and_accents():
+    assert overlap("refunds policy", "Our refund policy: 14 days") == 1.0
+    assert overlap("reembolsos", "Política de reembolso") == 1.0
+    assert overlap("você", "voce") == 0.0  # stop word both ways: no content terms
+    assert overlap("the of and", "anything") == 0.0
+
+
+def cand(cid: str, content: str, vector: float | None) -> Candidate:
+    scores = {} if vector is None else {"vector": vector}
+    return Candidate(
+        id=cid, source="knowledge_base", content=content, metadata={}, scores=scores, ranks={}
+    )
+
+
+async def test_local_reranker_prefers_the_passage_with_the_exact_term():
+    query = "what does error E-4012 mean"
+    docs = [
+        cand("a", "Sync errors can happen when the network drops.", 0.62),
+        cand("b", "E-4012: the sync token expired; sign out and back in.", 0.55),
+    ]
+    scores = await LocalReranker().score(query, docs)
+    assert scores[1] > scores[0]
+
+
+def test_select_applies_threshold_but_keeps_the_minimum():
+    docs = [cand(str(i), f"passage {i}", None) for i in range(4)]
+    kept = select(docs, [0.01, 0.02, 0.9, 0.03], k=3, threshold=0.5, min_keep=2)
+    assert [c["id"] for c in kept] == ["2", "3"]
+    assert kept[0]["ranks"]["rerank"] == 1 and kept[0]["scores"]["rerank"] == 0.9
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_select_never_returns_more_than_k(k):
+    docs = [cand(str(i), f"passage {i}", None) for i in range(5)]
+    assert len(select(docs, [0.9] * 5, k=k, threshold=0.0, min_keep=1)) == k
+
+
+def test_select_skips_passages_repeating_one_already_kept():
+    docs = [
+        cand("a", "I live in Porto.", None),
+        cand("b", "i live in  porto.", None),
+        cand("c", "x", None),
+    ]
+    kept = select(docs, [0.9, 0.8, 0.1], k=3, threshold=0.0, min_keep=1)
+    assert [c["id"] for c in kept] == ["a", "c"]

@@ -1,0 +1,44 @@
+import pytest
+
+from graph.configuration import Context
+from memory.identity import identity_from_config
+
+
+def test_identity_comes_from_configurable_with_default_tenant():
+    ident = identity_from_config(
+        {"configurable": {"user_id": "ana", "thread_id": "t1"}}, default_tenant="local"
+    )
+    assert (ident.tenant_id, ident.user_id, ident.thread_id) == ("local", "ana", "t1")
+
+
+@pytest.mark.parametrize(
+    ("configurable", "field"),
+    [
+        ({"thread_id": "t1"}, "user_id"),
+        ({"user_id": "ana"}, "thread_id"),
+        ({"user_id": "ana", "thread_id": "t 1; drop"}, "thread_id"),
+        ({"user_id": 42, "thread_id": "t1"}, "user_id"),
+        ({"user_id": "ana", "thread_id": "t1", "tenant_id": "x" * 200}, "tenant_id"),
+    ],
+)
+def test_missing_or_malformed_identity_names_the_field(configurable, field):
+    with pytest.raises(ValueError, match=field):
+        identity_from_config({"configurable": configurable}, default_tenant="local")
+
+
+def test_session_id_differs_per_owner_of_the_same_thread_name():
+    a = identity_from_config(
+        {"configurable": {"user_id": "a", "thread_id": "t"}}, default_tenant="x"
+    )
+    b = identity_from_config(
+        {"configurable": {"user_id": "b", "thread_id": "t"}}, default_tenant="x"
+    )
+    assert a.session_id != b.session_id
+
+
+def test_context_rejects_unusable_knobs():
+    with pytest.raises(ValueError, match="strategy"):
+        Context(strategy="telepathy")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="summary_keep_messages"):
+        Context(summary_max_messages=4, summary_keep_messages=4)
+    assert Context.from_configurable({"k": 3, "user_id": "ignored"}).k == 3

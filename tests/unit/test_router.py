@@ -1,0 +1,56 @@
+import pytest
+
+from graph.nodes.router import MIN_SIMILARITY, choose_strategy
+
+
+@pytest.mark.parametrize(
+    ("query", "strategy"),
+    [
+        ("hi!", "session_only"),
+        ("Obrigado!", "session_only"),
+        ("bom dia", "session_only"),
+        ("What did I just say?", "recent_history"),
+        ("qual foi a minha última pergunta?", "recent_history"),
+        ("Do you remember where I work?", "cross_conversation"),
+        ("Você se lembra do nome do meu cão?", "cross_conversation"),
+        ("what's my name?", "cross_conversation"),
+        ("What does error E-4012 mean?", "hybrid"),
+        ("o pedido #A-1042 não chegou", "hybrid"),
+    ],
+)
+def test_rules_pick_the_strategy_a_user_would_expect(query, strategy):
+    assert choose_strategy(query, {})["strategy"] == strategy
+
+
+def test_closest_examples_decide_when_no_rule_matches():
+    sims = {"semantic_search": MIN_SIMILARITY + 0.2, "hybrid": 0.1, "cross_conversation": 0.3}
+    decision = choose_strategy("how do I share a notebook with my team", sims)
+    assert decision["strategy"] == "semantic_search"
+    assert decision["sources"] == ["knowledge_base", "conversation", "facts"]
+    assert "semantic_search" in decision["reason"]
+
+
+def test_far_from_every_example_searches_everything():
+    decision = choose_strategy("purple elephants juggling", {"semantic_search": 0.1})
+    assert decision["strategy"] == "hybrid"
+
+
+def test_small_talk_has_no_sources():
+    assert choose_strategy("thanks a lot", {})["sources"] == []
+
+
+def test_unknown_strategy_in_similarities_is_rejected():
+    with pytest.raises(ValueError, match="unknown strategies"):
+        choose_strategy("hello there friend", {"telepathy": 0.9})
+
+
+def test_a_loose_match_never_drops_the_knowledge_base():
+    # recent_history searches only this thread: a middling match must not choose it.
+    sims = {"recent_history": 0.6, "semantic_search": 0.5}
+    assert choose_strategy("em quais idiomas o aplicativo existe", sims)["strategy"] == (
+        "semantic_search"
+    )
+    assert (
+        choose_strategy("em quais idiomas o aplicativo existe", {"recent_history": 0.6})["strategy"]
+        == "hybrid"
+    )

@@ -1,0 +1,79 @@
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from graph.configuration import Context
+from graph.extractive import extractive_answer
+from graph.nodes.summarise import extractive_summary, fold_point, needs_summary
+from graph.state import Candidate, RouteDecision
+
+
+def turn_with_tool(i: int) -> list:
+    return [
+        HumanMessage(f"question {i}", id=f"h{i}"),
+        AIMessage("", tool_calls=[{"name": "current_time", "args": {}, "id": f"c{i}"}], id=f"a{i}"),
+        ToolMessage("12:00", tool_call_id=f"c{i}", id=f"t{i}"),
+        AIMessage(f"answer {i}", id=f"b{i}"),
+    ]
+
+
+def test_fold_point_never_separates_a_tool_call_from_its_result():
+    messages = [m for i in range(5) for m in turn_with_tool(i)]
+    for keep in range(1, len(messages)):
+        cut = fold_point(messages, keep)
+        assert cut == 0 or isinstance(messages[cut], HumanMessage)
+        kept_calls = {c["id"] for m in messages[cut:] if m.type == "ai" for c in m.tool_calls}
+        kept_results = {m.tool_call_id for m in messages[cut:] if m.type == "tool"}
+        assert kept_calls == kept_results
+
+
+def test_fold_point_is_zero_when_the_window_is_one_turn():
+    assert fold_point(turn_with_tool(0), keep=2) == 0
+
+
+def test_needs_summary_on_message_count_or_tokens():
+    ctx = Context(summary_max_messages=4, summary_keep_messages=2, summary_max_tokens=50)
+    assert not needs_summary([HumanMessage("hi")] * 4, ctx)
+    assert needs_summary([HumanMessage("hi")] * 5, ctx)
+    assert needs_summary([HumanMessage("x" * 400)], ctx)
+
+
+def test_extractive_summary_keeps_early_facts_when_over_budget():
+    first = [HumanMessage("I was born in Braga in 1990.")]
+    summary = extractive_summary("", first)
+    for i in range(200):
+        summary = extractive_summary(summary, [HumanMessage(f"filler message number {i} " * 3)])
+    assert "Braga" in summary
+    assert len(summary) <= 4000
+
+
+def kb(content: str) -> Candidate:
+    return Candidate(
+        id="kb:1",
+        source="knowledge_base",
+        content=content,
+        metadata={"title": "Billing", "source": "docs/billing.md", "section": "Refunds"},
+        scores={},
+        ranks={},
+    )
+
+
+ROUTE = RouteDecision(strategy="hybrid", sources=["knowledge_base"], reason="", similarities={})
+
+
+def test_extractive_answer_quotes_and_cites_and_says_no_llm():
+    text = "Plans renew monthly. Refunds are available within 14 days of any charge. Contact us."
+    message, citations = extractive_answer("how long do I have for a refund?", [kb(text)], ROUTE)
+    assert "14 days" in message.text and "[1]" in message.text
+    assert "no LLM is configured" in message.text
+    assert citations[0]["title"] == "Billing > Refunds (billing.md)"
+
+
+def test_extractive_answer_admits_when_nothing_was_found():
+    message, citations = extractive_answer("what is the capital of Mars?", [], ROUTE)
+    assert "couldn't find" in message.text and citations == []
+
+
+def test_extractive_answer_speaks_portuguese_to_portuguese_questions():
+    message, _ = extractive_answer(
+        "qual é a política de reembolso?", [kb("Reembolso em 14 dias.")], ROUTE
+    )
+    assert "Eis o que encontrei" in message.text and "nenhum LLM" in message.text

@@ -1,0 +1,86 @@
+"""LangChain tools over memoria's stores.
+
+Identity comes from the run's config, never from arguments the model writes, so a model
+cannot reach another user's data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, tool
+from pydantic import Field
+
+from graph.extractive import citation_title
+from graph.state import Candidate, RouteDecision
+from retrievers.search import SOURCES
+
+MAX_RESULTS = 10
+
+
+def _render(candidates: list[Candidate], limit: int) -> str:
+    if not candidates:
+        return "No results."
+    return "\n".join(f"- ({citation_title(c)}) {c['content']}" for c in candidates[:limit])
+
+
+def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.Resources
+    """Return the agent's tools bound to `resources`."""
+
+    async def _search(config: RunnableConfig, query: str, strategy: str, limit: int) -> str:
+        res = await resources.open()
+        ident = res.identity(config)
+        route = RouteDecision(
+            strategy=strategy,  # type: ignore[typeddict-item]
+            sources=list(SOURCES[strategy]),  # type: ignore[index]
+            reason="tool call",
+            similarities={},
+        )
+        found = await res.retriever.retrieve(ident, query, route, fetch_k=max(limit * 2, 10))
+        return _render(found, limit)
+
+    @tool
+    async def search_memory(
+        query: Annotated[str, Field(min_length=1, description="What to look for.")],
+        config: RunnableConfig,
+        limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
+    ) -> str:
+        """Search this user's past conversations (all threads) and remembered facts."""
+        return await _search(config, query, "cross_conversation", limit)
+
+    @tool
+    async def search_knowledge_base(
+        query: Annotated[str, Field(min_length=1, description="What to look for.")],
+        config: RunnableConfig,
+        limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
+    ) -> str:
+        """Search the knowledge base documents of this tenant."""
+        res = await resources.open()
+        ident = res.identity(config)
+        route = RouteDecision(
+            strategy="hybrid", sources=["knowledge_base"], reason="tool call", similarities={}
+        )
+        found = await res.retriever.retrieve(ident, query, route, fetch_k=max(limit * 2, 10))
+        return _render(found, limit)
+
+    @tool
+    async def remember(
+        fact: Annotated[
+            str,
+            Field(min_length=1, max_length=2000, description="The fact, as a full sentence."),
+        ],
+        config: RunnableConfig,
+    ) -> str:
+        """Store a fact the user asked you to keep; it is available in all their conversations."""
+        res = await resources.open()
+        await res.facts.remember(res.identity(config), fact)
+        return f"Remembered: {fact}"
+
+    @tool
+    def current_time() -> str:
+        """Return the current date and time in UTC (ISO 8601)."""
+        return datetime.now(UTC).isoformat(timespec="seconds")
+
+    return [search_memory, search_knowledge_base, remember, current_time]
