@@ -20,6 +20,7 @@ _PT_MARKERS = frozenset(
     "lembra lembras disse sobre tudo bem bom dia está esta é".split()
 )
 MAX_QUOTES = 3
+RELATIVE_QUOTE_FLOOR = 0.6
 QUOTE_CHARS = 320
 
 
@@ -89,6 +90,10 @@ def extractive_answer(
         )
         return _reply(f"{greeting} {note}"), []
     quotable = [c for c in context if fold(c["content"]).strip() != fold(query).strip()]
+    if quotable and "rerank" in quotable[0]["scores"]:
+        # Quote only passages close to the best one: a weak third quote reads as noise.
+        floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
+        quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
     if not quotable:
         nothing = (
             "Não encontrei nada sobre isso na base de conhecimento nem nas nossas conversas."

@@ -210,7 +210,8 @@ class EmbeddedServices:
             pid, served_dir = probe
             if served_dir != self.redis_dir:
                 raise RuntimeError(
-                    f"port {self.redis_port} is taken by another Redis (dir {served_dir})"
+                    f"port {self.redis_port} is taken by another Redis (dir {served_dir}); "
+                    "stop that one or pick another port with MEMORIA_REDIS_PORT"
                 )
             logger.info("reusing redis (pid %d) on port %d", pid, self.redis_port)
             return self.redis_url

@@ -77,3 +77,13 @@ def test_extractive_answer_speaks_portuguese_to_portuguese_questions():
         "qual é a política de reembolso?", [kb("Reembolso em 14 dias.")], ROUTE
     )
     assert "Eis o que encontrei" in message.text and "nenhum LLM" in message.text
+
+
+def test_extractive_answer_leaves_out_passages_far_below_the_best():
+    strong = kb("Refunds are available within 14 days of any charge.")
+    strong["scores"]["rerank"] = 0.8
+    weak = {**kb("Never share your password; we never ask for them."), "id": "kb:2"}
+    weak["scores"] = {"rerank": 0.3}
+    message, citations = extractive_answer("how long to ask for a refund?", [strong, weak], ROUTE)
+    assert [c["id"] for c in citations] == ["kb:1"]
+    assert "password" not in message.text
