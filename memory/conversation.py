@@ -65,6 +65,11 @@ def message_uuid(message: BaseMessage) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, message.id))
 
 
+def is_extractive_reply(message: BaseMessage) -> bool:
+    """Return whether `message` is a reply of the offline extractive responder."""
+    return message.response_metadata.get("model_name") == EXTRACTIVE_MODEL_NAME
+
+
 def message_text(message: BaseMessage) -> str:
     """Return the plain text of a message, whatever its content blocks."""
     return message.text if isinstance(message.text, str) else str(message.content)
@@ -144,7 +149,7 @@ class ConversationMemory:
             text = message_text(message).strip()
             if message.type not in ("human", "ai") or not text:
                 continue
-            if message.response_metadata.get("model_name") == EXTRACTIVE_MODEL_NAME:
+            if is_extractive_reply(message):
                 continue
             created = message.additional_kwargs.get("created_at")
             docs.append(

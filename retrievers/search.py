@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from graph.state import Candidate, RouteDecision, Source, Strategy
-from memory.conversation import ConversationMemory, message_text
+from memory.conversation import ConversationMemory, is_extractive_reply, message_text
 from memory.facts import FactStore
 from memory.identity import Identity
 from memory.schema import KB_TABLE, MESSAGES_TABLE
@@ -220,7 +220,7 @@ class Retriever:
         out = []
         for age, message in enumerate(reversed(messages)):
             text = message_text(message).strip()
-            if message.type not in ("human", "ai") or not text:
+            if message.type not in ("human", "ai") or not text or is_extractive_reply(message):
                 continue
             out.append(
                 Candidate(
