@@ -11,7 +11,6 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langchain_postgres import PGEngine, PGVectorStore
-from langchain_postgres.v2.hybrid_search_config import HybridSearchConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg.rows import dict_row
@@ -203,10 +202,6 @@ class Resources:
             table,
             metadata_columns=columns,
             index_query_options=FilteredHNSWOptions(),
-            # Fills content_tsv on insert, so the lexical leg sees every row.
-            hybrid_search_config=HybridSearchConfig(
-                tsv_column="content_tsv", tsv_lang="pg_catalog.simple"
-            ),
         )
 
     def identity(self, config: RunnableConfig) -> Identity:

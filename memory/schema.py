@@ -100,6 +100,19 @@ def _migrations(dims: int) -> list[sql.Composable]:
             CREATE INDEX strategy_log_owner_idx
                 ON strategy_log (tenant_id, user_id, created_at DESC)
         """),
+        # The lexical leg scores BM25 from stemmed lexemes; a generated column keeps the
+        # tsvector in step with content whoever writes the row. English stemming also folds
+        # most Portuguese plurals ("reembolsos" -> "reembols").
+        sql.SQL("""
+            ALTER TABLE kb_chunks DROP COLUMN content_tsv;
+            ALTER TABLE kb_chunks ADD COLUMN content_tsv tsvector
+                GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
+            CREATE INDEX kb_chunks_tsv_idx ON kb_chunks USING gin (content_tsv);
+            ALTER TABLE memory_messages DROP COLUMN content_tsv;
+            ALTER TABLE memory_messages ADD COLUMN content_tsv tsvector
+                GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
+            CREATE INDEX memory_messages_tsv_idx ON memory_messages USING gin (content_tsv)
+        """),
     ]
 
 

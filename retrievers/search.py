@@ -72,31 +72,68 @@ class FilteredHNSWOptions(QueryOptions):
         return ", ".join(self.to_parameter())
 
 
-# Full-text leg. `simple` configuration: no language-specific stemming, so English and
-# Portuguese text index alike; scoping columns are bound parameters, never formatted.
-LEXICAL_KB = sql.SQL("""
-    SELECT langchain_id::text AS id, content, doc_id, source, title, chunk_index,
-           ts_rank_cd(content_tsv, q) AS lexical
-    FROM {table}, websearch_to_tsquery('simple', %(query)s) AS q
-    WHERE tenant_id = %(tenant_id)s AND content_tsv @@ q
+# Lexical leg: Okapi BM25 computed in SQL from the scope's own term statistics (document
+# frequency and average length over the tenant's chunks, or the user's messages), on the
+# stemmed generated tsvector. The GIN index narrows rows to those holding a query lexeme.
+# Lexemes are passed pre-stemmed, so the tsquery is built verbatim (no second stemming).
+_BM25 = """
+    WITH q AS (
+        SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
+        FROM unnest(to_tsvector('english', %(query)s))
+    ),
+    tsq AS (
+        SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
+    ),
+    scope AS (
+        SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
+        FROM {table} WHERE {scope}
+    ),
+    hits AS (
+        SELECT t.langchain_id, u.lexeme,
+               coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
+               length(t.content_tsv)::float8 AS dl
+        FROM {table} t, q, tsq, unnest(t.content_tsv) AS u
+        WHERE {scope_t} AND t.content_tsv @@ tsq.query AND u.lexeme = ANY (q.lexemes)
+    ),
+    df AS (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
+    scored AS (
+        SELECT h.langchain_id,
+               sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
+                   * h.tf * (%(k1)s + 1)
+                   / (h.tf + %(k1)s * (1 - %(b)s + %(b)s * h.dl / s.avgdl))) AS bm25
+        FROM hits h JOIN df USING (lexeme), scope s
+        GROUP BY h.langchain_id
+        ORDER BY bm25 DESC
+        LIMIT %(limit)s
+    )
+    SELECT t.langchain_id::text AS id, t.content, {columns}, scored.bm25 AS lexical
+    FROM scored JOIN {table} t USING (langchain_id)
     ORDER BY lexical DESC
-    LIMIT %(limit)s
-""").format(table=sql.Identifier(KB_TABLE))
-
-LEXICAL_MESSAGES = sql.SQL("""
-    SELECT langchain_id::text AS id, content, thread_id, role, created_at,
-           langchain_metadata AS extra, ts_rank_cd(content_tsv, q) AS lexical
-    FROM {table}, websearch_to_tsquery('simple', %(query)s) AS q
-    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s AND content_tsv @@ q
-    ORDER BY lexical DESC
-    LIMIT %(limit)s
-""").format(table=sql.Identifier(MESSAGES_TABLE))
+"""
 
 
-def _or_query(text: str) -> str:
-    """Turn free text into a websearch query matching any of its content words."""
-    words = {w.strip("#.@+") for w in terms(text)}
-    return " or ".join(sorted(w for w in words if w))
+def _bm25_statement(table: str, scope: list[str], columns: list[str]) -> sql.Composed:
+    """Build the BM25 query for `table`, scoped by equality on `scope` columns (bound)."""
+    where = " AND ".join(f"{col} = %({col})s" for col in scope)
+    where_t = " AND ".join(f"t.{col} = %({col})s" for col in scope)
+    return sql.SQL(
+        _BM25.format(
+            table="{table}",
+            scope=where,
+            scope_t=where_t,
+            columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
+        )
+    ).format(table=sql.Identifier(table))
+
+
+LEXICAL_KB = _bm25_statement(KB_TABLE, ["tenant_id"], ["doc_id", "source", "title", "chunk_index"])
+LEXICAL_MESSAGES = _bm25_statement(
+    MESSAGES_TABLE, ["tenant_id", "user_id"], ["thread_id", "role", "created_at"]
+)
+
+# BM25 constants per source. Chat turns are short and alike in length, so length
+# normalisation (b) matters little there; document chunks vary more.
+BM25_PARAMS = {"knowledge_base": {"k1": 1.2, "b": 0.75}, "conversation": {"k1": 1.2, "b": 0.2}}
 
 
 def _iso(value: Any) -> Any:
@@ -181,10 +218,11 @@ class Retriever:
         self, statement: sql.Composed, source: Source, ident: Identity, query: str, k: int
     ) -> tuple[str, list[Candidate]]:
         params = {
-            "query": _or_query(query),
+            "query": " ".join(terms(query)),
             "tenant_id": ident.tenant_id,
             "user_id": ident.user_id,
             "limit": k,
+            **BM25_PARAMS[source],
         }
         if not params["query"]:
             return "lexical", []

@@ -1,0 +1,102 @@
+"""Retrieval over real Postgres: lexical and dense legs, fusion, and scoping."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from graph.nodes.router import _decision
+from graph.resources import Resources
+from memory.identity import Identity
+
+pytestmark = pytest.mark.integration
+
+FILLER = [
+    "I went hiking on Saturday and the weather was lovely.",
+    "My sister is visiting next month from Coimbra.",
+    "We should try the new ramen place downtown.",
+    "The quarterly report is due on Friday.",
+    "I started learning the guitar last spring.",
+    "Our cat knocked over the plant again this morning.",
+]
+
+
+async def remember_turns(res: Resources, ident: Identity, texts: list[str]) -> None:
+    messages = [HumanMessage(t, id=str(uuid.uuid4())) for t in texts]
+    await res.conversation.append(ident, messages)
+
+
+def fresh_identity(tenant: str | None = None, user: str | None = None) -> Identity:
+    return Identity(
+        tenant_id=tenant or f"t-{uuid.uuid4().hex[:8]}",
+        user_id=user or f"u-{uuid.uuid4().hex[:8]}",
+        thread_id=str(uuid.uuid4()),
+    )
+
+
+async def search(res: Resources, ident: Identity, query: str, strategy: str) -> list[dict]:
+    return await res.retriever.retrieve(ident, query, _decision(strategy, "test", {}), fetch_k=20)
+
+
+async def test_keyword_only_fact_is_found_by_its_identifier(resources: Resources):
+    ident = fresh_identity()
+    await remember_turns(
+        resources, ident, [*FILLER, "Order #A-1042 was the blue kettle I returned."]
+    )
+    found = await search(
+        resources, fresh_identity(ident.tenant_id, ident.user_id), "A-1042", "hybrid"
+    )
+    top = found[0]
+    assert "A-1042" in top["content"]
+    assert top["ranks"]["lexical"] == 1 and top["scores"]["lexical"] > 0
+
+
+async def test_paraphrase_only_fact_is_found_by_meaning(resources: Resources):
+    ident = fresh_identity()
+    await remember_turns(
+        resources, ident, [*FILLER, "I'm allergic to peanuts, they make me very ill."]
+    )
+    found = await search(
+        resources,
+        fresh_identity(ident.tenant_id, ident.user_id),
+        "Which nut gives me a bad reaction?",
+        "hybrid",
+    )
+    assert "peanuts" in found[0]["content"]
+    assert found[0]["ranks"]["vector"] == 1
+
+
+async def test_rare_terms_outweigh_common_ones_in_the_lexical_leg(resources: Resources):
+    ident = fresh_identity()
+    await remember_turns(
+        resources,
+        ident,
+        [f"I bought coffee at the market, visit {i}." for i in range(8)]
+        + ["The saxophone lesson moved to the market square."],
+    )
+    found = await search(resources, ident, "saxophone market", "cross_conversation")
+    lexical = sorted(
+        (c for c in found if "lexical" in c["ranks"]), key=lambda c: c["ranks"]["lexical"]
+    )
+    assert "saxophone" in lexical[0]["content"]
+
+
+@pytest.mark.parametrize(
+    "strategy", ["semantic_search", "hybrid", "cross_conversation", "recent_history"]
+)
+async def test_no_strategy_returns_another_users_or_tenants_messages(
+    resources: Resources, strategy
+):
+    owner = fresh_identity()
+    secret = f"flamingo{uuid.uuid4().hex[:6]}"
+    await remember_turns(resources, owner, [f"The vault password is {secret} flamingo."])
+    intruders = [
+        fresh_identity(owner.tenant_id),  # same tenant, other user
+        fresh_identity(None, owner.user_id),  # same user id, other tenant
+        Identity(owner.tenant_id, f"u-{uuid.uuid4().hex[:6]}", owner.thread_id),  # guessed thread
+    ]
+    for intruder in intruders:
+        found = await search(resources, intruder, f"vault password {secret} flamingo", strategy)
+        assert all(secret not in c["content"] for c in found), (strategy, intruder)
