@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from graph.state import STRATEGIES, Strategy
 
@@ -19,6 +19,20 @@ class Context:
     strategy: Strategy | None = field(
         default=None,
         metadata={"description": "Force a memory strategy instead of letting the router choose."},
+    )
+    fusion: Literal["zscore", "rrf"] = field(
+        default="zscore",
+        metadata={
+            "description": "How retrieval legs combine: z-scored scores (keeps how far ahead a "
+            "hit is) or reciprocal rank fusion (ranks only)."
+        },
+    )
+    neighbour_weight: float = field(
+        default=0.5,
+        metadata={
+            "description": "Share of a past message's score lent to the turns next to it "
+            "(answers often follow the message naming the topic); 0 turns it off."
+        },
     )
     rerank: bool = field(default=True, metadata={"description": "Rerank retrieved candidates."})
     rerank_threshold: float = field(
@@ -54,6 +68,10 @@ class Context:
                 raise ValueError(f"{name} must be at least 1")
         if self.summary_keep_messages >= self.summary_max_messages:
             raise ValueError("summary_keep_messages must be below summary_max_messages")
+        if self.fusion not in ("zscore", "rrf"):
+            raise ValueError("fusion must be 'zscore' or 'rrf'")
+        if not 0 <= self.neighbour_weight <= 1:
+            raise ValueError("neighbour_weight must be between 0 and 1")
         if self.max_tool_rounds < 0:
             raise ValueError("max_tool_rounds must be 0 or more")
 

@@ -31,7 +31,7 @@ from retrievers.search import FilteredHNSWOptions, Retriever
 logger = logging.getLogger(__name__)
 
 KB_METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
-MESSAGE_METADATA_COLUMNS = ["tenant_id", "user_id", "thread_id", "role", "created_at"]
+MESSAGE_METADATA_COLUMNS = ["tenant_id", "user_id", "thread_id", "role", "created_at", "seq"]
 
 
 def sqlalchemy_url(database_url: str) -> str:

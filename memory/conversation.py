@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -144,8 +145,11 @@ class ConversationMemory:
 
     async def _index(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
         now = datetime.now(UTC)
+        # Microsecond clock plus position: increasing within a thread across appends, and
+        # distinct within one append even when the clock does not move.
+        base_seq = time.time_ns() // 1000
         docs, ids = [], []
-        for message in messages:
+        for position, message in enumerate(messages):
             text = message_text(message).strip()
             if message.type not in ("human", "ai") or not text:
                 continue
@@ -165,6 +169,7 @@ class ConversationMemory:
                         "role": message.type,
                         "created_at": datetime.fromisoformat(created) if created else now,
                         "message_id": message.id,
+                        "seq": base_seq + position,
                     },
                 )
             )

@@ -113,6 +113,13 @@ def _migrations(dims: int) -> list[sql.Composable]:
                 GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
             CREATE INDEX memory_messages_tsv_idx ON memory_messages USING gin (content_tsv)
         """),
+        # Order of messages within a thread, so a hit's neighbours can be found: imported turns
+        # of one session share a timestamp, so created_at cannot order them.
+        sql.SQL("""
+            ALTER TABLE memory_messages ADD COLUMN seq bigint NOT NULL DEFAULT 0;
+            CREATE INDEX memory_messages_seq_idx
+                ON memory_messages (tenant_id, user_id, thread_id, seq)
+        """),
     ]
 
 

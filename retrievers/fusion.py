@@ -1,7 +1,8 @@
-"""Reciprocal rank fusion over ranked lists of ids (pure)."""
+"""Fusion of ranked, scored lists into one ranking (pure)."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 
 RRF_K = 60
@@ -30,3 +31,65 @@ def reciprocal_rank_fusion(
         for rank, doc_id in enumerate(ids, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
     return dict(sorted(scores.items(), key=lambda item: item[1], reverse=True))
+
+
+def zscore_fusion(
+    scored: Mapping[str, Mapping[str, float]],
+    *,
+    weights: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """Fuse scored lists by summing each list's z-scores (weighted CombSUM over the union).
+
+    Unlike rank fusion this keeps how far ahead a result is: a cosine of 0.53 against a
+    field of 0.2 stands out, where RRF would only see rank 1 against rank 2. An id missing
+    from a list counts as that list's lowest z-score.
+
+    Args:
+        scored: Raw scores per signal name (higher is better), keyed by id.
+        weights: Weight per signal name (default 1.0).
+
+    Returns:
+        Fused score per id over the union of all lists, highest first.
+    """
+    weights = weights or {}
+    union = {doc_id for values in scored.values() for doc_id in values}
+    fused = dict.fromkeys(union, 0.0)
+    for signal, values in scored.items():
+        if not values:
+            continue
+        mean = statistics.fmean(values.values())
+        spread = statistics.pstdev(values.values()) or 1.0
+        z = {doc_id: (v - mean) / spread for doc_id, v in values.items()}
+        missing = min(z.values())
+        weight = weights.get(signal, 1.0)
+        for doc_id in union:
+            fused[doc_id] += weight * z.get(doc_id, missing)
+    return dict(sorted(fused.items(), key=lambda item: item[1], reverse=True))
+
+
+def propagate_to_neighbours(
+    scores: Mapping[str, float],
+    neighbours: Mapping[str, Sequence[tuple[str, int]]],
+    *,
+    weight: float,
+) -> dict[str, float]:
+    """Return what each id gains from the hits it sits next to (pure).
+
+    In conversation the answer often comes a turn or two after the message that names the
+    topic, so a hit lends `weight / offset` of its score to the turns after it, and half of
+    that to the turns before it.
+
+    Args:
+        scores: Score of each hit.
+        neighbours: For each hit id, `(neighbour_id, offset)` pairs, offset in turns (±1, ±2).
+        weight: Share lent to an adjacent turn; 0 disables propagation.
+    """
+    gains: dict[str, float] = {}
+    for hit, around in neighbours.items():
+        base = scores.get(hit, 0.0)
+        for neighbour_id, offset in around:
+            if offset == 0:
+                continue
+            share = weight / offset if offset > 0 else weight / (2 * -offset)
+            gains[neighbour_id] = gains.get(neighbour_id, 0.0) + share * base
+    return gains

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -26,10 +27,12 @@ from memory.conversation import ConversationMemory, is_extractive_reply, message
 from memory.facts import FactStore
 from memory.identity import Identity
 from memory.schema import KB_TABLE, MESSAGES_TABLE
-from retrievers.fusion import reciprocal_rank_fusion
+from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.text import terms
 
 logger = logging.getLogger(__name__)
+
+Fusion = Literal["zscore", "rrf"]
 
 # How much each leg counts in fusion, per strategy: lookups of codes and ids lean lexical,
 # "do you remember" questions lean on meaning.
@@ -131,6 +134,32 @@ LEXICAL_MESSAGES = _bm25_statement(
     MESSAGES_TABLE, ["tenant_id", "user_id"], ["thread_id", "role", "created_at"]
 )
 
+# The neighbours (two turns either side, same thread) of the top conversation hits.
+NEIGHBOURS = sql.SQL("""
+    SELECT h.id::text AS hit, n.langchain_id::text AS id, n.content, n.thread_id, n.role,
+           n.created_at, n.langchain_metadata AS extra, n.offset_turns
+    FROM unnest(%(ids)s::uuid[]) AS h(id)
+    JOIN {table} a ON a.langchain_id = h.id
+    CROSS JOIN LATERAL (
+        (SELECT b.*, -row_number() OVER (ORDER BY b.seq DESC) AS offset_turns
+         FROM {table} b
+         WHERE b.tenant_id = a.tenant_id AND b.user_id = a.user_id
+           AND b.thread_id = a.thread_id AND b.seq < a.seq
+         ORDER BY b.seq DESC LIMIT 2)
+        UNION ALL
+        (SELECT b.*, row_number() OVER (ORDER BY b.seq) AS offset_turns
+         FROM {table} b
+         WHERE b.tenant_id = a.tenant_id AND b.user_id = a.user_id
+           AND b.thread_id = a.thread_id AND b.seq > a.seq
+         ORDER BY b.seq LIMIT 2)
+    ) AS n
+    WHERE a.tenant_id = %(tenant_id)s AND a.user_id = %(user_id)s
+""").format(table=sql.Identifier(MESSAGES_TABLE))
+
+# How many top conversation hits lend score to their neighbours.
+NEIGHBOUR_HITS = 10
+NEIGHBOUR_WEIGHT = 0.5
+
 # BM25 constants per source. Chat turns are short and alike in length, so length
 # normalisation (b) matters little there; document chunks vary more.
 BM25_PARAMS = {"knowledge_base": {"k1": 1.2, "b": 0.75}, "conversation": {"k1": 1.2, "b": 0.2}}
@@ -162,9 +191,25 @@ class Retriever:
         self._recent_window = recent_window
 
     async def retrieve(
-        self, ident: Identity, query: str, route: RouteDecision, *, fetch_k: int
+        self,
+        ident: Identity,
+        query: str,
+        route: RouteDecision,
+        *,
+        fetch_k: int,
+        neighbour_weight: float = NEIGHBOUR_WEIGHT,
+        fusion: Fusion = "zscore",
     ) -> list[Candidate]:
-        """Return fused candidates for `query` from the route's sources, best first."""
+        """Return fused candidates for `query` from the route's sources, best first.
+
+        Args:
+            ident: Whose data to search.
+            query: The question.
+            route: The router's decision (strategy and sources).
+            fetch_k: Candidates per leg before fusion.
+            neighbour_weight: Share of a conversation hit's score lent to adjacent turns.
+            fusion: How legs combine: "zscore" (scores) or "rrf" (ranks).
+        """
         strategy = route["strategy"]
         weights = LEG_WEIGHTS[strategy]
         sources = route["sources"]
@@ -189,7 +234,50 @@ class Retriever:
             elif source == "facts":
                 tasks.append(self._facts_leg(ident, query, fetch_k))
         legs: list[tuple[str, list[Candidate]]] = await asyncio.gather(*tasks)
-        return _fuse(legs, weights)
+        fused = _fuse(legs, weights, fusion)
+        if "conversation" in sources and neighbour_weight > 0:
+            fused = await self._with_neighbours(ident, fused, neighbour_weight)
+        return fused
+
+    async def _with_neighbours(
+        self, ident: Identity, fused: list[Candidate], weight: float
+    ) -> list[Candidate]:
+        """Let the top conversation hits lend score to the turns around them, then re-rank."""
+        hits = [c for c in fused if c["source"] == "conversation"][:NEIGHBOUR_HITS]
+        if not hits:
+            return fused
+        params = {
+            "ids": [c["id"].removeprefix("msg:") for c in hits],
+            "tenant_id": ident.tenant_id,
+            "user_id": ident.user_id,
+        }
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(NEIGHBOURS, params)).fetchall()
+        by_id = {c["id"]: c for c in fused}
+        around: dict[str, list[tuple[str, int]]] = {}
+        for row in rows:
+            cand_id = f"msg:{row['id']}"
+            around.setdefault(f"msg:{row['hit']}", []).append((cand_id, int(row["offset_turns"])))
+            if cand_id not in by_id:
+                meta = {**(row["extra"] or {})}
+                meta.update({k: _iso(row[k]) for k in ("thread_id", "role", "created_at")})
+                doc = Document(page_content=row["content"], metadata=meta, id=row["id"])
+                by_id[cand_id] = _message_candidate(doc, {})
+        # Only above-median hits lend, and only their margin over the median: otherwise a
+        # field of weak hits would lift their shared neighbours above the one strong hit.
+        median = statistics.median(c["scores"].get("fused", 0.0) for c in fused)
+        base = {cid: max(c["scores"].get("fused", 0.0) - median, 0.0) for cid, c in by_id.items()}
+        gains = propagate_to_neighbours(base, around, weight=weight)
+        for cand_id, gain in gains.items():
+            by_id[cand_id]["scores"]["neighbours"] = round(gain, 6)
+        ranked = sorted(
+            by_id.values(),
+            key=lambda c: c["scores"].get("fused", 0.0) + c["scores"].get("neighbours", 0.0),
+            reverse=True,
+        )
+        for position, cand in enumerate(ranked, start=1):
+            cand["ranks"]["fused"] = position
+        return ranked
 
     async def _kb_vector(
         self, ident: Identity, vector: list[float], k: int
@@ -307,23 +395,28 @@ def _message_candidate(doc: Document, scores: dict[str, float]) -> Candidate:
 
 
 def _fuse(
-    legs: Sequence[tuple[str, list[Candidate]]], weights: dict[str, float]
+    legs: Sequence[tuple[str, list[Candidate]]], weights: dict[str, float], method: Fusion
 ) -> list[Candidate]:
-    """Merge legs into one list ordered by weighted RRF, keeping each signal's rank and score."""
+    """Merge legs into one list by weighted fusion, keeping each signal's rank and score."""
     merged: dict[str, Candidate] = {}
     ranked: dict[str, list[str]] = {}
+    scored: dict[str, dict[str, float]] = {}
     leg_weights: dict[str, float] = {}
     for index, (signal, candidates) in enumerate(legs):
         leg = f"{signal}#{index}"
         leg_weights[leg] = weights.get(signal, 1.0)
-        ranked[leg] = []
+        ranked[leg], scored[leg] = [], {}
         for rank, cand in enumerate(candidates, start=1):
             ranked[leg].append(cand["id"])
+            scored[leg][cand["id"]] = cand["scores"].get(signal, 0.0)
             kept = merged.setdefault(cand["id"], cand)
             if kept is not cand:
                 kept["scores"].update(cand["scores"])
             kept["ranks"][signal] = min(rank, kept["ranks"].get(signal, rank))
-    fused = reciprocal_rank_fusion(ranked, weights=leg_weights)
+    if method == "rrf":
+        fused = reciprocal_rank_fusion(ranked, weights=leg_weights)
+    else:
+        fused = zscore_fusion(scored, weights=leg_weights)
     out = []
     for position, (cand_id, score) in enumerate(fused.items(), start=1):
         cand = merged[cand_id]

@@ -22,7 +22,12 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
         ident = res.identity(config)
         started = time.perf_counter()
         candidates = await res.retriever.retrieve(
-            ident, latest_question(state), state["route"], fetch_k=ctx.fetch_k
+            ident,
+            latest_question(state),
+            state["route"],
+            fetch_k=ctx.fetch_k,
+            neighbour_weight=ctx.neighbour_weight,
+            fusion=ctx.fusion,
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
         return {"candidates": candidates, "timings": {"retrieve_ms": round(elapsed_ms, 2)}}

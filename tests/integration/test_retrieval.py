@@ -100,3 +100,28 @@ async def test_no_strategy_returns_another_users_or_tenants_messages(
     for intruder in intruders:
         found = await search(resources, intruder, f"vault password {secret} flamingo", strategy)
         assert all(secret not in c["content"] for c in found), (strategy, intruder)
+
+
+async def test_the_turn_after_a_topic_is_lifted_without_burying_the_topic(resources: Resources):
+    ident = fresh_identity()
+    await remember_turns(
+        resources,
+        ident,
+        [
+            *FILLER[:3],
+            "Did you end up choosing a venue for the wedding reception?",
+            "Yes, the old lighthouse in Sagres, booked for June.",
+            *FILLER[3:],
+        ],
+    )
+    query = "What venue did we pick for the wedding reception?"
+    route = _decision("cross_conversation", "test", {})
+    on = await resources.retriever.retrieve(ident, query, route, fetch_k=20, neighbour_weight=0.5)
+    off = await resources.retriever.retrieve(ident, query, route, fetch_k=20, neighbour_weight=0.0)
+
+    def position(found: list[dict], needle: str) -> int:
+        return next(i for i, c in enumerate(found) if needle in c["content"])
+
+    assert position(on, "wedding reception") == 0
+    assert position(on, "lighthouse") <= position(off, "lighthouse")
+    assert position(on, "lighthouse") == 1

@@ -1,7 +1,7 @@
 import pytest
 
 from graph.state import Candidate
-from retrievers.fusion import reciprocal_rank_fusion
+from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.rerank import LocalReranker, select
 from retrievers.text import overlap
 
@@ -63,3 +63,29 @@ def test_select_skips_passages_repeating_one_already_kept():
     ]
     kept = select(docs, [0.9, 0.8, 0.1], k=3, threshold=0.0, min_keep=1)
     assert [c["id"] for c in kept] == ["a", "c"]
+
+
+def test_later_neighbours_gain_more_of_a_hit_and_shares_decay_with_distance():
+    gains = propagate_to_neighbours(
+        {"hit": 1.0, "other": 0.2},
+        {"hit": [("next", 1), ("after", 2), ("prev", -1)], "other": [("next", -1)]},
+        weight=0.5,
+    )
+    assert gains == {"next": 0.5 + 0.2 * 0.25, "after": 0.25, "prev": 0.25}
+    assert propagate_to_neighbours({"hit": 1.0}, {"hit": [("n", 1)]}, weight=0.0) == {"n": 0.0}
+
+
+def test_zscore_fusion_keeps_how_far_ahead_a_hit_is():
+    # "a" is far ahead in the dense leg and mid-pack lexically; "b" leads lexically by a hair.
+    vector = {"a": 0.9, "b": 0.30, "c": 0.28, "d": 0.27, "e": 0.25}
+    lexical = {"b": 2.0, "c": 1.9, "a": 1.8, "d": 1.7, "e": 1.6}
+    assert list(zscore_fusion({"vector": vector, "lexical": lexical}))[0] == "a"
+    # Rank fusion cannot see the gap and prefers "b".
+    ranks = {"vector": list(vector), "lexical": list(lexical)}
+    assert list(reciprocal_rank_fusion(ranks))[0] == "b"
+
+
+def test_zscore_fusion_counts_a_missing_id_as_the_lists_lowest():
+    fused = zscore_fusion({"vector": {"a": 1.0, "b": 0.0}, "lexical": {"c": 5.0, "d": 1.0}})
+    assert set(fused) == {"a", "b", "c", "d"}
+    assert fused["a"] == fused["c"] and fused["b"] == fused["d"]
