@@ -28,6 +28,7 @@ from memory.facts import FactStore
 from memory.identity import Identity
 from memory.schema import KB_TABLE, MESSAGES_TABLE
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
+from retrievers.temporal import time_window
 from retrievers.text import terms
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ NEIGHBOURS = sql.SQL("""
     WHERE a.tenant_id = %(tenant_id)s AND a.user_id = %(user_id)s
 """).format(table=sql.Identifier(MESSAGES_TABLE))
 
+
 # How many top conversation hits lend score to their neighbours.
 NEIGHBOUR_HITS = 10
 NEIGHBOUR_WEIGHT = 0.5
@@ -235,6 +237,8 @@ class Retriever:
                 tasks.append(self._facts_leg(ident, query, fetch_k))
         legs: list[tuple[str, list[Candidate]]] = await asyncio.gather(*tasks)
         fused = _fuse(legs, weights, fusion)
+        if window := time_window(query):
+            fused = _boost_window(fused, window)
         if "conversation" in sources and neighbour_weight > 0:
             fused = await self._with_neighbours(ident, fused, neighbour_weight)
         return fused
@@ -392,6 +396,32 @@ def _message_candidate(doc: Document, scores: dict[str, float]) -> Candidate:
         scores=scores,
         ranks={},
     )
+
+
+def _boost_window(
+    candidates: list[Candidate], window: tuple[datetime, datetime]
+) -> list[Candidate]:
+    """Put messages dated inside the period the question names first; the rest follow.
+
+    The user named the period, so it outranks topical closeness; nothing is dropped, since
+    people are loose with "last week".
+    """
+    scores = [c["scores"].get("fused", 0.0) for c in candidates]
+    if not scores:
+        return candidates
+    bonus = (max(scores) - min(scores)) + 1e-6
+    start, end = window
+    for cand in candidates:
+        created = cand["metadata"].get("created_at")
+        if cand["source"] in ("conversation", "thread") and created:
+            inside = start <= datetime.fromisoformat(created) < end
+            cand["scores"]["time"] = 1.0 if inside else 0.0
+            if inside:
+                cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + bonus, 6)
+    ranked = sorted(candidates, key=lambda c: c["scores"].get("fused", 0.0), reverse=True)
+    for position, cand in enumerate(ranked, start=1):
+        cand["ranks"]["fused"] = position
+    return ranked
 
 
 def _fuse(

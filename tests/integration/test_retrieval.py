@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from langchain_core.messages import HumanMessage
@@ -125,3 +126,24 @@ async def test_the_turn_after_a_topic_is_lifted_without_burying_the_topic(resour
     assert position(on, "wedding reception") == 0
     assert position(on, "lighthouse") <= position(off, "lighthouse")
     assert position(on, "lighthouse") == 1
+
+
+async def test_a_question_about_last_week_ranks_last_weeks_turn_first(resources: Resources):
+    ident = fresh_identity()
+    now = datetime.now(UTC)
+    dated = [
+        ("The dentist said my filling looks fine.", now - timedelta(days=90)),
+        ("The dentist wants to pull my wisdom tooth next month.", now - timedelta(days=5)),
+        ("I changed dentist because the old one moved away.", now - timedelta(days=200)),
+    ]
+    messages = [
+        HumanMessage(text, id=str(uuid.uuid4()), additional_kwargs={"created_at": when.isoformat()})
+        for text, when in dated
+    ]
+    await resources.conversation.append(ident, messages)
+    found = await search(
+        resources, ident, "What did the dentist tell me last week?", "cross_conversation"
+    )
+    assert "wisdom tooth" in found[0]["content"]
+    assert found[0]["scores"]["time"] == 1.0
+    assert found[0]["metadata"]["created_at"][:10] == dated[1][1].date().isoformat()
