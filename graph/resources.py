@@ -144,9 +144,17 @@ class Resources:
 
         self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
         await self.checkpointer.setup()
+        embeddings = self.embeddings
+
+        async def embed_for_store(texts: list[str]) -> list[list[float]]:
+            # PostgresStore embeds search queries as documents; for a symmetric model like
+            # all-MiniLM-L6-v2 the vectors are the same, and this way the turn's question
+            # comes from the query cache instead of a second pass through the model.
+            return [await embeddings.aembed_query(text) for text in texts]
+
         self.store = AsyncPostgresStore(
             self.pool,  # type: ignore[arg-type]
-            index={"dims": s.memoria_embedding_dims, "embed": self.embeddings, "fields": ["text"]},
+            index={"dims": s.memoria_embedding_dims, "embed": embed_for_store, "fields": ["text"]},
         )
         await self.store.setup()
 

@@ -80,6 +80,7 @@ class FilteredHNSWOptions(QueryOptions):
 # frequency and average length over the tenant's chunks, or the user's messages), on the
 # stemmed generated tsvector. The GIN index narrows rows to those holding a query lexeme.
 # Lexemes are passed pre-stemmed, so the tsquery is built verbatim (no second stemming).
+# The statistics CTEs are MATERIALIZED: inlined, the planner re-ran them once per hit row.
 _BM25 = """
     WITH q AS (
         SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
@@ -88,7 +89,7 @@ _BM25 = """
     tsq AS (
         SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
     ),
-    scope AS (
+    scope AS MATERIALIZED (
         SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
         FROM {table} WHERE {scope}
     ),
@@ -99,7 +100,7 @@ _BM25 = """
         FROM {table} t, q, tsq, unnest(t.content_tsv) AS u
         WHERE {scope_t} AND t.content_tsv @@ tsq.query AND u.lexeme = ANY (q.lexemes)
     ),
-    df AS (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
+    df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
     scored AS (
         SELECT h.langchain_id,
                sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))

@@ -1,0 +1,42 @@
+from langchain_core.embeddings import Embeddings
+
+from retrievers.embeddings import QueryCachedEmbeddings
+
+
+class CountingEmbeddings(Embeddings):
+    """A deterministic stand-in model that counts how often it runs (no network, no weights)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += len(texts)
+        return [[float(len(t)), 1.0] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        self.calls += 1
+        return [float(len(text)), 1.0]
+
+
+async def test_a_question_is_embedded_once_however_many_stages_ask():
+    inner = CountingEmbeddings()
+    cached = QueryCachedEmbeddings(inner)
+    first = await cached.aembed_query("where do I live?")
+    again = [await cached.aembed_query("where do I live?") for _ in range(3)]
+    assert inner.calls == 1 and all(v == first for v in again)
+
+
+def test_least_recently_used_queries_are_evicted():
+    inner = CountingEmbeddings()
+    cached = QueryCachedEmbeddings(inner, maxsize=2)
+    for text in ("a", "b", "a", "c", "a", "b"):
+        cached.embed_query(text)
+    assert inner.calls == 4  # a, b, c, then b again after c evicted it
+
+
+def test_documents_are_never_cached():
+    inner = CountingEmbeddings()
+    cached = QueryCachedEmbeddings(inner)
+    cached.embed_documents(["x", "x"])
+    cached.embed_documents(["x"])
+    assert inner.calls == 3
