@@ -28,7 +28,7 @@ class Context:
         },
     )
     neighbour_weight: float = field(
-        default=0.5,
+        default=0.3,
         metadata={
             "description": "Share of a past message's score lent to the turns next to it "
             "(answers often follow the message naming the topic); 0 turns it off."

@@ -85,6 +85,9 @@ _BM25 = """
     WITH q AS (
         SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
         FROM unnest(to_tsvector('english', %(query)s))
+        -- The parser splits "E-4012" into e-4012, e and 4012; a lone letter matches every
+        -- code in a table and means nothing on its own.
+        WHERE length(lexeme) > 1
     ),
     tsq AS (
         SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
@@ -108,12 +111,12 @@ _BM25 = """
                    / (h.tf + %(k1)s * (1 - %(b)s + %(b)s * h.dl / s.avgdl))) AS bm25
         FROM hits h JOIN df USING (lexeme), scope s
         GROUP BY h.langchain_id
-        ORDER BY bm25 DESC
+        ORDER BY bm25 DESC, h.langchain_id
         LIMIT %(limit)s
     )
     SELECT t.langchain_id::text AS id, t.content, {columns}, scored.bm25 AS lexical
     FROM scored JOIN {table} t USING (langchain_id)
-    ORDER BY lexical DESC
+    ORDER BY lexical DESC, t.langchain_id
 """
 
 
@@ -161,7 +164,7 @@ NEIGHBOURS = sql.SQL("""
 
 # How many top conversation hits lend score to their neighbours.
 NEIGHBOUR_HITS = 10
-NEIGHBOUR_WEIGHT = 0.5
+NEIGHBOUR_WEIGHT = 0.3
 
 # BM25 constants per source. Chat turns are short and alike in length, so length
 # normalisation (b) matters little there; document chunks vary more.

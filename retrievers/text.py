@@ -32,27 +32,55 @@ def terms(text: str) -> list[str]:
     return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
 
 
+def is_identifier(term: str) -> bool:
+    """Return whether a term looks like a code or id ('e-4012', '#a-1042', 'v2'), not a year."""
+    return any(ch.isdigit() for ch in term) and any(ch.isalpha() or ch == "#" for ch in term)
+
+
 def term_weight(term: str) -> float:
     """Weigh identifier-like terms (with digits, e.g. 'e-4012', '#a-1042') above plain words."""
     return 3.0 if any(ch.isdigit() for ch in term) else 1.0
 
 
-def overlap(query: str, text: str) -> float:
-    """Return the weighted share of the query's distinct content terms found in `text` (0-1).
+class QueryTerms:
+    """A query's weighted content terms, computed once and matched against many passages."""
 
-    A term matches on an exact word or a shared prefix of at least five characters, a cheap
-    stand-in for stemming that works for English and Portuguese ("refunds"/"refund",
-    "reembolso"/"reembolsos"). Identifier-like terms weigh more: when a user types a code,
-    the passage holding that code is what they want.
+    def __init__(self, query: str) -> None:
+        """Extract the content terms of `query` and their weights."""
+        self.weights = {w: term_weight(w) for w in set(terms(query))}
+        self.total = sum(self.weights.values())
+        self.identifiers = frozenset(w for w in self.weights if is_identifier(w))
+
+    def has_identifiers(self, text: str) -> bool:
+        """Return whether `text` holds every identifier of the query (and it has some)."""
+        return bool(self.identifiers) and self.identifiers <= set(terms(text))
+
+    def coverage(self, text: str) -> float:
+        """Return the weighted share of the query's terms found in `text` (0-1).
+
+        A term matches on an exact word or a shared prefix of at least five characters, a
+        cheap stand-in for stemming that works for English and Portuguese ("refunds"/"refund",
+        "reembolso"/"reembolsos").
+        """
+        if not self.total:
+            return 0.0
+        have = set(terms(text))
+        prefixes = {w[:5] for w in have if len(w) >= 5}
+        hits = sum(
+            weight
+            for w, weight in self.weights.items()
+            if w in have or (len(w) >= 5 and w[:5] in prefixes)
+        )
+        return hits / self.total
+
+
+def overlap(query: str, text: str) -> float:
+    """Return the weighted share of the query's content terms found in `text` (0-1).
+
+    Identifier-like terms weigh more: when a user types a code, the passage holding that
+    code is what they want. See `QueryTerms.coverage` for how terms match.
     """
-    wanted = set(terms(query))
-    if not wanted:
-        return 0.0
-    have = set(terms(text))
-    prefixes = {w[:5] for w in have if len(w) >= 5}
-    total = sum(term_weight(w) for w in wanted)
-    hits = sum(term_weight(w) for w in wanted if w in have or (len(w) >= 5 and w[:5] in prefixes))
-    return hits / total
+    return QueryTerms(query).coverage(text)
 
 
 def sentences(text: str) -> list[str]:

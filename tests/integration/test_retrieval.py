@@ -123,9 +123,9 @@ async def test_the_turn_after_a_topic_is_lifted_without_burying_the_topic(resour
     def position(found: list[dict], needle: str) -> int:
         return next(i for i, c in enumerate(found) if needle in c["content"])
 
-    assert position(on, "wedding reception") == 0
+    # The answer is lifted to the top two and the turn naming the topic stays there too.
+    assert {position(on, "wedding reception"), position(on, "lighthouse")} == {0, 1}
     assert position(on, "lighthouse") <= position(off, "lighthouse")
-    assert position(on, "lighthouse") == 1
 
 
 async def test_a_question_about_last_week_ranks_last_weeks_turn_first(resources: Resources):

@@ -32,14 +32,33 @@ def cand(cid: str, content: str, vector: float | None) -> Candidate:
     )
 
 
-async def test_local_reranker_prefers_the_passage_with_the_exact_term():
+def fused(cid: str, content: str, score: float) -> Candidate:
+    c = cand(cid, content, None)
+    c["scores"]["fused"] = score
+    return c
+
+
+async def test_local_reranker_settles_a_near_tie_by_the_exact_identifier():
     query = "what does error E-4012 mean"
     docs = [
-        cand("a", "Sync errors can happen when the network drops.", 0.62),
-        cand("b", "E-4012: the sync token expired; sign out and back in.", 0.55),
+        fused("a", "Sync errors can happen when the network drops.", 2.0),
+        fused("b", "E-4012: the sync token expired; sign out and back in.", 1.95),
+        fused("c", "Export your notes as Markdown.", 1.0),
+        fused("d", "Plans renew monthly.", 0.0),
     ]
     scores = await LocalReranker().score(query, docs)
-    assert scores[1] > scores[0]
+    assert scores[1] > scores[0] > scores[2] > scores[3]
+
+
+async def test_local_reranker_keeps_a_clear_retrieval_lead():
+    query = "where do I live"
+    docs = [
+        fused("a", "I moved to Lisbon last year.", 3.0),
+        fused("b", "Where do you live? I live near the park.", 0.2),
+        fused("c", "Nice weather.", 0.0),
+    ]
+    scores = await LocalReranker().score(query, docs)
+    assert scores[0] > scores[1]
 
 
 def test_select_applies_threshold_but_keeps_the_minimum():
@@ -89,3 +108,21 @@ def test_zscore_fusion_counts_a_missing_id_as_the_lists_lowest():
     fused = zscore_fusion({"vector": {"a": 1.0, "b": 0.0}, "lexical": {"c": 5.0, "d": 1.0}})
     assert set(fused) == {"a", "b", "c", "d"}
     assert fused["a"] == fused["c"] and fused["b"] == fused["d"]
+
+
+async def test_a_passage_holding_the_code_the_user_typed_goes_first():
+    query = "what does error E-4012 mean"
+    docs = [
+        fused("header", "Error codes: E-1001 means offline; E-2003 means quota full.", 3.0),
+        fused("row", "E-4012: the sync token expired; sign out and back in.", 0.5),
+        fused("other", "Errors are shown in red.", 0.0),
+    ]
+    scores = await LocalReranker().score(query, docs)
+    assert scores[1] == max(scores) and all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_years_are_not_identifiers_but_codes_are():
+    from retrievers.text import is_identifier
+
+    assert is_identifier("e-4012") and is_identifier("#a-1042") and is_identifier("v2")
+    assert not is_identifier("2023") and not is_identifier("lisbon")
