@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run serve test test-unit lint services-up services-down services-status ingest-sample clean
+.PHONY: setup run serve test test-unit lint services-up services-down services-status ingest-sample eval clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,14 @@ test: setup
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
+
+# LoCoMo retrieval on the dev split beside the repo; EVAL_ARGS adds flags, e.g. --method bm25.
+LOCOMO_DIR ?= ../shared/bench/locomo
+EVAL_ARGS ?=
+
+eval: setup
+	mkdir -p .memoria/eval
+	$(MEMORIA) eval locomo --turns $(LOCOMO_DIR)/turns.jsonl --queries $(LOCOMO_DIR)/queries.jsonl --out .memoria/eval/results.jsonl $(EVAL_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

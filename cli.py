@@ -1,4 +1,4 @@
-"""The `memoria` command: embedded services, ingestion, and serving."""
+"""The `memoria` command: embedded services, ingestion, serving, and evaluation."""
 
 from __future__ import annotations
 
@@ -45,6 +45,56 @@ async def _ingest(paths: list[Path], tenant: str) -> int:
     return 0
 
 
+async def _eval_locomo(args: argparse.Namespace) -> int:
+    from graph.resources import Resources
+    from retrievers.eval_locomo import format_report, load_jsonl_benchmark, load_locomo10, run_eval
+
+    if args.locomo:
+        turns, queries = load_locomo10(args.locomo)
+    else:
+        turns, queries = load_jsonl_benchmark(args.turns, args.queries)
+    # run_eval checks the data before opening anything, so bad input fails in milliseconds.
+    res = Resources(get_settings(), use_default_chat_model=False)
+    try:
+        report = await run_eval(
+            res,
+            turns,
+            queries,
+            out_path=args.out,
+            method=args.method,
+            limit_queries=args.limit_queries,
+            keep=args.keep,
+            knobs=dict(args.set),
+        )
+    finally:
+        await res.aclose()
+    sys.stdout.write(format_report(report) + "\n")
+    return 0
+
+
+def _knob(text: str) -> tuple[str, object]:
+    """Parse KNOB=VALUE into a Context field and a value of that field's type."""
+    from dataclasses import fields
+
+    from graph.configuration import Context
+
+    name, sep, raw = text.partition("=")
+    kinds = {f.name: f.default for f in fields(Context)}
+    if not sep or name not in kinds:
+        raise argparse.ArgumentTypeError(f"expected KNOB=VALUE with KNOB one of {sorted(kinds)}")
+    default = kinds[name]
+    if isinstance(default, bool):
+        if raw.lower() not in ("true", "false"):
+            raise argparse.ArgumentTypeError(f"{name} takes true or false")
+        return name, raw.lower() == "true"
+    if isinstance(default, int | float):
+        try:
+            return name, type(default)(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{name} takes a number") from exc
+    return name, raw
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -85,7 +135,41 @@ def main(argv: list[str] | None = None) -> int:
     srv = sub.add_parser("serve", help="serve the HTTP API (LangServe-style /agent endpoints)")
     srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
 
+    ev = sub.add_parser("eval", help="measure retrieval on a benchmark")
+    ev_sub = ev.add_subparsers(dest="benchmark", required=True)
+    loc = ev_sub.add_parser(
+        "locomo",
+        help="LoCoMo turn-level evidence retrieval (recall@k, MRR, latency)",
+        description="Ingest each conversation as one user of a fresh eval tenant through the "
+        "write path, rank each question's turns (memoria: router -> retrieve -> rerank; or a "
+        "BM25 / dense baseline over the same indexed texts), write one JSON line per query, "
+        "print recall@k, hit@k and MRR as the benchmark's score.py defines them, then delete "
+        "the tenant. Adversarial questions (category 5) are skipped.",
+    )
+    loc.add_argument("--turns", type=Path, help="turns.jsonl (with --queries)")
+    loc.add_argument("--queries", type=Path, help="queries.jsonl (with --turns)")
+    loc.add_argument("--locomo", type=Path, help="official locomo10.json instead of the jsonl pair")
+    loc.add_argument("--out", type=Path, required=True, help="results.jsonl to write")
+    loc.add_argument("--method", choices=["memoria", "bm25", "dense"], default="memoria")
+    loc.add_argument("--limit-queries", type=int, default=None, metavar="N", help="first N only")
+    loc.add_argument("--keep", action="store_true", help="keep the eval tenant's rows")
+    loc.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        type=_knob,
+        metavar="KNOB=VALUE",
+        help="override a run knob of the read path, e.g. --set rerank=false --set fusion=rrf",
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "eval":
+        if args.locomo and (args.turns or args.queries):
+            parser.error("eval locomo: give --locomo or --turns/--queries, not both")
+        if not args.locomo and not (args.turns and args.queries):
+            parser.error("eval locomo: give --turns and --queries (or --locomo)")
+        if args.limit_queries is not None and args.limit_queries < 1:
+            parser.error("eval locomo: --limit-queries must be at least 1")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -97,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_ingest(args.paths, tenant))
         except ValueError as exc:
             sys.stderr.write(f"memoria ingest: {exc}\n")
+            return 2
+    if args.command == "eval":
+        try:
+            return asyncio.run(_eval_locomo(args))
+        except (ValueError, OSError) as exc:
+            sys.stderr.write(f"memoria eval locomo: {exc}\n")
             return 2
     return _serve(args)
 
