@@ -53,11 +53,10 @@ class LocalReranker:
         spread = (high - low) or 1.0
         out = []
         for cand, b in zip(candidates, base, strict=True):
-            coverage = wanted.coverage(cand["content"])
+            coverage, named = wanted.match(cand["content"])
             blended = (1 - self.coverage_weight) * (b - low) / spread
-            named = 1.0 if wanted.has_identifiers(cand["content"]) else 0.0
             # Scores stay in [0, 1]: halve everything, and lift named passages above the rest.
-            out.append(round((blended + self.coverage_weight * coverage + named) / 2, 6))
+            out.append(round((blended + self.coverage_weight * coverage + float(named)) / 2, 6))
         return out
 
 

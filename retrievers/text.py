@@ -51,10 +51,6 @@ class QueryTerms:
         self.total = sum(self.weights.values())
         self.identifiers = frozenset(w for w in self.weights if is_identifier(w))
 
-    def has_identifiers(self, text: str) -> bool:
-        """Return whether `text` holds every identifier of the query (and it has some)."""
-        return bool(self.identifiers) and self.identifiers <= set(terms(text))
-
     def coverage(self, text: str) -> float:
         """Return the weighted share of the query's terms found in `text` (0-1).
 
@@ -62,16 +58,21 @@ class QueryTerms:
         cheap stand-in for stemming that works for English and Portuguese ("refunds"/"refund",
         "reembolso"/"reembolsos").
         """
-        if not self.total:
-            return 0.0
+        return self.match(text)[0]
+
+    def match(self, text: str) -> tuple[float, bool]:
+        """Return the coverage of `text` and whether it holds every identifier of the query."""
         have = set(terms(text))
+        named = bool(self.identifiers) and self.identifiers <= have
+        if not self.total:
+            return 0.0, named
         prefixes = {w[:5] for w in have if len(w) >= 5}
         hits = sum(
             weight
             for w, weight in self.weights.items()
             if w in have or (len(w) >= 5 and w[:5] in prefixes)
         )
-        return hits / self.total
+        return hits / self.total, named
 
 
 def overlap(query: str, text: str) -> float:

@@ -14,7 +14,7 @@ from langchain_core.tools import BaseTool, tool
 from pydantic import Field
 
 from graph.extractive import citation_title
-from graph.state import Candidate, RouteDecision
+from graph.state import Candidate, RouteDecision, Source, Strategy
 from retrievers.search import SOURCES
 
 MAX_RESULTS = 10
@@ -29,16 +29,16 @@ def _render(candidates: list[Candidate], limit: int) -> str:
 def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.Resources
     """Return the agent's tools bound to `resources`."""
 
-    async def _search(config: RunnableConfig, query: str, strategy: str, limit: int) -> str:
+    async def _search(
+        config: RunnableConfig, query: str, strategy: Strategy, sources: list[Source], limit: int
+    ) -> str:
         res = await resources.open()
-        ident = res.identity(config)
         route = RouteDecision(
-            strategy=strategy,  # type: ignore[typeddict-item]
-            sources=list(SOURCES[strategy]),  # type: ignore[index]
-            reason="tool call",
-            similarities={},
+            strategy=strategy, sources=sources, reason="tool call", similarities={}
         )
-        found = await res.retriever.retrieve(ident, query, route, fetch_k=max(limit * 2, 10))
+        found = await res.retriever.retrieve(
+            res.identity(config), query, route, fetch_k=max(limit * 2, 10)
+        )
         return _render(found, limit)
 
     @tool
@@ -48,7 +48,9 @@ def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.
         limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
     ) -> str:
         """Search this user's past conversations (all threads) and remembered facts."""
-        return await _search(config, query, "cross_conversation", limit)
+        return await _search(
+            config, query, "cross_conversation", SOURCES["cross_conversation"], limit
+        )
 
     @tool
     async def search_knowledge_base(
@@ -57,13 +59,7 @@ def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.
         limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
     ) -> str:
         """Search the knowledge base documents of this tenant."""
-        res = await resources.open()
-        ident = res.identity(config)
-        route = RouteDecision(
-            strategy="hybrid", sources=["knowledge_base"], reason="tool call", similarities={}
-        )
-        found = await res.retriever.retrieve(ident, query, route, fetch_k=max(limit * 2, 10))
-        return _render(found, limit)
+        return await _search(config, query, "hybrid", ["knowledge_base"], limit)
 
     @tool
     async def remember(
