@@ -26,7 +26,7 @@ from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
 from retrievers.embeddings import load_embeddings
 from retrievers.rerank import CohereReranker, LocalReranker, Reranker
-from retrievers.search import FilteredHNSWOptions, Retriever
+from retrievers.search import FILTERED_HNSW_OPTIONS, Retriever
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,13 @@ class Resources:
         await self.store.setup()
 
         self.engine = PGEngine.from_engine(
-            create_async_engine(sqlalchemy_url(self.urls.database_url), pool_pre_ping=True)
+            create_async_engine(
+                sqlalchemy_url(self.urls.database_url),
+                pool_pre_ping=True,
+                # pgvector settings for filtered HNSW scans, set once per connection rather
+                # than by two SET LOCAL round trips before every search.
+                connect_args={"options": FILTERED_HNSW_OPTIONS},
+            )
         )
         self._stack.push_async_callback(self.engine.close)
         self.kb = await self._vector_store(KB_TABLE, KB_METADATA_COLUMNS)
@@ -209,7 +215,6 @@ class Resources:
             self.embeddings,
             table,
             metadata_columns=columns,
-            index_query_options=FilteredHNSWOptions(),
         )
 
     def identity(self, config: RunnableConfig) -> Identity:

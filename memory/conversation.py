@@ -121,7 +121,10 @@ class ConversationMemory:
         Raises:
             ThreadOwnershipError: another user or tenant owns this thread id.
         """
-        async with self._pool.connection() as conn:
+        async with self._pool.connection() as conn, conn.transaction():
+            # The durable claim is the one persist commits with the turn's messages; this one
+            # only has to check ownership, so it need not wait for the WAL flush.
+            await conn.execute("SET LOCAL synchronous_commit = off")
             cur = await conn.execute(CLAIM_THREAD, _thread_params(ident))
             if await cur.fetchone() is None:
                 raise ThreadOwnershipError(ident.thread_id)

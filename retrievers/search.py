@@ -11,14 +11,12 @@ import asyncio
 import logging
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_postgres import PGVectorStore
-from langchain_postgres.v2.indexes import QueryOptions
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -57,23 +55,10 @@ SOURCES: dict[Strategy, list[Source]] = {
 }
 
 
-@dataclass
-class FilteredHNSWOptions(QueryOptions):
-    """Per-query pgvector settings for HNSW scans that filter by tenant and user.
-
-    Without iterative scans, HNSW returns the `ef_search` nearest rows of the whole table and
-    filters afterwards, so a user sharing a table with many others gets too few rows back.
-    """
-
-    ef_search: int = 100
-
-    def to_parameter(self) -> list[str]:
-        """Return the SET LOCAL assignments PGVectorStore applies before each search."""
-        return [f"hnsw.ef_search = {int(self.ef_search)}", "hnsw.iterative_scan = relaxed_order"]
-
-    def to_string(self) -> str:
-        """Return the settings as one string (deprecated by langchain-postgres)."""
-        return ", ".join(self.to_parameter())
+# pgvector settings for the dense legs, as libpq startup options. Without iterative scans,
+# HNSW returns the `ef_search` nearest rows of the whole table and filters by tenant and user
+# afterwards, so a user sharing a table with many others would get too few rows back.
+FILTERED_HNSW_OPTIONS = "-c hnsw.ef_search=100 -c hnsw.iterative_scan=relaxed_order"
 
 
 # Lexical leg: Okapi BM25 computed in SQL from the scope's own term statistics (document

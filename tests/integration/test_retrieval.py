@@ -147,3 +147,12 @@ async def test_a_question_about_last_week_ranks_last_weeks_turn_first(resources:
     assert "wisdom tooth" in found[0]["content"]
     assert found[0]["scores"]["time"] == 1.0
     assert found[0]["metadata"]["created_at"][:10] == dated[1][1].date().isoformat()
+
+
+async def test_dense_legs_run_with_iterative_hnsw_scans(resources: Resources):
+    from sqlalchemy import text
+
+    async with resources.engine._pool.connect() as conn:
+        scan = (await conn.execute(text("SHOW hnsw.iterative_scan"))).scalar()
+        ef = (await conn.execute(text("SHOW hnsw.ef_search"))).scalar()
+    assert (scan, ef) == ("relaxed_order", "100")
