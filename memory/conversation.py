@@ -174,6 +174,7 @@ class ConversationMemory:
                     metadata={
                         # Caller-supplied provenance (e.g. an importer's turn id) goes first
                         # so it can never overwrite the scoping columns below.
+                        **({"speaker": message.name} if message.name else {}),
                         **message.additional_kwargs.get(EXTRA_METADATA_KEY, {}),
                         "tenant_id": ident.tenant_id,
                         "user_id": ident.user_id,

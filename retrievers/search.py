@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import statistics
 from collections.abc import Sequence
 from datetime import datetime
@@ -147,6 +148,10 @@ NEIGHBOURS = sql.SQL("""
 """).format(table=sql.Identifier(MESSAGES_TABLE))
 
 
+# Share of the fused-score range given to messages by a person the question names.
+AUTHOR_BONUS = 0.3
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
 # How many top conversation hits lend score to their neighbours.
 NEIGHBOUR_HITS = 10
 NEIGHBOUR_WEIGHT = 0.3
@@ -228,6 +233,8 @@ class Retriever:
         fused = _fuse(legs, weights, fusion)
         if window := time_window(query):
             fused = _boost_window(fused, window)
+        if AUTHOR_BONUS > 0:
+            fused = _boost_named_authors(fused, query)
         if "conversation" in sources and neighbour_weight > 0:
             fused = await self._with_neighbours(ident, fused, neighbour_weight)
         return fused
@@ -407,6 +414,31 @@ def _boost_window(
             cand["scores"]["time"] = 1.0 if inside else 0.0
             if inside:
                 cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + bonus, 6)
+    ranked = sorted(candidates, key=lambda c: c["scores"].get("fused", 0.0), reverse=True)
+    for position, cand in enumerate(ranked, start=1):
+        cand["ranks"]["fused"] = position
+    return ranked
+
+
+def _boost_named_authors(candidates: list[Candidate], query: str) -> list[Candidate]:
+    """Lift messages written by a person the question names ("When did Caroline ...?").
+
+    In group chats and transcripts the evidence is usually the named person's own words.
+    """
+    named = {w.lower() for w in _NAME.findall(query)}
+    scores = [c["scores"].get("fused", 0.0) for c in candidates]
+    if not named or not scores:
+        return candidates
+    bonus = AUTHOR_BONUS * ((max(scores) - min(scores)) or 1.0)
+    lifted = False
+    for cand in candidates:
+        speaker = str(cand["metadata"].get("speaker") or "").lower()
+        if speaker and speaker in named:
+            cand["scores"]["author"] = 1.0
+            cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + bonus, 6)
+            lifted = True
+    if not lifted:
+        return candidates
     ranked = sorted(candidates, key=lambda c: c["scores"].get("fused", 0.0), reverse=True)
     for position, cand in enumerate(ranked, start=1):
         cand["ranks"]["fused"] = position

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from langgraph.runtime import Runtime
+from langsmith.run_helpers import get_current_run_tree
 
 from graph.configuration import Context
 from graph.nodes.router import latest_question
@@ -43,6 +44,27 @@ def make_rerank(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
             threshold=ctx.rerank_threshold,
             min_keep=ctx.rerank_min_keep,
         )
+        _trace_signals(state, reranker.name, kept)
         return {"context": kept}
 
     return rerank
+
+
+def _trace_signals(state: State, reranker: str, kept: list) -> None:
+    """Attach the route and each kept passage's signals to the LangSmith run, when tracing.
+
+    Ids, scores and ranks only: never message text, which may belong to other tenants' traces.
+    """
+    run = get_current_run_tree()
+    if run is None:
+        return
+    route = state.get("route") or {}
+    run.add_metadata(
+        {
+            "memoria_strategy": route.get("strategy"),
+            "memoria_reranker": reranker,
+            "memoria_signals": [
+                {"id": c["id"], "scores": c["scores"], "ranks": c["ranks"]} for c in kept[:10]
+            ],
+        }
+    )

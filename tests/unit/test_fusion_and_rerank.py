@@ -126,3 +126,23 @@ def test_years_are_not_identifiers_but_codes_are():
 
     assert is_identifier("e-4012") and is_identifier("#a-1042") and is_identifier("v2")
     assert not is_identifier("2023") and not is_identifier("lisbon")
+
+
+def test_messages_by_the_person_a_question_names_move_up():
+    from retrievers.search import _boost_named_authors
+
+    def said(cid: str, speaker: str, score: float) -> Candidate:
+        c = fused(cid, f"{speaker} said something", score)
+        c["source"] = "conversation"
+        c["metadata"]["speaker"] = speaker
+        return c
+
+    ranked = _boost_named_authors(
+        [said("m1", "Melanie", 1.0), said("c1", "Caroline", 0.95), said("m2", "Melanie", 0.0)],
+        "When did Caroline go to the support group?",
+    )
+    assert [c["id"] for c in ranked][:2] == ["c1", "m1"]
+    assert ranked[0]["scores"]["author"] == 1.0
+    # No name in the question: order untouched.
+    plain = [said("a", "Ana", 1.0), said("b", "Bo", 0.5)]
+    assert _boost_named_authors(plain, "what happened then?") == plain
