@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[\w#][\w#@.+-]*\w|\w", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -27,9 +28,18 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=16384)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(w for w in _WORD.findall(fold(text)) if w not in STOPWORDS)
+
+
 def terms(text: str) -> list[str]:
-    """Return the content terms of `text`: folded words minus stop words."""
-    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+    """Return the content terms of `text`: folded words minus stop words.
+
+    Cached: the same passages come back across a user's questions, and tokenising 40 of
+    them per question costs milliseconds in Python.
+    """
+    return list(_terms(text))
 
 
 def is_identifier(term: str) -> bool:

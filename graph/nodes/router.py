@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -139,13 +140,20 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
     async def router(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
         """Check the thread's owner, choose this turn's strategy, reset the per-turn fields."""
         res = await resources.open()
-        await res.conversation.claim_thread(res.identity(config))
         ctx = runtime.context or Context()
         query = latest_question(state)
+        claim = res.conversation.claim_thread(res.identity(config))
+        if ctx.strategy or not query:
+            await claim
+            similarities: dict[str, float] = {}
+        else:
+            # Independent: the ownership check runs in Postgres while the question is embedded.
+            # The decision below only reaches state if the claim succeeded.
+            _, similarities = await asyncio.gather(claim, res.router.similarities(query))
         if ctx.strategy:
             decision = _decision(ctx.strategy, "forced by the run's context", {})
         else:
-            decision = choose_strategy(query, await res.router.similarities(query) if query else {})
+            decision = choose_strategy(query, similarities)
         return {
             "route": decision,
             "candidates": [],
