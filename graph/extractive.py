@@ -19,6 +19,17 @@ _PT_MARKERS = frozenset(
     "voce você não nao obrigado obrigada olá ola oi qual quais como onde quando meu minha "
     "lembra lembras disse sobre tudo bem bom dia está esta é".split()
 )
+_QUESTION_OPENERS = tuple(
+    f"{opener} "
+    for opener in (
+        "what when where who whom whose which why how do does did is are can could should "
+        "would will tell show list explain qual quais quando onde quem porque como quanto "
+        "quantos quantas sera pode podes lembra lembras diz"
+    ).split()
+) + ("o que ", "por que ", "e que ")
+# Cosine similarity (all-MiniLM-L6-v2) above which a passage counts as on-topic without
+# sharing a word with the question.
+MIN_SIMILARITY = 0.4
 MAX_QUOTES = 3
 RELATIVE_QUOTE_FLOOR = 0.6
 QUOTE_CHARS = 320
@@ -26,6 +37,11 @@ QUOTE_CHARS = 320
 
 def _reply(text: str) -> AIMessage:
     return AIMessage(content=text, response_metadata={"model_name": EXTRACTIVE_MODEL_NAME})
+
+
+def is_question(text: str) -> bool:
+    """Return whether `text` asks something (a question mark or a leading question word)."""
+    return "?" in text or f"{fold(text).strip()} ".startswith(_QUESTION_OPENERS)
 
 
 def looks_portuguese(text: str) -> bool:
@@ -89,11 +105,30 @@ def extractive_answer(
             "talked about."
         )
         return _reply(f"{greeting} {note}"), []
-    quotable = [c for c in context if fold(c["content"]).strip() != fold(query).strip()]
+    # Fusion and reranking are relative: something always ranks first. Quote only passages
+    # with some absolute evidence (a shared content word, or a close meaning), except this
+    # thread's own recent messages, which are what "what did I just say?" asks for.
+    quotable = [
+        c
+        for c in context
+        if fold(c["content"]).strip() != fold(query).strip()
+        and (
+            c["source"] == "thread"
+            or overlap(query, c["content"]) > 0
+            or c["scores"].get("vector", 0.0) >= MIN_SIMILARITY
+        )
+    ]
     if quotable and "rerank" in quotable[0]["scores"]:
         # Quote only passages close to the best one: a weak third quote reads as noise.
         floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
         quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
+    if not quotable and not is_question(query):
+        noted = (
+            "Anotado — vou lembrar disso nas nossas próximas conversas."
+            if portuguese
+            else "Noted — I'll remember that in our future conversations."
+        )
+        return _reply(f"{noted} {note}"), []
     if not quotable:
         nothing = (
             "Não encontrei nada sobre isso na base de conhecimento nem nas nossas conversas."

@@ -87,3 +87,26 @@ def test_extractive_answer_leaves_out_passages_far_below_the_best():
     message, citations = extractive_answer("how long to ask for a refund?", [strong, weak], ROUTE)
     assert [c["id"] for c in citations] == ["kb:1"]
     assert "password" not in message.text
+
+
+def test_unrelated_passages_are_not_quoted_even_when_ranked_first():
+    off_topic = kb("The interface is available in six languages.")
+    off_topic["scores"] = {"vector": 0.2, "rerank": 0.9}
+    message, citations = extractive_answer("What is my cat called?", [off_topic], ROUTE)
+    assert citations == [] and "couldn't find" in message.text
+
+
+def test_a_statement_with_nothing_relevant_is_acknowledged():
+    message, citations = extractive_answer("My cat is called Pistachio.", [], ROUTE)
+    assert citations == [] and "Noted" in message.text and "no LLM is configured" in message.text
+    message, _ = extractive_answer("O meu gato chama-se Pistácio.", [], ROUTE)
+    assert "Anotado" in message.text
+
+
+def test_questions_are_told_from_statements_in_both_languages():
+    from graph.extractive import is_question
+
+    assert is_question("where do I live") and is_question("o que eu disse ontem")
+    assert is_question("Quando é a reunião") and is_question("Is it raining?")
+    assert not is_question("O meu gato chama-se Pistácio.")
+    assert not is_question("I moved to Lisbon last year.")
