@@ -48,7 +48,8 @@ class Candidate(TypedDict):
     metadata: dict[str, Any]
     """Provenance: document title/path and chunk, or thread and timestamp of a message."""
     scores: dict[str, float]
-    """Per-signal scores: `vector` (cosine similarity), `fused` (RRF), `rerank`."""
+    """Per-signal scores: `vector` (cosine), `lexical` (BM25), `fused` (z-score or RRF fusion,
+    plus date and author lifts), `time`/`author` (1 when lifted), `neighbours`, `rerank`."""
     ranks: dict[str, int]
     """Per-signal 1-based ranks."""
 

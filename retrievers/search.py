@@ -1,8 +1,10 @@
 """Scoped retrieval across the knowledge base, the user's conversations and their facts.
 
 Each source contributes a vector leg (pgvector via PGVectorStore) and, for lexical-leaning
-strategies, a full-text leg (Postgres tsvector). Legs are fused with reciprocal rank fusion
-over the union of candidates; every candidate keeps its per-signal ranks and scores.
+strategies, an Okapi BM25 leg computed in SQL. Legs are fused over the union of candidates
+(z-scored scores by default, or reciprocal rank fusion); then a period named in the question,
+a person it names and the turns next to strong hits adjust the order. Every candidate keeps
+its per-signal ranks and scores.
 """
 
 from __future__ import annotations
