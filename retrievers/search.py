@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -167,6 +167,13 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _row_document(row: dict[str, Any], columns: Sequence[str]) -> Document:
+    """Build a Document from a row: its JSON `extra` metadata plus `columns` (dates as ISO)."""
+    meta = {**(row.get("extra") or {})}
+    meta.update({k: _iso(row[k]) for k in columns})
+    return Document(page_content=row["content"], metadata=meta, id=row["id"])
+
+
 class Retriever:
     """Finds candidates for a query within one identity's scope."""
 
@@ -261,9 +268,7 @@ class Retriever:
             cand_id = f"msg:{row['id']}"
             around.setdefault(f"msg:{row['hit']}", []).append((cand_id, int(row["offset_turns"])))
             if cand_id not in by_id:
-                meta = {**(row["extra"] or {})}
-                meta.update({k: _iso(row[k]) for k in ("thread_id", "role", "created_at")})
-                doc = Document(page_content=row["content"], metadata=meta, id=row["id"])
+                doc = _row_document(row, ("thread_id", "role", "created_at"))
                 by_id[cand_id] = _message_candidate(doc, {})
         # Only above-median hits lend, and only their margin over the median: otherwise a
         # field of weak hits would lift their shared neighbours above the one strong hit.
@@ -272,14 +277,10 @@ class Retriever:
         gains = propagate_to_neighbours(base, around, weight=weight)
         for cand_id, gain in gains.items():
             by_id[cand_id]["scores"]["neighbours"] = round(gain, 6)
-        ranked = sorted(
+        return _reranked(
             by_id.values(),
             key=lambda c: c["scores"].get("fused", 0.0) + c["scores"].get("neighbours", 0.0),
-            reverse=True,
         )
-        for position, cand in enumerate(ranked, start=1):
-            cand["ranks"]["fused"] = position
-        return ranked
 
     async def _kb_vector(
         self, ident: Identity, vector: list[float], k: int
@@ -320,11 +321,8 @@ class Retriever:
             rows = await (await conn.execute(statement, params)).fetchall()
         out = []
         for row in rows:
-            meta = {**(row.pop("extra", None) or {})}
-            meta.update(
-                {k: _iso(v) for k, v in row.items() if k not in ("id", "content", "lexical")}
-            )
-            doc = Document(page_content=row["content"], metadata=meta, id=row["id"])
+            columns = [k for k in row if k not in ("id", "content", "lexical", "extra")]
+            doc = _row_document(row, columns)
             make = _kb_candidate if source == "knowledge_base" else _message_candidate
             out.append(make(doc, {"lexical": float(row["lexical"])}))
         return "lexical", out
@@ -396,6 +394,43 @@ def _message_candidate(doc: Document, scores: dict[str, float]) -> Candidate:
     )
 
 
+def _reranked(
+    candidates: Iterable[Candidate], key: Callable[[Candidate], float] | None = None
+) -> list[Candidate]:
+    """Sort candidates best first (by fused score unless `key` says otherwise); renumber ranks."""
+    ranked = sorted(candidates, key=key or (lambda c: c["scores"].get("fused", 0.0)), reverse=True)
+    for position, cand in enumerate(ranked, start=1):
+        cand["ranks"]["fused"] = position
+    return ranked
+
+
+def _lift(
+    candidates: list[Candidate],
+    signal: str,
+    bonus: Callable[[float], float],
+    matches: Callable[[Candidate], bool | None],
+) -> list[Candidate]:
+    """Add `bonus(score range)` to the fused score of candidates that match, then re-rank.
+
+    `matches` returns None where the signal does not apply (nothing recorded), else whether
+    the candidate matches; the outcome is recorded as `scores[signal]` (1.0 or 0.0).
+    """
+    scores = [c["scores"].get("fused", 0.0) for c in candidates]
+    if not scores:
+        return candidates
+    amount = bonus(max(scores) - min(scores))
+    lifted = False
+    for cand in candidates:
+        outcome = matches(cand)
+        if outcome is None:
+            continue
+        cand["scores"][signal] = 1.0 if outcome else 0.0
+        if outcome:
+            cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + amount, 6)
+            lifted = True
+    return _reranked(candidates) if lifted else candidates
+
+
 def _boost_window(
     candidates: list[Candidate], window: tuple[datetime, datetime]
 ) -> list[Candidate]:
@@ -404,22 +439,15 @@ def _boost_window(
     The user named the period, so it outranks topical closeness; nothing is dropped, since
     people are loose with "last week".
     """
-    scores = [c["scores"].get("fused", 0.0) for c in candidates]
-    if not scores:
-        return candidates
-    bonus = (max(scores) - min(scores)) + 1e-6
     start, end = window
-    for cand in candidates:
+
+    def inside(cand: Candidate) -> bool | None:
         created = cand["metadata"].get("created_at")
-        if cand["source"] in ("conversation", "thread") and created:
-            inside = start <= datetime.fromisoformat(created) < end
-            cand["scores"]["time"] = 1.0 if inside else 0.0
-            if inside:
-                cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + bonus, 6)
-    ranked = sorted(candidates, key=lambda c: c["scores"].get("fused", 0.0), reverse=True)
-    for position, cand in enumerate(ranked, start=1):
-        cand["ranks"]["fused"] = position
-    return ranked
+        if cand["source"] not in ("conversation", "thread") or not created:
+            return None
+        return start <= datetime.fromisoformat(created) < end
+
+    return _lift(candidates, "time", lambda spread: spread + 1e-6, inside)
 
 
 def _boost_named_authors(candidates: list[Candidate], query: str) -> list[Candidate]:
@@ -428,23 +456,14 @@ def _boost_named_authors(candidates: list[Candidate], query: str) -> list[Candid
     In group chats and transcripts the evidence is usually the named person's own words.
     """
     named = {w.lower() for w in _NAME.findall(query)}
-    scores = [c["scores"].get("fused", 0.0) for c in candidates]
-    if not named or not scores:
+    if not named:
         return candidates
-    bonus = AUTHOR_BONUS * ((max(scores) - min(scores)) or 1.0)
-    lifted = False
-    for cand in candidates:
+
+    def by_named(cand: Candidate) -> bool | None:
         speaker = str(cand["metadata"].get("speaker") or "").lower()
-        if speaker and speaker in named:
-            cand["scores"]["author"] = 1.0
-            cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + bonus, 6)
-            lifted = True
-    if not lifted:
-        return candidates
-    ranked = sorted(candidates, key=lambda c: c["scores"].get("fused", 0.0), reverse=True)
-    for position, cand in enumerate(ranked, start=1):
-        cand["ranks"]["fused"] = position
-    return ranked
+        return True if speaker and speaker in named else None
+
+    return _lift(candidates, "author", lambda spread: AUTHOR_BONUS * (spread or 1.0), by_named)
 
 
 def _fuse(
