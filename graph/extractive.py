@@ -8,7 +8,7 @@ from langchain_core.messages import AIMessage
 
 from graph.state import Candidate, Citation, RouteDecision
 from memory.conversation import EXTRACTIVE_MODEL_NAME
-from retrievers.text import clip, fold, overlap, sentences
+from retrievers.text import QueryTerms, clip, fold, sentences
 
 OFFLINE_NOTE = "(Offline extractive mode: no LLM is configured, so I quote what I found.)"
 NOTA_OFFLINE = (
@@ -57,8 +57,10 @@ def best_excerpt(query: str, text: str, *, limit: int = QUOTE_CHARS) -> str:
     sentence under it.
     """
     parts = sentences(text) or [text]
+    wanted = QueryTerms(query)
     scored = [
-        (overlap(query, part) + 0.2 * min(len(part), 120) / 120, -i) for i, part in enumerate(parts)
+        (wanted.coverage(part) + 0.2 * min(len(part), 120) / 120, -i)
+        for i, part in enumerate(parts)
     ]
     best = -max(scored)[1]
     excerpt = parts[best]
@@ -108,13 +110,14 @@ def extractive_answer(
     # Fusion and reranking are relative: something always ranks first. Quote only passages
     # with some absolute evidence (a shared content word, or a close meaning), except this
     # thread's own recent messages, which are what "what did I just say?" asks for.
+    wanted = QueryTerms(query)
     quotable = [
         c
         for c in context
         if fold(c["content"]).strip() != fold(query).strip()
         and (
             c["source"] == "thread"
-            or overlap(query, c["content"]) > 0
+            or wanted.coverage(c["content"]) > 0
             or c["scores"].get("vector", 0.0) >= MIN_SIMILARITY
         )
     ]

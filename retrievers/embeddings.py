@@ -33,6 +33,11 @@ class QueryCachedEmbeddings(Embeddings):
         self._maxsize = maxsize
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
 
+    def _recall(self, text: str) -> list[float] | None:
+        if (hit := self._cache.get(text)) is not None:
+            self._cache.move_to_end(text)
+        return hit
+
     def _remember(self, text: str, vector: list[float]) -> list[float]:
         self._cache[text] = vector
         self._cache.move_to_end(text)
@@ -42,15 +47,13 @@ class QueryCachedEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         """Return the embedding of `text`, from the cache when seen recently."""
-        if (hit := self._cache.get(text)) is not None:
-            self._cache.move_to_end(text)
+        if (hit := self._recall(text)) is not None:
             return hit
         return self._remember(text, self.inner.embed_query(text))
 
     async def aembed_query(self, text: str) -> list[float]:
         """Return the embedding of `text`, from the cache when seen recently."""
-        if (hit := self._cache.get(text)) is not None:
-            self._cache.move_to_end(text)
+        if (hit := self._recall(text)) is not None:
             return hit
         return self._remember(text, await self.inner.aembed_query(text))
 
