@@ -1,4 +1,4 @@
-"""The `memoria` command: embedded services, ingestion, serving, and evaluation."""
+"""The `memoria` command: services, ingestion, serving, the outbox worker, forgetting, eval."""
 
 from __future__ import annotations
 
@@ -72,6 +72,52 @@ async def _eval_locomo(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _worker(args: argparse.Namespace) -> int:
+    from graph.resources import Resources
+
+    # This process is the worker: no second in-process worker next to it.
+    settings = get_settings().model_copy(update={"memoria_worker": "off"})
+    async with Resources(settings) as res:
+        if args.drain:
+            n = await res.worker.drain()
+            sys.stdout.write(f"outbox drained: {n} jobs processed\n")
+            return 0
+        sys.stdout.write("memoria worker: draining the outbox (Ctrl-C to stop)\n")
+        sys.stdout.flush()
+        await res.worker.run_forever()
+    return 0
+
+
+async def _forget(args: argparse.Namespace) -> int:
+    from graph.resources import Resources
+    from memory.identity import Identity, validate_id
+
+    s = get_settings()
+    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
+    user = validate_id("user_id", args.user)
+    async with Resources(s.model_copy(update={"memoria_worker": "off"})) as res:
+        if args.thread:
+            ident = Identity(tenant, user, validate_id("thread_id", args.thread))
+            receipt = await res.forgetter.delete_thread(ident)
+        else:
+            receipt = await res.forgetter.forget_user(tenant, user)
+    sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
+    return 0
+
+
+async def _purge(args: argparse.Namespace) -> int:
+    from graph.resources import Resources
+
+    s = get_settings()
+    days = args.days or s.memoria_retention_days
+    if days is None:
+        raise ValueError("no retention period: pass --days N or set MEMORIA_RETENTION_DAYS")
+    async with Resources(s.model_copy(update={"memoria_worker": "off"})) as res:
+        receipt = await res.forgetter.purge(days)
+    sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
+    return 0
+
+
 def _knob(text: str) -> tuple[str, object]:
     """Parse KNOB=VALUE into a Context field and a value of that field's type."""
     from dataclasses import fields
@@ -135,6 +181,34 @@ def main(argv: list[str] | None = None) -> int:
     srv = sub.add_parser("serve", help="serve the HTTP API (LangServe-style /agent endpoints)")
     srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
 
+    wrk = sub.add_parser(
+        "worker",
+        help="drain the outbox (indexing, fact extraction) outside the server",
+        description="Process outbox jobs of acknowledged turns: embed and index messages, record "
+        "the facts users state, retire cached retrievals. Run any number of workers (jobs are "
+        "claimed with SKIP LOCKED); set MEMORIA_WORKER=off on servers that should not drain.",
+    )
+    wrk.add_argument("--drain", action="store_true", help="process what is queued, then exit")
+
+    fgt = sub.add_parser(
+        "forget",
+        help="delete a user's memory (or one thread) from every store, with a receipt",
+        description="Delete chat history, checkpoints, message index, outbox jobs, summaries, "
+        "strategy log, facts and Redis copies of one user (or one of their threads). Prints a "
+        "receipt with the count removed per store.",
+    )
+    fgt.add_argument("--user", required=True, help="user id")
+    fgt.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    fgt.add_argument("--thread", default=None, help="only this thread of the user")
+
+    prg = sub.add_parser(
+        "purge",
+        help="apply the retention period: delete threads idle for N days",
+        description="Delete every thread (in every store) not used for N days, fact history "
+        "closed more than N days ago, and older strategy-log rows. Prints a receipt.",
+    )
+    prg.add_argument("--days", type=int, default=None, help="default: MEMORIA_RETENTION_DAYS")
+
     ev = sub.add_parser("eval", help="measure retrieval on a benchmark")
     ev_sub = ev.add_subparsers(dest="benchmark", required=True)
     loc = ev_sub.add_parser(
@@ -182,6 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             sys.stderr.write(f"memoria ingest: {exc}\n")
             return 2
+    handlers = {"worker": _worker, "forget": _forget, "purge": _purge}
+    if args.command in handlers:
+        try:
+            return asyncio.run(handlers[args.command](args))
+        except ValueError as exc:
+            sys.stderr.write(f"memoria {args.command}: {exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            return 0
     if args.command == "eval":
         try:
             return asyncio.run(_eval_locomo(args))

@@ -26,3 +26,14 @@ New messages:
 {transcript}
 
 Updated summary:"""
+
+FACTS_PROMPT = """Extract durable facts the user states about themselves in the message below \
+(name, where they live, work, job, age, preferences, languages, plans...). Ignore questions, \
+hypotheticals, negated statements and facts about other people. Reply with a JSON array only; \
+each item has "attribute" (a short snake_case key such as "home" or "favourite:colour"), \
+"value" (as the user wrote it), "text" (one English sentence starting "The user") and \
+"single_valued" (true when a new value replaces the old one, as for home or name). Reply [] \
+when there is nothing.
+
+Message:
+{message}"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,16 @@ class Settings(BaseSettings):
     memoria_max_message_chars: int = 32_000
     memoria_hot_window_messages: int = 20
     memoria_hot_window_ttl_s: int = 7 * 24 * 3600
+
+    # Long-term memory.
+    memoria_worker: Literal["inprocess", "off"] = Field(
+        default="inprocess",
+        description="Run the outbox worker inside this process, or leave it to `memoria worker`.",
+    )
+    memoria_retention_days: int | None = Field(
+        default=None, ge=1, description="`memoria purge` deletes threads idle this long."
+    )
+    memoria_retrieval_cache_ttl_s: int = 3600
 
     # Serving.
     memoria_host: str = "127.0.0.1"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any, Self
 
 from langchain_core.embeddings import Embeddings
@@ -20,11 +22,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from configs.settings import Settings
 from memory.conversation import ConversationMemory
-from memory.facts import FactStore
+from memory.facts import FactStore, llm_extractor, offline_extractor
+from memory.forget import Forgetter
 from memory.identity import Identity, identity_from_config
+from memory.outbox import OutboxWorker
 from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
-from retrievers.embeddings import load_embeddings
+from memory.speed import SpeedLayer
+from retrievers.cache import RetrievalCache
+from retrievers.embeddings import CachedEmbeddings, load_embeddings
 from retrievers.rerank import CohereReranker, LocalReranker, Reranker
 from retrievers.search import FILTERED_HNSW_OPTIONS, Retriever
 
@@ -119,8 +125,20 @@ class Resources:
             s.memoria_data_dir,
             s.memoria_redis_port,
         )
-        self.embeddings = self._embeddings_override or await asyncio.to_thread(
+        # Short timeouts: a stalled Redis must cost milliseconds, not the request.
+        self.redis = Redis.from_url(
+            self.urls.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self._stack.push_async_callback(self.redis.aclose)
+        self.speed = SpeedLayer(self.redis)
+        model = self._embeddings_override or await asyncio.to_thread(
             load_embeddings, s.memoria_embedding_model_path
+        )
+        model_path = s.memoria_embedding_model_path or "all-MiniLM-L6-v2"
+        self.embeddings = CachedEmbeddings(
+            model,
+            speed=self.speed,
+            model_id=f"{Path(model_path).name}:{s.memoria_embedding_dims}",
         )
         kwargs: dict[str, Any] = {
             "autocommit": True,
@@ -171,21 +189,25 @@ class Resources:
         self.kb = await self._vector_store(KB_TABLE, KB_METADATA_COLUMNS)
         messages_index = await self._vector_store(MESSAGES_TABLE, MESSAGE_METADATA_COLUMNS)
 
-        # Short timeouts: a stalled Redis must cost milliseconds, not the request.
-        self.redis = Redis.from_url(
-            self.urls.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-        )
-        self._stack.push_async_callback(self.redis.aclose)
-
         self.conversation = ConversationMemory(
             pool=self.pool,
             history_pool=self.history_pool,
-            redis=self.redis,
+            speed=self.speed,
             index=messages_index,
             hot_window=s.memoria_hot_window_messages,
             hot_window_ttl_s=s.memoria_hot_window_ttl_s,
         )
-        self.facts = FactStore(self.store)
+        self.chat_model = self._chat_model_override or (
+            build_chat_model(s) if self._use_default_chat_model else None
+        )
+        self.facts = FactStore(
+            self.store,
+            extractor=llm_extractor(self.chat_model) if self.chat_model else offline_extractor,
+        )
+        self.retrieval_cache = RetrievalCache(self.speed, ttl_s=s.memoria_retrieval_cache_ttl_s)
+        # Message views are embedded once, by the worker: straight to the model, so no
+        # user's text lands in the shared embedding cache.
+        self.worker = OutboxWorker(pool=self.pool, embeddings=model, facts=self.facts)
         self.retriever = Retriever(
             pool=self.pool,
             embeddings=self.embeddings,
@@ -194,20 +216,37 @@ class Resources:
             facts=self.facts,
             recent_window=s.memoria_hot_window_messages,
         )
-        self.reranker = build_reranker(s)
-        self.chat_model = self._chat_model_override or (
-            build_chat_model(s) if self._use_default_chat_model else None
+        self.forgetter = Forgetter(
+            pool=self.pool,
+            conversation=self.conversation,
+            retrieval_cache=self.retrieval_cache,
+            embeddings=self.embeddings,
         )
+        self.reranker = build_reranker(s)
         from graph.nodes.router import SemanticRouter
 
         self.router = await SemanticRouter.load(self.embeddings)
+        if s.memoria_worker == "inprocess":
+            self._start_worker()
         logger.info(
-            "memoria resources ready: postgres=%s redis=%s chat_model=%s reranker=%s",
+            "memoria resources ready: postgres=%s redis=%s chat_model=%s reranker=%s worker=%s",
             "external" if s.database_url else "embedded",
             "external" if s.redis_url else "embedded",
             type(self.chat_model).__name__ if self.chat_model else "offline extractive",
             self.reranker.name,
+            s.memoria_worker,
         )
+
+    def _start_worker(self) -> None:
+        task = asyncio.create_task(self.worker.run_forever(), name="memoria-outbox-worker")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        # Stopped before the pools it uses close (the stack unwinds in reverse).
+        self._stack.push_async_callback(stop)
 
     async def _vector_store(self, table: str, columns: list[str]) -> PGVectorStore:
         return await PGVectorStore.create(

@@ -93,6 +93,10 @@ class State(InputState):
     """Passages cited by the latest answer."""
     tool_rounds: NotRequired[int]
     """Generate <-> tools round trips taken in the current turn."""
+    memory_version: NotRequired[str]
+    """Version of the user's memory and the tenant's knowledge base this turn read."""
+    retrieval_cache: NotRequired[Literal["hit", "miss", "off"]]
+    """Whether this turn's retrieval came from the semantic retrieval cache."""
     timings: NotRequired[dict[str, float]]
     """Milliseconds spent in timed stages of the current turn (e.g. `retrieve_ms`)."""
     persisted_ids: NotRequired[list[str]]

@@ -1,7 +1,8 @@
 """A user's conversations: thread ownership, transcript, hot window and message index.
 
 Postgres holds the transcript (the source of truth) and the message index used for semantic
-recall across threads; Redis holds a hot window of recent messages per thread.
+recall across threads; Redis holds a hot window of recent messages per thread. A turn is
+acknowledged by one transaction (messages plus an outbox job); the outbox worker indexes it.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 from langchain_postgres import PGVectorStore, PostgresChatMessageHistory
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from memory.identity import Identity
-from memory.schema import CHAT_HISTORY_TABLE
+from memory.identity import Identity, redis_key
+from memory.metrics import CACHE_LOOKUPS, WRITE_ACK_MS
+from memory.schema import CHAT_HISTORY_TABLE, KB_SCOPE
+from memory.speed import SpeedLayer
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +38,30 @@ CLAIM_THREAD = """
     WHERE threads.tenant_id = EXCLUDED.tenant_id AND threads.user_id = EXCLUDED.user_id
     RETURNING thread_id
 """
-OWNER_OF_THREAD = "SELECT tenant_id, user_id FROM threads WHERE thread_id = %(thread_id)s"
+# The claim, plus the versions of what this user's retrieval can see (0 before any write).
+CLAIM_AND_READ_VERSIONS = f"""
+    WITH claim AS ({CLAIM_THREAD})
+    SELECT claim.thread_id,
+        coalesce((SELECT version FROM memory_versions
+                  WHERE tenant_id = %(tenant_id)s AND scope = 'user:' || %(user_id)s), 0)
+            AS memory_version,
+        coalesce((SELECT version FROM memory_versions
+                  WHERE tenant_id = %(tenant_id)s AND scope = '{KB_SCOPE}'), 0) AS kb_version
+    FROM claim
+"""
+ENQUEUE = """
+    INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload)
+    VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(payload)s)
+"""
 
 
 # Messages may carry extra provenance for the index under this additional_kwargs key.
 EXTRA_METADATA_KEY = "memoria_metadata"
+
+# Columns of `memory_messages` besides content and embedding; everything else is JSON metadata.
+INDEX_COLUMNS = frozenset(
+    {"tenant_id", "user_id", "thread_id", "role", "created_at", "seq", "message_id"}
+)
 
 # Embed each message together with the one before it in the same append (measured on the
 # LoCoMo dev split, see BENCHMARKS.md).
@@ -80,6 +103,66 @@ def message_text(message: BaseMessage) -> str:
     return message.text if isinstance(message.text, str) else str(message.content)
 
 
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One message as the index stores it: text, what gets embedded, and where it sits."""
+
+    id: str
+    message_id: str
+    content: str
+    view: str
+    role: str
+    created_at: datetime
+    seq: int
+    metadata: dict[str, Any]
+
+
+def index_entries(
+    messages: Sequence[BaseMessage], *, base_seq: int, acked_at: datetime
+) -> list[IndexEntry]:
+    """Return the index entries of a turn's messages (user and assistant text only).
+
+    Args:
+        messages: The turn's messages, in order.
+        base_seq: Position of the turn in its thread; message i gets `base_seq + i`.
+        acked_at: When the turn was acknowledged: the timestamp of messages that carry none.
+    """
+    entries = []
+    previous = ""
+    for position, message in enumerate(messages):
+        text = message_text(message).strip()
+        if message.type not in ("human", "ai") or not text or is_extractive_reply(message):
+            continue
+        # Embed a message with the one before it: a reply ("Yes, in June!") means little
+        # alone. The stored text stays the message itself.
+        view = f"{previous}\n{text}" if previous and EMBED_WITH_PREVIOUS else text
+        previous = text
+        created = message.additional_kwargs.get("created_at")
+        entries.append(
+            IndexEntry(
+                id=message_uuid(message),
+                message_id=str(message.id),
+                content=text,
+                view=view,
+                role=message.type,
+                created_at=datetime.fromisoformat(created) if created else acked_at,
+                seq=base_seq + position,
+                metadata={
+                    # Caller-supplied provenance (e.g. an importer's turn id); it can never
+                    # shadow the columns every query scopes by.
+                    **{
+                        k: v
+                        for k, v in message.additional_kwargs.get(EXTRA_METADATA_KEY, {}).items()
+                        if k not in INDEX_COLUMNS
+                    },
+                    **({"speaker": message.name} if message.name else {}),
+                    "message_id": message.id,
+                },
+            )
+        )
+    return entries
+
+
 class ConversationMemory:
     """Reads and writes one user's conversations; every method is scoped by an Identity."""
 
@@ -88,7 +171,7 @@ class ConversationMemory:
         *,
         pool: AsyncConnectionPool,
         history_pool: AsyncConnectionPool,
-        redis: Redis,
+        speed: SpeedLayer,
         index: PGVectorStore,
         hot_window: int,
         hot_window_ttl_s: int,
@@ -99,24 +182,29 @@ class ConversationMemory:
             pool: Autocommit pool (dict rows) for thread ownership.
             history_pool: Transactional pool with tuple rows for the chat history, which reads
                 rows by position and commits itself: a turn's messages commit together.
-            redis: Hot-window cache; losing it costs speed, never data.
-            index: Vector store over `memory_messages`.
+            speed: Redis for the hot window; losing it costs speed, never data.
+            index: Vector store over `memory_messages` (read side; the outbox worker writes).
             hot_window: Messages kept per thread in Redis.
             hot_window_ttl_s: Seconds an idle thread's hot window lives.
         """
         self._pool = pool
         self._history_pool = history_pool
-        self._redis = redis
+        self.speed = speed
         self.index = index
         self._hot_window = hot_window
         self._hot_window_ttl_s = hot_window_ttl_s
 
     @staticmethod
-    def _window_key(ident: Identity) -> str:
-        return f"memoria:{ident.tenant_id}:window:{ident.user_id}:{ident.thread_id}"
+    def window_key(ident: Identity) -> str:
+        """Return the Redis key of `ident`'s thread's hot window."""
+        return redis_key(ident.tenant_id, "window", ident.user_id, ident.thread_id)
 
-    async def claim_thread(self, ident: Identity) -> None:
+    async def claim_thread(self, ident: Identity) -> str:
         """Make sure `ident` owns its thread, creating the thread on first use.
+
+        Returns:
+            The memory version this turn reads: the user's memory and the tenant's knowledge
+            base versions, e.g. "12.3". It changes whenever what retrieval can return changes.
 
         Raises:
             ThreadOwnershipError: another user or tenant owns this thread id.
@@ -125,88 +213,55 @@ class ConversationMemory:
             # The durable claim is the one persist commits with the turn's messages; this one
             # only has to check ownership, so it need not wait for the WAL flush.
             await conn.execute("SET LOCAL synchronous_commit = off")
-            cur = await conn.execute(CLAIM_THREAD, _thread_params(ident))
-            if await cur.fetchone() is None:
+            cur = await conn.execute(CLAIM_AND_READ_VERSIONS, _thread_params(ident))
+            row = await cur.fetchone()
+            if row is None:
                 raise ThreadOwnershipError(ident.thread_id)
+            return f"{row['memory_version']}.{row['kb_version']}"
 
     async def append(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
-        """Store a turn's messages: transcript first (one transaction), then index and hot window.
+        """Acknowledge a turn: its messages and an outbox job commit in one transaction.
 
-        The transcript commit is the acknowledgement; the index and the hot window can be
-        rebuilt from it, so a failure there is logged, not raised.
+        Indexing and fact extraction happen later, in the outbox worker; the hot window is
+        refreshed after the commit (it can always be rebuilt from the transcript).
         """
         if not messages:
             return
+        started = time.perf_counter()
+        acked_at = datetime.now(UTC)
         async with self._history_pool.connection() as conn:
             cur = await conn.execute(CLAIM_THREAD, _thread_params(ident))
             if await cur.fetchone() is None:
                 await conn.rollback()
                 raise ThreadOwnershipError(ident.thread_id)
-            # aadd_messages commits, covering the claim above and the messages together.
+            if index_entries(messages, base_seq=0, acked_at=acked_at):
+                payload = {
+                    "messages": [message_to_dict(m) for m in messages],
+                    # Microseconds: increasing within a thread across turns.
+                    "base_seq": time.time_ns() // 1000,
+                    "acked_at": acked_at.isoformat(),
+                }
+                await conn.execute(ENQUEUE, {**_thread_params(ident), "payload": Jsonb(payload)})
+            # aadd_messages commits, covering the claim, the job and the messages together.
             history = PostgresChatMessageHistory(
                 CHAT_HISTORY_TABLE, ident.session_id, async_connection=conn
             )
             await history.aadd_messages(messages)
-        await self._index(ident, messages)
+        WRITE_ACK_MS.observe((time.perf_counter() - started) * 1000)
         await self._push_hot_window(ident, messages)
 
-    async def _index(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
-        now = datetime.now(UTC)
-        # Microsecond clock plus position: increasing within a thread across appends, and
-        # distinct within one append even when the clock does not move.
-        base_seq = time.time_ns() // 1000
-        docs, ids, views = [], [], []
-        previous = ""
-        for position, message in enumerate(messages):
-            text = message_text(message).strip()
-            if message.type not in ("human", "ai") or not text:
-                continue
-            if is_extractive_reply(message):
-                continue
-            # Embed a message with the one before it: a reply ("Yes, in June!") means little
-            # alone. The stored text stays the message itself.
-            views.append(f"{previous}\n{text}" if previous and EMBED_WITH_PREVIOUS else text)
-            previous = text
-            created = message.additional_kwargs.get("created_at")
-            docs.append(
-                Document(
-                    page_content=text,
-                    metadata={
-                        # Caller-supplied provenance (e.g. an importer's turn id) goes first
-                        # so it can never overwrite the scoping columns below.
-                        **({"speaker": message.name} if message.name else {}),
-                        **message.additional_kwargs.get(EXTRA_METADATA_KEY, {}),
-                        "tenant_id": ident.tenant_id,
-                        "user_id": ident.user_id,
-                        "thread_id": ident.thread_id,
-                        "role": message.type,
-                        "created_at": datetime.fromisoformat(created) if created else now,
-                        "message_id": message.id,
-                        "seq": base_seq + position,
-                    },
-                )
-            )
-            ids.append(message_uuid(message))
-        if docs:
-            vectors = await self.index.embeddings.aembed_documents(views)
-            await self.index.aadd_embeddings(
-                [d.page_content for d in docs],
-                vectors,
-                metadatas=[d.metadata for d in docs],
-                ids=ids,
-            )
-
     async def _push_hot_window(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
-        key = self._window_key(ident)
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, *(json.dumps(message_to_dict(m)) for m in messages))
+        key = self.window_key(ident)
+        items = [json.dumps(message_to_dict(m)) for m in messages]
+
+        async def push(redis: Redis) -> None:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(key, *items)
                 pipe.ltrim(key, -self._hot_window, -1)
                 pipe.expire(key, self._hot_window_ttl_s)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
-            # The transcript already holds these messages; the window refills from it.
-            logger.warning("hot window write skipped, Redis unavailable: %s", exc)
+
+        await self.speed.run("hot_window.write", push, None)
 
     async def transcript(self, ident: Identity) -> list[BaseMessage]:
         """Return every message of the thread, oldest first, from Postgres."""
@@ -218,13 +273,12 @@ class ConversationMemory:
 
     async def recent(self, ident: Identity, n: int) -> list[BaseMessage]:
         """Return the thread's last `n` messages: Redis when it has them, else Postgres."""
-        key = self._window_key(ident)
-        try:
-            raw = await self._redis.lrange(key, -n, -1)
-            if raw:
-                return messages_from_dict([json.loads(item) for item in raw])
-        except (RedisError, OSError) as exc:
-            logger.warning("hot window read fell back to Postgres: %s", exc)
+        key = self.window_key(ident)
+        raw = await self.speed.run("hot_window.read", lambda r: r.lrange(key, -n, -1), [])
+        if raw:
+            CACHE_LOOKUPS.labels("hot_window", "hit").inc()
+            return messages_from_dict([json.loads(item) for item in raw])
+        CACHE_LOOKUPS.labels("hot_window", "miss").inc()
         messages = (await self.transcript(ident))[-n:]
         if messages:
             await self._push_hot_window(ident, messages)

@@ -61,3 +61,12 @@ def identity_from_config(
         user_id=validate_id("user_id", user),
         thread_id=validate_id("thread_id", configurable.get("thread_id")),
     )
+
+
+def redis_key(*parts: str) -> str:
+    """Return the Redis key `memoria:<part>:<part>...` with ':' escaped inside each part.
+
+    Ids may contain ':'; unescaped, tenant "a:window:b" could name another tenant's key.
+    The first part after "memoria" is always the tenant, so every tenant's keys share a prefix.
+    """
+    return ":".join(["memoria", *(p.replace("%", "%25").replace(":", "%3A") for p in parts)])

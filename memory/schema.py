@@ -120,7 +120,61 @@ def _migrations(dims: int) -> list[sql.Composable]:
             CREATE INDEX memory_messages_seq_idx
                 ON memory_messages (tenant_id, user_id, thread_id, seq)
         """),
+        # Deferred work of acknowledged turns (embedding, indexing, fact extraction), written in
+        # the same transaction as the turn's messages and deleted in the same transaction as
+        # its results. Versions change whenever what retrieval can return changes; cached
+        # retrievals are keyed by them. Summaries record exactly which messages they cover.
+        sql.SQL("""
+            CREATE TABLE memory_outbox (
+                id           bigserial PRIMARY KEY,
+                tenant_id    text NOT NULL,
+                user_id      text NOT NULL,
+                thread_id    text NOT NULL,
+                payload      jsonb NOT NULL,
+                attempts     integer NOT NULL DEFAULT 0,
+                last_error   text,
+                available_at timestamptz NOT NULL DEFAULT now(),
+                created_at   timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX memory_outbox_ready_idx ON memory_outbox (available_at, id);
+            CREATE INDEX memory_outbox_owner_idx ON memory_outbox (tenant_id, user_id);
+            CREATE TABLE memory_versions (
+                tenant_id  text NOT NULL,
+                scope      text NOT NULL,
+                version    bigint NOT NULL DEFAULT 1,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, scope)
+            );
+            CREATE TABLE memory_summaries (
+                id         bigserial PRIMARY KEY,
+                tenant_id  text NOT NULL,
+                user_id    text NOT NULL,
+                thread_id  text NOT NULL,
+                summary    text NOT NULL,
+                covers     text[] NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX memory_summaries_owner_idx
+                ON memory_summaries (tenant_id, user_id, thread_id, id DESC);
+            ALTER TABLE strategy_log ADD COLUMN cache text NOT NULL DEFAULT 'off'
+        """),
     ]
+
+
+# `memory_versions.scope` of the tenant's knowledge base, and of one user's memory.
+KB_SCOPE = "kb"
+
+
+def user_scope(user_id: str) -> str:
+    """Return the `memory_versions.scope` of `user_id`'s memory."""
+    return f"user:{user_id}"
+
+
+BUMP_VERSION = """
+    INSERT INTO memory_versions (tenant_id, scope) VALUES (%(tenant_id)s, %(scope)s)
+    ON CONFLICT (tenant_id, scope)
+    DO UPDATE SET version = memory_versions.version + 1, updated_at = now()
+"""
 
 
 async def setup(conn: AsyncConnection, *, dims: int) -> None:

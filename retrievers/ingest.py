@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from tqdm import tqdm
 
 from memory.identity import validate_id
+from memory.schema import BUMP_VERSION, KB_SCOPE
 from retrievers.loaders import chunk_document, iter_source_files, load_document
 
 logger = logging.getLogger(__name__)
@@ -91,11 +92,13 @@ async def ingest_paths(
         async with pool.connection() as conn:
             await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
         await kb.aadd_documents(docs, ids=ids)
-        async with pool.connection() as conn:
+        async with pool.connection() as conn, conn.transaction():
             await conn.execute(
                 UPSERT_DOCUMENT,
                 (tenant_id, doc_id, str(path), doc.metadata["title"], digest, len(docs)),
             )
+            # Cached retrievals of this tenant's users were made without this document.
+            await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
         report.documents += 1
         report.chunks += len(docs)
         report.indexed.append(str(path))

@@ -1,4 +1,4 @@
-"""Persist: store the turn (transcript, message index, hot window) and log the strategy."""
+"""Persist: acknowledge the turn (transcript + outbox job), wake the worker, log the strategy."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ PERSISTED_IDS_KEPT = 200
 
 INSERT_STRATEGY_LOG = """
     INSERT INTO strategy_log
-        (tenant_id, user_id, thread_id, strategy, reason, query, results, latency_ms)
+        (tenant_id, user_id, thread_id, strategy, reason, query, results, latency_ms, cache)
     VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(strategy)s, %(reason)s, %(query)s,
-            %(results)s, %(latency_ms)s)
+            %(results)s, %(latency_ms)s, %(cache)s)
 """
 
 
@@ -33,6 +33,7 @@ def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resour
         seen = set(done)
         new = [m for m in state["messages"] if m.id not in seen]
         await res.conversation.append(ident, new)
+        res.worker.notify()
 
         route = state.get("route")
         if route:
@@ -48,6 +49,7 @@ def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resour
                         "query": latest_question(state)[:2000],
                         "results": len(state.get("context", [])),
                         "latency_ms": state.get("timings", {}).get("retrieve_ms", 0.0),
+                        "cache": state.get("retrieval_cache", "off"),
                     },
                 )
         return {"persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:]}

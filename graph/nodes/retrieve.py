@@ -1,8 +1,9 @@
-"""Retrieve: search the sources the router chose, scoped by tenant and user."""
+"""Retrieve: search the sources the router chose, scoped by tenant and user (cached)."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
@@ -10,26 +11,55 @@ from langgraph.runtime import Runtime
 from graph.configuration import Context
 from graph.nodes.router import latest_question
 from graph.state import State
+from memory.metrics import RETRIEVE_MS
+from retrievers.cache import fingerprint
 
 
 def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
     """Build the retrieve node bound to `resources`."""
 
     async def retrieve(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
-        """Fetch fused candidates for the latest question."""
+        """Fetch fused candidates for the latest question, from the cache when still valid."""
         res = await resources.open()
         ctx = runtime.context or Context()
         ident = res.identity(config)
+        route = state["route"]
+        query = latest_question(state)
         started = time.perf_counter()
-        candidates = await res.retriever.retrieve(
-            ident,
-            latest_question(state),
-            state["route"],
+        version = state.get("memory_version")
+        # The thread's own recent messages change every turn: never cached.
+        cacheable = bool(version) and "thread" not in route["sources"]
+        knobs = fingerprint(
+            sources=sorted(route["sources"]),
+            strategy=route["strategy"],
             fetch_k=ctx.fetch_k,
             neighbour_weight=ctx.neighbour_weight,
             fusion=ctx.fusion,
+            # Relative dates ("last week") resolve against today.
+            day=datetime.now(UTC).date().isoformat(),
         )
+        candidates = None
+        if cacheable:
+            vector = await res.embeddings.aembed_query(query)
+            candidates = await res.retrieval_cache.get(ident, version, knobs, query, vector)
+        cache = "hit" if candidates is not None else "miss" if cacheable else "off"
+        if candidates is None:
+            candidates = await res.retriever.retrieve(
+                ident,
+                query,
+                route,
+                fetch_k=ctx.fetch_k,
+                neighbour_weight=ctx.neighbour_weight,
+                fusion=ctx.fusion,
+            )
+            if cacheable:
+                await res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        return {"candidates": candidates, "timings": {"retrieve_ms": round(elapsed_ms, 2)}}
+        RETRIEVE_MS.labels(route["strategy"], cache).observe(elapsed_ms)
+        return {
+            "candidates": candidates,
+            "retrieval_cache": cache,
+            "timings": {"retrieve_ms": round(elapsed_ms, 2)},
+        }
 
     return retrieve

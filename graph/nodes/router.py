@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 
 from graph.configuration import Context
 from graph.state import STRATEGIES, RouteDecision, State, Strategy
+from memory.metrics import STRATEGY_USE
 from retrievers.search import SOURCES
 from retrievers.text import fold
 
@@ -144,18 +145,21 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         query = latest_question(state)
         claim = res.conversation.claim_thread(res.identity(config))
         if ctx.strategy or not query:
-            await claim
+            version = await claim
             similarities: dict[str, float] = {}
         else:
             # Independent: the ownership check runs in Postgres while the question is embedded.
             # The decision below only reaches state if the claim succeeded.
-            _, similarities = await asyncio.gather(claim, res.router.similarities(query))
+            version, similarities = await asyncio.gather(claim, res.router.similarities(query))
         if ctx.strategy:
             decision = _decision(ctx.strategy, "forced by the run's context", {})
         else:
             decision = choose_strategy(query, similarities)
+        STRATEGY_USE.labels(decision["strategy"]).inc()
         return {
             "route": decision,
+            "memory_version": version,
+            "retrieval_cache": "off",
             "candidates": [],
             "context": [],
             "citations": [],

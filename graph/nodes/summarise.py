@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 
 from langchain_core.messages import AnyMessage, HumanMessage, RemoveMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from configs.prompts import SUMMARY_PROMPT
@@ -19,6 +20,10 @@ from retrievers.text import approx_tokens, clip
 
 logger = logging.getLogger(__name__)
 
+INSERT_SUMMARY = """
+    INSERT INTO memory_summaries (tenant_id, user_id, thread_id, summary, covers)
+    VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(summary)s, %(covers)s)
+"""
 SUMMARY_MAX_CHARS = 4000
 LINE_CHARS = 200
 
@@ -35,14 +40,17 @@ def needs_summary(messages: Sequence[AnyMessage], ctx: Context) -> bool:
     )
 
 
-def fold_point(messages: Sequence[AnyMessage], keep: int) -> int:
-    """Return how many leading messages to fold so about `keep` remain.
+def fold_point(messages: Sequence[AnyMessage], keep: int, max_tokens: int | None = None) -> int:
+    """Return how many leading messages to fold so about `keep` remain, within half the budget.
 
     The kept window always starts at a human message, so a tool call is never separated from
     its result and the model never sees a reply without its question. Returns 0 when no
     such boundary exists.
     """
     cut = max(len(messages) - keep, 0)
+    if max_tokens is not None:
+        while cut < len(messages) - 1 and window_tokens(messages[cut:]) > max_tokens // 2:
+            cut += 1
     while cut > 0 and not isinstance(messages[cut], HumanMessage):
         cut -= 1
     return cut
@@ -68,12 +76,12 @@ def extractive_summary(previous: str, folded: Sequence[AnyMessage]) -> str:
 def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
     """Build the summarise node bound to `resources`."""
 
-    async def summarise(state: State, runtime: Runtime[Context]) -> dict:
+    async def summarise(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
         """Fold the oldest messages into `summary`; on failure, trim nothing."""
         res = await resources.open()
         ctx = runtime.context or Context()
         messages = state["messages"]
-        cut = fold_point(messages, ctx.summary_keep_messages)
+        cut = fold_point(messages, ctx.summary_keep_messages, ctx.summary_max_tokens)
         if cut == 0:
             return {}
         folded = messages[:cut]
@@ -92,9 +100,26 @@ def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.reso
                 return {}
             if not summary:
                 return {}
+        covered = [*state.get("summarised_ids", []), *(m.id for m in folded)]
+        ident = res.identity(config)
+        try:
+            async with res.pool.connection() as conn:
+                await conn.execute(
+                    INSERT_SUMMARY,
+                    {
+                        "tenant_id": ident.tenant_id,
+                        "user_id": ident.user_id,
+                        "thread_id": ident.thread_id,
+                        "summary": summary,
+                        "covers": covered,
+                    },
+                )
+        except Exception as exc:  # noqa: BLE001 - an unrecorded summary must not trim anything
+            logger.warning("summary not recorded, keeping the window as is: %s", exc)
+            return {}
         return {
             "summary": summary,
-            "summarised_ids": [*state.get("summarised_ids", []), *(m.id for m in folded)],
+            "summarised_ids": covered,
             "messages": [RemoveMessage(id=m.id) for m in folded],
         }
 

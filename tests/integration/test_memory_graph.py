@@ -23,9 +23,10 @@ def answer(output: dict) -> str:
     return output["messages"][-1].text
 
 
-async def test_fact_from_thread_a_is_recalled_in_thread_b_for_that_user_only(agent):
+async def test_fact_from_thread_a_is_recalled_in_thread_b_for_that_user_only(agent, resources):
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     await ask(agent, new_config(tenant, user), "My dog is called Biscuit and she is a beagle.")
+    await resources.worker.drain()
 
     recalled = await ask(agent, new_config(tenant, user), "What is my dog called?")
     assert recalled["route"]["strategy"] in ("cross_conversation", "hybrid", "semantic_search")
@@ -39,10 +40,13 @@ async def test_fact_from_thread_a_is_recalled_in_thread_b_for_that_user_only(age
         assert all("Biscuit" not in c["content"] for c in output.get("context", []))
 
 
-async def test_every_strategy_stays_inside_its_tenant_and_user(agent):
+async def test_every_strategy_stays_inside_its_tenant_and_user(agent, resources):
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     secret = f"zebra-{uuid.uuid4().hex[:6]}"
     await ask(agent, new_config(tenant, user), f"My locker code word is {secret}, remember it.")
+    await resources.worker.drain()
+    own = await ask(agent, new_config(tenant, user), f"What is my locker code word {secret}?")
+    assert any(secret in c["content"] for c in own["context"])  # indexed, so a leak would show
     for strategy in ("semantic_search", "hybrid", "cross_conversation"):
         for config in (new_config(tenant), new_config(None, user)):
             out = await ask(
@@ -115,7 +119,7 @@ async def test_recent_history_falls_back_to_postgres_without_the_hot_window(
     config = new_config()
     await ask(agent, config, "The meeting moved to Thursday at 15:00.")
     ident = identity_from_config(config, default_tenant="local")
-    await resources.redis.delete(resources.conversation._window_key(ident))
+    await resources.redis.delete(resources.conversation.window_key(ident))
     out = await ask(agent, config, "What did I just say?")
     assert out["route"]["strategy"] == "recent_history"
     assert "Thursday" in answer(out)

@@ -27,6 +27,7 @@ FILLER = [
 async def remember_turns(res: Resources, ident: Identity, texts: list[str]) -> None:
     messages = [HumanMessage(t, id=str(uuid.uuid4())) for t in texts]
     await res.conversation.append(ident, messages)
+    await res.worker.drain()
 
 
 def fresh_identity(tenant: str | None = None, user: str | None = None) -> Identity:
@@ -141,6 +142,7 @@ async def test_a_question_about_last_week_ranks_last_weeks_turn_first(resources:
         for text, when in dated
     ]
     await resources.conversation.append(ident, messages)
+    await resources.worker.drain()
     found = await search(
         resources, ident, "What did the dentist tell me last week?", "cross_conversation"
     )

@@ -58,7 +58,8 @@ async def test_tool_loop_stops_at_its_bound(settings):
         )
     assert [m.type for m in out["messages"]] == ["human", "ai", "tool", "ai", "tool", "ai"]
     assert not out["messages"][-1].tool_calls
-    assert [call["tools"] is not None for call in always_calls.calls] == [True, True, False]
+    # The graph's three calls; the outbox worker may then ask the model to extract facts.
+    assert [call["tools"] is not None for call in always_calls.calls[:3]] == [True, True, False]
 
 
 async def test_remember_tool_stores_a_fact_for_the_users_other_threads(agent, settings):

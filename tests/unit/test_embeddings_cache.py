@@ -1,6 +1,6 @@
 from langchain_core.embeddings import Embeddings
 
-from retrievers.embeddings import QueryCachedEmbeddings
+from retrievers.embeddings import CachedEmbeddings
 
 
 class CountingEmbeddings(Embeddings):
@@ -20,7 +20,7 @@ class CountingEmbeddings(Embeddings):
 
 async def test_a_question_is_embedded_once_however_many_stages_ask():
     inner = CountingEmbeddings()
-    cached = QueryCachedEmbeddings(inner)
+    cached = CachedEmbeddings(inner)
     first = await cached.aembed_query("where do I live?")
     again = [await cached.aembed_query("where do I live?") for _ in range(3)]
     assert inner.calls == 1 and all(v == first for v in again)
@@ -28,7 +28,7 @@ async def test_a_question_is_embedded_once_however_many_stages_ask():
 
 def test_least_recently_used_queries_are_evicted():
     inner = CountingEmbeddings()
-    cached = QueryCachedEmbeddings(inner, maxsize=2)
+    cached = CachedEmbeddings(inner, maxsize=2)
     for text in ("a", "b", "a", "c", "a", "b"):
         cached.embed_query(text)
     assert inner.calls == 4  # a, b, c, then b again after c evicted it
@@ -36,7 +36,7 @@ def test_least_recently_used_queries_are_evicted():
 
 def test_documents_are_never_cached():
     inner = CountingEmbeddings()
-    cached = QueryCachedEmbeddings(inner)
+    cached = CachedEmbeddings(inner)
     cached.embed_documents(["x", "x"])
     cached.embed_documents(["x"])
     assert inner.calls == 3

@@ -1,0 +1,233 @@
+"""Offline extraction of long-term facts from a user's own chat message.
+
+Only clear first-person statements in English and Portuguese (European and Brazilian) are picked
+up: "I live in Porto", "chamo-me Ana", "my favourite colour is green". Questions, negations,
+hypotheticals, past habits ("I used to live in Porto", "vivia no Porto") and statements about
+other people ("my wife lives in Porto") give nothing. This is a cheap, deterministic pass that
+needs no model; the configured LLM extracts everything else.
+
+A message is split into sentences (on . ! ? ; and newlines) and clauses (on commas, "and", "but",
+"e", "mas"). A sentence ending in "?" or opening with an interrogative or "if"/"se" is skipped
+whole. A clause must open, after fillers such as "well," or "então", with the user as the subject
+and the verb right after it (bar a few adverbs: "just", "also", "também"...), so "I don't live",
+"não moro", "I used to live", "if I lived" and "my wife lives" never match. A value ends at
+punctuation or a trailing word such as "now", "with", "since", "há", "com" or "e".
+
+Matching runs on an accent-folded, lower-cased copy of the message with the same length, so each
+value is sliced from the original message and keeps the user's casing and accents.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedFact:
+    """A fact the user stated about themselves.
+
+    Attributes:
+        attribute: Stable key: "name", "home", "workplace", "job", "age", "preference",
+            "language" or "favourite:<thing>".
+        value: The value as the user wrote it, e.g. "Lisbon".
+        text: A normalised English third-person statement, e.g. "The user lives in Lisbon.".
+        single_valued: True when a new value replaces the old one (name, home, job...); False
+            when several can hold at once (likes, languages).
+    """
+
+    attribute: str
+    value: str
+    text: str
+    single_valued: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    attribute: str  # may hold "{key}", filled with the folded `key` group
+    single_valued: bool
+    template: str  # formatted with `value` and the pattern's other named groups
+    pattern: re.Pattern[str]  # matched at the start of a clause; ends where the value starts
+    max_words: int = 5
+    reject: frozenset[str] = frozenset()  # first words of the value that rule it out
+
+
+_ADV = r"(?:(?:just|recently|also|actually|currently|really|now|finally|still|absolutely)\s+)*"
+_I = r"i\s+" + _ADV
+_IVE = r"i(?:'ve|\s+have)?\s+" + _ADV  # I, I've, I have
+_IM = r"i(?:\s+am|'?m)\s+" + _ADV  # I am, I'm, Im
+_EU = r"(?:eu\s+)?(?:(?:tambem|agora|ainda|atualmente|actualmente|ja)\s+)?"
+_ART = r"(?:(?:o|a|os|as)\s+)?"
+_VALUE = r"(?P<value>.+)"
+_AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
+_JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
+
+
+def _rule(
+    attribute: str,
+    single: bool,
+    template: str,
+    *prefixes: str,
+    max_words: int = 5,
+    reject: str = "",
+) -> _Rule:
+    """Build a rule from alternative prefixes, each followed by the value unless it has one."""
+    body = "|".join(prefixes)
+    pattern = body if "(?P<value>" in body else f"(?:{body}){_VALUE}"
+    return _Rule(
+        attribute, single, template, re.compile(pattern), max_words, frozenset(reject.split())
+    )
+
+
+# Tried in order; the first rule giving a valid value wins the clause.
+# fmt: off
+_RULES: tuple[_Rule, ...] = (
+    _rule("name", True, "The user's name is {value}.",
+          r"my\s+name(?:\s+is|'s)\s+", _IM + r"called\s+", _I + r"go\s+by\s+", r"call\s+me\s+",
+          r"(?:o\s+)?meu\s+nome\s+e\s+", _EU + r"(?:me\s+chamo|chamo-me)\s+", max_words=4),
+    _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
+          r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
+    _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
+          r"(?:(?:a|o)\s+)?(?:minha|meu)\s+(?P<key>[a-z]+(?:\s+[a-z]+)?)\s+"
+          r"(?:favorit[ao]|preferid[ao])\s+e\s+" + _VALUE),
+    _rule("age", True, "The user is {value} years old.",
+          _IM + r"(?P<value>\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?|\s*y/?o)?" + _AGE_END),
+    _rule("age", True, "The user is {value} years old.",
+          _EU + r"tenho\s+(?P<value>\d{1,3})\s+anos(?:\s+de\s+idade)?" + _AGE_END),
+    _rule("preference", False, "The user likes {value}.",
+          _IM + r"(?:an?\s+)?(?:(?:big|huge|great|massive|real)\s+)?fan\s+of\s+", _IM + r"into\s+"),
+    _rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
+    _rule("job", True, "The user works as {art} {value}.",
+          _I + r"work\s+as\s+(?:(?P<art>an?)\s+)?", _EU + r"trabalho\s+como\s+(?:(?:um|uma)\s+)?"),
+    _rule("home", True, "The user lives in {value}.",
+          _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
+          _IM + r"(?:based|living)\s+in\s+",
+          _EU + r"(?:moro|vivo|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
+          r"(?:em|no|na|nos|nas)\s+",
+          _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART),
+    _rule("workplace", True, "The user works at {value}.",
+          _I + r"work\s+(?:at|for)\s+",
+          _EU + r"trabalho\s+(?:em|no|na|nos|nas|para|pra)\s+" + _ART),
+    _rule("preference", False, "The user prefers {value}.",
+          _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
+    _rule("preference", False, "The user likes {value}.", _I + r"(?:like|enjoy)\s+",
+          _EU + r"gosto\s+(?:(?:muito|imenso|bastante)\s+)?(?:de|do|da|dos|das)\s+"),
+    _rule("preference", False, "The user loves {value}.",
+          _I + r"(?:love|adore)\s+", _EU + r"(?:adoro|amo)\s+" + _ART),
+    _rule("language", False, "The user speaks {value}.",
+          _I + r"speak\s+(?:(?:fluent|some|a\s+little|a\s+bit\s+of)\s+)?",
+          _EU + r"falo\s+(?:(?:fluentemente|bem|um\s+pouco\s+de)\s+)?",
+          max_words=3, reject="a com contigo consigo serio muito demais sobre"),
+)
+# fmt: on
+
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
+# "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
+_CLAUSE_END = re.compile(
+    r"[,:]|\s+(?:and|but|mas)\s+|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])\s+e\s+"
+)
+_FILLER = re.compile(
+    r"(?:[\s,]+|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay|yes|yeah|anyway|"
+    r"please|entao|bem|alias|agora|e|tambem|oi|hi|hello|hey|ola|sim|pois|na verdade)\b)*"
+)
+_NOT_A_STATEMENT = re.compile(  # interrogatives and hypotheticals opening a sentence
+    r"(?:what|where|who|when|why|which|how|do|does|did|can|could|would|should|will|is|are|am|"
+    r"was|were|have|has|if|suppose|imagine|unless|onde|qual|quais|quem|quando|como|por\s+que|"
+    r"sera|voce\s+sabe|sabes|sabe|lembras|lembra|se|caso|imagina)\b"
+)
+_STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
+    r"\s*[,.!?;:()\"]|\s+(?:now|right\s+now|at|in|on|to|as|so|too|also|already|currently|"
+    r"recently|today|yesterday|nowadays|last|this|next|since|for|with|from|because|and|but|or|"
+    r"over|than|more|instead|rather|after|before|when|while|during|until|which|who|that|where|"
+    r"very|a\s+lot|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|some|"
+    r"many|\d+)\s+(?:\S+\s+){0,3}ago|agora|ha|faz|desde|com|porque|e|mas|ou|tambem|hoje|ontem|"
+    r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
+    r"que|onde|quando|depois|antes|durante|mais|muito)\b"
+)
+_REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
+    "it that this these those them you your him her me my myself our us to with not never no "
+    "nothing when how what where if at on about back later tomorrow please home meu minha meus "
+    "minhas nosso nossa isso isto aquilo ti te voce vc ele ela eles elas nao nunca nada que "
+    "quando como onde com casa se".split()
+)
+_QUOTES = str.maketrans("\u2019\u2018`\u00b4", "''''")
+_STRIP = " \t'\"\u201c\u201d\u2018\u2019-"
+
+
+def _fold(text: str) -> str:
+    """Lower-case `text` and drop its accents, keeping one character per character."""
+    out = []
+    for ch in text.translate(_QUOTES):
+        base = unicodedata.normalize("NFD", ch)[0]
+        low = base.lower()
+        out.append(low if len(low) == 1 else base)
+    return "".join(out)
+
+
+def _spans(sep: re.Pattern[str], text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    """Yield `(start, end, separator)` for the pieces of `text[start:end]` between `sep`s."""
+    for m in sep.finditer(text, start, end):
+        yield start, m.start(), m.group()
+        start = m.end()
+    yield start, end, ""
+
+
+def _skip_fillers(folded: str, start: int, end: int) -> int:
+    """Return where `folded[start:end]` starts once leading spaces and fillers are skipped."""
+    m = _FILLER.match(folded, start, end)
+    return m.end() if m else start
+
+
+def _apply(rule: _Rule, message: str, folded: str, start: int, end: int) -> ExtractedFact | None:
+    """Return the fact `rule` finds at the start of clause `folded[start:end]`, if any."""
+    m = rule.pattern.match(folded, start, end)
+    if not m:
+        return None
+    vs, ve = m.span("value")
+    if stop := _STOP.search(folded, vs, ve):
+        ve = stop.start()
+    value = message[vs:ve].strip(_STRIP)
+    words = _fold(value).split()
+    if not words or len(words) > rule.max_words or not re.search(r"\w\w", value):
+        return None
+    if words[0] in _REJECT or words[0] in rule.reject:
+        return None
+    groups = {k: message[m.start(k) : m.end(k)] if m.start(k) >= 0 else "" for k in m.groupdict()}
+    groups["value"] = value
+    attribute = rule.attribute.format(key=" ".join(_fold(groups.get("key", "")).split()))
+    text = " ".join(rule.template.format(**groups).split())
+    return ExtractedFact(attribute, value, text, rule.single_valued)
+
+
+def extract_facts(message: str) -> list[ExtractedFact]:
+    """Extract the clear self-statements in a user's chat message.
+
+    Args:
+        message: The user's message, in English or Portuguese.
+
+    Returns:
+        One fact per statement found, in message order, each (attribute, value) at most once.
+        Questions, negations, hypotheticals and statements about others give nothing.
+    """
+    message = unicodedata.normalize("NFC", message)
+    folded = _fold(message)
+    facts: list[ExtractedFact] = []
+    seen: set[tuple[str, str]] = set()
+    for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):
+        if "?" in ending:
+            continue
+        s_start = _skip_fillers(folded, s_start, s_end)
+        if _NOT_A_STATEMENT.match(folded, s_start, s_end):
+            continue
+        for c_start, c_end, _ in _spans(_CLAUSE_END, folded, s_start, s_end):
+            c_start = _skip_fillers(folded, c_start, c_end)
+            for rule in _RULES:
+                fact = _apply(rule, message, folded, c_start, c_end)
+                if fact:
+                    if (fact.attribute, fact.value.casefold()) not in seen:
+                        seen.add((fact.attribute, fact.value.casefold()))
+                        facts.append(fact)
+                    break
+    return facts

@@ -1,0 +1,42 @@
+"""Prometheus metrics of the memory layer, exported by the server at `/metrics`."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Milliseconds from a few hundred microseconds (a warm write) to seconds (a stalled one).
+_MS_BUCKETS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 40, 60, 100, 250, 500, 1000, 2500, 5000)
+
+STRATEGY_USE = Counter(
+    "memoria_strategy_total", "Turns routed to each memory strategy.", ["strategy"]
+)
+CACHE_LOOKUPS = Counter(
+    "memoria_cache_lookups_total",
+    "Speed-layer cache lookups by cache and result (hit, miss, unavailable).",
+    ["cache", "result"],
+)
+REDIS_FALLBACKS = Counter(
+    "memoria_redis_fallbacks_total",
+    "Redis operations skipped or failed and served without Redis, by operation.",
+    ["operation"],
+)
+REDIS_UP = Gauge("memoria_redis_up", "1 while the speed layer reaches Redis, else 0.")
+WRITE_ACK_MS = Histogram(
+    "memoria_write_ack_ms",
+    "Milliseconds to acknowledge a turn: one transaction with its messages and outbox row.",
+    buckets=_MS_BUCKETS,
+)
+OUTBOX_LAG_MS = Histogram(
+    "memoria_outbox_lag_ms",
+    "Milliseconds from a turn's acknowledgement to the worker finishing its outbox job.",
+    buckets=_MS_BUCKETS,
+)
+OUTBOX_JOBS = Counter(
+    "memoria_outbox_jobs_total", "Outbox jobs by outcome (done, retry).", ["outcome"]
+)
+RETRIEVE_MS = Histogram(
+    "memoria_retrieve_ms",
+    "Milliseconds spent retrieving, by strategy and cache result.",
+    ["strategy", "cache"],
+    buckets=_MS_BUCKETS,
+)

@@ -1,0 +1,79 @@
+"""Redis as a speed layer: every call may fail, and a failure costs speed, never the request.
+
+One `SpeedLayer` per process wraps the Redis client. When Redis errors or times out, the
+layer logs once, counts the fallback, and skips Redis for a short pause instead of paying the
+timeout on every request; the first call after the pause probes again, so it recovers by
+itself when Redis returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from memory.metrics import REDIS_FALLBACKS, REDIS_UP
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Errors that mean "Redis is not there right now", as opposed to a bug in our call.
+UNAVAILABLE = (RedisError, OSError, asyncio.TimeoutError)
+
+
+class SpeedLayer:
+    """A Redis client whose calls fall back to a default while Redis is unreachable."""
+
+    def __init__(self, redis: Redis, *, pause_s: float = 2.0) -> None:
+        """Wrap `redis`; after a failure, skip Redis for `pause_s` seconds before probing."""
+        self.redis = redis
+        self._pause_s = pause_s
+        self._down_until = 0.0
+        self._down = False
+        REDIS_UP.set(1)
+
+    @property
+    def available(self) -> bool:
+        """Whether calls currently go to Redis (False during the pause after a failure)."""
+        return time.monotonic() >= self._down_until
+
+    async def run(self, operation: str, call: Callable[[Redis], Awaitable[T]], default: T) -> T:
+        """Return `await call(redis)`, or `default` when Redis is unreachable.
+
+        Args:
+            operation: Short name for logs and the fallback counter, e.g. "hot_window.read".
+            call: The Redis work; it must be safe to skip (the data lives in Postgres).
+            default: What the caller gets when the work is skipped or fails.
+        """
+        if not self.available:
+            REDIS_FALLBACKS.labels(operation).inc()
+            return default
+        try:
+            result = await call(self.redis)
+        except UNAVAILABLE as exc:
+            self._mark_down(operation, exc)
+            return default
+        if self._down:
+            self._down = False
+            REDIS_UP.set(1)
+            logger.warning("Redis is reachable again; speed layer back on")
+        return result
+
+    def _mark_down(self, operation: str, exc: BaseException) -> None:
+        REDIS_FALLBACKS.labels(operation).inc()
+        self._down_until = time.monotonic() + self._pause_s
+        if not self._down:
+            self._down = True
+            REDIS_UP.set(0)
+            logger.warning(
+                "Redis unavailable (%s: %s); serving from Postgres, retrying in %.0f s",
+                operation,
+                exc or type(exc).__name__,
+                self._pause_s,
+            )

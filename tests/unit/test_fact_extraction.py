@@ -1,0 +1,255 @@
+import dataclasses
+
+import pytest
+
+from memory.fact_extraction import ExtractedFact, extract_facts
+
+
+def pairs(message: str) -> list[tuple[str, str]]:
+    return [(f.attribute, f.value) for f in extract_facts(message)]
+
+
+@pytest.mark.parametrize(
+    ("message", "attribute", "value"),
+    [
+        # name
+        ("my name is Ana", "name", "Ana"),
+        ("My name's Ana Maria.", "name", "Ana Maria"),
+        ("I'm called Ana", "name", "Ana"),
+        ("call me Ana", "name", "Ana"),
+        ("o meu nome é Ana", "name", "Ana"),
+        ("meu nome é Ana", "name", "Ana"),
+        ("meu nome e Ana", "name", "Ana"),
+        ("chamo-me Ana", "name", "Ana"),
+        ("me chamo Ana", "name", "Ana"),
+        ("eu me chamo Ana", "name", "Ana"),
+        ("Olá, chamo-me João!", "name", "João"),
+        # home
+        ("I live in Porto", "home", "Porto"),
+        ("I moved to Lisbon", "home", "Lisbon"),
+        ("I've moved to Lisbon", "home", "Lisbon"),
+        ("I have been living in Faro", "home", "Faro"),
+        ("I’ve moved to Lisbon", "home", "Lisbon"),
+        ("I just moved to Lisbon", "home", "Lisbon"),
+        ("I'm based in Berlin", "home", "Berlin"),
+        ("I relocated to New York City", "home", "New York City"),
+        ("moro em Lisboa", "home", "Lisboa"),
+        ("moro no Porto", "home", "Porto"),
+        ("vivo em Lisboa", "home", "Lisboa"),
+        ("vivo no Porto", "home", "Porto"),
+        ("mudei-me para Lisboa", "home", "Lisboa"),
+        ("me mudei para Lisboa", "home", "Lisboa"),
+        ("mudei para Lisboa", "home", "Lisboa"),
+        ("MORO EM ÉVORA", "home", "ÉVORA"),
+        ("I live in Rio de Janeiro", "home", "Rio de Janeiro"),
+        # workplace
+        ("I work at Acme", "workplace", "Acme"),
+        ("I work for Acme", "workplace", "Acme"),
+        ("trabalho na Acme", "workplace", "Acme"),
+        ("trabalho no Banco X", "workplace", "Banco X"),
+        ("trabalho em Sintra", "workplace", "Sintra"),
+        ("trabalho para a Acme", "workplace", "Acme"),
+        # job
+        ("I am a nurse", "job", "nurse"),
+        ("I'm a software engineer", "job", "software engineer"),
+        ("I'm an architect", "job", "architect"),
+        ("I work as a nurse", "job", "nurse"),
+        ("trabalho como enfermeira", "job", "enfermeira"),
+        # age
+        ("I am 34 years old", "age", "34"),
+        ("I'm 34", "age", "34"),
+        ("tenho 34 anos", "age", "34"),
+        # preference
+        ("I prefer tea", "preference", "tea"),
+        ("I like jazz", "preference", "jazz"),
+        ("I love hiking", "preference", "hiking"),
+        ("I'm a big fan of Radiohead", "preference", "Radiohead"),
+        ("prefiro chá", "preference", "chá"),
+        ("eu prefiro chá", "preference", "chá"),
+        ("gosto de jazz", "preference", "jazz"),
+        ("adoro caminhadas", "preference", "caminhadas"),
+        # favourite
+        ("my favourite colour is green", "favourite:colour", "green"),
+        ("My favorite food is sushi!", "favourite:food", "sushi"),
+        ("a minha cor favorita é verde", "favourite:cor", "verde"),
+        ("minha cor preferida é verde", "favourite:cor", "verde"),
+        # language
+        ("I speak Portuguese", "language", "Portuguese"),
+        ("falo português", "language", "português"),
+        # fillers before the statement
+        ("Well, I live in Porto", "home", "Porto"),
+        ("btw I work at Acme", "workplace", "Acme"),
+        ("by the way, my name is Ana", "name", "Ana"),
+        ("Então, moro em Braga", "home", "Braga"),
+        ("aliás, trabalho na Sonae", "workplace", "Sonae"),
+        ("hi, I'm 34", "age", "34"),
+        ("actually I'm 34", "age", "34"),
+        ("e também gosto de jazz", "preference", "jazz"),
+    ],
+)
+def test_a_clear_self_statement_gives_its_fact(message, attribute, value):
+    assert pairs(message) == [(attribute, value)]
+
+
+@pytest.mark.parametrize(
+    ("message", "value"),
+    [
+        ("I live in Porto now", "Porto"),
+        ("I moved to Lisbon last week", "Lisbon"),
+        ("I moved to Lisbon this year.", "Lisbon"),
+        ("I moved to Lisbon two years ago", "Lisbon"),
+        ("I moved to Lisbon in 2020", "Lisbon"),
+        ("mudei-me para Lisboa há dois meses", "Lisboa"),
+        ("I live in Lisbon with my wife", "Lisbon"),
+        ("I live in Lisbon since March", "Lisbon"),
+        ("I live in Lisbon because of work", "Lisbon"),
+        ("I live in Lisbon, Portugal", "Lisbon"),
+        ("I live in Lisbon!", "Lisbon"),
+        ("moro no Porto agora", "Porto"),
+        ("moro em Lisboa desde 2020", "Lisboa"),
+        ("moro em Lisboa com a minha mulher", "Lisboa"),
+        ("vivo em Lisboa porque gosto do mar", "Lisboa"),
+        ("vivo em Lisboa mas trabalho fora", "Lisboa"),
+    ],
+)
+def test_a_value_stops_before_trailing_words(message, value):
+    assert pairs(message) == [("home", value)]
+
+
+def test_trailing_words_trim_other_attributes_too():
+    assert pairs("I work at Acme as an engineer") == [("workplace", "Acme")]
+    assert pairs("I like jazz a lot") == [("preference", "jazz")]
+    assert pairs("I'm a nurse at the local hospital") == [("job", "nurse")]
+
+
+def test_a_value_keeps_the_users_casing_and_accents():
+    assert pairs("MY NAME IS José") == [("name", "José")]
+    assert pairs("moro em São Paulo") == [("home", "São Paulo")]
+
+
+def test_a_value_longer_than_five_words_or_without_a_word_is_rejected():
+    assert pairs("I live in the big old yellow house near Gaia") == []
+    assert pairs("I live in a very small house") == []  # "a", cut at "very"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("My name is Ana and I live in Porto.", [("name", "Ana"), ("home", "Porto")]),
+        ("I'm called Ana. I work at Acme!", [("name", "Ana"), ("workplace", "Acme")]),
+        ("moro em Lisboa e trabalho na Acme", [("home", "Lisboa"), ("workplace", "Acme")]),
+        ("chamo-me Ana; tenho 34 anos", [("name", "Ana"), ("age", "34")]),
+        ("I like jazz\nI speak Portuguese", [("preference", "jazz"), ("language", "Portuguese")]),
+        ("I don't live in Porto, but I work at Acme", [("workplace", "Acme")]),
+        ("Where do I live? I work at Acme.", [("workplace", "Acme")]),
+        ("I'm a teacher, and I love my job", [("job", "teacher")]),
+        ("Não, moro em Lisboa", [("home", "Lisboa")]),
+    ],
+)
+def test_each_statement_in_a_message_gives_its_own_fact(message, expected):
+    assert pairs(message) == expected
+
+
+def test_the_same_fact_is_kept_once_per_message():
+    assert pairs("I live in Porto. I live in porto!") == [("home", "Porto")]
+    assert pairs("I like jazz. I prefer tea.") == [("preference", "jazz"), ("preference", "tea")]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # questions
+        "where do I live?",
+        "do you know where I live?",
+        "do you know where I live",
+        "What's my name",
+        "I live in Porto?",
+        "onde é que eu moro?",
+        "você sabe onde eu moro",
+        "sabes onde moro",
+        "qual é o meu nome",
+        "Can you tell me where I work",
+        # negations
+        "I don't live in Porto",
+        "I do not live in Porto",
+        "I never lived in Porto",
+        "I'm not a nurse",
+        "I no longer work at Acme",
+        "não moro em Lisboa",
+        "eu não moro no Porto",
+        "nunca morei no Porto",
+        "I don't like jazz",
+        "não gosto de jazz",
+        # hypotheticals
+        "if I lived in Porto",
+        "If I moved to Lisbon I would be happier",
+        "se eu morasse no Porto",
+        "I'd like to move to Lisbon",
+        "I want to live in Porto",
+        "Imagine I'm 34 and I live in Porto",
+        "Se me mudar para Lisboa, trabalho na Acme",
+        "Quando for para Lisboa, trabalho na Acme",
+        "Do you remember, I work at Acme",
+        # other people
+        "my friend lives in Porto",
+        "my wife lives in Porto",
+        "a minha mãe mora em Lisboa",
+        "minha mãe mora em Lisboa",
+        "my wife's name is Ana",
+        "my friend's favourite colour is green",
+        "He works at Acme",
+        "She's a nurse",
+        "o meu irmão trabalha na Acme",
+        "ele chama-se Pedro",
+        # the past
+        "I used to live in Porto",
+        "vivia no Porto",
+        "morei no Porto",
+        # not facts
+        "I like it",
+        "I love you",
+        "call me back later",
+        "I'm a bit tired",
+        "I have like three cats",
+        "I'm a morning person",
+        "I'm 5 minutes away",
+        "tenho 3 anos de experiência",
+        "I work at home",
+        "trabalho em casa",
+        "falo com a minha mãe",
+        "I live in",
+        "hello there",
+        "",
+    ],
+)
+def test_no_fact_from_questions_negations_hypotheticals_or_others(message):
+    assert extract_facts(message) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "text", "single_valued"),
+    [
+        ("my name is Ana", "The user's name is Ana.", True),
+        ("I moved to Lisbon", "The user lives in Lisbon.", True),
+        ("I work at Acme", "The user works at Acme.", True),
+        ("I work as a nurse", "The user works as a nurse.", True),
+        ("I'm a nurse", "The user is a nurse.", True),
+        ("I'm 34", "The user is 34 years old.", True),
+        ("tenho 34 anos", "The user is 34 years old.", True),
+        ("I like jazz", "The user likes jazz.", False),
+        ("I prefer tea", "The user prefers tea.", False),
+        ("my favourite colour is green", "The user's favourite colour is green.", True),
+        ("a minha cor favorita é verde", "The user's favourite cor is verde.", True),
+        ("I speak Portuguese", "The user speaks Portuguese.", False),
+        ("falo português", "The user speaks português.", False),
+    ],
+)
+def test_text_and_single_valued(message, text, single_valued):
+    [fact] = extract_facts(message)
+    assert (fact.text, fact.single_valued) == (text, single_valued)
+
+
+def test_extracted_fact_is_frozen():
+    fact = ExtractedFact("home", "Porto", "The user lives in Porto.", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fact.value = "Lisbon"  # type: ignore[misc]
