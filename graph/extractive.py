@@ -84,7 +84,8 @@ def citation_title(cand: Candidate) -> str:
             label = f"{title} > {section}"
         return f"{label} ({source})" if source else label
     if cand["source"] == "facts":
-        return "a fact you asked me to remember"
+        since = str(meta.get("valid_from") or "")[:10]
+        return "what I know about you" + (f", since {since}" if since else "")
     who = "you" if meta.get("role") == "human" else "me"
     when = str(meta.get("created_at") or "")[:10]
     where = "this conversation" if cand["source"] == "thread" else "a past conversation"

@@ -202,6 +202,7 @@ class Resources:
         )
         self.facts = FactStore(
             self.store,
+            pool=self.pool,
             extractor=llm_extractor(self.chat_model) if self.chat_model else offline_extractor,
         )
         self.retrieval_cache = RetrievalCache(self.speed, ttl_s=s.memoria_retrieval_cache_ttl_s)

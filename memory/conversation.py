@@ -87,10 +87,15 @@ def message_uuid(message: BaseMessage) -> str:
     """Return a UUID for `message`, derived from its id so re-indexing replaces, not duplicates."""
     if message.id is None:
         raise ValueError("message has no id; add it to graph state before persisting")
+    return message_uuid_of(message.id)
+
+
+def message_uuid_of(message_id: str) -> str:
+    """Return the index row id of the message with id `message_id`."""
     try:
-        return str(uuid.UUID(message.id))
+        return str(uuid.UUID(message_id))
     except ValueError:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, message.id))
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, message_id))
 
 
 def is_extractive_reply(message: BaseMessage) -> bool:

@@ -18,14 +18,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langgraph.store.base import Item, PutOp
+from langgraph.store.base import Item, PutOp, SearchItem
 from langgraph.store.postgres.aio import AsyncPostgresStore
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from configs.prompts import FACTS_PROMPT
+from memory.conversation import message_uuid_of
 from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.identity import Identity
+from memory.schema import BUMP_VERSION, MESSAGES_TABLE, user_scope
 
 logger = logging.getLogger(__name__)
+
+MARK_SUPERSEDED = f"""
+    UPDATE {MESSAGES_TABLE}
+    SET langchain_metadata = coalesce(langchain_metadata, '{{}}'::jsonb)
+                             || jsonb_build_object('superseded_by', %(by)s::text)
+    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s
+      AND langchain_id = ANY(%(ids)s::uuid[])
+"""
 
 Extractor = Callable[[str], Awaitable[list[ExtractedFact]]]
 
@@ -79,15 +91,42 @@ def llm_extractor(model: BaseChatModel) -> Extractor:
 class FactStore:
     """A user's facts: recorded with history, searched by meaning (current ones only)."""
 
-    def __init__(self, store: AsyncPostgresStore, *, extractor: Extractor = offline_extractor):
-        """Wrap an opened, set-up PostgresStore whose index embeds the `text` field."""
+    def __init__(
+        self,
+        store: AsyncPostgresStore,
+        *,
+        pool: AsyncConnectionPool,
+        extractor: Extractor = offline_extractor,
+    ) -> None:
+        """Wrap an opened, set-up PostgresStore whose index embeds the `text` field.
+
+        Args:
+            store: The store.
+            pool: Autocommit pool, to mark superseded messages and bump the memory version.
+            extractor: Finds facts in a user message.
+        """
         self.store = store
+        self._pool = pool
         self._extract = extractor
 
     async def observe(
-        self, ident: Identity, message: str, *, message_id: str, observed_at: datetime
+        self,
+        ident: Identity,
+        message: str,
+        *,
+        message_id: str,
+        observed_at: datetime,
+        conn: AsyncConnection | None = None,
     ) -> list[str]:
         """Record the facts a user message states; replaying the same message changes nothing.
+
+        Args:
+            ident: Whose message it is.
+            message: The user's message.
+            message_id: Its id (makes replays idempotent).
+            observed_at: When the user said it.
+            conn: The caller's open transaction, for the memory-version bump (the outbox
+                worker's: a second connection would wait on the worker's own row lock).
 
         Returns:
             Keys of the facts recorded or confirmed.
@@ -96,7 +135,12 @@ class FactStore:
         for fact in await self._extract(message):
             keys.append(
                 await self.record(
-                    ident, fact, source_id=message_id, observed_at=observed_at, origin="message"
+                    ident,
+                    fact,
+                    source_id=message_id,
+                    observed_at=observed_at,
+                    origin="message",
+                    conn=conn,
                 )
             )
         return keys
@@ -125,6 +169,7 @@ class FactStore:
         source_id: str,
         observed_at: datetime,
         origin: str,
+        conn: AsyncConnection | None = None,
     ) -> str:
         """Store `fact`, closing the current value of a single-valued attribute it replaces.
 
@@ -176,16 +221,42 @@ class FactStore:
                     ops.append(PutOp(ns, old.key, closed))
         ops.append(PutOp(ns, key, value))
         await self.store.abatch(ops)
+        stated_in = [
+            message_uuid_of(old.value["source_id"])
+            for old in current
+            if value["supersedes"] and old.value.get("origin") == "message"
+        ]
+        if conn is not None:
+            await self._after_change(conn, ident, stated_in, fact.text)
+        else:
+            async with self._pool.connection() as own, own.transaction():
+                await self._after_change(own, ident, stated_in, fact.text)
         return key
 
-    async def search(
-        self, ident: Identity, query: str, *, limit: int
-    ) -> list[tuple[str, str, float]]:
-        """Return `(key, text, similarity)` for the user's current facts closest to `query`."""
-        items = await self.store.asearch(
+    async def _after_change(
+        self, conn: AsyncConnection, ident: Identity, stated_in: list[str], replaced_by: str
+    ) -> None:
+        if stated_in:
+            # The messages that stated the old value now rank below current statements.
+            await conn.execute(
+                MARK_SUPERSEDED,
+                {
+                    "tenant_id": ident.tenant_id,
+                    "user_id": ident.user_id,
+                    "ids": stated_in,
+                    "by": replaced_by,
+                },
+            )
+        # Cached retrievals of this user were made without this fact.
+        await conn.execute(
+            BUMP_VERSION, {"tenant_id": ident.tenant_id, "scope": user_scope(ident.user_id)}
+        )
+
+    async def search(self, ident: Identity, query: str, *, limit: int) -> list[SearchItem]:
+        """Return the user's current facts closest to `query`, best first (with `score`)."""
+        return await self.store.asearch(
             facts_namespace(ident), query=query, filter={"current": True}, limit=limit
         )
-        return [(item.key, item.value["text"], float(item.score or 0.0)) for item in items]
 
     async def history(self, ident: Identity, *, attribute: str | None = None) -> list[Item]:
         """Return the user's facts, current and closed, oldest first (optionally one attribute)."""

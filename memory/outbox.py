@@ -165,7 +165,11 @@ class OutboxWorker:
         for entry in entries:
             if entry.role == "human":
                 await self._facts.observe(
-                    ident, entry.content, message_id=entry.message_id, observed_at=entry.created_at
+                    ident,
+                    entry.content,
+                    message_id=entry.message_id,
+                    observed_at=entry.created_at,
+                    conn=conn,
                 )
         await conn.execute(
             BUMP_VERSION, {"tenant_id": ident.tenant_id, "scope": user_scope(ident.user_id)}

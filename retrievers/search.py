@@ -244,6 +244,7 @@ class Retriever:
             fused = _boost_window(fused, window)
         if AUTHOR_BONUS > 0:
             fused = _boost_named_authors(fused, query)
+        fused = _demote_superseded(fused)
         if "conversation" in sources and neighbour_weight > 0:
             fused = await self._with_neighbours(ident, fused, neighbour_weight)
         return fused
@@ -331,14 +332,19 @@ class Retriever:
         found = await self._facts.search(ident, query, limit=k)
         return "vector", [
             Candidate(
-                id=f"fact:{key}",
+                id=f"fact:{item.key}",
                 source="facts",
-                content=text,
-                metadata={"title": "a fact you asked me to remember"},
-                scores={"vector": score},
+                content=item.value["text"],
+                metadata={
+                    "attribute": item.value.get("attribute", "note"),
+                    "valid_from": item.value.get("valid_from"),
+                    "origin": item.value.get("origin", "remember"),
+                    "thread_id": item.value.get("thread_id"),
+                },
+                scores={"vector": float(item.score or 0.0)},
                 ranks={},
             )
-            for key, text, score in found
+            for item in found
         ]
 
     async def _recent(self, ident: Identity) -> list[Candidate]:
@@ -464,6 +470,18 @@ def _boost_named_authors(candidates: list[Candidate], query: str) -> list[Candid
         return True if speaker and speaker in named else None
 
     return _lift(candidates, "author", lambda spread: AUTHOR_BONUS * (spread or 1.0), by_named)
+
+
+def _demote_superseded(candidates: list[Candidate]) -> list[Candidate]:
+    """Rank messages that stated a since-replaced fact ("I live in Porto") below the rest.
+
+    They stay findable ("where did I live before?"), but a current statement wins.
+    """
+
+    def superseded(cand: Candidate) -> bool | None:
+        return True if cand["metadata"].get("superseded_by") else None
+
+    return _lift(candidates, "superseded", lambda spread: -(spread + 1e-6), superseded)
 
 
 def _fuse(

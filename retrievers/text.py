@@ -64,9 +64,10 @@ class QueryTerms:
     def coverage(self, text: str) -> float:
         """Return the weighted share of the query's terms found in `text` (0-1).
 
-        A term matches on an exact word or a shared prefix of at least five characters, a
-        cheap stand-in for stemming that works for English and Portuguese ("refunds"/"refund",
-        "reembolso"/"reembolsos").
+        A term matches on an exact word, a shared prefix of at least five characters, or a
+        word it begins with that is at most three letters longer: a cheap stand-in for
+        stemming that works for English and Portuguese ("refunds"/"refund",
+        "reembolso"/"reembolsos", "live"/"lives", "move"/"moved").
         """
         return self.match(text)[0]
 
@@ -80,7 +81,9 @@ class QueryTerms:
         hits = sum(
             weight
             for w, weight in self.weights.items()
-            if w in have or (len(w) >= 5 and w[:5] in prefixes)
+            if w in have
+            or (len(w) >= 5 and w[:5] in prefixes)
+            or (len(w) == 4 and any(h.startswith(w) and len(h) <= 7 for h in have))
         )
         return hits / self.total, named
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -39,6 +39,38 @@ class ScriptedChatModel(BaseChatModel):
         step = min(len(self.calls), len(self.script) - 1)
         self.calls.append({"messages": list(messages), "tools": kwargs.get("tools")})
         reply = self.script[step].model_copy(deep=True)
+        reply.id = None
+        for i, call in enumerate(reply.tool_calls):
+            call["id"] = f"call_{len(self.calls)}_{i}"
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
+class RuleChatModel(BaseChatModel):
+    """Replies with `rule(messages, tools_bound)`: a script that depends on what it is asked.
+
+    Used where one model serves several callers in one run (the graph's tool loop and the
+    summariser), so a fixed sequence of replies would depend on their interleaving.
+    """
+
+    rule: Callable[[list[BaseMessage], bool], AIMessage]
+    calls: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "rule-scripted"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # noqa: ANN201
+        return self.bind(tools=[getattr(t, "name", str(t)) for t in tools], **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.calls.append({"messages": list(messages), "tools": kwargs.get("tools")})
+        reply = self.rule(list(messages), kwargs.get("tools") is not None).model_copy(deep=True)
         reply.id = None
         for i, call in enumerate(reply.tool_calls):
             call["id"] = f"call_{len(self.calls)}_{i}"

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from memory.services import EmbeddedServices, ServiceURLs
 
 from configs.settings import REPO_ROOT, Settings
 from graph.graph import build_graph
 from graph.resources import Resources
+from memory.services import EmbeddedServices, ServiceURLs
 from retrievers.ingest import ingest_paths
 
 SAMPLE_KB = REPO_ROOT / "data" / "sample_kb"
@@ -53,6 +58,9 @@ def settings(service_urls: ServiceURLs) -> Settings:
         openai_base_url=None,
         cohere_api_key=None,
         memoria_dev_user=None,
+        # Tests drain the outbox explicitly (`resources.worker.drain()`), so they decide
+        # when indexing happens; servers started by tests run the in-process worker.
+        memoria_worker="off",
     )
 
 
@@ -87,3 +95,47 @@ def new_config(tenant: str | None = None, user: str | None = None, **knobs: obje
             **knobs,
         }
     }
+
+
+STARTUP_TIMEOUT_S = 120
+
+
+class ServerProcess:
+    """`uvicorn server:app` in a child process, restartable, on the test services."""
+
+    def __init__(self, urls: ServiceURLs, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
+        self.env.update(
+            DATABASE_URL=urls.database_url,
+            REDIS_URL=urls.redis_url,
+            MEMORIA_MAX_MESSAGE_CHARS="2000",
+            LANGSMITH_TRACING="false",
+            **env,
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
+        self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], cwd=REPO_ROOT, env=self.env)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "server exited during startup"
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("server did not become healthy")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no flushing, nothing."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def invoke(self, text: str, config: dict) -> httpx.Response:
+        body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
+        return httpx.post(f"{self.url}/agent/invoke", json=body, timeout=60)

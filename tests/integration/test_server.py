@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -15,49 +10,11 @@ import httpx
 import pytest
 from langserve import RemoteRunnable
 
-from configs.settings import REPO_ROOT
 from memory.identity import identity_from_config
 from memory.services import ServiceURLs
-from tests.integration.conftest import free_port, new_config
+from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
-
-STARTUP_TIMEOUT_S = 120
-
-
-class ServerProcess:
-    """`uvicorn server:app` in a child process, restartable."""
-
-    def __init__(self, urls: ServiceURLs) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
-        self.env.update(
-            DATABASE_URL=urls.database_url,
-            REDIS_URL=urls.redis_url,
-            MEMORIA_MAX_MESSAGE_CHARS="2000",
-            LANGSMITH_TRACING="false",
-        )
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
-        self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], cwd=REPO_ROOT, env=self.env)
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "server exited during startup"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError("server did not become healthy")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +28,7 @@ def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
 
 
 def invoke(server: ServerProcess, text: str, config: dict) -> httpx.Response:
-    body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
-    return httpx.post(f"{server.url}/agent/invoke", json=body, timeout=60)
+    return server.invoke(text, config)
 
 
 async def test_thread_survives_a_server_crash_and_restart(server, resources):

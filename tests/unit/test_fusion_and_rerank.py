@@ -21,6 +21,8 @@ def test_rrf_weights_shift_the_order():
 def test_overlap_matches_across_inflections_and_accents():
     assert overlap("refunds policy", "Our refund policy: 14 days") == 1.0
     assert overlap("reembolsos", "Política de reembolso") == 1.0
+    assert overlap("where do I live", "The user lives in Lisbon.") == 1.0
+    assert overlap("card", "See the cardiology ward") == 0.0  # not an inflection
     assert overlap("você", "voce") == 0.0  # stop word both ways: no content terms
     assert overlap("the of and", "anything") == 0.0
 

@@ -1,0 +1,321 @@
+"""Long-term memory on real Postgres and Redis: outbox, facts with history, summaries, forget."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from psycopg.types.json import Jsonb
+
+from graph.configuration import Context
+from graph.graph import build_graph
+from graph.resources import Resources
+from memory.conversation import ThreadOwnershipError, message_uuid_of
+from memory.identity import Identity, identity_from_config
+from memory.metrics import REDIS_FALLBACKS
+from memory.services import EmbeddedServices, ServiceURLs
+from tests.fakes import RuleChatModel
+from tests.integration.conftest import ServerProcess, free_port, new_config
+
+pytestmark = pytest.mark.integration
+
+
+async def ask(agent, config: dict, text: str, **knobs: object) -> dict:
+    return await agent.ainvoke({"messages": [HumanMessage(text)]}, config, context=Context(**knobs))
+
+
+def ident_of(config: dict) -> Identity:
+    return identity_from_config(config, default_tenant="local")
+
+
+async def scalar(res: Resources, query: str, *params: object) -> int:
+    async with res.pool.connection() as conn:
+        row = await (await conn.execute(query, params)).fetchone()
+    return int(next(iter(row.values())))
+
+
+async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexed_once(
+    service_urls: ServiceURLs, resources: Resources
+):
+    server = ServerProcess(service_urls, MEMORIA_WORKER="off")
+    server.start()
+    config = new_config()
+    text = f"My locker combination is {uuid.uuid4().hex[:6]}."
+    try:
+        acked = server.invoke(text, config)
+        assert acked.status_code == 200, acked.text
+        tenant, user = config["configurable"]["tenant_id"], config["configurable"]["user_id"]
+        jobs = "SELECT count(*) FROM memory_outbox WHERE tenant_id = %s AND user_id = %s"
+        rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
+        assert await scalar(resources, jobs, tenant, user) == 1
+        assert await scalar(resources, rows, tenant, user) == 0  # acknowledged, not indexed
+        async with resources.pool.connection() as conn:
+            pending = await (
+                await conn.execute(
+                    "SELECT thread_id, payload FROM memory_outbox WHERE tenant_id = %s", (tenant,)
+                )
+            ).fetchone()
+    finally:
+        server.kill()
+
+    # Restarted with the in-process worker: it finds the job and indexes it.
+    server = ServerProcess(service_urls)
+    server.start()
+    try:
+        deadline = time.monotonic() + 30
+        while await scalar(resources, jobs, tenant, user) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert await scalar(resources, jobs, tenant, user) == 0
+        transcript = await resources.conversation.transcript(ident_of(config))
+        assert transcript[0].text == text
+        human_id = message_uuid_of(transcript[0].id)
+        assert await scalar(resources, rows, tenant, user) == 1
+        one = "SELECT count(*) FROM memory_messages WHERE langchain_id = %s"
+        assert await scalar(resources, one, human_id) == 1
+
+        # A job replayed after it was done (e.g. a worker that crashed after commit but
+        # before it could tell anyone) changes nothing.
+        async with resources.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload) "
+                "VALUES (%s, %s, %s, %s)",
+                (tenant, user, pending["thread_id"], Jsonb(pending["payload"])),
+            )
+        await resources.worker.drain()
+        assert await scalar(resources, one, human_id) == 1
+        assert await scalar(resources, rows, tenant, user) == 1
+    finally:
+        server.kill()
+
+
+async def test_moving_city_closes_the_old_fact_and_answers_with_the_new_one(agent, resources):
+    tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    await ask(agent, new_config(tenant, user), "I live in Porto.")
+    await resources.worker.drain()
+    await ask(agent, new_config(tenant, user), "Big news: I moved to Lisbon last month.")
+    await resources.worker.drain()
+
+    history = await resources.facts.history(Identity(tenant, user, "-"), attribute="home")
+    assert [f.value["value"] for f in history] == ["Porto", "Lisbon"]
+    porto, lisbon = history
+    assert not porto.value["current"] and porto.value["valid_to"] == lisbon.value["valid_from"]
+    assert porto.value["superseded_by"] == lisbon.key
+    assert lisbon.value["current"] and lisbon.value["valid_to"] is None
+    assert lisbon.value["supersedes"] == porto.key
+
+    out = await ask(agent, new_config(tenant, user), "Where do I live?")
+    assert "Lisbon" in out["citations"][0]["snippet"]
+    facts = [c for c in out["context"] if c["source"] == "facts"]
+    assert facts and all("Porto" not in c["content"] for c in facts)
+    stated_porto = [c for c in out["context"] if c["content"] == "I live in Porto."]
+    assert stated_porto and stated_porto[0]["scores"]["superseded"] == 1.0
+
+
+async def test_saying_the_same_thing_again_keeps_one_current_fact(agent, resources):
+    tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    for text in ("My name is Inês.", "Olá! O meu nome é Inês."):
+        await ask(agent, new_config(tenant, user), text)
+    await resources.worker.drain()
+    history = await resources.facts.history(Identity(tenant, user, "-"), attribute="name")
+    assert [(f.value["value"], f.value["current"]) for f in history] == [("Inês", True)]
+
+
+def _orphans(messages: list[BaseMessage]) -> set[str]:
+    calls = {c["id"] for m in messages if m.type == "ai" for c in m.tool_calls}
+    results = {m.tool_call_id for m in messages if m.type == "tool"}
+    return calls ^ results
+
+
+async def test_tool_calling_thread_summarised_many_times_keeps_pairs_and_facts(settings):
+    summary_calls = []
+
+    def rule(messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
+        prompt = messages[0].text
+        if prompt.startswith("Update the running summary"):
+            summary_calls.append(prompt)
+            if len(summary_calls) == 2:
+                raise RuntimeError("summariser unavailable")
+            # An honest stand-in: the previous summary plus what the user said.
+            previous = prompt.split("Current summary:\n", 1)[1].split("\n\nNew messages:", 1)[0]
+            new = prompt.split("New messages:\n", 1)[1].split("\n\nUpdated summary:", 1)[0]
+            lines = [] if previous == "(none)" else previous.splitlines()
+            return AIMessage(
+                "\n".join([*lines, *(x for x in new.splitlines() if x[:6] == "human:")])
+            )
+        if prompt.startswith("Extract durable facts"):
+            return AIMessage("[]")
+        if tools_bound and messages[-1].type == "human":
+            return AIMessage("", tool_calls=[{"name": "current_time", "args": {}, "id": "x"}])
+        return AIMessage("Noted.")
+
+    model = RuleChatModel(rule=rule)
+    knobs = Context(summary_max_messages=8, summary_keep_messages=4, strategy="session_only")
+    texts = [
+        "My sister Ana lives in Coimbra.",
+        *(f"Reminder {i}: water the ferns." for i in range(9)),
+    ]
+    async with Resources(settings, chat_model=model) as res:
+        graph = build_graph(res, checkpointer=res.checkpointer)
+        config = new_config()
+        summaries = []
+        for text in texts:
+            calls_before = len(summary_calls)
+            await graph.ainvoke({"messages": [HumanMessage(text)]}, config, context=knobs)
+            state = (await graph.aget_state(config)).values
+            assert not _orphans(state["messages"]) and state["messages"][0].type == "human"
+            summaries.append(state.get("summary", ""))
+            if len(summary_calls) == 2 and calls_before == 1:
+                # The failed round trimmed nothing: the window is over budget, summary as before.
+                assert len(state["messages"]) > 8 and summaries[-1] == summaries[-2]
+
+        transcript = await res.conversation.transcript(ident_of(config))
+        async with res.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT covers FROM memory_summaries WHERE thread_id = %s ORDER BY id",
+                (config["configurable"]["thread_id"],),
+            )
+            covers = [row["covers"] for row in await cur.fetchall()]
+
+    assert len(summary_calls) >= 4 and len(covers) == len(summary_calls) - 1
+    assert "Coimbra" in state["summary"]
+    assert len(transcript) == 4 * len(texts)  # human, tool call, tool result, answer
+    assert transcript[0].text == texts[0]
+    ids = [m.id for m in transcript]
+    # Each summary covers a growing prefix of the thread; the last one plus the window is all.
+    assert all(c == ids[: len(c)] for c in covers)
+    assert covers[-1] == state["summarised_ids"]
+    assert covers[-1] + [m.id for m in state["messages"]] == ids
+
+
+async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources):
+    tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    secret = f"kiwi{uuid.uuid4().hex[:6]}"
+    configs = [new_config(tenant, user) for _ in range(4)]
+    await ask(agent, configs[0], f"My name is Zed and my locker word is {secret}.")
+    await ask(agent, configs[1], "I live in Porto.")
+    neighbour = new_config(tenant)
+    await ask(agent, neighbour, f"My locker word is also {secret}.")
+    await resources.worker.drain()
+
+    question = f"What is my locker word {secret}?"
+    seen = await ask(agent, configs[2], question)
+    assert any(secret in c["content"] for c in seen["context"])
+    again = configs[3]
+    await ask(agent, again, question)
+    assert (await agent.aget_state(again)).values["retrieval_cache"] == "hit"
+    assert await resources.redis.exists(resources.embeddings.key(question))
+
+    receipt = await resources.forgetter.forget_user(tenant, user)
+    counts = receipt.counts
+    assert counts["threads"] == 4 and counts["chat_history"] == 8
+    assert counts["checkpoints"] > 0 and counts["hot_window"] == 4
+    assert counts["message_index"] == 2 and counts["outbox"] == 2  # questions not indexed yet
+    assert counts["facts"] == 2 and counts["strategy_log"] >= 2
+    assert counts["retrieval_cache"] >= 2 and counts["embedding_cache"] >= 1
+
+    await resources.worker.drain()  # nothing queued may bring anything back
+    for table in (
+        "threads",
+        "memory_messages",
+        "memory_outbox",
+        "memory_summaries",
+        "strategy_log",
+    ):
+        query = f"SELECT count(*) FROM {table} WHERE tenant_id = %s AND user_id = %s"
+        assert await scalar(resources, query, tenant, user) == 0, table
+    facts = "SELECT count(*) FROM store WHERE prefix LIKE %s"
+    assert await scalar(resources, facts, f"facts.{tenant}.{user}%") == 0
+    for config in configs:
+        assert (await agent.aget_state(config)).values == {}
+    keys = [k async for k in resources.redis.scan_iter(match=f"memoria:{tenant}:*")]
+    assert not [k for k in keys if user.encode() in k]
+    assert not await resources.redis.exists(resources.embeddings.key(question))
+
+    after = new_config(tenant, user)
+    out = await ask(agent, after, question)
+    assert all(secret not in c["content"] for c in out["context"])
+    assert (await agent.aget_state(after)).values["retrieval_cache"] == "miss"
+    assert await resources.facts.history(Identity(tenant, user, "-")) == []
+    # The neighbour in the same tenant keeps everything.
+    kept = await ask(agent, new_config(tenant, neighbour["configurable"]["user_id"]), question)
+    assert any(secret in c["content"] for c in kept["context"])
+
+
+async def test_a_thread_can_only_be_deleted_by_its_owner(agent, resources):
+    config = new_config()
+    await ask(agent, config, "Please remember my bike is blue.")
+    owner = ident_of(config)
+    intruder = Identity(owner.tenant_id, "someone-else", owner.thread_id)
+    with pytest.raises(ThreadOwnershipError):
+        await resources.forgetter.delete_thread(intruder)
+    receipt = await resources.forgetter.delete_thread(owner)
+    assert receipt.counts["threads"] == 1 and receipt.counts["chat_history"] == 2
+    assert await resources.conversation.transcript(owner) == []
+
+
+@pytest.fixture
+def own_redis() -> EmbeddedServices:
+    """A Redis of this test's own, so stopping it does not disturb other tests."""
+    data_dir = Path(tempfile.mkdtemp(prefix="memoria-redis-"))
+    services = EmbeddedServices(data_dir, redis_port=free_port())
+    services.ensure_redis()
+    try:
+        yield services
+    finally:
+        services.stop_redis()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_again(
+    settings, own_redis: EmbeddedServices
+):
+    fallbacks_before = REDIS_FALLBACKS.labels("hot_window.read")._value.get()
+    local = settings.model_copy(update={"redis_url": own_redis.redis_url})
+    async with Resources(local, use_default_chat_model=False) as res:
+        graph = build_graph(res, checkpointer=res.checkpointer)
+        tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+        thread = new_config(tenant, user)
+        await ask(graph, thread, "The meeting moved to Thursday at 15:00.")
+        await res.worker.drain()
+
+        own_redis.stop_redis()
+        out = await ask(graph, thread, "What did I just say?")  # hot window -> Postgres
+        assert (
+            out["route"]["strategy"] == "recent_history" and "Thursday" in out["messages"][-1].text
+        )
+        out = await ask(graph, new_config(tenant, user), "When is the meeting?")
+        assert any("Thursday" in c["content"] for c in out["context"])
+        await res.worker.drain()
+        assert not res.speed.available
+        assert REDIS_FALLBACKS.labels("hot_window.read")._value.get() > fallbacks_before
+
+        own_redis.ensure_redis()
+        time.sleep(2.1)  # the speed layer's pause before it probes Redis again
+        first, second = new_config(tenant, user), new_config(tenant, user)
+        await ask(graph, first, "When is the meeting?")
+        await ask(graph, second, "When is the meeting?")
+        assert (await graph.aget_state(first)).values["retrieval_cache"] == "miss"
+        assert (await graph.aget_state(second)).values["retrieval_cache"] == "hit"
+        assert res.speed.available
+        assert await res.redis.exists(res.conversation.window_key(ident_of(second)))
+
+
+def test_server_worker_indexes_without_being_asked(service_urls: ServiceURLs):
+    """The default server runs the worker in-process: recall across threads just works."""
+    server = ServerProcess(service_urls)
+    server.start()
+    try:
+        tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+        assert server.invoke("My cat is called Miso.", new_config(tenant, user)).status_code == 200
+        deadline, found = time.monotonic() + 20, False
+        while not found and time.monotonic() < deadline:
+            out = server.invoke("What is my cat called?", new_config(tenant, user)).json()
+            found = any("Miso" in c["content"] for c in out["output"].get("context", []))
+        assert found
+    finally:
+        server.kill()
