@@ -1,4 +1,4 @@
-"""HTTP API: LangServe-compatible `/agent/invoke`, `/agent/batch`, `/agent/stream`, and health.
+"""HTTP API: LangServe-compatible `/agent/*`, forgetting, health, readiness and metrics.
 
 Identity (tenant, user, thread) comes from `config.configurable`; every run is checked and
 scoped by it before the graph reads anything.
@@ -6,6 +6,7 @@ scoped by it before the graph reads anything.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -13,12 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langserve.serialization import WellKnownLCSerializer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
@@ -27,7 +29,7 @@ from graph.configuration import Context
 from graph.graph import build_graph
 from graph.resources import Resources
 from memory.conversation import ThreadOwnershipError, message_text
-from memory.identity import Identity
+from memory.identity import Identity, validate_id
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +162,25 @@ def get_graph(request: Request) -> CompiledStateGraph:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 GraphDep = Annotated[CompiledStateGraph, Depends(get_graph)]
+TenantHeader = Annotated[
+    str | None, Header(description="Tenant id; the configured default tenant when omitted.")
+]
+UserHeader = Annotated[str, Header(description="Id of the user whose data this is.")]
+
+
+def _validated(field: str, value: str | None) -> str:
+    try:
+        return validate_id(field, value)
+    except ValueError as exc:
+        raise _unprocessable(str(exc)) from exc
+
+
+async def _reachable(check: Any, timeout_s: float = 2.0) -> bool:
+    try:
+        await asyncio.wait_for(check(), timeout_s)
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+    return True
 
 
 @asynccontextmanager
@@ -205,6 +226,51 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     async def healthz() -> dict[str, str]:
         """Report that the process is up."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(res: ResourcesDep) -> JSONResponse:
+        """Report whether Postgres (required) and Redis (speed layer, optional) answer."""
+
+        async def postgres() -> None:
+            async with res.pool.connection() as conn:
+                await conn.execute("SELECT 1")
+
+        pg_ok = await _reachable(postgres)
+        redis_ok = await _reachable(res.redis.ping)
+        body = {
+            "status": ("ok" if redis_ok else "degraded") if pg_ok else "unavailable",
+            "postgres": "ok" if pg_ok else "unreachable",
+            "redis": "ok" if redis_ok else "unreachable (serving from Postgres)",
+        }
+        if pg_ok:
+            return JSONResponse(body)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics: strategy use, cache hits, Redis fallbacks, write ack, outbox lag."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.delete("/threads/{thread_id}", tags=["memory"])
+    async def delete_thread(
+        thread_id: str, res: ResourcesDep, x_user_id: UserHeader, x_tenant_id: TenantHeader = None
+    ) -> dict[str, Any]:
+        """Delete one thread from every store; return a receipt of rows removed per store."""
+        ident = Identity(
+            _validated("tenant_id", x_tenant_id or res.settings.memoria_default_tenant),
+            _validated("user_id", x_user_id),
+            _validated("thread_id", thread_id),
+        )
+        return (await res.forgetter.delete_thread(ident)).as_dict()
+
+    @app.delete("/users/{user_id}", tags=["memory"])
+    async def forget_user(
+        user_id: str, res: ResourcesDep, x_tenant_id: TenantHeader = None
+    ) -> dict[str, Any]:
+        """Delete everything memoria holds about a user; return a receipt per store."""
+        tenant = _validated("tenant_id", x_tenant_id or res.settings.memoria_default_tenant)
+        receipt = await res.forgetter.forget_user(tenant, _validated("user_id", user_id))
+        return receipt.as_dict()
 
     @app.post("/agent/invoke", tags=["agent"])
     async def invoke(body: InvokeRequest, res: ResourcesDep, graph: GraphDep) -> dict[str, Any]:

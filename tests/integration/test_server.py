@@ -131,3 +131,53 @@ def test_another_users_thread_id_is_not_found(server):
     assert response.status_code == 404
     assert "8842" not in response.text
     assert "start a new thread" in response.json()["detail"]
+
+
+def test_readyz_reports_both_stores_and_metrics_are_prometheus_text(server):
+    ready = httpx.get(f"{server.url}/readyz", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+
+    assert invoke(server, "hello there", new_config()).status_code == 200
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert 'memoria_strategy_total{strategy="session_only"}' in metrics.text
+    assert "memoria_write_ack_ms_bucket" in metrics.text
+
+
+def test_deleting_a_thread_over_http_returns_a_receipt_and_only_the_owner_can(server):
+    config = new_config()
+    ident = identity_from_config(config, default_tenant="local")
+    tenant, user, thread = ident.tenant_id, ident.user_id, ident.thread_id
+    assert invoke(server, "My locker code is 5521.", config).status_code == 200
+    url = f"{server.url}/threads/{thread}"
+
+    stranger = httpx.delete(url, headers={"x-user-id": "someone-else", "x-tenant-id": tenant})
+    assert stranger.status_code == 404
+    bad = httpx.delete(url, headers={"x-user-id": "no spaces allowed", "x-tenant-id": tenant})
+    assert bad.status_code == 422 and "user_id" in bad.json()["detail"]
+
+    owner = httpx.delete(url, headers={"x-user-id": user, "x-tenant-id": tenant}, timeout=30)
+    assert owner.status_code == 200, owner.text
+    receipt = owner.json()
+    assert receipt["scope"] == {"tenant_id": tenant, "user_id": user, "thread_id": thread}
+    assert receipt["counts"]["chat_history"] == 2
+    # The thread id is free again: a new conversation starts from nothing.
+    again = invoke(server, "What is my locker code?", config)
+    assert again.status_code == 200
+    assert [m["type"] for m in again.json()["output"]["messages"]] == ["human", "ai"]
+    assert "5521" not in again.json()["output"]["messages"][-1]["content"]
+
+
+def test_forgetting_a_user_over_http_empties_their_memory(server):
+    config = new_config()
+    tenant, user = config["configurable"]["tenant_id"], config["configurable"]["user_id"]
+    assert invoke(server, "I live in Braga.", config).status_code == 200
+    url = f"{server.url}/users/{user}"
+    first = httpx.delete(url, headers={"x-tenant-id": tenant}, timeout=30)
+    assert first.status_code == 200, first.text
+    assert first.json()["counts"]["chat_history"] == 2
+    second = httpx.delete(url, headers={"x-tenant-id": tenant}, timeout=30)
+    assert second.status_code == 200
+    assert sum(second.json()["counts"].values()) == 0
