@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run serve test test-unit lint services-up services-down services-status ingest-sample eval clean
+.PHONY: setup run serve test test-unit lint services-up services-down services-status ingest-sample eval bench clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,12 @@ EVAL_ARGS ?=
 eval: setup
 	mkdir -p .memoria/eval
 	$(MEMORIA) eval locomo --turns $(LOCOMO_DIR)/turns.jsonl --queries $(LOCOMO_DIR)/queries.jsonl --out .memoria/eval/results.jsonl $(EVAL_ARGS)
+
+# Speed of the product's own paths; figures and machine go to BENCHMARKS.md by hand.
+bench: setup
+	mkdir -p .memoria/bench
+	$(MEMORIA) bench write --out .memoria/bench/write.json
+	$(MEMORIA) bench write --worker off --rate 0 --out .memoria/bench/write-ack-only.json
 
 lint: setup
 	$(VENV)/bin/ruff check .

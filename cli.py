@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from configs.settings import get_settings
@@ -72,6 +74,55 @@ async def _eval_locomo(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.asynccontextmanager
+async def _worker_process(start: bool) -> AsyncIterator[None]:
+    """Run `memoria worker` in a child process for the block (when `start`)."""
+    if not start:
+        yield
+        return
+    cmd = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['worker']))"]
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        ready = await asyncio.wait_for(proc.stdout.readline(), timeout=120)
+        if not ready.startswith(b"memoria worker:"):
+            raise RuntimeError("the worker process did not start; see its log above")
+        yield
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def _bench_write(args: argparse.Namespace) -> int:
+    from benchmarks.write import format_write_report, run_write_bench
+    from graph.resources import Resources
+
+    inprocess = args.worker == "inprocess"
+    settings = get_settings().model_copy(
+        update={"memoria_worker": "inprocess" if inprocess else "off"}
+    )
+    async with (
+        Resources(settings, use_default_chat_model=False) as res,
+        _worker_process(args.worker == "process"),
+    ):
+        report = await run_write_bench(
+            res,
+            turns=args.turns,
+            users=args.users,
+            threads_per_user=args.threads,
+            rate=args.rate,
+            worker={"inprocess": "in-process", "process": "memoria worker process"}.get(
+                args.worker, "off"
+            ),
+        )
+    data = report.as_dict()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=2) + "\n")
+    sys.stdout.write(format_write_report(data) + "\n")
+    return 0
+
+
 async def _worker(args: argparse.Namespace) -> int:
     from graph.resources import Resources
 
@@ -116,6 +167,13 @@ async def _purge(args: argparse.Namespace) -> int:
         receipt = await res.forgetter.purge(days)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _knob(text: str) -> tuple[str, object]:
@@ -236,6 +294,30 @@ def main(argv: list[str] | None = None) -> int:
         help="override a run knob of the read path, e.g. --set rerank=false --set fusion=rrf",
     )
 
+    bench = sub.add_parser("bench", help="measure the product's speed (see BENCHMARKS.md)")
+    bench_sub = bench.add_subparsers(dest="benchmark", required=True)
+    bw = bench_sub.add_parser(
+        "write",
+        help="write acknowledgement and outbox lag",
+        description="Store turns at a fixed rate across many users and threads as persist does; "
+        "report percentiles of the acknowledgement (one durable commit) and of the outbox lag "
+        "(until the message is indexed and recallable). Uses a fresh tenant, deleted after.",
+    )
+    bw.add_argument("--turns", type=_positive, default=1000, help="measured turns (default 1000)")
+    bw.add_argument("--users", type=_positive, default=20, help="users (default 20)")
+    bw.add_argument("--threads", type=_positive, default=5, help="threads per user (default 5)")
+    bw.add_argument(
+        "--rate", type=float, default=20.0, help="turns per second offered; 0 = unthrottled"
+    )
+    bw.add_argument(
+        "--worker",
+        choices=["inprocess", "process", "off"],
+        default="inprocess",
+        help="outbox worker in this process (default, as `memoria serve` runs it), in a "
+        "`memoria worker` child process (scale-out), or off (acknowledgement alone)",
+    )
+    bw.add_argument("--out", type=Path, default=None, help="also write the report as JSON here")
+
     args = parser.parse_args(argv)
     if args.command == "eval":
         if args.locomo and (args.turns or args.queries):
@@ -256,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             sys.stderr.write(f"memoria ingest: {exc}\n")
             return 2
-    handlers = {"worker": _worker, "forget": _forget, "purge": _purge}
+    handlers = {"worker": _worker, "forget": _forget, "purge": _purge, "bench": _bench_write}
     if args.command in handlers:
         try:
             return asyncio.run(handlers[args.command](args))

@@ -208,7 +208,12 @@ class Resources:
         self.retrieval_cache = RetrievalCache(self.speed, ttl_s=s.memoria_retrieval_cache_ttl_s)
         # Message views are embedded once, by the worker: straight to the model, so no
         # user's text lands in the shared embedding cache.
-        self.worker = OutboxWorker(pool=self.pool, embeddings=model, facts=self.facts)
+        self.worker = OutboxWorker(
+            pool=self.pool,
+            embeddings=model,
+            facts=self.facts,
+            listen_conninfo=self.urls.database_url,
+        )
         self.retriever = Retriever(
             pool=self.pool,
             embeddings=self.embeddings,

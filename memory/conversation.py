@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from memory.identity import Identity, redis_key
 from memory.metrics import CACHE_LOOKUPS, WRITE_ACK_MS
-from memory.schema import CHAT_HISTORY_TABLE, KB_SCOPE
+from memory.schema import CHAT_HISTORY_TABLE, KB_SCOPE, OUTBOX_CHANNEL
 from memory.speed import SpeedLayer
 
 logger = logging.getLogger(__name__)
@@ -49,9 +49,17 @@ CLAIM_AND_READ_VERSIONS = f"""
                   WHERE tenant_id = %(tenant_id)s AND scope = '{KB_SCOPE}'), 0) AS kb_version
     FROM claim
 """
-ENQUEUE = """
-    INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload)
-    VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(payload)s)
+# The row PostgresChatMessageHistory.aadd_messages writes (it reads them back); written here
+# because aadd_messages commits on its own, and the turn must commit with its outbox job.
+INSERT_CHAT_MESSAGE = f"INSERT INTO {CHAT_HISTORY_TABLE} (session_id, message) VALUES (%s, %s)"
+# The notification is delivered at commit (never for a rolled-back turn) and wakes workers.
+ENQUEUE = f"""
+    WITH job AS (
+        INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload)
+        VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(payload)s)
+        RETURNING id
+    )
+    SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM job
 """
 
 
@@ -234,24 +242,28 @@ class ConversationMemory:
             return
         started = time.perf_counter()
         acked_at = datetime.now(UTC)
+        params = _thread_params(ident)
+        rows = [(ident.session_id, json.dumps(message_to_dict(m))) for m in messages]
         async with self._history_pool.connection() as conn:
-            cur = await conn.execute(CLAIM_THREAD, _thread_params(ident))
-            if await cur.fetchone() is None:
+            # One pipeline: BEGIN, claim, job and messages reach Postgres in one round trip;
+            # COMMIT (the acknowledgement) is the second. Not the owner: roll it all back.
+            async with conn.pipeline():
+                claim = await conn.execute(CLAIM_THREAD, params)
+                if index_entries(messages, base_seq=0, acked_at=acked_at):
+                    payload = {
+                        "messages": [message_to_dict(m) for m in messages],
+                        # Microseconds: increasing within a thread across turns.
+                        "base_seq": time.time_ns() // 1000,
+                        "acked_at": acked_at.isoformat(),
+                    }
+                    await conn.execute(ENQUEUE, {**params, "payload": Jsonb(payload)})
+                async with conn.cursor() as cur:
+                    await cur.executemany(INSERT_CHAT_MESSAGE, rows)
+                owned = await claim.fetchone() is not None
+            if not owned:
                 await conn.rollback()
                 raise ThreadOwnershipError(ident.thread_id)
-            if index_entries(messages, base_seq=0, acked_at=acked_at):
-                payload = {
-                    "messages": [message_to_dict(m) for m in messages],
-                    # Microseconds: increasing within a thread across turns.
-                    "base_seq": time.time_ns() // 1000,
-                    "acked_at": acked_at.isoformat(),
-                }
-                await conn.execute(ENQUEUE, {**_thread_params(ident), "payload": Jsonb(payload)})
-            # aadd_messages commits, covering the claim, the job and the messages together.
-            history = PostgresChatMessageHistory(
-                CHAT_HISTORY_TABLE, ident.session_id, async_connection=conn
-            )
-            await history.aadd_messages(messages)
+            await conn.commit()
         WRITE_ACK_MS.observe((time.perf_counter() - started) * 1000)
         await self._push_hot_window(ident, messages)
 

@@ -8,13 +8,15 @@ cached retrievals) and deletes the row. Index rows and the delete commit togethe
 leaves a job either pending or done, never half-indexed. A failed job is retried later with
 backoff and is never dropped.
 
-The worker runs in-process by default (woken by each append) and as `memoria worker` for
-scale-out.
+The worker runs in-process by default and as `memoria worker` for scale-out. Every enqueue
+also sends a Postgres notification on the `memoria_outbox` channel at commit, so workers in any
+process start on a job within milliseconds; polling every `poll_s` remains as the fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import messages_from_dict
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, OperationalError
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -30,7 +32,7 @@ from memory.conversation import IndexEntry, index_entries
 from memory.facts import FactStore
 from memory.identity import Identity
 from memory.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
-from memory.schema import BUMP_VERSION, user_scope
+from memory.schema import BUMP_VERSION, OUTBOX_CHANNEL, user_scope
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class OutboxWorker:
         facts: FactStore,
         batch_size: int = 32,
         poll_s: float = 1.0,
+        listen_conninfo: str | None = None,
     ) -> None:
         """Wire the worker; nothing runs until `run_once`, `drain` or `run_forever`.
 
@@ -90,12 +93,15 @@ class OutboxWorker:
             facts: Where facts stated in user messages are recorded.
             batch_size: Jobs claimed per transaction.
             poll_s: Seconds between polls when nothing wakes the worker.
+            listen_conninfo: Database to LISTEN on for enqueue notifications (any process's
+                appends wake this worker); None: only `notify` and polling wake it.
         """
         self._pool = pool
         self._embeddings = embeddings
         self._facts = facts
         self._batch_size = batch_size
         self._poll_s = poll_s
+        self._listen_conninfo = listen_conninfo
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -215,6 +221,32 @@ class OutboxWorker:
 
     async def run_forever(self) -> None:
         """Process jobs as they arrive until cancelled; survive database outages."""
+        listener = asyncio.create_task(self._listen()) if self._listen_conninfo else None
+        try:
+            await self._process_forever()
+        finally:
+            if listener:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _listen(self) -> None:
+        """Wake the worker on every enqueue notification; reconnect after failures."""
+        assert self._listen_conninfo is not None
+        while True:
+            try:
+                async with await AsyncConnection.connect(
+                    self._listen_conninfo, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                    self._wake.set()  # jobs enqueued while not listening
+                    async for _ in conn.notifies():
+                        self._wake.set()
+            except OperationalError as exc:
+                logger.warning("outbox listener lost Postgres (%r); polling until it is back", exc)
+                await asyncio.sleep(self._poll_s)
+
+    async def _process_forever(self) -> None:
         failures = 0
         while True:
             try:

@@ -162,6 +162,8 @@ def _migrations(dims: int) -> list[sql.Composable]:
 
 
 # `memory_versions.scope` of the tenant's knowledge base, and of one user's memory.
+# Postgres notification channel: each enqueue notifies it at commit; workers LISTEN.
+OUTBOX_CHANNEL = "memoria_outbox"
 KB_SCOPE = "kb"
 
 

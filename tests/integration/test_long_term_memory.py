@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 import tempfile
 import time
@@ -18,6 +20,7 @@ from graph.resources import Resources
 from memory.conversation import ThreadOwnershipError, message_uuid_of
 from memory.identity import Identity, identity_from_config
 from memory.metrics import REDIS_FALLBACKS
+from memory.outbox import OutboxWorker
 from memory.services import EmbeddedServices, ServiceURLs
 from tests.fakes import RuleChatModel
 from tests.integration.conftest import ServerProcess, free_port, new_config
@@ -319,3 +322,58 @@ def test_server_worker_indexes_without_being_asked(service_urls: ServiceURLs):
         assert found
     finally:
         server.kill()
+
+
+def _turn(text: str) -> list[BaseMessage]:
+    return [HumanMessage(text, id=str(uuid.uuid4())), AIMessage("Noted.", id=str(uuid.uuid4()))]
+
+
+async def test_concurrent_workers_process_each_job_exactly_once(resources):
+    await resources.worker.drain()  # start from an empty outbox
+    config = new_config()
+    ident = ident_of(config)
+    for i in range(12):
+        await resources.conversation.append(ident, _turn(f"Fact number {i}: I own {i} bikes."))
+    workers = [
+        OutboxWorker(
+            pool=resources.pool,
+            embeddings=resources.embeddings,
+            facts=resources.facts,
+            batch_size=2,
+        )
+        for _ in range(3)
+    ]
+    processed = await asyncio.gather(*(w.drain() for w in workers))
+    # SKIP LOCKED: every job claimed by exactly one worker, and all of them done.
+    assert sum(processed) == 12
+    assert (await resources.worker.pending())[0] == 0
+    rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
+    assert await scalar(resources, rows, ident.tenant_id, ident.user_id) == 24
+
+
+async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
+    service_urls: ServiceURLs, resources: Resources
+):
+    await resources.worker.drain()
+    listener = OutboxWorker(
+        pool=resources.pool,
+        embeddings=resources.embeddings,
+        facts=resources.facts,
+        poll_s=120,  # polling alone would not get there within this test
+        listen_conninfo=service_urls.database_url,
+    )
+    task = asyncio.create_task(listener.run_forever())
+    try:
+        ident = ident_of(new_config())
+        turn = _turn("I keep bees on my roof.")
+        await asyncio.sleep(1)  # let it finish its startup pass and wait
+        await resources.conversation.append(ident, turn)  # no notify(): another process's write
+        one = "SELECT count(*) FROM memory_messages WHERE langchain_id = %s"
+        deadline = time.monotonic() + 30
+        while not await scalar(resources, one, message_uuid_of(turn[0].id)):
+            assert time.monotonic() < deadline, "the listening worker never picked the job up"
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,1 @@
+"""Benchmarks run by `memoria bench` (figures go to BENCHMARKS.md)."""
