@@ -303,9 +303,4 @@ class ConversationMemory:
 
 
 def _thread_params(ident: Identity) -> dict[str, str]:
-    return {
-        "thread_id": ident.thread_id,
-        "tenant_id": ident.tenant_id,
-        "user_id": ident.user_id,
-        "session_id": ident.session_id,
-    }
+    return {**ident.as_dict(), "session_id": ident.session_id}

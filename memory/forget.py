@@ -72,9 +72,7 @@ class Forgetter:
         Raises:
             ThreadOwnershipError: the thread is not this user's (or does not exist).
         """
-        receipt = Receipt(
-            {"tenant_id": ident.tenant_id, "user_id": ident.user_id, "thread_id": ident.thread_id}
-        )
+        receipt = Receipt(ident.as_dict())
         async with self._pool.connection() as conn, conn.transaction():
             threads = await _threads(conn, ident.tenant_id, ident.user_id, ident.thread_id)
             if not threads:

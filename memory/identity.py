@@ -21,6 +21,10 @@ class Identity:
     user_id: str
     thread_id: str
 
+    def as_dict(self) -> dict[str, str]:
+        """Return tenant_id, user_id and thread_id, e.g. as SQL parameters or a receipt scope."""
+        return {"tenant_id": self.tenant_id, "user_id": self.user_id, "thread_id": self.thread_id}
+
     @property
     def session_id(self) -> str:
         """Return the UUID that keys this thread's transcript in the chat-history table."""

@@ -158,12 +158,32 @@ def _migrations(dims: int) -> list[sql.Composable]:
                 ON memory_summaries (tenant_id, user_id, thread_id, id DESC);
             ALTER TABLE strategy_log ADD COLUMN cache text NOT NULL DEFAULT 'off'
         """),
+        # Version 0 means "nothing stored yet", and the router then skips that source: give
+        # everything stored before versions existed a version, so it is never skipped.
+        sql.SQL("""
+            INSERT INTO memory_versions (tenant_id, scope)
+            SELECT DISTINCT tenant_id, 'user:' || user_id FROM memory_messages
+            UNION
+            SELECT DISTINCT tenant_id, 'kb' FROM kb_chunks
+            ON CONFLICT DO NOTHING;
+            DO $$ BEGIN
+                IF to_regclass('store') IS NOT NULL THEN  -- PostgresStore's own table
+                    INSERT INTO memory_versions (tenant_id, scope)
+                    SELECT DISTINCT
+                        replace(replace(split_part(prefix, '.', 2), '%2E', '.'), '%25', '%'),
+                        'user:' || replace(replace(split_part(prefix, '.', 3), '%2E', '.'),
+                                           '%25', '%')
+                    FROM store WHERE prefix LIKE 'facts.%'
+                    ON CONFLICT DO NOTHING;
+                END IF;
+            END $$
+        """),
     ]
 
 
-# `memory_versions.scope` of the tenant's knowledge base, and of one user's memory.
 # Postgres notification channel: each enqueue notifies it at commit; workers LISTEN.
 OUTBOX_CHANNEL = "memoria_outbox"
+# `memory_versions.scope` of the tenant's knowledge base, and of one user's memory.
 KB_SCOPE = "kb"
 
 

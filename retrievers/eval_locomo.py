@@ -791,6 +791,9 @@ async def run_eval(
         ingest_s = await ingest(res, tenant_id, user_ids, turns)
         logger.info("ingested %d turns in %.1f s", len(turns), ingest_s)
         graph = build_retrieval_graph(res) if method == "memoria" else None
+        # Every question is new to the embedding caches, as a user's next question would be;
+        # otherwise a second run would time cached vectors instead of the model.
+        await res.embeddings.forget([q.question for q in queries])
         indexed: dict[str, IndexedConversation] = {}
         if method != "memoria":
             for c in conv_ids:

@@ -129,10 +129,17 @@ LEXICAL_MESSAGES = _bm25_statement(
 
 # The neighbours (two turns either side, same thread) of the top conversation hits.
 NEIGHBOURS = sql.SQL("""
-    SELECT h.id::text AS hit, n.langchain_id::text AS id, n.content, n.thread_id, n.role,
-           n.created_at, n.langchain_metadata AS extra, n.offset_turns
-    FROM unnest(%(ids)s::uuid[]) AS h(id)
-    JOIN {table} a ON a.langchain_id = h.id
+    -- The hits first (a handful of rows), so neighbours are looked up for them alone, whatever
+    -- the planner believes about the user's row count (stale right after a bulk import).
+    WITH hits AS MATERIALIZED (
+        SELECT langchain_id, tenant_id, user_id, thread_id, seq
+        FROM {table}
+        WHERE langchain_id = ANY(%(ids)s::uuid[])
+          AND tenant_id = %(tenant_id)s AND user_id = %(user_id)s
+    )
+    SELECT a.langchain_id::text AS hit, n.langchain_id::text AS id, n.content, n.thread_id,
+           n.role, n.created_at, n.langchain_metadata AS extra, n.offset_turns
+    FROM hits a
     CROSS JOIN LATERAL (
         (SELECT b.*, -row_number() OVER (ORDER BY b.seq DESC) AS offset_turns
          FROM {table} b
@@ -146,7 +153,6 @@ NEIGHBOURS = sql.SQL("""
            AND b.thread_id = a.thread_id AND b.seq > a.seq
          ORDER BY b.seq LIMIT 2)
     ) AS n
-    WHERE a.tenant_id = %(tenant_id)s AND a.user_id = %(user_id)s
 """).format(table=sql.Identifier(MESSAGES_TABLE))
 
 

@@ -1,4 +1,4 @@
-"""A scripted chat model: the one fake allowed, since no LLM is reachable in tests."""
+"""Scripted chat models: the one fake allowed, since no LLM is reachable in tests."""
 
 from __future__ import annotations
 
@@ -12,19 +12,15 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 
-class ScriptedChatModel(BaseChatModel):
-    """Replies from a script, in order; the last reply repeats once the script runs out.
+class _RecordingChatModel(BaseChatModel):
+    """Records every call's messages and whether tools were bound, like a real tool-calling
+    model (bind_tools binds a `tools` kwarg that reaches `_generate`); subclasses choose the
+    reply."""
 
-    Records every call's messages and whether tools were bound, like a real tool-calling model
-    (bind_tools binds a `tools` kwarg that reaches `_generate`).
-    """
-
-    script: list[AIMessage]
     calls: list[dict[str, Any]] = Field(default_factory=list)
 
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
+    def _reply(self, messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
+        raise NotImplementedError
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # noqa: ANN201
         return self.bind(tools=[getattr(t, "name", str(t)) for t in tools], **kwargs)
@@ -36,16 +32,28 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        step = min(len(self.calls), len(self.script) - 1)
+        reply = self._reply(list(messages), kwargs.get("tools") is not None).model_copy(deep=True)
         self.calls.append({"messages": list(messages), "tools": kwargs.get("tools")})
-        reply = self.script[step].model_copy(deep=True)
         reply.id = None
         for i, call in enumerate(reply.tool_calls):
             call["id"] = f"call_{len(self.calls)}_{i}"
         return ChatResult(generations=[ChatGeneration(message=reply)])
 
 
-class RuleChatModel(BaseChatModel):
+class ScriptedChatModel(_RecordingChatModel):
+    """Replies from a script, in order; the last reply repeats once the script runs out."""
+
+    script: list[AIMessage]
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _reply(self, messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
+        return self.script[min(len(self.calls), len(self.script) - 1)]
+
+
+class RuleChatModel(_RecordingChatModel):
     """Replies with `rule(messages, tools_bound)`: a script that depends on what it is asked.
 
     Used where one model serves several callers in one run (the graph's tool loop and the
@@ -53,25 +61,10 @@ class RuleChatModel(BaseChatModel):
     """
 
     rule: Callable[[list[BaseMessage], bool], AIMessage]
-    calls: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
         return "rule-scripted"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any):  # noqa: ANN201
-        return self.bind(tools=[getattr(t, "name", str(t)) for t in tools], **kwargs)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.calls.append({"messages": list(messages), "tools": kwargs.get("tools")})
-        reply = self.rule(list(messages), kwargs.get("tools") is not None).model_copy(deep=True)
-        reply.id = None
-        for i, call in enumerate(reply.tool_calls):
-            call["id"] = f"call_{len(self.calls)}_{i}"
-        return ChatResult(generations=[ChatGeneration(message=reply)])
+    def _reply(self, messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
+        return self.rule(messages, tools_bound)

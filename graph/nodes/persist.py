@@ -41,9 +41,7 @@ def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resour
                 await conn.execute(
                     INSERT_STRATEGY_LOG,
                     {
-                        "tenant_id": ident.tenant_id,
-                        "user_id": ident.user_id,
-                        "thread_id": ident.thread_id,
+                        **ident.as_dict(),
                         "strategy": route["strategy"],
                         "reason": route["reason"],
                         "query": latest_question(state)[:2000],

@@ -100,6 +100,26 @@ def _decision(strategy: Strategy, reason: str, similarities: dict[str, float]) -
     )
 
 
+def _skip_empty_sources(decision: RouteDecision, version: str) -> RouteDecision:
+    """Drop sources with nothing stored yet (version 0): their searches cannot find anything.
+
+    `version` is "<user memory>.<knowledge base>" from the thread claim; each part is 0 until
+    the first indexed message or fact of the user, or the first ingest of the tenant.
+    """
+    memory, _, kb = version.partition(".")
+    empty = {"knowledge_base"} if kb == "0" else set()
+    if memory == "0":
+        empty |= {"conversation", "facts"}
+    skipped = [source for source in decision["sources"] if source in empty]
+    if not skipped:
+        return decision
+    return {
+        **decision,
+        "sources": [source for source in decision["sources"] if source not in empty],
+        "reason": f"{decision['reason']}; nothing stored yet in {', '.join(skipped)}",
+    }
+
+
 class SemanticRouter:
     """Similarity of a query to labelled example utterances (English and Portuguese)."""
 
@@ -155,6 +175,7 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
             decision = _decision(ctx.strategy, "forced by the run's context", {})
         else:
             decision = choose_strategy(query, similarities)
+        decision = _skip_empty_sources(decision, version)
         STRATEGY_USE.labels(decision["strategy"]).inc()
         return {
             "route": decision,

@@ -107,9 +107,7 @@ def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.reso
                 await conn.execute(
                     INSERT_SUMMARY,
                     {
-                        "tenant_id": ident.tenant_id,
-                        "user_id": ident.user_id,
-                        "thread_id": ident.thread_id,
+                        **ident.as_dict(),
                         "summary": summary,
                         "covers": covered,
                     },

@@ -1,6 +1,6 @@
 import pytest
 
-from graph.nodes.router import MIN_SIMILARITY, choose_strategy
+from graph.nodes.router import MIN_SIMILARITY, _decision, _skip_empty_sources, choose_strategy
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,24 @@ def test_a_loose_match_never_drops_the_knowledge_base():
         choose_strategy("em quais idiomas o aplicativo existe", {"recent_history": 0.6})["strategy"]
         == "hybrid"
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "sources", "skipped"),
+    [
+        ("3.2", ["knowledge_base", "conversation", "facts"], None),
+        ("3.0", ["conversation", "facts"], "knowledge_base"),
+        ("0.2", ["knowledge_base"], "conversation, facts"),
+        ("0.0", [], "knowledge_base, conversation, facts"),
+        ("10.20", ["knowledge_base", "conversation", "facts"], None),
+    ],
+)
+def test_sources_with_nothing_stored_are_skipped_and_the_reason_says_so(version, sources, skipped):
+    decision = _decision("hybrid", "a hybrid question", {})
+    assert decision["sources"] == ["knowledge_base", "conversation", "facts"]
+    routed = _skip_empty_sources(decision, version)
+    assert routed["sources"] == sources
+    if skipped:
+        assert routed["reason"].endswith(f"nothing stored yet in {skipped}")
+    else:
+        assert routed == decision
