@@ -123,6 +123,30 @@ async def _bench_write(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _keys(args: argparse.Namespace) -> int:
+    from graph.resources import Resources
+
+    settings = get_settings().model_copy(update={"memoria_worker": "off"})
+    async with Resources(settings, use_default_chat_model=False) as res:
+        if args.action == "create":
+            key_id, key = await res.api_keys.create(args.tenant, args.name)
+            sys.stdout.write(
+                f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"
+            )
+        elif args.action == "list":
+            for info in await res.api_keys.list(args.tenant):
+                state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+                sys.stdout.write(
+                    f"{info.id}  {info.tenant_id}  {state}  created {info.created_at:%Y-%m-%d}"
+                    f"  {info.name}\n"
+                )
+        elif not await res.api_keys.revoke(args.key_id):
+            raise ValueError(f"no active key with id {args.key_id!r}")
+        else:
+            sys.stdout.write(f"key {args.key_id} revoked\n")
+    return 0
+
+
 async def _worker(args: argparse.Namespace) -> int:
     from graph.resources import Resources
 
@@ -294,6 +318,21 @@ def main(argv: list[str] | None = None) -> int:
         help="override a run knob of the read path, e.g. --set rerank=false --set fusion=rrf",
     )
 
+    keys = sub.add_parser(
+        "keys",
+        help="create, list and revoke API keys (each key maps to one tenant)",
+        description="With MEMORIA_AUTH=auto (the default) the server requires a key as soon as "
+        "one exists. Keys are shown once, at creation; only their SHA-256 is stored.",
+    )
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    kc = keys_sub.add_parser("create", help="create a key for a tenant and print it once")
+    kc.add_argument("--tenant", required=True, help="the tenant the key acts in")
+    kc.add_argument("--name", default="", help="a label, e.g. the client application")
+    kl = keys_sub.add_parser("list", help="list keys (ids, tenants, state; never secrets)")
+    kl.add_argument("--tenant", default=None, help="only this tenant's keys")
+    kr = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    kr.add_argument("key_id", help="the id printed by create/list")
+
     bench = sub.add_parser("bench", help="measure the product's speed (see BENCHMARKS.md)")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)
     bw = bench_sub.add_parser(
@@ -338,7 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             sys.stderr.write(f"memoria ingest: {exc}\n")
             return 2
-    handlers = {"worker": _worker, "forget": _forget, "purge": _purge, "bench": _bench_write}
+    handlers = {
+        "worker": _worker,
+        "forget": _forget,
+        "purge": _purge,
+        "bench": _bench_write,
+        "keys": _keys,
+    }
     if args.command in handlers:
         try:
             return asyncio.run(handlers[args.command](args))

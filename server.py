@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages, message_to_dict
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langserve.serialization import WellKnownLCSerializer
@@ -28,6 +29,7 @@ from configs.settings import Settings, get_settings
 from graph.configuration import Context
 from graph.graph import build_graph
 from graph.resources import Resources
+from memory import views
 from memory.conversation import ThreadOwnershipError, message_text
 from memory.identity import Identity, validate_id
 
@@ -99,7 +101,9 @@ def _unprocessable(message: str) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
 
 
-def prepare_run(payload: dict[str, Any], config: RunConfig, res: Resources) -> PreparedRun:
+def prepare_run(
+    payload: dict[str, Any], config: RunConfig, res: Resources, caller: Caller
+) -> PreparedRun:
     """Validate a request's input and config; raise HTTPException saying what to fix."""
     configurable = dict(config.configurable)
     allowed = set(IDENTITY_KEYS) | set(Context.__dataclass_fields__)
@@ -108,6 +112,7 @@ def prepare_run(payload: dict[str, Any], config: RunConfig, res: Resources) -> P
         raise _unprocessable(
             f"config.configurable has unknown keys {unknown}; allowed: {sorted(allowed)}"
         )
+    configurable["tenant_id"] = caller.tenant(configurable.get("tenant_id"), res)
     if not configurable.get("user_id"):
         raise _unprocessable("config.configurable.user_id is required")
     if not configurable.get("thread_id"):
@@ -150,6 +155,72 @@ def prepare_run(payload: dict[str, Any], config: RunConfig, res: Resources) -> P
     return PreparedRun(messages, ident, context)
 
 
+class Caller:
+    """Who is calling: the tenant of their API key, or local mode (no key needed)."""
+
+    def __init__(self, tenant_id: str | None) -> None:
+        """`tenant_id` None is local mode: the request's tenant, else the default one."""
+        self.tenant_id = tenant_id
+
+    def tenant(self, requested: Any, res: Resources) -> str:
+        """Return the tenant a request acts in; a key's tenant cannot be swapped for another."""
+        if self.tenant_id is None:
+            return _validated("tenant_id", requested or res.settings.memoria_default_tenant)
+        if requested not in (None, "", self.tenant_id):
+            raise HTTPException(
+                status_code=403,
+                detail="tenant_id does not match your API key's tenant; leave it out",
+            )
+        return self.tenant_id
+
+
+KEYS_RECHECK_S = 5.0
+
+
+async def _keys_required(request: Request, res: Resources) -> bool:
+    mode = res.settings.memoria_auth
+    if mode != "auto":
+        return mode == "api_key"
+    state = request.app.state
+    # Sticky: once a key exists this process keeps requiring keys, even if all are revoked.
+    if getattr(state, "keys_required", False):
+        return True
+    if time.monotonic() - getattr(state, "keys_checked_at", -KEYS_RECHECK_S) >= KEYS_RECHECK_S:
+        state.keys_required = await res.api_keys.any_active()
+        state.keys_checked_at = time.monotonic()
+    return state.keys_required
+
+
+def _presented_key(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+async def get_caller(request: Request) -> Caller:
+    """Authenticate the request: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    res: Resources = request.app.state.resources
+    key = _presented_key(request)
+    if res.settings.memoria_auth != "off" and key is not None:
+        tenant = await res.api_keys.tenant_of(key)
+        if tenant is None:
+            raise HTTPException(
+                status_code=401,
+                detail="the API key is unknown or revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return Caller(tenant)
+    if await _keys_required(request, res):
+        raise HTTPException(
+            status_code=401,
+            detail="this server requires an API key: send 'Authorization: Bearer <key>' "
+            "(an operator creates one with `memoria keys create --tenant TENANT`)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Caller(None)
+
+
 def get_resources(request: Request) -> Resources:
     """Return the process's resources, opened in the lifespan."""
     return request.app.state.resources
@@ -162,6 +233,7 @@ def get_graph(request: Request) -> CompiledStateGraph:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 GraphDep = Annotated[CompiledStateGraph, Depends(get_graph)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
 TenantHeader = Annotated[
     str | None, Header(description="Tenant id; the configured default tenant when omitted.")
 ]
@@ -173,6 +245,16 @@ def _validated(field: str, value: str | None) -> str:
         return validate_id(field, value)
     except ValueError as exc:
         raise _unprocessable(str(exc)) from exc
+
+
+def _thread_ident(
+    res: Resources, caller: Caller, tenant: str | None, user_id: str, thread_id: str
+) -> Identity:
+    return Identity(
+        caller.tenant(tenant, res),
+        _validated("user_id", user_id),
+        _validated("thread_id", thread_id),
+    )
 
 
 async def _reachable(check: Any, timeout_s: float = 2.0) -> bool:
@@ -200,10 +282,16 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         async with open_agent(settings or get_settings(), resources) as (res, graph):
             app.state.resources = res
             app.state.graph = graph
-            logger.info(
-                "memoria ready; default tenant %r (no auth configured: local mode)",
-                res.settings.memoria_default_tenant,
-            )
+            mode = res.settings.memoria_auth
+            if mode == "api_key" or (mode == "auto" and await res.api_keys.any_active()):
+                logger.info("memoria ready; API keys required (each key maps to one tenant)")
+            else:
+                logger.warning(
+                    "memoria ready in LOCAL MODE: no API key is required; requests act in "
+                    "their config's tenant or %r. Create a key (`memoria keys create`) to "
+                    "require keys.",
+                    res.settings.memoria_default_tenant,
+                )
             yield
 
     app = FastAPI(
@@ -253,39 +341,105 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/threads/{thread_id}", tags=["memory"])
     async def delete_thread(
-        thread_id: str, res: ResourcesDep, x_user_id: UserHeader, x_tenant_id: TenantHeader = None
+        thread_id: str,
+        res: ResourcesDep,
+        caller: CallerDep,
+        x_user_id: UserHeader,
+        x_tenant_id: TenantHeader = None,
     ) -> dict[str, Any]:
         """Delete one thread from every store; return a receipt of rows removed per store."""
-        ident = Identity(
-            _validated("tenant_id", x_tenant_id or res.settings.memoria_default_tenant),
-            _validated("user_id", x_user_id),
-            _validated("thread_id", thread_id),
-        )
+        ident = _thread_ident(res, caller, x_tenant_id, x_user_id, thread_id)
         return (await res.forgetter.delete_thread(ident)).as_dict()
 
     @app.delete("/users/{user_id}", tags=["memory"])
     async def forget_user(
-        user_id: str, res: ResourcesDep, x_tenant_id: TenantHeader = None
+        user_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """Delete everything memoria holds about a user; return a receipt per store."""
-        tenant = _validated("tenant_id", x_tenant_id or res.settings.memoria_default_tenant)
+        tenant = caller.tenant(x_tenant_id, res)
         receipt = await res.forgetter.forget_user(tenant, _validated("user_id", user_id))
         return receipt.as_dict()
 
+    @app.get("/threads", tags=["memory"])
+    async def list_threads(
+        res: ResourcesDep,
+        caller: CallerDep,
+        x_user_id: UserHeader,
+        x_tenant_id: TenantHeader = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """List the user's threads, most recently used first."""
+        tenant = caller.tenant(x_tenant_id, res)
+        rows = await views.list_threads(
+            res.pool, tenant, _validated("user_id", x_user_id), limit=limit
+        )
+        return {"threads": rows}
+
+    @app.get("/threads/{thread_id}", tags=["memory"])
+    async def get_thread(
+        thread_id: str,
+        res: ResourcesDep,
+        caller: CallerDep,
+        x_user_id: UserHeader,
+        x_tenant_id: TenantHeader = None,
+    ) -> dict[str, Any]:
+        """Return a thread's complete transcript and its running summary (404 if not yours)."""
+        ident = _thread_ident(res, caller, x_tenant_id, x_user_id, thread_id)
+        if not await views.owns_thread(res.pool, ident):
+            raise ThreadOwnershipError(thread_id)
+        transcript = await res.conversation.transcript(ident)
+        return {
+            "thread_id": thread_id,
+            "messages": [message_to_dict(m) for m in transcript],
+            "summary": await views.latest_summary(res.pool, ident),
+        }
+
+    @app.get("/users/{user_id}/facts", tags=["memory"])
+    async def user_facts(
+        user_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+    ) -> dict[str, Any]:
+        """The user's facts: current ones, and every closed one with when it stopped holding."""
+        ident = Identity(caller.tenant(x_tenant_id, res), _validated("user_id", user_id), "-")
+        items = await res.facts.history(ident)
+        facts = [{"key": item.key, **item.value} for item in items]
+        return {
+            "current": [f for f in facts if f.get("current")],
+            "history": [f for f in facts if not f.get("current")],
+        }
+
+    @app.get("/users/{user_id}/strategy", tags=["memory"])
+    async def user_strategy(
+        user_id: str,
+        res: ResourcesDep,
+        caller: CallerDep,
+        x_tenant_id: TenantHeader = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    ) -> dict[str, Any]:
+        """The user's latest routing decisions: strategy, why, results, latency, cache."""
+        tenant = caller.tenant(x_tenant_id, res)
+        rows = await views.strategy_decisions(
+            res.pool, tenant, _validated("user_id", user_id), limit=limit
+        )
+        return {"decisions": rows}
+
     @app.post("/agent/invoke", tags=["agent"])
-    async def invoke(body: InvokeRequest, res: ResourcesDep, graph: GraphDep) -> dict[str, Any]:
+    async def invoke(
+        body: InvokeRequest, res: ResourcesDep, graph: GraphDep, caller: CallerDep
+    ) -> dict[str, Any]:
         """Run one turn and return the thread's state after it (LangServe format)."""
-        run = prepare_run(body.input, body.config, res)
+        run = prepare_run(body.input, body.config, res, caller)
         output = await run_once(graph, res, run)
         return {"output": output, "metadata": {"run_id": str(run.run_id), "feedback_tokens": []}}
 
     @app.post("/agent/batch", tags=["agent"])
-    async def batch(body: BatchRequest, res: ResourcesDep, graph: GraphDep) -> dict[str, Any]:
+    async def batch(
+        body: BatchRequest, res: ResourcesDep, graph: GraphDep, caller: CallerDep
+    ) -> dict[str, Any]:
         """Run several turns, each on its own thread (LangServe format)."""
         configs = body.config if isinstance(body.config, list) else [body.config] * len(body.inputs)
         if len(configs) != len(body.inputs):
             raise _unprocessable("config must be one object or a list as long as inputs")
-        runs = [prepare_run(i, c, res) for i, c in zip(body.inputs, configs, strict=True)]
+        runs = [prepare_run(i, c, res, caller) for i, c in zip(body.inputs, configs, strict=True)]
         threads = [r.ident.thread_id for r in runs]
         if len(set(threads)) != len(threads):
             raise _unprocessable("each batch input needs its own thread_id")
@@ -301,10 +455,10 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.post("/agent/stream", tags=["agent"])
     async def stream(
-        body: InvokeRequest, res: ResourcesDep, graph: GraphDep
+        body: InvokeRequest, res: ResourcesDep, graph: GraphDep, caller: CallerDep
     ) -> EventSourceResponse:
         """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
-        run = prepare_run(body.input, body.config, res)
+        run = prepare_run(body.input, body.config, res, caller)
         await claim(res, run)
 
         async def events() -> AsyncIterator[dict[str, str]]:

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     memoria_retrieval_cache_ttl_s: int = 3600
 
     # Serving.
+    memoria_auth: Literal["auto", "api_key", "off"] = Field(
+        default="auto",
+        description="auto: API keys required once any key exists (`memoria keys create`); "
+        "api_key: always required; off: local mode, the default tenant or the request's.",
+    )
     memoria_host: str = "127.0.0.1"
     memoria_port: int = 8080
 

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from configs.settings import Settings
+from memory.api_keys import ApiKeys
 from memory.conversation import ConversationMemory
 from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
@@ -160,6 +161,7 @@ class Resources:
         async with self.pool.connection() as conn:
             await setup(conn, dims=s.memoria_embedding_dims)
 
+        self.api_keys = ApiKeys(self.pool)
         self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
         await self.checkpointer.setup()
         embeddings = self.embeddings

@@ -178,6 +178,19 @@ def _migrations(dims: int) -> list[sql.Composable]:
                 END IF;
             END $$
         """),
+        # API keys map to a tenant. Only a SHA-256 of each key is stored: keys are 256-bit
+        # random secrets, so a fast hash is enough and the table reveals nothing usable.
+        sql.SQL("""
+            CREATE TABLE api_keys (
+                id         text PRIMARY KEY,
+                tenant_id  text NOT NULL,
+                name       text NOT NULL DEFAULT '',
+                key_hash   bytea NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                revoked_at timestamptz
+            );
+            CREATE INDEX api_keys_tenant_idx ON api_keys (tenant_id)
+        """),
     ]
 
 

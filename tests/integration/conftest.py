@@ -107,12 +107,15 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
+        defaults = {
+            "MEMORIA_MAX_MESSAGE_CHARS": "2000",
+            # Keys other tests create in the shared database must not lock these servers;
+            # tests of auth start servers with their own database and MEMORIA_AUTH.
+            "MEMORIA_AUTH": "off",
+            "LANGSMITH_TRACING": "false",
+        }
         self.env.update(
-            DATABASE_URL=urls.database_url,
-            REDIS_URL=urls.redis_url,
-            MEMORIA_MAX_MESSAGE_CHARS="2000",
-            LANGSMITH_TRACING="false",
-            **env,
+            DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url, **{**defaults, **env}
         )
         self.proc: subprocess.Popen | None = None
 

@@ -1,0 +1,200 @@
+"""API keys and tenant isolation, against a real server on its own database."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+import pytest
+
+from configs.settings import Settings
+from graph.resources import Resources
+from memory.services import ServiceURLs
+from tests.integration.conftest import ServerProcess, new_config
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def auth_urls(service_urls: ServiceURLs) -> ServiceURLs:
+    """A database of this module's own: the keys it creates switch `auto` auth on."""
+    name = f"auth_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(service_urls.database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = urlsplit(service_urls.database_url)._replace(path=f"/{name}").geturl()
+    return ServiceURLs(url, service_urls.redis_url)
+
+
+@pytest.fixture(scope="module")
+async def auth_resources(auth_urls: ServiceURLs, settings: Settings) -> AsyncIterator[Resources]:
+    s = settings.model_copy(
+        update={"database_url": auth_urls.database_url, "redis_url": auth_urls.redis_url}
+    )
+    async with Resources(s) as res:
+        yield res
+
+
+@pytest.fixture(scope="module")
+def server(auth_urls: ServiceURLs) -> Iterator[ServerProcess]:
+    proc = ServerProcess(auth_urls, MEMORIA_AUTH="auto", MEMORIA_WORKER="inprocess")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.kill()
+
+
+def call(
+    server: ServerProcess, method: str, path: str, key: str | None = None, **kwargs
+) -> httpx.Response:
+    headers = dict(kwargs.pop("headers", {}))
+    if key:
+        headers["authorization"] = f"Bearer {key}"
+    return httpx.request(method, f"{server.url}{path}", headers=headers, timeout=60, **kwargs)
+
+
+def turn(server: ServerProcess, key: str | None, text: str, config: dict) -> httpx.Response:
+    body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
+    return call(server, "POST", "/agent/invoke", key, json=body)
+
+
+async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(server, auth_resources):
+    # No key yet: local mode, as `make run` serves.
+    assert turn(server, None, "hello", new_config()).status_code == 200
+
+    key_id, key = await auth_resources.api_keys.create("acme", "test")
+    assert key.startswith("mk_") and key_id in key
+    # The table holds a digest, never the key.
+    async with auth_resources.pool.connection() as conn:
+        rows = await (await conn.execute("SELECT * FROM api_keys")).fetchall()
+    assert all(key.encode() not in bytes(r["key_hash"]) and key not in str(r) for r in rows)
+
+    config = {"configurable": {"user_id": "ana", "thread_id": str(uuid.uuid4())}}
+    deadline = time.monotonic() + 15  # the server re-checks for keys every few seconds
+    while (refused := turn(server, None, "hello again", config)).status_code == 200:
+        assert time.monotonic() < deadline, "keys were never required"
+        time.sleep(0.5)
+    assert refused.status_code == 401
+    assert "API key" in refused.json()["detail"]
+    assert refused.headers["www-authenticate"] == "Bearer"
+
+    wrong = turn(server, "mk_0000_not-a-key", "hello", config)
+    assert wrong.status_code == 401 and "unknown or revoked" in wrong.json()["detail"]
+
+    # (The polling turns ran in local mode and own `config`'s thread: a key starts anew.)
+    config = {"configurable": {"user_id": "ana", "thread_id": str(uuid.uuid4())}}
+    ok = turn(server, key, "hello with a key", config)
+    assert ok.status_code == 200, ok.text
+    threads = call(server, "GET", "/threads", key, headers={"x-user-id": "ana"})
+    assert [t["thread_id"] for t in threads.json()["threads"]] == [
+        config["configurable"]["thread_id"]
+    ]
+
+    # Revoked: refused at once, and the server stays in key mode.
+    assert await auth_resources.api_keys.revoke(key_id)
+    assert turn(server, key, "still there?", config).status_code == 401
+    assert turn(server, None, "still there?", config).status_code == 401
+
+
+async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_resources):
+    _, key_a = await auth_resources.api_keys.create("tenant-a")
+    _, key_b = await auth_resources.api_keys.create("tenant-b")
+    user, thread, secret = "bob", str(uuid.uuid4()), f"S3CRET-{uuid.uuid4().hex[:6]}"
+    config = {"configurable": {"user_id": user, "thread_id": thread}}
+    stored = turn(server, key_b, f"My name is Bob and my vault code is {secret}.", config)
+    assert stored.status_code == 200, stored.text
+    # Tenant B's data exists and B can see it.
+    b_thread = call(server, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})
+    assert b_thread.status_code == 200 and secret in b_thread.text
+
+    a = key_a
+    hdr = {"x-user-id": user}
+    attempts = [
+        # Guessed thread ids, user ids and tenant overrides on every read endpoint.
+        call(server, "GET", f"/threads/{thread}", a, headers=hdr),
+        call(server, "GET", f"/threads/{thread}", a, headers={**hdr, "x-tenant-id": "tenant-b"}),
+        call(server, "GET", "/threads", a, headers=hdr),
+        call(server, "GET", "/threads", a, headers={**hdr, "x-tenant-id": "tenant-b"}),
+        call(server, "GET", f"/users/{user}/facts", a),
+        call(server, "GET", f"/users/{user}/facts", a, headers={"x-tenant-id": "tenant-b"}),
+        call(server, "GET", f"/users/{user}/strategy", a),
+        call(server, "GET", f"/users/{user}/strategy", a, headers={"x-tenant-id": "tenant-b"}),
+        # Deletes.
+        call(server, "DELETE", f"/threads/{thread}", a, headers=hdr),
+        call(server, "DELETE", f"/threads/{thread}", a, headers={**hdr, "x-tenant-id": "tenant-b"}),
+        call(server, "DELETE", f"/users/{user}", a, headers={"x-tenant-id": "tenant-b"}),
+        # Continuing B's thread, with and without naming B's tenant.
+        turn(server, a, "What is my vault code?", config),
+        turn(
+            server,
+            a,
+            "What is my vault code?",
+            {"configurable": {**config["configurable"], "tenant_id": "tenant-b"}},
+        ),
+    ]
+    # Asking the agent, in every strategy, from A's side with B's user id.
+    for strategy in ("semantic_search", "hybrid", "cross_conversation", "recent_history"):
+        for question in (
+            "What is my vault code?",
+            "What is my name?",
+            "S3CRET",
+            "What do you know about me?",
+        ):
+            cfg = {
+                "configurable": {"user_id": user, "thread_id": str(uuid.uuid4()),
+                                 "strategy": strategy}
+            }  # fmt: skip
+            attempts.append(turn(server, a, question, cfg))
+    # Batch and stream with B's thread.
+    attempts.append(
+        call(
+            server,
+            "POST",
+            "/agent/batch",
+            a,
+            json={
+                "inputs": [{"messages": [{"type": "human", "content": "vault code?"}]}],
+                "config": config,
+            },
+        )  # fmt: skip
+    )
+    attempts.append(
+        call(
+            server,
+            "POST",
+            "/agent/stream",
+            a,
+            json={
+                "input": {"messages": [{"type": "human", "content": "vault code?"}]},
+                "config": config,
+            },
+        )  # fmt: skip
+    )
+    # The other header form of a key, on the list and read paths.
+    for path in ("/threads", f"/threads/{thread}"):
+        attempts.append(call(server, "GET", path, headers={**hdr, "x-api-key": key_a}))
+    assert len(attempts) >= 30
+    leaks = [r for r in attempts if secret in r.text or "Bob" in r.text]
+    assert leaks == []
+    server_errors = [r.status_code for r in attempts if r.status_code >= 500]
+    assert server_errors == []
+    # Naming another tenant is refused outright; B's thread id reads as absent for A.
+    assert attempts[1].status_code == 403 and attempts[0].status_code == 404
+    assert attempts[9].status_code == 403 and attempts[8].status_code == 404
+    assert attempts[11].status_code == 404 and attempts[12].status_code == 403
+
+    # And B's data is all still there, and B sees it: transcript, facts, decisions.
+    after = call(server, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})
+    assert after.status_code == 200 and secret in after.text
+    assert [m["type"] for m in after.json()["messages"]] == ["human", "ai"]
+    deadline = time.monotonic() + 30  # the server's worker extracts facts after the ack
+    while not (facts := call(server, "GET", f"/users/{user}/facts", key_b).json())["current"]:
+        assert time.monotonic() < deadline, "the fact never arrived"
+        time.sleep(0.3)
+    assert [(f["attribute"], f["value"]) for f in facts["current"]] == [("name", "Bob")]
+    decisions = call(server, "GET", f"/users/{user}/strategy", key_b).json()["decisions"]
+    assert decisions and decisions[0]["thread_id"] == thread
