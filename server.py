@@ -158,9 +158,10 @@ def prepare_run(
 class Caller:
     """Who is calling: the tenant of their API key, or local mode (no key needed)."""
 
-    def __init__(self, tenant_id: str | None) -> None:
+    def __init__(self, tenant_id: str | None = None, key_id: str | None = None) -> None:
         """`tenant_id` None is local mode: the request's tenant, else the default one."""
         self.tenant_id = tenant_id
+        self.key_id = key_id
 
     def tenant(self, requested: Any, res: Resources) -> str:
         """Return the tenant a request acts in; a key's tenant cannot be swapped for another."""
@@ -203,14 +204,17 @@ async def get_caller(request: Request) -> Caller:
     res: Resources = request.app.state.resources
     key = _presented_key(request)
     if res.settings.memoria_auth != "off" and key is not None:
-        tenant = await res.api_keys.tenant_of(key)
-        if tenant is None:
+        found = await res.api_keys.authenticate(key)
+        if found is None:
             raise HTTPException(
                 status_code=401,
                 detail="the API key is unknown or revoked",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Caller(tenant)
+        key_id, tenant = found
+        if res.key_limit:
+            await throttle(res, tenant, f"key:{key_id}", res.key_limit, "this API key")
+        return Caller(tenant, key_id)
     if await _keys_required(request, res):
         raise HTTPException(
             status_code=401,
@@ -219,6 +223,25 @@ async def get_caller(request: Request) -> Caller:
             headers={"WWW-Authenticate": "Bearer"},
         )
     return Caller(None)
+
+
+async def throttle(res: Resources, tenant_id: str, scope: str, limit: Any, who: str) -> None:
+    """Count a request against `limit`; over it, raise 429 with Retry-After."""
+    wait_s = await res.rate_limiter.retry_after(tenant_id, scope, limit)
+    if wait_s is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"rate limit of {limit} for {who} reached; retry in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
+
+
+async def throttle_turns(res: Resources, runs: list[PreparedRun]) -> None:
+    """Count each run against its user's turn limit."""
+    if res.user_limit:
+        for run in runs:
+            scope = f"user:{run.ident.user_id}"
+            await throttle(res, run.ident.tenant_id, scope, res.user_limit, "this user")
 
 
 def get_resources(request: Request) -> Resources:
@@ -428,6 +451,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     ) -> dict[str, Any]:
         """Run one turn and return the thread's state after it (LangServe format)."""
         run = prepare_run(body.input, body.config, res, caller)
+        await throttle_turns(res, [run])
         output = await run_once(graph, res, run)
         return {"output": output, "metadata": {"run_id": str(run.run_id), "feedback_tokens": []}}
 
@@ -443,6 +467,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         threads = [r.ident.thread_id for r in runs]
         if len(set(threads)) != len(threads):
             raise _unprocessable("each batch input needs its own thread_id")
+        await throttle_turns(res, runs)
         outputs = [await run_once(graph, res, run) for run in runs]
         run_ids = [str(r.run_id) for r in runs]
         return {
@@ -459,6 +484,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     ) -> EventSourceResponse:
         """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
         run = prepare_run(body.input, body.config, res, caller)
+        await throttle_turns(res, [run])
         await claim(res, run)
 
         async def events() -> AsyncIterator[dict[str, str]]:

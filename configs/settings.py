@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         description="auto: API keys required once any key exists (`memoria keys create`); "
         "api_key: always required; off: local mode, the default tenant or the request's.",
     )
+    memoria_rate_limit_per_key: str = Field(
+        default="600/minute",
+        description="Requests per API key: N/second, N/minute, N/hour, or off.",
+    )
+    memoria_rate_limit_per_user: str = Field(
+        default="60/minute",
+        description="Agent turns per user (tenant and user id): N/second|minute|hour, or off.",
+    )
     memoria_host: str = "127.0.0.1"
     memoria_port: int = 8080
 

@@ -27,6 +27,7 @@ from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
 from memory.identity import Identity, identity_from_config
 from memory.outbox import OutboxWorker
+from memory.ratelimit import RateLimiter, parse_limit
 from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
 from memory.speed import SpeedLayer
@@ -162,6 +163,9 @@ class Resources:
             await setup(conn, dims=s.memoria_embedding_dims)
 
         self.api_keys = ApiKeys(self.pool)
+        self.rate_limiter = RateLimiter(self.speed)
+        self.key_limit = parse_limit(s.memoria_rate_limit_per_key)
+        self.user_limit = parse_limit(s.memoria_rate_limit_per_user)
         self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
         await self.checkpointer.setup()
         embeddings = self.embeddings

@@ -22,7 +22,7 @@ INSERT_KEY = """
     INSERT INTO api_keys (id, tenant_id, name, key_hash)
     VALUES (%(id)s, %(tenant_id)s, %(name)s, %(key_hash)s)
 """
-FIND_TENANT = "SELECT tenant_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
+FIND_KEY = "SELECT id, tenant_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
 ANY_ACTIVE = "SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NULL) AS any"
 LIST_KEYS = """
     SELECT id, tenant_id, name, created_at, revoked_at FROM api_keys
@@ -67,13 +67,13 @@ class ApiKeys:
             await conn.execute(INSERT_KEY, params)
         return key_id, key
 
-    async def tenant_of(self, key: str) -> str | None:
-        """Return the tenant of an active `key`, or None (unknown, malformed or revoked)."""
+    async def authenticate(self, key: str) -> tuple[str, str] | None:
+        """Return (key id, tenant) of an active `key`; None if unknown, malformed or revoked."""
         if not key.startswith(PREFIX) or len(key) > 200:
             return None
         async with self._pool.connection() as conn:
-            row = await (await conn.execute(FIND_TENANT, (digest(key),))).fetchone()
-        return row["tenant_id"] if row else None
+            row = await (await conn.execute(FIND_KEY, (digest(key),))).fetchone()
+        return (row["id"], row["tenant_id"]) if row else None
 
     async def any_active(self) -> bool:
         """Whether at least one key is active (then `auto` auth requires keys)."""

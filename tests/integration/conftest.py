@@ -142,3 +142,16 @@ class ServerProcess:
     def invoke(self, text: str, config: dict) -> httpx.Response:
         body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
         return httpx.post(f"{self.url}/agent/invoke", json=body, timeout=60)
+
+
+@pytest.fixture
+def own_redis() -> EmbeddedServices:
+    """A Redis of this test's own, so stopping it does not disturb other tests."""
+    data_dir = Path(tempfile.mkdtemp(prefix="memoria-redis-"))
+    services = EmbeddedServices(data_dir, redis_port=free_port())
+    services.ensure_redis()
+    try:
+        yield services
+    finally:
+        services.stop_redis()
+        shutil.rmtree(data_dir, ignore_errors=True)

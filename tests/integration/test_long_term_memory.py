@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -23,7 +20,7 @@ from memory.metrics import REDIS_FALLBACKS
 from memory.outbox import OutboxWorker
 from memory.services import EmbeddedServices, ServiceURLs
 from tests.fakes import RuleChatModel
-from tests.integration.conftest import ServerProcess, free_port, new_config
+from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -259,19 +256,6 @@ async def test_a_thread_can_only_be_deleted_by_its_owner(agent, resources):
     receipt = await resources.forgetter.delete_thread(owner)
     assert receipt.counts["threads"] == 1 and receipt.counts["chat_history"] == 2
     assert await resources.conversation.transcript(owner) == []
-
-
-@pytest.fixture
-def own_redis() -> EmbeddedServices:
-    """A Redis of this test's own, so stopping it does not disturb other tests."""
-    data_dir = Path(tempfile.mkdtemp(prefix="memoria-redis-"))
-    services = EmbeddedServices(data_dir, redis_port=free_port())
-    services.ensure_redis()
-    try:
-        yield services
-    finally:
-        services.stop_redis()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_again(
