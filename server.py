@@ -7,6 +7,7 @@ scoped by it before the graph reads anything.
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import time
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages, message_to_dict
 from langchain_core.runnables import RunnableConfig
@@ -24,6 +26,8 @@ from langserve.serialization import WellKnownLCSerializer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.settings import Settings, get_settings
 from graph.configuration import Context
@@ -31,7 +35,7 @@ from graph.graph import build_graph
 from graph.resources import Resources
 from memory import views
 from memory.conversation import ThreadOwnershipError, message_text
-from memory.identity import Identity, validate_id
+from memory.identity import ID_PATTERN, Identity, validate_id
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,61 @@ def _unprocessable(message: str) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
 
 
+def problem(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any):
+    """An RFC 9457 problem-details response: `title` names the status, `detail` what to fix."""
+    body = {"type": "about:blank", "title": http.HTTPStatus(status).phrase, "status": status}
+    return JSONResponse(
+        {**body, "detail": detail, **extra},
+        status_code=status,
+        headers=headers,
+        media_type="application/problem+json",
+    )
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "body") or "body"
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        """Wrap `app`."""
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then count what actually arrives."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_big = problem(
+            413, f"the request body is over the limit of {self.max_bytes} bytes; send less"
+        )
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            await too_big(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await too_big(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
 def prepare_run(
     payload: dict[str, Any], config: RunConfig, res: Resources, caller: Caller
 ) -> PreparedRun:
@@ -145,6 +204,17 @@ def prepare_run(
         text = message_text(message)
         if not text.strip():
             raise _unprocessable(f"input.messages[{i}] is empty; send some text")
+        if "\x00" in text:
+            raise _unprocessable(
+                f"input.messages[{i}] contains a NUL character (\\u0000); remove it"
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _unprocessable(
+                f"input.messages[{i}] is not valid unicode (a lone surrogate at {exc.start}); "
+                "send UTF-8 text"
+            ) from exc
         if len(text) > limit:
             raise HTTPException(
                 status_code=413,
@@ -323,6 +393,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         summary="A LangGraph agent that answers from a knowledge base and remembers its users.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimit, max_bytes=(settings or get_settings()).memoria_max_body_bytes)
 
     async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:
         await claim(res, run)
@@ -331,7 +402,45 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.exception_handler(ThreadOwnershipError)
     async def thread_not_available(request: Request, exc: ThreadOwnershipError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return problem(404, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"where": _where(e["loc"]), "problem": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
+        return problem(422, detail, errors=errors)
+
+    @app.get("/agent/input_schema", tags=["agent"])
+    async def input_schema(graph: GraphDep) -> dict[str, Any]:
+        """JSON schema of `input`: new user messages."""
+        return graph.get_input_jsonschema()
+
+    @app.get("/agent/output_schema", tags=["agent"])
+    async def output_schema(graph: GraphDep) -> dict[str, Any]:
+        """JSON schema of `output`: the thread's state after the turn."""
+        return graph.get_output_jsonschema()
+
+    @app.get("/agent/config_schema", tags=["agent"])
+    async def config_schema(graph: GraphDep) -> dict[str, Any]:
+        """JSON schema of `config.configurable`: identity and per-run knobs."""
+        knobs = graph.get_context_jsonschema() or {}
+        ids = {k: {"type": "string", "pattern": ID_PATTERN.pattern} for k in IDENTITY_KEYS}
+        configurable = {
+            "title": "Configurable",
+            "type": "object",
+            "properties": {**ids, **knobs.get("properties", {})},
+            "required": ["user_id", "thread_id"],
+            "additionalProperties": False,
+        }
+        return {
+            "title": "RunConfig",
+            "type": "object",
+            "properties": {"configurable": configurable},
+        }
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

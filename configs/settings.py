@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Only for local development (LangGraph Studio): the user when config names none.
     memoria_dev_user: str | None = None
     memoria_max_message_chars: int = 32_000
+    memoria_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, description="Larger request bodies get 413 unread."
+    )
     memoria_hot_window_messages: int = 20
     memoria_hot_window_ttl_s: int = 7 * 24 * 3600
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 _SESSION_NAMESPACE = uuid.UUID("6f1c7b1e-8f5e-4f43-9a7c-5b1d2a0f3e11")
 
 
@@ -38,7 +38,7 @@ def validate_id(field: str, value: Any) -> str:
         raise ValueError(f"{field} is required in config['configurable']")
     if not isinstance(value, str):
         raise ValueError(f"{field} must be a string, got {type(value).__name__}")
-    if not _ID_PATTERN.match(value):
+    if not ID_PATTERN.match(value):
         raise ValueError(
             f"{field} must be 1-128 characters of letters, digits and . _ : @ -, "
             "starting with a letter or digit"

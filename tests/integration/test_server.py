@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from http import HTTPStatus
 
 import httpx
 import pytest
@@ -93,6 +94,13 @@ def test_stream_sends_metadata_data_and_end_events(server):
         (lambda b: b["input"]["messages"][0].update(type="ai"), 422, "send only user"),
         (lambda b: b["input"].update(messages=[]), 422, "non-empty list"),
         (lambda b: b.update(surprise=True), 422, "surprise"),
+        (lambda b: b["config"]["configurable"].update(k="five"), 422, "k"),
+        (lambda b: b["config"]["configurable"].update(user_id=42), 422, "user_id must be a string"),
+        (lambda b: b["config"].update(configurable=[]), 422, "config.configurable"),
+        (lambda b: b["input"].update(messages="hello"), 422, "non-empty list"),
+        (lambda b: b["input"]["messages"][0].update(content={"deep": [[[[1]]]]}), 422, "messages"),
+        (lambda b: b["input"]["messages"][0].update(content="a\u0000b"), 422, "NUL character"),
+        (lambda b: b["input"]["messages"][0].update(type="wizard"), 422, "input.messages"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx_and_store_nothing(server, mutate, status, says):
@@ -106,21 +114,64 @@ def test_bad_requests_get_a_clear_4xx_and_store_nothing(server, mutate, status, 
     assert says in json.dumps(response.json())
 
     # Nothing was stored for that thread: a valid request on it starts from empty.
-    cfg = body["config"].get("configurable", {})
-    if cfg.get("user_id") and cfg.get("thread_id") and "bad" not in cfg["user_id"]:
+    cfg = body["config"].get("configurable") or {}
+    user = cfg.get("user_id") if isinstance(cfg, dict) else None
+    if isinstance(user, str) and cfg.get("thread_id") and "bad" not in user:
         fresh = {"configurable": {k: cfg[k] for k in ("tenant_id", "user_id", "thread_id")}}
         ok = invoke(server, "hello!", fresh)
         assert [m["type"] for m in ok.json()["output"]["messages"]] == ["human", "ai"]
 
 
-def test_malformed_json_is_a_4xx(server):
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"input": {"messages": [',  # truncated
+        b"\xff\xfe not utf-8 \xc3\x28",  # bad unicode
+        b"[" * 5000 + b"]" * 5000,  # deeply nested
+        # A lone surrogate: valid JSON, not valid unicode (Postgres could not store it).
+        b'{"input": {"messages": [{"type": "human", "content": "a\\ud800b"}]},'
+        b' "config": {"configurable": {"user_id": "u", "thread_id": "t-surrogate"}}}',
+    ],
+)
+def test_malformed_bodies_get_a_problem_report_not_a_crash(server, raw):
     response = httpx.post(
         f"{server.url}/agent/invoke",
-        content=b'{"input": {"messages": [',
+        content=raw,
         headers={"content-type": "application/json"},
         timeout=30,
     )
-    assert response.status_code == 422
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["title"] == HTTPStatus(response.status_code).phrase
+    assert problem["detail"]
+    if b"ud800" in raw:
+        assert "lone surrogate" in problem["detail"]
+
+
+def test_huge_bodies_are_refused_before_they_are_read(server):
+    huge = b'{"input": {"messages": [{"type": "human", "content": "' + b"x" * (5 << 20) + b'"}]}}'
+    response = httpx.post(
+        f"{server.url}/agent/invoke",
+        content=huge,
+        headers={"content-type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert "limit of 4194304 bytes" in response.json()["detail"]
+
+
+def test_langserve_schema_endpoints_describe_input_output_and_config(server):
+    schemas = {
+        name: httpx.get(f"{server.url}/agent/{name}_schema", timeout=10).json()
+        for name in ("input", "output", "config")
+    }
+    assert "messages" in schemas["input"]["properties"]
+    assert {"messages", "route", "citations", "context"} <= set(schemas["output"]["properties"])
+    configurable = schemas["config"]["properties"]["configurable"]
+    assert configurable["required"] == ["user_id", "thread_id"]
+    assert {"tenant_id", "k", "strategy", "rerank"} <= set(configurable["properties"])
 
 
 def test_another_users_thread_id_is_not_found(server):
