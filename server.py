@@ -14,9 +14,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages, message_to_dict
@@ -491,6 +492,54 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         tenant = caller.tenant(x_tenant_id, res)
         receipt = await res.forgetter.forget_user(tenant, _validated("user_id", user_id))
         return receipt.as_dict()
+
+    @app.post("/documents", tags=["documents"], status_code=202)
+    async def upload_document(
+        res: ResourcesDep,
+        caller: CallerDep,
+        file: Annotated[UploadFile, File(description="A .txt, .md, .html or .pdf file.")],
+        x_tenant_id: TenantHeader = None,
+    ) -> dict[str, Any]:
+        """Upload a document into the tenant's knowledge base; follow the returned job.
+
+        Uploading the same file name again replaces that document.
+        """
+        tenant = caller.tenant(x_tenant_id, res)
+        filename = PurePath(file.filename or "").name
+        if not filename or len(filename) > 255:
+            raise _unprocessable("the upload needs a file name of 1-255 characters")
+        try:
+            job = await res.documents.upload(tenant, filename, await file.read())
+        except ValueError as exc:
+            raise _unprocessable(str(exc)) from exc
+        return {"job": job, "status_url": f"/documents/jobs/{job['id']}"}
+
+    @app.get("/documents/jobs/{job_id}", tags=["documents"])
+    async def ingest_job(
+        job_id: uuid.UUID, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+    ) -> dict[str, Any]:
+        """An ingestion job: status (queued, running, done, failed) and chunks done of total."""
+        job = await res.documents.job(caller.tenant(x_tenant_id, res), job_id)
+        if job is None:
+            raise HTTPException(status_code=404, detail=f"no ingestion job {job_id}")
+        return job
+
+    @app.get("/documents", tags=["documents"])
+    async def list_documents(
+        res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+    ) -> dict[str, Any]:
+        """The tenant's indexed documents, newest first."""
+        return {"documents": await res.documents.documents(caller.tenant(x_tenant_id, res))}
+
+    @app.delete("/documents/{doc_id}", tags=["documents"])
+    async def delete_document(
+        doc_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+    ) -> dict[str, Any]:
+        """Delete a document with its chunks and vectors; answers stop citing it at once."""
+        removed = await res.documents.delete(caller.tenant(x_tenant_id, res), doc_id)
+        if removed is None:
+            raise HTTPException(status_code=404, detail=f"no document {doc_id}")
+        return {"doc_id": doc_id, "chunks_removed": removed}
 
     @app.get("/threads", tags=["memory"])
     async def list_threads(

@@ -32,6 +32,7 @@ from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
 from memory.speed import SpeedLayer
 from retrievers.cache import RetrievalCache
+from retrievers.documents import DocumentLibrary
 from retrievers.embeddings import CachedEmbeddings, load_embeddings
 from retrievers.rerank import CohereReranker, LocalReranker, Reranker
 from retrievers.search import FILTERED_HNSW_OPTIONS, Retriever
@@ -193,6 +194,9 @@ class Resources:
         )
         self._stack.push_async_callback(self.engine.close)
         self.kb = await self._vector_store(KB_TABLE, KB_METADATA_COLUMNS)
+        self.documents = DocumentLibrary(pool=self.pool, kb=self.kb)
+        await self.documents.abandon_stale_jobs()
+        self._stack.push_async_callback(self.documents.aclose)
         messages_index = await self._vector_store(MESSAGES_TABLE, MESSAGE_METADATA_COLUMNS)
 
         self.conversation = ConversationMemory(

@@ -191,6 +191,22 @@ def _migrations(dims: int) -> list[sql.Composable]:
             );
             CREATE INDEX api_keys_tenant_idx ON api_keys (tenant_id)
         """),
+        # Uploads are indexed in the background; clients follow a job's progress.
+        sql.SQL("""
+            CREATE TABLE ingest_jobs (
+                id           uuid PRIMARY KEY,
+                tenant_id    text NOT NULL,
+                doc_id       text NOT NULL,
+                filename     text NOT NULL,
+                status       text NOT NULL DEFAULT 'queued',
+                chunks_done  integer NOT NULL DEFAULT 0,
+                chunks_total integer,
+                error        text,
+                created_at   timestamptz NOT NULL DEFAULT now(),
+                updated_at   timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX ingest_jobs_tenant_idx ON ingest_jobs (tenant_id, created_at DESC)
+        """),
     ]
 
 

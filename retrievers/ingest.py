@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,42 +65,86 @@ async def ingest_paths(
     report = IngestReport()
     for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
         doc = load_document(path)
-        source = str(path.resolve())
-        doc_id = document_id(source)
-        digest = hashlib.sha256(doc.page_content.encode()).hexdigest()
-        async with pool.connection() as conn:
-            row = await (await conn.execute(FIND_DOCUMENT, (tenant_id, doc_id))).fetchone()
-        if row and row["content_hash"] == digest:
+        chunks = await index_document(
+            pool=pool,
+            kb=kb,
+            tenant_id=tenant_id,
+            doc=doc,
+            source=str(path.resolve()),
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+        )
+        if chunks is None:
             report.unchanged.append(str(path))
             continue
-        chunks = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
-        docs = [
-            Document(
-                page_content=c.page_content,
-                metadata={
-                    **c.metadata,
-                    "tenant_id": tenant_id,
-                    "doc_id": doc_id,
-                    "source": str(path),
-                },
-            )
-            for c in chunks
-        ]
-        ids = [
-            str(uuid.uuid5(uuid.NAMESPACE_OID, f"{doc_id}:{digest}:{i}")) for i in range(len(docs))
-        ]
-        async with pool.connection() as conn:
-            await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
-        await kb.aadd_documents(docs, ids=ids)
-        async with pool.connection() as conn, conn.transaction():
-            await conn.execute(
-                UPSERT_DOCUMENT,
-                (tenant_id, doc_id, str(path), doc.metadata["title"], digest, len(docs)),
-            )
-            # Cached retrievals of this tenant's users were made without this document.
-            await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
         report.documents += 1
-        report.chunks += len(docs)
+        report.chunks += chunks
         report.indexed.append(str(path))
-        logger.info("indexed %s: %s chunks", path, len(docs))
     return report
+
+
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+async def index_document(
+    *,
+    pool: AsyncConnectionPool,
+    kb: PGVectorStore,
+    tenant_id: str,
+    doc: Document,
+    source: str,
+    chunk_size: int = 800,
+    chunk_overlap: int = 120,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> int | None:
+    """Chunk, embed and index one document; return its chunk count, None if unchanged.
+
+    Args:
+        pool: Autocommit pool (dict rows).
+        kb: The knowledge-base vector store.
+        tenant_id: Whose knowledge base.
+        doc: The loaded document (metadata `source` and `title`).
+        source: Where the document came from; its id derives from it, so indexing the same
+            source again replaces the old chunks instead of adding to them.
+        chunk_size: Target characters per chunk.
+        chunk_overlap: Characters shared by consecutive chunks.
+        batch_size: Chunks embedded and written per step.
+        progress: Awaited with (chunks indexed, chunks in all) after each batch.
+    """
+    doc_id = document_id(source)
+    digest = hashlib.sha256(doc.page_content.encode()).hexdigest()
+    async with pool.connection() as conn:
+        row = await (await conn.execute(FIND_DOCUMENT, (tenant_id, doc_id))).fetchone()
+    if row and row["content_hash"] == digest:
+        return None
+    chunks = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+    docs = [
+        Document(
+            page_content=c.page_content,
+            metadata={
+                **c.metadata,
+                "tenant_id": tenant_id,
+                "doc_id": doc_id,
+                "source": doc.metadata["source"],
+            },
+        )
+        for c in chunks
+    ]
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"{doc_id}:{digest}:{i}")) for i in range(len(docs))]
+    async with pool.connection() as conn:
+        await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
+    for start in range(0, len(docs), batch_size):
+        end = start + batch_size
+        await kb.aadd_documents(docs[start:end], ids=ids[start:end])
+        if progress:
+            await progress(min(end, len(docs)), len(docs))
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute(
+            UPSERT_DOCUMENT,
+            (tenant_id, doc_id, doc.metadata["source"], doc.metadata["title"], digest, len(docs)),
+        )
+        # Cached retrievals of this tenant's users were made without this document.
+        await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
+    logger.info("indexed %s: %s chunks", doc.metadata["source"], len(docs))
+    return len(docs)

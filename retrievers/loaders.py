@@ -7,6 +7,7 @@ then line, then sentence, then word boundaries, and never inside a word.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from langchain_core.documents import Document
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 _FORMATS = {
     ".txt": "txt",
@@ -25,6 +26,7 @@ _FORMATS = {
     ".markdown": "md",
     ".html": "html",
     ".htm": "html",
+    ".pdf": "pdf",
 }
 
 # Boundaries the splitter tries in order, coarsest first. Each matches the separator that a
@@ -89,41 +91,68 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def load_document(path: Path) -> Document:
-    """Read one file into a LangChain Document.
+    """Read one file into a LangChain Document (see `parse_document`)."""
+    path = Path(path)
+    return parse_document(str(path), path.read_bytes())
 
-    Bytes are decoded as UTF-8, replacing undecodable bytes. Markdown and text keep their
+
+def parse_document(name: str, data: bytes) -> Document:
+    """Turn a file's bytes into a LangChain Document; its suffix says how to read it.
+
+    Text is decoded as UTF-8, replacing undecodable bytes. Markdown and text keep their
     content as written; HTML becomes its visible text (without scripts and styles), with
-    paragraph breaks where the page has blocks.
+    paragraph breaks where the page has blocks; PDF becomes the text of its pages (pypdf),
+    one paragraph per page.
 
     Args:
-        path: A file with one of the supported suffixes.
+        name: The file's name or path, e.g. "guide.md"; metadata ``source`` keeps it.
+        data: Its content.
 
     Returns:
-        The document, with metadata ``source`` (the path as given), ``title`` (the HTML
-        ``<title>``, else its first ``<h1>``; the first ``# `` heading of Markdown; else the
-        file stem) and ``format`` (``"txt"``, ``"md"`` or ``"html"``).
+        The document, with metadata ``source``, ``title`` (the HTML ``<title>``, else its
+        first ``<h1>``; the first ``# `` heading of Markdown; the PDF's title; else the file
+        stem) and ``format`` (``"txt"``, ``"md"``, ``"html"`` or ``"pdf"``).
 
     Raises:
-        ValueError: If the suffix is unsupported or the document has no text.
+        ValueError: If the suffix is unsupported, the file cannot be read, or it has no text.
     """
-    path = Path(path)
+    path = Path(name)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"Unsupported file type {path.suffix or '(no suffix)'!r} for {path}")
-    raw = path.read_bytes().decode("utf-8-sig", errors="replace")
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-
-    if fmt == "html":
-        text, title = _html_to_text(raw)
+        raise ValueError(
+            f"Unsupported file type {path.suffix or '(no suffix)'!r} for {name}; "
+            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    title: str | None = None
+    if fmt == "pdf":
+        text, title = _pdf_to_text(data, name)
     else:
-        text = raw.strip()
-        title = _markdown_title(raw) if fmt == "md" else None
+        raw = data.decode("utf-8-sig", errors="replace")
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+        if fmt == "html":
+            text, title = _html_to_text(raw)
+        else:
+            text = raw.strip()
+            title = _markdown_title(raw) if fmt == "md" else None
     if not text.strip():
-        raise ValueError(f"Document has no text: {path}")
+        raise ValueError(f"Document has no text: {name}")
 
-    metadata = {"source": str(path), "title": title or path.stem, "format": fmt}
-    logger.debug("Loaded %s (%s, %d chars)", path, fmt, len(text))
+    metadata = {"source": name, "title": title or path.stem, "format": fmt}
+    logger.debug("Loaded %s (%s, %d chars)", name, fmt, len(text))
     return Document(page_content=text, metadata=metadata)
+
+
+def _pdf_to_text(data: bytes, name: str) -> tuple[str, str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise ValueError(f"Cannot read {name} as PDF: {exc}") from exc
+    return "\n\n".join(p for p in pages if p), (title or "").strip() or None
 
 
 def chunk_document(

@@ -12,9 +12,11 @@ from retrievers.loaders import (
     chunk_document,
     iter_source_files,
     load_document,
+    parse_document,
 )
 
 SAMPLE_KB = Path(__file__).resolve().parents[2] / "data" / "sample_kb"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _write(path: Path, text: str) -> Path:
@@ -156,16 +158,29 @@ def test_missing_path_is_an_error_naming_it(tmp_path):
 
 
 def test_explicit_unsupported_file_is_an_error_naming_it(tmp_path):
-    pdf = _write(tmp_path / "manual.pdf", "%PDF")
+    docx = _write(tmp_path / "manual.docx", "PK")
 
-    with pytest.raises(ValueError, match="manual.pdf"):
-        iter_source_files([pdf])
+    with pytest.raises(ValueError, match="manual.docx"):
+        iter_source_files([docx])
 
 
 def test_supported_suffixes_match_what_loads(tmp_path):
     for suffix in SUPPORTED_SUFFIXES:
+        if suffix == ".pdf":
+            continue  # below, with a real PDF
         doc = load_document(_write(tmp_path / f"doc{suffix}", "<p>Hello</p>"))
         assert "Hello" in doc.page_content
+
+
+def test_pdf_pages_become_text_and_its_title_the_title():
+    doc = load_document(DATA / "policy.pdf")
+    assert doc.page_content == "Refunds of the Lisbon store take 14 days."
+    assert doc.metadata["title"] == "Store policy" and doc.metadata["format"] == "pdf"
+
+
+def test_a_broken_pdf_is_an_error_naming_the_file():
+    with pytest.raises(ValueError, match="Cannot read upload.pdf as PDF"):
+        parse_document("upload.pdf", b"%PDF-1.4 then nothing useful")
 
 
 # --- chunk_document --------------------------------------------------------------------------
