@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -198,3 +201,26 @@ async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_re
     assert [(f["attribute"], f["value"]) for f in facts["current"]] == [("name", "Bob")]
     decisions = call(server, "GET", f"/users/{user}/strategy", key_b).json()["decisions"]
     assert decisions and decisions[0]["thread_id"] == thread
+
+
+def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
+    env = {
+        **os.environ,
+        "DATABASE_URL": auth_urls.database_url,
+        "REDIS_URL": auth_urls.redis_url,
+    }
+
+    def memoria(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", *args]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+
+    created = memoria("keys", "create", "--tenant", "cli-tenant", "--name", "web")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.split()[-1]
+    key_id = created.stdout.split()[1]
+    assert key.startswith(f"mk_{key_id}_")
+    listed = memoria("keys", "list", "--tenant", "cli-tenant")
+    assert f"{key_id}  cli-tenant  active" in listed.stdout and key not in listed.stdout
+    assert memoria("keys", "revoke", key_id).returncode == 0
+    again = memoria("keys", "revoke", key_id)
+    assert again.returncode == 2 and "no active key" in again.stderr
