@@ -14,7 +14,7 @@ COPY graph graph
 COPY memory memory
 COPY retrievers retrievers
 COPY tools tools
-COPY server.py cli.py langgraph.json ./
+COPY server.py cli.py client.py langgraph.json ./
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY data data
 

@@ -223,6 +223,14 @@ def _knob(text: str) -> tuple[str, object]:
     return name, raw
 
 
+def _chat(args: argparse.Namespace) -> int:
+    from client import run_chat
+
+    s = get_settings()
+    url = args.url or f"http://{s.memoria_host}:{s.memoria_port}"
+    return run_chat(url, user_id=args.user, thread_id=args.thread, api_key=args.key)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -262,6 +270,18 @@ def main(argv: list[str] | None = None) -> int:
 
     srv = sub.add_parser("serve", help="serve the HTTP API (LangServe-style /agent endpoints)")
     srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
+
+    cht = sub.add_parser(
+        "chat",
+        help="chat with a running server in the terminal (answers, strategy, citations)",
+        description="A REPL over the server's /agent/stream: each line you type is a turn of "
+        "one thread; the answer is printed with the strategy chosen and the sources cited. "
+        "Start the server first (`make run`). Ctrl-D leaves; --thread continues a thread.",
+    )
+    cht.add_argument("--user", required=True, help="your user id")
+    cht.add_argument("--thread", default=None, help="thread id to continue (default: a new one)")
+    cht.add_argument("--url", default=None, help="server URL (default: MEMORIA_HOST:MEMORIA_PORT)")
+    cht.add_argument("--key", default=None, help="API key, when the server requires one")
 
     wrk = sub.add_parser(
         "worker",
@@ -370,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "services":
         return _services(args)
+    if args.command == "chat":
+        return _chat(args)
     if args.command == "ingest":
         tenant = args.tenant or get_settings().memoria_default_tenant
         try:

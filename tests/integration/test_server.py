@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -232,3 +234,31 @@ def test_forgetting_a_user_over_http_empties_their_memory(server):
     second = httpx.delete(url, headers={"x-tenant-id": tenant}, timeout=30)
     assert second.status_code == 200
     assert sum(second.json()["counts"].values()) == 0
+
+
+def test_memoria_chat_streams_answers_with_strategy_and_remembers_the_thread(server):
+    lines = "My bike is a blue Brompton.\nWhat did I just say?\n"
+    cmd = [
+        sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))",
+        "chat", "--user", "rita", "--url", server.url,
+    ]  # fmt: skip
+    done = subprocess.run(cmd, input=lines, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    turns = done.stdout.split("memoria> ")[1:]
+    assert len(turns) == 2
+    assert "blue Brompton" in turns[1]
+    assert "\n  [1] " in turns[1]  # its source, cited
+    assert "[recent_history:" in done.stdout  # the strategy, shown with its reason
+
+
+def test_memoria_chat_shows_a_refused_turn_and_carries_on(server):
+    cmd = [
+        sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))",
+        "chat", "--user", "rita", "--url", server.url,
+    ]  # fmt: skip
+    done = subprocess.run(
+        cmd, input="x" * 2100 + "\nhello\n", capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "error: 413: input.messages[0] has 2100 characters" in done.stdout
+    assert sum(line.startswith("memoria> ") for line in done.stdout.splitlines()) == 1
