@@ -17,6 +17,7 @@ COPY tools tools
 COPY server.py cli.py client.py langgraph.json ./
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY data data
+COPY web web
 
 EXPOSE 8080
 CMD ["memoria", "serve"]

@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@# The browser test drives Debian's Chromium (Playwright's own browser download fails here).
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "WARNING: could not install chromium; the browser test will fail"
 	touch $(STAMP)
 
 run: setup services-up ingest-sample serve

@@ -14,12 +14,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages, message_to_dict
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
@@ -41,6 +42,7 @@ from memory.identity import ID_PATTERN, Identity, validate_id
 logger = logging.getLogger(__name__)
 
 IDENTITY_KEYS = ("tenant_id", "user_id", "thread_id")
+WEB_DIR = Path(__file__).resolve().parent / "web"
 _serializer = WellKnownLCSerializer()
 
 
@@ -394,6 +396,13 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         summary="A LangGraph agent that answers from a knowledge base and remembers its users.",
         lifespan=lifespan,
     )
+    app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
+
+    @app.get("/", include_in_schema=False)
+    async def chat_page() -> FileResponse:
+        """The chat page: threads, streamed answers, sources and a memory panel."""
+        return FileResponse(WEB_DIR / "index.html")
+
     app.add_middleware(BodyLimit, max_bytes=(settings or get_settings()).memoria_max_body_bytes)
 
     async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:

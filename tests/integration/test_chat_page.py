@@ -1,0 +1,68 @@
+"""The chat page at `/`, driven in headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import async_playwright
+
+from memory.services import ServiceURLs
+from tests.integration.conftest import ServerProcess
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
+    proc = ServerProcess(service_urls)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.kill()
+
+
+async def test_send_a_message_see_the_streamed_answer_sources_and_memory(server):
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (make setup installs it)"
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = await browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(server.url + "/")
+        await page.fill("#user", user)
+        await page.press("#user", "Tab")  # change event: a new thread for this user
+
+        async def say(text: str) -> str:
+            answers = await page.locator(".msg.ai").count()
+            await page.fill("#text", text)
+            await page.click("#ask button")
+            last = page.locator(".msg.ai").nth(answers)
+            await last.wait_for()
+            await page.wait_for_function(
+                "n => { const m = document.querySelectorAll('.msg.ai')[n];"
+                " return m && m.textContent !== '…'; }",
+                arg=answers,
+            )
+            return await last.text_content()
+
+        await say("My favourite tea is genmaicha.")
+        answer = await say("What did I just say?")
+        assert "genmaicha" in answer
+        assert (await page.text_content("#strategy")).startswith("recent_history")
+        assert "genmaicha" in await page.text_content("#sources")
+        # The memory panel: the fact the worker extracted, and this thread in the list.
+        await page.click("#new-thread")
+        await page.wait_for_function("document.querySelectorAll('#threads li').length === 2")
+        await page.wait_for_function(
+            "document.querySelector('#facts').textContent.includes('genmaicha')", timeout=20000
+        )
+        assert await page.locator(".msg").count() == 0  # the new thread starts empty
+        assert await page.text_content("#error") == ""
+        assert errors == []
+        await browser.close()

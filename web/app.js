@@ -1,0 +1,149 @@
+// memoria chat page: plain JavaScript over the HTTP API (no build step).
+const $ = (id) => document.getElementById(id);
+let threadId = localStorage.getItem("memoria.thread") || crypto.randomUUID();
+
+$("user").value = localStorage.getItem("memoria.user") || "guest";
+$("key").value = localStorage.getItem("memoria.key") || "";
+
+function headers(json) {
+  const h = { "x-user-id": $("user").value.trim() };
+  const key = $("key").value.trim();
+  if (key) h.authorization = `Bearer ${key}`;
+  if (json) h["content-type"] = "application/json";
+  return h;
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: headers(false) });
+  if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+  return response.json();
+}
+
+function showError(text) { $("error").textContent = text || ""; }
+
+function addMessage(type, text) {
+  const div = document.createElement("div");
+  div.className = `msg ${type}`;
+  div.textContent = text;
+  $("messages").append(div);
+  div.scrollIntoView({ block: "end" });
+  return div;
+}
+
+function showSources(citations) {
+  $("sources").replaceChildren(...(citations || []).map((c) => {
+    const li = document.createElement("li");
+    li.textContent = `${c.title}: ${c.snippet}`;
+    return li;
+  }));
+}
+
+async function refreshThreads() {
+  const { threads } = await api("/threads");
+  const ids = threads.map((t) => t.thread_id);
+  if (!ids.includes(threadId)) ids.unshift(threadId);
+  $("threads").replaceChildren(...ids.map((id) => {
+    const li = document.createElement("li");
+    li.textContent = id;
+    li.className = id === threadId ? "current" : "";
+    li.onclick = () => openThread(id);
+    return li;
+  }));
+}
+
+async function refreshMemory() {
+  const user = encodeURIComponent($("user").value.trim());
+  const facts = await api(`/users/${user}/facts`);
+  const items = [
+    ...facts.current.map((f) => [f.text, ""]),
+    ...facts.history.map((f) => [`${f.text} (until ${(f.valid_to || "").slice(0, 10)})`, "history"]),
+  ];
+  $("facts").replaceChildren(...items.map(([text, cls]) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    li.className = cls;
+    return li;
+  }));
+  try {
+    const thread = await api(`/threads/${encodeURIComponent(threadId)}`);
+    $("summary").textContent = thread.summary ? thread.summary.summary : "–";
+  } catch { $("summary").textContent = "–"; }
+}
+
+async function openThread(id) {
+  threadId = id;
+  localStorage.setItem("memoria.thread", id);
+  $("messages").replaceChildren();
+  showSources([]);
+  try {
+    const thread = await api(`/threads/${encodeURIComponent(id)}`);
+    for (const m of thread.messages) {
+      if (m.type === "human" || (m.type === "ai" && m.data.content)) addMessage(m.type, m.data.content);
+    }
+  } catch { /* a new thread has no messages yet */ }
+  await refreshThreads();
+  await refreshMemory();
+}
+
+async function send(text) {
+  addMessage("human", text);
+  const pending = addMessage("ai", "…");
+  const body = {
+    input: { messages: [{ type: "human", content: text }] },
+    config: { configurable: { user_id: $("user").value.trim(), thread_id: threadId } },
+  };
+  const response = await fetch("/agent/stream", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+  if (!response.ok) {
+    pending.remove();
+    throw new Error((await response.json()).detail || response.statusText);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "", event = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    const lines = buffer.split(/\r?\n/);
+    buffer = lines.pop();
+    for (const line of lines) {
+      if (line.startsWith("event: ")) event = line.slice(7).trim();
+      else if (line.startsWith("data: ") && event === "data") onUpdate(JSON.parse(line.slice(6)), pending);
+      else if (line.startsWith("data: ") && event === "error") throw new Error(JSON.parse(line.slice(6)).message);
+    }
+  }
+}
+
+function onUpdate(update, pending) {
+  for (const [node, value] of Object.entries(update)) {
+    if (!value) continue;
+    if (node === "router" && value.route) {
+      $("strategy").textContent = `${value.route.strategy}: ${value.route.reason}`;
+    }
+    if (node === "generate") {
+      const last = (value.messages || []).at(-1);
+      if (last && last.content) pending.textContent = last.content;
+      showSources(value.citations);
+    }
+  }
+}
+
+$("ask").onsubmit = async (e) => {
+  e.preventDefault();
+  const text = $("text").value.trim();
+  if (!text) return;
+  $("text").value = "";
+  showError("");
+  try {
+    await send(text);
+    await refreshThreads();
+    await refreshMemory();
+  } catch (err) { showError(err.message); }
+};
+$("new-thread").onclick = () => openThread(crypto.randomUUID());
+for (const id of ["user", "key"]) {
+  $(id).onchange = () => {
+    localStorage.setItem(`memoria.${id}`, $(id).value.trim());
+    openThread(crypto.randomUUID()).catch((err) => showError(err.message));
+  };
+}
+openThread(threadId).catch((err) => showError(err.message));
