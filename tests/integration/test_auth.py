@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import pytest
+from langserve import RemoteRunnable
 
 from configs.settings import Settings
 from graph.resources import Resources
@@ -224,3 +225,18 @@ def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
     assert memoria("keys", "revoke", key_id).returncode == 0
     again = memoria("keys", "revoke", key_id)
     assert again.returncode == 2 and "no active key" in again.stderr
+
+
+async def test_remote_runnable_works_with_a_key_and_is_refused_without(server, auth_resources):
+    _, key = await auth_resources.api_keys.create("rr-tenant")
+    config = {"configurable": {"user_id": "lia", "thread_id": str(uuid.uuid4())}}
+    with_key = RemoteRunnable(f"{server.url}/agent/", headers={"Authorization": f"Bearer {key}"})
+    output = with_key.invoke({"messages": [("human", "hello")]}, config=config)
+    assert output["messages"][-1].type == "ai"
+    threads = call(server, "GET", "/threads", key, headers={"x-user-id": "lia"}).json()
+    assert [t["thread_id"] for t in threads["threads"]] == [config["configurable"]["thread_id"]]
+
+    without = RemoteRunnable(f"{server.url}/agent/")
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        without.invoke({"messages": [("human", "hello")]}, config=config)
+    assert refused.value.response.status_code == 401
