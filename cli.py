@@ -123,11 +123,16 @@ async def _bench_write(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _keys(args: argparse.Namespace) -> int:
+def _admin_resources():  # noqa: ANN202 - graph.resources.Resources, imported lazily
+    """Resources for a one-off admin command: no outbox worker, no chat model."""
     from graph.resources import Resources
 
     settings = get_settings().model_copy(update={"memoria_worker": "off"})
-    async with Resources(settings, use_default_chat_model=False) as res:
+    return Resources(settings, use_default_chat_model=False)
+
+
+async def _keys(args: argparse.Namespace) -> int:
+    async with _admin_resources() as res:
         if args.action == "create":
             key_id, key = await res.api_keys.create(args.tenant, args.name)
             sys.stdout.write(
@@ -164,13 +169,12 @@ async def _worker(args: argparse.Namespace) -> int:
 
 
 async def _forget(args: argparse.Namespace) -> int:
-    from graph.resources import Resources
     from memory.identity import Identity, validate_id
 
     s = get_settings()
     tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
     user = validate_id("user_id", args.user)
-    async with Resources(s.model_copy(update={"memoria_worker": "off"})) as res:
+    async with _admin_resources() as res:
         if args.thread:
             ident = Identity(tenant, user, validate_id("thread_id", args.thread))
             receipt = await res.forgetter.delete_thread(ident)
@@ -181,13 +185,11 @@ async def _forget(args: argparse.Namespace) -> int:
 
 
 async def _purge(args: argparse.Namespace) -> int:
-    from graph.resources import Resources
-
     s = get_settings()
     days = args.days or s.memoria_retention_days
     if days is None:
         raise ValueError("no retention period: pass --days N or set MEMORIA_RETENTION_DAYS")
-    async with Resources(s.model_copy(update={"memoria_worker": "off"})) as res:
+    async with _admin_resources() as res:
         receipt = await res.forgetter.purge(days)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0

@@ -136,12 +136,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = problem(
-            413, f"the request body is over the limit of {self.max_bytes} bytes; send less"
-        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await too_big(scope, receive, send)
+            await self._too_big(scope, receive, send)
             return
         seen = 0
 
@@ -156,7 +153,11 @@ class BodyLimit:
         try:
             await self.app(scope, counted, send)
         except _BodyTooLarge:
-            await too_big(scope, receive, send)
+            await self._too_big(scope, receive, send)
+
+    async def _too_big(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body is over the limit of {self.max_bytes} bytes; send less"
+        await problem(413, detail)(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

@@ -243,7 +243,8 @@ class ConversationMemory:
         started = time.perf_counter()
         acked_at = datetime.now(UTC)
         params = _thread_params(ident)
-        rows = [(ident.session_id, json.dumps(message_to_dict(m))) for m in messages]
+        dicts = [message_to_dict(m) for m in messages]
+        rows = [(ident.session_id, json.dumps(d)) for d in dicts]
         async with self._history_pool.connection() as conn:
             # One pipeline: BEGIN, claim, job and messages reach Postgres in one round trip;
             # COMMIT (the acknowledgement) is the second. Not the owner: roll it all back.
@@ -251,7 +252,7 @@ class ConversationMemory:
                 claim = await conn.execute(CLAIM_THREAD, params)
                 if index_entries(messages, base_seq=0, acked_at=acked_at):
                     payload = {
-                        "messages": [message_to_dict(m) for m in messages],
+                        "messages": dicts,
                         # Microseconds: increasing within a thread across turns.
                         "base_seq": time.time_ns() // 1000,
                         "acked_at": acked_at.isoformat(),

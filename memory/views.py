@@ -35,25 +35,28 @@ STRATEGY_DECISIONS = """
 """
 
 
+async def _rows(pool: AsyncConnectionPool, query: str, params: dict[str, Any]) -> list[dict]:
+    async with pool.connection() as conn:
+        return await (await conn.execute(query, params)).fetchall()
+
+
 async def list_threads(
     pool: AsyncConnectionPool, tenant_id: str, user_id: str, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Return the user's threads, most recently used first."""
     params = {"tenant_id": tenant_id, "user_id": user_id, "limit": limit}
-    async with pool.connection() as conn:
-        return await (await conn.execute(LIST_THREADS, params)).fetchall()
+    return await _rows(pool, LIST_THREADS, params)
 
 
 async def owns_thread(pool: AsyncConnectionPool, ident: Identity) -> bool:
     """Whether `ident`'s thread exists and is that user's (never creates it)."""
-    async with pool.connection() as conn:
-        return await (await conn.execute(OWNS_THREAD, ident.as_dict())).fetchone() is not None
+    return bool(await _rows(pool, OWNS_THREAD, ident.as_dict()))
 
 
 async def latest_summary(pool: AsyncConnectionPool, ident: Identity) -> dict[str, Any] | None:
     """Return the thread's running summary and the message ids it covers, if any."""
-    async with pool.connection() as conn:
-        return await (await conn.execute(LATEST_SUMMARY, ident.as_dict())).fetchone()
+    rows = await _rows(pool, LATEST_SUMMARY, ident.as_dict())
+    return rows[0] if rows else None
 
 
 async def strategy_decisions(
@@ -61,5 +64,4 @@ async def strategy_decisions(
 ) -> list[dict[str, Any]]:
     """Return the user's latest routing decisions, newest first."""
     params = {"tenant_id": tenant_id, "user_id": user_id, "limit": limit}
-    async with pool.connection() as conn:
-        return await (await conn.execute(STRATEGY_DECISIONS, params)).fetchall()
+    return await _rows(pool, STRATEGY_DECISIONS, params)

@@ -133,6 +133,13 @@ class ServerProcess:
             time.sleep(0.3)
         raise TimeoutError("server did not become healthy")
 
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no flushing, nothing."""
         if self.proc and self.proc.poll() is None:
@@ -155,3 +162,10 @@ def own_redis() -> EmbeddedServices:
     finally:
         services.stop_redis()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
+    """A default server (local mode, in-process worker) shared by a test module."""
+    with ServerProcess(service_urls) as proc:
+        yield proc

@@ -44,12 +44,8 @@ async def auth_resources(auth_urls: ServiceURLs, settings: Settings) -> AsyncIte
 
 @pytest.fixture(scope="module")
 def server(auth_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    proc = ServerProcess(auth_urls, MEMORIA_AUTH="auto", MEMORIA_WORKER="inprocess")
-    proc.start()
-    try:
+    with ServerProcess(auth_urls, MEMORIA_AUTH="auto", MEMORIA_WORKER="inprocess") as proc:
         yield proc
-    finally:
-        proc.kill()
 
 
 def call(

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import async_playwright
 
-from memory.services import ServiceURLs
-from tests.integration.conftest import ServerProcess
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    proc = ServerProcess(service_urls)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.kill()
 
 
 async def test_send_a_message_see_the_streamed_answer_sources_and_memory(server):

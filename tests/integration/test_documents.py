@@ -5,29 +5,17 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from memory.services import ServiceURLs
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FACT = "The Kestrel warranty covers water damage for 37 months."
-
-
-@pytest.fixture(scope="module")
-def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    proc = ServerProcess(service_urls)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.kill()
 
 
 def big_markdown(size: int = 2 * 1024 * 1024) -> bytes:

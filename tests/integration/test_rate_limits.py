@@ -19,12 +19,8 @@ pytestmark = pytest.mark.integration
 def server(service_urls: ServiceURLs, own_redis: EmbeddedServices) -> Iterator[ServerProcess]:
     # Hour windows: a window boundary inside the test is all but impossible.
     urls = ServiceURLs(service_urls.database_url, own_redis.redis_url)
-    proc = ServerProcess(urls, MEMORIA_RATE_LIMIT_PER_USER="5/hour")
-    proc.start()
-    try:
+    with ServerProcess(urls, MEMORIA_RATE_LIMIT_PER_USER="5/hour") as proc:
         yield proc
-    finally:
-        proc.kill()
 
 
 def test_sixth_turn_of_a_user_within_a_limit_of_5_gets_429_with_retry_after(server):

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from http import HTTPStatus
 
 import httpx
@@ -14,20 +13,9 @@ import pytest
 from langserve import RemoteRunnable
 
 from memory.identity import identity_from_config
-from memory.services import ServiceURLs
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    proc = ServerProcess(service_urls)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.kill()
 
 
 def invoke(server: ServerProcess, text: str, config: dict) -> httpx.Response:
