@@ -147,6 +147,7 @@ class Resources:
             "autocommit": True,
             "prepare_threshold": 0,
             "row_factory": dict_row,
+            "options": FILTERED_HNSW_OPTIONS,
         }
         self.pool = AsyncConnectionPool(
             self.urls.database_url, min_size=1, max_size=s.pool_max_size, kwargs=kwargs, open=False
@@ -227,7 +228,6 @@ class Resources:
         self.retriever = Retriever(
             pool=self.pool,
             embeddings=self.embeddings,
-            kb=self.kb,
             conversation=self.conversation,
             facts=self.facts,
             recent_window=s.memoria_hot_window_messages,
