@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # Embeddings: the bundled all-MiniLM-L6-v2 unless a local model path is given.
     memoria_embedding_model_path: Path | None = None
     memoria_embedding_dims: int = 384
+    # int8: the model's linear layers quantised per channel (PyTorch dynamic quantisation),
+    # ~2.5x faster on CPU, vectors within ~0.98 cosine of float32. Changing it (or the model)
+    # changes every vector: re-index stored messages and documents.
+    memoria_embedding_quantize: Literal["int8", "none"] = "int8"
 
     # Identity and limits.
     memoria_default_tenant: str = "local"

@@ -135,13 +135,16 @@ class Resources:
         self._stack.push_async_callback(self.redis.aclose)
         self.speed = SpeedLayer(self.redis)
         model = self._embeddings_override or await asyncio.to_thread(
-            load_embeddings, s.memoria_embedding_model_path
+            load_embeddings, s.memoria_embedding_model_path, s.memoria_embedding_quantize
         )
         model_path = s.memoria_embedding_model_path or "all-MiniLM-L6-v2"
+        precision = (
+            "" if s.memoria_embedding_quantize == "none" else f"-{s.memoria_embedding_quantize}"
+        )
         self.embeddings = CachedEmbeddings(
             model,
             speed=self.speed,
-            model_id=f"{Path(model_path).name}:{s.memoria_embedding_dims}",
+            model_id=f"{Path(model_path).name}{precision}:{s.memoria_embedding_dims}",
         )
         kwargs: dict[str, Any] = {
             "autocommit": True,

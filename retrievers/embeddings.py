@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import warnings
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -144,11 +146,13 @@ class CachedEmbeddings(Embeddings):
 
 
 @lru_cache(maxsize=2)
-def load_embeddings(model_path: Path | None = None) -> Embeddings:
-    """Load a sentence-transformers model from disk, once per process and path.
+def load_embeddings(model_path: Path | None = None, quantize: str = "int8") -> Embeddings:
+    """Load a sentence-transformers model from disk, once per process, path and precision.
 
     Args:
         model_path: A local model directory; the bundled all-MiniLM-L6-v2 when None.
+        quantize: "int8" quantises the model's linear layers (weights per output channel,
+            activations per batch) for CPU inference; "none" keeps float32.
     """
     # Never reach a model hub: weights come from site-packages or a configured local path.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -157,8 +161,31 @@ def load_embeddings(model_path: Path | None = None) -> Embeddings:
 
     path = model_path or default_model_path()
     logger.info("loading embedding model from %s", path)
-    return HuggingFaceEmbeddings(
+    embeddings = HuggingFaceEmbeddings(
         model_name=str(path),
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True},
     )
+    if quantize == "int8":
+        _quantize_int8(embeddings._client)
+    return embeddings
+
+
+def _quantize_int8(model: Any) -> None:
+    """Swap `model`'s transformer for its int8 dynamically quantised copy, in place.
+
+    On all-MiniLM-L6-v2 and one CPU thread this embeds a question in ~6 ms instead of ~14,
+    and a batch ~2.5x faster; per-channel weights keep vectors within ~0.98 mean cosine of
+    float32 (per-tensor: ~0.94), and LoCoMo dev recall within 0.01 (BENCHMARKS.md).
+    """
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    transformer = model[0]
+    # torch.ao's eager quantisation is deprecated in favour of torchao, which this stack does
+    # not ship; it still works on the pinned torch, so its once-per-load notice is muted.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (UserWarning, DeprecationWarning))
+        transformer.model = quantize_dynamic(
+            transformer.model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
+        )
