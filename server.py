@@ -408,7 +408,12 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:
         await claim(res, run)
-        output = await graph.ainvoke(run.graph_input, run.config, context=run.context)
+        output = await graph.ainvoke(
+            run.graph_input,
+            run.config,
+            context=run.context,
+            durability=res.settings.memoria_checkpoint_durability,
+        )
         return _serializer.dumpd(output)
 
     @app.exception_handler(ThreadOwnershipError)
@@ -659,7 +664,11 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
             try:
                 async for update in graph.astream(
-                    run.graph_input, run.config, context=run.context, stream_mode="updates"
+                    run.graph_input,
+                    run.config,
+                    context=run.context,
+                    stream_mode="updates",
+                    durability=res.settings.memoria_checkpoint_durability,
                 ):
                     yield {"event": "data", "data": _serializer.dumps(update).decode()}
             except Exception:

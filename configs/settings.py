@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     memoria_hot_window_ttl_s: int = 7 * 24 * 3600
 
     # Long-term memory.
+    # LangGraph's default ("async") writes a checkpoint after every step, five to seven per
+    # turn and ~20% of the server's CPU. A turn is made durable by persist's own transaction
+    # (transcript and outbox job), not by intermediate checkpoints, which only a resumed run
+    # would read; HTTP runs are never resumed. "exit" checkpoints once, as the run ends.
+    # Studio / LangGraph Platform runs keep the platform's setting.
+    memoria_checkpoint_durability: Literal["exit", "async", "sync"] = "exit"
     memoria_worker: Literal["inprocess", "off"] = Field(
         default="inprocess",
         description="Run the outbox worker inside this process, or leave it to `memoria worker`.",
