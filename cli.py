@@ -123,6 +123,30 @@ async def _bench_write(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _bench_suite(args: argparse.Namespace) -> int:
+    from benchmarks.suite import SuiteConfig, format_suite_report, run_suite
+    from graph.resources import Resources
+
+    sizes = sorted({*args.sizes, *([1_000_000] if args.with_1m else [])})
+    cfg = SuiteConfig(
+        sizes=tuple(sizes),
+        users=args.users,
+        read_queries=args.read_queries,
+        turns=args.turns,
+        clients=tuple(args.clients),
+        concurrency_seconds=args.seconds,
+        keep=args.keep,
+    )
+    settings = get_settings().model_copy(update={"memoria_worker": "inprocess"})
+    async with Resources(settings, use_default_chat_model=False) as res:
+        data = await run_suite(res, cfg)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=2) + "\n")
+    sys.stdout.write(format_suite_report(data) + "\n")
+    return 0
+
+
 def _admin_resources():  # noqa: ANN202 - graph.resources.Resources, imported lazily
     """Resources for a one-off admin command: no outbox worker, no chat model."""
     from graph.resources import Resources
@@ -378,6 +402,42 @@ def main(argv: list[str] | None = None) -> int:
         "`memoria worker` child process (scale-out), or off (acknowledgement alone)",
     )
     bw.add_argument("--out", type=Path, default=None, help="also write the report as JSON here")
+    bs = bench_sub.add_parser(
+        "suite",
+        help="seeded read path, HTTP turns, 1/8/32 clients, growth and ingestion",
+        description="Grow one fresh tenant to each size (stored messages across users and "
+        "threads, through the write path and the outbox worker; a knowledge base of 1 chunk "
+        "per 10 messages, through ingestion). At each size time the read path for new "
+        "questions, whole turns over HTTP (a server process on loopback, offline responder), "
+        "and closed-loop concurrent clients. Then ingest the same pages into a second tenant "
+        "to measure the embedding cache. Prints markdown tables; the tenant is deleted after. "
+        "Seeding 100k messages takes ~15 min on 2 cores.",
+    )
+    bs.add_argument(
+        "--sizes",
+        type=lambda text: [_positive(v) for v in text.split(",")],
+        default=[10_000, 100_000],
+        help="stored-message counts, comma-separated (default 10000,100000)",
+    )
+    bs.add_argument("--with-1m", action="store_true", help="also grow to 1,000,000 messages")
+    bs.add_argument("--users", type=_positive, default=100, help="users (default 100)")
+    bs.add_argument(
+        "--read-queries", type=_positive, default=300, help="read-path questions per size"
+    )
+    bs.add_argument(
+        "--turns", type=_positive, default=200, help="single-client HTTP turns per size"
+    )
+    bs.add_argument(
+        "--clients",
+        type=lambda text: [_positive(v) for v in text.split(",")],
+        default=[1, 8, 32],
+        help="concurrent client counts (default 1,8,32)",
+    )
+    bs.add_argument(
+        "--seconds", type=float, default=20.0, help="seconds per concurrency level (default 20)"
+    )
+    bs.add_argument("--keep", action="store_true", help="keep the benchmark tenant's rows")
+    bs.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
 
     args = parser.parse_args(argv)
     if args.command == "eval":
@@ -405,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker": _worker,
         "forget": _forget,
         "purge": _purge,
-        "bench": _bench_write,
+        "bench": lambda a: _bench_suite(a) if a.benchmark == "suite" else _bench_write(a),
         "keys": _keys,
     }
     if args.command in handlers:

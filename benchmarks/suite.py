@@ -1,0 +1,454 @@
+"""The benchmark suite: seeded read path, HTTP turns, concurrency, growth and ingestion.
+
+One tenant grows through the sizes asked for (10k then 100k stored messages by default):
+messages are stored through the real write path (`ConversationMemory.append`, then the outbox
+worker embeds and indexes them), knowledge-base pages through real ingestion. At each size:
+
+- **read**: the read path (router -> retrieve -> rerank, as `make eval` runs it) for new
+  questions of random users, one at a time, question embeddings not cached;
+- **turn**: a whole turn through `POST /agent/invoke` of a server process on loopback, with
+  the offline extractive responder, one client;
+- **concurrency**: closed-loop async clients (1, 8, 32) sending turns for a bounded time:
+  turns/s, error rate and latency.
+
+Once: **ingestion** of the knowledge-base pages (chunks/s), then the same pages into a second
+tenant, where the Redis embedding cache should answer every chunk (hit rate, chunks/s), and
+the **write** benchmark (`benchmarks.write`). Results are JSON (`--out`) plus a markdown
+summary; `BENCHMARKS.md` quotes them with the machine and the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from langchain_core.messages import AIMessage, HumanMessage
+from prometheus_client import REGISTRY
+
+from benchmarks.corpus import kb_page, message_text, message_time, question_text
+from benchmarks.write import machine, summarise
+from configs.settings import REPO_ROOT
+from graph.configuration import Context
+from graph.graph import build_retrieval_graph
+from graph.resources import Resources
+from memory.identity import Identity
+from retrievers.eval_locomo import delete_tenant
+from retrievers.ingest import ingest_paths
+
+logger = logging.getLogger(__name__)
+
+TENANT_PREFIX = "eval-bench-"  # `delete_tenant` only deletes eval- tenants.
+SERVER_STARTUP_S = 180
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """What to seed and how much to measure."""
+
+    sizes: tuple[int, ...] = (10_000, 100_000)
+    users: int = 100
+    threads_per_user: int = 10
+    chunks_per_message: float = 0.1
+    read_queries: int = 300
+    turns: int = 200
+    clients: tuple[int, ...] = (1, 8, 32)
+    concurrency_seconds: float = 20.0
+    concurrency_max_turns: int = 2000
+    seed: int = 7
+    keep: bool = False
+
+
+def _user(n: int) -> str:
+    return f"user-{n:04d}"
+
+
+def _thread(user: int, thread: int) -> str:
+    return f"thread-{user:04d}-{thread:02d}"
+
+
+async def seed_messages(
+    res: Resources, tenant: str, cfg: SuiteConfig, start: int, stop: int, total: int
+) -> float:
+    """Store messages `start`..`stop` (human/AI pairs) through the write path; return seconds.
+
+    Turns go round-robin over every user's threads; up to 8 appends are in flight, and the
+    outbox worker indexes them as they land. Returns once every job is indexed.
+    """
+    threads = [
+        Identity(tenant, _user(u), _thread(u, t))
+        for u in range(cfg.users)
+        for t in range(cfg.threads_per_user)
+    ]
+    in_flight = asyncio.Semaphore(8)
+
+    async def turn(i: int) -> None:
+        created = message_time(i, total).isoformat()
+        messages = [
+            HumanMessage(
+                message_text(i, cfg.seed),
+                id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{i}")),
+                additional_kwargs={"created_at": created},
+            ),
+            AIMessage(
+                message_text(i + 1, cfg.seed),
+                id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{i + 1}")),
+                additional_kwargs={"created_at": created},
+            ),
+        ]
+        async with in_flight:
+            await res.conversation.append(threads[(i // 2) % len(threads)], messages)
+        res.worker.notify()
+
+    started = time.perf_counter()
+    for block in range(start, stop, 2000):
+        await asyncio.gather(*(turn(i) for i in range(block, min(block + 2000, stop), 2)))
+        logger.info("stored %d/%d messages", min(block + 2000, stop), stop)
+    await res.worker.drain()
+    return time.perf_counter() - started
+
+
+def write_kb_pages(directory: Path, first: int, count: int, seed: int) -> None:
+    """Write `count` markdown help pages (~6 chunks each) into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(first, first + count):
+        (directory / f"page-{i:05d}.md").write_text(kb_page(i, seed), encoding="utf-8")
+
+
+def _embedding_lookups() -> dict[str, float]:
+    return {
+        outcome: REGISTRY.get_sample_value(
+            "memoria_cache_lookups_total", {"cache": "embedding", "result": outcome}
+        )
+        or 0.0
+        for outcome in ("hit", "miss")
+    }
+
+
+async def ingest_kb(res: Resources, tenant: str, pages: Path) -> dict[str, Any]:
+    """Ingest every page under `pages` into `tenant`; return chunks/s and cache hit rate."""
+    before = _embedding_lookups()
+    started = time.perf_counter()
+    report = await ingest_paths(pool=res.pool, kb=res.kb, tenant_id=tenant, paths=[pages])
+    seconds = time.perf_counter() - started
+    after = _embedding_lookups()
+    hits, misses = (after[k] - before[k] for k in ("hit", "miss"))
+    return {
+        "documents": report.documents,
+        "chunks": report.chunks,
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(report.chunks / seconds, 1) if seconds else None,
+        "embedding_cache_hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
+    }
+
+
+def unique_questions(count: int, seed: int, offset: int) -> list[str]:
+    """Return `count` distinct benchmark questions (none asked before at another size)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    i = offset
+    while len(out) < count:
+        text = question_text(i, seed)
+        i += 1
+        if text not in seen:
+            seen.add(text)
+            out.append(f"{text} ({i})")
+    return out
+
+
+async def measure_read(
+    res: Resources, tenant: str, cfg: SuiteConfig, questions: Sequence[str]
+) -> dict[str, Any]:
+    """Time the read path for each question, asked by a random user on a new thread."""
+    await res.embeddings.forget(list(questions))
+    graph = build_retrieval_graph(res)
+    rng = random.Random(cfg.seed)
+    latencies: list[float] = []
+    retrieve: list[float] = []
+    found: list[int] = []
+    for n, question in enumerate(questions):
+        config = {
+            "configurable": {
+                "tenant_id": tenant,
+                "user_id": _user(rng.randrange(cfg.users)),
+                "thread_id": f"read-{uuid.uuid4()}",
+            }
+        }
+        started = time.perf_counter()
+        state = await graph.ainvoke(
+            {"messages": [HumanMessage(question)]}, config, context=Context()
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        if n >= 10:  # The first few warm connections and prepared plans.
+            latencies.append(elapsed)
+            retrieve.append(state.get("timings", {}).get("retrieve_ms", 0.0))
+            found.append(len(state.get("context", [])))
+    return {
+        "queries": len(latencies),
+        "read_ms": summarise(latencies),
+        "retrieve_node_ms": summarise(retrieve),
+        "mean_results": round(sum(found) / max(len(found), 1), 1),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BenchServer:
+    """`uvicorn server:app` on loopback, on the suite's services, limits out of the way."""
+
+    def __init__(self, res: Resources) -> None:
+        """Prepare a server on a free port; nothing starts until `async with`."""
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self._env = {
+            **os.environ,
+            "DATABASE_URL": res.urls.database_url,
+            "REDIS_URL": res.urls.redis_url,
+            # The benchmark names its tenant in each request (local mode, loopback only).
+            "MEMORIA_AUTH": "off",
+            "MEMORIA_RATE_LIMIT_PER_KEY": "1000000/minute",
+            "MEMORIA_RATE_LIMIT_PER_USER": "1000000/minute",
+            "MEMORIA_WORKER": "inprocess",
+            "LANGSMITH_TRACING": "false",
+        }
+        self._proc: subprocess.Popen | None = None
+
+    async def __aenter__(self) -> BenchServer:
+        """Start the server and wait until it is ready (Postgres and Redis reachable)."""
+        port = self.url.rsplit(":", 1)[1]
+        cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
+        self._proc = subprocess.Popen(
+            [*cmd, "--port", port, "--log-level", "warning"], cwd=REPO_ROOT, env=self._env
+        )
+        deadline = time.monotonic() + SERVER_STARTUP_S
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self._proc.poll() is not None:
+                    raise RuntimeError("benchmark server exited during startup")
+                try:
+                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.5)
+        raise TimeoutError("benchmark server did not become ready")
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 30 s)."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
+def _turn_body(tenant: str, user: str, thread: str, text: str) -> dict[str, Any]:
+    return {
+        "input": {"messages": [{"type": "human", "content": text}]},
+        "config": {"configurable": {"tenant_id": tenant, "user_id": user, "thread_id": thread}},
+    }
+
+
+async def run_clients(
+    url: str,
+    tenant: str,
+    cfg: SuiteConfig,
+    *,
+    clients: int,
+    seconds: float,
+    max_turns: int,
+    question_offset: int,
+) -> dict[str, Any]:
+    """Closed loop: `clients` clients each send a turn, wait for it, send the next.
+
+    Each client is a random seeded user talking on a thread of its own. Stops after `seconds`
+    or `max_turns` turns, whichever comes first.
+    """
+    rng = random.Random(cfg.seed + clients)
+    questions = unique_questions(max_turns + clients, cfg.seed, question_offset)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    sent = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(n: int, http: httpx.AsyncClient) -> None:
+        nonlocal sent
+        user, thread = _user(rng.randrange(cfg.users)), f"load-{clients}-{n}-{uuid.uuid4()}"
+        while time.perf_counter() < deadline and sent < max_turns:
+            text = questions[sent]
+            sent += 1
+            started = time.perf_counter()
+            try:
+                response = await http.post(
+                    f"{url}/agent/invoke", json=_turn_body(tenant, user, thread, text)
+                )
+                outcome = str(response.status_code)
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[outcome] = statuses.get(outcome, 0) + 1
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        await asyncio.gather(*(client(n, http) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    ok = statuses.get("200", 0)
+    return {
+        "clients": clients,
+        "turns": sent,
+        "seconds": round(elapsed, 2),
+        "turns_per_s": round(ok / elapsed, 1),
+        "error_rate": round(1 - ok / max(sent, 1), 4),
+        "statuses": statuses,
+        "turn_ms": summarise(latencies),
+    }
+
+
+async def run_suite(res: Resources, cfg: SuiteConfig) -> dict[str, Any]:
+    """Seed, measure every size, ingest, clean up; return the results as JSON-ready data."""
+    tenant = f"{TENANT_PREFIX}{uuid.uuid4().hex[:8]}"
+    repeat_tenant = f"{tenant}-repeat"
+    results: dict[str, Any] = {
+        "benchmark": "suite",
+        "tenant": tenant,
+        "config": {k: v for k, v in cfg.__dict__.items()},
+        "machine": machine(),
+        "command": " ".join(["memoria", *sys.argv[1:]]),
+        "sizes": [],
+    }
+    pages = Path(tempfile.mkdtemp(prefix="memoria-bench-kb-"))
+    stored = pages_written = 0
+    try:
+        for size in sorted(cfg.sizes):
+            seed_s = await seed_messages(res, tenant, cfg, stored, size, max(cfg.sizes))
+            pages_needed = int(size * cfg.chunks_per_message / 6)
+            write_kb_pages(pages, pages_written, pages_needed - pages_written, cfg.seed)
+            kb = await ingest_kb(res, tenant, pages)
+            logger.info("size %d seeded; measuring", size)
+            entry: dict[str, Any] = {
+                "messages": size,
+                "kb_chunks": await _count_chunks(res, tenant),
+                "seed_seconds": round(seed_s, 1),
+                "seed_messages_per_s": round((size - stored) / seed_s, 1) if seed_s else None,
+                "kb_ingest": kb,
+                "read": await measure_read(
+                    res, tenant, cfg, unique_questions(cfg.read_queries + 10, cfg.seed, size)
+                ),
+            }
+            async with BenchServer(res) as server:
+                turn = await run_clients(
+                    server.url,
+                    tenant,
+                    cfg,
+                    clients=1,
+                    seconds=3600,
+                    max_turns=cfg.turns,
+                    question_offset=size + 100_000,
+                )
+                entry["turn"] = turn
+                entry["concurrency"] = [
+                    await run_clients(
+                        server.url,
+                        tenant,
+                        cfg,
+                        clients=c,
+                        seconds=cfg.concurrency_seconds,
+                        max_turns=cfg.concurrency_max_turns,
+                        question_offset=size + 200_000 + 10_000 * c,
+                    )
+                    for c in cfg.clients
+                ]
+            results["sizes"].append(entry)
+            stored, pages_written = size, pages_needed
+        # Same pages again in another tenant: every chunk's vector should come from Redis.
+        results["kb_repeat_ingest"] = await ingest_kb(res, repeat_tenant, pages)
+    finally:
+        shutil.rmtree(pages, ignore_errors=True)
+        if not cfg.keep:
+            await _delete_kb(res, repeat_tenant)
+            await _delete_kb(res, tenant)
+            await delete_tenant(res, tenant)
+    return results
+
+
+async def _count_chunks(res: Resources, tenant: str) -> int:
+    async with res.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT count(*) AS n FROM kb_chunks WHERE tenant_id = %s", (tenant,)
+        )
+        return int((await cur.fetchone())["n"])
+
+
+async def _delete_kb(res: Resources, tenant: str) -> None:
+    if not tenant.startswith(TENANT_PREFIX):
+        raise ValueError(f"refusing to delete the knowledge base of {tenant!r}")
+    async with res.pool.connection() as conn, conn.transaction():
+        await conn.execute("DELETE FROM kb_chunks WHERE tenant_id = %s", (tenant,))
+        await conn.execute("DELETE FROM kb_documents WHERE tenant_id = %s", (tenant,))
+        await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant,))
+
+
+def format_suite_report(data: dict[str, Any]) -> str:
+    """Return markdown tables of a suite run."""
+
+    def pcts(s: dict[str, Any]) -> str:
+        return f"{s.get('p50')} | {s.get('p95')} | {s.get('p99')}"
+
+    lines = [
+        f"benchmark suite, tenant {data['tenant']}; machine {data['machine']}",
+        "",
+        "| messages | KB chunks | read p50 | read p95 | read p99 "
+        "| turn p50 | turn p95 | turn p99 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for e in data["sizes"]:
+        lines.append(
+            f"| {e['messages']} | {e['kb_chunks']} | {pcts(e['read']['read_ms'])} | "
+            f"{pcts(e['turn']['turn_ms'])} |"
+        )
+    lines += [
+        "",
+        "| messages | clients | turns/s | error rate | p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in data["sizes"]:
+        for c in e["concurrency"]:
+            lines.append(
+                f"| {e['messages']} | {c['clients']} | {c['turns_per_s']} | {c['error_rate']} | "
+                f"{pcts(c['turn_ms'])} |"
+            )
+    lines += [
+        "",
+        "| ingestion | chunks | chunks/s | embedding cache hit rate |",
+        "|---|---|---|---|",
+    ]
+    for e in data["sizes"]:
+        kb = e["kb_ingest"]
+        lines.append(
+            f"| to {e['messages']} messages | {kb['chunks']} | {kb['chunks_per_s']} | "
+            f"{kb['embedding_cache_hit_rate']} |"
+        )
+    if rep := data.get("kb_repeat_ingest"):
+        lines.append(
+            f"| same pages, new tenant | {rep['chunks']} | {rep['chunks_per_s']} | "
+            f"{rep['embedding_cache_hit_rate']} |"
+        )
+    return "\n".join(lines)
