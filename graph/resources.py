@@ -134,6 +134,7 @@ class Resources:
         )
         self._stack.push_async_callback(self.redis.aclose)
         self.speed = SpeedLayer(self.redis)
+        self._stack.push_async_callback(self.speed.settle)  # Before the client closes.
         model = self._embeddings_override or await asyncio.to_thread(
             load_embeddings, s.memoria_embedding_model_path, s.memoria_embedding_quantize
         )

@@ -36,6 +36,7 @@ class SpeedLayer:
         self._pause_s = pause_s
         self._down_until = 0.0
         self._down = False
+        self._writes: set[asyncio.Task[None]] = set()
         REDIS_UP.set(1)
 
     @property
@@ -64,6 +65,20 @@ class SpeedLayer:
             REDIS_UP.set(1)
             logger.warning("Redis is reachable again; speed layer back on")
         return result
+
+    def write_behind(self, operation: str, call: Callable[[Redis], Awaitable[None]]) -> None:
+        """Run a cache write in the background, so the request does not wait for Redis.
+
+        For writes whose loss costs only a later cache miss; `settle` waits for them.
+        """
+        task = asyncio.get_running_loop().create_task(self.run(operation, call, None))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def settle(self) -> None:
+        """Wait for background writes in flight (before deleting keys, and at shutdown)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
 
     def _mark_down(self, operation: str, exc: BaseException) -> None:
         REDIS_FALLBACKS.labels(operation).inc()

@@ -94,7 +94,7 @@ class RetrievalCache:
         CACHE_LOOKUPS.labels("retrieval", result).inc()
         return found
 
-    async def put(
+    def put(
         self,
         ident: Identity,
         version: str,
@@ -103,13 +103,13 @@ class RetrievalCache:
         vector: list[float],
         candidates: list[Candidate],
     ) -> None:
-        """Cache `candidates` for `query` in this scope (best effort)."""
+        """Cache `candidates` for `query` in this scope (best effort, written in the background)."""
         vec_key, res_key = self._keys(ident, version, knobs)
         field = _field(query)
-        blob = np.asarray(vector, dtype=np.float16).tobytes()
-        payload = json.dumps(candidates)
 
         async def store(redis: Redis) -> None:
+            blob = np.asarray(vector, dtype=np.float16).tobytes()
+            payload = json.dumps(candidates)
             if await redis.hlen(res_key) >= self._max_entries:
                 return
             async with redis.pipeline(transaction=True) as pipe:
@@ -119,10 +119,11 @@ class RetrievalCache:
                 pipe.expire(res_key, self._ttl_s)
                 await pipe.execute()
 
-        await self._speed.run("retrieval_cache.write", store, None)
+        self._speed.write_behind("retrieval_cache.write", store)
 
     async def forget_user(self, tenant_id: str, user_id: str) -> int:
         """Delete every cached retrieval of a user; return how many keys went."""
+        await self._speed.settle()  # A write still in flight must not outlive the wipe.
         pattern = f"{self.user_prefix(tenant_id, user_id)}*"
 
         async def wipe(redis: Redis) -> int:

@@ -132,7 +132,7 @@ class CachedEmbeddings(Embeddings):
                         pipe.set(keys[i], blob, ex=self._ttl_s)
                     await pipe.execute()
 
-            await self._speed.run("embedding.write", store, None)
+            self._speed.write_behind("embedding.write", store)
         return vectors  # type: ignore[return-value]
 
     async def forget(self, texts: list[str]) -> int:
@@ -142,6 +142,7 @@ class CachedEmbeddings(Embeddings):
         if self._speed is None or not texts:
             return 0
         keys = [self.key(t) for t in texts]
+        await self._speed.settle()  # A write still in flight must not outlive the delete.
         return int(await self._speed.run("embedding.forget", lambda r: r.unlink(*keys), 0))
 
 

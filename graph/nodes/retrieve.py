@@ -53,7 +53,7 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
                 fusion=ctx.fusion,
             )
             if cacheable:
-                await res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
+                res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
         elapsed_ms = (time.perf_counter() - started) * 1000
         RETRIEVE_MS.labels(route["strategy"], cache).observe(elapsed_ms)
         return {
