@@ -58,9 +58,13 @@ eval: setup
 	mkdir -p .memoria/eval
 	$(MEMORIA) eval locomo --turns $(LOCOMO_DIR)/turns.jsonl --queries $(LOCOMO_DIR)/queries.jsonl --out .memoria/eval/results.jsonl $(EVAL_ARGS)
 
-# Speed of the product's own paths; figures and machine go to BENCHMARKS.md by hand.
-bench: setup
+# Speed of the product's own paths (~30 min on 2 cores, most of it seeding 100k messages);
+# BENCH_ARGS adds suite flags, e.g. --with-1m. Figures and machine go to BENCHMARKS.md.
+BENCH_ARGS ?=
+
+bench: setup services-up
 	mkdir -p .memoria/bench
+	$(MEMORIA) bench suite --out .memoria/bench/suite.json $(BENCH_ARGS)
 	$(MEMORIA) bench write --out .memoria/bench/write.json
 	$(MEMORIA) bench write --worker off --rate 0 --out .memoria/bench/write-ack-only.json
 

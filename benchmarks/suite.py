@@ -324,6 +324,7 @@ async def run_clients(
 
 async def run_suite(res: Resources, cfg: SuiteConfig) -> dict[str, Any]:
     """Seed, measure every size, ingest, clean up; return the results as JSON-ready data."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # One line per request otherwise.
     tenant = f"{TENANT_PREFIX}{uuid.uuid4().hex[:8]}"
     repeat_tenant = f"{tenant}-repeat"
     results: dict[str, Any] = {
