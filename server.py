@@ -21,7 +21,13 @@ from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Reques
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages, message_to_dict
+from langchain_core.messages import (
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    convert_to_messages,
+    message_to_dict,
+)
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langserve.serialization import WellKnownLCSerializer
@@ -653,7 +659,19 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.post("/agent/stream", tags=["agent"])
     async def stream(
-        body: InvokeRequest, res: ResourcesDep, graph: GraphDep, caller: CallerDep
+        body: InvokeRequest,
+        res: ResourcesDep,
+        graph: GraphDep,
+        caller: CallerDep,
+        tokens: Annotated[
+            bool,
+            Query(
+                description="Also send the answer as it is written, as `token` events "
+                '(`{"content": ...}`) before generate\'s update. Needs an LLM: the offline '
+                "responder's answer arrives whole in that update. Off by default, so LangServe "
+                "clients see only the events they know."
+            ),
+        ] = False,
     ) -> EventSourceResponse:
         """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
         run = prepare_run(body.input, body.config, res, caller)
@@ -663,14 +681,17 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         async def events() -> AsyncIterator[dict[str, str]]:
             yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
             try:
-                async for update in graph.astream(
+                async for mode, payload in graph.astream(
                     run.graph_input,
                     run.config,
                     context=run.context,
-                    stream_mode="updates",
+                    stream_mode=["updates", "messages"] if tokens else ["updates"],
                     durability=res.settings.memoria_checkpoint_durability,
                 ):
-                    yield {"event": "data", "data": _serializer.dumps(update).decode()}
+                    if mode == "updates":
+                        yield {"event": "data", "data": _serializer.dumps(payload).decode()}
+                    elif token := _answer_token(*payload):
+                        yield {"event": "token", "data": json.dumps({"content": token})}
             except Exception:
                 logger.exception("stream run %s failed", run.run_id)
                 error = {"status_code": 500, "message": "The run failed; see the server log."}
@@ -681,6 +702,13 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         return EventSourceResponse(events())
 
     return app
+
+
+def _answer_token(chunk: BaseMessage, metadata: dict[str, Any]) -> str:
+    """Return the answer text in a streamed chunk of generate's model (not the summariser's)."""
+    if metadata.get("langgraph_node") != "generate" or not isinstance(chunk, AIMessageChunk):
+        return ""
+    return chunk.text
 
 
 async def claim(res: Resources, run: PreparedRun) -> None:

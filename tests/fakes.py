@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
 
@@ -51,6 +52,24 @@ class ScriptedChatModel(_RecordingChatModel):
 
     def _reply(self, messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
         return self.script[min(len(self.calls), len(self.script) - 1)]
+
+
+class StreamingScriptedChatModel(ScriptedChatModel):
+    """A ScriptedChatModel that streams each reply word by word, as an LLM writes tokens."""
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        reply = self._generate(messages, stop, None, **kwargs).generations[0].message
+        for word in re.findall(r"\S+\s*", reply.text):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=word))
+            if run_manager:
+                run_manager.on_llm_new_token(word, chunk=chunk)
+            yield chunk
 
 
 class RuleChatModel(_RecordingChatModel):

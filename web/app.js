@@ -92,13 +92,14 @@ async function send(text) {
     input: { messages: [{ type: "human", content: text }] },
     config: { configurable: { user_id: $("user").value.trim(), thread_id: threadId } },
   };
-  const response = await fetch("/agent/stream", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+  // tokens=true: with an LLM the answer appears as it is written; offline it arrives whole.
+  const response = await fetch("/agent/stream?tokens=true", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
   if (!response.ok) {
     pending.remove();
     throw new Error((await response.json()).detail || response.statusText);
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "", event = "";
+  let buffer = "", event = "", streamed = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -107,6 +108,10 @@ async function send(text) {
     buffer = lines.pop();
     for (const line of lines) {
       if (line.startsWith("event: ")) event = line.slice(7).trim();
+      else if (line.startsWith("data: ") && event === "token") {
+        streamed += JSON.parse(line.slice(6)).content;
+        pending.textContent = streamed;
+      }
       else if (line.startsWith("data: ") && event === "data") onUpdate(JSON.parse(line.slice(6)), pending);
       else if (line.startsWith("data: ") && event === "error") throw new Error(JSON.parse(line.slice(6)).message);
     }
