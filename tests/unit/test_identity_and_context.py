@@ -19,6 +19,7 @@ def test_identity_comes_from_configurable_with_default_tenant():
         ({"user_id": "ana", "thread_id": "t 1; drop"}, "thread_id"),
         ({"user_id": 42, "thread_id": "t1"}, "user_id"),
         ({"user_id": "ana", "thread_id": "t1", "tenant_id": "x" * 200}, "tenant_id"),
+        ({"user_id": "ana\n", "thread_id": "t1"}, "user_id"),
     ],
 )
 def test_missing_or_malformed_identity_names_the_field(configurable, field):
