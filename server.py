@@ -130,6 +130,7 @@ class BodyLimit:
         """Wrap `app`."""
         self.app = app
         self.max_bytes = max_bytes
+        self.detail = f"the request body is over the limit of {max_bytes} bytes; send less"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count what actually arrives."""
@@ -138,7 +139,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_big(scope, receive, send)
+            await problem(413, self.detail)(scope, receive, send)
             return
         seen = 0
 
@@ -147,21 +148,12 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _BodyTooLarge
+                # An HTTPException: FastAPI re-raises those from body parsing (anything else
+                # becomes its 400), and the app's handler answers it as a 413 problem.
+                raise StarletteHTTPException(413, self.detail)
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await self._too_big(scope, receive, send)
-
-    async def _too_big(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body is over the limit of {self.max_bytes} bytes; send less"
-        await problem(413, detail)(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, counted, send)
 
 
 def prepare_run(
