@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -327,6 +328,11 @@ TenantHeader = Annotated[
     str | None, Header(description="Tenant id; the configured default tenant when omitted.")
 ]
 UserHeader = Annotated[str, Header(description="Id of the user whose data this is.")]
+# Documents are named by 32 hex digits (`retrievers.ingest.document_id`); nothing else can exist.
+DocId = Annotated[
+    str,
+    PathParam(pattern=r"^[0-9a-f]{32}$", description="A document id, as GET /documents lists it."),
+]
 
 
 def _validated(field: str, value: str | None) -> str:
@@ -535,7 +541,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/documents/{doc_id}", tags=["documents"])
     async def delete_document(
-        doc_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+        doc_id: DocId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """Delete a document with its chunks and vectors; answers stop citing it at once."""
         removed = await res.documents.delete(caller.tenant(x_tenant_id, res), doc_id)
