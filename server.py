@@ -43,6 +43,8 @@ from memory.identity import ID_PATTERN, Identity, validate_id
 logger = logging.getLogger(__name__)
 
 IDENTITY_KEYS = ("tenant_id", "user_id", "thread_id")
+# A turn carries only the new user messages; the thread's history lives on the server.
+MAX_MESSAGES_PER_TURN = 32
 WEB_DIR = Path(__file__).resolve().parent / "web"
 _serializer = WellKnownLCSerializer()
 
@@ -187,6 +189,11 @@ def prepare_run(
     raw = payload["messages"]
     if not isinstance(raw, list) or not raw:
         raise _unprocessable("input.messages must be a non-empty list")
+    if len(raw) > MAX_MESSAGES_PER_TURN:
+        raise _unprocessable(
+            f"input.messages has {len(raw)} messages; send at most {MAX_MESSAGES_PER_TURN}, "
+            "only the new ones (the thread's history lives on the server)"
+        )
     try:
         messages = convert_to_messages(raw)
     except (ValueError, TypeError, NotImplementedError) as exc:
