@@ -27,7 +27,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langserve.serialization import WellKnownLCSerializer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +45,45 @@ logger = logging.getLogger(__name__)
 IDENTITY_KEYS = ("tenant_id", "user_id", "thread_id")
 # A turn carries only the new user messages; the thread's history lives on the server.
 MAX_MESSAGES_PER_TURN = 32
+# Ids as the OpenAPI spec describes them; `validate_id` checks them, with a 422 naming the field.
+ID_PARAM = {"pattern": ID_PATTERN.pattern}
+ID_SCHEMA = {"type": "string", **ID_PARAM}
+
+
+def configurable_schema(knobs: dict[str, Any]) -> dict[str, Any]:
+    """JSON schema of `config.configurable`: identity, then the knobs' schema `knobs`."""
+    return {
+        "title": "Configurable",
+        "type": "object",
+        "properties": {**dict.fromkeys(IDENTITY_KEYS, ID_SCHEMA), **knobs.get("properties", {})},
+        "required": ["user_id", "thread_id"],
+        "additionalProperties": False,
+    }
+
+
+# What `prepare_run` accepts, for the OpenAPI spec; the models below stay loose so that
+# `prepare_run` checks it and says what to fix.
+INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_MESSAGES_PER_TURN,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"const": "human"},
+                    "content": {"type": "string", "minLength": 1},
+                },
+                "required": ["type", "content"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["messages"],
+    "additionalProperties": False,
+}
 WEB_DIR = Path(__file__).resolve().parent / "web"
 _serializer = WellKnownLCSerializer()
 
@@ -52,11 +91,12 @@ _serializer = WellKnownLCSerializer()
 class RunConfig(BaseModel):
     """The `config` of a LangServe request; only `configurable` matters to memoria."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["configurable"]})
     configurable: dict[str, Any] = Field(
         default_factory=dict,
         description="thread_id and user_id (required), tenant_id, and per-run knobs "
         "(k, fetch_k, strategy, rerank, summary_max_messages, ...).",
+        json_schema_extra=configurable_schema(TypeAdapter(Context).json_schema()),
     )
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -66,8 +106,11 @@ class RunConfig(BaseModel):
 class InvokeRequest(BaseModel):
     """LangServe `/invoke` and `/stream` request body."""
 
-    model_config = ConfigDict(extra="forbid")
-    input: dict[str, Any] = Field(description='{"messages": [{"type": "human", "content": "..."}]}')
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["input", "config"]})
+    input: dict[str, Any] = Field(
+        description='{"messages": [{"type": "human", "content": "..."}]}',
+        json_schema_extra=INPUT_SCHEMA,
+    )
     config: RunConfig = Field(default_factory=RunConfig)
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
@@ -75,8 +118,10 @@ class InvokeRequest(BaseModel):
 class BatchRequest(BaseModel):
     """LangServe `/batch` request body: one config for all inputs, or one per input."""
 
-    model_config = ConfigDict(extra="forbid")
-    inputs: list[dict[str, Any]] = Field(min_length=1, max_length=32)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["inputs", "config"]})
+    inputs: list[dict[str, Any]] = Field(
+        min_length=1, max_length=32, json_schema_extra={"items": INPUT_SCHEMA}
+    )
     config: RunConfig | list[RunConfig] = Field(default_factory=RunConfig)
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
@@ -332,9 +377,17 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 GraphDep = Annotated[CompiledStateGraph, Depends(get_graph)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 TenantHeader = Annotated[
-    str | None, Header(description="Tenant id; the configured default tenant when omitted.")
+    str | None,
+    Header(
+        description="Tenant id; the configured default tenant when omitted.",
+        json_schema_extra=ID_PARAM,
+    ),
 ]
-UserHeader = Annotated[str, Header(description="Id of the user whose data this is.")]
+UserHeader = Annotated[
+    str, Header(description="Id of the user whose data this is.", json_schema_extra=ID_PARAM)
+]
+UserId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
+ThreadId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
 # Documents are named by 32 hex digits (`retrievers.ingest.document_id`); nothing else can exist.
 DocId = Annotated[
     str,
@@ -443,15 +496,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     @app.get("/agent/config_schema", tags=["agent"])
     async def config_schema(graph: GraphDep) -> dict[str, Any]:
         """JSON schema of `config.configurable`: identity and per-run knobs."""
-        knobs = graph.get_context_jsonschema() or {}
-        ids = {k: {"type": "string", "pattern": ID_PATTERN.pattern} for k in IDENTITY_KEYS}
-        configurable = {
-            "title": "Configurable",
-            "type": "object",
-            "properties": {**ids, **knobs.get("properties", {})},
-            "required": ["user_id", "thread_id"],
-            "additionalProperties": False,
-        }
+        configurable = configurable_schema(graph.get_context_jsonschema() or {})
         return {
             "title": "RunConfig",
             "type": "object",
@@ -489,7 +534,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/threads/{thread_id}", tags=["memory"])
     async def delete_thread(
-        thread_id: str,
+        thread_id: ThreadId,
         res: ResourcesDep,
         caller: CallerDep,
         x_user_id: UserHeader,
@@ -501,7 +546,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/users/{user_id}", tags=["memory"])
     async def forget_user(
-        user_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+        user_id: UserId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """Delete everything memoria holds about a user; return a receipt per store."""
         tenant = caller.tenant(x_tenant_id, res)
@@ -573,7 +618,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.get("/threads/{thread_id}", tags=["memory"])
     async def get_thread(
-        thread_id: str,
+        thread_id: ThreadId,
         res: ResourcesDep,
         caller: CallerDep,
         x_user_id: UserHeader,
@@ -592,7 +637,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.get("/users/{user_id}/facts", tags=["memory"])
     async def user_facts(
-        user_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+        user_id: UserId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """The user's facts: current ones, and every closed one with when it stopped holding."""
         ident = Identity(caller.tenant(x_tenant_id, res), _validated("user_id", user_id), "-")
@@ -605,7 +650,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.get("/users/{user_id}/strategy", tags=["memory"])
     async def user_strategy(
-        user_id: str,
+        user_id: UserId,
         res: ResourcesDep,
         caller: CallerDep,
         x_tenant_id: TenantHeader = None,
