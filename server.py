@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -32,7 +33,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langserve.serialization import WellKnownLCSerializer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +49,47 @@ from memory.identity import ID_PATTERN, Identity, validate_id
 logger = logging.getLogger(__name__)
 
 IDENTITY_KEYS = ("tenant_id", "user_id", "thread_id")
+# A turn carries only the new user messages; the thread's history lives on the server.
+MAX_MESSAGES_PER_TURN = 32
+# Ids as the OpenAPI spec describes them; `validate_id` checks them, with a 422 naming the field.
+ID_PARAM = {"pattern": ID_PATTERN.pattern}
+ID_SCHEMA = {"type": "string", **ID_PARAM}
+
+
+def configurable_schema(knobs: dict[str, Any]) -> dict[str, Any]:
+    """JSON schema of `config.configurable`: identity, then the knobs' schema `knobs`."""
+    return {
+        "title": "Configurable",
+        "type": "object",
+        "properties": {**dict.fromkeys(IDENTITY_KEYS, ID_SCHEMA), **knobs.get("properties", {})},
+        "required": ["user_id", "thread_id"],
+        "additionalProperties": False,
+    }
+
+
+# What `prepare_run` accepts, for the OpenAPI spec; the models below stay loose so that
+# `prepare_run` checks it and says what to fix.
+INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_MESSAGES_PER_TURN,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"const": "human"},
+                    "content": {"type": "string", "minLength": 1},
+                },
+                "required": ["type", "content"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["messages"],
+    "additionalProperties": False,
+}
 WEB_DIR = Path(__file__).resolve().parent / "web"
 _serializer = WellKnownLCSerializer()
 
@@ -55,11 +97,12 @@ _serializer = WellKnownLCSerializer()
 class RunConfig(BaseModel):
     """The `config` of a LangServe request; only `configurable` matters to memoria."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["configurable"]})
     configurable: dict[str, Any] = Field(
         default_factory=dict,
         description="thread_id and user_id (required), tenant_id, and per-run knobs "
         "(k, fetch_k, strategy, rerank, summary_max_messages, ...).",
+        json_schema_extra=configurable_schema(TypeAdapter(Context).json_schema()),
     )
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -69,8 +112,11 @@ class RunConfig(BaseModel):
 class InvokeRequest(BaseModel):
     """LangServe `/invoke` and `/stream` request body."""
 
-    model_config = ConfigDict(extra="forbid")
-    input: dict[str, Any] = Field(description='{"messages": [{"type": "human", "content": "..."}]}')
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["input", "config"]})
+    input: dict[str, Any] = Field(
+        description='{"messages": [{"type": "human", "content": "..."}]}',
+        json_schema_extra=INPUT_SCHEMA,
+    )
     config: RunConfig = Field(default_factory=RunConfig)
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
@@ -78,8 +124,10 @@ class InvokeRequest(BaseModel):
 class BatchRequest(BaseModel):
     """LangServe `/batch` request body: one config for all inputs, or one per input."""
 
-    model_config = ConfigDict(extra="forbid")
-    inputs: list[dict[str, Any]] = Field(min_length=1, max_length=32)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["inputs", "config"]})
+    inputs: list[dict[str, Any]] = Field(
+        min_length=1, max_length=32, json_schema_extra={"items": INPUT_SCHEMA}
+    )
     config: RunConfig | list[RunConfig] = Field(default_factory=RunConfig)
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
@@ -136,6 +184,7 @@ class BodyLimit:
         """Wrap `app`."""
         self.app = app
         self.max_bytes = max_bytes
+        self.detail = f"the request body is over the limit of {max_bytes} bytes; send less"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count what actually arrives."""
@@ -144,7 +193,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_big(scope, receive, send)
+            await problem(413, self.detail)(scope, receive, send)
             return
         seen = 0
 
@@ -153,21 +202,12 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _BodyTooLarge
+                # An HTTPException: FastAPI re-raises those from body parsing (anything else
+                # becomes its 400), and the app's handler answers it as a 413 problem.
+                raise StarletteHTTPException(413, self.detail)
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await self._too_big(scope, receive, send)
-
-    async def _too_big(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body is over the limit of {self.max_bytes} bytes; send less"
-        await problem(413, detail)(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, counted, send)
 
 
 def prepare_run(
@@ -200,6 +240,11 @@ def prepare_run(
     raw = payload["messages"]
     if not isinstance(raw, list) or not raw:
         raise _unprocessable("input.messages must be a non-empty list")
+    if len(raw) > MAX_MESSAGES_PER_TURN:
+        raise _unprocessable(
+            f"input.messages has {len(raw)} messages; send at most {MAX_MESSAGES_PER_TURN}, "
+            "only the new ones (the thread's history lives on the server)"
+        )
     try:
         messages = convert_to_messages(raw)
     except (ValueError, TypeError, NotImplementedError) as exc:
@@ -338,9 +383,22 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 GraphDep = Annotated[CompiledStateGraph, Depends(get_graph)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 TenantHeader = Annotated[
-    str | None, Header(description="Tenant id; the configured default tenant when omitted.")
+    str | None,
+    Header(
+        description="Tenant id; the configured default tenant when omitted.",
+        json_schema_extra=ID_PARAM,
+    ),
 ]
-UserHeader = Annotated[str, Header(description="Id of the user whose data this is.")]
+UserHeader = Annotated[
+    str, Header(description="Id of the user whose data this is.", json_schema_extra=ID_PARAM)
+]
+UserId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
+ThreadId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
+# Documents are named by 32 hex digits (`retrievers.ingest.document_id`); nothing else can exist.
+DocId = Annotated[
+    str,
+    PathParam(pattern=r"^[0-9a-f]{32}$", description="A document id, as GET /documents lists it."),
+]
 
 
 def _validated(field: str, value: str | None) -> str:
@@ -449,15 +507,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     @app.get("/agent/config_schema", tags=["agent"])
     async def config_schema(graph: GraphDep) -> dict[str, Any]:
         """JSON schema of `config.configurable`: identity and per-run knobs."""
-        knobs = graph.get_context_jsonschema() or {}
-        ids = {k: {"type": "string", "pattern": ID_PATTERN.pattern} for k in IDENTITY_KEYS}
-        configurable = {
-            "title": "Configurable",
-            "type": "object",
-            "properties": {**ids, **knobs.get("properties", {})},
-            "required": ["user_id", "thread_id"],
-            "additionalProperties": False,
-        }
+        configurable = configurable_schema(graph.get_context_jsonschema() or {})
         return {
             "title": "RunConfig",
             "type": "object",
@@ -495,7 +545,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/threads/{thread_id}", tags=["memory"])
     async def delete_thread(
-        thread_id: str,
+        thread_id: ThreadId,
         res: ResourcesDep,
         caller: CallerDep,
         x_user_id: UserHeader,
@@ -507,7 +557,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/users/{user_id}", tags=["memory"])
     async def forget_user(
-        user_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+        user_id: UserId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """Delete everything memoria holds about a user; return a receipt per store."""
         tenant = caller.tenant(x_tenant_id, res)
@@ -554,7 +604,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.delete("/documents/{doc_id}", tags=["documents"])
     async def delete_document(
-        doc_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+        doc_id: DocId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """Delete a document with its chunks and vectors; answers stop citing it at once."""
         removed = await res.documents.delete(caller.tenant(x_tenant_id, res), doc_id)
@@ -579,7 +629,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.get("/threads/{thread_id}", tags=["memory"])
     async def get_thread(
-        thread_id: str,
+        thread_id: ThreadId,
         res: ResourcesDep,
         caller: CallerDep,
         x_user_id: UserHeader,
@@ -598,7 +648,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.get("/users/{user_id}/facts", tags=["memory"])
     async def user_facts(
-        user_id: str, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
+        user_id: UserId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """The user's facts: current ones, and every closed one with when it stopped holding."""
         ident = Identity(caller.tenant(x_tenant_id, res), _validated("user_id", user_id), "-")
@@ -611,7 +661,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     @app.get("/users/{user_id}/strategy", tags=["memory"])
     async def user_strategy(
-        user_id: str,
+        user_id: UserId,
         res: ResourcesDep,
         caller: CallerDep,
         x_tenant_id: TenantHeader = None,

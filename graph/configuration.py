@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 from graph.state import STRATEGIES, Strategy
+
+# Far above any useful run; keeps counts inside the bigint of the SQL LIMITs they become.
+KNOB_MAX = 1_000_000
 
 
 @dataclass(kw_only=True)
@@ -61,6 +65,7 @@ class Context:
 
     def __post_init__(self) -> None:
         """Reject values no run could use."""
+        self._check_types()
         if self.strategy is not None and self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}")
         for name in ("k", "fetch_k", "summary_max_messages", "summary_keep_messages"):
@@ -74,6 +79,23 @@ class Context:
             raise ValueError("neighbour_weight must be between 0 and 1")
         if self.max_tool_rounds < 0:
             raise ValueError("max_tool_rounds must be 0 or more")
+
+    def _check_types(self) -> None:
+        # Knobs arrive as JSON from callers: bools are ints to Python, and 1e400 is infinity.
+        for name, kind in get_type_hints(Context).items():
+            value = getattr(self, name)
+            if kind is bool and not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false")
+            if kind is int and (
+                isinstance(value, bool) or not isinstance(value, int) or value > KNOB_MAX
+            ):
+                raise ValueError(f"{name} must be a whole number, at most {KNOB_MAX}")
+            if kind is float and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise ValueError(f"{name} must be a finite number")
 
     @classmethod
     def from_configurable(cls, configurable: dict[str, Any]) -> Context:

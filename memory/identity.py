@@ -38,7 +38,8 @@ def validate_id(field: str, value: Any) -> str:
         raise ValueError(f"{field} is required in config['configurable']")
     if not isinstance(value, str):
         raise ValueError(f"{field} must be a string, got {type(value).__name__}")
-    if not ID_PATTERN.match(value):
+    # fullmatch: `$` alone would let a trailing newline through.
+    if not ID_PATTERN.fullmatch(value):
         raise ValueError(
             f"{field} must be 1-128 characters of letters, digits and . _ : @ -, "
             "starting with a letter or digit"

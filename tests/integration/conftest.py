@@ -13,8 +13,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import pytest
 
 from configs.settings import REPO_ROOT, Settings
@@ -83,6 +85,15 @@ async def kb_tenant(resources: Resources) -> str:
     )
     assert report.documents == len(list(SAMPLE_KB.iterdir()))
     return tenant
+
+
+def own_database(urls: ServiceURLs, prefix: str) -> ServiceURLs:
+    """Create a database of its own on the test Postgres; return the URLs with it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(urls.database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = urlsplit(urls.database_url)._replace(path=f"/{name}").geturl()
+    return ServiceURLs(url, urls.redis_url)
 
 
 def new_config(tenant: str | None = None, user: str | None = None, **knobs: object) -> dict:

@@ -8,17 +8,15 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit
 
 import httpx
-import psycopg
 import pytest
 from langserve import RemoteRunnable
 
 from configs.settings import Settings
 from graph.resources import Resources
 from memory.services import ServiceURLs
-from tests.integration.conftest import ServerProcess, new_config
+from tests.integration.conftest import ServerProcess, new_config, own_database
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +24,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def auth_urls(service_urls: ServiceURLs) -> ServiceURLs:
     """A database of this module's own: the keys it creates switch `auto` auth on."""
-    name = f"auth_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(service_urls.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = urlsplit(service_urls.database_url)._replace(path=f"/{name}").geturl()
-    return ServiceURLs(url, service_urls.redis_url)
+    return own_database(service_urls, "auth")
 
 
 @pytest.fixture(scope="module")

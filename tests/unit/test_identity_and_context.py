@@ -19,6 +19,7 @@ def test_identity_comes_from_configurable_with_default_tenant():
         ({"user_id": "ana", "thread_id": "t 1; drop"}, "thread_id"),
         ({"user_id": 42, "thread_id": "t1"}, "user_id"),
         ({"user_id": "ana", "thread_id": "t1", "tenant_id": "x" * 200}, "tenant_id"),
+        ({"user_id": "ana\n", "thread_id": "t1"}, "user_id"),
     ],
 )
 def test_missing_or_malformed_identity_names_the_field(configurable, field):
@@ -42,3 +43,19 @@ def test_context_rejects_unusable_knobs():
     with pytest.raises(ValueError, match="summary_keep_messages"):
         Context(summary_max_messages=4, summary_keep_messages=4)
     assert Context.from_configurable({"k": 3, "user_id": "ignored"}).k == 3
+
+
+@pytest.mark.parametrize(
+    ("knobs", "says"),
+    [
+        ({"k": 1.5}, "k must be a whole number"),
+        ({"k": True}, "k must be a whole number"),
+        ({"fetch_k": 10**30}, "fetch_k must be a whole number, at most"),
+        ({"rerank": "yes"}, "rerank must be true or false"),
+        ({"rerank_threshold": "high"}, "rerank_threshold must be a finite number"),
+        ({"neighbour_weight": float("nan")}, "neighbour_weight must be a finite number"),
+    ],
+)
+def test_context_rejects_knobs_of_the_wrong_type_naming_them(knobs, says):
+    with pytest.raises(ValueError, match=says):
+        Context(**knobs)

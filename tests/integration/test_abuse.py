@@ -1,0 +1,397 @@
+"""Abuse: generated requests against the OpenAPI spec, and the odd inputs clients send."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from http import HTTPStatus
+from urllib.parse import quote
+
+import httpx
+import psycopg
+import pytest
+import schemathesis
+from psycopg import sql
+from schemathesis.checks import not_a_server_error
+
+from configs.settings import Settings
+from memory.services import ServiceURLs
+from server import create_app
+from tests.integration.conftest import ServerProcess, own_database
+
+pytestmark = pytest.mark.integration
+
+TENANT = f"abuse-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def abuse_urls(service_urls: ServiceURLs) -> ServiceURLs:
+    """A database of this module's own: generated DELETEs must not reach other tests' data."""
+    return own_database(service_urls, "abuse")
+
+
+@pytest.fixture(scope="module")
+def abuse_server(abuse_urls: ServiceURLs) -> Iterator[ServerProcess]:
+    env = {
+        # Nothing writes behind the requests' backs, so row counts before and after compare.
+        "MEMORIA_WORKER": "off",
+        # Generated requests that name no tenant stay clear of other tests' Redis keys.
+        "MEMORIA_DEFAULT_TENANT": TENANT,
+        # Generated ids repeat ("0", "A"); past 60 turns a user would only get 429s.
+        "MEMORIA_RATE_LIMIT_PER_USER": "off",
+    }
+    with ServerProcess(abuse_urls, **env) as proc:
+        yield proc
+
+
+# --- Generated requests: every operation of the OpenAPI spec ---------------------------------
+#
+# Positive (valid per the spec) and negative (invalid) examples for each operation, the same
+# ones on every run: derandomized, no example database. The coverage phase is off because
+# schemathesis builds its cases while pytest collects, about 20 s here for every run that
+# collects this file, even one that deselects it; negative examples and the tests below
+# cover the same ground. Not in the spec, so not generated: the chat page (`/`, `/web/*`:
+# static files) and `/docs`, `/openapi.json` themselves.
+FUZZ = schemathesis.Config.from_dict(
+    {
+        "generation": {
+            "mode": "all",
+            "max-examples": 100,
+            "deterministic": True,
+            "database": "none",
+        },
+        "phases": {"coverage": {"enabled": False}},
+    }
+)
+
+# Loaded at collection, when no server runs yet; a test below checks the server serves it.
+SPEC = create_app(Settings(_env_file=None)).openapi()
+fuzzed = schemathesis.openapi.from_dict(SPEC, config=FUZZ)
+
+
+def refusals_are_problem_details(ctx, response, case) -> None:
+    if 400 <= response.status_code < 500:
+        assert response.headers.get("content-type") == ["application/problem+json"], (
+            f"{response.status_code} without problem details: {response.text[:200]}"
+        )
+        problem = response.json()
+        assert problem["status"] == response.status_code and problem["detail"], problem
+
+
+def streams_end_without_an_error_event(ctx, response, case) -> None:
+    # A run that fails inside the stream is a server error the 200 status hides.
+    if case.operation.path == "/agent/stream" and response.status_code == 200:
+        assert "event: error" not in response.text, response.text[-300:]
+
+
+def test_the_fuzzed_spec_is_the_served_one(abuse_server):
+    assert httpx.get(f"{abuse_server.url}/openapi.json", timeout=10).json() == SPEC
+
+
+@fuzzed.parametrize()
+def test_generated_requests_get_no_server_error(case, abuse_server):
+    response = case.call(base_url=abuse_server.url, timeout=60)
+    checks = [not_a_server_error, refusals_are_problem_details, streams_end_without_an_error_event]
+    case.validate_response(response, checks=checks)
+
+
+def test_unexpected_methods_are_refused_with_problem_details(abuse_server):
+    for method, path in [("TRACE", "/threads"), ("PUT", "/agent/invoke"), ("PATCH", "/users/a")]:
+        assert_clear_refusal(send(abuse_server, method, path), 405)
+
+
+# --- Hand-written abuse: what the issue names, beyond test_server's malformed bodies ---------
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    """Rows per table of the module's database: a refused request must change none."""
+    with psycopg.connect(database_url) as conn:
+        tables = conn.execute(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+
+
+@pytest.fixture
+def nothing_stored(abuse_urls: ServiceURLs) -> Iterator[None]:
+    before = row_counts(abuse_urls.database_url)
+    yield
+    assert row_counts(abuse_urls.database_url) == before
+
+
+def send(server: ServerProcess, method: str, path: str, **kwargs) -> httpx.Response:
+    return httpx.request(method, f"{server.url}{path}", timeout=60, **kwargs)
+
+
+def post_json(server: ServerProcess, path: str, body: object) -> httpx.Response:
+    # json.dumps escapes non-ASCII, so lone surrogates travel as valid JSON (\ud800).
+    raw = json.dumps(body).encode()
+    return send(server, "POST", path, content=raw, headers={"content-type": "application/json"})
+
+
+def turn(text: object, tenant: str | None = None, **configurable: object) -> dict:
+    ids = {"tenant_id": tenant or TENANT, "user_id": "ana", "thread_id": str(uuid.uuid4())}
+    return {
+        "input": {"messages": [{"type": "human", "content": text}]},
+        "config": {"configurable": {**ids, **configurable}},
+    }
+
+
+def assert_clear_refusal(response: httpx.Response, *statuses: int) -> dict:
+    assert response.status_code in statuses, (response.status_code, response.text[:300])
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["title"] == HTTPStatus(response.status_code).phrase
+    assert problem["detail"]
+    return problem
+
+
+def nested(depth: int, leaf: object = 1) -> str:
+    return "[" * depth + json.dumps(leaf) + "]" * depth
+
+
+DEEP_IN = {
+    "whole-body": "{deep}",
+    "message-content": '{{"input": {{"messages": [{{"type": "human", "content": {deep}}}]}}}}',
+    "knob": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
+    ' "config": {{"configurable": {{"user_id": "ana", "thread_id": "deep", "k": {deep}}}}}}}',
+    # Fields memoria never reads: nested a little less deeply, they are valid (see below).
+    "config-metadata": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
+    ' "config": {{"metadata": {{"x": {deep}}}, "configurable": {{"user_id": "ana",'
+    ' "thread_id": "{thread}"}}}}}}',
+    "kwargs": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
+    ' "kwargs": {{"x": {deep}}},'
+    ' "config": {{"configurable": {{"user_id": "ana", "thread_id": "{thread}"}}}}}}',
+}
+
+
+def deep_body(where: str, depth: int) -> bytes:
+    return DEEP_IN[where].format(deep=nested(depth), thread=uuid.uuid4()).encode()
+
+
+# 10k levels stop the JSON parser; 900 get past it, to the validation behind it.
+@pytest.mark.parametrize(
+    ("where", "depth"),
+    [(where, 10_000) for where in DEEP_IN]
+    + [("whole-body", 900), ("message-content", 900), ("knob", 900)],
+)
+def test_deeply_nested_json_is_refused_clearly(abuse_server, nothing_stored, where, depth):
+    response = send(
+        abuse_server, "POST", "/agent/invoke", content=deep_body(where, depth),
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert_clear_refusal(response, 400, 422)
+
+
+@pytest.mark.parametrize("where", ["config-metadata", "kwargs"])
+def test_deep_nesting_where_memoria_reads_nothing_is_harmless(abuse_server, where):
+    response = send(
+        abuse_server, "POST", "/agent/invoke", content=deep_body(where, 900),
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text[:300]
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (b"", "application/json"),
+        (b"null", "application/json"),
+        (b'"just a string"', "application/json"),
+        (
+            b'{"input": {"messages": [{"type": "human", "content": "hi"}]}} trailing',
+            "application/json",
+        ),
+        (json.dumps(turn("hi")).encode(), "text/plain"),
+    ],
+    ids=["empty", "null", "string", "trailing-garbage", "text-plain"],
+)
+def test_malformed_bodies_are_refused_clearly(abuse_server, nothing_stored, raw, content_type):
+    response = send(
+        abuse_server, "POST", "/agent/invoke", content=raw, headers={"content-type": content_type}
+    )
+    assert_clear_refusal(response, 400, 422)
+
+
+@pytest.mark.parametrize(
+    ("knobs", "names"),
+    [
+        ('"k": 1e400', "k"),  # parses as infinity
+        ('"k": NaN', "k"),  # Python's JSON parser accepts NaN and Infinity
+        ('"k": 1.5', "k"),
+        ('"k": true', "k"),
+        ('"k": 1000000000000000000000000000000', "k"),
+        ('"fetch_k": -Infinity', "fetch_k"),
+        ('"neighbour_weight": NaN', "neighbour_weight"),
+        ('"rerank_threshold": "high"', "rerank_threshold"),
+        ('"rerank_threshold": Infinity', "rerank_threshold"),
+        ('"rerank_min_keep": "one"', "rerank_min_keep"),
+        ('"rerank": "yes"', "rerank"),
+        ('"summary_max_tokens": [3000]', "summary_max_tokens"),
+        ('"max_tool_rounds": 1.5', "max_tool_rounds"),
+        ('"strategy": ["hybrid"]', "strategy"),
+        ('"fusion": {"zscore": 1}', "fusion"),
+    ],
+)
+def test_malformed_knobs_are_refused_naming_the_knob(abuse_server, nothing_stored, knobs, names):
+    raw = (
+        '{"input": {"messages": [{"type": "human", "content": "what is the refund policy?"}]},'
+        f' "config": {{"configurable": {{"user_id": "ana", "thread_id": "{uuid.uuid4()}",'
+        f" {knobs}}}}}}}"
+    ).encode()
+    response = send(
+        abuse_server, "POST", "/agent/invoke", content=raw,
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert names in assert_clear_refusal(response, 422)["detail"]
+
+
+ODD_TEXT = {
+    "rtl-override": "pay \u202eevig\u202c now \u200f\u200e",
+    "emoji-zwj": "family 👩\u200d👩\u200d👧\u200d👦 flag 🇵🇹 skin 👍🏽",
+    "combining": "Z" + "\u0301\u0308\u0327" * 60 + "algo e\u0301 vs \u00e9",
+    "zero-width-and-bom": "\ufeffinvisible\u200b\u200c\u2060 joiners",
+    "astral-math": "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟘𝟙𝟚 \U0010fffd",
+    "line-separators": "one\u2028two\u2029three\r\nfour\x1b[31m red\x07",
+    "one-long-token": "x" * 1999 + "y",  # the server's limit is 2000 characters
+    "mixed-scripts": "Olá مرحبا שלום こんにちは Привет",
+}
+
+
+@pytest.mark.parametrize("text", ODD_TEXT.values(), ids=ODD_TEXT.keys())
+def test_odd_unicode_text_is_answered_and_stored_exactly(abuse_server, text):
+    body = turn(text)
+    response = post_json(abuse_server, "/agent/invoke", body)
+    assert response.status_code == 200, response.text[:300]
+    ids = body["config"]["configurable"]
+    headers = {"x-user-id": ids["user_id"], "x-tenant-id": ids["tenant_id"]}
+    thread = send(abuse_server, "GET", f"/threads/{ids['thread_id']}", headers=headers).json()
+    assert thread["messages"][0]["data"]["content"] == text
+
+
+BAD_IDS = {
+    "nul": "a\x00b",
+    "lone-surrogate": "a\ud800b",
+    "rtl-mark": "ana\u202e",
+    "emoji": "ana🙂",
+    "combining": "ane\u0301",
+    "fullwidth": "ａｎａ",
+    "space": "an a",
+    "newline": "ana\n",
+    "leading-dot": ".ana",
+    "129-chars": "a" * 129,
+    "10k-chars": "a" * 10_000,
+}
+
+
+@pytest.mark.parametrize("field", ["user_id", "thread_id", "tenant_id"])
+@pytest.mark.parametrize("value", BAD_IDS.values(), ids=BAD_IDS.keys())
+def test_odd_ids_in_config_are_refused_naming_the_field(abuse_server, nothing_stored, field, value):
+    response = post_json(abuse_server, "/agent/invoke", turn("hello", **{field: value}))
+    assert field in assert_clear_refusal(response, 422)["detail"]
+
+
+@pytest.mark.parametrize("value", BAD_IDS.values(), ids=BAD_IDS.keys())
+def test_odd_ids_in_paths_and_headers_are_refused(abuse_server, nothing_stored, value):
+    path_id = quote(value.encode("utf-8", "surrogatepass"), safe="")
+    header = value.encode("utf-8", "surrogatepass")  # sent as these raw bytes
+    refusals = [
+        send(abuse_server, "GET", f"/threads/{path_id}", headers={"x-user-id": "ana"}),
+        send(abuse_server, "DELETE", f"/threads/{path_id}", headers={"x-user-id": "ana"}),
+        send(abuse_server, "GET", f"/users/{path_id}/facts"),
+        send(abuse_server, "GET", f"/users/{path_id}/strategy"),
+        send(abuse_server, "DELETE", f"/users/{path_id}"),
+        send(abuse_server, "DELETE", f"/documents/{path_id}"),
+        send(abuse_server, "GET", f"/documents/jobs/{path_id}"),
+    ]
+    if b"\n" not in header and b"\x00" not in header:  # else no HTTP client can send it
+        refusals += [
+            send(abuse_server, "GET", "/threads", headers={"x-user-id": header}),
+            send(abuse_server, "GET", "/documents", headers={"x-tenant-id": header}),
+            send(abuse_server, "DELETE", "/users/ana", headers={"x-tenant-id": header}),
+        ]
+    for response in refusals:
+        assert_clear_refusal(response, 422)
+
+
+@pytest.mark.parametrize(
+    ("limit", "status"),
+    [(v, 422) for v in ("abc", "١٢", "1e3", "99999999999999999999", "-1", "0", "", "1.5", "%00")]
+    # Python's int() reads these as 5, 5 and 10: odd, and harmless.
+    + [("+5", 200), ("%205", 200), ("1_0", 200)],
+)
+def test_odd_query_params_are_refused_or_read_as_numbers(abuse_server, limit, status):
+    for path in ("/threads", "/users/ana/strategy"):
+        response = send(abuse_server, "GET", f"{path}?limit={limit}", headers={"x-user-id": "ana"})
+        if status == 200:
+            assert response.status_code == 200, response.text
+        else:
+            assert "limit" in assert_clear_refusal(response, 422)["detail"]
+
+
+MULTIPART_HEAD = (
+    b"--abuse\r\n"
+    b'Content-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "head", "tail"),
+    [
+        (
+            "/agent/invoke",
+            "application/json",
+            b'{"input": {"messages": [{"type": "human", "content": "',
+            b'"}]}}',
+        ),
+        ("/documents", "multipart/form-data; boundary=abuse", MULTIPART_HEAD, b"\r\n--abuse--\r\n"),
+    ],
+    ids=["json", "multipart"],
+)
+def test_a_chunked_body_over_the_limit_is_refused(
+    abuse_server, nothing_stored, path, content_type, head, tail
+):
+    def chunks() -> Iterator[bytes]:  # no content-length: the server counts what arrives
+        yield head
+        for _ in range(5):
+            yield b"x" * (1 << 20)
+        yield tail
+
+    response = send(
+        abuse_server, "POST", path, content=chunks(), headers={"content-type": content_type}
+    )
+    assert "limit of 4194304 bytes" in assert_clear_refusal(response, 413)["detail"]
+
+
+def test_an_upload_over_the_body_limit_is_refused(abuse_server, nothing_stored):
+    files = {"file": ("big.txt", b"word " * (1 << 20), "text/plain")}
+    response = send(abuse_server, "POST", "/documents", files=files)
+    assert_clear_refusal(response, 413)
+
+
+def test_too_many_inputs_or_messages_in_one_request_are_refused(abuse_server, nothing_stored):
+    one = {"messages": [{"type": "human", "content": "hi"}]}
+    configs = [{"configurable": {"user_id": "ana", "thread_id": f"t{i}"}} for i in range(33)]
+    batch = post_json(abuse_server, "/agent/batch", {"inputs": [one] * 33, "config": configs})
+    assert "inputs" in assert_clear_refusal(batch, 422)["detail"]
+
+    body = turn("hi")
+    body["input"]["messages"] = [{"type": "human", "content": "hi"}] * 10_000
+    response = post_json(abuse_server, "/agent/invoke", body)
+    assert "send at most 32" in assert_clear_refusal(response, 422)["detail"]
+
+
+def test_oversized_urls_and_headers_are_refused(abuse_server):
+    long_url = send(abuse_server, "GET", f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
+    assert "thread_id" in assert_clear_refusal(long_url, 422)["detail"]
+    long_header = send(abuse_server, "GET", "/threads", headers={"x-user-id": "a" * (1 << 20)})
+    assert "user_id" in assert_clear_refusal(long_header, 422)["detail"]
