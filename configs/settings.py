@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     )
     memoria_redis_port: int = Field(default=6391, description="Port of the embedded Redis.")
     pool_max_size: int = 10
+    pool_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="Seconds a request waits for a Postgres connection before it gets 503.",
+    )
 
     # Chat model: any OpenAI-compatible endpoint; unset means the offline extractive responder.
     openai_api_key: SecretStr | None = None

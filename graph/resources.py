@@ -27,6 +27,7 @@ from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
 from memory.identity import Identity, identity_from_config
 from memory.outbox import OutboxWorker
+from memory.pool import FailFastPool
 from memory.ratelimit import RateLimiter, parse_limit
 from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
@@ -38,6 +39,11 @@ from retrievers.rerank import CohereReranker, LocalReranker, Reranker
 from retrievers.search import FILTERED_HNSW_OPTIONS, Retriever
 
 logger = logging.getLogger(__name__)
+
+# A Postgres host that does not answer must not hold a connection attempt for minutes.
+CONNECT_TIMEOUT_S = 5
+# How long a pool keeps retrying one lost connection before it gives up (see `_open_pool`).
+RECONNECT_TIMEOUT_S = 5.0
 
 KB_METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
 MESSAGE_METADATA_COLUMNS = ["tenant_id", "user_id", "thread_id", "role", "created_at", "seq"]
@@ -147,23 +153,14 @@ class Resources:
             speed=self.speed,
             model_id=f"{Path(model_path).name}{precision}:{s.memoria_embedding_dims}",
         )
-        kwargs: dict[str, Any] = {
-            "autocommit": True,
-            "prepare_threshold": 0,
-            "row_factory": dict_row,
-            "options": FILTERED_HNSW_OPTIONS,
-        }
-        self.pool = AsyncConnectionPool(
-            self.urls.database_url, min_size=1, max_size=s.pool_max_size, kwargs=kwargs, open=False
+        self.pool = await self._open_pool(
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+            options=FILTERED_HNSW_OPTIONS,
         )
-        await self.pool.open(wait=True, timeout=30)
-        self._stack.push_async_callback(self.pool.close)
         # langchain-postgres's chat history reads rows by position and commits itself.
-        self.history_pool = AsyncConnectionPool(
-            self.urls.database_url, min_size=1, max_size=s.pool_max_size, open=False
-        )
-        await self.history_pool.open(wait=True, timeout=30)
-        self._stack.push_async_callback(self.history_pool.close)
+        self.history_pool = await self._open_pool()
 
         async with self.pool.connection() as conn:
             await setup(conn, dims=s.memoria_embedding_dims)
@@ -192,9 +189,13 @@ class Resources:
             create_async_engine(
                 sqlalchemy_url(self.urls.database_url),
                 pool_pre_ping=True,
+                pool_timeout=s.pool_timeout_s,
                 # pgvector settings for filtered HNSW scans, set once per connection rather
                 # than by two SET LOCAL round trips before every search.
-                connect_args={"options": FILTERED_HNSW_OPTIONS},
+                connect_args={
+                    "options": FILTERED_HNSW_OPTIONS,
+                    "connect_timeout": CONNECT_TIMEOUT_S,
+                },
             )
         )
         self._stack.push_async_callback(self.engine.close)
@@ -256,6 +257,30 @@ class Resources:
             self.reranker.name,
             s.memoria_worker,
         )
+
+    async def _open_pool(self, **kwargs: Any) -> AsyncConnectionPool:
+        """Open a pool that turns a Postgres outage into quick errors and heals after it."""
+        s = self.settings
+        pool = FailFastPool(
+            self.urls.database_url,
+            min_size=1,
+            max_size=s.pool_max_size,
+            kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
+            # After a restart every pooled connection is dead: checking each one as it
+            # leaves the pool (one empty query) replaces it instead of failing a request.
+            check=AsyncConnectionPool.check_connection,
+            # While Postgres is down the first request waits this long for a connection, the
+            # next ones a moment (FailFastPool), then they get 503.
+            timeout=s.pool_timeout_s,
+            # psycopg_pool doubles the delay between reconnection attempts until it gives up;
+            # giving up early (the next request starts afresh) keeps that delay, and so the
+            # time from Postgres being back to requests succeeding, to a second or two.
+            reconnect_timeout=RECONNECT_TIMEOUT_S,
+            open=False,
+        )
+        await pool.open(wait=True, timeout=30)
+        self._stack.push_async_callback(pool.close)
+        return pool
 
     def _start_worker(self) -> None:
         task = asyncio.create_task(self.worker.run_forever(), name="memoria-outbox-worker")

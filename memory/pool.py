@@ -1,0 +1,41 @@
+"""A Postgres connection pool that stops making callers wait while Postgres is down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+# How long callers wait for a connection once one has waited the full timeout in vain: long
+# enough to pick up a connection the pool is making, short because LangGraph's Postgres saver
+# takes its connections one caller at a time, so failing runs queue behind each other.
+OUTAGE_WAIT_S = 0.1
+
+
+class FailFastPool(AsyncConnectionPool):
+    """An AsyncConnectionPool whose callers wait `timeout` only until the first one times out.
+
+    While Postgres is down, psycopg_pool makes every caller wait the whole `timeout` for a
+    connection, and a failing turn asks for several in a row (its step, then LangGraph saving
+    what the run finished): each would add a full timeout to the 503. Here, after one caller
+    has timed out, the others wait `OUTAGE_WAIT_S` until a connection is handed out again.
+    The pool keeps reconnecting in the background throughout, as psycopg_pool always does.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Create the pool; see `psycopg_pool.AsyncConnectionPool` for the arguments."""
+        super().__init__(*args, **kwargs)
+        self._in_outage = False
+
+    async def getconn(self, timeout: float | None = None) -> AsyncConnection[Any]:
+        """Return a connection; wait `OUTAGE_WAIT_S` at most while others are timing out."""
+        if timeout is None and self._in_outage:
+            timeout = min(self.timeout, OUTAGE_WAIT_S)
+        try:
+            conn = await super().getconn(timeout)
+        except PoolTimeout:
+            self._in_outage = True
+            raise
+        self._in_outage = False
+        return conn
