@@ -36,7 +36,10 @@ def stream_turn(
                 for node, update in json.loads(line[6:]).items():
                     yield node, update or {}
             elif line.startswith("data: ") and event == "error":
-                raise RuntimeError(json.loads(line[6:]).get("message", "the run failed"))
+                # The same "status: why" as a refused turn: 503 means retry, 500 does not.
+                error = json.loads(line[6:])
+                status = error.get("status_code", 500)
+                raise RuntimeError(f"{status}: {error.get('message', 'the run failed')}")
 
 
 def run_chat(

@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
@@ -49,6 +51,18 @@ from memory.identity import ID_PATTERN, Identity, validate_id
 logger = logging.getLogger(__name__)
 
 IDENTITY_KEYS = ("tenant_id", "user_id", "thread_id")
+# What a lost, refused or exhausted Postgres connection raises (psycopg_pool's PoolTimeout is
+# a psycopg OperationalError; SQLAlchemy wraps the vector store's).
+POSTGRES_UNAVAILABLE = (
+    psycopg.OperationalError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.TimeoutError,
+)
+RETRY_AFTER_S = 5
+POSTGRES_DOWN_DETAIL = (
+    "Postgres, where memoria keeps every conversation, is unreachable right now; "
+    f"retry in {RETRY_AFTER_S} s"
+)
 # A turn carries only the new user messages; the thread's history lives on the server.
 MAX_MESSAGES_PER_TURN = 32
 # Ids as the OpenAPI spec describes them; `validate_id` checks them, with a 422 naming the field.
@@ -488,6 +502,13 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
+    async def postgres_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("%s %s: Postgres unavailable: %r", request.method, request.url.path, exc)
+        return problem(503, POSTGRES_DOWN_DETAIL, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    for unavailable in POSTGRES_UNAVAILABLE:
+        app.add_exception_handler(unavailable, postgres_unavailable)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"where": _where(e["loc"]), "problem": e["msg"]} for e in exc.errors()]
@@ -536,7 +557,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         }
         if pg_ok:
             return JSONResponse(body)
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     async def metrics() -> Response:
@@ -742,6 +763,11 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
                         yield {"event": "data", "data": _serializer.dumps(payload).decode()}
                     elif token := _answer_token(*payload):
                         yield {"event": "token", "data": json.dumps({"content": token})}
+            except POSTGRES_UNAVAILABLE as exc:
+                logger.warning("stream run %s: Postgres unavailable: %r", run.run_id, exc)
+                error = {"status_code": 503, "message": POSTGRES_DOWN_DETAIL}
+                yield {"event": "error", "data": json.dumps(error)}
+                return
             except Exception:
                 logger.exception("stream run %s failed", run.run_id)
                 error = {"status_code": 500, "message": "The run failed; see the server log."}
