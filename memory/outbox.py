@@ -65,6 +65,8 @@ READY = "SELECT count(*) AS n FROM memory_outbox WHERE available_at <= now()"
 PENDING = "SELECT count(*) AS n, min(created_at) AS oldest FROM memory_outbox"
 
 MAX_BACKOFF_S = 300.0
+# The listener retries every poll; a Postgres host that does not answer must not stall it.
+LISTEN_CONNECT_S = 5
 
 
 def backoff_s(attempts: int) -> float:
@@ -233,17 +235,27 @@ class OutboxWorker:
     async def _listen(self) -> None:
         """Wake the worker on every enqueue notification; reconnect after failures."""
         assert self._listen_conninfo is not None
+        lost = False
         while True:
             try:
                 async with await AsyncConnection.connect(
-                    self._listen_conninfo, autocommit=True
+                    self._listen_conninfo, autocommit=True, connect_timeout=LISTEN_CONNECT_S
                 ) as conn:
                     await conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
-                    self._wake.set()  # jobs enqueued while not listening
+                    if lost:
+                        lost = False
+                        logger.warning("outbox listener is back on Postgres")
+                    # Jobs enqueued while not listening; after an outage this also ends the
+                    # worker's backoff at once.
+                    self._wake.set()
                     async for _ in conn.notifies():
                         self._wake.set()
             except OperationalError as exc:
-                logger.warning("outbox listener lost Postgres (%r); polling until it is back", exc)
+                if not lost:
+                    lost = True
+                    logger.warning(
+                        "outbox listener lost Postgres (%r); polling until it is back", exc
+                    )
                 await asyncio.sleep(self._poll_s)
 
     async def _process_forever(self) -> None:
@@ -258,15 +270,19 @@ class OutboxWorker:
                 logger.warning(
                     "outbox worker cannot reach Postgres (%r); retry in %.1f s", exc, delay
                 )
-                await asyncio.sleep(delay)
+                await self._wait(delay)  # or sooner: the listener wakes it when Postgres is back
                 continue
             if processed:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._wait(self._poll_s)
+
+    async def _wait(self, timeout_s: float) -> None:
+        """Sleep until something wakes the worker, or `timeout_s` at most."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
+        except TimeoutError:
+            pass
+        self._wake.clear()
 
 
 def _entries(job: dict[str, Any]) -> list[IndexEntry]:
