@@ -18,6 +18,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 from langchain_postgres import PGVectorStore, PostgresChatMessageHistory
+from psycopg import AsyncCursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -51,7 +52,17 @@ CLAIM_AND_READ_VERSIONS = f"""
 """
 # The row PostgresChatMessageHistory.aadd_messages writes (it reads them back); written here
 # because aadd_messages commits on its own, and the turn must commit with its outbox job.
-INSERT_CHAT_MESSAGE = f"INSERT INTO {CHAT_HISTORY_TABLE} (session_id, message) VALUES (%s, %s)"
+# A message already stored (a turn sent again after a crash lost the checkpoint recording it)
+# is skipped; concurrent turns of a thread wait for each other on the claim's row lock.
+INSERT_CHAT_MESSAGE = f"""
+    INSERT INTO {CHAT_HISTORY_TABLE} (session_id, message)
+    SELECT %(session_id)s::uuid, %(message)s::jsonb
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {CHAT_HISTORY_TABLE}
+        WHERE session_id = %(session_id)s::uuid AND message -> 'data' ->> 'id' = %(message_id)s
+    )
+    RETURNING message -> 'data' ->> 'id'
+"""
 # The notification is delivered at commit (never for a rolled-back turn) and wakes workers.
 ENQUEUE = f"""
     WITH job AS (
@@ -235,8 +246,9 @@ class ConversationMemory:
     async def append(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
         """Acknowledge a turn: its messages and an outbox job commit in one transaction.
 
-        Indexing and fact extraction happen later, in the outbox worker; the hot window is
-        refreshed after the commit (it can always be rebuilt from the transcript).
+        Messages the thread already holds (same id) are not stored again. Indexing and fact
+        extraction happen later, in the outbox worker, which skips what it has indexed; the
+        hot window is refreshed after the commit (it can always be rebuilt from the transcript).
         """
         if not messages:
             return
@@ -244,11 +256,14 @@ class ConversationMemory:
         acked_at = datetime.now(UTC)
         params = _thread_params(ident)
         dicts = [message_to_dict(m) for m in messages]
-        rows = [(ident.session_id, json.dumps(d)) for d in dicts]
+        rows = [
+            {"session_id": ident.session_id, "message": json.dumps(d), "message_id": m.id}
+            for m, d in zip(messages, dicts, strict=True)
+        ]
         async with self._history_pool.connection() as conn:
             # One pipeline: BEGIN, claim, job and messages reach Postgres in one round trip;
             # COMMIT (the acknowledgement) is the second. Not the owner: roll it all back.
-            async with conn.pipeline():
+            async with conn.pipeline(), conn.cursor() as cur:
                 claim = await conn.execute(CLAIM_THREAD, params)
                 if index_entries(messages, base_seq=0, acked_at=acked_at):
                     payload = {
@@ -258,17 +273,19 @@ class ConversationMemory:
                         "acked_at": acked_at.isoformat(),
                     }
                     await conn.execute(ENQUEUE, {**params, "payload": Jsonb(payload)})
-                async with conn.cursor() as cur:
-                    await cur.executemany(INSERT_CHAT_MESSAGE, rows)
+                await cur.executemany(INSERT_CHAT_MESSAGE, rows, returning=True)
                 owned = await claim.fetchone() is not None
+                stored = await _returned(cur)
             if not owned:
                 await conn.rollback()
                 raise ThreadOwnershipError(ident.thread_id)
             await conn.commit()
         WRITE_ACK_MS.observe((time.perf_counter() - started) * 1000)
-        await self._push_hot_window(ident, messages)
+        await self._push_hot_window(ident, [m for m in messages if m.id in stored])
 
     async def _push_hot_window(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
+        if not messages:
+            return
         key = self.window_key(ident)
         items = [json.dumps(message_to_dict(m)) for m in messages]
 
@@ -301,6 +318,15 @@ class ConversationMemory:
         if messages:
             await self._push_hot_window(ident, messages)
         return messages
+
+
+async def _returned(cur: AsyncCursor) -> set[str]:
+    """Return the first column of every row an `executemany(..., returning=True)` returned."""
+    found = set()
+    while True:
+        found.update(row[0] for row in await cur.fetchall())
+        if not cur.nextset():
+            return found
 
 
 def _thread_params(ident: Identity) -> dict[str, str]:

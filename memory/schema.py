@@ -207,6 +207,12 @@ def _migrations(dims: int) -> list[sql.Composable]:
             );
             CREATE INDEX ingest_jobs_tenant_idx ON ingest_jobs (tenant_id, created_at DESC)
         """),
+        # A turn is stored at most once: a crash between its commit and the checkpoint that
+        # records it makes the next turn send its messages again, and they are skipped by id.
+        sql.SQL("""
+            CREATE INDEX chat_history_message_id_idx
+                ON chat_history (session_id, (message -> 'data' ->> 'id'))
+        """),
     ]
 
 
@@ -229,13 +235,16 @@ BUMP_VERSION = """
 
 
 async def setup(conn: AsyncConnection, *, dims: int) -> None:
-    """Apply pending migrations and create the chat-history table.
+    """Create the chat-history table and apply pending migrations.
 
     Args:
         conn: An autocommit connection.
         dims: Embedding dimensions of the vector columns.
     """
     migrations = _migrations(dims)
+    # langchain-postgres owns the chat-history table (it commits, so not inside the
+    # transaction below); migrations may index it.
+    await PostgresChatMessageHistory.acreate_tables(conn, CHAT_HISTORY_TABLE)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         await conn.execute(
@@ -250,4 +259,3 @@ async def setup(conn: AsyncConnection, *, dims: int) -> None:
             # Several statements per migration: only unprepared, parameterless queries allow that.
             await conn.execute(migrations[version], prepare=False)
             await conn.execute("INSERT INTO memoria_migrations (v) VALUES (%s)", (version,))
-    await PostgresChatMessageHistory.acreate_tables(conn, CHAT_HISTORY_TABLE)
