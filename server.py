@@ -32,6 +32,7 @@ from langchain_core.messages import (
     message_to_dict,
 )
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langserve.serialization import WellKnownLCSerializer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -486,9 +487,10 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
 
     async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:
         await claim(res, run)
+        config = await resume_point(graph, run.config)
         output = await graph.ainvoke(
             run.graph_input,
-            run.config,
+            config,
             context=run.context,
             durability=res.settings.memoria_checkpoint_durability,
         )
@@ -748,13 +750,14 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         run = prepare_run(body.input, body.config, res, caller)
         await throttle_turns(res, [run])
         await claim(res, run)
+        config = await resume_point(graph, run.config)
 
         async def events() -> AsyncIterator[dict[str, str]]:
             yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
             try:
                 async for mode, payload in graph.astream(
                     run.graph_input,
-                    run.config,
+                    config,
                     context=run.context,
                     stream_mode=["updates", "messages"] if tokens else ["updates"],
                     durability=res.settings.memoria_checkpoint_durability,
@@ -790,6 +793,30 @@ def _answer_token(chunk: BaseMessage, metadata: dict[str, Any]) -> str:
 async def claim(res: Resources, run: PreparedRun) -> None:
     """Check the thread belongs to the caller before the graph loads its checkpoint."""
     await res.conversation.claim_thread(run.ident)
+
+
+async def resume_point(graph: CompiledStateGraph, config: RunnableConfig) -> RunnableConfig:
+    """Return `config` set to run from the thread's last finished turn.
+
+    A run that fails or is killed midway may have saved the steps it finished (each step with
+    "async" durability; with "exit", what it finished when it fails), e.g. a question without
+    its answer. The next turn of the thread starts from the last finished turn instead, so a
+    thread never holds half a turn. What persist committed stays in the transcript either way.
+    """
+    state = await graph.aget_state(config)
+    if not state.next:
+        return config
+    thread_id = config["configurable"]["thread_id"]
+    async for earlier in graph.aget_state_history(config, before=state.config):
+        if not earlier.next:
+            logger.warning("thread %s: its last turn did not finish; resuming before it", thread_id)
+            checkpoint_id = earlier.config["configurable"]["checkpoint_id"]
+            configurable = {**config["configurable"], "checkpoint_id": checkpoint_id}
+            return {**config, "configurable": configurable}
+    logger.warning("thread %s: none of its turns finished; starting it afresh", thread_id)
+    assert isinstance(graph.checkpointer, BaseCheckpointSaver)  # aget_state needs one
+    await graph.checkpointer.adelete_thread(thread_id)
+    return config
 
 
 app = create_app()
