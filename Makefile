@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run serve test test-unit lint services-up services-down services-status ingest-sample eval bench clean
+.PHONY: setup run serve test test-unit test-faults lint services-up services-down services-status ingest-sample eval bench clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,10 @@ test: setup
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
+
+# Also part of `make test`; on its own for CI jobs that run it separately.
+test-faults: setup
+	$(PY) -m pytest -m fault
 
 # LoCoMo retrieval on the dev split beside the repo; EVAL_ARGS adds flags, e.g. --method bm25.
 LOCOMO_DIR ?= ../shared/bench/locomo
