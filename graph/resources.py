@@ -27,7 +27,7 @@ from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
 from memory.identity import Identity, identity_from_config
 from memory.outbox import OutboxWorker
-from memory.pool import FailFastPool
+from memory.pool import FailFastPool, check_if_suspect
 from memory.ratelimit import RateLimiter, parse_limit
 from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
@@ -267,8 +267,8 @@ class Resources:
             max_size=s.pool_max_size,
             kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
             # After a restart every pooled connection is dead: checking each one as it
-            # leaves the pool (one empty query) replaces it instead of failing a request.
-            check=AsyncConnectionPool.check_connection,
+            # leaves the pool replaces it instead of failing a request.
+            check=check_if_suspect,
             # While Postgres is down the first request waits this long for a connection, the
             # next ones a moment (FailFastPool), then they get 503.
             timeout=s.pool_timeout_s,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 # How long callers wait for a connection once one has waited the full timeout in vain: long
@@ -39,3 +40,18 @@ class FailFastPool(AsyncConnectionPool):
             raise
         self._in_outage = False
         return conn
+
+
+async def check_if_suspect(conn: AsyncConnection[Any]) -> None:
+    """Check a connection leaving the pool, with a round trip only when it looks closed.
+
+    An idle connection's socket has nothing to read unless the server sent something: on a
+    shutdown or restart, its "terminating connection" error and then the close. Polling the
+    socket costs microseconds; `AsyncConnectionPool.check_connection` on every checkout costs
+    a round trip each time (several per turn), so it runs only when the poll finds data.
+    """
+    if conn.closed or conn.broken:
+        raise OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        await AsyncConnectionPool.check_connection(conn)

@@ -39,6 +39,7 @@ from configs.settings import Settings
 from graph.graph import build_graph
 from graph.resources import Resources
 from memory.conversation import ConversationMemory
+from memory.pool import FailFastPool, check_if_suspect
 from memory.services import EmbeddedServices, ServiceURLs
 from server import resume_point
 from tests.fakes import RuleChatModel
@@ -537,3 +538,26 @@ async def test_postgres_restarted_under_load_answers_503_then_recovers(
             first_ok - back_at,
             stored,
         )
+
+
+@pytest.mark.parametrize("check", [check_if_suspect, None], ids=["checked", "unchecked"])
+async def test_pooled_connections_killed_by_a_restart_are_replaced_not_handed_out(
+    own_postgres: EmbeddedServices, check
+):
+    database_url = own_postgres.ensure_postgres()
+    pool = FailFastPool(database_url, min_size=2, max_size=2, check=check, open=False)
+    await pool.open(wait=True, timeout=30)
+    try:
+        own_postgres.stop_postgres()
+        own_postgres.ensure_postgres()
+        # Both pooled connections died with the old server; the next checkout must not fail.
+        async with pool.connection() as conn:
+            handed_out = await conn.execute("SELECT 1")
+            assert await handed_out.fetchone() == (1,)
+    except psycopg.OperationalError:
+        if check is not None:
+            raise
+    else:
+        assert check is not None, "without a check the pool handed out a dead connection"
+    finally:
+        await pool.close()
