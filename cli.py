@@ -407,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         help="seeded read path, HTTP turns, 1/8/32 clients, growth and ingestion",
         description="Grow one fresh tenant to each size (stored messages across users and "
         "threads, through the write path and the outbox worker; a knowledge base of 1 chunk "
-        "per 10 messages, through ingestion). At each size time the read path for new "
+        "per 5 messages, through ingestion). At each size time the read path for new "
         "questions, whole turns over HTTP (a server process on loopback, offline responder), "
         "and closed-loop concurrent clients. Then ingest the same pages into a second tenant "
         "to measure the embedding cache. Prints markdown tables; the tenant is deleted after. "

@@ -100,7 +100,7 @@ def message_time(index: int, total: int, *, days: int = 365) -> datetime:
 
 
 def kb_page(index: int, seed: int = 7, *, paragraphs: int = 6) -> str:
-    """Return a markdown help page (about `paragraphs` chunks of ~800 characters)."""
+    """Return a markdown help page: `paragraphs` sections of ~1,600 characters (12 chunks)."""
     rng = random.Random(seed * 31 + index)
     product = f"{rng.choice(_OBJECTS).split()[-1].title()} {rng.choice(_PLACES)} {index}"
     parts = [f"# {product} guide\n"]

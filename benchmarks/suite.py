@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 TENANT_PREFIX = "eval-bench-"  # `delete_tenant` only deletes eval- tenants.
 SERVER_STARTUP_S = 180
+CHUNKS_PER_PAGE = 12  # `kb_page` at the default chunk size
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class SuiteConfig:
     sizes: tuple[int, ...] = (10_000, 100_000)
     users: int = 100
     threads_per_user: int = 10
-    chunks_per_message: float = 0.1
+    chunks_per_message: float = 0.2
     read_queries: int = 300
     turns: int = 200
     clients: tuple[int, ...] = (1, 8, 32)
@@ -122,7 +123,7 @@ async def seed_messages(
 
 
 def write_kb_pages(directory: Path, first: int, count: int, seed: int) -> None:
-    """Write `count` markdown help pages (~6 chunks each) into `directory`."""
+    """Write `count` markdown help pages (12 chunks each) into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(first, first + count):
         (directory / f"page-{i:05d}.md").write_text(kb_page(i, seed), encoding="utf-8")
@@ -340,7 +341,7 @@ async def run_suite(res: Resources, cfg: SuiteConfig) -> dict[str, Any]:
     try:
         for size in sorted(cfg.sizes):
             seed_s = await seed_messages(res, tenant, cfg, stored, size, max(cfg.sizes))
-            pages_needed = int(size * cfg.chunks_per_message / 6)
+            pages_needed = int(size * cfg.chunks_per_message / CHUNKS_PER_PAGE)
             write_kb_pages(pages, pages_written, pages_needed - pages_written, cfg.seed)
             kb = await ingest_kb(res, tenant, pages)
             logger.info("size %d seeded; measuring", size)

@@ -175,6 +175,20 @@ def own_redis() -> EmbeddedServices:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@pytest.fixture
+def own_postgres() -> Iterator[EmbeddedServices]:
+    """A Postgres of this test's own, so restarting it does not disturb other tests."""
+    # Its own data dir means its own unix socket: pgserver listens on no TCP port.
+    data_dir = Path(tempfile.mkdtemp(prefix="memoria-pg-"))
+    services = EmbeddedServices(data_dir)
+    services.ensure_postgres()
+    try:
+        yield services
+    finally:
+        services.stop_postgres()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
     """A default server (local mode, in-process worker) shared by a test module."""

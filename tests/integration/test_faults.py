@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import tempfile
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -420,20 +417,6 @@ async def test_redis_stopped_under_load_fails_no_request_and_is_used_again(
             recovery_s,
             stored,
         )
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[EmbeddedServices]:
-    """A Postgres of this test's own, so restarting it does not disturb other tests."""
-    # Its own data dir means its own unix socket: pgserver listens on no TCP port.
-    data_dir = Path(tempfile.mkdtemp(prefix="memoria-pg-"))
-    services = EmbeddedServices(data_dir)
-    services.ensure_postgres()
-    try:
-        yield services
-    finally:
-        services.stop_postgres()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def test_postgres_restarted_under_load_answers_503_then_recovers(
