@@ -83,12 +83,16 @@ _BM25 = """
         SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
         FROM {table} WHERE {scope}
     ),
+    -- Each matching row's tsvector is cut down to the query's lexemes before unnesting
+    -- (marked with weight A, then filtered on it, in C): unnesting whole tsvectors cost ~100
+    -- rows per match and made the leg grow with the number of matching chunks.
     hits AS (
         SELECT t.langchain_id, u.lexeme,
                coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
                length(t.content_tsv)::float8 AS dl
-        FROM {table} t, q, tsq, unnest(t.content_tsv) AS u
-        WHERE {scope_t} AND t.content_tsv @@ tsq.query AND u.lexeme = ANY (q.lexemes)
+        FROM {table} t, q, tsq,
+             unnest(ts_filter(setweight(t.content_tsv, 'A', q.lexemes), ARRAY['a']::"char"[])) AS u
+        WHERE {scope_t} AND t.content_tsv @@ tsq.query
     ),
     df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
     scored AS (
