@@ -139,7 +139,7 @@ async def _bench_suite(args: argparse.Namespace) -> int:
     )
     settings = get_settings().model_copy(update={"memoria_worker": "inprocess"})
     async with Resources(settings, use_default_chat_model=False) as res:
-        data = await run_suite(res, cfg)
+        data = await run_suite(res, cfg, command=" ".join(["memoria", *sys.argv[1:]]))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=2) + "\n")

@@ -31,7 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -323,17 +323,20 @@ async def run_clients(
     }
 
 
-async def run_suite(res: Resources, cfg: SuiteConfig) -> dict[str, Any]:
-    """Seed, measure every size, ingest, clean up; return the results as JSON-ready data."""
+async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict[str, Any]:
+    """Seed, measure every size, ingest, clean up; return the results as JSON-ready data.
+
+    `command` is recorded with the results: how to reproduce them.
+    """
     logging.getLogger("httpx").setLevel(logging.WARNING)  # One line per request otherwise.
     tenant = f"{TENANT_PREFIX}{uuid.uuid4().hex[:8]}"
     repeat_tenant = f"{tenant}-repeat"
     results: dict[str, Any] = {
         "benchmark": "suite",
         "tenant": tenant,
-        "config": {k: v for k, v in cfg.__dict__.items()},
+        "config": asdict(cfg),
         "machine": machine(),
-        "command": " ".join(["memoria", *sys.argv[1:]]),
+        "command": command,
         "sizes": [],
     }
     pages = Path(tempfile.mkdtemp(prefix="memoria-bench-kb-"))
