@@ -111,11 +111,11 @@ _BM25 = """
 """
 
 
-# Dense leg: cosine distance, nearest first, within the scope. The planner picks the HNSW
-# index (iterative scan, see FILTERED_HNSW_OPTIONS) for a scope that is most of the table, and
-# the owner index with an exact sort for a small one, such as one user's messages among many
-# users'. Read with the pool's psycopg connections rather than PGVectorStore's similarity
-# search: the same query through SQLAlchemy cost ~10 ms per call against ~2 ms here.
+# Dense leg: cosine distance, nearest first, within the scope. The planner chooses by cost
+# between the HNSW index (iterative scan, see FILTERED_HNSW_OPTIONS) and an exact sort of the
+# scope's rows (one user's few hundred messages: a scan and a top-N sort). Read with the
+# pool's psycopg connections rather than PGVectorStore's similarity search: the same query
+# through SQLAlchemy cost ~10 ms per call against ~2 ms here.
 _DENSE = """
     SELECT t.langchain_id::text AS id, t.content, {columns},
            t.embedding <=> %(vector)s::vector AS distance
