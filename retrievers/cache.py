@@ -106,10 +106,11 @@ class RetrievalCache:
         """Cache `candidates` for `query` in this scope (best effort, written in the background)."""
         vec_key, res_key = self._keys(ident, version, knobs)
         field = _field(query)
+        # Encoded now: later nodes (rerank) may change the candidates before the write runs.
+        blob = np.asarray(vector, dtype=np.float16).tobytes()
+        payload = json.dumps(candidates)
 
         async def store(redis: Redis) -> None:
-            blob = np.asarray(vector, dtype=np.float16).tobytes()
-            payload = json.dumps(candidates)
             if await redis.hlen(res_key) >= self._max_entries:
                 return
             async with redis.pipeline(transaction=True) as pipe:
