@@ -29,7 +29,7 @@ from memory.identity import Identity, identity_from_config
 from memory.outbox import OutboxWorker
 from memory.pool import FailFastPool, check_if_suspect
 from memory.ratelimit import RateLimiter, parse_limit
-from memory.schema import KB_TABLE, MESSAGES_TABLE, setup
+from memory.schema import KB_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
 from memory.speed import SpeedLayer
 from retrievers.cache import RetrievalCache
@@ -46,7 +46,6 @@ CONNECT_TIMEOUT_S = 5
 RECONNECT_TIMEOUT_S = 5.0
 
 KB_METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
-MESSAGE_METADATA_COLUMNS = ["tenant_id", "user_id", "thread_id", "role", "created_at", "seq"]
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -203,13 +202,11 @@ class Resources:
         self.documents = DocumentLibrary(pool=self.pool, kb=self.kb)
         await self.documents.abandon_stale_jobs()
         self._stack.push_async_callback(self.documents.aclose)
-        messages_index = await self._vector_store(MESSAGES_TABLE, MESSAGE_METADATA_COLUMNS)
 
         self.conversation = ConversationMemory(
             pool=self.pool,
             history_pool=self.history_pool,
             speed=self.speed,
-            index=messages_index,
             hot_window=s.memoria_hot_window_messages,
             hot_window_ttl_s=s.memoria_hot_window_ttl_s,
         )

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
-from langchain_postgres import PGVectorStore, PostgresChatMessageHistory
+from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncCursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -196,7 +196,6 @@ class ConversationMemory:
         pool: AsyncConnectionPool,
         history_pool: AsyncConnectionPool,
         speed: SpeedLayer,
-        index: PGVectorStore,
         hot_window: int,
         hot_window_ttl_s: int,
     ) -> None:
@@ -207,14 +206,12 @@ class ConversationMemory:
             history_pool: Transactional pool with tuple rows for the chat history, which reads
                 rows by position and commits itself: a turn's messages commit together.
             speed: Redis for the hot window; losing it costs speed, never data.
-            index: Vector store over `memory_messages` (read side; the outbox worker writes).
             hot_window: Messages kept per thread in Redis.
             hot_window_ttl_s: Seconds an idle thread's hot window lives.
         """
         self._pool = pool
         self._history_pool = history_pool
         self.speed = speed
-        self.index = index
         self._hot_window = hot_window
         self._hot_window_ttl_s = hot_window_ttl_s
 
