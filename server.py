@@ -433,6 +433,11 @@ def _thread_ident(
     )
 
 
+def _user_ident(res: Resources, caller: Caller, tenant: str | None, user_id: str) -> Identity:
+    """The caller's view of a user: tenant from the key (or request), validated user, no thread."""
+    return Identity(caller.tenant(tenant, res), _validated("user_id", user_id), "-")
+
+
 async def _reachable(check: Any, timeout_s: float = 2.0) -> bool:
     try:
         await asyncio.wait_for(check(), timeout_s)
@@ -583,8 +588,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         user_id: UserId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """Delete everything memoria holds about a user; return a receipt per store."""
-        tenant = caller.tenant(x_tenant_id, res)
-        receipt = await res.forgetter.forget_user(tenant, _validated("user_id", user_id))
+        ident = _user_ident(res, caller, x_tenant_id, user_id)
+        receipt = await res.forgetter.forget_user(ident.tenant_id, ident.user_id)
         return receipt.as_dict()
 
     @app.post("/documents", tags=["documents"], status_code=202)
@@ -644,10 +649,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         """List the user's threads, most recently used first."""
-        tenant = caller.tenant(x_tenant_id, res)
-        rows = await views.list_threads(
-            res.pool, tenant, _validated("user_id", x_user_id), limit=limit
-        )
+        ident = _user_ident(res, caller, x_tenant_id, x_user_id)
+        rows = await views.list_threads(res.pool, ident.tenant_id, ident.user_id, limit=limit)
         return {"threads": rows}
 
     @app.get("/threads/{thread_id}", tags=["memory"])
@@ -674,8 +677,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         user_id: UserId, res: ResourcesDep, caller: CallerDep, x_tenant_id: TenantHeader = None
     ) -> dict[str, Any]:
         """The user's facts: current ones, and every closed one with when it stopped holding."""
-        ident = Identity(caller.tenant(x_tenant_id, res), _validated("user_id", user_id), "-")
-        items = await res.facts.history(ident)
+        items = await res.facts.history(_user_ident(res, caller, x_tenant_id, user_id))
         facts = [{"key": item.key, **item.value} for item in items]
         return {
             "current": [f for f in facts if f.get("current")],
@@ -691,10 +693,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         limit: Annotated[int, Query(ge=1, le=200)] = 20,
     ) -> dict[str, Any]:
         """The user's latest routing decisions: strategy, why, results, latency, cache."""
-        tenant = caller.tenant(x_tenant_id, res)
-        rows = await views.strategy_decisions(
-            res.pool, tenant, _validated("user_id", user_id), limit=limit
-        )
+        ident = _user_ident(res, caller, x_tenant_id, user_id)
+        rows = await views.strategy_decisions(res.pool, ident.tenant_id, ident.user_id, limit=limit)
         return {"decisions": rows}
 
     @app.post("/agent/invoke", tags=["agent"])
