@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any, Literal, get_type_hints
 
 from graph.state import STRATEGIES, Strategy
@@ -82,7 +83,7 @@ class Context:
 
     def _check_types(self) -> None:
         # Knobs arrive as JSON from callers: bools are ints to Python, and 1e400 is infinity.
-        for name, kind in get_type_hints(Context).items():
+        for name, kind in _knob_types().items():
             value = getattr(self, name)
             if kind is bool and not isinstance(value, bool):
                 raise ValueError(f"{name} must be true or false")
@@ -102,3 +103,9 @@ class Context:
         """Build a Context from the knob names present in a `configurable` dict."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in configurable.items() if k in names})
+
+
+@cache
+def _knob_types() -> dict[str, Any]:
+    """Each knob's declared type, resolved once (the annotations are strings)."""
+    return get_type_hints(Context)
