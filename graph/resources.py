@@ -17,7 +17,6 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from configs.settings import Settings
@@ -31,7 +30,7 @@ from memory.pool import FailFastPool, check_if_suspect
 from memory.ratelimit import RateLimiter, parse_limit
 from memory.schema import KB_TABLE, setup
 from memory.services import ServiceURLs, resolve_service_urls
-from memory.speed import SpeedLayer
+from memory.speed import SpeedLayer, connect_redis
 from retrievers.cache import RetrievalCache
 from retrievers.documents import DocumentLibrary
 from retrievers.embeddings import CachedEmbeddings, load_embeddings
@@ -133,10 +132,7 @@ class Resources:
             s.memoria_data_dir,
             s.memoria_redis_port,
         )
-        # Short timeouts: a stalled Redis must cost milliseconds, not the request.
-        self.redis = Redis.from_url(
-            self.urls.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-        )
+        self.redis = connect_redis(self.urls.redis_url)
         self._stack.push_async_callback(self.redis.aclose)
         self.speed = SpeedLayer(self.redis)
         self._stack.push_async_callback(self.speed.settle)  # Before the client closes.
