@@ -19,9 +19,12 @@ class FailFastPool(AsyncConnectionPool):
 
     While Postgres is down, psycopg_pool makes every caller wait the whole `timeout` for a
     connection, and a failing turn asks for several in a row (its step, then LangGraph saving
-    what the run finished): each would add a full timeout to the 503. Here, after one caller
-    has timed out, the others wait `OUTAGE_WAIT_S` until a connection is handed out again.
-    The pool keeps reconnecting in the background throughout, as psycopg_pool always does.
+    what the run finished): each would add a full timeout to the 503. Worse, LangGraph's
+    Postgres saver holds its lock while it waits for a connection, so a run queued behind
+    that lock pays the other run's wait and then its own. Here, when one caller times out,
+    the callers already queued fail with it, and later ones wait `OUTAGE_WAIT_S` until a
+    connection is handed out again. The pool keeps reconnecting in the background
+    throughout, as psycopg_pool always does.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -35,11 +38,21 @@ class FailFastPool(AsyncConnectionPool):
             timeout = min(self.timeout, OUTAGE_WAIT_S)
         try:
             conn = await super().getconn(timeout)
-        except PoolTimeout:
-            self._in_outage = True
+        except PoolTimeout as exc:
+            if not self._in_outage:
+                self._in_outage = True
+                await self._fail_waiting(exc)
             raise
         self._in_outage = False
         return conn
+
+    async def _fail_waiting(self, error: PoolTimeout) -> None:
+        """Fail every caller queued for a connection, as psycopg_pool does when it closes."""
+        async with self._lock:
+            waiting = list(self._waiting)
+            self._waiting.clear()
+        for client in waiting:
+            await client.fail(PoolTimeout(f"{error} (Postgres is not answering)"))
 
 
 async def check_if_suspect(conn: AsyncConnection[Any]) -> None:
