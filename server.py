@@ -48,6 +48,7 @@ from graph.resources import Resources
 from memory import views
 from memory.conversation import ThreadOwnershipError, message_text
 from memory.identity import ID_PATTERN, Identity, validate_id
+from memory.tenancy import bind_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -304,15 +305,21 @@ class Caller:
         self.key_id = key_id
 
     def tenant(self, requested: Any, res: Resources) -> str:
-        """Return the tenant a request acts in; a key's tenant cannot be swapped for another."""
+        """Return the tenant a request acts in; a key's tenant cannot be swapped for another.
+
+        The request is bound to it: its database sessions see that tenant's rows only.
+        """
         if self.tenant_id is None:
-            return _validated("tenant_id", requested or res.settings.memoria_default_tenant)
-        if requested not in (None, "", self.tenant_id):
+            tenant = _validated("tenant_id", requested or res.settings.memoria_default_tenant)
+        elif requested not in (None, "", self.tenant_id):
             raise HTTPException(
                 status_code=403,
                 detail="tenant_id does not match your API key's tenant; leave it out",
             )
-        return self.tenant_id
+        else:
+            tenant = self.tenant_id
+        bind_tenant(tenant)
+        return tenant
 
 
 KEYS_RECHECK_S = 5.0
@@ -792,6 +799,7 @@ def _answer_token(chunk: BaseMessage, metadata: dict[str, Any]) -> str:
 
 async def claim(res: Resources, run: PreparedRun) -> None:
     """Check the thread belongs to the caller before the graph loads its checkpoint."""
+    bind_tenant(run.ident.tenant_id)  # A batch in local mode may hold runs of several tenants.
     await res.conversation.claim_thread(run.ident)
 
 

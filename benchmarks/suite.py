@@ -46,6 +46,7 @@ from graph.configuration import Context
 from graph.graph import build_retrieval_graph
 from graph.resources import Resources
 from memory.identity import Identity
+from memory.tenancy import tenant_connection
 from retrievers.eval_locomo import delete_tenant
 from retrievers.ingest import ingest_paths
 
@@ -395,7 +396,7 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
 
 
 async def _count_chunks(res: Resources, tenant: str) -> int:
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant) as conn:
         cur = await conn.execute(
             "SELECT count(*) AS n FROM kb_chunks WHERE tenant_id = %s", (tenant,)
         )
@@ -405,7 +406,7 @@ async def _count_chunks(res: Resources, tenant: str) -> int:
 async def _delete_kb(res: Resources, tenant: str) -> None:
     if not tenant.startswith(TENANT_PREFIX):
         raise ValueError(f"refusing to delete the knowledge base of {tenant!r}")
-    async with res.pool.connection() as conn, conn.transaction():
+    async with tenant_connection(res.pool, tenant) as conn, conn.transaction():
         await conn.execute("DELETE FROM kb_chunks WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM kb_documents WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant,))

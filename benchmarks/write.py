@@ -28,6 +28,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from graph.resources import Resources
 from memory.identity import Identity
+from memory.tenancy import ALL_TENANTS, tenant_connection
 from retrievers.eval_locomo import delete_tenant, new_tenant_id, percentile
 
 POLL_S = 0.005
@@ -110,7 +111,8 @@ class _IndexPoller:
     async def run(self, stop: asyncio.Event) -> None:
         while not (stop.is_set() and not self.pending):
             if self.pending:
-                async with self._res.pool.connection() as conn:
+                # Across the users the bench writes as, in one query.
+                async with tenant_connection(self._res.pool, ALL_TENANTS) as conn:
                     cur = await conn.execute(FOUND, (list(self.pending),))
                     rows = await cur.fetchall()
                 now = time.perf_counter()

@@ -9,17 +9,20 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, Self
 
+import sqlalchemy
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langchain_postgres import PGEngine, PGVectorStore
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from configs.settings import Settings
+from memory import tenancy
 from memory.api_keys import ApiKeys
 from memory.conversation import ConversationMemory
 from memory.facts import FactStore, llm_extractor, offline_extractor
@@ -53,6 +56,21 @@ def sqlalchemy_url(database_url: str) -> str:
     if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
         raise ValueError(f"DATABASE_URL must be a postgresql:// URI, got scheme {scheme!r}")
     return f"postgresql+psycopg://{rest}"
+
+
+def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Set a SQLAlchemy connection's session to the calling task's tenant (memory/tenancy.py).
+
+    PGVectorStore writes chunks through SQLAlchemy; this is FailFastPool's binding for it.
+    """
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(
+            "SELECT set_config(%s, %s, false)", (tenancy.SETTING, tenancy.current_scope())
+        )
+    finally:
+        cursor.close()
+    dbapi_conn.commit()
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
@@ -148,24 +166,6 @@ class Resources:
             speed=self.speed,
             model_id=f"{Path(model_path).name}{precision}:{s.memoria_embedding_dims}",
         )
-        self.pool = await self._open_pool(
-            autocommit=True,
-            prepare_threshold=0,
-            row_factory=dict_row,
-            options=FILTERED_HNSW_OPTIONS,
-        )
-        # langchain-postgres's chat history reads rows by position and commits itself.
-        self.history_pool = await self._open_pool()
-
-        async with self.pool.connection() as conn:
-            await setup(conn, dims=s.memoria_embedding_dims)
-
-        self.api_keys = ApiKeys(self.pool)
-        self.rate_limiter = RateLimiter(self.speed)
-        self.key_limit = parse_limit(s.memoria_rate_limit_per_key)
-        self.user_limit = parse_limit(s.memoria_rate_limit_per_user)
-        self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
-        await self.checkpointer.setup()
         embeddings = self.embeddings
 
         async def embed_for_store(texts: list[str]) -> list[list[float]]:
@@ -174,25 +174,44 @@ class Resources:
             # comes from the query cache instead of a second pass through the model.
             return [await embeddings.aembed_query(text) for text in texts]
 
-        self.store = AsyncPostgresStore(
-            self.pool,  # type: ignore[arg-type]
-            index={"dims": s.memoria_embedding_dims, "embed": embed_for_store, "fields": ["text"]},
+        store_index = {
+            "dims": s.memoria_embedding_dims,
+            "embed": embed_for_store,
+            "fields": ["text"],
+        }
+        # Tables are created and migrated as the connecting user; the pools then act as a
+        # role row-level security applies to, if that user would bypass it (memory/tenancy.py).
+        app_role = await self._migrate(store_index)
+        session = f"-c role={app_role}" if app_role else ""
+        self.pool = await self._open_pool(
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+            options=f"{FILTERED_HNSW_OPTIONS} {session}",
         )
-        await self.store.setup()
+        # langchain-postgres's chat history reads rows by position and commits itself.
+        self.history_pool = await self._open_pool(options=session)
 
-        self.engine = PGEngine.from_engine(
-            create_async_engine(
-                sqlalchemy_url(self.urls.database_url),
-                pool_pre_ping=True,
-                pool_timeout=s.pool_timeout_s,
-                # pgvector settings for filtered HNSW scans, set once per connection rather
-                # than by two SET LOCAL round trips before every search.
-                connect_args={
-                    "options": FILTERED_HNSW_OPTIONS,
-                    "connect_timeout": CONNECT_TIMEOUT_S,
-                },
-            )
+        self.api_keys = ApiKeys(self.pool)
+        self.rate_limiter = RateLimiter(self.speed)
+        self.key_limit = parse_limit(s.memoria_rate_limit_per_key)
+        self.user_limit = parse_limit(s.memoria_rate_limit_per_user)
+        self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
+        self.store = AsyncPostgresStore(self.pool, index=store_index)  # type: ignore[arg-type]
+
+        engine = create_async_engine(
+            sqlalchemy_url(self.urls.database_url),
+            pool_pre_ping=True,
+            pool_timeout=s.pool_timeout_s,
+            # pgvector settings for filtered HNSW scans, set once per connection rather
+            # than by two SET LOCAL round trips before every search.
+            connect_args={
+                "options": f"{FILTERED_HNSW_OPTIONS} {session}",
+                "connect_timeout": CONNECT_TIMEOUT_S,
+            },
         )
+        sqlalchemy.event.listen(engine.sync_engine, "checkout", _bind_tenant_on_checkout)
+        self.engine = PGEngine.from_engine(engine)
         self._stack.push_async_callback(self.engine.close)
         self.kb = await self._vector_store(KB_TABLE, KB_METADATA_COLUMNS)
         self.documents = DocumentLibrary(pool=self.pool, kb=self.kb)
@@ -251,6 +270,23 @@ class Resources:
             s.memoria_worker,
         )
 
+    async def _migrate(self, store_index: Any) -> str | None:
+        """Create or migrate every table as the connecting user; return the role to act as."""
+        async with await AsyncConnection.connect(
+            self.urls.database_url,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=CONNECT_TIMEOUT_S,
+        ) as owner:
+            # Migrations that move data work across tenants.
+            await owner.execute(
+                "SELECT set_config(%s, %s, false)", (tenancy.SETTING, tenancy.ALL_TENANTS)
+            )
+            await setup(owner, dims=self.settings.memoria_embedding_dims)
+            await AsyncPostgresSaver(owner).setup()
+            await AsyncPostgresStore(owner, index=store_index).setup()
+            return await tenancy.app_role(owner)
+
     async def _open_pool(self, **kwargs: Any) -> AsyncConnectionPool:
         """Open a pool that turns a Postgres outage into quick errors and heals after it."""
         s = self.settings
@@ -295,12 +331,18 @@ class Resources:
         )
 
     def identity(self, config: RunnableConfig) -> Identity:
-        """Return the validated identity of a run (tenant, user, thread) from its config."""
-        return identity_from_config(
+        """Return the validated identity of a run (tenant, user, thread) from its config.
+
+        The calling task (a node, a tool) is bound to that tenant from here on: its
+        database sessions see that tenant's rows only (memory/tenancy.py).
+        """
+        ident = identity_from_config(
             config,
             default_tenant=self.settings.memoria_default_tenant,
             default_user=self.settings.memoria_dev_user,
         )
+        tenancy.bind_tenant(ident.tenant_id)
+        return ident
 
     async def aclose(self) -> None:
         """Close everything opened, in reverse order."""

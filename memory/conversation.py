@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncCursor
+from psycopg.errors import InsufficientPrivilege
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -27,6 +28,7 @@ from memory.identity import Identity, redis_key
 from memory.metrics import CACHE_LOOKUPS, WRITE_ACK_MS
 from memory.schema import CHAT_HISTORY_TABLE, KB_SCOPE, OUTBOX_CHANNEL
 from memory.speed import SpeedLayer
+from memory.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 
@@ -230,15 +232,21 @@ class ConversationMemory:
         Raises:
             ThreadOwnershipError: another user or tenant owns this thread id.
         """
-        async with self._pool.connection() as conn, conn.transaction():
-            # The durable claim is the one persist commits with the turn's messages; this one
-            # only has to check ownership, so it need not wait for the WAL flush.
-            await conn.execute("SET LOCAL synchronous_commit = off")
-            cur = await conn.execute(CLAIM_AND_READ_VERSIONS, _thread_params(ident))
-            row = await cur.fetchone()
-            if row is None:
-                raise ThreadOwnershipError(ident.thread_id)
-            return f"{row['memory_version']}.{row['kb_version']}"
+        try:
+            async with (
+                tenant_connection(self._pool, ident.tenant_id) as conn,
+                conn.transaction(),
+            ):
+                # The durable claim is the one persist commits with the turn's messages; this
+                # one only has to check ownership, so it need not wait for the WAL flush.
+                await conn.execute("SET LOCAL synchronous_commit = off")
+                cur = await conn.execute(CLAIM_AND_READ_VERSIONS, _thread_params(ident))
+                row = await cur.fetchone()
+        except InsufficientPrivilege as exc:  # Row-level security: another tenant's thread.
+            raise ThreadOwnershipError(ident.thread_id) from exc
+        if row is None:
+            raise ThreadOwnershipError(ident.thread_id)
+        return f"{row['memory_version']}.{row['kb_version']}"
 
     async def append(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
         """Acknowledge a turn: its messages and an outbox job commit in one transaction.
@@ -257,22 +265,27 @@ class ConversationMemory:
             {"session_id": ident.session_id, "message": json.dumps(d), "message_id": m.id}
             for m, d in zip(messages, dicts, strict=True)
         ]
-        async with self._history_pool.connection() as conn:
+        async with tenant_connection(self._history_pool, ident.tenant_id) as conn:
             # One pipeline: BEGIN, claim, job and messages reach Postgres in one round trip;
             # COMMIT (the acknowledgement) is the second. Not the owner: roll it all back.
-            async with conn.pipeline(), conn.cursor() as cur:
-                claim = await conn.execute(CLAIM_THREAD, params)
-                if index_entries(messages, base_seq=0, acked_at=acked_at):
-                    payload = {
-                        "messages": dicts,
-                        # Microseconds: increasing within a thread across turns.
-                        "base_seq": time.time_ns() // 1000,
-                        "acked_at": acked_at.isoformat(),
-                    }
-                    await conn.execute(ENQUEUE, {**params, "payload": Jsonb(payload)})
-                await cur.executemany(INSERT_CHAT_MESSAGE, rows, returning=True)
-                owned = await claim.fetchone() is not None
-                stored = await _returned(cur)
+            try:
+                async with conn.pipeline(), conn.cursor() as cur:
+                    claim = await conn.execute(CLAIM_THREAD, params)
+                    if index_entries(messages, base_seq=0, acked_at=acked_at):
+                        payload = {
+                            "messages": dicts,
+                            # Microseconds: increasing within a thread across turns.
+                            "base_seq": time.time_ns() // 1000,
+                            "acked_at": acked_at.isoformat(),
+                        }
+                        await conn.execute(ENQUEUE, {**params, "payload": Jsonb(payload)})
+                    await cur.executemany(INSERT_CHAT_MESSAGE, rows, returning=True)
+                    owned = await claim.fetchone() is not None
+                    stored = await _returned(cur)
+            except InsufficientPrivilege as exc:
+                # Row-level security: the thread (so its transcript) is another's.
+                await conn.rollback()
+                raise ThreadOwnershipError(ident.thread_id) from exc
             if not owned:
                 await conn.rollback()
                 raise ThreadOwnershipError(ident.thread_id)
@@ -297,7 +310,7 @@ class ConversationMemory:
 
     async def transcript(self, ident: Identity) -> list[BaseMessage]:
         """Return every message of the thread, oldest first, from Postgres."""
-        async with self._history_pool.connection() as conn:
+        async with tenant_connection(self._history_pool, ident.tenant_id) as conn:
             history = PostgresChatMessageHistory(
                 CHAT_HISTORY_TABLE, ident.session_id, async_connection=conn
             )

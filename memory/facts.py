@@ -28,6 +28,7 @@ from memory.conversation import message_uuid_of
 from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.identity import Identity
 from memory.schema import BUMP_VERSION, MESSAGES_TABLE, user_scope
+from memory.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ class FactStore:
         if conn is not None:
             await self._after_change(conn, ident, stated_in, fact.text)
         else:
-            async with self._pool.connection() as own, own.transaction():
+            async with tenant_connection(self._pool, ident.tenant_id) as own, own.transaction():
                 await self._after_change(own, ident, stated_in, fact.text)
         return key
 

@@ -21,6 +21,7 @@ from memory.conversation import ConversationMemory, ThreadOwnershipError
 from memory.facts import facts_namespace
 from memory.identity import Identity
 from memory.schema import BUMP_VERSION, CHAT_HISTORY_TABLE, MESSAGES_TABLE, user_scope
+from memory.tenancy import ALL_TENANTS, tenant_connection
 from retrievers.cache import RetrievalCache
 from retrievers.embeddings import CachedEmbeddings
 
@@ -73,7 +74,7 @@ class Forgetter:
             ThreadOwnershipError: the thread is not this user's (or does not exist).
         """
         receipt = Receipt(ident.as_dict())
-        async with self._pool.connection() as conn, conn.transaction():
+        async with tenant_connection(self._pool, ident.tenant_id) as conn, conn.transaction():
             threads = await _threads(conn, ident.tenant_id, ident.user_id, ident.thread_id)
             if not threads:
                 raise ThreadOwnershipError(ident.thread_id)
@@ -92,7 +93,7 @@ class Forgetter:
     async def forget_user(self, tenant_id: str, user_id: str) -> Receipt:
         """Delete everything memoria holds about one user of a tenant."""
         receipt = Receipt({"tenant_id": tenant_id, "user_id": user_id})
-        async with self._pool.connection() as conn, conn.transaction():
+        async with tenant_connection(self._pool, tenant_id) as conn, conn.transaction():
             threads = await _threads(conn, tenant_id, user_id)
             questions = await self._delete(conn, receipt, tenant_id, user_id, threads)
             prefix = ".".join(facts_namespace(Identity(tenant_id, user_id, "-")))
@@ -105,7 +106,7 @@ class Forgetter:
         if days < 1:
             raise ValueError("retention must be at least one day")
         receipt = Receipt({"retention_days": days})
-        async with self._pool.connection() as conn:
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn:
             cur = await conn.execute(
                 "SELECT tenant_id, user_id, thread_id FROM threads"
                 " WHERE updated_at < now() - make_interval(days => %s)",
@@ -120,7 +121,7 @@ class Forgetter:
                 continue  # deleted meanwhile
             for store, n in done.counts.items():
                 receipt.add(store, n)
-        async with self._pool.connection() as conn, conn.transaction():
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn, conn.transaction():
             await _count(
                 conn,
                 receipt,

@@ -33,6 +33,7 @@ from memory.facts import FactStore
 from memory.identity import Identity
 from memory.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from memory.schema import BUMP_VERSION, OUTBOX_CHANNEL, user_scope
+from memory.tenancy import ALL_TENANTS, SETTING, tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ RETRY_JOB = """
         available_at = now() + make_interval(secs => %(delay)s)
     WHERE id = %(id)s
 """
+# A job's writes run as its tenant (until the batch's transaction ends): row-level security
+# then refuses any row of another tenant.
+SCOPE_TO_TENANT = "SELECT set_config(%s, %s, true)"
 READY = "SELECT count(*) AS n FROM memory_outbox WHERE available_at <= now()"
 PENDING = "SELECT count(*) AS n, min(created_at) AS oldest FROM memory_outbox"
 
@@ -112,6 +116,10 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim and process one batch of ready jobs; return how many were claimed."""
+        with tenant_scope(ALL_TENANTS):  # Claims jobs of every tenant; each runs in its own.
+            return await self._run_batch()
+
+    async def _run_batch(self) -> int:
         async with self._pool.connection() as conn, conn.transaction():
             jobs = await (await conn.execute(CLAIM_JOBS, {"limit": self._batch_size})).fetchall()
             if not jobs:
@@ -132,6 +140,7 @@ class OutboxWorker:
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
+                        await conn.execute(SCOPE_TO_TENANT, (SETTING, job["tenant_id"]))
                         await self._apply(conn, job, job_entries, job_vectors)
                 except Exception as exc:  # noqa: BLE001 - retried with backoff, never dropped
                     await self._retry(conn, job, exc)
@@ -207,16 +216,18 @@ class OutboxWorker:
             if n := await self.run_once():
                 total += n
                 continue
-            async with self._pool.connection() as conn:
-                row = await (await conn.execute(READY)).fetchone()
+            with tenant_scope(ALL_TENANTS):
+                async with self._pool.connection() as conn:
+                    row = await (await conn.execute(READY)).fetchone()
             if not row["n"]:
                 return total
             await asyncio.sleep(0.01)  # claimed by another worker: wait for it to commit
 
     async def pending(self) -> tuple[int, float]:
         """Return the number of queued jobs and the age in seconds of the oldest."""
-        async with self._pool.connection() as conn:
-            row = await (await conn.execute(PENDING)).fetchone()
+        with tenant_scope(ALL_TENANTS):
+            async with self._pool.connection() as conn:
+                row = await (await conn.execute(PENDING)).fetchone()
         oldest = row["oldest"]
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         return int(row["n"]), age

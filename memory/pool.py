@@ -1,12 +1,15 @@
-"""A Postgres connection pool that stops making callers wait while Postgres is down."""
+"""A Postgres connection pool that scopes connections to a tenant and fails fast in outages."""
 
 from __future__ import annotations
 
 import select
+import weakref
 from typing import Any
 
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from memory.tenancy import SETTING, current_scope
 
 # How long callers wait for a connection once one has waited the full timeout in vain: long
 # enough to pick up a connection the pool is making, short because LangGraph's Postgres saver
@@ -15,22 +18,29 @@ OUTAGE_WAIT_S = 0.1
 
 
 class FailFastPool(AsyncConnectionPool):
-    """An AsyncConnectionPool whose callers wait `timeout` only until the first one times out.
+    """An AsyncConnectionPool whose connections serve one tenant at a time, failing fast.
 
-    While Postgres is down, psycopg_pool makes every caller wait the whole `timeout` for a
-    connection, and a failing turn asks for several in a row (its step, then LangGraph saving
-    what the run finished): each would add a full timeout to the 503. Worse, LangGraph's
-    Postgres saver holds its lock while it waits for a connection, so a run queued behind
-    that lock pays the other run's wait and then its own. Here, when one caller times out,
-    the callers already queued fail with it, and later ones wait `OUTAGE_WAIT_S` until a
-    connection is handed out again. The pool keeps reconnecting in the background
-    throughout, as psycopg_pool always does.
+    Each connection leaves the pool set to the calling task's tenant (`memory.tenancy`), which
+    Postgres's row-level security policies read.
+
+    Callers wait `timeout` only until the first one times out. While Postgres is down,
+    psycopg_pool makes every caller wait the whole `timeout` for a connection, and a failing
+    turn asks for several in a row (its step, then LangGraph saving what the run finished):
+    each would add a full timeout to the 503. Worse, LangGraph's Postgres saver holds its
+    lock while it waits for a connection, so a run queued behind that lock pays the other
+    run's wait and then its own. Here, when one caller times out, the callers already queued
+    fail with it, and later ones wait `OUTAGE_WAIT_S` until a connection is handed out again.
+    The pool keeps reconnecting in the background throughout, as psycopg_pool always does.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Create the pool; see `psycopg_pool.AsyncConnectionPool` for the arguments."""
         super().__init__(*args, **kwargs)
         self._in_outage = False
+        # The tenant each connection's session is set to (see memory/tenancy.py).
+        self._scopes: weakref.WeakKeyDictionary[AsyncConnection[Any], str] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def getconn(self, timeout: float | None = None) -> AsyncConnection[Any]:
         """Return a connection; wait `OUTAGE_WAIT_S` at most while others are timing out."""
@@ -44,7 +54,26 @@ class FailFastPool(AsyncConnectionPool):
                 await self._fail_waiting(exc)
             raise
         self._in_outage = False
+        try:
+            await self._bind_scope(conn)
+        except BaseException:
+            await self.putconn(conn)
+            raise
         return conn
+
+    async def _bind_scope(self, conn: AsyncConnection[Any]) -> None:
+        """Set the session's tenant to the calling task's, when it is not that already.
+
+        Set for the session and committed, so no later rollback can undo it behind the
+        record kept here; most checkouts find it set and cost nothing.
+        """
+        scope = current_scope()
+        if self._scopes.get(conn) == scope:
+            return
+        await conn.execute("SELECT set_config(%s, %s, false)", (SETTING, scope))
+        if not conn.autocommit:
+            await conn.commit()
+        self._scopes[conn] = scope
 
     async def _fail_waiting(self, error: PoolTimeout) -> None:
         """Fail every caller queued for a connection, as psycopg_pool does when it closes."""

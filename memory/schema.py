@@ -7,6 +7,8 @@ import logging
 from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncConnection, sql
 
+from memory import tenancy
+
 logger = logging.getLogger(__name__)
 
 CHAT_HISTORY_TABLE = "chat_history"
@@ -14,7 +16,7 @@ KB_TABLE = "kb_chunks"
 MESSAGES_TABLE = "memory_messages"
 
 # Advisory lock key so concurrent processes don't race the same migration.
-_MIGRATION_LOCK = 0x6D656D6F
+_MIGRATION_LOCK = tenancy.LOCK
 
 
 def _migrations(dims: int) -> list[sql.Composable]:
@@ -213,6 +215,9 @@ def _migrations(dims: int) -> list[sql.Composable]:
             CREATE INDEX chat_history_message_id_idx
                 ON chat_history (session_id, (message -> 'data' ->> 'id'))
         """),
+        # Row-level security on every table of tenant data, as defence in depth: see
+        # memory/tenancy.py for the setting the policies read and who sets it.
+        tenancy.policy_sql(),
     ]
 
 

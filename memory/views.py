@@ -10,6 +10,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from memory.identity import Identity
+from memory.tenancy import tenant_connection
 
 LIST_THREADS = """
     SELECT thread_id, created_at, updated_at FROM threads
@@ -36,7 +37,7 @@ STRATEGY_DECISIONS = """
 
 
 async def _rows(pool: AsyncConnectionPool, query: str, params: dict[str, Any]) -> list[dict]:
-    async with pool.connection() as conn:
+    async with tenant_connection(pool, params["tenant_id"]) as conn:
         return await (await conn.execute(query, params)).fetchall()
 
 

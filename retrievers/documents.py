@@ -17,6 +17,7 @@ from langchain_postgres import PGVectorStore
 from psycopg_pool import AsyncConnectionPool
 
 from memory.schema import BUMP_VERSION, KB_SCOPE
+from memory.tenancy import ALL_TENANTS, tenant_connection, tenant_scope
 from retrievers.ingest import DELETE_CHUNKS, document_id, index_document
 from retrievers.loaders import parse_document
 
@@ -73,9 +74,10 @@ class DocumentLibrary:
             "doc_id": doc_id,
             "filename": filename,
         }
-        async with self._pool.connection() as conn:
-            job = await (await conn.execute(INSERT_JOB, params)).fetchone()
-        task = asyncio.create_task(self._run(job, doc))
+        with tenant_scope(tenant_id):  # The job's task works in this tenant too.
+            async with self._pool.connection() as conn:
+                job = await (await conn.execute(INSERT_JOB, params)).fetchone()
+            task = asyncio.create_task(self._run(job, doc))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
@@ -116,17 +118,17 @@ class DocumentLibrary:
 
     async def job(self, tenant_id: str, job_id: uuid.UUID) -> dict[str, Any] | None:
         """Return one of the tenant's jobs, or None."""
-        async with self._pool.connection() as conn:
+        async with tenant_connection(self._pool, tenant_id) as conn:
             return await (await conn.execute(GET_JOB, (job_id, tenant_id))).fetchone()
 
     async def documents(self, tenant_id: str) -> list[dict[str, Any]]:
         """Return the tenant's indexed documents, newest first."""
-        async with self._pool.connection() as conn:
+        async with tenant_connection(self._pool, tenant_id) as conn:
             return await (await conn.execute(LIST_DOCUMENTS, (tenant_id,))).fetchall()
 
     async def delete(self, tenant_id: str, doc_id: str) -> int | None:
         """Delete a document's chunks, vectors and row; return chunks removed, None if absent."""
-        async with self._pool.connection() as conn, conn.transaction():
+        async with tenant_connection(self._pool, tenant_id) as conn, conn.transaction():
             row = await (await conn.execute(DELETE_DOCUMENT, (tenant_id, doc_id))).fetchone()
             if row is None:
                 return None
@@ -135,9 +137,10 @@ class DocumentLibrary:
         return cur.rowcount
 
     async def abandon_stale_jobs(self) -> None:
-        """Mark jobs left unfinished by a crash as failed."""
-        async with self._pool.connection() as conn:
-            await conn.execute(ABANDON_STALE_JOBS)
+        """Mark jobs left unfinished by a crash as failed (every tenant's)."""
+        with tenant_scope(ALL_TENANTS):
+            async with self._pool.connection() as conn:
+                await conn.execute(ABANDON_STALE_JOBS)
 
     async def aclose(self) -> None:
         """Cancel running jobs (they stay 'running' until a restart marks them failed)."""

@@ -37,6 +37,7 @@ from graph.resources import Resources
 from memory.conversation import EXTRA_METADATA_KEY
 from memory.identity import Identity
 from memory.schema import CHAT_HISTORY_TABLE, MESSAGES_TABLE
+from memory.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 
@@ -626,7 +627,7 @@ async def load_indexed(
     The vectors are those the write path stored (all-MiniLM-L6-v2 over the same texts), so the
     dense baseline needs no second embedding pass.
     """
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         cur = await conn.execute(SELECT_INDEXED, {"tenant_id": tenant_id, "user_id": user_id})
         rows = await cur.fetchall()
     rows.sort(key=lambda r: order.get(r["dia_id"], len(order)))
@@ -712,20 +713,20 @@ async def delete_tenant(res: Resources, tenant_id: str) -> None:
     """Forget every user of an eval tenant, in every store (only `eval-` tenants)."""
     if not tenant_id.startswith(TENANT_PREFIX):
         raise ValueError(f"refusing to delete tenant {tenant_id!r}: not an eval tenant")
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         cur = await conn.execute(
             "SELECT DISTINCT user_id FROM threads WHERE tenant_id = %s", (tenant_id,)
         )
         users = [row["user_id"] for row in await cur.fetchall()]
     for user_id in users:
         await res.forgetter.forget_user(tenant_id, user_id)
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant_id,))
 
 
 async def tenant_row_counts(res: Resources, tenant_id: str) -> dict[str, int]:
     """Return how many rows of each table the tenant still has."""
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, tenant_id) as conn:
         cur = await conn.execute(COUNT_TENANT_ROWS, {"tenant_id": tenant_id})
         row = await cur.fetchone()
     return dict(row or {})

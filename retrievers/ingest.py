@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from memory.identity import validate_id
 from memory.schema import BUMP_VERSION, KB_SCOPE
+from memory.tenancy import tenant_scope
 from retrievers.loaders import chunk_document, iter_source_files, load_document
 
 logger = logging.getLogger(__name__)
@@ -112,39 +113,49 @@ async def index_document(
         batch_size: Chunks embedded and written per step.
         progress: Awaited with (chunks indexed, chunks in all) after each batch.
     """
-    doc_id = document_id(source)
-    digest = hashlib.sha256(doc.page_content.encode()).hexdigest()
-    async with pool.connection() as conn:
-        row = await (await conn.execute(FIND_DOCUMENT, (tenant_id, doc_id))).fetchone()
-    if row and row["content_hash"] == digest:
-        return None
-    chunks = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
-    docs = [
-        Document(
-            page_content=c.page_content,
-            metadata={
-                **c.metadata,
-                "tenant_id": tenant_id,
-                "doc_id": doc_id,
-                "source": doc.metadata["source"],
-            },
-        )
-        for c in chunks
-    ]
-    ids = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"{doc_id}:{digest}:{i}")) for i in range(len(docs))]
-    async with pool.connection() as conn:
-        await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
-    for start in range(0, len(docs), batch_size):
-        end = start + batch_size
-        await kb.aadd_documents(docs[start:end], ids=ids[start:end])
-        if progress:
-            await progress(min(end, len(docs)), len(docs))
-    async with pool.connection() as conn, conn.transaction():
-        await conn.execute(
-            UPSERT_DOCUMENT,
-            (tenant_id, doc_id, doc.metadata["source"], doc.metadata["title"], digest, len(docs)),
-        )
-        # Cached retrievals of this tenant's users were made without this document.
-        await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
-    logger.info("indexed %s: %s chunks", doc.metadata["source"], len(docs))
-    return len(docs)
+    with tenant_scope(tenant_id):  # Its sessions see and write this tenant's rows only.
+        doc_id = document_id(source)
+        digest = hashlib.sha256(doc.page_content.encode()).hexdigest()
+        async with pool.connection() as conn:
+            row = await (await conn.execute(FIND_DOCUMENT, (tenant_id, doc_id))).fetchone()
+        if row and row["content_hash"] == digest:
+            return None
+        chunks = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+        docs = [
+            Document(
+                page_content=c.page_content,
+                metadata={
+                    **c.metadata,
+                    "tenant_id": tenant_id,
+                    "doc_id": doc_id,
+                    "source": doc.metadata["source"],
+                },
+            )
+            for c in chunks
+        ]
+        ids = [
+            str(uuid.uuid5(uuid.NAMESPACE_OID, f"{doc_id}:{digest}:{i}")) for i in range(len(docs))
+        ]
+        async with pool.connection() as conn:
+            await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
+        for start in range(0, len(docs), batch_size):
+            end = start + batch_size
+            await kb.aadd_documents(docs[start:end], ids=ids[start:end])
+            if progress:
+                await progress(min(end, len(docs)), len(docs))
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                UPSERT_DOCUMENT,
+                (
+                    tenant_id,
+                    doc_id,
+                    doc.metadata["source"],
+                    doc.metadata["title"],
+                    digest,
+                    len(docs),
+                ),
+            )
+            # Cached retrievals of this tenant's users were made without this document.
+            await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
+        logger.info("indexed %s: %s chunks", doc.metadata["source"], len(docs))
+        return len(docs)

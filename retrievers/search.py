@@ -27,6 +27,7 @@ from memory.conversation import ConversationMemory, is_extractive_reply, message
 from memory.facts import FactStore
 from memory.identity import Identity
 from memory.schema import KB_TABLE, MESSAGES_TABLE
+from memory.tenancy import tenant_connection
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.temporal import time_window
 from retrievers.text import terms
@@ -291,7 +292,7 @@ class Retriever:
             "tenant_id": ident.tenant_id,
             "user_id": ident.user_id,
         }
-        async with self._pool.connection() as conn:
+        async with tenant_connection(self._pool, ident.tenant_id) as conn:
             rows = await (await conn.execute(NEIGHBOURS, params)).fetchall()
         by_id = {c["id"]: c for c in fused}
         around: dict[str, list[tuple[str, int]]] = {}
@@ -345,7 +346,7 @@ class Retriever:
         ]
 
     async def _fetch(self, statement: sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
-        async with self._pool.connection() as conn:
+        async with tenant_connection(self._pool, params["tenant_id"]) as conn:
             return await (await conn.execute(statement, params)).fetchall()
 
     async def _facts_leg(self, ident: Identity, query: str, k: int) -> tuple[str, list[Candidate]]:

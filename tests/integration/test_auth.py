@@ -16,6 +16,7 @@ from langserve import RemoteRunnable
 from configs.settings import Settings
 from graph.resources import Resources
 from memory.services import ServiceURLs
+from memory.tenancy import ALL_TENANTS, tenant_connection
 from tests.integration.conftest import ServerProcess, new_config, own_database
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(serv
     key_id, key = await auth_resources.api_keys.create("acme", "test")
     assert key.startswith("mk_") and key_id in key
     # The table holds a digest, never the key.
-    async with auth_resources.pool.connection() as conn:
+    async with tenant_connection(auth_resources.pool, ALL_TENANTS) as conn:
         rows = await (await conn.execute("SELECT * FROM api_keys")).fetchall()
     assert all(key.encode() not in bytes(r["key_hash"]) and key not in str(r) for r in rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.suite import SuiteConfig, format_suite_report, run_suite
+from memory.tenancy import ALL_TENANTS, tenant_connection
 from retrievers.eval_locomo import tenant_row_counts
 
 pytestmark = pytest.mark.integration
@@ -37,7 +38,7 @@ async def test_bench_suite_reports_every_measure_and_deletes_its_tenant(resource
 
     leftovers = await tenant_row_counts(resources, data["tenant"])
     assert not any(leftovers.values()), leftovers
-    async with resources.pool.connection() as conn:
+    async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
         cur = await conn.execute(
             "SELECT count(*) AS n FROM kb_chunks WHERE tenant_id = ANY(%s)",
             ([data["tenant"], f"{data['tenant']}-repeat"],),

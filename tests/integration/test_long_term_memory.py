@@ -19,6 +19,7 @@ from memory.identity import Identity, identity_from_config
 from memory.metrics import REDIS_FALLBACKS
 from memory.outbox import OutboxWorker
 from memory.services import EmbeddedServices, ServiceURLs
+from memory.tenancy import ALL_TENANTS, tenant_connection
 from tests.fakes import RuleChatModel
 from tests.integration.conftest import ServerProcess, new_config
 
@@ -34,7 +35,7 @@ def ident_of(config: dict) -> Identity:
 
 
 async def scalar(res: Resources, query: str, *params: object) -> int:
-    async with res.pool.connection() as conn:
+    async with tenant_connection(res.pool, ALL_TENANTS) as conn:
         row = await (await conn.execute(query, params)).fetchone()
     return int(next(iter(row.values())))
 
@@ -54,7 +55,7 @@ async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexe
         rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
         assert await scalar(resources, jobs, tenant, user) == 1
         assert await scalar(resources, rows, tenant, user) == 0  # acknowledged, not indexed
-        async with resources.pool.connection() as conn:
+        async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
             pending = await (
                 await conn.execute(
                     "SELECT thread_id, payload FROM memory_outbox WHERE tenant_id = %s", (tenant,)
@@ -80,7 +81,7 @@ async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexe
 
         # A job replayed after it was done (e.g. a worker that crashed after commit but
         # before it could tell anyone) changes nothing.
-        async with resources.pool.connection() as conn:
+        async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
             await conn.execute(
                 "INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload) "
                 "VALUES (%s, %s, %s, %s)",
@@ -174,7 +175,7 @@ async def test_tool_calling_thread_summarised_many_times_keeps_pairs_and_facts(s
                 assert len(state["messages"]) > 8 and summaries[-1] == summaries[-2]
 
         transcript = await res.conversation.transcript(ident_of(config))
-        async with res.pool.connection() as conn:
+        async with tenant_connection(res.pool, ALL_TENANTS) as conn:
             cur = await conn.execute(
                 "SELECT covers FROM memory_summaries WHERE thread_id = %s ORDER BY id",
                 (config["configurable"]["thread_id"],),

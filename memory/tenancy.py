@@ -1,0 +1,157 @@
+"""Row-level security: which tenant's rows a database session may touch.
+
+Every query memoria writes filters by tenant (and user) itself. Postgres row-level security
+is the second lock: the tables that hold tenant data admit only rows whose `tenant_id` is
+the session's `memoria.tenant_id` setting, so a query that forgot its filter finds nothing
+of another tenant (and can write nothing into one).
+
+The tenant is bound per asyncio task with `tenant_scope` (the server binds the caller's
+tenant, each graph node its run's, the outbox worker each job's); `FailFastPool` copies it
+onto a connection as it leaves the pool. Code that works across tenants on purpose (the
+worker claiming jobs, start-up housekeeping) asks for `ALL_TENANTS`. Nothing bound means no
+tenant: those tables then look empty and refuse writes.
+
+Superusers and roles with BYPASSRLS skip every policy, so when memoria connects as one (the
+embedded Postgres's `postgres`, or a Docker image's default user) its pools `SET ROLE` to
+`APP_ROLE`, a role with just the privileges the app needs. This guards against our own bugs,
+not against SQL injection: a session could change the setting itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+logger = logging.getLogger(__name__)
+
+SETTING = "memoria.tenant_id"
+# Not a valid tenant id (ids start with a letter or digit): every tenant's rows.
+ALL_TENANTS = "*"
+APP_ROLE = "memoria_app"
+# The advisory lock migrations take (memory.schema): one process at a time changes roles.
+LOCK = 0x6D656D6F
+
+# Tables whose rows belong to one tenant, with a `tenant_id` column.
+TENANT_TABLES = (
+    "threads",
+    "kb_chunks",
+    "kb_documents",
+    "memory_messages",
+    "strategy_log",
+    "memory_outbox",
+    "memory_versions",
+    "memory_summaries",
+    "ingest_jobs",
+)
+
+_scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
+
+
+def current_scope() -> str:
+    """Return the tenant bound to this task ("" for none, `ALL_TENANTS` for all)."""
+    return _scope.get()
+
+
+def bind_tenant(tenant_id: str) -> None:
+    """Bind this task (and tasks it starts from now on) to `tenant_id` until it ends."""
+    _scope.set(tenant_id)
+
+
+@contextmanager
+def tenant_scope(tenant_id: str) -> Iterator[None]:
+    """Bind `tenant_id` (or `ALL_TENANTS`) to the code in the block."""
+    token = _scope.set(tenant_id)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def policy_sql() -> sql.Composable:
+    """Return the statements that put every tenant table under row-level security."""
+    setting = sql.Literal(SETTING)
+    allowed = sql.SQL(
+        "tenant_id = current_setting({s}, true) OR current_setting({s}, true) = {all}"
+    ).format(s=setting, all=sql.Literal(ALL_TENANTS))
+    statements = []
+    for table in TENANT_TABLES:
+        name = sql.Identifier(table)
+        statements.append(
+            sql.SQL(
+                "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
+                "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
+                "CREATE POLICY tenant_isolation ON {t} USING ({ok}) WITH CHECK ({ok})"
+            ).format(t=name, ok=allowed)
+        )
+    # A transcript belongs to the thread whose session it is: visible only with that thread.
+    statements.append(
+        sql.SQL(
+            "ALTER TABLE chat_history ENABLE ROW LEVEL SECURITY; "
+            "ALTER TABLE chat_history FORCE ROW LEVEL SECURITY; "
+            "CREATE POLICY tenant_isolation ON chat_history USING ({ok}) WITH CHECK ({ok})"
+        ).format(
+            ok=sql.SQL(
+                "EXISTS (SELECT 1 FROM threads t WHERE t.session_id = chat_history.session_id)"
+            )
+        )
+    )
+    return sql.SQL("; ").join(statements)
+
+
+async def app_role(conn: AsyncConnection[dict]) -> str | None:
+    """Grant `APP_ROLE` the app's privileges and return it, if this session must switch to it.
+
+    Call on an owner's connection (autocommit, dict rows) after every table exists. Returns
+    None when the session's own role is already subject to the policies (neither superuser
+    nor BYPASSRLS): the tables force row-level security on their owner too.
+    """
+    cur = await conn.execute(
+        "SELECT rolsuper OR rolbypassrls AS bypasses, rolsuper OR rolcreaterole AS can_create,"
+        " current_schema() AS schema,"
+        " EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) AS role_exists"
+        " FROM pg_roles WHERE rolname = current_user",
+        (APP_ROLE,),
+    )
+    me = await cur.fetchone()
+    assert me is not None
+    if not me["bypasses"]:
+        return None
+    role = sql.Identifier(APP_ROLE)
+    if not me["role_exists"]:
+        if not me["can_create"]:
+            logger.warning(
+                "row-level security is NOT enforced: this database user bypasses it and cannot "
+                "create role %s; connect as a role without BYPASSRLS",
+                APP_ROLE,
+            )
+            return None
+        await conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOBYPASSRLS").format(role))
+    # Tables created since the last start (ours, LangGraph's, langchain-postgres's) included;
+    # under the migrations' lock, as concurrent GRANTs on one object can fail.
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        await conn.execute(
+            sql.SQL(
+                "GRANT {r} TO CURRENT_USER; GRANT USAGE ON SCHEMA {s} TO {r}; "
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}; "
+                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}"
+            ).format(r=role, s=sql.Identifier(me["schema"])),
+            prepare=False,
+        )
+    return APP_ROLE
+
+
+@asynccontextmanager
+async def tenant_connection(
+    pool: AsyncConnectionPool, tenant_id: str
+) -> AsyncIterator[AsyncConnection[Any]]:
+    """Yield a connection of `pool` whose session sees and writes `tenant_id`'s rows only."""
+    with tenant_scope(tenant_id):
+        async with pool.connection() as conn:
+            yield conn

@@ -1,0 +1,98 @@
+"""Row-level security: a query that forgets its tenant filter still sees one tenant only.
+
+Every query memoria writes filters by tenant itself; these tests check the second lock, in
+Postgres, by sending the app's pool queries with no tenant filter at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from psycopg.errors import InsufficientPrivilege
+from psycopg.types.json import Jsonb
+
+from graph.resources import Resources
+from memory.tenancy import ALL_TENANTS, APP_ROLE, TENANT_TABLES, tenant_connection
+from tests.integration.conftest import new_config
+from tests.integration.test_long_term_memory import ident_of
+
+pytestmark = pytest.mark.integration
+
+
+async def _two_tenants(resources: Resources):
+    idents = [ident_of(new_config()) for _ in range(2)]
+    for ident in idents:
+        turn = [
+            HumanMessage(f"My code word is {uuid.uuid4().hex[:8]}.", id=str(uuid.uuid4())),
+            AIMessage("Noted.", id=str(uuid.uuid4())),
+        ]
+        await resources.conversation.append(ident, turn)
+    await resources.worker.drain()
+    return idents
+
+
+async def _unfiltered(resources: Resources, scope: str, table: str) -> set[str]:
+    async with tenant_connection(resources.pool, scope) as conn:
+        cur = await conn.execute(f"SELECT DISTINCT tenant_id FROM {table}")  # no WHERE at all
+        return {row["tenant_id"] for row in await cur.fetchall()}
+
+
+async def test_the_app_acts_as_a_role_row_level_security_applies_to(resources: Resources):
+    # The embedded Postgres connects as its superuser, which would skip every policy.
+    async with resources.pool.connection() as conn:
+        row = await (await conn.execute("SELECT current_user AS role")).fetchone()
+        assert row["role"] == APP_ROLE
+    async with resources.history_pool.connection() as conn:
+        row = await (await conn.execute("SELECT current_user")).fetchone()
+        assert row[0] == APP_ROLE
+
+
+async def test_a_query_without_a_tenant_filter_sees_only_its_own_tenants_rows(
+    resources: Resources,
+):
+    a, b = await _two_tenants(resources)
+    for table in ("threads", "memory_messages", "memory_outbox", "memory_versions"):
+        seen = await _unfiltered(resources, a.tenant_id, table)
+        assert seen <= {a.tenant_id}, table
+    assert await _unfiltered(resources, a.tenant_id, "threads") == {a.tenant_id}
+    assert await _unfiltered(resources, a.tenant_id, "memory_messages") == {a.tenant_id}
+    # The operator's view (the worker claiming jobs) does see both.
+    assert {a.tenant_id, b.tenant_id} <= await _unfiltered(resources, ALL_TENANTS, "threads")
+    # Transcripts have no tenant column: they go with their thread.
+    async with tenant_connection(resources.pool, a.tenant_id) as conn:
+        cur = await conn.execute("SELECT DISTINCT session_id::text AS s FROM chat_history")
+        sessions = {row["s"] for row in await cur.fetchall()}
+    assert a.session_id in sessions and b.session_id not in sessions
+
+
+async def test_nothing_bound_sees_nothing_and_writes_nothing(resources: Resources):
+    a, _ = await _two_tenants(resources)
+    for table in TENANT_TABLES:
+        assert await _unfiltered(resources, "", table) == set(), table
+    async with resources.pool.connection() as conn:  # no tenant bound in this task
+        with pytest.raises(InsufficientPrivilege):
+            await conn.execute(
+                "INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload)"
+                " VALUES (%s, %s, %s, %s)",
+                (a.tenant_id, a.user_id, a.thread_id, Jsonb({})),
+            )
+
+
+async def test_a_tenant_cannot_write_or_change_another_tenants_rows(resources: Resources):
+    a, b = await _two_tenants(resources)
+    async with tenant_connection(resources.pool, a.tenant_id) as conn:
+        with pytest.raises(InsufficientPrivilege):
+            await conn.execute(
+                "INSERT INTO strategy_log"
+                " (tenant_id, user_id, thread_id, strategy, reason, query, results, latency_ms)"
+                " VALUES (%s, %s, %s, 'semantic', 'test', 'q', 0, 0)",
+                (b.tenant_id, b.user_id, b.thread_id),
+            )
+        # Updates and deletes without a filter touch this tenant's rows only.
+        cur = await conn.execute("UPDATE threads SET updated_at = updated_at")
+        assert cur.rowcount == 1
+        cur = await conn.execute("DELETE FROM memory_messages WHERE tenant_id = %s", (b.tenant_id,))
+        assert cur.rowcount == 0
+    assert await _unfiltered(resources, b.tenant_id, "memory_messages") == {b.tenant_id}
