@@ -287,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ing = sub.add_parser(
         "ingest",
-        help="index .txt/.md/.html files into a tenant's knowledge base",
+        help="index .txt/.md/.html/.pdf files into a tenant's knowledge base",
         description="Load, chunk, embed and index files (directories are searched "
-        "recursively). Unchanged files are skipped; changed files replace their chunks.",
+        "recursively), showing the files done and the current file's chunks indexed. "
+        "Unchanged files are skipped; changed files replace their chunks.",
     )
     ing.add_argument("paths", nargs="+", type=Path, help="files or directories")
     ing.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
