@@ -287,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ing = sub.add_parser(
         "ingest",
-        help="index .txt/.md/.html files into a tenant's knowledge base",
+        help="index .txt/.md/.html/.pdf files into a tenant's knowledge base",
         description="Load, chunk, embed and index files (directories are searched "
-        "recursively). Unchanged files are skipped; changed files replace their chunks.",
+        "recursively), showing the files done and the current file's chunks indexed. "
+        "Unchanged files are skipped; changed files replace their chunks.",
     )
     ing.add_argument("paths", nargs="+", type=Path, help="files or directories")
     ing.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
@@ -299,9 +300,10 @@ def main(argv: list[str] | None = None) -> int:
 
     cht = sub.add_parser(
         "chat",
-        help="chat with a running server in the terminal (answers, strategy, citations)",
+        help="chat with a running server in the terminal (streamed answers, strategy, citations)",
         description="A REPL over the server's /agent/stream: each line you type is a turn of "
-        "one thread; the answer is printed with the strategy chosen and the sources cited. "
+        "one thread; the strategy chosen is printed, then the answer as the server's LLM writes "
+        "it (the offline responder's answer appears whole), then the sources it cites. "
         "Start the server first (`make run`). Ctrl-D leaves; --thread continues a thread.",
     )
     cht.add_argument("--user", required=True, help="your user id")

@@ -5,22 +5,35 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 import httpx
 
 
 def stream_turn(
-    client: httpx.Client, text: str, config: dict[str, Any]
+    client: httpx.Client,
+    text: str,
+    config: dict[str, Any],
+    *,
+    on_token: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (node, update) pairs of one turn from `/agent/stream` as they arrive.
+
+    Args:
+        client: A client whose base URL is the server's.
+        text: The user's message.
+        config: The run config (`configurable` with user_id and thread_id).
+        on_token: If given, the server is asked for the answer's tokens too, and this is
+            called with each as it arrives, before generate's update. None arrive when the
+            server answers with its offline responder: that update then holds the whole answer.
 
     Raises:
         RuntimeError: the server refused the turn or the run failed; the message says why.
     """
     body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
-    with client.stream("POST", "/agent/stream", json=body) as response:
+    params = {"tokens": "true"} if on_token else {}
+    with client.stream("POST", "/agent/stream", json=body, params=params) as response:
         if response.status_code != 200:
             response.read()
             try:
@@ -32,6 +45,8 @@ def stream_turn(
         for line in response.iter_lines():
             if line.startswith("event: "):
                 event = line[7:].strip()
+            elif line.startswith("data: ") and event == "token" and on_token:
+                on_token(json.loads(line[6:])["content"])
             elif line.startswith("data: ") and event == "data":
                 for node, update in json.loads(line[6:]).items():
                     yield node, update or {}
@@ -66,21 +81,48 @@ def run_chat(
                 return 0
             if not line.strip():
                 continue
+            turn = _TurnPrinter(stdout)
             try:
-                for node, update in stream_turn(client, line.strip(), config):
-                    _show(node, update, stdout)
+                for node, update in stream_turn(client, line.strip(), config, on_token=turn.token):
+                    turn.show(node, update)
             except (RuntimeError, httpx.HTTPError) as exc:
+                turn.end_answer()
                 stdout.write(f"error: {exc}\n")
 
 
-def _show(node: str, update: dict[str, Any], out: TextIO) -> None:
-    if node == "router" and update.get("route"):
-        route = update["route"]
-        out.write(f"  [{route['strategy']}: {route['reason']}]\n")
-    elif node == "generate":
-        messages = update.get("messages") or []
-        if messages and messages[-1].get("content"):
-            out.write(f"memoria> {messages[-1]['content']}\n")
-        for c in update.get("citations") or []:
-            out.write(f"  [{c['ref']}] {c['title']}: {c['snippet'][:160]}\n")
-    out.flush()
+class _TurnPrinter:
+    """Print one turn: the strategy, the answer as it is written (or whole), its sources."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.streaming = False  # an answer's tokens are on screen and its line is still open
+
+    def token(self, text: str) -> None:
+        """Print a piece of the answer now, so it appears as the model writes it."""
+        if not self.streaming:
+            self.out.write("memoria> ")
+            self.streaming = True
+        self.out.write(text)
+        self.out.flush()
+
+    def end_answer(self) -> None:
+        """End the line of a streamed answer, if one is open."""
+        if self.streaming:
+            self.out.write("\n")
+            self.streaming = False
+
+    def show(self, node: str, update: dict[str, Any]) -> None:
+        """Print what a node's update tells the user."""
+        if node == "router" and update.get("route"):
+            route = update["route"]
+            self.out.write(f"  [{route['strategy']}: {route['reason']}]\n")
+        elif node == "generate":
+            messages = update.get("messages") or []
+            if self.streaming:
+                # The tokens were the answer: printing it again would show it twice.
+                self.end_answer()
+            elif messages and messages[-1].get("content"):
+                self.out.write(f"memoria> {messages[-1]['content']}\n")
+            for c in update.get("citations") or []:
+                self.out.write(f"  [{c['ref']}] {c['title']}: {c['snippet'][:160]}\n")
+        self.out.flush()

@@ -60,21 +60,29 @@ async def ingest_paths(
     """Index files into `tenant_id`'s knowledge base; unchanged files are skipped.
 
     A changed file replaces its old chunks, so re-running ingestion never duplicates.
+    With `progress`, stderr shows a bar of files and, under it, one of the current file's
+    chunks as they are embedded and indexed: a big file would otherwise show nothing for minutes.
     """
     validate_id("tenant_id", tenant_id)
     files = iter_source_files(paths)
     report = IngestReport()
     for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
         doc = load_document(path)
-        chunks = await index_document(
-            pool=pool,
-            kb=kb,
-            tenant_id=tenant_id,
-            doc=doc,
-            source=str(path.resolve()),
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
-        )
+        chunk_bar = _ChunkBar(path.name) if progress else None
+        try:
+            chunks = await index_document(
+                pool=pool,
+                kb=kb,
+                tenant_id=tenant_id,
+                doc=doc,
+                source=str(path.resolve()),
+                chunk_size=chunk_size,
+                chunk_overlap=chunk_overlap,
+                progress=chunk_bar,
+            )
+        finally:
+            if chunk_bar:
+                chunk_bar.close()
         if chunks is None:
             report.unchanged.append(str(path))
             continue
@@ -85,6 +93,30 @@ async def ingest_paths(
 
 
 Progress = Callable[[int, int], Awaitable[None]]
+
+
+class _ChunkBar:
+    """A `Progress` drawing one document's chunks as a tqdm bar, from its first report on."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._bar: tqdm | None = None
+
+    async def __call__(self, done: int, total: int) -> None:
+        """Draw `done` of `total` chunks."""
+        if self._bar is None:
+            # Cleared when done: the files bar above already counts finished documents.
+            self._bar = tqdm(desc=self._name, total=total, initial=done, unit="chunk", leave=False)
+            return
+        # Set, not update(): each call is one batch, so always worth drawing; the rate is then
+        # the average since the bar appeared.
+        self._bar.total, self._bar.n = total, done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        """Clear the bar from the screen."""
+        if self._bar is not None:
+            self._bar.close()
 
 
 async def index_document(
@@ -111,7 +143,8 @@ async def index_document(
         chunk_size: Target characters per chunk.
         chunk_overlap: Characters shared by consecutive chunks.
         batch_size: Chunks embedded and written per step.
-        progress: Awaited with (chunks indexed, chunks in all) after each batch.
+        progress: Awaited with (0, chunks in all) once chunked, then with (chunks indexed,
+            chunks in all) after each batch.
     """
     with tenant_scope(tenant_id):  # Its sessions see and write this tenant's rows only.
         doc_id = document_id(source)
@@ -138,6 +171,9 @@ async def index_document(
         ]
         async with pool.connection() as conn:
             await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
+        if progress:
+            # The total is known now; the first batch may take a while to embed.
+            await progress(0, len(docs))
         for start in range(0, len(docs), batch_size):
             end = start + batch_size
             await kb.aadd_documents(docs[start:end], ids=ids[start:end])

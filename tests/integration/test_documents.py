@@ -1,8 +1,13 @@
-"""Documents over HTTP: upload with progress, cited in answers, deleted from answers."""
+"""Documents: uploaded over HTTP with progress, cited in answers, deleted from answers; and
+ingested by `memoria ingest`, which shows its progress chunk by chunk."""
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -10,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from configs.settings import REPO_ROOT
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
@@ -125,3 +131,25 @@ def test_bad_uploads_are_refused_and_start_no_job(server, name, content, says):
     assert says in response.json()["detail"]
     listed = httpx.get(f"{server.url}/documents", headers={"x-tenant-id": tenant}).json()
     assert listed["documents"] == []
+
+
+def test_memoria_ingest_shows_a_files_chunks_as_they_are_indexed(service_urls, tmp_path):
+    path = tmp_path / "handbook.md"
+    path.write_bytes(big_markdown(48 * 1024))
+    env = {**os.environ, "DATABASE_URL": service_urls.database_url}
+    env["REDIS_URL"] = service_urls.redis_url
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    cmd = [
+        sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))",
+        "ingest", str(path), "--tenant", tenant,
+    ]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    total = int(re.search(r"indexed 1 documents \((\d+) chunks\)", done.stdout)[1])
+    # tqdm redraws its line with \r: every drawing of the file's bar is in stderr, in order.
+    drawn = re.findall(r"handbook\.md:[^\r\n]*?(\d+)/(\d+) \[", done.stderr)
+    assert drawn, done.stderr
+    assert {int(of) for _, of in drawn} == {total}, "the bar knows the total from the start"
+    counts = [int(n) for n, _ in drawn]
+    assert counts == sorted(counts) and counts[0] == 0 and counts[-1] == total
+    assert len({n for n in counts if 0 < n < total}) >= 3, f"no batches shown: {counts}"

@@ -1,21 +1,28 @@
-"""Token streaming over /agent/stream, with a scripted model that streams like an LLM.
+"""Token streaming over /agent/stream and in `memoria chat`, with a model that streams like an LLM.
 
 The app runs in-process (its own resources on the real services) because the model is the one
-fake allowed and cannot be configured into a server process.
+fake allowed and cannot be configured into a server process; `memoria chat` reaches it over a
+real socket, served by uvicorn on the test's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import re
+import uuid
 
 import httpx
 import pytest
+import uvicorn
 from langchain_core.messages import AIMessage
 
+from client import run_chat
 from graph.resources import Resources
 from server import create_app
 from tests.fakes import StreamingScriptedChatModel
-from tests.integration.conftest import new_config
+from tests.integration.conftest import free_port, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -37,16 +44,35 @@ def sse_events(body: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def client(settings, kb_tenant):
+async def app(settings, kb_tenant):
+    # Local mode with the knowledge base as the default tenant: what `memoria chat` talks to.
+    local = settings.model_copy(update={"memoria_auth": "off", "memoria_default_tenant": kb_tenant})
     model = StreamingScriptedChatModel(script=[AIMessage(ANSWER)])
-    app = create_app(resources=Resources(settings, chat_model=model))
+    app = create_app(resources=Resources(local, chat_model=model))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def client(app, kb_tenant):
     transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://memoria") as http,
-    ):
+    async with httpx.AsyncClient(transport=transport, base_url="http://memoria") as http:
         http.kb_tenant = kb_tenant
         yield http
+
+
+@pytest.fixture(scope="module")
+async def served(app):
+    """Return the URL of `app` served over HTTP (its lifespan is already entered)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "uvicorn exited during startup"
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{config.port}"
+    server.should_exit = True
+    await task
 
 
 def turn(tenant: str, text: str) -> dict:
@@ -78,3 +104,30 @@ async def test_without_the_flag_the_stream_has_only_langserve_events(client):
     response = await client.post("/agent/stream", json=body)
     kinds = {event for event, _ in sse_events(response.text)}
     assert kinds == {"metadata", "data", "end"}, kinds
+
+
+class Terminal(io.StringIO):
+    """Stdout that records what a terminal would show each time it is flushed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.screens: list[str] = []
+
+    def flush(self) -> None:
+        self.screens.append(self.getvalue())
+
+
+async def test_memoria_chat_prints_the_answer_as_it_is_written_then_its_sources(served):
+    terminal = Terminal()
+    question = io.StringIO("How long do I have to ask for a refund?\n")
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    code = await asyncio.to_thread(run_chat, served, user_id=user, stdin=question, stdout=terminal)
+    assert code == 0
+    out = terminal.getvalue()
+    assert out.count(ANSWER) == 1, out
+    assert f"memoria> {ANSWER}\n  [1] " in out, "the sources follow the answer"
+    # Each word was on screen before the rest of the answer, and before any source.
+    words = re.findall(r"\S+\s*", ANSWER)
+    for n in range(1, len(words)):
+        partial = "memoria> " + "".join(words[:n])
+        assert any(s.endswith(partial) for s in terminal.screens), f"never showed {partial!r}"
