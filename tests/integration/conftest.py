@@ -59,6 +59,7 @@ def settings(service_urls: ServiceURLs) -> Settings:
         openai_api_key=None,
         openai_base_url=None,
         cohere_api_key=None,
+        langsmith_api_key=None,
         memoria_dev_user=None,
         # Tests drain the outbox explicitly (`resources.worker.drain()`), so they decide
         # when indexing happens; servers started by tests run the in-process worker.
