@@ -152,6 +152,12 @@ class ServerProcess:
     def __exit__(self, *exc: object) -> None:
         self.kill()
 
+    def stop(self) -> None:
+        """SIGTERM: a graceful shutdown, as a deploy does; the lifespan closes everything."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no flushing, nothing."""
         if self.proc and self.proc.poll() is None:
