@@ -45,6 +45,7 @@ from configs.settings import Settings, get_settings
 from graph.configuration import Context
 from graph.graph import build_graph
 from graph.resources import Resources
+from graph.tracing import TRACE_TAG
 from memory import views
 from memory.conversation import ThreadOwnershipError, message_text
 from memory.identity import ID_PATTERN, Identity, validate_id
@@ -163,9 +164,12 @@ class PreparedRun:
                 "user_id": ident.user_id,
                 "thread_id": ident.thread_id,
             },
+            # Also the turn's LangSmith run id, so the run_id a caller gets finds its trace.
             "run_id": self.run_id,
-            # Tenant-safe trace metadata: ids, never message text.
-            "metadata": {"tenant_id": ident.tenant_id, "user_id": ident.user_id},
+            # Every run of the turn carries these; nodes add what they decide (graph/tracing.py).
+            # Ids as they are, not hashed: the operator looks a user's traces up by them.
+            "metadata": ident.as_dict(),
+            "tags": [TRACE_TAG],
         }
 
     @property
@@ -500,12 +504,13 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:
         await claim(res, run)
         config = await resume_point(graph, run.config)
-        output = await graph.ainvoke(
-            run.graph_input,
-            config,
-            context=run.context,
-            durability=res.settings.memoria_checkpoint_durability,
-        )
+        with res.tracing():
+            output = await graph.ainvoke(
+                run.graph_input,
+                config,
+                context=run.context,
+                durability=res.settings.memoria_checkpoint_durability,
+            )
         return _serializer.dumpd(output)
 
     @app.exception_handler(ThreadOwnershipError)
@@ -762,17 +767,18 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         async def events() -> AsyncIterator[dict[str, str]]:
             yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
             try:
-                async for mode, payload in graph.astream(
-                    run.graph_input,
-                    config,
-                    context=run.context,
-                    stream_mode=["updates", "messages"] if tokens else ["updates"],
-                    durability=res.settings.memoria_checkpoint_durability,
-                ):
-                    if mode == "updates":
-                        yield {"event": "data", "data": _serializer.dumps(payload).decode()}
-                    elif token := _answer_token(*payload):
-                        yield {"event": "token", "data": json.dumps({"content": token})}
+                with res.tracing():
+                    async for mode, payload in graph.astream(
+                        run.graph_input,
+                        config,
+                        context=run.context,
+                        stream_mode=["updates", "messages"] if tokens else ["updates"],
+                        durability=res.settings.memoria_checkpoint_durability,
+                    ):
+                        if mode == "updates":
+                            yield {"event": "data", "data": _serializer.dumps(payload).decode()}
+                        elif token := _answer_token(*payload):
+                            yield {"event": "token", "data": json.dumps({"content": token})}
             except POSTGRES_UNAVAILABLE as exc:
                 logger.warning("stream run %s: Postgres unavailable: %r", run.run_id, exc)
                 error = {"status_code": 503, "message": POSTGRES_DOWN_DETAIL}

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -93,10 +93,49 @@ class Settings(BaseSettings):
     memoria_host: str = "127.0.0.1"
     memoria_port: int = 8080
 
+    # LangSmith tracing of turns: on when a key is set, unless LANGSMITH_TRACING=false. The
+    # names are LangSmith's own (the legacy LANGCHAIN_* ones too), so one environment serves
+    # both; they are read here so that a key in `.env` counts as well.
+    langsmith_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("langsmith_api_key", "langchain_api_key")
+    )
+    langsmith_tracing: bool | None = Field(
+        default=None,
+        validation_alias=AliasChoices("langsmith_tracing", "langchain_tracing_v2"),
+        description="false turns tracing off even with a key; true without a key is ignored.",
+    )
+    langsmith_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("langsmith_endpoint", "langchain_endpoint"),
+        description="LangSmith API URL; unset means LangSmith's hosted API.",
+    )
+    langsmith_project: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("langsmith_project", "langchain_project"),
+        description="Project the runs go to; unset means LangSmith's default project.",
+    )
+
+    @field_validator(
+        "langsmith_api_key",
+        "langsmith_tracing",
+        "langsmith_endpoint",
+        "langsmith_project",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # docker-compose passes `LANGSMITH_API_KEY: ${LANGSMITH_API_KEY:-}`: empty, not absent.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def chat_model_configured(self) -> bool:
         """Whether an OpenAI-compatible chat model is configured."""
         return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def tracing_enabled(self) -> bool:
+        """Whether turns are traced to LangSmith: a key is set and tracing is not turned off."""
+        return self.langsmith_api_key is not None and self.langsmith_tracing is not False
 
 
 @lru_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from contextlib import AsyncExitStack
+from contextlib import AbstractContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any, Self
 
@@ -16,6 +16,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_postgres import PGEngine, PGVectorStore
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
+from langsmith import Client as LangSmithClient
+from langsmith.run_helpers import tracing_context
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 5
 # How long a pool keeps retrying one lost connection before it gives up (see `_open_pool`).
 RECONNECT_TIMEOUT_S = 5.0
+# On shutdown, how long to wait for traces still queued for LangSmith before dropping them.
+TRACE_FLUSH_TIMEOUT_S = 10.0
 
 KB_METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
 
@@ -88,6 +92,19 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
     )
 
 
+def build_langsmith_client(settings: Settings) -> LangSmithClient | None:
+    """Return the LangSmith client turns are traced with, or None when tracing is off."""
+    if settings.tracing_enabled:
+        assert settings.langsmith_api_key is not None  # tracing_enabled checks it
+        return LangSmithClient(
+            api_url=settings.langsmith_endpoint,
+            api_key=settings.langsmith_api_key.get_secret_value(),
+        )
+    if settings.langsmith_tracing:
+        logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is unset: not tracing")
+    return None
+
+
 def build_reranker(settings: Settings) -> Reranker:
     """Return Cohere Rerank when a key is set, else the local scorer."""
     if settings.cohere_api_key:
@@ -126,6 +143,7 @@ class Resources:
         self._stack = AsyncExitStack()
         self._lock = asyncio.Lock()
         self._opened = False
+        self.langsmith: LangSmithClient | None = None
 
     async def open(self) -> Self:
         """Open everything once; later calls return at once."""
@@ -143,6 +161,12 @@ class Resources:
 
     async def _open(self) -> None:
         s = self.settings
+        # First in, last out: runs still ending while the rest closes get flushed too.
+        self.langsmith = build_langsmith_client(s)
+        if self.langsmith is not None:
+            self._stack.push_async_callback(
+                asyncio.to_thread, self.langsmith.close, timeout=TRACE_FLUSH_TIMEOUT_S
+            )
         self.urls: ServiceURLs = await asyncio.to_thread(
             resolve_service_urls,
             s.database_url,
@@ -262,12 +286,14 @@ class Resources:
         if s.memoria_worker == "inprocess":
             self._start_worker()
         logger.info(
-            "memoria resources ready: postgres=%s redis=%s chat_model=%s reranker=%s worker=%s",
+            "memoria resources ready: postgres=%s redis=%s chat_model=%s reranker=%s worker=%s "
+            "tracing=%s",
             "external" if s.database_url else "embedded",
             "external" if s.redis_url else "embedded",
             type(self.chat_model).__name__ if self.chat_model else "offline extractive",
             self.reranker.name,
             s.memoria_worker,
+            f"langsmith ({self.langsmith.api_url})" if self.langsmith else "off",
         )
 
     async def _migrate(self, store_index: Any) -> str | None:
@@ -328,6 +354,18 @@ class Resources:
             self.embeddings,
             table,
             metadata_columns=columns,
+        )
+
+    def tracing(self) -> AbstractContextManager[None]:
+        """Trace the runs started inside to LangSmith when configured, and never otherwise.
+
+        Explicit both ways, so the settings decide rather than whatever LANGSMITH_* variables
+        the process environment holds (a key in `.env` is not in the environment).
+        """
+        return tracing_context(
+            enabled=self.langsmith is not None,
+            client=self.langsmith,
+            project_name=self.settings.langsmith_project if self.langsmith else None,
         )
 
     def identity(self, config: RunnableConfig) -> Identity:

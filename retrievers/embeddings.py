@@ -87,10 +87,15 @@ class CachedEmbeddings(Embeddings):
 
     async def aembed_query(self, text: str) -> list[float]:
         """Return the embedding of `text`: in-process cache, then Redis, then the model."""
+        vector, _ = await self.aembed_query_cached(text)
+        return vector
+
+    async def aembed_query_cached(self, text: str) -> tuple[list[float], bool]:
+        """Return the embedding of `text` and whether a cache (in-process or Redis) held it."""
         if (hit := self._recall(text)) is not None:
-            return hit
-        [vector] = await self._shared([text], self.inner.aembed_query)
-        return self._remember(text, vector)
+            return hit, True
+        [vector], misses = await self._shared([text], self.inner.aembed_query)
+        return self._remember(text, vector), not misses
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents with the wrapped model."""
@@ -102,12 +107,23 @@ class CachedEmbeddings(Embeddings):
         async def embed_batch(batch: list[str]) -> list[list[float]]:
             return await self.inner.aembed_documents(batch)
 
-        return await self._shared(texts, embed_batch, batch=True)
+        vectors, _ = await self._shared(texts, embed_batch, batch=True)
+        return vectors
 
-    async def _shared(self, texts: list[str], embed, *, batch: bool = False) -> list[list[float]]:  # noqa: ANN001
-        """Look `texts` up in Redis, embed the misses with `embed`, store them back."""
+    async def _shared(
+        self,
+        texts: list[str],
+        embed,  # noqa: ANN001
+        *,
+        batch: bool = False,
+    ) -> tuple[list[list[float]], int]:
+        """Look `texts` up in Redis, embed the misses with `embed`, store them back.
+
+        Returns the vectors and how many of them the model had to compute.
+        """
         if self._speed is None or not texts:
-            return await embed(texts) if batch else [await embed(t) for t in texts]
+            vectors = await embed(texts) if batch else [await embed(t) for t in texts]
+            return vectors, len(texts)
         keys = [self.key(t) for t in texts]
         found = await self._speed.run("embedding.read", lambda r: r.mget(keys), None)
         if found is None:
@@ -133,7 +149,7 @@ class CachedEmbeddings(Embeddings):
                     await pipe.execute()
 
             self._speed.write_behind("embedding.write", store)
-        return vectors  # type: ignore[return-value]
+        return vectors, len(missing)  # type: ignore[return-value]
 
     async def forget(self, texts: list[str]) -> int:
         """Drop `texts`' vectors from both tiers; return how many Redis keys were deleted."""

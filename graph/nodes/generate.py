@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Sequence
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
@@ -16,10 +17,21 @@ from graph.configuration import Context
 from graph.extractive import best_excerpt, citation_title, extractive_answer
 from graph.nodes.router import latest_question
 from graph.state import Candidate, Citation, State
+from graph.tracing import annotate_turn
 
 logger = logging.getLogger(__name__)
 
 _REF = re.compile(r"\[(\d{1,2})\]")
+# `memoria_model` of turns the offline responder answered.
+EXTRACTIVE = "offline-extractive"
+
+
+def model_name(model: BaseChatModel) -> str:
+    """Return the name of the model a chat model calls (its class name when it has none)."""
+    for attr in ("model_name", "model"):
+        if isinstance(name := getattr(model, attr, None), str) and name:
+            return name
+    return type(model).__name__
 
 
 def format_passages(context: Sequence[Candidate]) -> str:
@@ -70,6 +82,14 @@ def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
         context = state.get("context", [])
         if res.chat_model is None:
             message, citations = extractive_answer(query, context, state.get("route"))
+            annotate_turn(
+                config,
+                {
+                    "memoria_responder": "extractive",
+                    "memoria_model": EXTRACTIVE,
+                    "memoria_citations": len(citations),
+                },
+            )
             return {"messages": [message], "citations": citations}
 
         rounds = state.get("tool_rounds", 0)
@@ -83,8 +103,16 @@ def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
                 f"I stopped after {rounds} tool calls without reaching an answer."
             )
             response = AIMessage(content=text, id=response.id)
+        metadata = {
+            "memoria_responder": "llm",
+            "memoria_model": model_name(res.chat_model),
+            "memoria_tool_rounds": rounds,
+        }
         if response.tool_calls:
+            annotate_turn(config, metadata)
             return {"messages": [response], "tool_rounds": rounds + 1}
-        return {"messages": [response], "citations": cited(response.text, query, context)}
+        citations = cited(response.text, query, context)
+        annotate_turn(config, {**metadata, "memoria_citations": len(citations)})
+        return {"messages": [response], "citations": citations}
 
     return generate

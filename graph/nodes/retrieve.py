@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 from graph.configuration import Context
 from graph.nodes.router import latest_question
 from graph.state import State
+from graph.tracing import annotate_turn, candidate_counts
 from memory.metrics import RETRIEVE_MS
 from retrievers.cache import fingerprint
 
@@ -56,6 +57,14 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
                 res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
         elapsed_ms = (time.perf_counter() - started) * 1000
         RETRIEVE_MS.labels(route["strategy"], cache).observe(elapsed_ms)
+        annotate_turn(
+            config,
+            {
+                "memoria_retrieval_cache": cache,
+                **candidate_counts(candidates, route["sources"]),
+                "memoria_retrieve_ms": round(elapsed_ms, 2),
+            },
+        )
         return {
             "candidates": candidates,
             "retrieval_cache": cache,

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 
 from graph.configuration import Context
 from graph.state import STRATEGIES, RouteDecision, State, Strategy
+from graph.tracing import annotate_turn, strategy_tag
 from memory.metrics import STRATEGY_USE
 from retrievers.search import SOURCES
 from retrievers.text import fold
@@ -123,9 +124,8 @@ def _skip_empty_sources(decision: RouteDecision, version: str) -> RouteDecision:
 class SemanticRouter:
     """Similarity of a query to labelled example utterances (English and Portuguese)."""
 
-    def __init__(self, embeddings: Embeddings, examples: dict[str, np.ndarray]) -> None:
-        """Keep the model and each strategy's example vectors (rows, unit length)."""
-        self._embeddings = embeddings
+    def __init__(self, examples: dict[str, np.ndarray]) -> None:
+        """Keep each strategy's example vectors (rows, unit length)."""
         self._examples = examples
 
     @classmethod
@@ -139,12 +139,15 @@ class SemanticRouter:
         for strategy, utterances in raw.items():
             vectors = await embeddings.aembed_documents([str(u) for u in utterances])
             examples[strategy] = np.asarray(vectors, dtype=np.float32)
-        return cls(embeddings, examples)
+        return cls(examples)
 
-    async def similarities(self, query: str) -> dict[str, float]:
-        """Return the best cosine similarity of `query` to each strategy's examples."""
-        vector = np.asarray(await self._embeddings.aembed_query(query), dtype=np.float32)
-        return {s: float(np.max(m @ vector)) for s, m in self._examples.items()}
+    def similarities(self, vector: list[float]) -> dict[str, float]:
+        """Return the best cosine similarity of a question's unit `vector` to each strategy's.
+
+        The router embeds the question itself, to learn whether a cache held its vector.
+        """
+        query = np.asarray(vector, dtype=np.float32)
+        return {s: float(np.max(m @ query)) for s, m in self._examples.items()}
 
 
 def latest_question(state: State) -> str:
@@ -164,19 +167,38 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         ctx = runtime.context or Context()
         query = latest_question(state)
         claim = res.conversation.claim_thread(res.identity(config))
+        embedding_cache: dict[str, str] = {}
         if ctx.strategy or not query:
             version = await claim
             similarities: dict[str, float] = {}
         else:
             # Independent: the ownership check runs in Postgres while the question is embedded.
             # The decision below only reaches state if the claim succeeded.
-            version, similarities = await asyncio.gather(claim, res.router.similarities(query))
+            version, (vector, cached) = await asyncio.gather(
+                claim, res.embeddings.aembed_query_cached(query)
+            )
+            similarities = res.router.similarities(vector)
+            embedding_cache["memoria_embedding_cache"] = "hit" if cached else "miss"
         if ctx.strategy:
             decision = _decision(ctx.strategy, "forced by the run's context", {})
         else:
             decision = choose_strategy(query, similarities)
         decision = _skip_empty_sources(decision, version)
         STRATEGY_USE.labels(decision["strategy"]).inc()
+        # Every turn carries every key: later nodes overwrite the ones they get to.
+        annotate_turn(
+            config,
+            {
+                "memoria_strategy": decision["strategy"],
+                "memoria_strategy_reason": decision["reason"],
+                "memoria_sources": decision["sources"],
+                **embedding_cache,
+                "memoria_retrieval_cache": "off",
+                "memoria_candidates": 0,
+                "memoria_kept": 0,
+            },
+            tags=[strategy_tag(decision["strategy"])],
+        )
         return {
             "route": decision,
             "memory_version": version,

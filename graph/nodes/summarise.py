@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from configs.prompts import SUMMARY_PROMPT
 from graph.configuration import Context
 from graph.state import State
+from graph.tracing import annotate_turn
 from memory.conversation import message_text
 from retrievers.text import approx_tokens, clip
 
@@ -115,6 +116,7 @@ def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.reso
         except Exception as exc:  # noqa: BLE001 - an unrecorded summary must not trim anything
             logger.warning("summary not recorded, keeping the window as is: %s", exc)
             return {}
+        annotate_turn(config, {"memoria_summarised": len(folded)})
         return {
             "summary": summary,
             "summarised_ids": covered,

@@ -59,6 +59,7 @@ def settings(service_urls: ServiceURLs) -> Settings:
         openai_api_key=None,
         openai_base_url=None,
         cohere_api_key=None,
+        langsmith_api_key=None,
         memoria_dev_user=None,
         # Tests drain the outbox explicitly (`resources.worker.drain()`), so they decide
         # when indexing happens; servers started by tests run the in-process worker.
@@ -150,6 +151,12 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+    def stop(self) -> None:
+        """SIGTERM: a graceful shutdown, as a deploy does; the lifespan closes everything."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no flushing, nothing."""
