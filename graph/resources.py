@@ -20,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from configs.settings import Settings
-from memory.api_keys import ApiKeys
+from memory.api_keys import ApiKeys, KeyGate
 from memory.conversation import ConversationMemory
 from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
@@ -161,6 +161,7 @@ class Resources:
             await setup(conn, dims=s.memoria_embedding_dims)
 
         self.api_keys = ApiKeys(self.pool)
+        self.key_gate = KeyGate(self.api_keys, s.memoria_auth)
         self.rate_limiter = RateLimiter(self.speed)
         self.key_limit = parse_limit(s.memoria_rate_limit_per_key)
         self.user_limit = parse_limit(s.memoria_rate_limit_per_user)
