@@ -296,7 +296,10 @@ class Resources:
         )
 
     def identity(self, config: RunnableConfig) -> Identity:
-        """Return the validated identity of a run (tenant, user, thread) from its config."""
+        """Return the validated identity of a run (tenant, user, thread) from its config.
+
+        On LangGraph's server with memoria's auth, tenant and user are the authenticated ones.
+        """
         return identity_from_config(
             config,
             default_tenant=self.settings.memoria_default_tenant,
