@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from contextlib import AsyncExitStack
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,7 +20,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from configs.settings import Settings
+from configs.settings import Settings, get_settings
 from memory.api_keys import ApiKeys, KeyGate
 from memory.conversation import ConversationMemory
 from memory.facts import FactStore, llm_extractor, offline_extractor
@@ -318,3 +319,13 @@ class Resources:
     async def __aexit__(self, *exc: object) -> None:
         """Close everything."""
         await self.aclose()
+
+
+@lru_cache
+def server_resources() -> Resources:
+    """Return the Resources of a LangGraph server process (`langgraph dev`, LangGraph Platform).
+
+    The server loads langgraph.json's graph and auth files as separate modules; both take their
+    pools from here, so a process opens one set. Nothing opens until the first request or run.
+    """
+    return Resources(get_settings())
