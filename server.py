@@ -10,7 +10,6 @@ import asyncio
 import http
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,6 +46,7 @@ from graph.graph import build_graph
 from graph.resources import Resources
 from graph.tracing import TRACE_TAG
 from memory import views
+from memory.api_keys import KeyRefused, presented_key
 from memory.conversation import ThreadOwnershipError, message_text
 from memory.identity import ID_PATTERN, Identity, validate_id
 from memory.tenancy import bind_tenant
@@ -326,54 +326,21 @@ class Caller:
         return tenant
 
 
-KEYS_RECHECK_S = 5.0
-
-
-async def _keys_required(request: Request, res: Resources) -> bool:
-    mode = res.settings.memoria_auth
-    if mode != "auto":
-        return mode == "api_key"
-    state = request.app.state
-    # Sticky: once a key exists this process keeps requiring keys, even if all are revoked.
-    if getattr(state, "keys_required", False):
-        return True
-    if time.monotonic() - getattr(state, "keys_checked_at", -KEYS_RECHECK_S) >= KEYS_RECHECK_S:
-        state.keys_required = await res.api_keys.any_active()
-        state.keys_checked_at = time.monotonic()
-    return state.keys_required
-
-
-def _presented_key(request: Request) -> str | None:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return request.headers.get("x-api-key") or None
-
-
 async def get_caller(request: Request) -> Caller:
     """Authenticate the request: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
     res: Resources = request.app.state.resources
-    key = _presented_key(request)
-    if res.settings.memoria_auth != "off" and key is not None:
-        found = await res.api_keys.authenticate(key)
-        if found is None:
-            raise HTTPException(
-                status_code=401,
-                detail="the API key is unknown or revoked",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        key_id, tenant = found
-        if res.key_limit:
-            await throttle(res, tenant, f"key:{key_id}", res.key_limit, "this API key")
-        return Caller(tenant, key_id)
-    if await _keys_required(request, res):
+    try:
+        found = await res.key_gate.check(presented_key(request.headers))
+    except KeyRefused as exc:
         raise HTTPException(
-            status_code=401,
-            detail="this server requires an API key: send 'Authorization: Bearer <key>' "
-            "(an operator creates one with `memoria keys create --tenant TENANT`)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return Caller(None)
+            status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
+    if found is None:
+        return Caller(None)
+    key_id, tenant = found
+    if res.key_limit:
+        await throttle(res, tenant, f"key:{key_id}", res.key_limit, "this API key")
+    return Caller(tenant, key_id)
 
 
 async def throttle(res: Resources, tenant_id: str, scope: str, limit: Any, who: str) -> None:
@@ -474,8 +441,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         async with open_agent(settings or get_settings(), resources) as (res, graph):
             app.state.resources = res
             app.state.graph = graph
-            mode = res.settings.memoria_auth
-            if mode == "api_key" or (mode == "auto" and await res.api_keys.any_active()):
+            if await res.key_gate.keys_required():
                 logger.info("memoria ready; API keys required (each key maps to one tenant)")
             else:
                 logger.warning(

@@ -13,7 +13,6 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
-from configs.settings import get_settings
 from graph.configuration import Context
 from graph.nodes.generate import make_generate
 from graph.nodes.persist import make_persist
@@ -21,7 +20,7 @@ from graph.nodes.rerank import make_rerank
 from graph.nodes.retrieve import make_retrieve
 from graph.nodes.router import make_router
 from graph.nodes.summarise import make_summarise, needs_summary
-from graph.resources import Resources
+from graph.resources import Resources, server_resources
 from graph.state import InputState, OutputState, State
 from tools import build_tools
 
@@ -89,5 +88,5 @@ def build_retrieval_graph(resources: Resources) -> CompiledStateGraph:
 
 
 # For langgraph.json only: LangGraph Studio / Platform supply the checkpointer, and the
-# resources open lazily on the first run (no I/O at import).
-graph = build_graph(Resources(get_settings()))
+# resources (shared with graph/auth.py) open lazily on the first request (no I/O at import).
+graph = build_graph(server_resources())

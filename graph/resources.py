@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from contextlib import AbstractContextManager, AsyncExitStack
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
 
@@ -23,9 +24,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from configs.settings import Settings
+from configs.settings import Settings, get_settings
 from memory import tenancy
-from memory.api_keys import ApiKeys
+from memory.api_keys import ApiKeys, KeyGate
 from memory.conversation import ConversationMemory
 from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
@@ -217,6 +218,7 @@ class Resources:
         self.history_pool = await self._open_pool(options=session)
 
         self.api_keys = ApiKeys(self.pool)
+        self.key_gate = KeyGate(self.api_keys, s.memoria_auth)
         self.rate_limiter = RateLimiter(self.speed)
         self.key_limit = parse_limit(s.memoria_rate_limit_per_key)
         self.user_limit = parse_limit(s.memoria_rate_limit_per_user)
@@ -371,6 +373,7 @@ class Resources:
     def identity(self, config: RunnableConfig) -> Identity:
         """Return the validated identity of a run (tenant, user, thread) from its config.
 
+        On LangGraph's server with memoria's auth, tenant and user are the authenticated ones.
         The calling task (a node, a tool) is bound to that tenant from here on: its
         database sessions see that tenant's rows only (memory/tenancy.py).
         """
@@ -394,3 +397,13 @@ class Resources:
     async def __aexit__(self, *exc: object) -> None:
         """Close everything."""
         await self.aclose()
+
+
+@lru_cache
+def server_resources() -> Resources:
+    """Return the Resources of a LangGraph server process (`langgraph dev`, LangGraph Platform).
+
+    The server loads langgraph.json's graph and auth files as separate modules; both take their
+    pools from here, so a process opens one set. Nothing opens until the first request or run.
+    """
+    return Resources(get_settings())

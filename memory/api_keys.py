@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -32,6 +35,13 @@ LIST_KEYS = """
 REVOKE_KEY = """
     UPDATE api_keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id
 """
+# How long `auto` mode trusts "no key exists" before asking Postgres again.
+KEYS_RECHECK_S = 5.0
+UNKNOWN_KEY = "the API key is unknown or revoked"
+KEY_REQUIRED = (
+    "this server requires an API key: send 'Authorization: Bearer <key>' "
+    "(an operator creates one with `memoria keys create --tenant TENANT`)"
+)
 
 
 @dataclass(frozen=True)
@@ -92,3 +102,61 @@ class ApiKeys:
         async with self._pool.connection() as conn:
             row = await (await conn.execute(REVOKE_KEY, (key_id,))).fetchone()
         return row is not None
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """Return the key a request presents: `Authorization: Bearer <key>`, else `X-API-Key`.
+
+    Args:
+        headers: The request's headers, looked up case-insensitively (Starlette `Headers`).
+    """
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return headers.get("x-api-key") or None
+
+
+class KeyRefused(Exception):
+    """A request that may not pass: its key is unknown or revoked, or keys are required."""
+
+
+class KeyGate:
+    """Decide who a request is: its key's tenant, or local mode while keys are not required.
+
+    One per process, shared by memoria's HTTP server and the LangGraph server's auth handler.
+    """
+
+    def __init__(self, keys: ApiKeys, mode: Literal["auto", "api_key", "off"]) -> None:
+        """Check keys with `keys` under `mode` (the `memoria_auth` setting)."""
+        self._keys = keys
+        self._mode = mode
+        self._required = False
+        self._checked_at = -KEYS_RECHECK_S
+
+    async def keys_required(self) -> bool:
+        """Whether a request without a key is refused."""
+        if self._mode != "auto":
+            return self._mode == "api_key"
+        # Sticky: once a key exists this process keeps requiring keys, even if all are revoked.
+        if self._required:
+            return True
+        if time.monotonic() - self._checked_at >= KEYS_RECHECK_S:
+            self._required = await self._keys.any_active()
+            self._checked_at = time.monotonic()
+        return self._required
+
+    async def check(self, key: str | None) -> tuple[str, str] | None:
+        """Return (key id, tenant) of the presented `key`, or None for local mode.
+
+        Raises:
+            KeyRefused: The key is unknown or revoked, or there is none and keys are required;
+                the message says what to send.
+        """
+        if self._mode != "off" and key is not None:
+            found = await self._keys.authenticate(key)
+            if found is None:
+                raise KeyRefused(UNKNOWN_KEY)
+            return found
+        if await self.keys_required():
+            raise KeyRefused(KEY_REQUIRED)
+        return None

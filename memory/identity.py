@@ -47,10 +47,33 @@ def validate_id(field: str, value: Any) -> str:
     return value
 
 
+# Where LangGraph's server puts the user its auth handler returned (graph/auth.py); clients
+# cannot set it: the server overwrites it on every run it authenticates.
+AUTH_USER_KEY = "langgraph_auth_user"
+
+
+def authenticated_scope(config: RunnableConfig) -> tuple[Any, Any] | None:
+    """Return the (tenant, user) that LangGraph's server authenticated for this run, if any.
+
+    Only a user from memoria's auth handler carries a tenant; other users (local mode, an
+    unauthenticated server) return None and the run's configurable names the identity.
+    """
+    user = (config.get("configurable") or {}).get(AUTH_USER_KEY)
+    # The server hands over its user object, or a dict once the run was queued as JSON.
+    get = getattr(user, "get", None)
+    if get is None or get("tenant_id") is None:
+        return None
+    return get("tenant_id"), get("user_id")
+
+
 def identity_from_config(
     config: RunnableConfig, *, default_tenant: str, default_user: str | None = None
 ) -> Identity:
-    """Read and validate the identity in `config["configurable"]`.
+    """Read and validate the identity of a run.
+
+    Tenant and user come from the authenticated user when LangGraph's server authenticated
+    the run with a memoria key, whatever `configurable` claims; else from `configurable`.
+    The thread always comes from `configurable`.
 
     Args:
         config: The run's config.
@@ -59,8 +82,12 @@ def identity_from_config(
             (LangGraph Studio). The HTTP server always requires a user.
     """
     configurable = config.get("configurable") or {}
-    tenant = configurable.get("tenant_id") or default_tenant
-    user = configurable.get("user_id") or default_user
+    scope = authenticated_scope(config)
+    if scope is not None:
+        tenant, user = scope
+    else:
+        tenant = configurable.get("tenant_id") or default_tenant
+        user = configurable.get("user_id") or default_user
     return Identity(
         tenant_id=validate_id("tenant_id", tenant),
         user_id=validate_id("user_id", user),

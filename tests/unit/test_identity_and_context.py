@@ -59,3 +59,28 @@ def test_context_rejects_unusable_knobs():
 def test_context_rejects_knobs_of_the_wrong_type_naming_them(knobs, says):
     with pytest.raises(ValueError, match=says):
         Context(**knobs)
+
+
+def test_the_authenticated_tenant_and_user_override_what_the_config_claims():
+    # What LangGraph's server puts in configurable for a user of graph/auth.py.
+    user = {"identity": "acme/ana", "tenant_id": "acme", "user_id": "ana"}
+    configurable = {"tenant_id": "rival", "user_id": "eve", "thread_id": "t1"}
+    ident = identity_from_config(
+        {"configurable": {**configurable, "langgraph_auth_user": user}}, default_tenant="local"
+    )
+    assert (ident.tenant_id, ident.user_id, ident.thread_id) == ("acme", "ana", "t1")
+
+
+def test_an_authenticated_tenant_without_a_user_is_refused_not_filled_from_config():
+    user = {"identity": "acme/?", "tenant_id": "acme"}
+    configurable = {"user_id": "eve", "thread_id": "t1", "langgraph_auth_user": user}
+    with pytest.raises(ValueError, match="user_id"):
+        identity_from_config({"configurable": configurable}, default_tenant="local")
+
+
+def test_a_user_without_a_tenant_leaves_the_identity_to_the_config():
+    # Local mode, or LangGraph's server without memoria's auth.
+    for user in ({"identity": "local", "permissions": ["memoria:local-mode"]}, None):
+        configurable = {"user_id": "ana", "thread_id": "t1", "langgraph_auth_user": user}
+        ident = identity_from_config({"configurable": configurable}, default_tenant="local")
+        assert (ident.tenant_id, ident.user_id) == ("local", "ana")
