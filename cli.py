@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from configs import logs
 from configs.settings import get_settings
 
 
@@ -264,7 +264,8 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or s.memoria_port
     sys.stdout.write(f"memoria: serving on http://{s.memoria_host}:{port} (docs at /docs)\n")
     sys.stdout.flush()
-    uvicorn.run("server:app", host=s.memoria_host, port=port, log_level="info")
+    # log_config=None: uvicorn's loggers go through the handler `main` set up.
+    uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None)
     return 0
 
 
@@ -449,9 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("eval locomo: give --turns and --queries (or --locomo)")
         if args.limit_queries is not None and args.limit_queries < 1:
             parser.error("eval locomo: --limit-queries must be at least 1")
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(get_settings().memoria_log_format)
     if args.command == "services":
         return _services(args)
     if args.command == "chat":

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # would read; HTTP runs are never resumed. "exit" checkpoints once, as the run ends.
     # Studio / LangGraph Platform runs keep the platform's setting.
     memoria_checkpoint_durability: Literal["exit", "async", "sync"] = "exit"
+    memoria_log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as readable text, or one JSON object per line for collectors.",
+    )
     memoria_worker: Literal["inprocess", "off"] = Field(
         default="inprocess",
         description="Run the outbox worker inside this process, or leave it to `memoria worker`.",

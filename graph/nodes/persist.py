@@ -36,18 +36,23 @@ def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resour
         res.worker.notify()
 
         route = state.get("route")
+        decision = {
+            "strategy": route["strategy"] if route else None,
+            "results": len(state.get("context", [])),
+            "latency_ms": state.get("timings", {}).get("retrieve_ms", 0.0),
+            "cache": state.get("retrieval_cache", "off"),
+        }
+        # One structured record per turn: ids and counts, never the messages.
+        logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": len(new)})
         if route:
             async with res.pool.connection() as conn:
                 await conn.execute(
                     INSERT_STRATEGY_LOG,
                     {
                         **ident.as_dict(),
-                        "strategy": route["strategy"],
+                        **decision,
                         "reason": route["reason"],
                         "query": latest_question(state)[:2000],
-                        "results": len(state.get("context", [])),
-                        "latency_ms": state.get("timings", {}).get("retrieve_ms", 0.0),
-                        "cache": state.get("retrieval_cache", "off"),
                     },
                 )
         return {"persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:]}
