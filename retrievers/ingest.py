@@ -166,8 +166,11 @@ async def index_document(
             )
             for c in chunks
         ]
+        # The tenant is part of a chunk's id: the same file indexed by two tenants is two sets
+        # of rows, never one tenant's upsert taking over the other's.
         ids = [
-            str(uuid.uuid5(uuid.NAMESPACE_OID, f"{doc_id}:{digest}:{i}")) for i in range(len(docs))
+            str(uuid.uuid5(uuid.NAMESPACE_OID, f"{tenant_id}\x1f{doc_id}:{digest}:{i}"))
+            for i in range(len(docs))
         ]
         async with pool.connection() as conn:
             await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))

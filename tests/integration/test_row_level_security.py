@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from graph.resources import Resources
 from memory.tenancy import ALL_TENANTS, APP_ROLE, TENANT_TABLES, tenant_connection
+from retrievers.ingest import ingest_paths
 from tests.integration.conftest import new_config
 from tests.integration.test_long_term_memory import ident_of
 
@@ -96,3 +97,24 @@ async def test_a_tenant_cannot_write_or_change_another_tenants_rows(resources: R
         cur = await conn.execute("DELETE FROM memory_messages WHERE tenant_id = %s", (b.tenant_id,))
         assert cur.rowcount == 0
     assert await _unfiltered(resources, b.tenant_id, "memory_messages") == {b.tenant_id}
+
+
+async def test_the_same_file_ingested_by_two_tenants_stays_two_tenants_chunks(
+    resources: Resources, tmp_path
+):
+    # Chunk ids once derived from the file alone: the second tenant's upsert took the first
+    # tenant's rows over (row-level security is what noticed).
+    page = tmp_path / "handbook.md"
+    page.write_text("# Returns\n\n" + "Refunds are issued within 14 days of a return. " * 60)
+    tenants = [f"t-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for tenant in tenants:
+        await ingest_paths(pool=resources.pool, kb=resources.kb, tenant_id=tenant, paths=[page])
+    async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
+        cur = await conn.execute(
+            "SELECT tenant_id, count(*) AS n FROM kb_chunks WHERE tenant_id = ANY(%s)"
+            " GROUP BY tenant_id",
+            (tenants,),
+        )
+        chunks = {row["tenant_id"]: row["n"] for row in await cur.fetchall()}
+    assert set(chunks) == set(tenants) and len(set(chunks.values())) == 1, chunks
+    assert await _unfiltered(resources, tenants[0], "kb_chunks") == {tenants[0]}
