@@ -218,6 +218,14 @@ def _migrations(dims: int) -> list[sql.Composable]:
         # Row-level security on every table of tenant data, as defence in depth: see
         # memory/tenancy.py for the setting the policies read and who sets it.
         tenancy.policy_sql(),
+        # The knowledge base's BM25 statistics (chunk count, summed tsvector lengths) per
+        # document, so a search sums a row per document rather than reading every chunk.
+        sql.SQL("""
+            ALTER TABLE kb_documents ADD COLUMN lexemes bigint NOT NULL DEFAULT 0;
+            UPDATE kb_documents d SET lexemes = coalesce((
+                SELECT sum(length(c.content_tsv)) FROM kb_chunks c
+                WHERE c.tenant_id = d.tenant_id AND c.doc_id = d.doc_id), 0)
+        """),
     ]
 
 

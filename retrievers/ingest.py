@@ -23,12 +23,16 @@ logger = logging.getLogger(__name__)
 
 FIND_DOCUMENT = "SELECT content_hash FROM kb_documents WHERE tenant_id = %s AND doc_id = %s"
 DELETE_CHUNKS = "DELETE FROM kb_chunks WHERE tenant_id = %s AND doc_id = %s"
+# `chunks` and `lexemes` (the chunks' tsvector lengths summed) are the BM25 leg's statistics
+# for the tenant's knowledge base, summed over its documents instead of over every chunk.
 UPSERT_DOCUMENT = """
-    INSERT INTO kb_documents (tenant_id, doc_id, source, title, content_hash, chunks)
-    VALUES (%s, %s, %s, %s, %s, %s)
+    INSERT INTO kb_documents (tenant_id, doc_id, source, title, content_hash, chunks, lexemes)
+    SELECT %(tenant_id)s, %(doc_id)s, %(source)s, %(title)s, %(content_hash)s, count(*),
+           coalesce(sum(length(content_tsv)), 0)
+    FROM kb_chunks WHERE tenant_id = %(tenant_id)s AND doc_id = %(doc_id)s
     ON CONFLICT (tenant_id, doc_id) DO UPDATE SET
-        source = EXCLUDED.source, title = EXCLUDED.title,
-        content_hash = EXCLUDED.content_hash, chunks = EXCLUDED.chunks, ingested_at = now()
+        source = EXCLUDED.source, title = EXCLUDED.title, content_hash = EXCLUDED.content_hash,
+        chunks = EXCLUDED.chunks, lexemes = EXCLUDED.lexemes, ingested_at = now()
 """
 
 
@@ -185,14 +189,13 @@ async def index_document(
         async with pool.connection() as conn, conn.transaction():
             await conn.execute(
                 UPSERT_DOCUMENT,
-                (
-                    tenant_id,
-                    doc_id,
-                    doc.metadata["source"],
-                    doc.metadata["title"],
-                    digest,
-                    len(docs),
-                ),
+                {
+                    "tenant_id": tenant_id,
+                    "doc_id": doc_id,
+                    "source": doc.metadata["source"],
+                    "title": doc.metadata["title"],
+                    "content_hash": digest,
+                },
             )
             # Cached retrievals of this tenant's users were made without this document.
             await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})

@@ -80,10 +80,7 @@ _BM25 = """
     tsq AS (
         SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
     ),
-    scope AS MATERIALIZED (
-        SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
-        FROM {table} WHERE {scope}
-    ),
+    scope AS MATERIALIZED ({stats}),
     -- Each matching row's tsvector is cut down to the query's lexemes before unnesting
     -- (marked with weight A, then filtered on it, in C): unnesting whole tsvectors cost ~100
     -- rows per match and made the leg grow with the number of matching chunks.
@@ -128,15 +125,33 @@ _DENSE = """
 
 _STATEMENTS = {"lexical": _BM25, "dense": _DENSE}
 
+# BM25's scope statistics, row count and mean tsvector length: over the scope's rows (one
+# user's messages: hundreds or thousands), or for the knowledge base from its per-document
+# sums (a tenant's chunks can be hundreds of thousands; counting them cost 20 ms at 20k).
+ROW_STATS = """
+    SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
+    FROM {table} WHERE {scope}
+"""
+KB_STATS = """
+    SELECT coalesce(sum(chunks), 0)::float8 AS n,
+           coalesce(sum(lexemes)::float8 / nullif(sum(chunks), 0), 1)::float8 AS avgdl
+    FROM kb_documents WHERE tenant_id = %(tenant_id)s
+"""
+
 
 def _scoped_statement(
-    kind: Literal["lexical", "dense"], table: str, scope: list[str], columns: list[str]
+    kind: Literal["lexical", "dense"],
+    table: str,
+    scope: list[str],
+    columns: list[str],
+    stats: str = ROW_STATS,
 ) -> sql.Composed:
     """Build a leg's query for `table`, scoped by equality on `scope` columns (bound)."""
+    where = " AND ".join(f"{col} = %({col})s" for col in scope)
     return sql.SQL(
         _STATEMENTS[kind].format(
             table="{table}",
-            scope=" AND ".join(f"{col} = %({col})s" for col in scope),
+            stats=stats.format(table="{table}", scope=where),
             scope_t=" AND ".join(f"t.{col} = %({col})s" for col in scope),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
@@ -145,7 +160,7 @@ def _scoped_statement(
 
 KB_COLUMNS = ["doc_id", "source", "title", "chunk_index"]
 MESSAGE_COLUMNS = ["thread_id", "role", "created_at"]
-LEXICAL_KB = _scoped_statement("lexical", KB_TABLE, ["tenant_id"], KB_COLUMNS)
+LEXICAL_KB = _scoped_statement("lexical", KB_TABLE, ["tenant_id"], KB_COLUMNS, KB_STATS)
 LEXICAL_MESSAGES = _scoped_statement(
     "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], MESSAGE_COLUMNS
 )

@@ -11,6 +11,9 @@ from langchain_core.messages import HumanMessage
 from graph.nodes.router import _decision
 from graph.resources import Resources
 from memory.identity import Identity
+from memory.tenancy import tenant_connection
+from retrievers.ingest import document_id, ingest_paths
+from retrievers.search import KB_STATS
 
 pytestmark = pytest.mark.integration
 
@@ -158,3 +161,29 @@ async def test_dense_legs_run_with_iterative_hnsw_scans(resources: Resources):
         scan = (await conn.execute(text("SHOW hnsw.iterative_scan"))).scalar()
         ef = (await conn.execute(text("SHOW hnsw.ef_search"))).scalar()
     assert (scan, ef) == ("relaxed_order", "100")
+
+
+async def test_kb_bm25_statistics_kept_per_document_match_the_chunks(
+    resources: Resources, kb_tenant: str, tmp_path
+):
+    # The lexical leg reads the knowledge base's size and mean length from per-document sums;
+    # after ingesting, re-ingesting a changed file and deleting one, they equal the chunks'.
+    page = tmp_path / "changing.md"
+    page.write_text("# Shipping\n\n" + "Parcels ship from Porto every weekday morning. " * 40)
+    await ingest_paths(pool=resources.pool, kb=resources.kb, tenant_id=kb_tenant, paths=[page])
+    page.write_text("# Shipping\n\n" + "Parcels now ship from Braga on Mondays. " * 90)
+    await ingest_paths(pool=resources.pool, kb=resources.kb, tenant_id=kb_tenant, paths=[page])
+    async with tenant_connection(resources.pool, kb_tenant) as conn:
+        kept = await (await conn.execute(KB_STATS, {"tenant_id": kb_tenant})).fetchone()
+        cur = await conn.execute(
+            "SELECT count(*)::float8 AS n, avg(length(content_tsv))::float8 AS avgdl"
+            " FROM kb_chunks WHERE tenant_id = %s",
+            (kb_tenant,),
+        )
+        counted = await cur.fetchone()
+    assert kept["n"] == counted["n"] > 0
+    assert kept["avgdl"] == pytest.approx(counted["avgdl"])
+    await resources.documents.delete(kb_tenant, document_id(str(page.resolve())))
+    async with tenant_connection(resources.pool, kb_tenant) as conn:
+        after = await (await conn.execute(KB_STATS, {"tenant_id": kb_tenant})).fetchone()
+    assert after["n"] < kept["n"]
