@@ -122,20 +122,25 @@ async def app_role(conn: AsyncConnection[dict]) -> str | None:
     assert me is not None
     if not me["bypasses"]:
         return None
+    if not me["role_exists"] and not me["can_create"]:
+        logger.warning(
+            "row-level security is NOT enforced: this database user bypasses it and cannot "
+            "create role %s; connect as a role without BYPASSRLS",
+            APP_ROLE,
+        )
+        return None
     role = sql.Identifier(APP_ROLE)
-    if not me["role_exists"]:
-        if not me["can_create"]:
-            logger.warning(
-                "row-level security is NOT enforced: this database user bypasses it and cannot "
-                "create role %s; connect as a role without BYPASSRLS",
-                APP_ROLE,
-            )
-            return None
-        await conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOBYPASSRLS").format(role))
-    # Tables created since the last start (ours, LangGraph's, langchain-postgres's) included;
-    # under the migrations' lock, as concurrent GRANTs on one object can fail.
+    # Under the migrations' lock, as concurrent GRANTs on one object can fail. Tables created
+    # since the last start (ours, LangGraph's, langchain-postgres's) are granted too.
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        # Roles belong to the cluster, the lock to this database: tolerate another database's.
+        await conn.execute(
+            sql.SQL(
+                "DO $$ BEGIN CREATE ROLE {} NOLOGIN NOBYPASSRLS;"
+                " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            ).format(role)
+        )
         await conn.execute(
             sql.SQL(
                 "GRANT {r} TO CURRENT_USER; GRANT USAGE ON SCHEMA {s} TO {r}; "
