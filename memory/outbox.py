@@ -124,6 +124,9 @@ class OutboxWorker:
             jobs = await (await conn.execute(CLAIM_JOBS, {"limit": self._batch_size})).fetchall()
             if not jobs:
                 return 0
+            # Users' locks (LOCK_USER) in one order in every worker, or two workers holding
+            # one user each would deadlock; a user's jobs keep their order (latest fact wins).
+            jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: _entries(job) for job in jobs}
             views = [e.view for job_entries in entries.values() for e in job_entries]
             try:

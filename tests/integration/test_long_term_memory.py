@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from prometheus_client import REGISTRY
 from psycopg.types.json import Jsonb
 
 from graph.configuration import Context
@@ -334,6 +335,30 @@ async def test_concurrent_workers_process_each_job_exactly_once(resources):
     assert (await resources.worker.pending())[0] == 0
     rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
     assert await scalar(resources, rows, ident.tenant_id, ident.user_id) == 24
+
+
+async def test_workers_sharing_users_never_deadlock_on_their_locks(resources):
+    # Each worker locks a job's user until its batch commits. Two batches holding the same
+    # users in opposite orders used to deadlock (Postgres aborts one, its jobs are retried).
+    await resources.worker.drain()
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    users = [ident_of(new_config(tenant)) for _ in range(4)]
+    retried = REGISTRY.get_sample_value("memoria_outbox_jobs_total", {"outcome": "retry"}) or 0
+    for rounds in range(4):
+        for n, ident in enumerate(users if rounds % 2 == 0 else reversed(users)):
+            await resources.conversation.append(ident, _turn(f"Round {rounds}: I own {n} kites."))
+    workers = [
+        OutboxWorker(
+            pool=resources.pool,
+            embeddings=resources.embeddings,
+            facts=resources.facts,
+            batch_size=4,
+        )
+        for _ in range(4)
+    ]
+    assert sum(await asyncio.gather(*(w.drain() for w in workers))) == 16
+    now = REGISTRY.get_sample_value("memoria_outbox_jobs_total", {"outcome": "retry"}) or 0
+    assert now == retried
 
 
 async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
