@@ -134,6 +134,10 @@ class ServerProcess:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
         self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], cwd=REPO_ROOT, env=self.env)
+        self.wait_healthy()
+
+    def wait_healthy(self) -> None:
+        """Wait for the started process to answer /healthz."""
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, "server exited during startup"

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from configs.settings import REPO_ROOT
 from memory.services import ServiceURLs
-from tests.integration.conftest import STARTUP_TIMEOUT_S, ServerProcess, new_config
+from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -32,15 +31,7 @@ class MemoriaServe(ServerProcess):
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert time.monotonic() < deadline and self.proc.poll() is None, "no healthy server"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
+        self.wait_healthy()
 
     def lines(self) -> list[str]:
         self.log.seek(0)
