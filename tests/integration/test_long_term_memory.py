@@ -314,22 +314,24 @@ def _turn(text: str) -> list[BaseMessage]:
     return [HumanMessage(text, id=str(uuid.uuid4())), AIMessage("Noted.", id=str(uuid.uuid4()))]
 
 
+async def drain_concurrently(res: Resources, *, workers: int, batch_size: int) -> list[int]:
+    """Drain the outbox with `workers` workers at once; return how many jobs each processed."""
+    outbox_workers = [
+        OutboxWorker(
+            pool=res.pool, embeddings=res.embeddings, facts=res.facts, batch_size=batch_size
+        )
+        for _ in range(workers)
+    ]
+    return list(await asyncio.gather(*(w.drain() for w in outbox_workers)))
+
+
 async def test_concurrent_workers_process_each_job_exactly_once(resources):
     await resources.worker.drain()  # start from an empty outbox
     config = new_config()
     ident = ident_of(config)
     for i in range(12):
         await resources.conversation.append(ident, _turn(f"Fact number {i}: I own {i} bikes."))
-    workers = [
-        OutboxWorker(
-            pool=resources.pool,
-            embeddings=resources.embeddings,
-            facts=resources.facts,
-            batch_size=2,
-        )
-        for _ in range(3)
-    ]
-    processed = await asyncio.gather(*(w.drain() for w in workers))
+    processed = await drain_concurrently(resources, workers=3, batch_size=2)
     # SKIP LOCKED: every job claimed by exactly one worker, and all of them done.
     assert sum(processed) == 12
     assert (await resources.worker.pending())[0] == 0
@@ -347,16 +349,7 @@ async def test_workers_sharing_users_never_deadlock_on_their_locks(resources):
     for rounds in range(4):
         for n, ident in enumerate(users if rounds % 2 == 0 else reversed(users)):
             await resources.conversation.append(ident, _turn(f"Round {rounds}: I own {n} kites."))
-    workers = [
-        OutboxWorker(
-            pool=resources.pool,
-            embeddings=resources.embeddings,
-            facts=resources.facts,
-            batch_size=4,
-        )
-        for _ in range(4)
-    ]
-    assert sum(await asyncio.gather(*(w.drain() for w in workers))) == 16
+    assert sum(await drain_concurrently(resources, workers=4, batch_size=4)) == 16
     now = REGISTRY.get_sample_value("memoria_outbox_jobs_total", {"outcome": "retry"}) or 0
     assert now == retried
 
