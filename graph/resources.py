@@ -70,9 +70,7 @@ def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None
     """
     cursor = dbapi_conn.cursor()
     try:
-        cursor.execute(
-            "SELECT set_config(%s, %s, false)", (tenancy.SETTING, tenancy.current_scope())
-        )
+        cursor.execute(tenancy.SET_SESSION_TENANT, (tenancy.current_scope(),))
     finally:
         cursor.close()
     dbapi_conn.commit()
@@ -307,9 +305,7 @@ class Resources:
             connect_timeout=CONNECT_TIMEOUT_S,
         ) as owner:
             # Migrations that move data work across tenants.
-            await owner.execute(
-                "SELECT set_config(%s, %s, false)", (tenancy.SETTING, tenancy.ALL_TENANTS)
-            )
+            await owner.execute(tenancy.SET_SESSION_TENANT, (tenancy.ALL_TENANTS,))
             await setup(owner, dims=self.settings.memoria_embedding_dims)
             await AsyncPostgresSaver(owner).setup()
             await AsyncPostgresStore(owner, index=store_index).setup()

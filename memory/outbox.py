@@ -33,7 +33,7 @@ from memory.facts import FactStore
 from memory.identity import Identity
 from memory.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from memory.schema import BUMP_VERSION, OUTBOX_CHANNEL, user_scope
-from memory.tenancy import ALL_TENANTS, SETTING, tenant_scope
+from memory.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +62,6 @@ RETRY_JOB = """
         available_at = now() + make_interval(secs => %(delay)s)
     WHERE id = %(id)s
 """
-# A job's writes run as its tenant (until the batch's transaction ends): row-level security
-# then refuses any row of another tenant.
-SCOPE_TO_TENANT = "SELECT set_config(%s, %s, true)"
 READY = "SELECT count(*) AS n FROM memory_outbox WHERE available_at <= now()"
 PENDING = "SELECT count(*) AS n, min(created_at) AS oldest FROM memory_outbox"
 
@@ -116,11 +113,8 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim and process one batch of ready jobs; return how many were claimed."""
-        with tenant_scope(ALL_TENANTS):  # Claims jobs of every tenant; each runs in its own.
-            return await self._run_batch()
-
-    async def _run_batch(self) -> int:
-        async with self._pool.connection() as conn, conn.transaction():
+        # Claims jobs of every tenant; each job then runs in its own.
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn, conn.transaction():
             jobs = await (await conn.execute(CLAIM_JOBS, {"limit": self._batch_size})).fetchall()
             if not jobs:
                 return 0
@@ -143,7 +137,9 @@ class OutboxWorker:
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
-                        await conn.execute(SCOPE_TO_TENANT, (SETTING, job["tenant_id"]))
+                        # The job's writes run as its tenant (until the batch commits): row-level
+                        # security then refuses any row of another tenant.
+                        await conn.execute(SET_TRANSACTION_TENANT, (job["tenant_id"],))
                         await self._apply(conn, job, job_entries, job_vectors)
                 except Exception as exc:  # noqa: BLE001 - retried with backoff, never dropped
                     await self._retry(conn, job, exc)
@@ -219,18 +215,16 @@ class OutboxWorker:
             if n := await self.run_once():
                 total += n
                 continue
-            with tenant_scope(ALL_TENANTS):
-                async with self._pool.connection() as conn:
-                    row = await (await conn.execute(READY)).fetchone()
+            async with tenant_connection(self._pool, ALL_TENANTS) as conn:
+                row = await (await conn.execute(READY)).fetchone()
             if not row["n"]:
                 return total
             await asyncio.sleep(0.01)  # claimed by another worker: wait for it to commit
 
     async def pending(self) -> tuple[int, float]:
         """Return the number of queued jobs and the age in seconds of the oldest."""
-        with tenant_scope(ALL_TENANTS):
-            async with self._pool.connection() as conn:
-                row = await (await conn.execute(PENDING)).fetchone()
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn:
+            row = await (await conn.execute(PENDING)).fetchone()
         oldest = row["oldest"]
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         return int(row["n"]), age

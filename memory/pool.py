@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from memory.tenancy import SETTING, current_scope
+from memory.tenancy import SET_SESSION_TENANT, current_scope
 
 # How long callers wait for a connection once one has waited the full timeout in vain: long
 # enough to pick up a connection the pool is making, short because LangGraph's Postgres saver
@@ -70,7 +70,7 @@ class FailFastPool(AsyncConnectionPool):
         scope = current_scope()
         if self._scopes.get(conn) == scope:
             return
-        await conn.execute("SELECT set_config(%s, %s, false)", (SETTING, scope))
+        await conn.execute(SET_SESSION_TENANT, (scope,))
         if not conn.autocommit:
             await conn.commit()
         self._scopes[conn] = scope

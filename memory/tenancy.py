@@ -32,13 +32,17 @@ from psycopg_pool import AsyncConnectionPool
 logger = logging.getLogger(__name__)
 
 SETTING = "memoria.tenant_id"
+# Set the session's tenant (until changed), or the transaction's (until it ends): (tenant,).
+SET_SESSION_TENANT = f"SELECT set_config('{SETTING}', %s, false)"
+SET_TRANSACTION_TENANT = f"SELECT set_config('{SETTING}', %s, true)"
 # Not a valid tenant id (ids start with a letter or digit): every tenant's rows.
 ALL_TENANTS = "*"
 APP_ROLE = "memoria_app"
 # The advisory lock migrations take (memory.schema): one process at a time changes roles.
 LOCK = 0x6D656D6F
 
-# Tables whose rows belong to one tenant, with a `tenant_id` column.
+# Tables whose rows belong to one tenant, with a `tenant_id` column. Migrations 12 and 14
+# are built from these lists: a table added later needs its policy in a new migration.
 TENANT_TABLES = (
     "threads",
     "kb_chunks",

@@ -138,9 +138,8 @@ class DocumentLibrary:
 
     async def abandon_stale_jobs(self) -> None:
         """Mark jobs left unfinished by a crash as failed (every tenant's)."""
-        with tenant_scope(ALL_TENANTS):
-            async with self._pool.connection() as conn:
-                await conn.execute(ABANDON_STALE_JOBS)
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn:
+            await conn.execute(ABANDON_STALE_JOBS)
 
     async def aclose(self) -> None:
         """Cancel running jobs (they stay 'running' until a restart marks them failed)."""
