@@ -468,8 +468,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     app.add_middleware(BodyLimit, max_bytes=(settings or get_settings()).memoria_max_body_bytes)
 
     async def run_once(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> Any:
-        await claim(res, run)
-        config = await resume_point(graph, run.config)
+        config = await start_turn(graph, res, run)
         with res.tracing():
             output = await graph.ainvoke(
                 run.graph_input,
@@ -727,8 +726,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
         run = prepare_run(body.input, body.config, res, caller)
         await throttle_turns(res, [run])
-        await claim(res, run)
-        config = await resume_point(graph, run.config)
+        config = await start_turn(graph, res, run)
 
         async def events() -> AsyncIterator[dict[str, str]]:
             yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
@@ -769,10 +767,14 @@ def _answer_token(chunk: BaseMessage, metadata: dict[str, Any]) -> str:
     return chunk.text
 
 
-async def claim(res: Resources, run: PreparedRun) -> None:
-    """Check the thread belongs to the caller before the graph loads its checkpoint."""
+async def start_turn(graph: CompiledStateGraph, res: Resources, run: PreparedRun) -> RunnableConfig:
+    """Check the thread belongs to the caller, then return the config the turn runs with.
+
+    The claim comes before the graph loads the thread's checkpoint (`resume_point`).
+    """
     bind_tenant(run.ident.tenant_id)  # A batch in local mode may hold runs of several tenants.
     await res.conversation.claim_thread(run.ident)
+    return await resume_point(graph, run.config)
 
 
 async def resume_point(graph: CompiledStateGraph, config: RunnableConfig) -> RunnableConfig:
