@@ -42,13 +42,13 @@ from prometheus_client import REGISTRY
 from benchmarks.corpus import kb_page, message_text, message_time, question_text
 from benchmarks.write import machine, summarise
 from configs.settings import REPO_ROOT
-from graph.configuration import Context
-from graph.graph import build_retrieval_graph
+from evals.locomo import delete_tenant
+from graph.builder import build_retrieval_graph
+from graph.context import Context
 from graph.resources import Resources
-from memory.identity import Identity
-from memory.tenancy import tenant_connection
-from retrievers.eval_locomo import delete_tenant
-from retrievers.ingest import ingest_paths
+from knowledge.ingest import ingest_paths
+from storage.identity import Identity
+from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 

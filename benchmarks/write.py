@@ -26,10 +26,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
+from evals.locomo import delete_tenant, new_tenant_id, percentile
 from graph.resources import Resources
-from memory.identity import Identity
-from memory.tenancy import ALL_TENANTS, tenant_connection
-from retrievers.eval_locomo import delete_tenant, new_tenant_id, percentile
+from storage.identity import Identity
+from storage.tenancy import ALL_TENANTS, tenant_connection
 
 POLL_S = 0.005
 FOUND = "SELECT langchain_id::text AS id FROM memory_messages WHERE langchain_id = ANY(%s::uuid[])"

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
-from graph.state import Candidate, Citation, RouteDecision
+from graph.state import Citation
 from memory.conversation import EXTRACTIVE_MODEL_NAME
 from retrievers.text import QueryTerms, clip, fold, sentences
+from retrievers.types import Candidate, RouteDecision
 
 OFFLINE_NOTE = "(Offline extractive mode: no LLM is configured, so I quote what I found.)"
 NOTA_OFFLINE = (

@@ -24,24 +24,24 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from access.api_keys import ApiKeys, KeyGate
+from access.ratelimit import RateLimiter, parse_limit
 from configs.settings import Settings, get_settings
-from memory import tenancy
-from memory.api_keys import ApiKeys, KeyGate
+from knowledge.documents import DocumentLibrary
 from memory.conversation import ConversationMemory
 from memory.facts import FactStore, llm_extractor, offline_extractor
 from memory.forget import Forgetter
-from memory.identity import Identity, identity_from_config
 from memory.outbox import OutboxWorker
-from memory.pool import FailFastPool, check_if_suspect
-from memory.ratelimit import RateLimiter, parse_limit
-from memory.schema import KB_TABLE, setup
-from memory.services import ServiceURLs, resolve_service_urls
-from memory.speed import SpeedLayer, connect_redis
 from retrievers.cache import RetrievalCache
-from retrievers.documents import DocumentLibrary
 from retrievers.embeddings import CachedEmbeddings, load_embeddings
 from retrievers.rerank import CohereReranker, LocalReranker, Reranker
 from retrievers.search import FILTERED_HNSW_OPTIONS, Retriever
+from storage import tenancy
+from storage.identity import Identity, identity_from_config
+from storage.pool import FailFastPool, check_if_suspect
+from storage.schema import KB_TABLE, setup
+from storage.services import ServiceURLs, resolve_service_urls
+from storage.speed import SpeedLayer, connect_redis
 
 logger = logging.getLogger(__name__)
 

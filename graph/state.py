@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -10,48 +10,7 @@ from langgraph.graph.message import add_messages
 # LangServe's schema generation needs typing_extensions.TypedDict on Python 3.11.
 from typing_extensions import TypedDict
 
-Strategy = Literal[
-    "session_only", "recent_history", "semantic_search", "hybrid", "cross_conversation"
-]
-STRATEGIES: tuple[Strategy, ...] = (
-    "session_only",
-    "recent_history",
-    "semantic_search",
-    "hybrid",
-    "cross_conversation",
-)
-Source = Literal["knowledge_base", "conversation", "facts", "thread"]
-
-
-class RouteDecision(TypedDict):
-    """The router's choice for this turn, and why."""
-
-    strategy: Strategy
-    """Memory strategy for this turn."""
-    sources: list[Source]
-    """Where retrieve looks: knowledge base, the user's past conversations, facts, this thread."""
-    reason: str
-    """Human-readable reason for the choice (shown in Studio and the strategy log)."""
-    similarities: dict[str, float]
-    """Best cosine similarity of the query to each strategy's example utterances."""
-
-
-class Candidate(TypedDict):
-    """One retrieved item, with every signal that ranked it."""
-
-    id: str
-    """Stable id, prefixed by source: `kb:<uuid>`, `msg:<uuid>`, `fact:<key>`."""
-    source: Source
-    """Which store it came from."""
-    content: str
-    """The text shown to the model and quoted by the extractive responder."""
-    metadata: dict[str, Any]
-    """Provenance: document title/path and chunk, or thread and timestamp of a message."""
-    scores: dict[str, float]
-    """Per-signal scores: `vector` (cosine), `lexical` (BM25), `fused` (z-score or RRF fusion,
-    plus date and author lifts), `time`/`author` (1 when lifted), `neighbours`, `rerank`."""
-    ranks: dict[str, int]
-    """Per-signal 1-based ranks."""
+from retrievers.types import Candidate, RouteDecision, Source
 
 
 class Citation(TypedDict):

@@ -18,7 +18,7 @@ from langchain_core.tracers.langchain import LangChainTracer
 from langsmith.run_helpers import get_current_run_tree
 from langsmith.run_trees import RunTree
 
-from graph.state import Candidate, Source
+from retrievers.types import Candidate, Source
 
 TRACE_TAG = "memoria"
 """Tag on every run of a memoria turn."""

@@ -24,11 +24,11 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from memory.identity import Identity, redis_key
-from memory.metrics import CACHE_LOOKUPS, WRITE_ACK_MS
-from memory.schema import CHAT_HISTORY_TABLE, KB_SCOPE, OUTBOX_CHANNEL
-from memory.speed import SpeedLayer
-from memory.tenancy import tenant_connection
+from storage.identity import Identity, redis_key
+from storage.metrics import CACHE_LOOKUPS, WRITE_ACK_MS
+from storage.schema import CHAT_HISTORY_TABLE, KB_SCOPE, OUTBOX_CHANNEL
+from storage.speed import SpeedLayer
+from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 

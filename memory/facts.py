@@ -26,9 +26,9 @@ from psycopg_pool import AsyncConnectionPool
 from configs.prompts import FACTS_PROMPT
 from memory.conversation import message_uuid_of
 from memory.fact_extraction import ExtractedFact, extract_facts
-from memory.identity import Identity
-from memory.schema import BUMP_VERSION, MESSAGES_TABLE, user_scope
-from memory.tenancy import tenant_connection
+from storage.identity import Identity
+from storage.schema import BUMP_VERSION, MESSAGES_TABLE, user_scope
+from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory.conversation import ConversationMemory, ThreadOwnershipError
 from memory.facts import facts_namespace
-from memory.identity import Identity
-from memory.schema import BUMP_VERSION, CHAT_HISTORY_TABLE, MESSAGES_TABLE, user_scope
-from memory.tenancy import ALL_TENANTS, tenant_connection
 from retrievers.cache import RetrievalCache
 from retrievers.embeddings import CachedEmbeddings
+from storage.identity import Identity
+from storage.schema import BUMP_VERSION, CHAT_HISTORY_TABLE, MESSAGES_TABLE, user_scope
+from storage.tenancy import ALL_TENANTS, tenant_connection
 
 _CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
 

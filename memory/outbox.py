@@ -30,10 +30,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory.conversation import IndexEntry, index_entries
 from memory.facts import FactStore
-from memory.identity import Identity
-from memory.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
-from memory.schema import BUMP_VERSION, OUTBOX_CHANNEL, user_scope
-from memory.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection
+from storage.identity import Identity
+from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
+from storage.schema import BUMP_VERSION, OUTBOX_CHANNEL, user_scope
+from storage.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from memory.identity import Identity
-from memory.tenancy import tenant_connection
+from storage.identity import Identity
+from storage.tenancy import tenant_connection
 
 LIST_THREADS = """
     SELECT thread_id, created_at, updated_at FROM threads

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 from redis.asyncio import Redis
 
-from graph.state import Candidate
-from memory.identity import Identity, redis_key
-from memory.metrics import CACHE_LOOKUPS
-from memory.speed import SpeedLayer
+from retrievers.types import Candidate
+from storage.identity import Identity, redis_key
+from storage.metrics import CACHE_LOOKUPS
+from storage.speed import SpeedLayer
 
 # Bump when the shape of cached results or the retrieval code that fills them changes.
 CACHE_SCHEMA = "1"

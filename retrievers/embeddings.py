@@ -15,8 +15,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from redis.asyncio import Redis
 
-from memory.metrics import CACHE_LOOKUPS
-from memory.speed import SpeedLayer
+from storage.metrics import CACHE_LOOKUPS
+from storage.speed import SpeedLayer
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Protocol
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
-from graph.state import Candidate
 from retrievers.text import QueryTerms, fold
+from retrievers.types import Candidate
 
 logger = logging.getLogger(__name__)
 

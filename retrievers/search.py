@@ -22,15 +22,15 @@ from langchain_core.embeddings import Embeddings
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from graph.state import Candidate, RouteDecision, Source, Strategy
 from memory.conversation import ConversationMemory, is_extractive_reply, message_text
 from memory.facts import FactStore
-from memory.identity import Identity
-from memory.schema import KB_TABLE, MESSAGES_TABLE
-from memory.tenancy import tenant_connection
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.temporal import time_window
 from retrievers.text import terms
+from retrievers.types import Candidate, RouteDecision, Source, Strategy
+from storage.identity import Identity
+from storage.schema import KB_TABLE, MESSAGES_TABLE
+from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 

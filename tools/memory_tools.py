@@ -14,8 +14,8 @@ from langchain_core.tools import BaseTool, tool
 from pydantic import Field
 
 from graph.extractive import citation_title
-from graph.state import Candidate, RouteDecision, Source, Strategy
 from retrievers.search import SOURCES
+from retrievers.types import Candidate, RouteDecision, Source, Strategy
 
 MAX_RESULTS = 10
 

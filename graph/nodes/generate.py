@@ -13,11 +13,12 @@ from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
 from configs.prompts import SYSTEM_PROMPT
-from graph.configuration import Context
+from graph.context import Context
 from graph.extractive import best_excerpt, citation_title, extractive_answer
 from graph.nodes.router import latest_question
-from graph.state import Candidate, Citation, State
+from graph.state import Citation, State
 from graph.tracing import annotate_turn
+from retrievers.types import Candidate
 
 logger = logging.getLogger(__name__)
 

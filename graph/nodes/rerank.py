@@ -8,7 +8,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langsmith.run_helpers import get_current_run_tree
 
-from graph.configuration import Context
+from graph.context import Context
 from graph.nodes.router import latest_question
 from graph.state import State
 from graph.tracing import annotate_turn

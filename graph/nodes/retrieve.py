@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from graph.configuration import Context
+from graph.context import Context
 from graph.nodes.router import latest_question
 from graph.state import State
 from graph.tracing import annotate_turn, candidate_counts
-from memory.metrics import RETRIEVE_MS
 from retrievers.cache import fingerprint
+from storage.metrics import RETRIEVE_MS
 
 
 def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources

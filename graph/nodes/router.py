@@ -12,12 +12,13 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from graph.configuration import Context
-from graph.state import STRATEGIES, RouteDecision, State, Strategy
+from graph.context import Context
+from graph.state import State
 from graph.tracing import annotate_turn, strategy_tag
-from memory.metrics import STRATEGY_USE
 from retrievers.search import SOURCES
 from retrievers.text import fold
+from retrievers.types import STRATEGIES, RouteDecision, Strategy
+from storage.metrics import STRATEGY_USE
 
 ROUTES_FILE = Path(__file__).resolve().parents[2] / "configs" / "routes.yaml"
 

@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from configs.prompts import SUMMARY_PROMPT
-from graph.configuration import Context
+from graph.context import Context
 from graph.state import State
 from graph.tracing import annotate_turn
 from memory.conversation import message_text

@@ -20,10 +20,10 @@ import psycopg
 import pytest
 
 from configs.settings import REPO_ROOT, Settings
-from graph.graph import build_graph
+from graph.builder import build_graph
 from graph.resources import Resources
-from memory.services import EmbeddedServices, ServiceURLs
-from retrievers.ingest import ingest_paths
+from knowledge.ingest import ingest_paths
+from storage.services import EmbeddedServices, ServiceURLs
 
 SAMPLE_KB = REPO_ROOT / "data" / "sample_kb"
 

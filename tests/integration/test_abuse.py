@@ -15,9 +15,9 @@ import schemathesis
 from psycopg import sql
 from schemathesis.checks import not_a_server_error
 
+from api import create_app
 from configs.settings import Settings
-from memory.services import ServiceURLs
-from server import create_app
+from storage.services import ServiceURLs
 from tests.integration.conftest import ServerProcess, own_database
 
 pytestmark = pytest.mark.integration

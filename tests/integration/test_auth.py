@@ -15,8 +15,8 @@ from langserve import RemoteRunnable
 
 from configs.settings import Settings
 from graph.resources import Resources
-from memory.services import ServiceURLs
-from memory.tenancy import ALL_TENANTS, tenant_connection
+from storage.services import ServiceURLs
+from storage.tenancy import ALL_TENANTS, tenant_connection
 from tests.integration.conftest import ServerProcess, new_config, own_database
 
 pytestmark = pytest.mark.integration

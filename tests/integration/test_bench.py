@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.suite import SuiteConfig, format_suite_report, run_suite
-from memory.tenancy import ALL_TENANTS, tenant_connection
-from retrievers.eval_locomo import tenant_row_counts
+from evals.locomo import tenant_row_counts
+from storage.tenancy import ALL_TENANTS, tenant_connection
 
 pytestmark = pytest.mark.integration
 

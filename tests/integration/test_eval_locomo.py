@@ -8,7 +8,7 @@ import time
 import pytest
 
 from configs.settings import REPO_ROOT
-from retrievers.eval_locomo import load_jsonl_benchmark, run_eval, tenant_row_counts
+from evals.locomo import load_jsonl_benchmark, run_eval, tenant_row_counts
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ async def test_eval_memoria_on_mini_locomo_ranks_evidence_and_cleans_up(resource
 
 
 async def test_eval_keep_leaves_the_tenant_for_inspection(resources, tmp_path):
-    from retrievers.eval_locomo import delete_tenant
+    from evals.locomo import delete_tenant
 
     turns, queries = load_jsonl_benchmark(MINI / "turns.jsonl", MINI / "queries.jsonl")
     report = await run_eval(

@@ -34,15 +34,15 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg_pool import PoolTimeout
 
-from client import stream_turn
+from cli.chat import stream_turn
 from configs.settings import Settings
-from graph.graph import build_graph
+from graph.builder import build_graph
 from graph.resources import Resources
 from memory.conversation import ConversationMemory
-from memory.pool import FailFastPool, check_if_suspect
-from memory.services import EmbeddedServices, ServiceURLs
-from memory.speed import SOCKET_TIMEOUT_S, SpeedLayer, connect_redis
 from server import resume_point
+from storage.pool import FailFastPool, check_if_suspect
+from storage.services import EmbeddedServices, ServiceURLs
+from storage.speed import SOCKET_TIMEOUT_S, SpeedLayer, connect_redis
 from tests.fakes import RuleChatModel
 from tests.integration.conftest import ServerProcess, new_config
 from tests.integration.test_long_term_memory import ask, ident_of

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from configs.settings import REPO_ROOT
-from memory.services import ServiceURLs
+from storage.services import ServiceURLs
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration

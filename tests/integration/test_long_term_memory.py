@@ -12,15 +12,15 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from prometheus_client import REGISTRY
 from psycopg.types.json import Jsonb
 
-from graph.configuration import Context
-from graph.graph import build_graph
+from graph.builder import build_graph
+from graph.context import Context
 from graph.resources import Resources
 from memory.conversation import ThreadOwnershipError, message_uuid_of
-from memory.identity import Identity, identity_from_config
-from memory.metrics import REDIS_FALLBACKS
 from memory.outbox import OutboxWorker
-from memory.services import EmbeddedServices, ServiceURLs
-from memory.tenancy import ALL_TENANTS, tenant_connection
+from storage.identity import Identity, identity_from_config
+from storage.metrics import REDIS_FALLBACKS
+from storage.services import EmbeddedServices, ServiceURLs
+from storage.tenancy import ALL_TENANTS, tenant_connection
 from tests.fakes import RuleChatModel
 from tests.integration.conftest import ServerProcess, new_config
 

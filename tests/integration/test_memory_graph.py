@@ -7,9 +7,9 @@ import uuid
 import pytest
 from langchain_core.messages import HumanMessage
 
-from graph.configuration import Context
+from graph.context import Context
 from graph.resources import Resources
-from memory.identity import identity_from_config
+from storage.identity import identity_from_config
 from tests.integration.conftest import new_config
 
 pytestmark = pytest.mark.integration

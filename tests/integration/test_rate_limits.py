@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from memory.ratelimit import Limit
-from memory.services import EmbeddedServices, ServiceURLs
+from access.ratelimit import Limit
+from storage.services import EmbeddedServices, ServiceURLs
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from langchain_core.messages import HumanMessage
 
 from graph.nodes.router import _decision
 from graph.resources import Resources
-from memory.identity import Identity
-from memory.tenancy import tenant_connection
-from retrievers.ingest import document_id, ingest_paths
+from knowledge.ingest import document_id, ingest_paths
 from retrievers.search import KB_STATS
+from storage.identity import Identity
+from storage.tenancy import tenant_connection
 
 pytestmark = pytest.mark.integration
 

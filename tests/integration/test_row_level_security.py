@@ -15,14 +15,14 @@ from psycopg.errors import InsufficientPrivilege
 from psycopg.types.json import Jsonb
 
 from graph.resources import Resources
-from memory.tenancy import (
+from knowledge.ingest import ingest_paths
+from storage.tenancy import (
     ALL_TENANTS,
     APP_ROLE,
     READ_OPEN_TABLES,
     TENANT_TABLES,
     tenant_connection,
 )
-from retrievers.ingest import ingest_paths
 from tests.integration.conftest import new_config
 from tests.integration.test_long_term_memory import ident_of
 

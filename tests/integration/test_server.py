@@ -12,7 +12,7 @@ import httpx
 import pytest
 from langserve import RemoteRunnable
 
-from memory.identity import identity_from_config
+from storage.identity import identity_from_config
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import redis
 
-from memory.services import EmbeddedServices, ServiceURLs, resolve_service_urls
+from storage.services import EmbeddedServices, ServiceURLs, resolve_service_urls
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 from langchain_core.messages import AIMessage
 
-from client import run_chat
+from api import create_app
+from cli.chat import run_chat
 from graph.resources import Resources
-from server import create_app
 from tests.fakes import StreamingScriptedChatModel
 from tests.integration.conftest import free_port, new_config
 

@@ -23,11 +23,11 @@ from langgraph_sdk.errors import APIStatusError
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from access.api_keys import ApiKeys
 from configs.settings import REPO_ROOT, Settings
 from memory import views
-from memory.api_keys import ApiKeys
-from memory.schema import setup
-from memory.services import ServiceURLs
+from storage.schema import setup
+from storage.services import ServiceURLs
 from tests.integration.conftest import STARTUP_TIMEOUT_S, free_port, own_database
 
 pytestmark = pytest.mark.integration

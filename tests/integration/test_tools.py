@@ -7,8 +7,8 @@ import uuid
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from graph.configuration import Context
-from graph.graph import build_graph
+from graph.builder import build_graph
+from graph.context import Context
 from graph.resources import Resources
 from tests.fakes import ScriptedChatModel
 from tests.integration.conftest import new_config

@@ -24,8 +24,8 @@ import pytest
 import zstandard
 
 from graph.resources import Resources
-from graph.state import STRATEGIES
-from memory.services import ServiceURLs
+from retrievers.types import STRATEGIES
+from storage.services import ServiceURLs
 from tests.integration.conftest import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration

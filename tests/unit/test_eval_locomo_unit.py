@@ -2,9 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from memory.conversation import EXTRA_METADATA_KEY
-from memory.identity import validate_id
-from retrievers.eval_locomo import (
+from evals.locomo import (
     BM25,
     Query,
     Turn,
@@ -23,6 +21,8 @@ from retrievers.eval_locomo import (
     turn_content,
     turn_message,
 )
+from memory.conversation import EXTRA_METADATA_KEY
+from storage.identity import validate_id
 
 # --- metrics: score.py's definitions, computed by hand -------------------------------------
 

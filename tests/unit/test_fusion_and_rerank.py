@@ -1,9 +1,9 @@
 import pytest
 
-from graph.state import Candidate
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.rerank import LocalReranker, select
 from retrievers.text import overlap
+from retrievers.types import Candidate
 
 
 def test_rrf_rewards_agreement_and_keeps_the_union():

@@ -1,7 +1,7 @@
 import pytest
 
-from graph.configuration import Context
-from memory.identity import identity_from_config
+from graph.context import Context
+from storage.identity import identity_from_config
 
 
 def test_identity_comes_from_configurable_with_default_tenant():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from retrievers.loaders import (
+from knowledge.loaders import (
     SUPPORTED_SUFFIXES,
     chunk_document,
     iter_source_files,

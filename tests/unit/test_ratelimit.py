@@ -1,6 +1,6 @@
 import pytest
 
-from memory.ratelimit import Limit, parse_limit
+from access.ratelimit import Limit, parse_limit
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from graph.configuration import Context
+from graph.context import Context
 from graph.extractive import extractive_answer
 from graph.nodes.summarise import extractive_summary, fold_point, needs_summary
-from graph.state import Candidate, RouteDecision
+from retrievers.types import Candidate, RouteDecision
 
 
 def turn_with_tool(i: int) -> list:

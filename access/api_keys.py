@@ -17,7 +17,7 @@ from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
-from memory.identity import validate_id
+from storage.identity import validate_id
 
 PREFIX = "mk_"
 

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from memory.tenancy import SET_SESSION_TENANT, current_scope
+from storage.tenancy import SET_SESSION_TENANT, current_scope
 
 # How long callers wait for a connection once one has waited the full timeout in vain: long
 # enough to pick up a connection the pool is making, short because LangGraph's Postgres saver
@@ -20,7 +20,7 @@ OUTAGE_WAIT_S = 0.1
 class FailFastPool(AsyncConnectionPool):
     """An AsyncConnectionPool whose connections serve one tenant at a time, failing fast.
 
-    Each connection leaves the pool set to the calling task's tenant (`memory.tenancy`), which
+    Each connection leaves the pool set to the calling task's tenant (`storage.tenancy`), which
     Postgres's row-level security policies read.
 
     Callers wait `timeout` only until the first one times out. While Postgres is down,

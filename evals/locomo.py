@@ -31,13 +31,13 @@ import numpy as np
 from langchain_core.messages import HumanMessage
 from psycopg import sql
 
-from graph.configuration import Context
-from graph.graph import build_retrieval_graph
+from graph.builder import build_retrieval_graph
+from graph.context import Context
 from graph.resources import Resources
 from memory.conversation import EXTRA_METADATA_KEY
-from memory.identity import Identity
-from memory.schema import CHAT_HISTORY_TABLE, MESSAGES_TABLE
-from memory.tenancy import tenant_connection
+from storage.identity import Identity
+from storage.schema import CHAT_HISTORY_TABLE, MESSAGES_TABLE
+from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 

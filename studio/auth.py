@@ -6,7 +6,7 @@ names the tenant, and `X-User-Id`, the user acting in it. A thread is stamped wi
 (tenant and user) when created, and every read, search, update and run of threads is filtered
 by that stamp; crons, LangGraph's store and assistant edits are refused. The graph takes tenant
 and user from the authenticated user, never from the run's config
-(`memory.identity.identity_from_config`). In local mode every request passes as before.
+(`storage.identity.identity_from_config`). In local mode every request passes as before.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 from langgraph_sdk import Auth
 from starlette.datastructures import Headers
 
+from access.api_keys import KeyRefused, presented_key
 from graph.resources import server_resources
-from memory.api_keys import KeyRefused, presented_key
-from memory.identity import validate_id
+from storage.identity import validate_id
 
 auth = Auth()
 
@@ -64,7 +64,7 @@ async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDic
     return {
         "identity": owner_of(tenant_id, user_id),
         "permissions": [],
-        # Read by the graph (memory.identity.authenticated_scope) in place of the config's.
+        # Read by the graph (storage.identity.authenticated_scope) in place of the config's.
         "tenant_id": tenant_id,
         "user_id": user_id,
         "key_id": key_id,

@@ -13,14 +13,14 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
-from graph.configuration import Context
+from graph.context import Context
 from graph.nodes.generate import make_generate
 from graph.nodes.persist import make_persist
 from graph.nodes.rerank import make_rerank
 from graph.nodes.retrieve import make_retrieve
 from graph.nodes.router import make_router
 from graph.nodes.summarise import make_summarise, needs_summary
-from graph.resources import Resources, server_resources
+from graph.resources import Resources
 from graph.state import InputState, OutputState, State
 from tools import build_tools
 
@@ -86,7 +86,3 @@ def build_retrieval_graph(resources: Resources) -> CompiledStateGraph:
     builder.add_edge("rerank", END)
     return builder.compile(name="memoria-retrieval")
 
-
-# For langgraph.json only: LangGraph Studio / Platform supply the checkpointer, and the
-# resources (shared with graph/auth.py) open lazily on the first request (no I/O at import).
-graph = build_graph(server_resources())

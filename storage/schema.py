@@ -7,7 +7,7 @@ import logging
 from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncConnection, sql
 
-from memory import tenancy
+from storage import tenancy
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError, RedisError
 
-from memory.metrics import REDIS_FALLBACKS, REDIS_UP
+from storage.metrics import REDIS_FALLBACKS, REDIS_UP
 
 logger = logging.getLogger(__name__)
 

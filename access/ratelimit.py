@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from memory.identity import redis_key
-from memory.speed import SpeedLayer
+from storage.identity import redis_key
+from storage.speed import SpeedLayer
 
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
 _WINDOWS = {"second": 1, "minute": 60, "hour": 3600}

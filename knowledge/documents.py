@@ -16,10 +16,10 @@ from typing import Any
 from langchain_postgres import PGVectorStore
 from psycopg_pool import AsyncConnectionPool
 
-from memory.schema import BUMP_VERSION, KB_SCOPE
-from memory.tenancy import ALL_TENANTS, tenant_connection, tenant_scope
-from retrievers.ingest import DELETE_CHUNKS, document_id, index_document
-from retrievers.loaders import parse_document
+from knowledge.ingest import DELETE_CHUNKS, document_id, index_document
+from knowledge.loaders import parse_document
+from storage.schema import BUMP_VERSION, KB_SCOPE
+from storage.tenancy import ALL_TENANTS, tenant_connection, tenant_scope
 
 logger = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ SET_TRANSACTION_TENANT = f"SELECT set_config('{SETTING}', %s, true)"
 # Not a valid tenant id (ids start with a letter or digit): every tenant's rows.
 ALL_TENANTS = "*"
 APP_ROLE = "memoria_app"
-# The advisory lock migrations take (memory.schema): one process at a time changes roles.
+# The advisory lock migrations take (storage.schema): one process at a time changes roles.
 LOCK = 0x6D656D6F
 
 # Tables whose rows belong to one tenant, with a `tenant_id` column. Migrations 12 and 14

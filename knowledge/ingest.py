@@ -14,10 +14,10 @@ from langchain_postgres import PGVectorStore
 from psycopg_pool import AsyncConnectionPool
 from tqdm import tqdm
 
-from memory.identity import validate_id
-from memory.schema import BUMP_VERSION, KB_SCOPE
-from memory.tenancy import tenant_scope
-from retrievers.loaders import chunk_document, iter_source_files, load_document
+from knowledge.loaders import chunk_document, iter_source_files, load_document
+from storage.identity import validate_id
+from storage.schema import BUMP_VERSION, KB_SCOPE
+from storage.tenancy import tenant_scope
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from configs.settings import get_settings
 
 
 def _services(args: argparse.Namespace) -> int:
-    from memory.services import EmbeddedServices, resolve_service_urls
+    from storage.services import EmbeddedServices, resolve_service_urls
 
     s = get_settings()
     services = EmbeddedServices(s.memoria_data_dir, redis_port=s.memoria_redis_port)
@@ -34,7 +34,7 @@ def _services(args: argparse.Namespace) -> int:
 
 async def _ingest(paths: list[Path], tenant: str) -> int:
     from graph.resources import Resources
-    from retrievers.ingest import ingest_paths
+    from knowledge.ingest import ingest_paths
 
     async with Resources(get_settings(), use_default_chat_model=False) as res:
         report = await ingest_paths(
@@ -48,8 +48,8 @@ async def _ingest(paths: list[Path], tenant: str) -> int:
 
 
 async def _eval_locomo(args: argparse.Namespace) -> int:
+    from evals.locomo import format_report, load_jsonl_benchmark, load_locomo10, run_eval
     from graph.resources import Resources
-    from retrievers.eval_locomo import format_report, load_jsonl_benchmark, load_locomo10, run_eval
 
     if args.locomo:
         turns, queries = load_locomo10(args.locomo)
@@ -193,7 +193,7 @@ async def _worker(args: argparse.Namespace) -> int:
 
 
 async def _forget(args: argparse.Namespace) -> int:
-    from memory.identity import Identity, validate_id
+    from storage.identity import Identity, validate_id
 
     s = get_settings()
     tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
@@ -230,7 +230,7 @@ def _knob(text: str) -> tuple[str, object]:
     """Parse KNOB=VALUE into a Context field and a value of that field's type."""
     from dataclasses import fields
 
-    from graph.configuration import Context
+    from graph.context import Context
 
     name, sep, raw = text.partition("=")
     kinds = {f.name: f.default for f in fields(Context)}
@@ -250,7 +250,7 @@ def _knob(text: str) -> tuple[str, object]:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from client import run_chat
+    from cli.chat import run_chat
 
     s = get_settings()
     url = args.url or f"http://{s.memoria_host}:{s.memoria_port}"

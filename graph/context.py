@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any, Literal, get_type_hints
 
-from graph.state import STRATEGIES, Strategy
+from retrievers.types import STRATEGIES, Strategy
 
 # Far above any useful run; keeps counts inside the bigint of the SQL LIMITs they become.
 KNOB_MAX = 1_000_000

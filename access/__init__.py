@@ -1,0 +1,1 @@
+"""Who may call: API keys (each names a tenant) and rate limits."""

@@ -1,0 +1,1 @@
+"""Evaluations beside the product (LoCoMo retrieval, chat memory); never imported by it."""

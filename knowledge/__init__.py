@@ -1,0 +1,1 @@
+"""A tenant's knowledge base: load and chunk files, index them, track upload jobs."""

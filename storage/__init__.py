@@ -1,0 +1,1 @@
+"""Storage: Postgres pools and migrations, tenancy (RLS), the Redis speed layer, metrics."""

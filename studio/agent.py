@@ -1,0 +1,10 @@
+"""The compiled graph `langgraph.json` serves on LangGraph Studio / Platform.
+
+The platform supplies the checkpointer; the resources (shared with `studio/auth.py`) open
+lazily on the first run, so importing this module does no I/O.
+"""
+
+from graph.builder import build_graph
+from graph.resources import server_resources
+
+graph = build_graph(server_resources())
