@@ -44,7 +44,8 @@ services-status: setup
 ingest-sample: setup
 	$(MEMORIA) ingest data/sample_kb
 
-test: setup
+# Lint first: a layer that imports upwards fails the run before any test does.
+test: lint
 	$(PY) -m pytest
 
 test-unit: setup
@@ -74,6 +75,7 @@ bench: setup services-up
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .memoria .pytest_cache

@@ -47,6 +47,7 @@ from graph.builder import build_retrieval_graph
 from graph.context import Context
 from graph.resources import Resources
 from knowledge.ingest import ingest_paths
+from memory.facts import offline_extractor
 from storage.identity import Identity
 from storage.tenancy import tenant_connection
 
@@ -112,14 +113,14 @@ async def seed_messages(
             ),
         ]
         async with in_flight:
-            await res.conversation.append(threads[(i // 2) % len(threads)], messages)
-        res.worker.notify()
+            thread = threads[(i // 2) % len(threads)]
+            await res.conversation.append(thread, messages)
 
     started = time.perf_counter()
     for block in range(start, stop, 2000):
         await asyncio.gather(*(turn(i) for i in range(block, min(block + 2000, stop), 2)))
         logger.info("stored %d/%d messages", min(block + 2000, stop), stop)
-    await res.worker.drain()
+    await res.outbox_worker(offline_extractor).drain()
     return time.perf_counter() - started
 
 
@@ -144,7 +145,8 @@ async def ingest_kb(res: Resources, tenant: str, pages: Path) -> dict[str, Any]:
     """Ingest every page under `pages` into `tenant`; return chunks/s and cache hit rate."""
     before = _embedding_lookups()
     started = time.perf_counter()
-    report = await ingest_paths(pool=res.pool, kb=res.kb, tenant_id=tenant, paths=[pages])
+    kb = await res.knowledge_base()
+    report = await ingest_paths(pool=res.pool, kb=kb, tenant_id=tenant, paths=[pages])
     seconds = time.perf_counter() - started
     after = _embedding_lookups()
     hits, misses = (after[k] - before[k] for k in ("hit", "miss"))
@@ -220,8 +222,8 @@ class BenchServer:
         self.url = f"http://127.0.0.1:{_free_port()}"
         self._env = {
             **os.environ,
-            "DATABASE_URL": res.urls.database_url,
-            "REDIS_URL": res.urls.redis_url,
+            "DATABASE_URL": res.storage.urls.database_url,
+            "REDIS_URL": res.storage.urls.redis_url,
             # The benchmark names its tenant in each request (local mode, loopback only).
             "MEMORIA_AUTH": "off",
             "MEMORIA_RATE_LIMIT_PER_KEY": "1000000/minute",

@@ -28,6 +28,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from evals.locomo import delete_tenant, new_tenant_id, percentile
 from graph.resources import Resources
+from memory.facts import offline_extractor
 from storage.identity import Identity
 from storage.tenancy import ALL_TENANTS, tenant_connection
 
@@ -162,10 +163,11 @@ async def run_write_bench(
             human = HumanMessage(human_text, id=str(uuid.uuid4()))
             t0 = time.perf_counter()
             await res.conversation.append(
-                idents[i % len(idents)], [human, AIMessage(reply_text, id=str(uuid.uuid4()))]
+                idents[i % len(idents)],
+                [human, AIMessage(reply_text, id=str(uuid.uuid4()))],
+
             )
             acked = time.perf_counter()
-            res.worker.notify()
             if i >= warmup:
                 report.ack_ms.append((acked - t0) * 1000)
                 if polling:
@@ -179,7 +181,7 @@ async def run_write_bench(
         stop.set()
         if polling and not polling.done():
             polling.cancel()
-        await res.worker.drain()
+        await res.outbox_worker(offline_extractor).drain()
         await delete_tenant(res, tenant)
     return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import uuid
@@ -9,6 +10,32 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 import httpx
+
+from configs.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add `chat`."""
+    cht = sub.add_parser(
+        "chat",
+        help="chat with a running server in the terminal (streamed answers, strategy, citations)",
+        description="A REPL over the server's /agent/stream: each line you type is a turn of "
+        "one thread; the strategy chosen is printed, then the answer as the server's LLM writes "
+        "it (the offline responder's answer appears whole), then the sources it cites. "
+        "Start the server first (`make run`). Ctrl-D leaves; --thread continues a thread.",
+    )
+    cht.add_argument("--user", required=True, help="your user id")
+    cht.add_argument("--thread", default=None, help="thread id to continue (default: a new one)")
+    cht.add_argument("--url", default=None, help="server URL (default: MEMORIA_HOST:MEMORIA_PORT)")
+    cht.add_argument("--key", default=None, help="API key, when the server requires one")
+    cht.set_defaults(run=chat)
+
+
+def chat(args: argparse.Namespace) -> int:
+    """Chat with a running server until end of input."""
+    s = get_settings()
+    url = args.url or f"http://{s.memoria_host}:{s.memoria_port}"
+    return run_chat(url, user_id=args.user, thread_id=args.thread, api_key=args.key)
 
 
 def stream_turn(

@@ -34,7 +34,9 @@ from psycopg import sql
 from graph.builder import build_retrieval_graph
 from graph.context import Context
 from graph.resources import Resources
-from memory.conversation import EXTRA_METADATA_KEY
+from memory.facts import offline_extractor
+from memory.message_index import EXTRA_METADATA_KEY
+from memory.threads import users_of
 from storage.identity import Identity
 from storage.schema import CHAT_HISTORY_TABLE, MESSAGES_TABLE
 from storage.tenancy import tenant_connection
@@ -612,10 +614,9 @@ async def ingest(
     started = time.perf_counter()
     for n, (ident, messages) in enumerate(threads, start=1):
         await res.conversation.append(ident, messages)
-        res.worker.notify()
         if n % 10 == 0 or n == len(threads):
             logger.info("ingested %d/%d sessions", n, len(threads))
-    await res.worker.drain()
+    await res.outbox_worker(offline_extractor).drain()
     return time.perf_counter() - started
 
 
@@ -714,10 +715,7 @@ async def delete_tenant(res: Resources, tenant_id: str) -> None:
     if not tenant_id.startswith(TENANT_PREFIX):
         raise ValueError(f"refusing to delete tenant {tenant_id!r}: not an eval tenant")
     async with tenant_connection(res.pool, tenant_id) as conn:
-        cur = await conn.execute(
-            "SELECT DISTINCT user_id FROM threads WHERE tenant_id = %s", (tenant_id,)
-        )
-        users = [row["user_id"] for row in await cur.fetchall()]
+        users = await users_of(conn, tenant_id)
     for user_id in users:
         await res.forgetter.forget_user(tenant_id, user_id)
     async with tenant_connection(res.pool, tenant_id) as conn:

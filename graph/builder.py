@@ -5,8 +5,10 @@ START -> router -> (retrieve -> rerank)? -> generate <-> tools -> persist -> (su
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -22,6 +24,7 @@ from graph.nodes.router import make_router
 from graph.nodes.summarise import make_summarise, needs_summary
 from graph.resources import Resources
 from graph.state import InputState, OutputState, State
+from memory.facts import extractor_for
 from tools import build_tools
 
 
@@ -46,24 +49,30 @@ def route_after_persist(state: State, runtime: Runtime[Context]) -> Literal["sum
 
 
 def build_graph(
-    resources: Resources, *, checkpointer: BaseCheckpointSaver | None = None
+    resources: Resources,
+    *,
+    chat_model: BaseChatModel | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
 ) -> CompiledStateGraph:
-    """Compile the graph over `resources`; pass a checkpointer for durable threads."""
-    tools = build_tools(resources)
+    """Compile the graph over `resources`.
+
+    Args:
+        resources: Storage, models and memory (opened lazily on the first run if not yet).
+        chat_model: The model that answers, calls tools, summarises and extracts facts from
+            what the turn's user says; None answers with the offline extractive responder.
+        checkpointer: Durable per-thread state; LangGraph's server brings its own.
+    """
+    extractor = extractor_for(chat_model)
+    tools = build_tools(resources, extractor)
     builder = StateGraph(
         State, input_schema=InputState, output_schema=OutputState, context_schema=Context
     )
-    builder.add_node("router", make_router(resources))
-    builder.add_node("retrieve", make_retrieve(resources))
-    builder.add_node("rerank", make_rerank(resources))
-    builder.add_node("generate", make_generate(resources, tools))
+    _add_read_path(builder, resources, route_after_router)
+    builder.add_node("generate", make_generate(resources, chat_model, tools))
     builder.add_node("tools", ToolNode(tools))
-    builder.add_node("persist", make_persist(resources))
-    builder.add_node("summarise", make_summarise(resources))
+    builder.add_node("persist", make_persist(resources, extractor))
+    builder.add_node("summarise", make_summarise(resources, chat_model))
 
-    builder.add_edge(START, "router")
-    builder.add_conditional_edges("router", route_after_router)
-    builder.add_edge("retrieve", "rerank")
     builder.add_edge("rerank", "generate")
     builder.add_conditional_edges("generate", route_after_generate)
     builder.add_edge("tools", "generate")
@@ -75,14 +84,22 @@ def build_graph(
 def build_retrieval_graph(resources: Resources) -> CompiledStateGraph:
     """Compile the read path alone (router -> retrieve -> rerank), as evaluation measures it."""
     builder = StateGraph(State, input_schema=InputState, context_schema=Context)
+    read_path_end = {"retrieve": "retrieve", "generate": END}
+    _add_read_path(builder, resources, route_after_router, read_path_end)
+    builder.add_edge("rerank", END)
+    return builder.compile(name="memoria-retrieval")
+
+
+def _add_read_path(
+    builder: StateGraph,
+    resources: Resources,
+    route: Callable[[State], str],
+    path_map: dict[str, str] | None = None,
+) -> None:
+    """Wire START -> router -> (retrieve -> rerank)?, which both graphs share."""
     builder.add_node("router", make_router(resources))
     builder.add_node("retrieve", make_retrieve(resources))
     builder.add_node("rerank", make_rerank(resources))
     builder.add_edge(START, "router")
-    builder.add_conditional_edges(
-        "router", route_after_router, {"retrieve": "retrieve", "generate": END}
-    )
+    builder.add_conditional_edges("router", route, path_map)
     builder.add_edge("retrieve", "rerank")
-    builder.add_edge("rerank", END)
-    return builder.compile(name="memoria-retrieval")
-

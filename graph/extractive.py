@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage
 
 from graph.state import Citation
-from memory.conversation import EXTRACTIVE_MODEL_NAME
-from retrievers.text import QueryTerms, clip, fold, sentences
-from retrievers.types import Candidate, RouteDecision
+from memory.messages import EXTRACTIVE_MODEL_NAME
+from retrievers.registry import DEFAULT
+from retrievers.types import Candidate, Labeller, RouteDecision
+from text.words import QueryTerms, clip, fold, sentences
 
 OFFLINE_NOTE = "(Offline extractive mode: no LLM is configured, so I quote what I found.)"
 NOTA_OFFLINE = (
@@ -70,31 +71,11 @@ def best_excerpt(query: str, text: str, *, limit: int = QUOTE_CHARS) -> str:
     return clip(excerpt, limit)
 
 
-def citation_title(cand: Candidate) -> str:
-    """Return a short human label for where a passage came from."""
-    meta = cand["metadata"]
-    if cand["source"] == "knowledge_base":
-        title = meta.get("title") or "document"
-        section = meta.get("section")
-        source = str(meta.get("source", "")).rsplit("/", 1)[-1]
-        if not section or section == title:
-            label = title
-        elif section.startswith(title):
-            label = section
-        else:
-            label = f"{title} > {section}"
-        return f"{label} ({source})" if source else label
-    if cand["source"] == "facts":
-        since = str(meta.get("valid_from") or "")[:10]
-        return "what I know about you" + (f", since {since}" if since else "")
-    who = "you" if meta.get("role") == "human" else "me"
-    when = str(meta.get("created_at") or "")[:10]
-    where = "this conversation" if cand["source"] == "thread" else "a past conversation"
-    return f"{who}, {where}" + (f", {when}" if when else "")
-
-
 def extractive_answer(
-    query: str, context: Sequence[Candidate], route: RouteDecision | None
+    query: str,
+    context: Sequence[Candidate],
+    route: RouteDecision | None,
+    label: Labeller = DEFAULT.label,
 ) -> tuple[AIMessage, list[Citation]]:
     """Answer `query` by quoting the top passages of `context` with numbered citations."""
     portuguese = looks_portuguese(query)
@@ -145,7 +126,7 @@ def extractive_answer(
     lines = []
     for ref, cand in enumerate(quotable[:MAX_QUOTES], start=1):
         excerpt = best_excerpt(query, cand["content"])
-        title = citation_title(cand)
+        title = label(cand)
         citations.append(
             Citation(ref=ref, id=cand["id"], source=cand["source"], title=title, snippet=excerpt)
         )

@@ -60,6 +60,8 @@ class State(InputState):
     """Milliseconds spent in timed stages of the current turn (e.g. `retrieve_ms`)."""
     persisted_ids: NotRequired[list[str]]
     """Ids of this thread's messages already written to the transcript (bounded tail)."""
+    open_turn: NotRequired[list[str]]
+    """Input ids of the turn in progress: set by the router, cleared by persist."""
 
 
 class OutputState(TypedDict):
@@ -75,3 +77,11 @@ class OutputState(TypedDict):
     """Passages the answer cites."""
     context: NotRequired[list[Candidate]]
     """The reranked passages, with their per-signal scores."""
+
+
+def latest_question(state: State) -> str:
+    """Return the text of the latest human message, or '' if there is none."""
+    for message in reversed(state["messages"]):
+        if message.type == "human":
+            return message.text if isinstance(message.text, str) else str(message.content)
+    return ""

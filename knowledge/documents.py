@@ -16,10 +16,11 @@ from typing import Any
 from langchain_postgres import PGVectorStore
 from psycopg_pool import AsyncConnectionPool
 
-from knowledge.ingest import DELETE_CHUNKS, document_id, index_document
+from knowledge import catalog, chunks
+from knowledge.ingest import document_id, index_document
 from knowledge.loaders import parse_document
-from storage.schema import BUMP_VERSION, KB_SCOPE
 from storage.tenancy import ALL_TENANTS, tenant_connection, tenant_scope
+from storage.versions import bump_kb
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,6 @@ ABANDON_STALE_JOBS = """
         updated_at = now()
     WHERE status IN ('queued', 'running') AND updated_at < now() - interval '2 minutes'
 """
-LIST_DOCUMENTS = """
-    SELECT doc_id, source, title, chunks, ingested_at FROM kb_documents
-    WHERE tenant_id = %s ORDER BY ingested_at DESC
-"""
-DELETE_DOCUMENT = "DELETE FROM kb_documents WHERE tenant_id = %s AND doc_id = %s RETURNING chunks"
 
 UPLOAD_SOURCE = "upload:"
 
@@ -91,7 +87,7 @@ class DocumentLibrary:
 
         try:
             await self._update(state)
-            chunks = await index_document(
+            indexed = await index_document(
                 pool=self._pool,
                 kb=self._kb,
                 tenant_id=job["tenant_id"],
@@ -99,14 +95,10 @@ class DocumentLibrary:
                 source=UPLOAD_SOURCE + job["filename"],
                 progress=report,
             )
-            if chunks is None:  # same content as the indexed version
+            if indexed is None:  # same content as the indexed version
                 async with self._pool.connection() as conn:
-                    cur = await conn.execute(
-                        "SELECT chunks FROM kb_documents WHERE tenant_id = %s AND doc_id = %s",
-                        (job["tenant_id"], job["doc_id"]),
-                    )
-                    chunks = (await cur.fetchone())["chunks"]
-            state.update(status="done", done=chunks, total=chunks)
+                    indexed = await catalog.chunk_count(conn, job["tenant_id"], job["doc_id"])
+            state.update(status="done", done=indexed, total=indexed)
         except Exception as exc:  # noqa: BLE001 - the job reports it; the server carries on
             logger.exception("ingest job %s failed", job["id"])
             state.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -124,17 +116,16 @@ class DocumentLibrary:
     async def documents(self, tenant_id: str) -> list[dict[str, Any]]:
         """Return the tenant's indexed documents, newest first."""
         async with tenant_connection(self._pool, tenant_id) as conn:
-            return await (await conn.execute(LIST_DOCUMENTS, (tenant_id,))).fetchall()
+            return await catalog.list_documents(conn, tenant_id)
 
     async def delete(self, tenant_id: str, doc_id: str) -> int | None:
         """Delete a document's chunks, vectors and row; return chunks removed, None if absent."""
         async with tenant_connection(self._pool, tenant_id) as conn, conn.transaction():
-            row = await (await conn.execute(DELETE_DOCUMENT, (tenant_id, doc_id))).fetchone()
-            if row is None:
+            if not await catalog.delete(conn, tenant_id, doc_id):
                 return None
-            cur = await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
-            await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
-        return cur.rowcount
+            removed = await chunks.delete_document(conn, tenant_id, doc_id)
+            await bump_kb(conn, tenant_id)
+        return removed
 
     async def abandon_stale_jobs(self) -> None:
         """Mark jobs left unfinished by a crash as failed (every tenant's)."""

@@ -14,27 +14,14 @@ from langchain_postgres import PGVectorStore
 from psycopg_pool import AsyncConnectionPool
 from tqdm import tqdm
 
-from knowledge.loaders import chunk_document, iter_source_files, load_document
+from knowledge import catalog, chunks
+from knowledge.chunking import chunk_document
+from knowledge.loaders import iter_source_files, load_document
 from storage.identity import validate_id
-from storage.schema import BUMP_VERSION, KB_SCOPE
 from storage.tenancy import tenant_scope
+from storage.versions import bump_kb
 
 logger = logging.getLogger(__name__)
-
-FIND_DOCUMENT = "SELECT content_hash FROM kb_documents WHERE tenant_id = %s AND doc_id = %s"
-DELETE_CHUNKS = "DELETE FROM kb_chunks WHERE tenant_id = %s AND doc_id = %s"
-# `chunks` and `lexemes` (the chunks' tsvector lengths summed) are the BM25 leg's statistics
-# for the tenant's knowledge base, summed over its documents instead of over every chunk.
-UPSERT_DOCUMENT = """
-    INSERT INTO kb_documents (tenant_id, doc_id, source, title, content_hash, chunks, lexemes)
-    SELECT %(tenant_id)s, %(doc_id)s, %(source)s, %(title)s, %(content_hash)s, count(*),
-           coalesce(sum(length(content_tsv)), 0)
-    FROM kb_chunks WHERE tenant_id = %(tenant_id)s AND doc_id = %(doc_id)s
-    ON CONFLICT (tenant_id, doc_id) DO UPDATE SET
-        source = EXCLUDED.source, title = EXCLUDED.title, content_hash = EXCLUDED.content_hash,
-        chunks = EXCLUDED.chunks, lexemes = EXCLUDED.lexemes, ingested_at = now()
-"""
-
 
 @dataclass
 class IngestReport:
@@ -74,7 +61,7 @@ async def ingest_paths(
         doc = load_document(path)
         chunk_bar = _ChunkBar(path.name) if progress else None
         try:
-            chunks = await index_document(
+            indexed = await index_document(
                 pool=pool,
                 kb=kb,
                 tenant_id=tenant_id,
@@ -87,11 +74,11 @@ async def ingest_paths(
         finally:
             if chunk_bar:
                 chunk_bar.close()
-        if chunks is None:
+        if indexed is None:
             report.unchanged.append(str(path))
             continue
         report.documents += 1
-        report.chunks += chunks
+        report.chunks += indexed
         report.indexed.append(str(path))
     return report
 
@@ -154,10 +141,9 @@ async def index_document(
         doc_id = document_id(source)
         digest = hashlib.sha256(doc.page_content.encode()).hexdigest()
         async with pool.connection() as conn:
-            row = await (await conn.execute(FIND_DOCUMENT, (tenant_id, doc_id))).fetchone()
-        if row and row["content_hash"] == digest:
-            return None
-        chunks = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+            if await catalog.content_hash(conn, tenant_id, doc_id) == digest:
+                return None
+        pieces = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
         docs = [
             Document(
                 page_content=c.page_content,
@@ -168,7 +154,7 @@ async def index_document(
                     "source": doc.metadata["source"],
                 },
             )
-            for c in chunks
+            for c in pieces
         ]
         # The tenant is part of a chunk's id: the same file indexed by two tenants is two sets
         # of rows, never one tenant's upsert taking over the other's.
@@ -177,7 +163,7 @@ async def index_document(
             for i in range(len(docs))
         ]
         async with pool.connection() as conn:
-            await conn.execute(DELETE_CHUNKS, (tenant_id, doc_id))
+            await chunks.delete_document(conn, tenant_id, doc_id)
         if progress:
             # The total is known now; the first batch may take a while to embed.
             await progress(0, len(docs))
@@ -187,17 +173,15 @@ async def index_document(
             if progress:
                 await progress(min(end, len(docs)), len(docs))
         async with pool.connection() as conn, conn.transaction():
-            await conn.execute(
-                UPSERT_DOCUMENT,
-                {
-                    "tenant_id": tenant_id,
-                    "doc_id": doc_id,
-                    "source": doc.metadata["source"],
-                    "title": doc.metadata["title"],
-                    "content_hash": digest,
-                },
+            await catalog.record(
+                conn,
+                tenant_id=tenant_id,
+                doc_id=doc_id,
+                source=doc.metadata["source"],
+                title=doc.metadata["title"],
+                digest=digest,
             )
             # Cached retrievals of this tenant's users were made without this document.
-            await conn.execute(BUMP_VERSION, {"tenant_id": tenant_id, "scope": KB_SCOPE})
+            await bump_kb(conn, tenant_id)
         logger.info("indexed %s: %s chunks", doc.metadata["source"], len(docs))
         return len(docs)

@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from text.words import fold
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractedFact:
@@ -152,18 +154,7 @@ _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an 
     "minhas nosso nossa isso isto aquilo ti te voce vc ele ela eles elas nao nunca nada que "
     "quando como onde com casa se".split()
 )
-_QUOTES = str.maketrans("\u2019\u2018`\u00b4", "''''")
 _STRIP = " \t'\"\u201c\u201d\u2018\u2019-"
-
-
-def _fold(text: str) -> str:
-    """Lower-case `text` and drop its accents, keeping one character per character."""
-    out = []
-    for ch in text.translate(_QUOTES):
-        base = unicodedata.normalize("NFD", ch)[0]
-        low = base.lower()
-        out.append(low if len(low) == 1 else base)
-    return "".join(out)
 
 
 def _spans(sep: re.Pattern[str], text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
@@ -189,14 +180,14 @@ def _apply(rule: _Rule, message: str, folded: str, start: int, end: int) -> Extr
     if stop := _STOP.search(folded, vs, ve):
         ve = stop.start()
     value = message[vs:ve].strip(_STRIP)
-    words = _fold(value).split()
+    words = fold(value).split()
     if not words or len(words) > rule.max_words or not re.search(r"\w\w", value):
         return None
     if words[0] in _REJECT or words[0] in rule.reject:
         return None
     groups = {k: message[m.start(k) : m.end(k)] if m.start(k) >= 0 else "" for k in m.groupdict()}
     groups["value"] = value
-    attribute = rule.attribute.format(key=" ".join(_fold(groups.get("key", "")).split()))
+    attribute = rule.attribute.format(key=" ".join(fold(groups.get("key", "")).split()))
     text = " ".join(rule.template.format(**groups).split())
     return ExtractedFact(attribute, value, text, rule.single_valued)
 
@@ -212,7 +203,7 @@ def extract_facts(message: str) -> list[ExtractedFact]:
         Questions, negations, hypotheticals and statements about others give nothing.
     """
     message = unicodedata.normalize("NFC", message)
-    folded = _fold(message)
+    folded = fold(message)
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
     for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):

@@ -14,6 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,24 +24,25 @@ from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from configs.chat_models import model_name
 from configs.prompts import FACTS_PROMPT
-from memory.conversation import message_uuid_of
+from memory import message_index
 from memory.fact_extraction import ExtractedFact, extract_facts
+from memory.messages import message_uuid_of
 from storage.identity import Identity
-from storage.schema import BUMP_VERSION, MESSAGES_TABLE, user_scope
 from storage.tenancy import tenant_connection
+from storage.versions import bump_user
 
 logger = logging.getLogger(__name__)
 
-MARK_SUPERSEDED = f"""
-    UPDATE {MESSAGES_TABLE}
-    SET langchain_metadata = coalesce(langchain_metadata, '{{}}'::jsonb)
-                             || jsonb_build_object('superseded_by', %(by)s::text)
-    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s
-      AND langchain_id = ANY(%(ids)s::uuid[])
+# Facts are rows of LangGraph's store table; its `prefix` is the namespace joined by ".".
+DELETE_NAMESPACE = "DELETE FROM store WHERE prefix = %s"
+DELETE_STATED_IN_THREAD = "DELETE FROM store WHERE prefix = %s AND value->>'thread_id' = %s"
+DELETE_CLOSED_BEFORE = """
+    DELETE FROM store WHERE prefix LIKE 'facts.%%'
+      AND value->>'current' = 'false'
+      AND (value->>'valid_to')::timestamptz < now() - make_interval(days => %s)
 """
-
-Extractor = Callable[[str], Awaitable[list[ExtractedFact]]]
 
 _FACT_NAMESPACE = uuid.UUID("0b7f4a52-53c4-4a8e-9d3e-3f1f0c6a9e21")
 # Current facts of one attribute looked at when a new value arrives (a handful in practice).
@@ -60,9 +62,41 @@ def _label(value: str) -> str:
     return value.replace("%", "%25").replace(".", "%2E")
 
 
-async def offline_extractor(message: str) -> list[ExtractedFact]:
-    """Extract clear self-statements in English and Portuguese (no model needed)."""
+RULES = "rules"
+LLM = "llm"
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """Finds the facts a user message states, and says which extractor it is.
+
+    Attributes:
+        kind: "llm" (the configured chat model) or "rules" (offline, no model).
+        name: What a fact records as its extractor, e.g. "rules" or "llm:gpt-4o-mini".
+        extract: The extraction itself.
+    """
+
+    kind: str
+    name: str
+    extract: Callable[[str], Awaitable[list[ExtractedFact]]]
+
+    @property
+    def serves(self) -> tuple[str, ...]:
+        """The extractor kinds of jobs this one may take: its own, and any lesser one."""
+        return (LLM, RULES) if self.kind == LLM else (RULES,)
+
+
+async def _rules(message: str) -> list[ExtractedFact]:
     return extract_facts(message)
+
+
+offline_extractor = Extractor(RULES, RULES, _rules)
+"""Clear self-statements in English and Portuguese, found by rules (no model needed)."""
+
+
+def extractor_for(model: BaseChatModel | None) -> Extractor:
+    """Return the LLM extractor of `model`, or the offline rules without one."""
+    return llm_extractor(model) if model is not None else offline_extractor
 
 
 def llm_extractor(model: BaseChatModel) -> Extractor:
@@ -86,35 +120,28 @@ def llm_extractor(model: BaseChatModel) -> Extractor:
             logger.warning("fact extraction by the chat model failed, using rules: %r", exc)
             return extract_facts(message)
 
-    return extract
+    return Extractor(LLM, f"{LLM}:{model_name(model)}", extract)
 
 
 class FactStore:
     """A user's facts: recorded with history, searched by meaning (current ones only)."""
 
-    def __init__(
-        self,
-        store: AsyncPostgresStore,
-        *,
-        pool: AsyncConnectionPool,
-        extractor: Extractor = offline_extractor,
-    ) -> None:
+    def __init__(self, store: AsyncPostgresStore, *, pool: AsyncConnectionPool) -> None:
         """Wrap an opened, set-up PostgresStore whose index embeds the `text` field.
 
         Args:
             store: The store.
             pool: Autocommit pool, to mark superseded messages and bump the memory version.
-            extractor: Finds facts in a user message.
         """
         self.store = store
         self._pool = pool
-        self._extract = extractor
 
     async def observe(
         self,
         ident: Identity,
         message: str,
         *,
+        extractor: Extractor,
         message_id: str,
         observed_at: datetime,
         conn: AsyncConnection | None = None,
@@ -124,6 +151,7 @@ class FactStore:
         Args:
             ident: Whose message it is.
             message: The user's message.
+            extractor: Finds the facts; each records its name.
             message_id: Its id (makes replays idempotent).
             observed_at: When the user said it.
             conn: The caller's open transaction, for the memory-version bump (the outbox
@@ -133,7 +161,7 @@ class FactStore:
             Keys of the facts recorded or confirmed.
         """
         keys = []
-        for fact in await self._extract(message):
+        for fact in await extractor.extract(message):
             keys.append(
                 await self.record(
                     ident,
@@ -141,23 +169,34 @@ class FactStore:
                     source_id=message_id,
                     observed_at=observed_at,
                     origin="message",
+                    extractor=extractor.name,
                     conn=conn,
                 )
             )
+        if keys:
+            logger.info(
+                "facts recorded",
+                extra={**ident.as_dict(), "facts": len(keys), "extractor": extractor.name},
+            )
         return keys
 
-    async def remember(self, ident: Identity, text: str) -> list[str]:
+    async def remember(self, ident: Identity, text: str, *, extractor: Extractor) -> list[str]:
         """Record what the user asked to keep: as typed facts when recognisable, else a note."""
         text = text.strip()
         if not text:
             raise ValueError("a fact needs some text")
-        facts = await self._extract(text) or [
+        facts = await extractor.extract(text) or [
             ExtractedFact(attribute="note", value=text, text=text, single_valued=False)
         ]
         now = datetime.now(UTC)
         return [
             await self.record(
-                ident, fact, source_id=str(uuid.uuid4()), observed_at=now, origin="remember"
+                ident,
+                fact,
+                source_id=str(uuid.uuid4()),
+                observed_at=now,
+                origin="remember",
+                extractor=extractor.name,
             )
             for fact in facts
         ]
@@ -170,6 +209,7 @@ class FactStore:
         source_id: str,
         observed_at: datetime,
         origin: str,
+        extractor: str,
         conn: AsyncConnection | None = None,
     ) -> str:
         """Store `fact`, closing the current value of a single-valued attribute it replaces.
@@ -208,6 +248,7 @@ class FactStore:
             "thread_id": ident.thread_id,
             "source_id": source_id,
             "origin": origin,
+            "extractor": extractor,
         }
         ops = []
         if fact.single_valued and current:
@@ -237,21 +278,10 @@ class FactStore:
     async def _after_change(
         self, conn: AsyncConnection, ident: Identity, stated_in: list[str], replaced_by: str
     ) -> None:
-        if stated_in:
-            # The messages that stated the old value now rank below current statements.
-            await conn.execute(
-                MARK_SUPERSEDED,
-                {
-                    "tenant_id": ident.tenant_id,
-                    "user_id": ident.user_id,
-                    "ids": stated_in,
-                    "by": replaced_by,
-                },
-            )
+        # The messages that stated the old value now rank below current statements.
+        await message_index.mark_superseded(conn, ident, stated_in, replaced_by)
         # Cached retrievals of this user were made without this fact.
-        await conn.execute(
-            BUMP_VERSION, {"tenant_id": ident.tenant_id, "scope": user_scope(ident.user_id)}
-        )
+        await bump_user(conn, ident.tenant_id, ident.user_id)
 
     async def search(self, ident: Identity, query: str, *, limit: int) -> list[SearchItem]:
         """Return the user's current facts closest to `query`, best first (with `score`)."""
@@ -270,3 +300,20 @@ class FactStore:
             items.extend(batch)
             offset += len(batch)
         return sorted(items, key=lambda item: item.value.get("valid_from", ""))
+
+
+async def delete_user(conn: AsyncConnection, tenant_id: str, user_id: str) -> int:
+    """Delete every fact of a user, current and closed; return how many went."""
+    prefix = ".".join(facts_namespace(Identity(tenant_id, user_id, "-")))
+    return (await conn.execute(DELETE_NAMESPACE, (prefix,))).rowcount
+
+
+async def delete_stated_in_thread(conn: AsyncConnection, ident: Identity) -> int:
+    """Delete the facts first stated in `ident`'s thread; return how many went."""
+    prefix = ".".join(facts_namespace(ident))
+    return (await conn.execute(DELETE_STATED_IN_THREAD, (prefix, ident.thread_id))).rowcount
+
+
+async def delete_closed_before(conn: AsyncConnection, days: int) -> int:
+    """Delete every tenant's fact history closed more than `days` days ago."""
+    return (await conn.execute(DELETE_CLOSED_BEFORE, (days,))).rowcount

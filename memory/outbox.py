@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,33 +30,37 @@ from psycopg import AsyncConnection, OperationalError
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from memory.conversation import IndexEntry, index_entries
-from memory.facts import FactStore
+from memory import message_index
+from memory.facts import Extractor, FactStore
+from memory.message_index import IndexEntry, index_entries
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
-from storage.schema import BUMP_VERSION, OUTBOX_CHANNEL, user_scope
+from storage.schema import OUTBOX_CHANNEL
 from storage.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection
+from storage.versions import bump_user
 
 logger = logging.getLogger(__name__)
 
+# The notification is delivered at commit (never for a rolled-back turn) and wakes workers.
+ENQUEUE = f"""
+    WITH job AS (
+        INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload, extractor)
+        VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(payload)s, %(extractor)s)
+        RETURNING id
+    )
+    SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM job
+"""
+# Ready jobs this worker can do: it has the fact extractor each asks for (or a better one).
 CLAIM_JOBS = """
-    SELECT id, tenant_id, user_id, thread_id, payload, attempts, created_at
+    SELECT id, tenant_id, user_id, thread_id, payload, extractor, attempts, created_at
     FROM memory_outbox
-    WHERE available_at <= now()
+    WHERE available_at <= now() AND extractor = ANY(%(extractors)s)
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 """
 # One user's jobs are applied one at a time across workers, so "latest fact wins" holds.
 LOCK_USER = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
-# Same layout as langchain-postgres PGVectorStore rows (scoping columns plus JSON metadata),
-# written here so the rows commit with the outbox delete. A replayed job inserts nothing.
-INSERT_INDEX_ROW = """
-    INSERT INTO memory_messages (langchain_id, content, embedding, tenant_id, user_id,
-                                 thread_id, role, created_at, seq, langchain_metadata)
-    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s)
-    ON CONFLICT (langchain_id) DO NOTHING
-"""
 FINISH_JOB = "DELETE FROM memory_outbox WHERE id = %s"
 RETRY_JOB = """
     UPDATE memory_outbox
@@ -62,12 +68,48 @@ RETRY_JOB = """
         available_at = now() + make_interval(secs => %(delay)s)
     WHERE id = %(id)s
 """
-READY = "SELECT count(*) AS n FROM memory_outbox WHERE available_at <= now()"
+READY = """
+    SELECT count(*) AS n FROM memory_outbox
+    WHERE available_at <= now() AND extractor = ANY(%(extractors)s)
+"""
 PENDING = "SELECT count(*) AS n, min(created_at) AS oldest FROM memory_outbox"
+# Jobs waiting for a fact extractor this worker lacks (an LLM another process has).
+WAITING_FOR_OTHERS = """
+    SELECT count(*) AS n FROM memory_outbox WHERE NOT extractor = ANY(%(extractors)s)
+"""
+DELETE_THREADS = """
+    DELETE FROM memory_outbox WHERE tenant_id = %s AND user_id = %s AND thread_id = ANY(%s)
+"""
 
 MAX_BACKOFF_S = 300.0
 # The listener retries every poll; a Postgres host that does not answer must not stall it.
 LISTEN_CONNECT_S = 5
+
+
+def job_payload(messages: list[dict[str, Any]], acked_at: datetime) -> dict[str, Any]:
+    """Return the payload of a turn's job: its messages (as dicts), where they sit, when acked."""
+    return {
+        "messages": messages,
+        # Microseconds: increasing within a thread across turns.
+        "base_seq": time.time_ns() // 1000,
+        "acked_at": acked_at.isoformat(),
+    }
+
+
+def enqueue_params(ident: Identity, payload: dict[str, Any], extractor: str) -> dict[str, Any]:
+    """Return the parameters of `ENQUEUE` for a job of `ident`'s thread."""
+    return {**ident.as_dict(), "payload": Jsonb(payload), "extractor": extractor}
+
+
+async def delete_threads(
+    conn: AsyncConnection, tenant_id: str, user_id: str, thread_ids: Sequence[str]
+) -> int:
+    """Delete the pending jobs of some threads of a user; return how many went.
+
+    Run it first when forgetting: it waits for a worker busy with one of these jobs, so
+    nothing is indexed after the deletion.
+    """
+    return (await conn.execute(DELETE_THREADS, (tenant_id, user_id, list(thread_ids)))).rowcount
 
 
 def backoff_s(attempts: int) -> float:
@@ -84,6 +126,7 @@ class OutboxWorker:
         pool: AsyncConnectionPool,
         embeddings: Embeddings,
         facts: FactStore,
+        extractor: Extractor,
         batch_size: int = 32,
         poll_s: float = 1.0,
         listen_conninfo: str | None = None,
@@ -94,6 +137,9 @@ class OutboxWorker:
             pool: Autocommit pool (dict rows).
             embeddings: Embeds message views for the index (documents, not queries).
             facts: Where facts stated in user messages are recorded.
+            extractor: Finds facts in user messages. The worker takes only jobs that ask for
+                an extractor of its kind or a lesser one: a worker without the LLM a turn's
+                process had leaves that turn's job to a worker with one.
             batch_size: Jobs claimed per transaction.
             poll_s: Seconds between polls when nothing wakes the worker.
             listen_conninfo: Database to LISTEN on for enqueue notifications (any process's
@@ -102,6 +148,8 @@ class OutboxWorker:
         self._pool = pool
         self._embeddings = embeddings
         self._facts = facts
+        self.extractor = extractor
+        self._can_do = {"extractors": list(extractor.serves)}
         self._batch_size = batch_size
         self._poll_s = poll_s
         self._listen_conninfo = listen_conninfo
@@ -115,7 +163,8 @@ class OutboxWorker:
         """Claim and process one batch of ready jobs; return how many were claimed."""
         # Claims jobs of every tenant; each job then runs in its own.
         async with tenant_connection(self._pool, ALL_TENANTS) as conn, conn.transaction():
-            jobs = await (await conn.execute(CLAIM_JOBS, {"limit": self._batch_size})).fetchall()
+            params = {**self._can_do, "limit": self._batch_size}
+            jobs = await (await conn.execute(CLAIM_JOBS, params)).fetchall()
             if not jobs:
                 return 0
             # Users' locks (LOCK_USER) in one order in every worker, or two workers holding
@@ -158,38 +207,18 @@ class OutboxWorker:
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
         await conn.execute(LOCK_USER, (f"{ident.tenant_id}\x1f{ident.user_id}",))
-        if entries:
-            async with conn.cursor() as cur:
-                await cur.executemany(
-                    INSERT_INDEX_ROW,
-                    [
-                        (
-                            e.id,
-                            e.content,
-                            _vector_literal(v),
-                            ident.tenant_id,
-                            ident.user_id,
-                            ident.thread_id,
-                            e.role,
-                            e.created_at,
-                            e.seq,
-                            Jsonb(e.metadata),
-                        )
-                        for e, v in zip(entries, vectors, strict=True)
-                    ],
-                )
+        await message_index.insert(conn, ident, entries, vectors)
         for entry in entries:
             if entry.role == "human":
                 await self._facts.observe(
                     ident,
                     entry.content,
+                    extractor=self.extractor,
                     message_id=entry.message_id,
                     observed_at=entry.created_at,
                     conn=conn,
                 )
-        await conn.execute(
-            BUMP_VERSION, {"tenant_id": ident.tenant_id, "scope": user_scope(ident.user_id)}
-        )
+        await bump_user(conn, ident.tenant_id, ident.user_id)
         await conn.execute(FINISH_JOB, (job["id"],))
 
     async def _retry(self, conn: AsyncConnection, job: dict[str, Any], exc: BaseException) -> None:
@@ -216,7 +245,7 @@ class OutboxWorker:
                 total += n
                 continue
             async with tenant_connection(self._pool, ALL_TENANTS) as conn:
-                row = await (await conn.execute(READY)).fetchone()
+                row = await (await conn.execute(READY, self._can_do)).fetchone()
             if not row["n"]:
                 return total
             await asyncio.sleep(0.01)  # claimed by another worker: wait for it to commit
@@ -229,8 +258,21 @@ class OutboxWorker:
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         return int(row["n"]), age
 
+    async def waiting_for_others(self) -> int:
+        """Return how many jobs wait for a fact extractor this worker does not have."""
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn:
+            row = await (await conn.execute(WAITING_FOR_OTHERS, self._can_do)).fetchone()
+        return int(row["n"])
+
     async def run_forever(self) -> None:
         """Process jobs as they arrive until cancelled; survive database outages."""
+        if waiting := await self.waiting_for_others():
+            logger.warning(
+                "%s outbox jobs ask for a fact extractor this worker lacks (it has %s); "
+                "a worker with the LLM the turns' process had must take them",
+                waiting,
+                self.extractor.name,
+            )
         listener = asyncio.create_task(self._listen()) if self._listen_conninfo else None
         try:
             await self._process_forever()
@@ -300,5 +342,14 @@ def _entries(job: dict[str, Any]) -> list[IndexEntry]:
     return index_entries(messages, base_seq=int(payload["base_seq"]), acked_at=acked_at)
 
 
-def _vector_literal(vector: Sequence[float]) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+@asynccontextmanager
+async def running(worker: OutboxWorker) -> AsyncIterator[OutboxWorker]:
+    """Run `worker.run_forever()` in the background for the block; stop it on the way out."""
+    task = asyncio.create_task(worker.run_forever(), name="memoria-outbox-worker")
+    try:
+        yield worker
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -122,7 +123,11 @@ class RetrievalCache:
 
         self._speed.write_behind("retrieval_cache.write", store)
 
-    async def forget_user(self, tenant_id: str, user_id: str) -> int:
+    name = "retrieval_cache"
+
+    async def forget_user(
+        self, tenant_id: str, user_id: str, questions: Sequence[str] = ()
+    ) -> int:
         """Delete every cached retrieval of a user; return how many keys went."""
         await self._speed.settle()  # A write still in flight must not outlive the wipe.
         pattern = f"{self.user_prefix(tenant_id, user_id)}*"

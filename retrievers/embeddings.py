@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from redis.asyncio import Redis
 
+from configs.settings import Settings
 from storage.metrics import CACHE_LOOKUPS
 from storage.speed import SpeedLayer
 
@@ -151,6 +154,12 @@ class CachedEmbeddings(Embeddings):
             self._speed.write_behind("embedding.write", store)
         return vectors, len(missing)  # type: ignore[return-value]
 
+    name = "embedding_cache"
+
+    async def forget_user(self, tenant_id: str, user_id: str, questions: Sequence[str]) -> int:
+        """Drop the vectors of a user's `questions` (keyed by text alone); return keys deleted."""
+        return await self.forget(list(questions))
+
     async def forget(self, texts: list[str]) -> int:
         """Drop `texts`' vectors from both tiers; return how many Redis keys were deleted."""
         for text in texts:
@@ -160,6 +169,53 @@ class CachedEmbeddings(Embeddings):
         keys = [self.key(t) for t in texts]
         await self._speed.settle()  # A write still in flight must not outlive the delete.
         return int(await self._speed.run("embedding.forget", lambda r: r.unlink(*keys), 0))
+
+
+def embedding_model_id(settings: Settings) -> str:
+    """Return the configured model's id, e.g. "all-MiniLM-L6-v2-int8:384".
+
+    Model, precision and dimensions: it is part of every cached vector's key, so vectors of
+    two models never mix in a cache.
+    """
+    path = settings.memoria_embedding_model_path
+    name = Path(path).name if path else "all-MiniLM-L6-v2"
+    quantize = settings.memoria_embedding_quantize
+    precision = "" if quantize == "none" else f"-{quantize}"
+    return f"{name}{precision}:{settings.memoria_embedding_dims}"
+
+
+class LazyEmbeddings(Embeddings):
+    """The bundled (or configured) model, loaded on first use: admin work never loads it."""
+
+    def __init__(self, model_path: Path | None = None, quantize: str = "int8") -> None:
+        """Remember which model to load; nothing is loaded here."""
+        self._model_path = model_path
+        self._quantize = quantize
+
+    @property
+    def model(self) -> Embeddings:
+        """Return the model, loading it on first use (seconds: torch and the weights)."""
+        return load_embeddings(self._model_path, self._quantize)
+
+    async def aload(self) -> Embeddings:
+        """Load the model off the event loop, once."""
+        return await asyncio.to_thread(load_embeddings, self._model_path, self._quantize)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query."""
+        return self.model.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents."""
+        return self.model.embed_documents(texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Embed a query, loading the model off the event loop first if needed."""
+        return await (await self.aload()).aembed_query(text)
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents, loading the model off the event loop first if needed."""
+        return await (await self.aload()).aembed_documents(texts)
 
 
 @lru_cache(maxsize=2)

@@ -6,6 +6,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 RRF_K = 60
+# Fewer scores than this say too little about a list's spread to z-score it alone.
+MIN_LIST = 3
 
 
 def reciprocal_rank_fusion(
@@ -37,6 +39,7 @@ def zscore_fusion(
     scored: Mapping[str, Mapping[str, float]],
     *,
     weights: Mapping[str, float] | None = None,
+    reference: Mapping[str, Sequence[float]] | None = None,
 ) -> dict[str, float]:
     """Fuse scored lists by summing each list's z-scores (weighted CombSUM over the union).
 
@@ -44,24 +47,34 @@ def zscore_fusion(
     field of 0.2 stands out, where RRF would only see rank 1 against rank 2. An id missing
     from a list counts as that list's lowest z-score.
 
+    A list of fewer than `MIN_LIST` scores has no spread of its own to speak of (one fact
+    found would score 0 and sink); with a `reference` for it, scores on the same scale from
+    other lists (every cosine of one model, say), it is z-scored against those instead, and
+    its missing ids count as the reference's lowest.
+
     Args:
-        scored: Raw scores per signal name (higher is better), keyed by id.
-        weights: Weight per signal name (default 1.0).
+        scored: Raw scores per list name (higher is better), keyed by id.
+        weights: Weight per list name (default 1.0).
+        reference: Per list name, scores on the same scale to place a short list with.
 
     Returns:
         Fused score per id over the union of all lists, highest first.
     """
     weights = weights or {}
+    reference = reference or {}
     union = {doc_id for values in scored.values() for doc_id in values}
     fused = dict.fromkeys(union, 0.0)
-    for signal, values in scored.items():
+    for name, values in scored.items():
         if not values:
             continue
-        mean = statistics.fmean(values.values())
-        spread = statistics.pstdev(values.values()) or 1.0
+        basis = list(values.values())
+        if len(basis) < MIN_LIST and len(reference.get(name, ())) >= MIN_LIST:
+            basis = list(reference[name])
+        mean = statistics.fmean(basis)
+        spread = statistics.pstdev(basis) or 1.0
         z = {doc_id: (v - mean) / spread for doc_id, v in values.items()}
-        missing = min(z.values())
-        weight = weights.get(signal, 1.0)
+        missing = (min(basis) - mean) / spread
+        weight = weights.get(name, 1.0)
         for doc_id in union:
             fused[doc_id] += weight * z.get(doc_id, missing)
     return dict(sorted(fused.items(), key=lambda item: item[1], reverse=True))

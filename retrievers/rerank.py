@@ -9,8 +9,9 @@ from typing import Protocol
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
-from retrievers.text import QueryTerms, fold
+from configs.settings import Settings
 from retrievers.types import Candidate
+from text.words import QueryTerms, fold
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,13 @@ class LocalReranker:
             # Scores stay in [0, 1]: halve everything, and lift named passages above the rest.
             out.append(round((blended + self.coverage_weight * coverage + float(named)) / 2, 6))
         return out
+
+
+def build_reranker(settings: Settings) -> Reranker:
+    """Return Cohere Rerank when a key is set, else the local scorer."""
+    if settings.cohere_api_key:
+        return CohereReranker(settings.cohere_api_key, settings.memoria_cohere_rerank_model)
+    return LocalReranker()
 
 
 def retrieval_score(cand: Candidate) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from retrievers.text import fold
+from text.words import fold
 
 _MONTHS = {
     name: number

@@ -6,6 +6,7 @@ the graph.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 # LangServe's schema generation needs typing_extensions.TypedDict on Python 3.11.
@@ -53,3 +54,7 @@ class Candidate(TypedDict):
     plus date and author lifts), `time`/`author` (1 when lifted), `neighbours`, `rerank`."""
     ranks: dict[str, int]
     """Per-signal 1-based ranks."""
+
+
+Labeller = Callable[[Candidate], str]
+"""Returns a short human label for where a candidate came from ("you, a past conversation")."""

@@ -47,6 +47,9 @@ def validate_id(field: str, value: Any) -> str:
     return value
 
 
+# The thread of a run whose `thread_id` LangGraph sees is another key (graph/turn.py http_config).
+THREAD_KEY = "memoria_thread_id"
+
 # Where LangGraph's server puts the user its auth handler returned (graph/auth.py); clients
 # cannot set it: the server overwrites it on every run it authenticates.
 AUTH_USER_KEY = "langgraph_auth_user"
@@ -73,7 +76,8 @@ def identity_from_config(
 
     Tenant and user come from the authenticated user when LangGraph's server authenticated
     the run with a memoria key, whatever `configurable` claims; else from `configurable`.
-    The thread always comes from `configurable`.
+    The thread always comes from `configurable`: `memoria_thread_id` when the caller keyed
+    LangGraph's checkpoints otherwise, else `thread_id`.
 
     Args:
         config: The run's config.
@@ -91,7 +95,9 @@ def identity_from_config(
     return Identity(
         tenant_id=validate_id("tenant_id", tenant),
         user_id=validate_id("user_id", user),
-        thread_id=validate_id("thread_id", configurable.get("thread_id")),
+        thread_id=validate_id(
+            "thread_id", configurable.get(THREAD_KEY) or configurable.get("thread_id")
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncConnection, sql
@@ -229,25 +230,34 @@ def _migrations(dims: int) -> list[sql.Composable]:
         # Reads of the search tables and the transcript are left to their queries' filters
         # (the policy cost the full-text index); writes to them stay under the policy.
         tenancy.read_open_policy_sql(),
+        # Which fact extractor a turn's job asks for ("llm" or "rules"): a worker takes only
+        # jobs it can do as well as the turn's own process would have (memory/outbox.py).
+        sql.SQL("ALTER TABLE memory_outbox ADD COLUMN extractor text NOT NULL DEFAULT 'rules'"),
+        # HTTP runs key a thread's checkpoints by its session id (tenant, user and thread), so
+        # a thread id someone else owns names another checkpoint (graph/turn.py). Checkpoints
+        # written before are re-keyed; LangGraph's tables exist once its saver has set up.
+        sql.SQL("""
+            DO $$ BEGIN
+                IF to_regclass('checkpoints') IS NOT NULL THEN
+                    UPDATE checkpoints c SET thread_id = t.session_id::text
+                    FROM threads t WHERE c.thread_id = t.thread_id;
+                    UPDATE checkpoint_blobs c SET thread_id = t.session_id::text
+                    FROM threads t WHERE c.thread_id = t.thread_id;
+                    UPDATE checkpoint_writes c SET thread_id = t.session_id::text
+                    FROM threads t WHERE c.thread_id = t.thread_id;
+                END IF;
+            END $$
+        """),
     ]
 
 
 # Postgres notification channel: each enqueue notifies it at commit; workers LISTEN.
 OUTBOX_CHANNEL = "memoria_outbox"
-# `memory_versions.scope` of the tenant's knowledge base, and of one user's memory.
-KB_SCOPE = "kb"
 
 
-def user_scope(user_id: str) -> str:
-    """Return the `memory_versions.scope` of `user_id`'s memory."""
-    return f"user:{user_id}"
-
-
-BUMP_VERSION = """
-    INSERT INTO memory_versions (tenant_id, scope) VALUES (%(tenant_id)s, %(scope)s)
-    ON CONFLICT (tenant_id, scope)
-    DO UPDATE SET version = memory_versions.version + 1, updated_at = now()
-"""
+def store_index(dims: int, embed: Any) -> dict[str, Any]:
+    """Return the index of LangGraph's PostgresStore, where facts live: their `text` embedded."""
+    return {"dims": dims, "embed": embed, "fields": ["text"]}
 
 
 async def setup(conn: AsyncConnection, *, dims: int) -> None:

@@ -5,6 +5,6 @@ lazily on the first run, so importing this module does no I/O.
 """
 
 from graph.builder import build_graph
-from graph.resources import server_resources
+from studio.runtime import chat_model, server_resources
 
-graph = build_graph(server_resources())
+graph = build_graph(server_resources(), chat_model=chat_model())

@@ -17,8 +17,8 @@ from langgraph_sdk import Auth
 from starlette.datastructures import Headers
 
 from access.api_keys import KeyRefused, presented_key
-from graph.resources import server_resources
 from storage.identity import validate_id
+from studio.runtime import key_gate
 
 auth = Auth()
 
@@ -40,9 +40,9 @@ def owner_of(tenant_id: str, user_id: str) -> str:
 async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
     """Return the key's tenant and the X-User-Id user, or the local-mode user."""
     request_headers = Headers(raw=list(headers.items()))
-    res = await server_resources().open()
+    gate = await key_gate()
     try:
-        found = await res.key_gate.check(presented_key(request_headers))
+        found = await gate.check(presented_key(request_headers))
     except KeyRefused as exc:
         raise Auth.exceptions.HTTPException(status_code=401, detail=str(exc)) from exc
     if found is None:

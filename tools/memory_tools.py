@@ -13,33 +13,39 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 from pydantic import Field
 
-from graph.extractive import citation_title
-from retrievers.search import SOURCES
-from retrievers.types import Candidate, RouteDecision, Source, Strategy
+from memory.facts import Extractor
+from retrievers.types import Candidate, Labeller, RouteDecision, Source, Strategy
 
 MAX_RESULTS = 10
 
 
-def _render(candidates: list[Candidate], limit: int) -> str:
+def _render(candidates: list[Candidate], limit: int, label: Labeller) -> str:
     if not candidates:
         return "No results."
-    return "\n".join(f"- ({citation_title(c)}) {c['content']}" for c in candidates[:limit])
+    return "\n".join(f"- ({label(c)}) {c['content']}" for c in candidates[:limit])
 
 
-def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.Resources
-    """Return the agent's tools bound to `resources`."""
+def build_tools(resources, extractor: Extractor) -> list[BaseTool]:  # noqa: ANN001
+    """Return the agent's tools bound to `resources` (graph.resources.Resources).
+
+    `remember` records facts with `extractor`, the graph's own.
+    """
 
     async def _search(
         config: RunnableConfig, query: str, strategy: Strategy, sources: list[Source], limit: int
     ) -> str:
+        """Search `sources` (all of the strategy's when empty) the way `strategy` does."""
         res = await resources.open()
         route = RouteDecision(
-            strategy=strategy, sources=sources, reason="tool call", similarities={}
+            strategy=strategy,
+            sources=sources or res.retriever.registry.sources(strategy),
+            reason="tool call",
+            similarities={},
         )
         found = await res.retriever.retrieve(
             res.identity(config), query, route, fetch_k=max(limit * 2, 10)
         )
-        return _render(found, limit)
+        return _render(found, limit, res.retriever.label)
 
     @tool
     async def search_memory(
@@ -48,9 +54,7 @@ def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.
         limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
     ) -> str:
         """Search this user's past conversations (all threads) and remembered facts."""
-        return await _search(
-            config, query, "cross_conversation", SOURCES["cross_conversation"], limit
-        )
+        return await _search(config, query, "cross_conversation", [], limit)
 
     @tool
     async def search_knowledge_base(
@@ -71,7 +75,7 @@ def build_tools(resources) -> list[BaseTool]:  # noqa: ANN001 - graph.resources.
     ) -> str:
         """Store a fact the user asked you to keep; it is available in all their conversations."""
         res = await resources.open()
-        await res.facts.remember(res.identity(config), fact)
+        await res.facts.remember(res.identity(config), fact, extractor=extractor)
         return f"Remembered: {fact}"
 
     @tool

@@ -12,13 +12,13 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
+from configs.chat_models import model_name
 from configs.prompts import SYSTEM_PROMPT
 from graph.context import Context
-from graph.extractive import best_excerpt, citation_title, extractive_answer
-from graph.nodes.router import latest_question
-from graph.state import Citation, State
+from graph.extractive import best_excerpt, extractive_answer
+from graph.state import Citation, State, latest_question
 from graph.tracing import annotate_turn
-from retrievers.types import Candidate
+from retrievers.types import Candidate, Labeller
 
 logger = logging.getLogger(__name__)
 
@@ -27,24 +27,18 @@ _REF = re.compile(r"\[(\d{1,2})\]")
 EXTRACTIVE = "offline-extractive"
 
 
-def model_name(model: BaseChatModel) -> str:
-    """Return the name of the model a chat model calls (its class name when it has none)."""
-    for attr in ("model_name", "model"):
-        if isinstance(name := getattr(model, attr, None), str) and name:
-            return name
-    return type(model).__name__
-
-
-def format_passages(context: Sequence[Candidate]) -> str:
+def format_passages(context: Sequence[Candidate], label: Labeller) -> str:
     """Render the context as numbered passages for the prompt."""
     if not context:
         return "(none)"
     return "\n\n".join(
-        f"[{i}] {citation_title(c)}\n{c['content']}" for i, c in enumerate(context, start=1)
+        f"[{i}] {label(c)}\n{c['content']}" for i, c in enumerate(context, start=1)
     )
 
 
-def cited(answer: str, query: str, context: Sequence[Candidate]) -> list[Citation]:
+def cited(
+    answer: str, query: str, context: Sequence[Candidate], label: Labeller
+) -> list[Citation]:
     """Return the passages an answer cites by [n], in the order first cited."""
     refs: list[int] = []
     for match in _REF.finditer(answer):
@@ -56,24 +50,28 @@ def cited(answer: str, query: str, context: Sequence[Candidate]) -> list[Citatio
             ref=n,
             id=context[n - 1]["id"],
             source=context[n - 1]["source"],
-            title=citation_title(context[n - 1]),
+            title=label(context[n - 1]),
             snippet=best_excerpt(query, context[n - 1]["content"]),
         )
         for n in refs
     ]
 
 
-def prompt_messages(state: State) -> list[BaseMessage]:
+def prompt_messages(state: State, label: Labeller) -> list[BaseMessage]:
     """Return the model's input: system prompt with summary and passages, then the window."""
     system = SYSTEM_PROMPT.format(
         summary=state.get("summary") or "(none)",
-        passages=format_passages(state.get("context", [])),
+        passages=format_passages(state.get("context", []), label),
     )
     return [SystemMessage(content=system), *state["messages"]]
 
 
-def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
-    """Build the generate node bound to `resources` and the tools it may call."""
+def make_generate(
+    resources,  # noqa: ANN001 - graph.resources.Resources
+    chat_model: BaseChatModel | None,
+    tools: Sequence[BaseTool],
+):  # noqa: ANN201
+    """Build the generate node: `chat_model` with `tools`, or the offline responder (None)."""
 
     async def generate(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
         """Answer the latest question; may request tool calls while under the round bound."""
@@ -81,8 +79,10 @@ def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
         ctx = runtime.context or Context()
         query = latest_question(state)
         context = state.get("context", [])
-        if res.chat_model is None:
-            message, citations = extractive_answer(query, context, state.get("route"))
+        if chat_model is None:
+            message, citations = extractive_answer(
+                query, context, state.get("route"), res.retriever.label
+            )
             annotate_turn(
                 config,
                 {
@@ -95,8 +95,8 @@ def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
 
         rounds = state.get("tool_rounds", 0)
         may_call_tools = bool(tools) and rounds < ctx.max_tool_rounds
-        model = res.chat_model.bind_tools(tools) if may_call_tools else res.chat_model
-        response = await model.ainvoke(prompt_messages(state), config)
+        model = chat_model.bind_tools(tools) if may_call_tools else chat_model
+        response = await model.ainvoke(prompt_messages(state, res.retriever.label), config)
         if response.tool_calls and not may_call_tools:
             # The bound is reached: never leave a tool call without its result in the thread.
             logger.info("tool round bound %s reached; dropping further tool calls", rounds)
@@ -106,13 +106,13 @@ def make_generate(resources, tools: Sequence[BaseTool]):  # noqa: ANN001, ANN201
             response = AIMessage(content=text, id=response.id)
         metadata = {
             "memoria_responder": "llm",
-            "memoria_model": model_name(res.chat_model),
+            "memoria_model": model_name(chat_model),
             "memoria_tool_rounds": rounds,
         }
         if response.tool_calls:
             annotate_turn(config, metadata)
             return {"messages": [response], "tool_rounds": rounds + 1}
-        citations = cited(response.text, query, context)
+        citations = cited(response.text, query, context, res.retriever.label)
         annotate_turn(config, {**metadata, "memoria_citations": len(citations)})
         return {"messages": [response], "citations": citations}
 

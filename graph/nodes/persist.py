@@ -1,4 +1,4 @@
-"""Persist: acknowledge the turn (transcript + outbox job), wake the worker, log the strategy."""
+"""Persist: acknowledge the turn (transcript + outbox job) and log how it used memory."""
 
 from __future__ import annotations
 
@@ -6,24 +6,18 @@ import logging
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.nodes.router import latest_question
-from graph.state import State
+from graph.state import State, latest_question
+from memory import strategy_log
+from memory.facts import Extractor
 
 logger = logging.getLogger(__name__)
 
 # Remember this many persisted ids: far more than a thread window holds between summaries.
 PERSISTED_IDS_KEPT = 200
 
-INSERT_STRATEGY_LOG = """
-    INSERT INTO strategy_log
-        (tenant_id, user_id, thread_id, strategy, reason, query, results, latency_ms, cache)
-    VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(strategy)s, %(reason)s, %(query)s,
-            %(results)s, %(latency_ms)s, %(cache)s)
-"""
 
-
-def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
-    """Build the persist node bound to `resources`."""
+def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - graph.resources
+    """Build the persist node bound to `resources`; turns ask for `extractor`'s kind of facts."""
 
     async def persist(state: State, config: RunnableConfig) -> dict:
         """Store every message of the window not stored yet, then log the route."""
@@ -32,8 +26,7 @@ def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resour
         done = state.get("persisted_ids", [])
         seen = set(done)
         new = [m for m in state["messages"] if m.id not in seen]
-        await res.conversation.append(ident, new)
-        res.worker.notify()
+        await res.conversation.append(ident, new, extractor=extractor.kind)
 
         route = state.get("route")
         decision = {
@@ -45,16 +38,16 @@ def make_persist(resources):  # noqa: ANN001, ANN201 - resources is graph.resour
         # One structured record per turn: ids and counts, never the messages.
         logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": len(new)})
         if route:
-            async with res.pool.connection() as conn:
-                await conn.execute(
-                    INSERT_STRATEGY_LOG,
-                    {
-                        **ident.as_dict(),
-                        **decision,
-                        "reason": route["reason"],
-                        "query": latest_question(state)[:2000],
-                    },
-                )
-        return {"persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:]}
+            await strategy_log.record(
+                res.pool,
+                ident,
+                **decision,
+                reason=route["reason"],
+                query=latest_question(state),
+            )
+        return {
+            "persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:],
+            "open_turn": [],
+        }
 
     return persist

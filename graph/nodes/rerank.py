@@ -9,8 +9,7 @@ from langgraph.runtime import Runtime
 from langsmith.run_helpers import get_current_run_tree
 
 from graph.context import Context
-from graph.nodes.router import latest_question
-from graph.state import State
+from graph.state import State, latest_question
 from graph.tracing import annotate_turn
 from retrievers.rerank import LocalReranker, select
 

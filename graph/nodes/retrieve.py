@@ -9,8 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.nodes.router import latest_question
-from graph.state import State
+from graph.state import State, latest_question
 from graph.tracing import annotate_turn, candidate_counts
 from retrievers.cache import fingerprint
 from storage.metrics import RETRIEVE_MS

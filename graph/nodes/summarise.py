@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
@@ -16,15 +17,12 @@ from configs.prompts import SUMMARY_PROMPT
 from graph.context import Context
 from graph.state import State
 from graph.tracing import annotate_turn
-from memory.conversation import message_text
-from retrievers.text import approx_tokens, clip
+from memory import summaries
+from memory.messages import message_text
+from text.words import approx_tokens, clip
 
 logger = logging.getLogger(__name__)
 
-INSERT_SUMMARY = """
-    INSERT INTO memory_summaries (tenant_id, user_id, thread_id, summary, covers)
-    VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(summary)s, %(covers)s)
-"""
 SUMMARY_MAX_CHARS = 4000
 LINE_CHARS = 200
 
@@ -74,8 +72,11 @@ def extractive_summary(previous: str, folded: Sequence[AnyMessage]) -> str:
     return "\n".join(lines)
 
 
-def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
-    """Build the summarise node bound to `resources`."""
+def make_summarise(
+    resources,  # noqa: ANN001 - graph.resources.Resources
+    chat_model: BaseChatModel | None,
+):  # noqa: ANN201
+    """Build the summarise node: `chat_model` summarises, or the offline summariser (None)."""
 
     async def summarise(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
         """Fold the oldest messages into `summary`; on failure, trim nothing."""
@@ -87,7 +88,7 @@ def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.reso
             return {}
         folded = messages[:cut]
         previous = state.get("summary", "")
-        if res.chat_model is None:
+        if chat_model is None:
             summary = extractive_summary(previous, folded)
         else:
             transcript = "\n".join(f"{m.type}: {message_text(m)}" for m in folded)
@@ -95,7 +96,7 @@ def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.reso
                 summary=previous or "(none)", transcript=transcript, max_words=300
             )
             try:
-                summary = (await res.chat_model.ainvoke(prompt)).text.strip()
+                summary = (await chat_model.ainvoke(prompt)).text.strip()
             except Exception as exc:  # noqa: BLE001 - keep the window rather than lose it
                 logger.warning("summary failed, keeping the window as is: %s", exc)
                 return {}
@@ -104,15 +105,7 @@ def make_summarise(resources):  # noqa: ANN001, ANN201 - resources is graph.reso
         covered = [*state.get("summarised_ids", []), *(m.id for m in folded)]
         ident = res.identity(config)
         try:
-            async with res.pool.connection() as conn:
-                await conn.execute(
-                    INSERT_SUMMARY,
-                    {
-                        **ident.as_dict(),
-                        "summary": summary,
-                        "covers": covered,
-                    },
-                )
+            await summaries.record(res.pool, ident, summary, covered)
         except Exception as exc:  # noqa: BLE001 - an unrecorded summary must not trim anything
             logger.warning("summary not recorded, keeping the window as is: %s", exc)
             return {}

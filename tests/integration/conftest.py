@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import httpx
-import psycopg
 import pytest
 
-from configs.settings import REPO_ROOT, Settings
+from configs.settings import Settings
 from graph.builder import build_graph
 from graph.resources import Resources
 from knowledge.ingest import ingest_paths
 from storage.services import EmbeddedServices, ServiceURLs
-
-SAMPLE_KB = REPO_ROOT / "data" / "sample_kb"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support import SAMPLE_KB, ServerProcess, free_port
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +46,7 @@ def settings(service_urls: ServiceURLs) -> Settings:
         cohere_api_key=None,
         langsmith_api_key=None,
         memoria_dev_user=None,
-        # Tests drain the outbox explicitly (`resources.worker.drain()`), so they decide
+        # Tests drain the outbox explicitly (`drain(resources)`), so they decide
         # when indexing happens; servers started by tests run the in-process worker.
         memoria_worker="off",
     )
@@ -69,108 +54,22 @@ def settings(service_urls: ServiceURLs) -> Settings:
 
 @pytest.fixture(scope="session")
 async def resources(settings: Settings) -> AsyncIterator[Resources]:
-    async with Resources(settings, use_default_chat_model=False) as res:
+    async with Resources(settings) as res:
         yield res
 
 
 @pytest.fixture(scope="session")
 async def agent(resources: Resources):
-    return build_graph(resources, checkpointer=resources.checkpointer)
+    return build_graph(resources, checkpointer=resources.storage.checkpointer)
 
 
 @pytest.fixture(scope="session")
 async def kb_tenant(resources: Resources) -> str:
     tenant = f"kb-{uuid.uuid4().hex[:8]}"
-    report = await ingest_paths(
-        pool=resources.pool, kb=resources.kb, tenant_id=tenant, paths=[SAMPLE_KB]
-    )
+    kb = await resources.knowledge_base()
+    report = await ingest_paths(pool=resources.pool, kb=kb, tenant_id=tenant, paths=[SAMPLE_KB])
     assert report.documents == len(list(SAMPLE_KB.iterdir()))
     return tenant
-
-
-def own_database(urls: ServiceURLs, prefix: str) -> ServiceURLs:
-    """Create a database of its own on the test Postgres; return the URLs with it."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(urls.database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = urlsplit(urls.database_url)._replace(path=f"/{name}").geturl()
-    return ServiceURLs(url, urls.redis_url)
-
-
-def new_config(tenant: str | None = None, user: str | None = None, **knobs: object) -> dict:
-    """Return a run config for a fresh thread (and, unless given, a fresh tenant and user)."""
-    return {
-        "configurable": {
-            "tenant_id": tenant or f"t-{uuid.uuid4().hex[:8]}",
-            "user_id": user or f"u-{uuid.uuid4().hex[:8]}",
-            "thread_id": str(uuid.uuid4()),
-            **knobs,
-        }
-    }
-
-
-STARTUP_TIMEOUT_S = 120
-
-
-class ServerProcess:
-    """`uvicorn server:app` in a child process, restartable, on the test services."""
-
-    def __init__(self, urls: ServiceURLs, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
-        defaults = {
-            "MEMORIA_MAX_MESSAGE_CHARS": "2000",
-            # Keys other tests create in the shared database must not lock these servers;
-            # tests of auth start servers with their own database and MEMORIA_AUTH.
-            "MEMORIA_AUTH": "off",
-            "LANGSMITH_TRACING": "false",
-        }
-        self.env.update(
-            DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url, **{**defaults, **env}
-        )
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
-        self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], cwd=REPO_ROOT, env=self.env)
-        self.wait_healthy()
-
-    def wait_healthy(self) -> None:
-        """Wait for the started process to answer /healthz."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "server exited during startup"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError("server did not become healthy")
-
-    def __enter__(self) -> ServerProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
-
-    def stop(self) -> None:
-        """SIGTERM: a graceful shutdown, as a deploy does; the lifespan closes everything."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful shutdown, no flushing, nothing."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=30)
-
-    def invoke(self, text: str, config: dict) -> httpx.Response:
-        body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
-        return httpx.post(f"{self.url}/agent/invoke", json=body, timeout=60)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from schemathesis.checks import not_a_server_error
 from api import create_app
 from configs.settings import Settings
 from storage.services import ServiceURLs
-from tests.integration.conftest import ServerProcess, own_database
+from tests.support import ServerProcess, own_database
 
 pytestmark = pytest.mark.integration
 

@@ -13,11 +13,12 @@ import httpx
 import pytest
 from langserve import RemoteRunnable
 
+from access.api_keys import ApiKeys
 from configs.settings import Settings
-from graph.resources import Resources
+from storage.database import Storage
 from storage.services import ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_connection
-from tests.integration.conftest import ServerProcess, new_config, own_database
+from tests.support import ServerProcess, new_config, own_database
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +30,12 @@ def auth_urls(service_urls: ServiceURLs) -> ServiceURLs:
 
 
 @pytest.fixture(scope="module")
-async def auth_resources(auth_urls: ServiceURLs, settings: Settings) -> AsyncIterator[Resources]:
+async def auth_storage(auth_urls: ServiceURLs, settings: Settings) -> AsyncIterator[Storage]:
     s = settings.model_copy(
         update={"database_url": auth_urls.database_url, "redis_url": auth_urls.redis_url}
     )
-    async with Resources(s) as res:
-        yield res
+    async with Storage(s) as storage:
+        yield storage
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +58,14 @@ def turn(server: ServerProcess, key: str | None, text: str, config: dict) -> htt
     return call(server, "POST", "/agent/invoke", key, json=body)
 
 
-async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(server, auth_resources):
+async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(server, auth_storage):
     # No key yet: local mode, as `make run` serves.
     assert turn(server, None, "hello", new_config()).status_code == 200
 
-    key_id, key = await auth_resources.api_keys.create("acme", "test")
+    key_id, key = await ApiKeys(auth_storage.pool).create("acme", "test")
     assert key.startswith("mk_") and key_id in key
     # The table holds a digest, never the key.
-    async with tenant_connection(auth_resources.pool, ALL_TENANTS) as conn:
+    async with tenant_connection(auth_storage.pool, ALL_TENANTS) as conn:
         rows = await (await conn.execute("SELECT * FROM api_keys")).fetchall()
     assert all(key.encode() not in bytes(r["key_hash"]) and key not in str(r) for r in rows)
 
@@ -90,14 +91,14 @@ async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(serv
     ]
 
     # Revoked: refused at once, and the server stays in key mode.
-    assert await auth_resources.api_keys.revoke(key_id)
+    assert await ApiKeys(auth_storage.pool).revoke(key_id)
     assert turn(server, key, "still there?", config).status_code == 401
     assert turn(server, None, "still there?", config).status_code == 401
 
 
-async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_resources):
-    _, key_a = await auth_resources.api_keys.create("tenant-a")
-    _, key_b = await auth_resources.api_keys.create("tenant-b")
+async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_storage):
+    _, key_a = await ApiKeys(auth_storage.pool).create("tenant-a")
+    _, key_b = await ApiKeys(auth_storage.pool).create("tenant-b")
     user, thread, secret = "bob", str(uuid.uuid4()), f"S3CRET-{uuid.uuid4().hex[:6]}"
     config = {"configurable": {"user_id": user, "thread_id": thread}}
     stored = turn(server, key_b, f"My name is Bob and my vault code is {secret}.", config)
@@ -218,8 +219,8 @@ def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
     assert again.returncode == 2 and "no active key" in again.stderr
 
 
-async def test_remote_runnable_works_with_a_key_and_is_refused_without(server, auth_resources):
-    _, key = await auth_resources.api_keys.create("rr-tenant")
+async def test_remote_runnable_works_with_a_key_and_is_refused_without(server, auth_storage):
+    _, key = await ApiKeys(auth_storage.pool).create("rr-tenant")
     config = {"configurable": {"user_id": "lia", "thread_id": str(uuid.uuid4())}}
     with_key = RemoteRunnable(f"{server.url}/agent/", headers={"Authorization": f"Bearer {key}"})
     output = with_key.invoke({"messages": [("human", "hello")]}, config=config)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from configs.settings import REPO_ROOT
-from tests.integration.conftest import ServerProcess, new_config
+from tests.support import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 

@@ -52,7 +52,8 @@ async def test_eval_memoria_on_mini_locomo_ranks_evidence_and_cleans_up(resource
 
     counts = await tenant_row_counts(resources, report.tenant_id)
     assert set(counts.values()) == {0}, counts  # index, threads, history, log, outbox, facts
-    assert not [k async for k in resources.redis.scan_iter(match=f"memoria:{report.tenant_id}:*")]
+    redis = resources.storage.redis
+    assert not [k async for k in redis.scan_iter(match=f"memoria:{report.tenant_id}:*")]
 
 
 async def test_eval_keep_leaves_the_tenant_for_inspection(resources, tmp_path):

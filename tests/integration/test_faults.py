@@ -37,15 +37,13 @@ from psycopg_pool import PoolTimeout
 from cli.chat import stream_turn
 from configs.settings import Settings
 from graph.builder import build_graph
-from graph.resources import Resources
 from memory.conversation import ConversationMemory
-from server import resume_point
 from storage.pool import FailFastPool, check_if_suspect
 from storage.services import EmbeddedServices, ServiceURLs
 from storage.speed import SOCKET_TIMEOUT_S, SpeedLayer, connect_redis
 from tests.fakes import RuleChatModel
-from tests.integration.conftest import ServerProcess, new_config
 from tests.integration.test_long_term_memory import ask, ident_of
+from tests.support import ServerProcess, new_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -271,33 +269,60 @@ async def test_a_turn_sent_again_after_its_checkpoint_was_lost_is_stored_once(ag
 
 
 @pytest.mark.parametrize("durability", ["exit", "async"])
-async def test_a_turn_that_failed_midway_leaves_no_half_turn_in_its_thread(settings, durability):
+async def test_a_turn_that_failed_midway_leaves_no_half_turn_in_its_thread(resources, durability):
     # The model fails on some questions: LangGraph has saved what those runs finished (the
-    # question, at least) by the time they fail, and the next turn must not pick it up.
+    # question, at least) by the time they fail, and the next turn must not pick it up. The
+    # graph itself drops the leftovers, so HTTP and LangGraph-server runs are alike.
     def rule(messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
         if "fail" in messages[-1].text:
             raise RuntimeError("model unavailable")
         return AIMessage("Noted.")
 
-    async with Resources(settings, chat_model=RuleChatModel(rule=rule)) as res:
-        graph = build_graph(res, checkpointer=res.checkpointer)
-        config = new_config()
-        questions = ["Please fail first.", "Hello!", "Then fail again.", "Still there?"]
-        for text in questions:
-            run = {"messages": [HumanMessage(text)]}
-            resumed = await resume_point(graph, config)
-            if "fail" in text:
-                with pytest.raises(RuntimeError, match="model unavailable"):
-                    await graph.ainvoke(run, resumed, durability=durability)
-                assert (await graph.aget_state(config)).next == ("generate",)
-            else:
-                await graph.ainvoke(run, resumed, durability=durability)
+    model = RuleChatModel(rule=rule)
+    graph = build_graph(resources, chat_model=model, checkpointer=resources.storage.checkpointer)
+    config = new_config()
+    questions = ["Please fail first.", "Hello!", "Then fail again.", "Still there?"]
+    for text in questions:
+        run = {"messages": [HumanMessage(text)]}
+        if "fail" in text:
+            with pytest.raises(RuntimeError, match="model unavailable"):
+                await graph.ainvoke(run, config, durability=durability)
+            assert (await graph.aget_state(config)).next == ("generate",)
+        else:
+            await graph.ainvoke(run, config, durability=durability)
 
-        state = (await graph.aget_state(config)).values
-        transcript = await res.conversation.transcript(ident_of(config))
+    state = (await graph.aget_state(config)).values
+    transcript = await resources.conversation.transcript(ident_of(config))
     finished = ["Hello!", "Still there?"]
     assert [m.text for m in state["messages"] if m.type == "human"] == finished
     assert [m.text for m in transcript] == ["Hello!", "Noted.", "Still there?", "Noted."]
+
+
+async def test_a_failed_turn_sent_again_with_the_same_ids_is_answered_once(resources):
+    # A client that retries a failed turn with the very same message is answered, and the
+    # question is stored once, not dropped as the failed turn's leftover.
+    failing = {"on": True}
+
+    def rule(messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
+        if failing["on"]:
+            raise RuntimeError("model unavailable")
+        return AIMessage("Noted.")
+
+    graph = build_graph(
+        resources, chat_model=RuleChatModel(rule=rule), checkpointer=resources.storage.checkpointer
+    )
+    config = new_config()
+    question = HumanMessage("My train leaves at 9.", id=str(uuid.uuid4()))
+    with pytest.raises(RuntimeError, match="model unavailable"):
+        await graph.ainvoke({"messages": [question]}, config)
+    failing["on"] = False
+    out = await graph.ainvoke({"messages": [question]}, config)
+    assert [(m.type, m.text) for m in out["messages"]] == [
+        ("human", "My train leaves at 9."),
+        ("ai", "Noted."),
+    ]
+    transcript = await resources.conversation.transcript(ident_of(config))
+    assert [m.text for m in transcript] == ["My train leaves at 9.", "Noted."]
 
 
 async def streams_cut_by_kill(

@@ -13,7 +13,7 @@ import pytest
 
 from configs.settings import REPO_ROOT
 from storage.services import ServiceURLs
-from tests.integration.conftest import ServerProcess, new_config
+from tests.support import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -12,17 +15,20 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from prometheus_client import REGISTRY
 from psycopg.types.json import Jsonb
 
+from configs.settings import REPO_ROOT
 from graph.builder import build_graph
 from graph.context import Context
 from graph.resources import Resources
-from memory.conversation import ThreadOwnershipError, message_uuid_of
+from memory.conversation import ThreadOwnershipError
+from memory.facts import LLM, llm_extractor, offline_extractor
+from memory.messages import message_uuid_of
 from memory.outbox import OutboxWorker
 from storage.identity import Identity, identity_from_config
 from storage.metrics import REDIS_FALLBACKS
 from storage.services import EmbeddedServices, ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_connection
-from tests.fakes import RuleChatModel
-from tests.integration.conftest import ServerProcess, new_config
+from tests.fakes import RuleChatModel, ScriptedChatModel
+from tests.support import ServerProcess, drain, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +94,7 @@ async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexe
                 "VALUES (%s, %s, %s, %s)",
                 (tenant, user, pending["thread_id"], Jsonb(pending["payload"])),
             )
-        await resources.worker.drain()
+        await drain(resources)
         assert await scalar(resources, one, human_id) == 1
         assert await scalar(resources, rows, tenant, user) == 1
     finally:
@@ -98,9 +104,9 @@ async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexe
 async def test_moving_city_closes_the_old_fact_and_answers_with_the_new_one(agent, resources):
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     await ask(agent, new_config(tenant, user), "I live in Porto.")
-    await resources.worker.drain()
+    await drain(resources)
     await ask(agent, new_config(tenant, user), "Big news: I moved to Lisbon last month.")
-    await resources.worker.drain()
+    await drain(resources)
 
     history = await resources.facts.history(Identity(tenant, user, "-"), attribute="home")
     assert [f.value["value"] for f in history] == ["Porto", "Lisbon"]
@@ -122,7 +128,7 @@ async def test_saying_the_same_thing_again_keeps_one_current_fact(agent, resourc
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     for text in ("My name is Inês.", "Olá! O meu nome é Inês."):
         await ask(agent, new_config(tenant, user), text)
-    await resources.worker.drain()
+    await drain(resources)
     history = await resources.facts.history(Identity(tenant, user, "-"), attribute="name")
     assert [(f.value["value"], f.value["current"]) for f in history] == [("Inês", True)]
 
@@ -133,7 +139,7 @@ def _orphans(messages: list[BaseMessage]) -> set[str]:
     return calls ^ results
 
 
-async def test_tool_calling_thread_summarised_many_times_keeps_pairs_and_facts(settings):
+async def test_tool_calling_thread_summarised_many_times_keeps_pairs_and_facts(resources):
     summary_calls = []
 
     def rule(messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
@@ -161,27 +167,26 @@ async def test_tool_calling_thread_summarised_many_times_keeps_pairs_and_facts(s
         "My sister Ana lives in Coimbra.",
         *(f"Reminder {i}: water the ferns." for i in range(9)),
     ]
-    async with Resources(settings, chat_model=model) as res:
-        graph = build_graph(res, checkpointer=res.checkpointer)
-        config = new_config()
-        summaries = []
-        for text in texts:
-            calls_before = len(summary_calls)
-            await graph.ainvoke({"messages": [HumanMessage(text)]}, config, context=knobs)
-            state = (await graph.aget_state(config)).values
-            assert not _orphans(state["messages"]) and state["messages"][0].type == "human"
-            summaries.append(state.get("summary", ""))
-            if len(summary_calls) == 2 and calls_before == 1:
-                # The failed round trimmed nothing: the window is over budget, summary as before.
-                assert len(state["messages"]) > 8 and summaries[-1] == summaries[-2]
+    graph = build_graph(resources, chat_model=model, checkpointer=resources.storage.checkpointer)
+    config = new_config()
+    summaries = []
+    for text in texts:
+        calls_before = len(summary_calls)
+        await graph.ainvoke({"messages": [HumanMessage(text)]}, config, context=knobs)
+        state = (await graph.aget_state(config)).values
+        assert not _orphans(state["messages"]) and state["messages"][0].type == "human"
+        summaries.append(state.get("summary", ""))
+        if len(summary_calls) == 2 and calls_before == 1:
+            # The failed round trimmed nothing: the window is over budget, summary as before.
+            assert len(state["messages"]) > 8 and summaries[-1] == summaries[-2]
 
-        transcript = await res.conversation.transcript(ident_of(config))
-        async with tenant_connection(res.pool, ALL_TENANTS) as conn:
-            cur = await conn.execute(
-                "SELECT covers FROM memory_summaries WHERE thread_id = %s ORDER BY id",
-                (config["configurable"]["thread_id"],),
-            )
-            covers = [row["covers"] for row in await cur.fetchall()]
+    transcript = await resources.conversation.transcript(ident_of(config))
+    async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
+        cur = await conn.execute(
+            "SELECT covers FROM memory_summaries WHERE thread_id = %s ORDER BY id",
+            (config["configurable"]["thread_id"],),
+        )
+        covers = [row["covers"] for row in await cur.fetchall()]
 
     assert len(summary_calls) >= 4 and len(covers) == len(summary_calls) - 1
     assert "Coimbra" in state["summary"]
@@ -202,7 +207,7 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     await ask(agent, configs[1], "I live in Porto.")
     neighbour = new_config(tenant)
     await ask(agent, neighbour, f"My locker word is also {secret}.")
-    await resources.worker.drain()
+    await drain(resources)
 
     question = f"What is my locker word {secret}?"
     seen = await ask(agent, configs[2], question)
@@ -210,7 +215,7 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     again = configs[3]
     await ask(agent, again, question)
     assert (await agent.aget_state(again)).values["retrieval_cache"] == "hit"
-    assert await resources.redis.exists(resources.embeddings.key(question))
+    assert await resources.storage.redis.exists(resources.embeddings.key(question))
 
     receipt = await resources.forgetter.forget_user(tenant, user)
     counts = receipt.counts
@@ -220,7 +225,7 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     assert counts["facts"] == 2 and counts["strategy_log"] >= 2
     assert counts["retrieval_cache"] >= 2 and counts["embedding_cache"] >= 1
 
-    await resources.worker.drain()  # nothing queued may bring anything back
+    await drain(resources)  # nothing queued may bring anything back
     for table in (
         "threads",
         "memory_messages",
@@ -234,9 +239,9 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     assert await scalar(resources, facts, f"facts.{tenant}.{user}%") == 0
     for config in configs:
         assert (await agent.aget_state(config)).values == {}
-    keys = [k async for k in resources.redis.scan_iter(match=f"memoria:{tenant}:*")]
+    keys = [k async for k in resources.storage.redis.scan_iter(match=f"memoria:{tenant}:*")]
     assert not [k for k in keys if user.encode() in k]
-    assert not await resources.redis.exists(resources.embeddings.key(question))
+    assert not await resources.storage.redis.exists(resources.embeddings.key(question))
 
     after = new_config(tenant, user)
     out = await ask(agent, after, question)
@@ -265,12 +270,12 @@ async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_agai
 ):
     fallbacks_before = REDIS_FALLBACKS.labels("hot_window.read")._value.get()
     local = settings.model_copy(update={"redis_url": own_redis.redis_url})
-    async with Resources(local, use_default_chat_model=False) as res:
-        graph = build_graph(res, checkpointer=res.checkpointer)
+    async with Resources(local) as res:
+        graph = build_graph(res, checkpointer=res.storage.checkpointer)
         tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
         thread = new_config(tenant, user)
         await ask(graph, thread, "The meeting moved to Thursday at 15:00.")
-        await res.worker.drain()
+        await drain(res)
 
         own_redis.stop_redis()
         out = await ask(graph, thread, "What did I just say?")  # hot window -> Postgres
@@ -279,8 +284,8 @@ async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_agai
         )
         out = await ask(graph, new_config(tenant, user), "When is the meeting?")
         assert any("Thursday" in c["content"] for c in out["context"])
-        await res.worker.drain()
-        assert not res.speed.available
+        await drain(res)
+        assert not res.storage.speed.available
         assert REDIS_FALLBACKS.labels("hot_window.read")._value.get() > fallbacks_before
 
         own_redis.ensure_redis()
@@ -290,8 +295,8 @@ async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_agai
         await ask(graph, second, "When is the meeting?")
         assert (await graph.aget_state(first)).values["retrieval_cache"] == "miss"
         assert (await graph.aget_state(second)).values["retrieval_cache"] == "hit"
-        assert res.speed.available
-        assert await res.redis.exists(res.conversation.window_key(ident_of(second)))
+        assert res.storage.speed.available
+        assert await res.storage.redis.exists(res.conversation.window_key(ident_of(second)))
 
 
 def test_server_worker_indexes_without_being_asked(service_urls: ServiceURLs):
@@ -318,7 +323,11 @@ async def drain_concurrently(res: Resources, *, workers: int, batch_size: int) -
     """Drain the outbox with `workers` workers at once; return how many jobs each processed."""
     outbox_workers = [
         OutboxWorker(
-            pool=res.pool, embeddings=res.embeddings, facts=res.facts, batch_size=batch_size
+            pool=res.pool,
+            embeddings=res.embeddings,
+            facts=res.facts,
+            extractor=offline_extractor,
+            batch_size=batch_size,
         )
         for _ in range(workers)
     ]
@@ -326,7 +335,7 @@ async def drain_concurrently(res: Resources, *, workers: int, batch_size: int) -
 
 
 async def test_concurrent_workers_process_each_job_exactly_once(resources):
-    await resources.worker.drain()  # start from an empty outbox
+    await drain(resources)  # start from an empty outbox
     config = new_config()
     ident = ident_of(config)
     for i in range(12):
@@ -334,7 +343,7 @@ async def test_concurrent_workers_process_each_job_exactly_once(resources):
     processed = await drain_concurrently(resources, workers=3, batch_size=2)
     # SKIP LOCKED: every job claimed by exactly one worker, and all of them done.
     assert sum(processed) == 12
-    assert (await resources.worker.pending())[0] == 0
+    assert await _pending_jobs(resources, ident) == 0
     rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
     assert await scalar(resources, rows, ident.tenant_id, ident.user_id) == 24
 
@@ -342,7 +351,7 @@ async def test_concurrent_workers_process_each_job_exactly_once(resources):
 async def test_workers_sharing_users_never_deadlock_on_their_locks(resources):
     # Each worker locks a job's user until its batch commits. Two batches holding the same
     # users in opposite orders used to deadlock (Postgres aborts one, its jobs are retried).
-    await resources.worker.drain()
+    await drain(resources)
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     users = [ident_of(new_config(tenant)) for _ in range(4)]
     retried = REGISTRY.get_sample_value("memoria_outbox_jobs_total", {"outcome": "retry"}) or 0
@@ -357,11 +366,12 @@ async def test_workers_sharing_users_never_deadlock_on_their_locks(resources):
 async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
     service_urls: ServiceURLs, resources: Resources
 ):
-    await resources.worker.drain()
+    await drain(resources)
     listener = OutboxWorker(
         pool=resources.pool,
         embeddings=resources.embeddings,
         facts=resources.facts,
+        extractor=offline_extractor,
         poll_s=120,  # polling alone would not get there within this test
         listen_conninfo=service_urls.database_url,
     )
@@ -380,3 +390,48 @@ async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_worker_without_the_turns_llm_leaves_its_job_to_one_that_has_it(
+    resources, service_urls: ServiceURLs
+):
+    # A turn served with an LLM asks for LLM fact extraction. A `memoria worker` process with
+    # no LLM configured (e.g. next to `langgraph dev`) must not extract it with rules and lose
+    # what the LLM would find: it leaves the job to a worker with an LLM, which records that
+    # it extracted the facts.
+    await drain(resources)
+    ident = ident_of(new_config())
+    await resources.conversation.append(
+        ident, _turn("Work has been hectic at Lumen Labs lately."), extractor=LLM
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
+    env.update(DATABASE_URL=service_urls.database_url, REDIS_URL=service_urls.redis_url)
+    offline = subprocess.run(
+        [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['worker', '--drain']))"],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert offline.returncode == 0, offline.stderr
+    assert "outbox drained: 0 jobs processed" in offline.stdout
+    assert await _pending_jobs(resources, ident) == 1
+
+    fact = '[{"attribute": "workplace", "value": "Lumen Labs", '
+    fact += '"text": "The user works at Lumen Labs.", "single_valued": true}]'
+    model = ScriptedChatModel(script=[AIMessage(fact)])
+    assert await resources.outbox_worker(llm_extractor(model)).drain() >= 1
+    assert await _pending_jobs(resources, ident) == 0
+    [item] = await resources.facts.history(ident, attribute="workplace")
+    assert item.value["value"] == "Lumen Labs"
+    assert item.value["extractor"] == "llm:ScriptedChatModel"
+
+
+async def _pending_jobs(res: Resources, ident: Identity) -> int:
+    async with tenant_connection(res.pool, ident.tenant_id) as conn:
+        cur = await conn.execute(
+            "SELECT count(*) AS n FROM memory_outbox WHERE tenant_id = %s AND thread_id = %s",
+            (ident.tenant_id, ident.thread_id),
+        )
+        return (await cur.fetchone())["n"]

@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage
 from graph.context import Context
 from graph.resources import Resources
 from storage.identity import identity_from_config
-from tests.integration.conftest import new_config
+from tests.support import drain, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def answer(output: dict) -> str:
 async def test_fact_from_thread_a_is_recalled_in_thread_b_for_that_user_only(agent, resources):
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     await ask(agent, new_config(tenant, user), "My dog is called Biscuit and she is a beagle.")
-    await resources.worker.drain()
+    await drain(resources)
 
     recalled = await ask(agent, new_config(tenant, user), "What is my dog called?")
     assert recalled["route"]["strategy"] in ("cross_conversation", "hybrid", "semantic_search")
@@ -44,7 +44,7 @@ async def test_every_strategy_stays_inside_its_tenant_and_user(agent, resources)
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     secret = f"zebra-{uuid.uuid4().hex[:6]}"
     await ask(agent, new_config(tenant, user), f"My locker code word is {secret}, remember it.")
-    await resources.worker.drain()
+    await drain(resources)
     own = await ask(agent, new_config(tenant, user), f"What is my locker code word {secret}?")
     assert any(secret in c["content"] for c in own["context"])  # indexed, so a leak would show
     for strategy in ("semantic_search", "hybrid", "cross_conversation"):
@@ -119,7 +119,7 @@ async def test_recent_history_falls_back_to_postgres_without_the_hot_window(
     config = new_config()
     await ask(agent, config, "The meeting moved to Thursday at 15:00.")
     ident = identity_from_config(config, default_tenant="local")
-    await resources.redis.delete(resources.conversation.window_key(ident))
+    await resources.storage.redis.delete(resources.conversation.window_key(ident))
     out = await ask(agent, config, "What did I just say?")
     assert out["route"]["strategy"] == "recent_history"
     assert "Thursday" in answer(out)

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from access.ratelimit import Limit
+from access.ratelimit import Limit, RateLimiter
 from storage.services import EmbeddedServices, ServiceURLs
-from tests.integration.conftest import ServerProcess, new_config
+from tests.support import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,8 @@ def test_redis_down_means_no_limit_rather_than_no_service(server, own_redis):
 async def test_key_counters_are_per_key_and_per_tenant(resources):
     limit = Limit(3, 3600)
     tenant, other = f"t-{uuid.uuid4().hex[:8]}", f"t-{uuid.uuid4().hex[:8]}"
-    waits = [await resources.rate_limiter.retry_after(tenant, "key:k1", limit) for _ in range(4)]
+    limiter = RateLimiter(resources.storage.speed)
+    waits = [await limiter.retry_after(tenant, "key:k1", limit) for _ in range(4)]
     assert waits[:3] == [None, None, None] and 1 <= waits[3] <= 3600
-    assert await resources.rate_limiter.retry_after(tenant, "key:k2", limit) is None
-    assert await resources.rate_limiter.retry_after(other, "key:k1", limit) is None
+    assert await limiter.retry_after(tenant, "key:k2", limit) is None
+    assert await limiter.retry_after(other, "key:k1", limit) is None

@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from langchain_core.messages import HumanMessage
 
-from graph.nodes.router import _decision
 from graph.resources import Resources
+from graph.routing import decision
+from knowledge.chunks import KB_STATS
+from knowledge.documents import DocumentLibrary
 from knowledge.ingest import document_id, ingest_paths
-from retrievers.search import KB_STATS
 from storage.identity import Identity
 from storage.tenancy import tenant_connection
+from tests.support import drain
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +32,7 @@ FILLER = [
 async def remember_turns(res: Resources, ident: Identity, texts: list[str]) -> None:
     messages = [HumanMessage(t, id=str(uuid.uuid4())) for t in texts]
     await res.conversation.append(ident, messages)
-    await res.worker.drain()
+    await drain(res)
 
 
 def fresh_identity(tenant: str | None = None, user: str | None = None) -> Identity:
@@ -42,7 +44,7 @@ def fresh_identity(tenant: str | None = None, user: str | None = None) -> Identi
 
 
 async def search(res: Resources, ident: Identity, query: str, strategy: str) -> list[dict]:
-    return await res.retriever.retrieve(ident, query, _decision(strategy, "test", {}), fetch_k=20)
+    return await res.retriever.retrieve(ident, query, decision(strategy, "test", {}), fetch_k=20)
 
 
 async def test_keyword_only_fact_is_found_by_its_identifier(resources: Resources):
@@ -120,7 +122,7 @@ async def test_the_turn_after_a_topic_is_lifted_without_burying_the_topic(resour
         ],
     )
     query = "What venue did we pick for the wedding reception?"
-    route = _decision("cross_conversation", "test", {})
+    route = decision("cross_conversation", "test", {})
     on = await resources.retriever.retrieve(ident, query, route, fetch_k=20, neighbour_weight=0.5)
     off = await resources.retriever.retrieve(ident, query, route, fetch_k=20, neighbour_weight=0.0)
 
@@ -145,7 +147,7 @@ async def test_a_question_about_last_week_ranks_last_weeks_turn_first(resources:
         for text, when in dated
     ]
     await resources.conversation.append(ident, messages)
-    await resources.worker.drain()
+    await drain(resources)
     found = await search(
         resources, ident, "What did the dentist tell me last week?", "cross_conversation"
     )
@@ -157,7 +159,12 @@ async def test_a_question_about_last_week_ranks_last_weeks_turn_first(resources:
 async def test_dense_legs_run_with_iterative_hnsw_scans(resources: Resources):
     from sqlalchemy import text
 
-    async with resources.engine._pool.connect() as conn:
+    # The legs search through the pool; the knowledge base's vector store through SQLAlchemy.
+    async with resources.pool.connection() as conn:
+        scan = (await (await conn.execute("SHOW hnsw.iterative_scan")).fetchone())
+        ef = (await (await conn.execute("SHOW hnsw.ef_search")).fetchone())
+    assert (scan["hnsw.iterative_scan"], ef["hnsw.ef_search"]) == ("relaxed_order", "100")
+    async with resources.storage.engine.connect() as conn:
         scan = (await conn.execute(text("SHOW hnsw.iterative_scan"))).scalar()
         ef = (await conn.execute(text("SHOW hnsw.ef_search"))).scalar()
     assert (scan, ef) == ("relaxed_order", "100")
@@ -168,11 +175,12 @@ async def test_kb_bm25_statistics_kept_per_document_match_the_chunks(
 ):
     # The lexical leg reads the knowledge base's size and mean length from per-document sums;
     # after ingesting, re-ingesting a changed file and deleting one, they equal the chunks'.
+    kb = await resources.knowledge_base()
     page = tmp_path / "changing.md"
     page.write_text("# Shipping\n\n" + "Parcels ship from Porto every weekday morning. " * 40)
-    await ingest_paths(pool=resources.pool, kb=resources.kb, tenant_id=kb_tenant, paths=[page])
+    await ingest_paths(pool=resources.pool, kb=kb, tenant_id=kb_tenant, paths=[page])
     page.write_text("# Shipping\n\n" + "Parcels now ship from Braga on Mondays. " * 90)
-    await ingest_paths(pool=resources.pool, kb=resources.kb, tenant_id=kb_tenant, paths=[page])
+    await ingest_paths(pool=resources.pool, kb=kb, tenant_id=kb_tenant, paths=[page])
     async with tenant_connection(resources.pool, kb_tenant) as conn:
         kept = await (await conn.execute(KB_STATS, {"tenant_id": kb_tenant})).fetchone()
         cur = await conn.execute(
@@ -183,7 +191,9 @@ async def test_kb_bm25_statistics_kept_per_document_match_the_chunks(
         counted = await cur.fetchone()
     assert kept["n"] == counted["n"] > 0
     assert kept["avgdl"] == pytest.approx(counted["avgdl"])
-    await resources.documents.delete(kb_tenant, document_id(str(page.resolve())))
+    await DocumentLibrary(pool=resources.pool, kb=kb).delete(
+        kb_tenant, document_id(str(page.resolve()))
+    )
     async with tenant_connection(resources.pool, kb_tenant) as conn:
         after = await (await conn.execute(KB_STATS, {"tenant_id": kb_tenant})).fetchone()
     assert after["n"] < kept["n"]

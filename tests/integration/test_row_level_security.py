@@ -23,8 +23,8 @@ from storage.tenancy import (
     TENANT_TABLES,
     tenant_connection,
 )
-from tests.integration.conftest import new_config
 from tests.integration.test_long_term_memory import ident_of
+from tests.support import drain, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ async def _two_tenants(resources: Resources):
             AIMessage("Noted.", id=str(uuid.uuid4())),
         ]
         await resources.conversation.append(ident, turn)
-    await resources.worker.drain()
+    await drain(resources)
     return idents
 
 
@@ -52,7 +52,7 @@ async def test_the_app_acts_as_a_role_row_level_security_applies_to(resources: R
     async with resources.pool.connection() as conn:
         row = await (await conn.execute("SELECT current_user AS role")).fetchone()
         assert row["role"] == APP_ROLE
-    async with resources.history_pool.connection() as conn:
+    async with resources.storage.history_pool.connection() as conn:
         row = await (await conn.execute("SELECT current_user")).fetchone()
         assert row[0] == APP_ROLE
 
@@ -155,7 +155,8 @@ async def test_the_same_file_ingested_by_two_tenants_stays_two_tenants_chunks(
     page.write_text("# Returns\n\n" + "Refunds are issued within 14 days of a return. " * 60)
     tenants = [f"t-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     for tenant in tenants:
-        await ingest_paths(pool=resources.pool, kb=resources.kb, tenant_id=tenant, paths=[page])
+        kb = await resources.knowledge_base()
+        await ingest_paths(pool=resources.pool, kb=kb, tenant_id=tenant, paths=[page])
     async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
         cur = await conn.execute(
             "SELECT tenant_id, count(*) AS n FROM kb_chunks WHERE tenant_id = ANY(%s)"

@@ -13,7 +13,7 @@ import pytest
 from langserve import RemoteRunnable
 
 from storage.identity import identity_from_config
-from tests.integration.conftest import ServerProcess, new_config
+from tests.support import ServerProcess, new_config
 
 pytestmark = pytest.mark.integration
 

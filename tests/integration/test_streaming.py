@@ -20,9 +20,8 @@ from langchain_core.messages import AIMessage
 
 from api import create_app
 from cli.chat import run_chat
-from graph.resources import Resources
 from tests.fakes import StreamingScriptedChatModel
-from tests.integration.conftest import free_port, new_config
+from tests.support import free_port, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -44,11 +43,11 @@ def sse_events(body: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def app(settings, kb_tenant):
+async def app(settings, resources, kb_tenant):
     # Local mode with the knowledge base as the default tenant: what `memoria chat` talks to.
     local = settings.model_copy(update={"memoria_auth": "off", "memoria_default_tenant": kb_tenant})
     model = StreamingScriptedChatModel(script=[AIMessage(ANSWER)])
-    app = create_app(resources=Resources(local, chat_model=model))
+    app = create_app(local, resources=resources, chat_model=model)
     async with app.router.lifespan_context(app):
         yield app
 

@@ -25,10 +25,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from access.api_keys import ApiKeys
 from configs.settings import REPO_ROOT, Settings
-from memory import views
+from memory import strategy_log, threads
 from storage.schema import setup
 from storage.services import ServiceURLs
-from tests.integration.conftest import STARTUP_TIMEOUT_S, free_port, own_database
+from tests.support import STARTUP_TIMEOUT_S, free_port, own_database
 
 pytestmark = pytest.mark.integration
 
@@ -115,10 +115,10 @@ async def test_langgraph_dev_serves_and_runs_the_graph(service_urls: ServiceURLs
         unnamed = (await client.threads.create())["thread_id"]
         assert await stream_nodes(client, unnamed) == ["router", "generate", "persist"]
     async with open_pool(service_urls.database_url) as pool:
-        assert [str(t["thread_id"]) for t in await views.list_threads(pool, "local", user)] == [
+        assert [str(t["thread_id"]) for t in await threads.list_threads(pool, "local", user)] == [
             thread
         ]
-        studio_threads = await views.list_threads(pool, "local", "studio", limit=500)
+        studio_threads = await threads.list_threads(pool, "local", "studio", limit=500)
         assert unnamed in {str(t["thread_id"]) for t in studio_threads}
 
 
@@ -158,7 +158,7 @@ async def test_a_key_holder_streams_a_run_and_gets_an_answer(secured: str, pool)
     assert state["values"]["messages"][-1]["type"] == "ai"
     assert "offline extractive mode" in state["values"]["messages"][-1]["content"].lower()
     # The turn is stored as the key's tenant and the header's user.
-    listed = await views.list_threads(pool, tenant, user)
+    listed = await threads.list_threads(pool, tenant, user)
     assert [str(t["thread_id"]) for t in listed] == [thread["thread_id"]]
 
 
@@ -271,10 +271,11 @@ async def test_one_tenants_client_reaches_nothing_of_another_tenant(secured: str
     state = await b.threads.get_state(thread)
     assert [m["type"] for m in state["values"]["messages"]] == ["human", "ai"]
     assert secret in json.dumps(state)
-    assert [str(t["thread_id"]) for t in await views.list_threads(pool, tenant_b, user)] == [thread]
+    listed = await threads.list_threads(pool, tenant_b, user)
+    assert [str(t["thread_id"]) for t in listed] == [thread]
     # Each intruder's stateless run ran as the intruder, on a thread of its own.
     for tenant, intruder_user in ((tenant_a, user), (tenant_b, "mallory")):
-        theirs = await views.list_threads(pool, tenant, intruder_user)
+        theirs = await threads.list_threads(pool, tenant, intruder_user)
         assert len(theirs) == 1 and str(theirs[0]["thread_id"]) != thread
 
 
@@ -287,10 +288,10 @@ async def test_a_client_cannot_claim_another_tenant_through_config(secured: str,
     assert await stream_nodes(a, thread, config=claim) == ["router", "generate", "persist"]
 
     # The turn is A's: transcript and routing decision, none of it in B under bob's name.
-    assert [str(t["thread_id"]) for t in await views.list_threads(pool, tenant_a, "ana")] == [
+    assert [str(t["thread_id"]) for t in await threads.list_threads(pool, tenant_a, "ana")] == [
         thread
     ]
-    decisions = await views.strategy_decisions(pool, tenant_a, "ana")
+    decisions = await strategy_log.latest(pool, tenant_a, "ana")
     assert [str(d["thread_id"]) for d in decisions] == [thread]
-    assert await views.list_threads(pool, tenant_b, "bob") == []
-    assert await views.strategy_decisions(pool, tenant_b, "bob") == []
+    assert await threads.list_threads(pool, tenant_b, "bob") == []
+    assert await strategy_log.latest(pool, tenant_b, "bob") == []

@@ -26,7 +26,7 @@ import zstandard
 from graph.resources import Resources
 from retrievers.types import STRATEGIES
 from storage.services import ServiceURLs
-from tests.integration.conftest import ServerProcess, new_config
+from tests.support import ServerProcess, drain, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -219,7 +219,7 @@ async def test_turns_are_traced_with_filterable_metadata_and_no_other_users_text
     with server:
         turn("a", f"For the record, my export code word is {token['a']}.")
         turn("b", f"For the record, my export code word is {token['b']}.")
-        await resources.worker.drain()  # index both statements: each user's memory changes
+        await drain(resources)  # index both statements: each user's memory changes
         turn("a", question)
         streamed_turn("b", question)  # the same words as user a, in another tenant
         turn("a", question)  # nothing changed since: served from a's retrieval cache

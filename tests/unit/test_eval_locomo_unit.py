@@ -21,7 +21,7 @@ from evals.locomo import (
     turn_content,
     turn_message,
 )
-from memory.conversation import EXTRA_METADATA_KEY
+from memory.message_index import EXTRA_METADATA_KEY
 from storage.identity import validate_id
 
 # --- metrics: score.py's definitions, computed by hand -------------------------------------

@@ -2,8 +2,8 @@ import pytest
 
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.rerank import LocalReranker, select
-from retrievers.text import overlap
 from retrievers.types import Candidate
+from text.words import overlap
 
 
 def test_rrf_rewards_agreement_and_keeps_the_union():
@@ -124,14 +124,17 @@ async def test_a_passage_holding_the_code_the_user_typed_goes_first():
 
 
 def test_years_are_not_identifiers_but_codes_are():
-    from retrievers.text import is_identifier
+    from text.words import is_identifier
 
     assert is_identifier("e-4012") and is_identifier("#a-1042") and is_identifier("v2")
     assert not is_identifier("2023") and not is_identifier("lisbon")
 
 
 def test_messages_by_the_person_a_question_names_move_up():
-    from retrievers.search import _boost_named_authors
+    from retrievers.boosts import boost_named_authors
+    from retrievers.registry import DEFAULT
+
+    bonus = DEFAULT.tuning.author_bonus
 
     def said(cid: str, speaker: str, score: float) -> Candidate:
         c = fused(cid, f"{speaker} said something", score)
@@ -139,12 +142,13 @@ def test_messages_by_the_person_a_question_names_move_up():
         c["metadata"]["speaker"] = speaker
         return c
 
-    ranked = _boost_named_authors(
+    ranked = boost_named_authors(
         [said("m1", "Melanie", 1.0), said("c1", "Caroline", 0.95), said("m2", "Melanie", 0.0)],
         "When did Caroline go to the support group?",
+        bonus,
     )
     assert [c["id"] for c in ranked][:2] == ["c1", "m1"]
     assert ranked[0]["scores"]["author"] == 1.0
     # No name in the question: order untouched.
     plain = [said("a", "Ana", 1.0), said("b", "Bo", 0.5)]
-    assert _boost_named_authors(plain, "what happened then?") == plain
+    assert boost_named_authors(plain, "what happened then?", bonus) == plain

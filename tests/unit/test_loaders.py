@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from knowledge.loaders import (
-    SUPPORTED_SUFFIXES,
-    chunk_document,
-    iter_source_files,
-    load_document,
-    parse_document,
-)
+from knowledge.chunking import chunk_document
+from knowledge.loaders import SUPPORTED_SUFFIXES, iter_source_files, load_document, parse_document
 
 SAMPLE_KB = Path(__file__).resolve().parents[2] / "data" / "sample_kb"
 DATA = Path(__file__).resolve().parents[1] / "data"

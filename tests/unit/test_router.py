@@ -1,6 +1,6 @@
 import pytest
 
-from graph.nodes.router import MIN_SIMILARITY, _decision, _skip_empty_sources, choose_strategy
+from graph.routing import MIN_SIMILARITY, choose_strategy, decision, skip_empty_sources
 
 
 @pytest.mark.parametrize(
@@ -67,11 +67,11 @@ def test_a_loose_match_never_drops_the_knowledge_base():
     ],
 )
 def test_sources_with_nothing_stored_are_skipped_and_the_reason_says_so(version, sources, skipped):
-    decision = _decision("hybrid", "a hybrid question", {})
-    assert decision["sources"] == ["knowledge_base", "conversation", "facts"]
-    routed = _skip_empty_sources(decision, version)
+    decided = decision("hybrid", "a hybrid question", {})
+    assert decided["sources"] == ["knowledge_base", "conversation", "facts"]
+    routed = skip_empty_sources(decided, version)
     assert routed["sources"] == sources
     if skipped:
         assert routed["reason"].endswith(f"nothing stored yet in {skipped}")
     else:
-        assert routed == decision
+        assert routed == decided

@@ -2,8 +2,7 @@ import pytest
 from langsmith import utils as ls_utils
 
 from configs.settings import Settings
-from graph.resources import Resources
-from graph.tracing import candidate_counts
+from graph.tracing import Tracing, candidate_counts
 
 
 @pytest.mark.parametrize(
@@ -33,8 +32,8 @@ def test_turns_are_not_traced_without_a_key_whatever_langsmith_reads(monkeypatch
     ls_utils.get_env_var.cache_clear()
     try:
         assert ls_utils.tracing_is_enabled()  # LangSmith on its own would trace
-        res = Resources(Settings(_env_file=None, langsmith_api_key=None))
-        with res.tracing():
+        tracer = Tracing.from_settings(Settings(_env_file=None, langsmith_api_key=None))
+        with tracer.context():
             assert not ls_utils.tracing_is_enabled()
     finally:
         monkeypatch.undo()

@@ -1,4 +1,4 @@
-"""Small text utilities shared by the router, reranker, responder and summariser (pure)."""
+"""Words: folding, content terms and their weights, sentences, clipping (pure)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,21 @@ STOPWORDS = frozenset(
 )
 
 
+_QUOTES = str.maketrans("\u2019\u2018`\u00b4", "''''")
+
+
 def fold(text: str) -> str:
-    """Lowercase and strip accents, so 'Você' and 'voce' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lowercase `text` and strip its accents, one character for each character.
+
+    'Você' and 'voce' compare equal, and curly apostrophes become straight ones. The result
+    has the length of `text`, so a match found in it can be sliced from the original.
+    """
+    out = []
+    for ch in text.translate(_QUOTES):
+        base = unicodedata.normalize("NFD", ch)[0]
+        low = base.lower()
+        out.append(low if len(low) == 1 else base)
+    return "".join(out)
 
 
 @lru_cache(maxsize=16384)

@@ -1,0 +1,139 @@
+"""What every route shares: the process's services, who is calling, ids from paths and headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Path as PathParam
+from langgraph.graph.state import CompiledStateGraph
+
+from access.api_keys import KeyGate, KeyRefused, presented_key
+from access.ratelimit import Limit, RateLimiter
+from api.problems import unprocessable
+from configs.settings import Settings
+from graph.resources import Resources
+from knowledge.documents import DocumentLibrary
+from storage.identity import ID_PATTERN, Identity, validate_id
+from storage.tenancy import bind_tenant
+
+# Ids as the OpenAPI spec describes them; `validate_id` checks them, with a 422 naming the field.
+ID_PARAM = {"pattern": ID_PATTERN.pattern}
+ID_SCHEMA = {"type": "string", **ID_PARAM}
+
+
+@dataclass
+class Api:
+    """The services one HTTP API process holds, opened in the app's lifespan."""
+
+    settings: Settings
+    resources: Resources
+    graph: CompiledStateGraph
+    key_gate: KeyGate
+    rate_limiter: RateLimiter
+    key_limit: Limit | None
+    user_limit: Limit | None
+    documents: DocumentLibrary
+
+
+def get_api(request: Request) -> Api:
+    """Return the process's services, opened in the lifespan."""
+    return request.app.state.api
+
+
+ApiDep = Annotated[Api, Depends(get_api)]
+
+
+class Caller:
+    """Who is calling: the tenant of their API key, or local mode (no key needed)."""
+
+    def __init__(
+        self, default_tenant: str, tenant_id: str | None = None, key_id: str | None = None
+    ) -> None:
+        """`tenant_id` None is local mode: the request's tenant, else `default_tenant`."""
+        self.default_tenant = default_tenant
+        self.tenant_id = tenant_id
+        self.key_id = key_id
+
+    def tenant(self, requested: Any) -> str:
+        """Return the tenant a request acts in; a key's tenant cannot be swapped for another.
+
+        The request is bound to it: its database sessions see that tenant's rows only.
+        """
+        if self.tenant_id is None:
+            tenant = validated("tenant_id", requested or self.default_tenant)
+        elif requested not in (None, "", self.tenant_id):
+            raise HTTPException(
+                status_code=403,
+                detail="tenant_id does not match your API key's tenant; leave it out",
+            )
+        else:
+            tenant = self.tenant_id
+        bind_tenant(tenant)
+        return tenant
+
+
+async def get_caller(request: Request, api: ApiDep) -> Caller:
+    """Authenticate the request: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    default_tenant = api.settings.memoria_default_tenant
+    try:
+        found = await api.key_gate.check(presented_key(request.headers))
+    except KeyRefused as exc:
+        raise HTTPException(
+            status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
+    if found is None:
+        return Caller(default_tenant)
+    key_id, tenant = found
+    if api.key_limit:
+        await throttle(api, tenant, f"key:{key_id}", api.key_limit, "this API key")
+    return Caller(default_tenant, tenant, key_id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def throttle(api: Api, tenant_id: str, scope: str, limit: Limit, who: str) -> None:
+    """Count a request against `limit`; over it, raise 429 with Retry-After."""
+    wait_s = await api.rate_limiter.retry_after(tenant_id, scope, limit)
+    if wait_s is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"rate limit of {limit} for {who} reached; retry in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
+
+
+TenantHeader = Annotated[
+    str | None,
+    Header(
+        description="Tenant id; the configured default tenant when omitted.",
+        json_schema_extra=ID_PARAM,
+    ),
+]
+UserHeader = Annotated[
+    str, Header(description="Id of the user whose data this is.", json_schema_extra=ID_PARAM)
+]
+UserId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
+ThreadId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
+
+
+def validated(field: str, value: str | None) -> str:
+    """Return a well-formed id, or raise a 422 naming `field`."""
+    try:
+        return validate_id(field, value)
+    except ValueError as exc:
+        raise unprocessable(str(exc)) from exc
+
+
+def thread_ident(caller: Caller, tenant: str | None, user_id: str, thread_id: str) -> Identity:
+    """Return the caller's view of a thread: tenant from the key (or request), validated ids."""
+    return Identity(
+        caller.tenant(tenant), validated("user_id", user_id), validated("thread_id", thread_id)
+    )
+
+
+def user_ident(caller: Caller, tenant: str | None, user_id: str) -> Identity:
+    """Return the caller's view of a user: tenant from the key (or request), no thread."""
+    return Identity(caller.tenant(tenant), validated("user_id", user_id), "-")

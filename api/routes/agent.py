@@ -1,0 +1,161 @@
+"""`/agent/*`: one turn per request, in LangServe's wire format (invoke, batch, stream, schemas)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langserve.serialization import WellKnownLCSerializer
+from sse_starlette.sse import EventSourceResponse
+
+from api.deps import Api, ApiDep, CallerDep, throttle
+from api.problems import POSTGRES_DOWN_DETAIL, POSTGRES_UNAVAILABLE, unprocessable
+from api.runs import BatchRequest, InvokeRequest, PreparedRun, configurable_schema, prepare_run
+from memory.conversation import ThreadOwnershipError
+from storage.tenancy import bind_tenant
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/agent", tags=["agent"])
+_serializer = WellKnownLCSerializer()
+
+
+@router.get("/input_schema")
+async def input_schema(api: ApiDep) -> dict[str, Any]:
+    """JSON schema of `input`: new user messages."""
+    return api.graph.get_input_jsonschema()
+
+
+@router.get("/output_schema")
+async def output_schema(api: ApiDep) -> dict[str, Any]:
+    """JSON schema of `output`: the thread's state after the turn."""
+    return api.graph.get_output_jsonschema()
+
+
+@router.get("/config_schema")
+async def config_schema(api: ApiDep) -> dict[str, Any]:
+    """JSON schema of `config.configurable`: identity and per-run knobs."""
+    configurable = configurable_schema(api.graph.get_context_jsonschema() or {})
+    return {"title": "RunConfig", "type": "object", "properties": {"configurable": configurable}}
+
+
+@router.post("/invoke")
+async def invoke(body: InvokeRequest, api: ApiDep, caller: CallerDep) -> dict[str, Any]:
+    """Run one turn and return the thread's state after it (LangServe format)."""
+    run = _prepare(api, body.input, body.config, caller)
+    await throttle_turns(api, [run])
+    output = await run_turn(api, run)
+    return {"output": output, "metadata": {"run_id": str(run.run_id), "feedback_tokens": []}}
+
+
+@router.post("/batch")
+async def batch(body: BatchRequest, api: ApiDep, caller: CallerDep) -> dict[str, Any]:
+    """Run several turns, each on its own thread (LangServe format)."""
+    configs = body.config if isinstance(body.config, list) else [body.config] * len(body.inputs)
+    if len(configs) != len(body.inputs):
+        raise unprocessable("config must be one object or a list as long as inputs")
+    runs = [_prepare(api, i, c, caller) for i, c in zip(body.inputs, configs, strict=True)]
+    threads = [r.ident.thread_id for r in runs]
+    if len(set(threads)) != len(threads):
+        raise unprocessable("each batch input needs its own thread_id")
+    await throttle_turns(api, runs)
+    outputs = [await run_turn(api, run) for run in runs]
+    run_ids = [str(r.run_id) for r in runs]
+    return {
+        "output": outputs,
+        "metadata": {
+            "run_ids": run_ids,
+            "responses": [{"run_id": r, "feedback_tokens": []} for r in run_ids],
+        },
+    }
+
+
+@router.post("/stream")
+async def stream(
+    body: InvokeRequest,
+    api: ApiDep,
+    caller: CallerDep,
+    tokens: Annotated[
+        bool,
+        Query(
+            description="Also send the answer as it is written, as `token` events "
+            '(`{"content": ...}`) before generate\'s update. Needs an LLM: the offline '
+            "responder's answer arrives whole in that update. Off by default, so LangServe "
+            "clients see only the events they know."
+        ),
+    ] = False,
+) -> EventSourceResponse:
+    """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
+    run = _prepare(api, body.input, body.config, caller)
+    await throttle_turns(api, [run])
+    res = api.resources
+    # A stream's status goes out before the graph runs: refuse another's thread now (404),
+    # not as an error event after a 200. The router checks it again as the turn starts.
+    await res.conversation.open_thread(run.ident)
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
+        try:
+            with res.tracing():
+                async for mode, payload in api.graph.astream(
+                    run.graph_input,
+                    run.config,
+                    context=run.context,
+                    stream_mode=["updates", "messages"] if tokens else ["updates"],
+                    durability=api.settings.memoria_checkpoint_durability,
+                ):
+                    if mode == "updates":
+                        yield {"event": "data", "data": _serializer.dumps(payload).decode()}
+                    elif token := _answer_token(*payload):
+                        yield {"event": "token", "data": json.dumps({"content": token})}
+        except POSTGRES_UNAVAILABLE as exc:
+            logger.warning("stream run %s: Postgres unavailable: %r", run.run_id, exc)
+            error = {"status_code": 503, "message": POSTGRES_DOWN_DETAIL}
+            yield {"event": "error", "data": json.dumps(error)}
+            return
+        except ThreadOwnershipError as exc:
+            yield {"event": "error", "data": json.dumps({"status_code": 404, "message": str(exc)})}
+            return
+        except Exception:
+            logger.exception("stream run %s failed", run.run_id)
+            error = {"status_code": 500, "message": "The run failed; see the server log."}
+            yield {"event": "error", "data": json.dumps(error)}
+            return
+        yield {"event": "end"}
+
+    return EventSourceResponse(events())
+
+
+def _prepare(api: Api, payload: dict[str, Any], config: Any, caller: Any) -> PreparedRun:
+    return prepare_run(payload, config, caller, max_chars=api.settings.memoria_max_message_chars)
+
+
+async def throttle_turns(api: Api, runs: list[PreparedRun]) -> None:
+    """Count each run against its user's turn limit."""
+    if api.user_limit:
+        for run in runs:
+            scope = f"user:{run.ident.user_id}"
+            await throttle(api, run.ident.tenant_id, scope, api.user_limit, "this user")
+
+
+async def run_turn(api: Api, run: PreparedRun) -> Any:
+    """Run one turn to the end; return the thread's state after it, serialised."""
+    bind_tenant(run.ident.tenant_id)  # A batch in local mode may hold runs of several tenants.
+    with api.resources.tracing():
+        output = await api.graph.ainvoke(
+            run.graph_input,
+            run.config,
+            context=run.context,
+            durability=api.settings.memoria_checkpoint_durability,
+        )
+    return _serializer.dumpd(output)
+
+
+def _answer_token(chunk: BaseMessage, metadata: dict[str, Any]) -> str:
+    """Return the answer text in a streamed chunk of generate's model (not the summariser's)."""
+    if metadata.get("langgraph_node") != "generate" or not isinstance(chunk, AIMessageChunk):
+        return ""
+    return chunk.text

@@ -1,0 +1,128 @@
+"""Admin commands: API keys, forgetting a user, the retention purge. They load no model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from configs.settings import Settings, get_settings
+
+
+def register(sub: Any) -> None:
+    """Add `keys`, `forget` and `purge`."""
+    keys = sub.add_parser(
+        "keys",
+        help="create, list and revoke API keys (each key maps to one tenant)",
+        description="With MEMORIA_AUTH=auto (the default) the server requires a key as soon as "
+        "one exists. Keys are shown once, at creation; only their SHA-256 is stored.",
+    )
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    kc = keys_sub.add_parser("create", help="create a key for a tenant and print it once")
+    kc.add_argument("--tenant", required=True, help="the tenant the key acts in")
+    kc.add_argument("--name", default="", help="a label, e.g. the client application")
+    kl = keys_sub.add_parser("list", help="list keys (ids, tenants, state; never secrets)")
+    kl.add_argument("--tenant", default=None, help="only this tenant's keys")
+    kr = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    kr.add_argument("key_id", help="the id printed by create/list")
+    keys.set_defaults(run=lambda args: asyncio.run(manage_keys(args)))
+
+    fgt = sub.add_parser(
+        "forget",
+        help="delete a user's memory (or one thread) from every store, with a receipt",
+        description="Delete chat history, checkpoints, message index, outbox jobs, summaries, "
+        "strategy log, facts and Redis copies of one user (or one of their threads). Prints a "
+        "receipt with the count removed per store.",
+    )
+    fgt.add_argument("--user", required=True, help="user id")
+    fgt.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    fgt.add_argument("--thread", default=None, help="only this thread of the user")
+    fgt.set_defaults(run=lambda args: asyncio.run(forget(args)))
+
+    prg = sub.add_parser(
+        "purge",
+        help="apply the retention period: delete threads idle for N days",
+        description="Delete every thread (in every store) not used for N days, fact history "
+        "closed more than N days ago, and older strategy-log rows. Prints a receipt.",
+    )
+    prg.add_argument("--days", type=int, default=None, help="default: MEMORIA_RETENTION_DAYS")
+    prg.set_defaults(run=lambda args: asyncio.run(purge(args)))
+
+
+async def manage_keys(args: argparse.Namespace) -> int:
+    """Create, list or revoke API keys."""
+    from access.api_keys import ApiKeys
+    from storage.database import Storage
+
+    async with Storage(get_settings()) as storage:
+        api_keys = ApiKeys(storage.pool)
+        if args.action == "create":
+            key_id, key = await api_keys.create(args.tenant, args.name)
+            sys.stdout.write(
+                f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"
+            )
+        elif args.action == "list":
+            for info in await api_keys.list(args.tenant):
+                state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+                sys.stdout.write(
+                    f"{info.id}  {info.tenant_id}  {state}  created {info.created_at:%Y-%m-%d}"
+                    f"  {info.name}\n"
+                )
+        elif not await api_keys.revoke(args.key_id):
+            raise ValueError(f"no active key with id {args.key_id!r}")
+        else:
+            sys.stdout.write(f"key {args.key_id} revoked\n")
+    return 0
+
+
+async def forget(args: argparse.Namespace) -> int:
+    """Delete a user's memory, or one of their threads; print the receipt."""
+    from storage.identity import Identity, validate_id
+
+    s = get_settings()
+    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
+    user = validate_id("user_id", args.user)
+    async with _forgetter(s) as forgetter:
+        if args.thread:
+            ident = Identity(tenant, user, validate_id("thread_id", args.thread))
+            receipt = await forgetter.delete_thread(ident)
+        else:
+            receipt = await forgetter.forget_user(tenant, user)
+    sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
+    return 0
+
+
+async def purge(args: argparse.Namespace) -> int:
+    """Apply the retention period; print the receipt."""
+    s = get_settings()
+    days = args.days or s.memoria_retention_days
+    if days is None:
+        raise ValueError("no retention period: pass --days N or set MEMORIA_RETENTION_DAYS")
+    async with _forgetter(s) as forgetter:
+        receipt = await forgetter.purge(days)
+    sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
+    return 0
+
+
+@asynccontextmanager
+async def _forgetter(settings: Settings) -> AsyncIterator[Any]:
+    """Yield a Forgetter over storage alone: its caches are addressed without a model."""
+    from memory.conversation import ConversationMemory
+    from memory.forget import Forgetter
+    from retrievers.cache import RetrievalCache
+    from retrievers.embeddings import CachedEmbeddings, LazyEmbeddings, embedding_model_id
+    from storage.database import Storage
+
+    async with Storage(settings) as storage:
+        question_vectors = CachedEmbeddings(
+            LazyEmbeddings(), speed=storage.speed, model_id=embedding_model_id(settings)
+        )
+        yield Forgetter(
+            pool=storage.pool,
+            conversation=ConversationMemory.from_storage(storage, settings),
+            caches=[RetrievalCache(storage.speed), question_vectors],
+        )

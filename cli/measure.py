@@ -1,0 +1,256 @@
+"""Measuring commands: `eval` (retrieval quality) and `bench` (speed); see BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from configs.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add `eval` and `bench`."""
+    ev = sub.add_parser("eval", help="measure retrieval on a benchmark")
+    ev_sub = ev.add_subparsers(dest="benchmark", required=True)
+    loc = ev_sub.add_parser(
+        "locomo",
+        help="LoCoMo turn-level evidence retrieval (recall@k, MRR, latency)",
+        description="Ingest each conversation as one user of a fresh eval tenant through the "
+        "write path, rank each question's turns (memoria: router -> retrieve -> rerank; or a "
+        "BM25 / dense baseline over the same indexed texts), write one JSON line per query, "
+        "print recall@k, hit@k and MRR as the benchmark's score.py defines them, then delete "
+        "the tenant. Adversarial questions (category 5) are skipped.",
+    )
+    loc.add_argument("--turns", type=Path, help="turns.jsonl (with --queries)")
+    loc.add_argument("--queries", type=Path, help="queries.jsonl (with --turns)")
+    loc.add_argument("--locomo", type=Path, help="official locomo10.json instead of the jsonl pair")
+    loc.add_argument("--out", type=Path, required=True, help="results.jsonl to write")
+    loc.add_argument("--method", choices=["memoria", "bm25", "dense"], default="memoria")
+    loc.add_argument("--limit-queries", type=int, default=None, metavar="N", help="first N only")
+    loc.add_argument("--keep", action="store_true", help="keep the eval tenant's rows")
+    loc.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        type=knob,
+        metavar="KNOB=VALUE",
+        help="override a run knob of the read path, e.g. --set rerank=false --set fusion=rrf",
+    )
+
+    loc.set_defaults(run=lambda args: asyncio.run(eval_locomo(args)), check=_check_locomo)
+
+    bench = sub.add_parser("bench", help="measure the product's speed (see BENCHMARKS.md)")
+    bench_sub = bench.add_subparsers(dest="benchmark", required=True)
+    bw = bench_sub.add_parser(
+        "write",
+        help="write acknowledgement and outbox lag",
+        description="Store turns at a fixed rate across many users and threads as persist does; "
+        "report percentiles of the acknowledgement (one durable commit) and of the outbox lag "
+        "(until the message is indexed and recallable). Uses a fresh tenant, deleted after.",
+    )
+    bw.add_argument("--turns", type=positive, default=1000, help="measured turns (default 1000)")
+    bw.add_argument("--users", type=positive, default=20, help="users (default 20)")
+    bw.add_argument("--threads", type=positive, default=5, help="threads per user (default 5)")
+    bw.add_argument(
+        "--rate", type=float, default=20.0, help="turns per second offered; 0 = unthrottled"
+    )
+    bw.add_argument(
+        "--worker",
+        choices=["inprocess", "process", "off"],
+        default="inprocess",
+        help="outbox worker in this process (default, as `memoria serve` runs it), in a "
+        "`memoria worker` child process (scale-out), or off (acknowledgement alone)",
+    )
+    bw.add_argument("--out", type=Path, default=None, help="also write the report as JSON here")
+    bw.set_defaults(run=lambda args: asyncio.run(bench_write(args)))
+    bs = bench_sub.add_parser(
+        "suite",
+        help="seeded read path, HTTP turns, 1/8/32 clients, growth and ingestion",
+        description="Grow one fresh tenant to each size (stored messages across users and "
+        "threads, through the write path and the outbox worker; a knowledge base of 1 chunk "
+        "per 5 messages, through ingestion). At each size time the read path for new "
+        "questions, whole turns over HTTP (a server process on loopback, offline responder), "
+        "and closed-loop concurrent clients. Then ingest the same pages into a second tenant "
+        "to measure the embedding cache. Prints markdown tables; the tenant is deleted after. "
+        "Seeding 100k messages takes ~15 min on 2 cores.",
+    )
+    bs.add_argument(
+        "--sizes",
+        type=lambda text: [positive(v) for v in text.split(",")],
+        default=[10_000, 100_000],
+        help="stored-message counts, comma-separated (default 10000,100000)",
+    )
+    bs.add_argument("--with-1m", action="store_true", help="also grow to 1,000,000 messages")
+    bs.add_argument("--users", type=positive, default=100, help="users (default 100)")
+    bs.add_argument(
+        "--read-queries", type=positive, default=300, help="read-path questions per size"
+    )
+    bs.add_argument(
+        "--turns", type=positive, default=200, help="single-client HTTP turns per size"
+    )
+    bs.add_argument(
+        "--clients",
+        type=lambda text: [positive(v) for v in text.split(",")],
+        default=[1, 8, 32],
+        help="concurrent client counts (default 1,8,32)",
+    )
+    bs.add_argument(
+        "--seconds", type=float, default=20.0, help="seconds per concurrency level (default 20)"
+    )
+    bs.add_argument("--keep", action="store_true", help="keep the benchmark tenant's rows")
+    bs.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    bs.set_defaults(run=lambda args: asyncio.run(bench_suite(args)))
+
+
+def _check_locomo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.locomo and (args.turns or args.queries):
+        parser.error("eval locomo: give --locomo or --turns/--queries, not both")
+    if not args.locomo and not (args.turns and args.queries):
+        parser.error("eval locomo: give --turns and --queries (or --locomo)")
+    if args.limit_queries is not None and args.limit_queries < 1:
+        parser.error("eval locomo: --limit-queries must be at least 1")
+
+
+async def eval_locomo(args: argparse.Namespace) -> int:
+    """Run the LoCoMo retrieval eval and print its report."""
+    from evals.locomo import format_report, load_jsonl_benchmark, load_locomo10, run_eval
+    from graph.resources import Resources
+
+    try:
+        if args.locomo:
+            turns, queries = load_locomo10(args.locomo)
+        else:
+            turns, queries = load_jsonl_benchmark(args.turns, args.queries)
+    except OSError as exc:
+        raise ValueError(str(exc)) from exc
+    # run_eval checks the data before opening anything, so bad input fails in milliseconds.
+    res = Resources(get_settings())
+    try:
+        report = await run_eval(
+            res,
+            turns,
+            queries,
+            out_path=args.out,
+            method=args.method,
+            limit_queries=args.limit_queries,
+            keep=args.keep,
+            knobs=dict(args.set),
+        )
+    finally:
+        await res.aclose()
+    sys.stdout.write(format_report(report) + "\n")
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _worker_process(start: bool) -> AsyncIterator[None]:
+    """Run `memoria worker` in a child process for the block (when `start`)."""
+    if not start:
+        yield
+        return
+    cmd = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['worker']))"]
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        ready = await asyncio.wait_for(proc.stdout.readline(), timeout=120)
+        if not ready.startswith(b"memoria worker:"):
+            raise RuntimeError("the worker process did not start; see its log above")
+        yield
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def bench_write(args: argparse.Namespace) -> int:
+    """Measure the write path and print its report."""
+    from benchmarks.write import format_write_report, run_write_bench
+    from graph.resources import Resources
+    from memory.facts import offline_extractor
+
+    inprocess = args.worker == "inprocess"
+    settings = get_settings().model_copy(
+        update={"memoria_worker": "inprocess" if inprocess else "off"}
+    )
+    async with (
+        Resources(settings, worker=offline_extractor if inprocess else None) as res,
+        _worker_process(args.worker == "process"),
+    ):
+        report = await run_write_bench(
+            res,
+            turns=args.turns,
+            users=args.users,
+            threads_per_user=args.threads,
+            rate=args.rate,
+            worker={"inprocess": "in-process", "process": "memoria worker process"}.get(
+                args.worker, "off"
+            ),
+        )
+    data = report.as_dict()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=2) + "\n")
+    sys.stdout.write(format_write_report(data) + "\n")
+    return 0
+
+
+async def bench_suite(args: argparse.Namespace) -> int:
+    """Run the benchmark suite and print its report."""
+    from benchmarks.suite import SuiteConfig, format_suite_report, run_suite
+    from graph.resources import Resources
+    from memory.facts import offline_extractor
+
+    sizes = sorted({*args.sizes, *([1_000_000] if args.with_1m else [])})
+    cfg = SuiteConfig(
+        sizes=tuple(sizes),
+        users=args.users,
+        read_queries=args.read_queries,
+        turns=args.turns,
+        clients=tuple(args.clients),
+        concurrency_seconds=args.seconds,
+        keep=args.keep,
+    )
+    settings = get_settings().model_copy(update={"memoria_worker": "inprocess"})
+    async with Resources(settings, worker=offline_extractor) as res:
+        data = await run_suite(res, cfg, command=" ".join(["memoria", *sys.argv[1:]]))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=2) + "\n")
+    sys.stdout.write(format_suite_report(data) + "\n")
+    return 0
+
+
+def positive(text: str) -> int:
+    """Parse a whole number of at least 1 (argparse type)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def knob(text: str) -> tuple[str, object]:
+    """Parse KNOB=VALUE into a Context field and a value of that field's type."""
+    from dataclasses import fields
+
+    from graph.context import Context
+
+    name, sep, raw = text.partition("=")
+    kinds = {f.name: f.default for f in fields(Context)}
+    if not sep or name not in kinds:
+        raise argparse.ArgumentTypeError(f"expected KNOB=VALUE with KNOB one of {sorted(kinds)}")
+    default = kinds[name]
+    if isinstance(default, bool):
+        if raw.lower() not in ("true", "false"):
+            raise argparse.ArgumentTypeError(f"{name} takes true or false")
+        return name, raw.lower() == "true"
+    if isinstance(default, int | float):
+        try:
+            return name, type(default)(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{name} takes a number") from exc
+    return name, raw

@@ -1,0 +1,126 @@
+"""Commands that run memoria: embedded services, the server, outbox workers, ingestion."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from configs.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add `services`, `serve`, `worker` and `ingest`."""
+    svc = sub.add_parser(
+        "services",
+        help="start, stop or inspect the embedded Postgres and Redis",
+        description="Embedded Postgres (pgvector, pg_trgm) and Redis (Search, JSON) under "
+        "MEMORIA data dir. With DATABASE_URL/REDIS_URL set, 'up' starts nothing for them.",
+    )
+    svc.add_argument("action", choices=["up", "down", "status"])
+    svc.set_defaults(run=services)
+
+    srv = sub.add_parser("serve", help="serve the HTTP API (LangServe-style /agent endpoints)")
+    srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
+    srv.set_defaults(run=serve)
+
+    wrk = sub.add_parser(
+        "worker",
+        help="drain the outbox (indexing, fact extraction) outside the server",
+        description="Process outbox jobs of acknowledged turns: embed and index messages, record "
+        "the facts users state, retire cached retrievals. Run any number of workers (jobs are "
+        "claimed with SKIP LOCKED); set MEMORIA_WORKER=off on servers that should not drain. "
+        "A worker takes only the jobs it can do as well as the turn's own process would: one "
+        "without an LLM leaves the jobs of turns served with an LLM to a worker that has one.",
+    )
+    wrk.add_argument("--drain", action="store_true", help="process what is queued, then exit")
+    wrk.set_defaults(run=lambda args: asyncio.run(worker(args)))
+
+    ing = sub.add_parser(
+        "ingest",
+        help="index .txt/.md/.html/.pdf files into a tenant's knowledge base",
+        description="Load, chunk, embed and index files (directories are searched "
+        "recursively), showing the files done and the current file's chunks indexed. "
+        "Unchanged files are skipped; changed files replace their chunks.",
+    )
+    ing.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    ing.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    ing.set_defaults(run=lambda args: asyncio.run(ingest(args)))
+
+
+def services(args: argparse.Namespace) -> int:
+    """Start, stop or report the embedded services."""
+    from storage.services import EmbeddedServices, resolve_service_urls
+
+    s = get_settings()
+    embedded = EmbeddedServices(s.memoria_data_dir, redis_port=s.memoria_redis_port)
+    if args.action == "up":
+        urls = resolve_service_urls(
+            s.database_url, s.redis_url, s.memoria_data_dir, s.memoria_redis_port
+        )
+        sys.stdout.write(f"DATABASE_URL={urls.database_url}\nREDIS_URL={urls.redis_url}\n")
+    elif args.action == "down":
+        embedded.down()
+        sys.stdout.write("embedded services stopped\n")
+    else:
+        sys.stdout.write(json.dumps(embedded.status(), indent=2) + "\n")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP API with uvicorn until stopped."""
+    import uvicorn
+
+    s = get_settings()
+    port = args.port or s.memoria_port
+    sys.stdout.write(f"memoria: serving on http://{s.memoria_host}:{port} (docs at /docs)\n")
+    sys.stdout.flush()
+    # log_config=None: uvicorn's loggers go through the handler `main` set up.
+    uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None)
+    return 0
+
+
+async def worker(args: argparse.Namespace) -> int:
+    """Drain the outbox with the configured chat model's fact extractor (rules without one)."""
+    from configs.chat_models import build_chat_model
+    from graph.resources import Resources
+    from memory.facts import extractor_for
+
+    settings = get_settings()
+    async with Resources(settings) as res:
+        outbox = res.outbox_worker(extractor_for(build_chat_model(settings)))
+        if args.drain:
+            n = await outbox.drain()
+            sys.stdout.write(f"outbox drained: {n} jobs processed\n")
+            return 0
+        sys.stdout.write(
+            f"memoria worker: draining the outbox with {outbox.extractor.name} facts "
+            "(Ctrl-C to stop)\n"
+        )
+        sys.stdout.flush()
+        await outbox.run_forever()
+    return 0
+
+
+async def ingest(args: argparse.Namespace) -> int:
+    """Index files into a tenant's knowledge base."""
+    from graph.resources import Resources
+    from knowledge.ingest import ingest_paths
+
+    tenant = args.tenant or get_settings().memoria_default_tenant
+    async with Resources(get_settings()) as res:
+        report = await ingest_paths(
+            pool=res.pool,
+            kb=await res.knowledge_base(),
+            tenant_id=tenant,
+            paths=args.paths,
+            progress=True,
+        )
+    sys.stdout.write(
+        f"tenant {tenant}: indexed {report.documents} documents ({report.chunks} chunks), "
+        f"{len(report.unchanged)} unchanged\n"
+    )
+    return 0

@@ -1,0 +1,158 @@
+"""Routing: pick a turn's memory strategy from cheap rules, then example-utterance similarity.
+
+Pure functions and the example embeddings; `graph/nodes/router.py` adapts them to the graph.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import yaml
+from langchain_core.embeddings import Embeddings
+
+from retrievers.registry import DEFAULT, Registry
+from retrievers.types import STRATEGIES, RouteDecision, Strategy
+from text.words import fold
+
+ROUTES_FILE = Path(__file__).resolve().parents[1] / "configs" / "routes.yaml"
+
+# Below this best similarity no example is close enough to trust; hybrid searches everything.
+MIN_SIMILARITY = 0.45
+# Strategies that skip the knowledge base need a much closer match: a wrong pick there loses
+# the answer, while a wrong pick among the searching strategies only shifts weights. (The
+# bundled MiniLM is English-only, so Portuguese sentences look alike to it.)
+STRICT_SIMILARITY: dict[str, float] = {"session_only": 0.8, "recent_history": 0.8}
+
+# Rules run on accent-folded, lowercased text, in this order; the first match wins.
+_RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
+    (
+        "recent_history",
+        re.compile(
+            r"\b(what (did|was) i (just )?(say|said|ask)|my (last|previous) (question|message)"
+            r"|your (last|previous) (answer|reply)|acabei de (dizer|perguntar)"
+            r"|(minha|tua|sua) (ultima|anterior) (pergunta|resposta|mensagem)"
+            r"|pergunta anterior|nesta conversa|in this conversation)"
+        ),
+        "asks about this conversation's recent messages",
+    ),
+    (
+        "cross_conversation",
+        re.compile(
+            r"\b(remember|recall|last time|told you|about me|my name|do you know (me|my)"
+            r"|lembr\w*|te disse|da outra vez|sobre mim|meu nome|o meu nome|voce sabe)"
+        ),
+        "asks what the user said before, possibly in another conversation",
+    ),
+    (
+        "hybrid",
+        re.compile(r"(#\s?\w*\d|\b[a-z]{1,5}-\d{2,}\b|\b\d{3,}\b|\"[^\"]+\"|`[^`]+`)"),
+        "contains an exact identifier, number or quoted phrase: lexical matching matters",
+    ),
+]
+_SMALL_TALK = re.compile(
+    r"^(hi|hello|hey|thanks?|thank you|ok|okay|bye|good (morning|evening|night)|ola|oi|"
+    r"obrigad[oa]|valeu|tchau|bom dia|boa (tarde|noite)|tudo bem)[\s!.,?]*"
+    r"(there|a lot|so much|muito|mesmo)?[\s!.,?]*$"
+)
+
+
+def choose_strategy(
+    query: str, similarities: dict[str, float], registry: Registry = DEFAULT
+) -> RouteDecision:
+    """Return the strategy for `query`: small talk, then rules, then the closest example.
+
+    Args:
+        query: The user's latest message.
+        similarities: Best cosine similarity of the query to each strategy's examples.
+        registry: Which sources each strategy searches.
+
+    Raises:
+        ValueError: `similarities` names a strategy that does not exist.
+    """
+    unknown = set(similarities) - set(STRATEGIES)
+    if unknown:
+        raise ValueError(f"unknown strategies in similarities: {sorted(unknown)}")
+    text = fold(query).strip()
+    if not text or _SMALL_TALK.match(text):
+        return decision("session_only", "small talk: no retrieval needed", similarities, registry)
+    for strategy, pattern, reason in _RULES:
+        if pattern.search(text):
+            return decision(strategy, f"rule: {reason}", similarities, registry)
+    eligible = {
+        strategy: sim
+        for strategy, sim in similarities.items()
+        if sim >= STRICT_SIMILARITY.get(strategy, MIN_SIMILARITY)
+    }
+    if eligible:
+        best = max(eligible, key=lambda s: eligible[s])
+        reason = f"closest examples are {best} (similarity {eligible[best]:.2f})"
+        return decision(best, reason, similarities)  # type: ignore[arg-type]
+    return decision(
+        "hybrid", "no rule or close example: search every source", similarities, registry
+    )
+
+
+def decision(
+    strategy: Strategy,
+    reason: str,
+    similarities: dict[str, float],
+    registry: Registry = DEFAULT,
+) -> RouteDecision:
+    """Return the decision to use `strategy` (searching its sources) for `reason`."""
+    return RouteDecision(
+        strategy=strategy,
+        sources=registry.sources(strategy),
+        reason=reason,
+        similarities={k: round(v, 4) for k, v in similarities.items()},
+    )
+
+
+def skip_empty_sources(
+    decided: RouteDecision, version: str, registry: Registry = DEFAULT
+) -> RouteDecision:
+    """Drop sources with nothing stored yet (version 0): their searches cannot find anything.
+
+    `version` is "<user memory>.<knowledge base>" from the thread claim; each part is 0 until
+    the first indexed message or fact of the user, or the first ingest of the tenant.
+    """
+    memory, _, kb = version.partition(".")
+    empty = registry.empty_sources(memory, kb)
+    skipped = [source for source in decided["sources"] if source in empty]
+    if not skipped:
+        return decided
+    return {
+        **decided,
+        "sources": [source for source in decided["sources"] if source not in empty],
+        "reason": f"{decided['reason']}; nothing stored yet in {', '.join(skipped)}",
+    }
+
+
+class SemanticRouter:
+    """Similarity of a query to labelled example utterances (English and Portuguese)."""
+
+    def __init__(self, examples: dict[str, np.ndarray]) -> None:
+        """Keep each strategy's example vectors (rows, unit length)."""
+        self._examples = examples
+
+    @classmethod
+    async def load(cls, embeddings: Embeddings, path: Path = ROUTES_FILE) -> SemanticRouter:
+        """Embed the example utterances in `path` once."""
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        unknown = set(raw) - set(STRATEGIES)
+        if unknown:
+            raise ValueError(f"{path}: unknown strategies {sorted(unknown)}")
+        examples = {}
+        for strategy, utterances in raw.items():
+            vectors = await embeddings.aembed_documents([str(u) for u in utterances])
+            examples[strategy] = np.asarray(vectors, dtype=np.float32)
+        return cls(examples)
+
+    def similarities(self, vector: list[float]) -> dict[str, float]:
+        """Return the best cosine similarity of a question's unit `vector` to each strategy's.
+
+        The router embeds the question itself, to learn whether a cache held its vector.
+        """
+        query = np.asarray(vector, dtype=np.float32)
+        return {s: float(np.max(m @ query)) for s, m in self._examples.items()}

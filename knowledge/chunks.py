@@ -1,0 +1,79 @@
+"""Knowledge-base chunks (`kb_chunks`): a tenant's documents, split, embedded and searchable.
+
+Ingestion writes chunks through langchain-postgres's `PGVectorStore` (the table is laid out
+as it expects); searches read them with the pool's own connections. Every other statement on
+the table lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_postgres import PGEngine, PGVectorStore
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.schema import KB_TABLE
+from storage.search import scoped_statement, vector_literal
+from storage.tenancy import tenant_connection
+
+# Columns PGVectorStore writes beside the text, and a search returns.
+METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
+COLUMNS = ["doc_id", "source", "title", "chunk_index"]
+
+# BM25's scope statistics for a tenant's knowledge base, from its per-document sums: a tenant's
+# chunks can be hundreds of thousands, and counting them cost 20 ms at 20k.
+KB_STATS = """
+    SELECT coalesce(sum(chunks), 0)::float8 AS n,
+           coalesce(sum(lexemes)::float8 / nullif(sum(chunks), 0), 1)::float8 AS avgdl
+    FROM kb_documents WHERE tenant_id = %(tenant_id)s
+"""
+DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
+LEXICAL = scoped_statement("lexical", KB_TABLE, ["tenant_id"], COLUMNS, KB_STATS)
+DELETE_DOCUMENT = sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND doc_id = %s").format(
+    sql.Identifier(KB_TABLE)
+)
+
+
+async def vector_store(engine: AsyncEngine, embeddings: Embeddings) -> PGVectorStore:
+    """Return the LangChain vector store that ingestion writes chunks through."""
+    return await PGVectorStore.create(
+        PGEngine.from_engine(engine), embeddings, KB_TABLE, metadata_columns=METADATA_COLUMNS
+    )
+
+
+async def delete_document(conn: AsyncConnection, tenant_id: str, doc_id: str) -> int:
+    """Delete a document's chunks and vectors; return how many went."""
+    return (await conn.execute(DELETE_DOCUMENT, (tenant_id, doc_id))).rowcount
+
+
+async def dense(
+    pool: AsyncConnectionPool, tenant_id: str, vector: Sequence[float], limit: int
+) -> list[dict[str, Any]]:
+    """Return the tenant's chunks nearest to `vector` (rows with `distance`), nearest first."""
+    params = {"tenant_id": tenant_id, "vector": vector_literal(vector), "limit": limit}
+    return await _rows(pool, DENSE, params)
+
+
+async def lexical(
+    pool: AsyncConnectionPool,
+    tenant_id: str,
+    lexemes_query: str,
+    limit: int,
+    *,
+    k1: float,
+    b: float,
+) -> list[dict[str, Any]]:
+    """Return the tenant's chunks best by BM25 for the query words (rows with `lexical`)."""
+    params = {"tenant_id": tenant_id, "query": lexemes_query, "limit": limit, "k1": k1, "b": b}
+    return await _rows(pool, LEXICAL, params)
+
+
+async def _rows(
+    pool: AsyncConnectionPool, statement: sql.Composable, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    async with tenant_connection(pool, params["tenant_id"]) as conn:
+        return await (await conn.execute(statement, params)).fetchall()

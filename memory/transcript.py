@@ -1,0 +1,67 @@
+"""Transcripts (`chat_history`): every message of every thread, the source of truth.
+
+The table is langchain-postgres's `PostgresChatMessageHistory` layout, which reads it back;
+memoria writes rows itself so that a turn commits with its outbox job in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage, message_to_dict
+from langchain_postgres import PostgresChatMessageHistory
+from psycopg import AsyncConnection
+
+from storage.identity import Identity
+from storage.schema import CHAT_HISTORY_TABLE
+
+# The row PostgresChatMessageHistory.aadd_messages writes. A message already stored (a turn
+# sent again after a crash lost the checkpoint recording it) is skipped; concurrent turns of
+# a thread wait for each other on the claim's row lock.
+INSERT = f"""
+    INSERT INTO {CHAT_HISTORY_TABLE} (session_id, message)
+    SELECT %(session_id)s::uuid, %(message)s::jsonb
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {CHAT_HISTORY_TABLE}
+        WHERE session_id = %(session_id)s::uuid AND message -> 'data' ->> 'id' = %(message_id)s
+    )
+    RETURNING message -> 'data' ->> 'id'
+"""
+USER_TEXTS = f"""
+    SELECT message->'data'->>'content' AS text FROM {CHAT_HISTORY_TABLE}
+    WHERE session_id = ANY(%s) AND message->>'type' = 'human'
+"""
+DELETE = f"DELETE FROM {CHAT_HISTORY_TABLE} WHERE session_id = ANY(%s)"
+
+
+def insert_rows(ident: Identity, messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Return the parameters of `INSERT` for each of `messages` of `ident`'s thread."""
+    return [
+        {
+            "session_id": ident.session_id,
+            "message": json.dumps(message_to_dict(m)),
+            "message_id": m.id,
+        }
+        for m in messages
+    ]
+
+
+async def read(conn: AsyncConnection, ident: Identity) -> list[BaseMessage]:
+    """Return every message of the thread, oldest first (`conn` with tuple rows)."""
+    history = PostgresChatMessageHistory(
+        CHAT_HISTORY_TABLE, ident.session_id, async_connection=conn
+    )
+    return await history.aget_messages()
+
+
+async def user_texts(conn: AsyncConnection, sessions: Sequence[Any]) -> list[str]:
+    """Return the texts of every user message of the transcripts `sessions`."""
+    rows = await (await conn.execute(USER_TEXTS, (list(sessions),))).fetchall()
+    return [r["text"] for r in rows if r["text"]]
+
+
+async def delete(conn: AsyncConnection, sessions: Sequence[Any]) -> int:
+    """Delete the transcripts `sessions`; return how many messages went."""
+    return (await conn.execute(DELETE, (list(sessions),))).rowcount

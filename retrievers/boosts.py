@@ -1,0 +1,101 @@
+"""Adjustments after fusion: what the question names (a period, a person) and what was replaced.
+
+Each lifts or lowers matching candidates by a share of the fused-score range and re-ranks;
+the outcome is recorded on the candidate (`scores["time"]`, `["author"]`, `["superseded"]`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from retrievers.types import Candidate
+
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
+def reranked(
+    candidates: Iterable[Candidate], key: Callable[[Candidate], float] | None = None
+) -> list[Candidate]:
+    """Sort candidates best first (by fused score unless `key` says otherwise); renumber ranks."""
+    ranked = sorted(candidates, key=key or (lambda c: c["scores"].get("fused", 0.0)), reverse=True)
+    for position, cand in enumerate(ranked, start=1):
+        cand["ranks"]["fused"] = position
+    return ranked
+
+
+def _lift(
+    candidates: list[Candidate],
+    signal: str,
+    bonus: Callable[[float], float],
+    matches: Callable[[Candidate], bool | None],
+) -> list[Candidate]:
+    """Add `bonus(score range)` to the fused score of candidates that match, then re-rank.
+
+    `matches` returns None where the signal does not apply (nothing recorded), else whether
+    the candidate matches; the outcome is recorded as `scores[signal]` (1.0 or 0.0).
+    """
+    scores = [c["scores"].get("fused", 0.0) for c in candidates]
+    if not scores:
+        return candidates
+    amount = bonus(max(scores) - min(scores))
+    lifted = False
+    for cand in candidates:
+        outcome = matches(cand)
+        if outcome is None:
+            continue
+        cand["scores"][signal] = 1.0 if outcome else 0.0
+        if outcome:
+            cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) + amount, 6)
+            lifted = True
+    return reranked(candidates) if lifted else candidates
+
+
+def boost_window(
+    candidates: list[Candidate], window: tuple[datetime, datetime]
+) -> list[Candidate]:
+    """Put messages dated inside the period the question names first; the rest follow.
+
+    The user named the period, so it outranks topical closeness; nothing is dropped, since
+    people are loose with "last week".
+    """
+    start, end = window
+
+    def inside(cand: Candidate) -> bool | None:
+        created = cand["metadata"].get("created_at")
+        if cand["source"] not in ("conversation", "thread") or not created:
+            return None
+        return start <= datetime.fromisoformat(created) < end
+
+    return _lift(candidates, "time", lambda spread: spread + 1e-6, inside)
+
+
+def boost_named_authors(
+    candidates: list[Candidate], query: str, bonus: float
+) -> list[Candidate]:
+    """Lift messages written by a person the question names ("When did Caroline ...?").
+
+    In group chats and transcripts the evidence is usually the named person's own words.
+    """
+    named = {w.lower() for w in _NAME.findall(query)}
+    if not named:
+        return candidates
+
+    def by_named(cand: Candidate) -> bool | None:
+        speaker = str(cand["metadata"].get("speaker") or "").lower()
+        return True if speaker and speaker in named else None
+
+    return _lift(candidates, "author", lambda spread: bonus * (spread or 1.0), by_named)
+
+
+def demote_superseded(candidates: list[Candidate]) -> list[Candidate]:
+    """Rank messages that stated a since-replaced fact ("I live in Porto") below the rest.
+
+    They stay findable ("where did I live before?"), but a current statement wins.
+    """
+
+    def superseded(cand: Candidate) -> bool | None:
+        return True if cand["metadata"].get("superseded_by") else None
+
+    return _lift(candidates, "superseded", lambda spread: -(spread + 1e-6), superseded)

@@ -1,0 +1,82 @@
+"""What a retrieval leg is: one way of finding candidates for a question, in one source.
+
+A leg searches one store for one kind of evidence (meaning, words, recency...) and returns
+candidates best first, each scored under the leg's `signal`. Legs of one signal score on one
+scale (every "vector" leg returns cosine similarities of the same model), which fusion uses
+to place a leg that found too few results to be scaled on its own. Adding a leg is one module
+with a `Leg` class and one line in `retrievers.registry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol
+
+from psycopg_pool import AsyncConnectionPool
+
+from memory.conversation import ConversationMemory
+from memory.facts import FactStore
+from retrievers.types import Candidate, Source
+from storage.identity import Identity
+
+# What tells whether a leg can find anything at all: the version of the tenant's knowledge
+# base, of the user's memory, or nothing (always searched).
+Version = Literal["kb", "memory"]
+
+
+@dataclass(frozen=True)
+class Stores:
+    """What legs search, shared by every leg of a process."""
+
+    pool: AsyncConnectionPool
+    conversation: ConversationMemory
+    facts: FactStore
+    recent_window: int
+
+
+@dataclass(frozen=True)
+class Search:
+    """One question, as every leg of a retrieval sees it."""
+
+    ident: Identity
+    text: str
+    vector: list[float] | None
+    """The question's embedding; None unless some leg of the retrieval `needs_vector`."""
+    fetch_k: int
+
+
+class Leg(Protocol):
+    """One way of finding candidates; built once per process with the `Stores`."""
+
+    name: ClassVar[str]
+    """Registry key and the leg's name in traces, e.g. "kb_dense"."""
+    source: ClassVar[Source]
+    """Where its candidates come from."""
+    signal: ClassVar[str]
+    """The score it ranks by ("vector", "lexical", "recency"): legs of one signal share a scale."""
+    needs_vector: ClassVar[bool]
+    """Whether it needs the question's embedding (the others start before it is ready)."""
+    version: ClassVar[Version | None]
+    """The stored version that is 0 while the leg cannot find anything."""
+
+    async def search(self, q: Search) -> list[Candidate]:
+        """Return candidates for `q`, best first, scored under `signal`."""
+        ...
+
+    @classmethod
+    def label(cls, cand: Candidate, language: str = "en") -> str:
+        """Return a short human label for where `cand` came from."""
+        ...
+
+
+def iso(value: Any) -> Any:
+    """Return datetimes as ISO strings, anything else as it is."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def row_metadata(row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+    """Return a search row's metadata: its JSON `extra` plus `columns` (dates as ISO)."""
+    meta = {**(row.get("extra") or {})}
+    meta.update({k: iso(row[k]) for k in columns if k in row})
+    return meta

@@ -1,0 +1,50 @@
+"""The user's current facts by meaning (LangGraph's PostgresStore, pgvector)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from retrievers.legs.base import Search, Stores, Version
+from retrievers.types import Candidate, Source
+
+
+class Facts:
+    """What the user told memoria about themselves and still holds, closest to the question."""
+
+    name: ClassVar[str] = "facts"
+    source: ClassVar[Source] = "facts"
+    signal: ClassVar[str] = "vector"
+    # The store embeds the question itself; waiting for the retrieval's own embedding first
+    # lets it take the vector from the in-process query cache instead of embedding twice.
+    needs_vector: ClassVar[bool] = True
+    version: ClassVar[Version | None] = "memory"
+
+    def __init__(self, stores: Stores) -> None:
+        """Search `stores.facts`."""
+        self._facts = stores.facts
+
+    async def search(self, q: Search) -> list[Candidate]:
+        """Return current facts, scored by cosine similarity."""
+        found = await self._facts.search(q.ident, q.text, limit=q.fetch_k)
+        return [
+            Candidate(
+                id=f"fact:{item.key}",
+                source="facts",
+                content=item.value["text"],
+                metadata={
+                    "attribute": item.value.get("attribute", "note"),
+                    "valid_from": item.value.get("valid_from"),
+                    "origin": item.value.get("origin", "remember"),
+                    "thread_id": item.value.get("thread_id"),
+                },
+                scores={"vector": float(item.score or 0.0)},
+                ranks={},
+            )
+            for item in found
+        ]
+
+    @classmethod
+    def label(cls, cand: Candidate, language: str = "en") -> str:
+        """Return "what I know about you", with since when."""
+        since = str(cand["metadata"].get("valid_from") or "")[:10]
+        return "what I know about you" + (f", since {since}" if since else "")

@@ -1,0 +1,42 @@
+"""Knowledge base by words: Okapi BM25 over the tenant's chunks, computed in Postgres."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from knowledge import chunks
+from retrievers.legs.base import Search, Stores, Version
+from retrievers.legs.sources import kb_candidate, kb_label
+from retrievers.types import Candidate, Source
+from text.words import terms
+
+
+class KbLexical:
+    """The tenant's knowledge-base chunks that best match the question's words."""
+
+    name: ClassVar[str] = "kb_lexical"
+    source: ClassVar[Source] = "knowledge_base"
+    signal: ClassVar[str] = "lexical"
+    needs_vector: ClassVar[bool] = False
+    version: ClassVar[Version | None] = "kb"
+
+    def __init__(self, stores: Stores, *, k1: float, b: float) -> None:
+        """Search `stores.pool` with BM25 constants `k1` and `b`."""
+        self._pool = stores.pool
+        self._k1 = k1
+        self._b = b
+
+    async def search(self, q: Search) -> list[Candidate]:
+        """Return the best chunks by BM25 (none when the question has no content word)."""
+        words = " ".join(terms(q.text))
+        if not words:
+            return []
+        rows = await chunks.lexical(
+            self._pool, q.ident.tenant_id, words, q.fetch_k, k1=self._k1, b=self._b
+        )
+        return [kb_candidate(r, {"lexical": float(r["lexical"])}) for r in rows]
+
+    @classmethod
+    def label(cls, cand: Candidate, language: str = "en") -> str:
+        """Return the passage's document and section."""
+        return kb_label(cand)

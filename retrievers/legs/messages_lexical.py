@@ -1,0 +1,42 @@
+"""The user's past messages by words: Okapi BM25 over the message index, in Postgres."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from memory import message_index
+from retrievers.legs.base import Search, Stores, Version
+from retrievers.legs.sources import message_candidate, message_label
+from retrievers.types import Candidate, Source
+from text.words import terms
+
+
+class MessagesLexical:
+    """The user's messages that best match the question's words."""
+
+    name: ClassVar[str] = "messages_lexical"
+    source: ClassVar[Source] = "conversation"
+    signal: ClassVar[str] = "lexical"
+    needs_vector: ClassVar[bool] = False
+    version: ClassVar[Version | None] = "memory"
+
+    def __init__(self, stores: Stores, *, k1: float, b: float) -> None:
+        """Search `stores.pool` with BM25 constants `k1` and `b`."""
+        self._pool = stores.pool
+        self._k1 = k1
+        self._b = b
+
+    async def search(self, q: Search) -> list[Candidate]:
+        """Return the best messages by BM25 (none when the question has no content word)."""
+        words = " ".join(terms(q.text))
+        if not words:
+            return []
+        rows = await message_index.lexical(
+            self._pool, q.ident, words, q.fetch_k, k1=self._k1, b=self._b
+        )
+        return [message_candidate(r, {"lexical": float(r["lexical"])}) for r in rows]
+
+    @classmethod
+    def label(cls, cand: Candidate, language: str = "en") -> str:
+        """Return who said it, and when."""
+        return message_label(cand)

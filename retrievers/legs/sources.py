@@ -1,0 +1,73 @@
+"""How candidates of each source are built from rows and labelled (shared by their legs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memory.message_index import COLUMNS as MESSAGE_COLUMNS
+from retrievers.legs.base import iso, row_metadata
+from retrievers.types import Candidate
+
+# Scoping columns stay out of candidate metadata: callers already know whose data it is.
+SCOPE_KEYS = frozenset({"tenant_id", "user_id"})
+# Row columns that are not metadata.
+_ROW_FIELDS = frozenset({"id", "content", "extra", "lexical", "distance", "hit", "offset_turns"})
+
+
+def kb_candidate(row: dict[str, Any], scores: dict[str, float]) -> Candidate:
+    """Build a knowledge-base candidate from a search row of `kb_chunks`."""
+    meta = row_metadata(row, [k for k in row if k not in _ROW_FIELDS])
+    return Candidate(
+        id=f"kb:{row['id']}",
+        source="knowledge_base",
+        content=row["content"],
+        metadata={
+            "title": meta.get("title", ""),
+            "source": meta.get("source", ""),
+            "doc_id": meta.get("doc_id", ""),
+            "chunk_index": meta.get("chunk_index"),
+            "section": meta.get("section", ""),
+        },
+        scores=scores,
+        ranks={},
+    )
+
+
+def message_candidate(row: dict[str, Any], scores: dict[str, float]) -> Candidate:
+    """Build a conversation candidate from a search row of the message index."""
+    meta = row_metadata(row, MESSAGE_COLUMNS)
+    return Candidate(
+        id=f"msg:{row['id']}",
+        source="conversation",
+        content=row["content"],
+        metadata={
+            **{k: v for k, v in meta.items() if k not in SCOPE_KEYS},
+            "created_at": iso(meta.get("created_at")),
+        },
+        scores=scores,
+        ranks={},
+    )
+
+
+def kb_label(cand: Candidate) -> str:
+    """Return "title > section (file)" for a knowledge-base passage."""
+    meta = cand["metadata"]
+    title = meta.get("title") or "document"
+    section = meta.get("section")
+    source = str(meta.get("source", "")).rsplit("/", 1)[-1]
+    if not section or section == title:
+        label = title
+    elif section.startswith(title):
+        label = section
+    else:
+        label = f"{title} > {section}"
+    return f"{label} ({source})" if source else label
+
+
+def message_label(cand: Candidate) -> str:
+    """Return "you|me, this|a past conversation, date" for a message."""
+    meta = cand["metadata"]
+    who = "you" if meta.get("role") == "human" else "me"
+    when = str(meta.get("created_at") or "")[:10]
+    where = "this conversation" if cand["source"] == "thread" else "a past conversation"
+    return f"{who}, {where}" + (f", {when}" if when else "")

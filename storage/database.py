@@ -1,0 +1,199 @@
+"""The storage one process opens: Postgres (migrated, then pooled as the app role) and Redis.
+
+`Storage` is the bottom of every process: the API server, the LangGraph server, workers and
+admin commands all open one, and nothing in it loads a model. Its pools turn a Postgres outage
+into quick errors and heal afterwards; its Redis client is wrapped in the speed layer, whose
+failures cost speed, never a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from typing import Any, Self
+
+import sqlalchemy
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.postgres.aio import AsyncPostgresStore
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from configs.settings import Settings
+from storage import tenancy
+from storage.pool import FailFastPool, check_if_suspect
+from storage.schema import setup, store_index
+from storage.services import ServiceURLs, resolve_service_urls
+from storage.speed import SpeedLayer, connect_redis
+
+logger = logging.getLogger(__name__)
+
+# A Postgres host that does not answer must not hold a connection attempt for minutes.
+CONNECT_TIMEOUT_S = 5
+# How long a pool keeps retrying one lost connection before it gives up (see `_open_pool`).
+RECONNECT_TIMEOUT_S = 5.0
+# pgvector settings for the dense searches, as libpq startup options. Without iterative scans,
+# HNSW returns the `ef_search` nearest rows of the whole table and filters by tenant and user
+# afterwards, so a user sharing a table with many others would get too few rows back.
+FILTERED_HNSW_OPTIONS = "-c hnsw.ef_search=100 -c hnsw.iterative_scan=relaxed_order"
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Return `database_url` with the psycopg driver SQLAlchemy needs."""
+    scheme, _, rest = database_url.partition("://")
+    if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URI, got scheme {scheme!r}")
+    return f"postgresql+psycopg://{rest}"
+
+
+def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Set a SQLAlchemy connection's session to the calling task's tenant (storage/tenancy.py).
+
+    PGVectorStore writes chunks through SQLAlchemy; this is FailFastPool's binding for it.
+    """
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(tenancy.SET_SESSION_TENANT, (tenancy.current_scope(),))
+    finally:
+        cursor.close()
+    dbapi_conn.commit()
+
+
+class Storage:
+    """Postgres pools, the LangGraph checkpointer and the Redis speed layer of one process.
+
+    Open with `async with Storage(settings) as storage`. Opening starts the embedded servers
+    when no URL is configured, and migrates every table as the connecting user.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        """Record what to open; no I/O happens here."""
+        self.settings = settings
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        """Open everything, or nothing if any part fails."""
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Close everything opened, in reverse order."""
+        await self._stack.aclose()
+
+    async def _open(self) -> None:
+        s = self.settings
+        self.urls: ServiceURLs = await asyncio.to_thread(
+            resolve_service_urls,
+            s.database_url,
+            s.redis_url,
+            s.memoria_data_dir,
+            s.memoria_redis_port,
+        )
+        self.redis: Redis = connect_redis(self.urls.redis_url)
+        self._stack.push_async_callback(self.redis.aclose)
+        self.speed = SpeedLayer(self.redis)
+        self._stack.push_async_callback(self.speed.settle)  # Before the client closes.
+        # Tables are created and migrated as the connecting user; the pools then act as a
+        # role row-level security applies to, if that user would bypass it (storage/tenancy.py).
+        app_role = await self._migrate()
+        session = f"-c role={app_role}" if app_role else ""
+        self.pool = await self._open_pool(
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+            options=f"{FILTERED_HNSW_OPTIONS} {session}",
+        )
+        # langchain-postgres's chat history reads rows by position and commits itself.
+        self.history_pool = await self._open_pool(options=session)
+        self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
+        self.engine = self._sqlalchemy_engine(session)
+
+    async def _migrate(self) -> str | None:
+        """Create or migrate every table as the connecting user; return the role to act as."""
+        dims = self.settings.memoria_embedding_dims
+        async with await AsyncConnection.connect(
+            self.urls.database_url,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=CONNECT_TIMEOUT_S,
+        ) as owner:
+            # Migrations that move data work across tenants.
+            await owner.execute(tenancy.SET_SESSION_TENANT, (tenancy.ALL_TENANTS,))
+            await setup(owner, dims=dims)
+            await AsyncPostgresSaver(owner).setup()
+            # The store's tables only need the index's shape; nothing is embedded here.
+            await AsyncPostgresStore(owner, index=store_index(dims, _embed_nothing)).setup()
+            return await tenancy.app_role(owner)
+
+    async def _open_pool(self, **kwargs: Any) -> AsyncConnectionPool:
+        """Open a pool that turns a Postgres outage into quick errors and heals after it."""
+        s = self.settings
+        pool = FailFastPool(
+            self.urls.database_url,
+            min_size=1,
+            max_size=s.pool_max_size,
+            kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
+            # After a restart every pooled connection is dead: checking each one as it
+            # leaves the pool replaces it instead of failing a request.
+            check=check_if_suspect,
+            # While Postgres is down the first request waits this long for a connection, the
+            # next ones a moment (FailFastPool), then they get 503.
+            timeout=s.pool_timeout_s,
+            # psycopg_pool doubles the delay between reconnection attempts until it gives up;
+            # giving up early (the next request starts afresh) keeps that delay, and so the
+            # time from Postgres being back to requests succeeding, to a second or two.
+            reconnect_timeout=RECONNECT_TIMEOUT_S,
+            open=False,
+        )
+        await pool.open(wait=True, timeout=30)
+        self._stack.push_async_callback(pool.close)
+        return pool
+
+    def _sqlalchemy_engine(self, session: str) -> AsyncEngine:
+        """Return the engine langchain-postgres's vector store writes through (lazy connects)."""
+        engine = create_async_engine(
+            sqlalchemy_url(self.urls.database_url),
+            pool_pre_ping=True,
+            pool_timeout=self.settings.pool_timeout_s,
+            # pgvector settings for filtered HNSW scans, set once per connection rather
+            # than by two SET LOCAL round trips before every search.
+            connect_args={
+                "options": f"{FILTERED_HNSW_OPTIONS} {session}",
+                "connect_timeout": CONNECT_TIMEOUT_S,
+            },
+        )
+        sqlalchemy.event.listen(engine.sync_engine, "checkout", _bind_tenant_on_checkout)
+        self._stack.push_async_callback(engine.dispose)
+        return engine
+
+    async def postgres_reachable(self, timeout_s: float = 2.0) -> bool:
+        """Whether Postgres answers a query within `timeout_s`."""
+
+        async def ping() -> None:
+            async with self.pool.connection() as conn:
+                await conn.execute("SELECT 1")
+
+        return await _answers(ping, timeout_s)
+
+    async def redis_reachable(self, timeout_s: float = 2.0) -> bool:
+        """Whether Redis answers a ping within `timeout_s`."""
+        return await _answers(self.redis.ping, timeout_s)
+
+
+async def _answers(check: Any, timeout_s: float) -> bool:
+    try:
+        await asyncio.wait_for(check(), timeout_s)
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+    return True
+
+
+async def _embed_nothing(texts: list[str]) -> list[list[float]]:
+    raise RuntimeError("the store was opened to set up its tables, not to embed")

@@ -1,0 +1,105 @@
+"""Search statements over a table laid out as langchain-postgres writes it (pure SQL builders).
+
+A searchable table has `langchain_id`, `content`, `embedding` (pgvector) and a generated
+`content_tsv`, plus the columns its scope is filtered by. The module that owns the table
+builds its statements here and runs them; nothing here touches a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from psycopg import sql
+
+# Lexical leg: Okapi BM25 computed in SQL from the scope's own term statistics (document
+# frequency and average length over the tenant's chunks, or the user's messages), on the
+# stemmed generated tsvector. The GIN index narrows rows to those holding a query lexeme.
+# Lexemes are passed pre-stemmed, so the tsquery is built verbatim (no second stemming).
+# The statistics CTEs are MATERIALIZED: inlined, the planner re-ran them once per hit row.
+_BM25 = """
+    WITH q AS (
+        SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
+        FROM unnest(to_tsvector('english', %(query)s))
+        -- The parser splits "E-4012" into e-4012, e and 4012; a lone letter matches every
+        -- code in a table and means nothing on its own.
+        WHERE length(lexeme) > 1
+    ),
+    tsq AS (
+        SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
+    ),
+    scope AS MATERIALIZED ({stats}),
+    -- Each matching row's tsvector is cut down to the query's lexemes before unnesting
+    -- (marked with weight A, then filtered on it, in C): unnesting whole tsvectors cost ~100
+    -- rows per match and made the leg grow with the number of matching chunks.
+    hits AS (
+        SELECT t.langchain_id, u.lexeme,
+               coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
+               length(t.content_tsv)::float8 AS dl
+        FROM {table} t, q, tsq,
+             unnest(ts_filter(setweight(t.content_tsv, 'A', q.lexemes), ARRAY['a']::"char"[])) AS u
+        WHERE {scope_t} AND t.content_tsv @@ tsq.query
+    ),
+    df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
+    scored AS (
+        SELECT h.langchain_id,
+               sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
+                   * h.tf * (%(k1)s + 1)
+                   / (h.tf + %(k1)s * (1 - %(b)s + %(b)s * h.dl / s.avgdl))) AS bm25
+        FROM hits h JOIN df USING (lexeme), scope s
+        GROUP BY h.langchain_id
+        ORDER BY bm25 DESC, h.langchain_id
+        LIMIT %(limit)s
+    )
+    SELECT t.langchain_id::text AS id, t.content, {columns}, scored.bm25 AS lexical
+    FROM scored JOIN {table} t USING (langchain_id)
+    ORDER BY lexical DESC, t.langchain_id
+"""
+
+
+# Dense leg: cosine distance, nearest first, within the scope. The planner chooses by cost
+# between the HNSW index (iterative scan, see FILTERED_HNSW_OPTIONS) and an exact sort of the
+# scope's rows (one user's few hundred messages: a scan and a top-N sort). Read with the
+# pool's psycopg connections rather than PGVectorStore's similarity search: the same query
+# through SQLAlchemy cost ~10 ms per call against ~2 ms here.
+_DENSE = """
+    SELECT t.langchain_id::text AS id, t.content, {columns},
+           t.embedding <=> %(vector)s::vector AS distance
+    FROM {table} t
+    WHERE {scope_t}
+    ORDER BY t.embedding <=> %(vector)s::vector
+    LIMIT %(limit)s
+"""
+
+_STATEMENTS = {"lexical": _BM25, "dense": _DENSE}
+
+# BM25's scope statistics, row count and mean tsvector length, over the scope's rows (one
+# user's messages: hundreds or thousands). A table whose scope is too large to count per
+# query passes its own (the knowledge base sums per-document statistics).
+ROW_STATS = """
+    SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
+    FROM {table} WHERE {scope}
+"""
+
+def scoped_statement(
+    kind: Literal["lexical", "dense"],
+    table: str,
+    scope: list[str],
+    columns: list[str],
+    stats: str = ROW_STATS,
+) -> sql.Composed:
+    """Build a leg's query for `table`, scoped by equality on `scope` columns (bound)."""
+    where = " AND ".join(f"{col} = %({col})s" for col in scope)
+    return sql.SQL(
+        _STATEMENTS[kind].format(
+            table="{table}",
+            stats=stats.format(table="{table}", scope=where),
+            scope_t=" AND ".join(f"t.{col} = %({col})s" for col in scope),
+            columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
+        )
+    ).format(table=sql.Identifier(table))
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    """Return pgvector's text form of `vector` (cast with ::vector), exact for float32."""
+    return "[" + ",".join(f"{x:.9g}" for x in vector) + "]"

@@ -1,0 +1,43 @@
+"""One process's resources on LangGraph's server, shared by the graph and the auth handler.
+
+The server loads langgraph.json's graph and auth files as separate modules; both take what
+they need from here, so a process opens one set. Nothing opens until the first request.
+The chat model and the outbox worker follow the same settings as `memoria serve`: with the
+worker on (`MEMORIA_WORKER`, default in-process) this process indexes turns with the fact
+extractor its own chat model gives, and leaves turns that asked for an LLM it lacks to a
+process that has one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from langchain_core.language_models import BaseChatModel
+
+from access.api_keys import ApiKeys, KeyGate
+from configs.chat_models import build_chat_model
+from configs.settings import get_settings
+from graph.resources import Resources
+from memory.facts import extractor_for
+
+
+@lru_cache
+def chat_model() -> BaseChatModel | None:
+    """Return the configured chat model (None: the offline responder)."""
+    return build_chat_model(get_settings())
+
+
+@lru_cache
+def server_resources() -> Resources:
+    """Return the process's resources (opened on first use)."""
+    return Resources(get_settings(), worker=extractor_for(chat_model()))
+
+
+@lru_cache
+def _gate(res: Resources) -> KeyGate:
+    return KeyGate(ApiKeys(res.pool), res.settings.memoria_auth)
+
+
+async def key_gate() -> KeyGate:
+    """Return the process's API-key gate, once its resources are open."""
+    return _gate(await server_resources().open())

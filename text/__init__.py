@@ -1,0 +1,1 @@
+"""Pure text helpers every layer shares: accent folding, content terms, sentences, budgets."""
