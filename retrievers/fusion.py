@@ -48,9 +48,10 @@ def zscore_fusion(
     from a list counts as that list's lowest z-score.
 
     A list of fewer than `MIN_LIST` scores has no spread of its own to speak of (one fact
-    found would score 0 and sink); with a `reference` for it, scores on the same scale from
+    found would score 0 and sink). With a `reference` for it, scores on the same scale from
     other lists (every cosine of one model, say), it is z-scored against those instead, and
-    its missing ids count as the reference's lowest.
+    its missing ids count as the reference's lowest; without one, being in it counts as one
+    standard deviation above being absent from it.
 
     Args:
         scored: Raw scores per list name (higher is better), keyed by id.
@@ -67,17 +68,28 @@ def zscore_fusion(
     for name, values in scored.items():
         if not values:
             continue
-        basis = list(values.values())
-        if len(basis) < MIN_LIST and len(reference.get(name, ())) >= MIN_LIST:
-            basis = list(reference[name])
-        mean = statistics.fmean(basis)
-        spread = statistics.pstdev(basis) or 1.0
-        z = {doc_id: (v - mean) / spread for doc_id, v in values.items()}
-        missing = (min(basis) - mean) / spread
+        z, missing = _standardised(values, reference.get(name, ()))
         weight = weights.get(name, 1.0)
         for doc_id in union:
             fused[doc_id] += weight * z.get(doc_id, missing)
     return dict(sorted(fused.items(), key=lambda item: item[1], reverse=True))
+
+
+def _standardised(
+    values: Mapping[str, float], reference: Sequence[float]
+) -> tuple[dict[str, float], float]:
+    """Return the z-scores of `values` and the z-score of an id missing from them."""
+    basis = list(values.values())
+    if len(basis) < MIN_LIST:
+        if len(reference) < MIN_LIST:
+            # Nothing to scale by: membership is the evidence, ties broken by score.
+            ranked = sorted(values, key=values.__getitem__, reverse=True)
+            return {doc_id: 1.0 - 0.01 * i for i, doc_id in enumerate(ranked)}, 0.0
+        basis = list(reference)
+    mean = statistics.fmean(basis)
+    spread = statistics.pstdev(basis) or 1.0
+    z = {doc_id: (v - mean) / spread for doc_id, v in values.items()}
+    return z, (min(basis) - mean) / spread
 
 
 def propagate_to_neighbours(

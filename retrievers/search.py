@@ -38,6 +38,7 @@ class Retriever:
     ) -> None:
         """Build the registry's legs over `stores`; nothing is opened here."""
         self.registry = registry
+        self.stores = stores
         self.legs = registry.build(stores)
         self._pool = stores.pool
         self._embeddings = embeddings

@@ -136,3 +136,29 @@ async def asgi_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncC
             transport=transport, base_url="http://memoria", timeout=60, **kwargs
         ) as client:
             yield client
+
+
+def node_path(choices: dict[str, str]) -> list[str]:
+    """Return the nodes a turn passes through, taking each branch as `choices` says.
+
+    Derived from the built graph, so a node added on the way shows up here without editing
+    tests; `choices` names only where the turn goes at each conditional edge.
+    """
+    from configs.settings import Settings
+    from graph.builder import build_graph
+
+    drawn = build_graph(Resources(Settings(_env_file=None))).get_graph()
+    edges: dict[str, list[str]] = {}
+    for edge in drawn.edges:
+        edges.setdefault(edge.source, []).append(edge.target)
+    path, node = [], "__start__"
+    while True:
+        targets = edges.get(node, [])
+        node = targets[0] if len(targets) == 1 else choices[node]
+        if node == "__end__":
+            return path
+        path.append(node)
+
+
+# A turn of small talk: no retrieval, no tool call, no summary.
+SMALL_TALK = node_path({"router": "generate", "generate": "persist", "persist": "__end__"})

@@ -13,6 +13,8 @@ from graph.routing import decision
 from knowledge.chunks import KB_STATS
 from knowledge.documents import DocumentLibrary
 from knowledge.ingest import document_id, ingest_paths
+from retrievers.registry import DEFAULT, Entry
+from retrievers.search import Retriever
 from storage.identity import Identity
 from storage.tenancy import tenant_connection
 from tests.support import drain
@@ -197,3 +199,54 @@ async def test_kb_bm25_statistics_kept_per_document_match_the_chunks(
     async with tenant_connection(resources.pool, kb_tenant) as conn:
         after = await (await conn.execute(KB_STATS, {"tenant_id": kb_tenant})).fetchone()
     assert after["n"] < kept["n"]
+
+
+class PinnedNotice:
+    """A toy leg: the tenant's pinned notice, whatever the question (a one-file leg)."""
+
+    name = "pinned_notice"
+    source = "knowledge_base"
+    signal = "pinned"
+    needs_vector = False
+    version = "kb"
+
+    def __init__(self, stores) -> None:
+        self.searched = 0
+
+    async def search(self, q):
+        return [
+            {
+                "id": "kb:pinned-notice",
+                "source": "knowledge_base",
+                "content": "Maintenance window: Sunday 02:00-04:00 UTC.",
+                "metadata": {"title": "Notice", "source": "pinned"},
+                "scores": {"pinned": 1.0},
+                "ranks": {},
+            }
+        ]
+
+    @classmethod
+    def label(cls, cand, language="en"):
+        return "pinned notice"  # knowledge-base passages are labelled by its first leg
+
+
+async def test_a_leg_added_by_one_registry_line_is_fused_and_can_rank_first(
+    resources: Resources, kb_tenant: str
+):
+    registry = DEFAULT.with_leg(Entry(PinnedNotice, {"semantic_search": 5.0}))
+    retriever = Retriever(
+        stores=resources.retriever.stores, embeddings=resources.embeddings, registry=registry
+    )
+    ident = Identity(kb_tenant, f"u-{uuid.uuid4().hex[:8]}", str(uuid.uuid4()))
+    question = "How long do I have to ask for a refund?"
+    found = await retriever.retrieve(
+        ident, question, decision("semantic_search", "test", {}, registry), fetch_k=10
+    )
+    assert found[0]["id"] == "kb:pinned-notice"
+    assert found[0]["ranks"]["pinned"] == 1 and found[0]["scores"]["fused"] > 0
+    assert any(c["metadata"].get("title") == "Billing" for c in found[1:])
+    # Strategies the registry line does not name never run it.
+    hybrid = await retriever.retrieve(
+        ident, question, decision("hybrid", "test", {}, registry), fetch_k=10
+    )
+    assert all(c["id"] != "kb:pinned-notice" for c in hybrid)

@@ -28,7 +28,7 @@ from configs.settings import REPO_ROOT, Settings
 from memory import strategy_log, threads
 from storage.schema import setup
 from storage.services import ServiceURLs
-from tests.support import STARTUP_TIMEOUT_S, free_port, own_database
+from tests.support import SMALL_TALK, STARTUP_TIMEOUT_S, free_port, own_database
 
 pytestmark = pytest.mark.integration
 
@@ -107,13 +107,13 @@ async def test_langgraph_dev_serves_and_runs_the_graph(service_urls: ServiceURLs
         thread = (await client.threads.create())["thread_id"]
         user = f"studio-{uuid.uuid4().hex[:6]}"
         nodes = await stream_nodes(client, thread, config={"configurable": {"user_id": user}})
-        assert nodes == ["router", "generate", "persist"]
+        assert nodes == SMALL_TALK
         state = await client.threads.get_state(thread)
         assert state["values"]["messages"][-1]["type"] == "ai"
         assert "offline extractive mode" in state["values"]["messages"][-1]["content"].lower()
         # A Studio thread names no user: it runs as .env.studio's MEMORIA_DEV_USER.
         unnamed = (await client.threads.create())["thread_id"]
-        assert await stream_nodes(client, unnamed) == ["router", "generate", "persist"]
+        assert await stream_nodes(client, unnamed) == SMALL_TALK
     async with open_pool(service_urls.database_url) as pool:
         assert [str(t["thread_id"]) for t in await threads.list_threads(pool, "local", user)] == [
             thread
@@ -153,7 +153,7 @@ async def test_a_key_holder_streams_a_run_and_gets_an_answer(secured: str, pool)
     tenant, user = f"acme-{uuid.uuid4().hex[:6]}", "ana"
     client = client_for(secured, await new_key(pool, tenant), user)
     thread = await client.threads.create()
-    assert await stream_nodes(client, thread["thread_id"]) == ["router", "generate", "persist"]
+    assert await stream_nodes(client, thread["thread_id"]) == SMALL_TALK
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["messages"][-1]["type"] == "ai"
     assert "offline extractive mode" in state["values"]["messages"][-1]["content"].lower()
@@ -285,7 +285,7 @@ async def test_a_client_cannot_claim_another_tenant_through_config(secured: str,
     a = client_for(secured, await new_key(pool, tenant_a), "ana")
     thread = (await a.threads.create())["thread_id"]
     claim = {"configurable": {"tenant_id": tenant_b, "user_id": "bob"}}
-    assert await stream_nodes(a, thread, config=claim) == ["router", "generate", "persist"]
+    assert await stream_nodes(a, thread, config=claim) == SMALL_TALK
 
     # The turn is A's: transcript and routing decision, none of it in B under bob's name.
     assert [str(t["thread_id"]) for t in await threads.list_threads(pool, tenant_a, "ana")] == [

@@ -152,3 +152,31 @@ def test_messages_by_the_person_a_question_names_move_up():
     # No name in the question: order untouched.
     plain = [said("a", "Ana", 1.0), said("b", "Bo", 0.5)]
     assert boost_named_authors(plain, "what happened then?", bonus) == plain
+
+
+def test_a_single_fact_is_scaled_by_the_cosines_beside_it_not_sunk():
+    # One current fact, a closer match than any message: alone it has no spread, so it is
+    # placed on the messages' cosine scale (same model) and wins, instead of scoring 0.
+    messages = {"m1": 0.41, "m2": 0.38, "m3": 0.30, "m4": 0.22, "m5": 0.20}
+    facts = {"f1": 0.62}
+    same_scale = [*messages.values(), *facts.values()]
+    fused = zscore_fusion(
+        {"messages": messages, "facts": facts},
+        reference={"messages": same_scale, "facts": same_scale},
+    )
+    assert list(fused)[0] == "f1"
+    # A weak fact stays below the strong messages.
+    weak = zscore_fusion(
+        {"messages": messages, "facts": {"f1": 0.21}},
+        reference={"messages": [*messages.values(), 0.21], "facts": [*messages.values(), 0.21]},
+    )
+    assert list(weak).index("f1") > list(weak).index("m1")
+
+
+def test_a_short_list_with_nothing_to_scale_by_counts_membership():
+    dense = {"a": 0.9, "b": 0.5, "c": 0.4}
+    assert list(zscore_fusion({"dense": dense})) == ["a", "b", "c"]
+    # In a one-item list of its own: one spread up, past "b"; weighted, past everything.
+    assert list(zscore_fusion({"dense": dense, "pinned": {"c": 3.0}})) == ["a", "c", "b"]
+    weighted = zscore_fusion({"dense": dense, "pinned": {"c": 3.0}}, weights={"pinned": 3.0})
+    assert list(weighted)[0] == "c"
