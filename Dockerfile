@@ -8,13 +8,21 @@ WORKDIR /app
 # CPU-only torch first, from PyTorch's CPU index: the default wheel pulls CUDA.
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml constraints.txt ./
+COPY access access
+COPY api api
 COPY benchmarks benchmarks
+COPY cli cli
 COPY configs configs
+COPY evals evals
 COPY graph graph
+COPY knowledge knowledge
 COPY memory memory
 COPY retrievers retrievers
+COPY storage storage
+COPY studio studio
+COPY text text
 COPY tools tools
-COPY server.py cli.py client.py langgraph.json ./
+COPY server.py langgraph.json ./
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY data data
 COPY web web

@@ -1,8 +1,8 @@
-"""Threads (`threads`): which tenant and user own each thread id; every statement on the table.
+"""Threads (`threads`): which user of a tenant owns each thread id; every statement on it.
 
-A thread belongs to exactly one (tenant, user). Checkpoints are keyed by thread id alone, so
-ownership is claimed before anything reads them: the first turn creates the thread, later
-turns of its owner touch it, anyone else gets no row back.
+Thread ids are namespaced by tenant: the same id in two tenants is two threads. Within a
+tenant a thread belongs to one user: the first acknowledged turn claims it, later turns of
+its owner touch it, another user of the tenant gets no row back.
 """
 
 from __future__ import annotations
@@ -18,20 +18,21 @@ from storage.tenancy import tenant_connection
 from storage.versions import READ_VERSIONS
 
 # Claims a thread for its owner, or touches it if the owner already has it. Returns no row
-# when another (tenant, user) owns the thread_id.
+# when another user of the tenant owns the thread id.
 CLAIM = """
     INSERT INTO threads (thread_id, tenant_id, user_id, session_id)
     VALUES (%(thread_id)s, %(tenant_id)s, %(user_id)s, %(session_id)s)
-    ON CONFLICT (thread_id) DO UPDATE SET updated_at = now()
+    ON CONFLICT (tenant_id, thread_id) DO UPDATE SET updated_at = now()
     WHERE threads.tenant_id = EXCLUDED.tenant_id AND threads.user_id = EXCLUDED.user_id
     RETURNING thread_id
 """
-# Whether the caller may use the thread (theirs, or nobody's yet), and the versions of what
-# their retrieval can see. Reads only: the turn claims the thread when it is acknowledged.
-# Under row-level security another tenant's thread is invisible here; that claim refuses it.
+# Whether the caller may use the thread (theirs, or nobody's yet in the tenant), and the
+# versions of what their retrieval can see. Reads only: the turn claims the thread when it is
+# acknowledged, and checks again then.
 AVAILABLE_AND_VERSIONS = f"""
-    SELECT coalesce((SELECT tenant_id = %(tenant_id)s AND user_id = %(user_id)s
-                     FROM threads WHERE thread_id = %(thread_id)s), true) AS available,
+    SELECT coalesce((SELECT user_id = %(user_id)s FROM threads
+                     WHERE tenant_id = %(tenant_id)s AND thread_id = %(thread_id)s), true)
+               AS available,
            {READ_VERSIONS}
 """
 LIST = """

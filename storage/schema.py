@@ -248,6 +248,12 @@ def _migrations(dims: int) -> list[sql.Composable]:
                 END IF;
             END $$
         """),
+        # Thread ids are a tenant's own: the same id in two tenants is two threads, so no
+        # tenant can probe for, or squat on, another's thread ids.
+        sql.SQL("""
+            ALTER TABLE threads DROP CONSTRAINT threads_pkey;
+            ALTER TABLE threads ADD PRIMARY KEY (tenant_id, thread_id)
+        """),
     ]
 
 

@@ -178,10 +178,12 @@ async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_st
     assert leaks == []
     server_errors = [r.status_code for r in attempts if r.status_code >= 500]
     assert server_errors == []
-    # Naming another tenant is refused outright; B's thread id reads as absent for A.
+    # Naming another tenant is refused outright; B's thread id reads as absent for A, and
+    # A "continuing" it starts a thread of A's own under that id: thread ids are per tenant,
+    # so A cannot even learn that B has one.
     assert attempts[1].status_code == 403 and attempts[0].status_code == 404
     assert attempts[9].status_code == 403 and attempts[8].status_code == 404
-    assert attempts[11].status_code == 404 and attempts[12].status_code == 403
+    assert attempts[11].status_code == 200 and attempts[12].status_code == 403
 
     # And B's data is all still there, and B sees it: transcript, facts, decisions.
     after = call(server, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})

@@ -173,13 +173,19 @@ class Load:
 
 
 def stored_questions(url: str, config: dict) -> list[str]:
-    """Return a thread's questions from its transcript, checking it holds whole turns once."""
+    """Return a thread's questions from its transcript, checking it holds whole turns once.
+
+    A thread exists once a turn of it is acknowledged: one whose every turn was refused is
+    not found, and holds nothing.
+    """
     ids = config["configurable"]
     response = httpx.get(
         f"{url}/threads/{ids['thread_id']}",
         headers={"X-User-Id": ids["user_id"], "X-Tenant-Id": ids["tenant_id"]},
         timeout=30,
     )
+    if response.status_code == 404:
+        return []
     assert response.status_code == 200, response.text
     messages = response.json()["messages"]
     message_ids = [m["data"]["id"] for m in messages]
