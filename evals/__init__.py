@@ -1,0 +1,1 @@
+"""End-to-end evaluations that drive memoria over its HTTP API."""
