@@ -279,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="personas run at once (default 1: cleanest latencies)",
     )
     parser.add_argument(
+        "--keep-questions",
+        action="store_true",
+        help="keep each question's thread, so later questions may find earlier ones in "
+        "memory (default: delete it once answered)",
+    )
+    parser.add_argument(
         "--index-timeout",
         type=float,
         default=30.0,
@@ -300,6 +306,7 @@ async def _main_async(args: argparse.Namespace, scenarios: ScenarioSet) -> dict[
         "limit_personas": args.limit_personas,
         "concurrency": args.concurrency,
         "index_timeout_s": args.index_timeout,
+        "isolate_questions": not args.keep_questions,
         "progress": progress,
     }
     headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
