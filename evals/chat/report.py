@@ -33,6 +33,9 @@ def _base(turn: TurnResult, language: str, ask: str) -> dict[str, Any]:
         "strategy": (output.get("route") or {}).get("strategy"),
         "first_cited": first_citation_summary(output),
         "citations": len(output.get("citations") or []),
+        "context_sources": dict(
+            Counter(str(item.get("source")) for item in output.get("context") or [])
+        ),
         "answer": answer[:_ANSWER_CHARS] + ("…" if len(answer) > _ANSWER_CHARS else ""),
     }
 
@@ -109,7 +112,13 @@ def _language_block(
         by_fact[r["fact"]].append(r)
     questions = [r for r in records if r["strategy"]]
     return {
-        "facts": {k: _count(facts, k) for k in ("in_context", "first_cited", "any_cited")},
+        "facts": {
+            **{k: _count(facts, k) for k in ("in_context", "first_cited", "any_cited")},
+            "first_snippet": _count(facts, "first_snippet"),
+            "stored_fact_in_context": ratio(
+                sum("facts" in r["context_sources"] for r in facts), len(facts)
+            ),
+        },
         "changes": {
             "stale_first": _count(changes, "stale_first"),
             "stale_cited": _count(changes, "stale_cited"),
@@ -169,6 +178,8 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("facts: expected value in context", "facts", "in_context"),
     ("facts: first citation holds it", "facts", "first_cited"),
     ("facts: any citation holds it", "facts", "any_cited"),
+    ("facts: first snippet shows it", "facts", "first_snippet"),
+    ("facts: a stored fact in context", "facts", "stored_fact_in_context"),
     ("change: stale cited first (want 0)", "changes", "stale_first"),
     ("change: stale cited at all", "changes", "stale_cited"),
     ("change: new value cited first", "changes", "new_first"),
@@ -190,8 +201,9 @@ def format_report(report: Mapping[str, Any], *, verbose: bool = False) -> str:
         verbose: Also list every failed question with what was cited first.
     """
     run = report["run"]
-    langs = [lg for lg in (*LANGS, "all") if lg in report["languages"]]
     blocks = report["languages"]
+    ran = [lg for lg in LANGS if lg in blocks and blocks[lg]["latency_ms"]["turns"]]
+    langs = [*ran, "all"]
     waits = Counter(w["method"] for w in report.get("waits", []))
     lines = [
         f"memoria chat eval: {run['personas']} personas "

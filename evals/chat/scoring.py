@@ -265,14 +265,17 @@ def fact_scores(
     """Score a question about a told fact; with `stale`, also the changed fact's old value.
 
     `in_context`: a passage given to the answer holds an expected value. `first_cited` /
-    `any_cited`: the first / some citation does (its snippet or its cited passage). With
+    `any_cited`: the first / some citation does (its snippet or its cited passage);
+    `first_snippet`: the first citation's snippet itself shows it (what a reader sees). With
     `stale`: `stale_first` / `stale_cited` when the first / some citation holds the old
     value WITHOUT the new one ("we moved from Leeds to Manchester" is not stale), and
     `stale_in_context` when any passage holds the old value.
     """
+    cites = citations(output)
     scores = {
         "in_context": in_context(output, expect),
         "first_cited": first_cited_holds(output, expect),
+        "first_snippet": bool(cites) and contains_any(str(cites[0].get("snippet") or ""), expect),
         "any_cited": any_cited_holds(output, expect),
     }
     if stale:

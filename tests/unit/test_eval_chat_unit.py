@@ -239,6 +239,8 @@ def test_first_citation_uses_the_snippet_or_the_cited_passage():
     assert first_cited_holds(out, ["Thor"])
     assert not first_cited_holds(out, ["Priya"]) and any_cited_holds(out, ["Priya"])
     assert in_context(out, ["Leeds"]) and not any_cited_holds(out, ["Leeds"])
+    scores = fact_scores(out, ["Thor"])
+    assert scores["first_cited"] and not scores["first_snippet"]  # only the passage shows it
     assert not first_cited_holds(_output(), ["Thor"])
 
 
