@@ -6,9 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from evals.chat.driver import Driver, TurnResult
-from evals.chat.report import aggregate, format_report, kb_record, persona_record
+from evals.chat.report import aggregate, failure_lines, format_report, kb_record, persona_record
 from evals.chat.run import build_parser, main, run_chat_eval
 from evals.chat.scenarios import (
     DEFAULT_KB_DIR,
@@ -115,70 +116,38 @@ def test_kb_questions_cover_both_cross_lingual_directions_and_their_files():
         assert squash(q.expect) in squash(document_text(DEFAULT_KB_DIR / q.doc)), q.id
 
 
+ZED = """
+id: x-test
+language: en
+facts: {name: Zed, home: Oslo, job: baker, pet: Rex, hobby: chess, partner: Kim}
+tell: [["I'm Zed, a baker in Oslo."], ["My dog Rex and my wife Kim say hi."]]
+change: {fact: home, from: Oslo, to: Bergen, thread: ["We moved to Bergen."]}
+questions:
+  - {ask: "Name?", fact: name, expect: [Zed]}
+  - {ask: "Home?", fact: home, expect: [Bergen], stale: [Oslo]}
+  - {ask: "Job?", fact: job, expect: [baker]}
+  - {ask: "Pet?", fact: pet, expect: [Rex]}
+  - {ask: "Hobby?", fact: hobby, expect: [chess]}
+  - {ask: "Partner?", fact: partner, expect: [Kim]}
+"""
+
+
 def test_check_scenarios_reports_untold_values_and_missing_never_told_questions():
-    raw = {
-        "id": "x-test",
-        "language": "en",
-        "facts": {
-            "name": "Zed",
-            "home": "Oslo",
-            "job": "baker",
-            "pet": "Rex",
-            "hobby": "chess",
-            "partner": "Kim",
-        },
-        "tell": [["I'm Zed, a baker in Oslo."], ["My dog Rex and my wife Kim say hi."]],
-        "change": {
-            "fact": "home",
-            "from": "Oslo",
-            "to": "Bergen",
-            "thread": ["We moved to Bergen."],
-        },
-        "questions": [
-            {"ask": "Name?", "fact": "name", "expect": ["Zed"]},
-            {"ask": "Home?", "fact": "home", "expect": ["Bergen"], "stale": ["Oslo"]},
-            {"ask": "Job?", "fact": "job", "expect": ["baker"]},
-            {"ask": "Pet?", "fact": "pet", "expect": ["Rex"]},
-            {"ask": "Hobby?", "fact": "hobby", "expect": ["chess"]},
-            {"ask": "Partner?", "fact": "partner", "expect": ["Kim"]},
-        ],
-    }
-    problems = check_scenarios(ScenarioSet((persona_from_dict(raw),), ()), None, full_set=False)
+    persona = persona_from_dict(yaml.safe_load(ZED))
+    problems = check_scenarios(ScenarioSet((persona,), ()), None, full_set=False)
     assert any("hobby='chess' is in neither" in p for p in problems)
     assert any("never-told" in p for p in problems)
     assert not any("Bergen" in p for p in problems)
 
 
 def test_jsonl_sets_load(tmp_path):
-    persona = {
-        "kind": "persona",
-        **{
-            "id": "j-1",
-            "language": "pt",
-            "facts": {"name": "Rui"},
-            "tell": [["Sou o Rui."], ["Olá"]],
-            "change": {
-                "fact": "name",
-                "from": "Rui",
-                "to": "Rui Pedro",
-                "thread": ["Sou Rui Pedro"],
-            },
-            "questions": [{"ask": "Quem sou?", "abstain": True, "about": "x"}],
-        },
-    }
-    kb = {
-        "kind": "kb",
-        "id": "k-1",
-        "language": "pt",
-        "ask": "?",
-        "doc": "billing.md",
-        "doc_language": "en",
-        "expect": "14 days",
-    }
+    persona = {"kind": "persona", **yaml.safe_load(ZED)}
+    kb = {"kind": "kb", "id": "k-1", "language": "pt", "ask": "?", "doc": "billing.md"}
+    kb |= {"doc_language": "en", "expect": "14 days"}
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in (persona, kb)) + "\n", encoding="utf-8")
     ss = load_scenarios(path)
-    assert [p.id for p in ss.personas] == ["j-1"] and ss.kb_questions[0].cross_lingual
+    assert [p.id for p in ss.personas] == ["x-test"] and ss.kb_questions[0].cross_lingual
 
 
 def test_select_limits_personas_per_language():
@@ -212,7 +181,7 @@ def test_message_text_reads_every_wire_shape():
     assert answer_text({}) == ""
 
 
-def _output(answer="", citations=(), context=()):
+def _output(citations=(), context=(), answer=""):
     return {
         "messages": [{"type": "human", "content": "q"}, {"type": "ai", "content": answer}],
         "citations": list(citations),
@@ -225,17 +194,9 @@ def _cite(ref, id_, source, snippet, title="t"):
 
 
 def test_first_citation_uses_the_snippet_or_the_cited_passage():
-    out = _output(
-        citations=[
-            _cite(1, "m1", "conversation", "My dog is called"),
-            _cite(2, "m2", "conversation", "Hi! I'm Priya"),
-        ],
-        context=[
-            {"id": "m1", "source": "conversation", "content": "My dog is called Thor."},
-            {"id": "m2", "source": "conversation", "content": "Hi! I'm Priya"},
-            {"id": "m3", "source": "facts", "content": "The user lives in Leeds."},
-        ],
-    )
+    cites = [_cite(1, "m1", "conversation", "My dog is"), _cite(2, "m2", "facts", "Priya")]
+    texts = {"m1": "My dog is called Thor.", "m2": "Hi! I'm Priya", "m3": "I live in Leeds."}
+    out = _output(cites, [{"id": k, "content": v} for k, v in texts.items()])
     assert first_cited_holds(out, ["Thor"])
     assert not first_cited_holds(out, ["Priya"]) and any_cited_holds(out, ["Priya"])
     assert in_context(out, ["Leeds"]) and not any_cited_holds(out, ["Leeds"])
@@ -247,12 +208,8 @@ def test_first_citation_uses_the_snippet_or_the_cited_passage():
 def test_stale_counts_only_without_the_new_value():
     moved = _output(citations=[_cite(1, "a", "conversation", "We moved from Leeds to Manchester")])
     assert fact_scores(moved, ["Manchester"], ["Leeds"])["stale_first"] is False
-    old = _output(
-        citations=[
-            _cite(1, "a", "facts", "The user lives in Leeds."),
-            _cite(2, "b", "conversation", "We've moved to Manchester!"),
-        ],
-    )
+    leeds = _cite(1, "a", "facts", "The user lives in Leeds.")
+    old = _output([leeds, _cite(2, "b", "conversation", "We've moved to Manchester!")])
     scores = fact_scores(old, ["Manchester"], ["Leeds"])
     assert scores["stale_first"] and scores["stale_cited"]
     assert not scores["first_cited"] and scores["any_cited"]
@@ -270,41 +227,25 @@ def test_dont_know_phrases_in_both_languages():
 
 
 def test_abstention_heuristic():
-    assert abstention(_output("Sorry."))["abstained"]  # no citations at all
+    assert abstention(_output(answer="Sorry."))["abstained"]  # no citations at all
     kb_only = [_cite(1, "k", "knowledge_base", "Refunds within 14 days")]
-    assert not abstention(_output("Here is what I found: [1]", kb_only))["abstained"]
-    assert abstention(_output("I don't know that yet. Related: [1]", kb_only))["abstained"]
+    assert not abstention(_output(kb_only, answer="Here is what I found: [1]"))["abstained"]
+    assert abstention(_output(kb_only, answer="I don't know that yet. Related: [1]"))["abstained"]
     memory = [_cite(1, "m", "conversation", "What's my favourite colour?")]
-    judged = abstention(_output("I don't know, but you asked: [1]", memory))
+    judged = abstention(_output(memory, answer="I don't know, but you asked: [1]"))
     assert not judged["abstained"] and judged["cited_memory"] and judged["said_dont_know"]
 
 
 def test_kb_scores_by_title_metadata_or_snippet():
-    ctx = [
-        {
-            "id": "k1",
-            "source": "knowledge_base",
-            "content": "You can ask for a full refund within 14\ndays of any charge.",
-            "metadata": {"source": "billing.md"},
-        }
-    ]
-    by_title = _output(
-        citations=[_cite(1, "k1", "knowledge_base", "x", "Billing (billing.md)")], context=ctx
-    )
-    assert kb_scores(by_title, "billing.md", "14 days") == {
-        "first_right": True,
-        "any_right": True,
-        "in_context": True,
-    }
-    by_meta = _output(citations=[_cite(1, "k1", "knowledge_base", "x", "Billing")], context=ctx)
+    refund = "You can ask for a full refund within 14\ndays of any charge."
+    ctx = [{"id": "k1", "content": refund, "metadata": {"source": "billing.md"}}]
+    by_title = _output([_cite(1, "k1", "knowledge_base", "x", "Billing (billing.md)")], ctx)
+    expected = {"first_right": True, "any_right": True, "in_context": True}
+    assert kb_scores(by_title, "billing.md", "14 days") == expected
+    by_meta = _output([_cite(1, "k1", "knowledge_base", "x", "Billing")], ctx)
     assert kb_scores(by_meta, "billing.md", "14 days")["first_right"]
-    other = _output(
-        citations=[
-            _cite(1, "k9", "knowledge_base", "Frankfurt", "Data (d.md)"),
-            _cite(2, "k1", "knowledge_base", "x", "Billing"),
-        ],
-        context=ctx,
-    )
+    frankfurt = _cite(1, "k9", "knowledge_base", "Frankfurt", "Data (d.md)")
+    other = _output([frankfurt, _cite(2, "k1", "knowledge_base", "x", "Billing")], ctx)
     scores = kb_scores(other, "billing.md", "14 days")
     assert not scores["first_right"] and scores["any_right"]
     assert kb_scores(other, "d.md", "Frankfurt")["first_right"]
@@ -327,7 +268,7 @@ def test_records_aggregate_and_format_per_language():
     stale = _output(citations=[_cite(1, "a", "conversation", "We're in Leeds")])
     records = [
         persona_record(priya, home_q, TurnResult(200, stale, 40.0)),
-        persona_record(priya, never_q, TurnResult(200, _output("I don't know."), 60.0)),
+        persona_record(priya, never_q, TurnResult(200, _output(answer="I don't know."), 60.0)),
         persona_record(priya, priya.questions[0], TurnResult(503, None, 5.0, "HTTP 503")),
         kb_record(
             KbQuestion("k", "pt", "?", "billing.md", "en", "14 days"),
@@ -342,25 +283,10 @@ def test_records_aggregate_and_format_per_language():
     assert en["abstention"]["abstained"]["hits"] == 1
     assert langs["pt"]["kb"]["cross_lingual_first_right"] == {"hits": 0, "n": 1, "rate": 0.0}
     assert langs["all"]["latency_ms"]["turns"] == 4
-    report = {
-        "run": {
-            "personas": 1,
-            "personas_by_language": {"en": 1, "pt": 0},
-            "memory_questions": 3,
-            "kb_questions": 1,
-            "tenant": "evalchat-x",
-            "turns": 4,
-            "duration_s": 1.0,
-            "kb_upload_ms": 10.0,
-        },
-        "languages": langs,
-        "records": records,
-        "waits": [{"method": "drained", "ms": 1}],
-    }
-    text = format_report(report, verbose=True)
-    assert "stale cited first" in text and "1/1 100.0%" in text
+    text = "\n".join(failure_lines(records))
+    assert text.startswith("failures (3 of 4 questions):")
     assert 'first cited: conversation [t] "We\'re in Leeds"' in text
-    assert "ERROR HTTP 503" in text
+    assert "ERROR HTTP 503" in text and "billing.md with '14 days'" in text
 
 
 # --- driver and runner against a stand-in server --------------------------------------------
@@ -383,18 +309,8 @@ class FakeServer:
             self.turns.append(body)
             self.acked += 1
             self.done += 1
-            answer = {"type": "ai", "content": "I couldn't find anything about that."}
-            return httpx.Response(
-                200,
-                json={
-                    "output": {
-                        "messages": [answer],
-                        "citations": [],
-                        "context": [],
-                        "route": {"strategy": "x"},
-                    }
-                },
-            )
+            output = _output(answer="I couldn't find anything about that.")
+            return httpx.Response(200, json={"output": output | {"route": {"strategy": "x"}}})
         if path == "/documents":
             self.uploads.append(request.headers["X-Tenant-Id"])
             return httpx.Response(202, json={"status_url": "/documents/jobs/1"})
@@ -457,7 +373,8 @@ async def test_run_chat_eval_drives_every_turn_in_a_fresh_tenant():
     assert langs["en"]["abstention"]["abstained"]["rate"] == 1.0  # nothing cited, "couldn't"
     assert langs["pt"]["facts"]["first_cited"]["hits"] == 0
     json.dumps(report)  # JSON-able
-    assert "never told: abstained" in format_report(report)
+    text = format_report(report, verbose=True)
+    assert "never told: abstained" in text and "nothing cited" in text
 
 
 def test_cli_needs_a_server_and_a_positive_limit(capsys):
