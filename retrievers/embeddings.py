@@ -191,15 +191,22 @@ class LazyEmbeddings(Embeddings):
         """Remember which model to load; nothing is loaded here."""
         self._model_path = model_path
         self._quantize = quantize
+        self._model: Embeddings | None = None
 
     @property
     def model(self) -> Embeddings:
         """Return the model, loading it on first use (seconds: torch and the weights)."""
-        return load_embeddings(self._model_path, self._quantize)
+        if self._model is None:
+            self._model = load_embeddings(self._model_path, self._quantize)
+        return self._model
 
     async def aload(self) -> Embeddings:
         """Load the model off the event loop, once."""
-        return await asyncio.to_thread(load_embeddings, self._model_path, self._quantize)
+        if self._model is None:
+            self._model = await asyncio.to_thread(
+                load_embeddings, self._model_path, self._quantize
+            )
+        return self._model
 
     def embed_query(self, text: str) -> list[float]:
         """Embed a query."""
