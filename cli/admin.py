@@ -114,13 +114,12 @@ async def _forgetter(settings: Settings) -> AsyncIterator[Any]:
     from memory.conversation import ConversationMemory
     from memory.forget import Forgetter
     from retrievers.cache import RetrievalCache
-    from retrievers.embeddings import CachedEmbeddings, LazyEmbeddings, embedding_model_id
+    from retrievers.embeddings import CachedEmbeddings, build_embedder
     from storage.database import Storage
 
     async with Storage(settings) as storage:
-        question_vectors = CachedEmbeddings(
-            LazyEmbeddings(), speed=storage.speed, model_id=embedding_model_id(settings)
-        )
+        model = build_embedder(settings)  # addresses its cached vectors; never loaded here
+        question_vectors = CachedEmbeddings(model, speed=storage.speed, model_id=model.model_id)
         yield Forgetter(
             pool=storage.pool,
             conversation=ConversationMemory.from_storage(storage, settings),

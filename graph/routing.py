@@ -12,18 +12,21 @@ import numpy as np
 import yaml
 from langchain_core.embeddings import Embeddings
 
+from retrievers.embedders import Calibration
+from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT, Registry
 from retrievers.types import STRATEGIES, RouteDecision, Strategy
 from text.words import fold
 
 ROUTES_FILE = Path(__file__).resolve().parents[1] / "configs" / "routes.yaml"
 
-# Below this best similarity no example is close enough to trust; hybrid searches everything.
-MIN_SIMILARITY = 0.45
-# Strategies that skip the knowledge base need a much closer match: a wrong pick there loses
-# the answer, while a wrong pick among the searching strategies only shifts weights. (The
-# bundled MiniLM is English-only, so Portuguese sentences look alike to it.)
-STRICT_SIMILARITY: dict[str, float] = {"session_only": 0.8, "recent_history": 0.8}
+# Below the model's `route_min`, no example is close enough to trust and hybrid searches
+# everything. Strategies that skip the knowledge base need `route_strict`: a wrong pick there
+# loses the answer, while a wrong pick among the searching strategies only shifts weights.
+STRICT_STRATEGIES = frozenset({"session_only", "recent_history"})
+# For callers that name no model: all-MiniLM-L6-v2's.
+DEFAULT_CALIBRATION = MiniLM.calibration
+MIN_SIMILARITY = DEFAULT_CALIBRATION.route_min
 
 # Rules run on accent-folded, lowercased text, in this order; the first match wins.
 _RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
@@ -59,7 +62,10 @@ _SMALL_TALK = re.compile(
 
 
 def choose_strategy(
-    query: str, similarities: dict[str, float], registry: Registry = DEFAULT
+    query: str,
+    similarities: dict[str, float],
+    registry: Registry = DEFAULT,
+    calibration: Calibration = DEFAULT_CALIBRATION,
 ) -> RouteDecision:
     """Return the strategy for `query`: small talk, then rules, then the closest example.
 
@@ -67,6 +73,7 @@ def choose_strategy(
         query: The user's latest message.
         similarities: Best cosine similarity of the query to each strategy's examples.
         registry: Which sources each strategy searches.
+        calibration: What those similarities mean for the model that made them.
 
     Raises:
         ValueError: `similarities` names a strategy that does not exist.
@@ -83,7 +90,8 @@ def choose_strategy(
     eligible = {
         strategy: sim
         for strategy, sim in similarities.items()
-        if sim >= STRICT_SIMILARITY.get(strategy, MIN_SIMILARITY)
+        if sim
+        >= (calibration.route_strict if strategy in STRICT_STRATEGIES else calibration.route_min)
     }
     if eligible:
         best = max(eligible, key=lambda s: eligible[s])
@@ -132,22 +140,25 @@ def skip_empty_sources(
 class SemanticRouter:
     """Similarity of a query to labelled example utterances (English and Portuguese)."""
 
-    def __init__(self, examples: dict[str, np.ndarray]) -> None:
-        """Keep each strategy's example vectors (rows, unit length)."""
+    def __init__(self, examples: dict[str, np.ndarray], calibration: Calibration) -> None:
+        """Keep each strategy's example vectors (rows, unit length) and what they mean."""
         self._examples = examples
+        self.calibration = calibration
 
     @classmethod
-    async def load(cls, embeddings: Embeddings, path: Path = ROUTES_FILE) -> SemanticRouter:
-        """Embed the example utterances in `path` once."""
+    async def load(
+        cls, embeddings: Embeddings, calibration: Calibration, path: Path = ROUTES_FILE
+    ) -> SemanticRouter:
+        """Embed the example utterances in `path` once, as questions are embedded."""
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         unknown = set(raw) - set(STRATEGIES)
         if unknown:
             raise ValueError(f"{path}: unknown strategies {sorted(unknown)}")
         examples = {}
         for strategy, utterances in raw.items():
-            vectors = await embeddings.aembed_documents([str(u) for u in utterances])
+            vectors = [await embeddings.aembed_query(str(u)) for u in utterances]
             examples[strategy] = np.asarray(vectors, dtype=np.float32)
-        return cls(examples)
+        return cls(examples, calibration)
 
     def similarities(self, vector: list[float]) -> dict[str, float]:
         """Return the best cosine similarity of a question's unit `vector` to each strategy's.

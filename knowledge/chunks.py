@@ -16,6 +16,7 @@ from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.reindex import Reindexable
 from storage.schema import KB_TABLE
 from storage.search import scoped_statement, vector_literal
 from storage.tenancy import tenant_connection
@@ -33,6 +34,14 @@ KB_STATS = """
 """
 DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
 LEXICAL = scoped_statement("lexical", KB_TABLE, ["tenant_id"], COLUMNS, KB_STATS)
+# What `memoria reindex` re-embeds: the chunk's text, as the vector store embedded it.
+REINDEX = Reindexable(
+    table=KB_TABLE,
+    key=("langchain_id",),
+    text="content",
+    tenant="tenant_id",
+    index="kb_chunks_embedding_idx",
+)
 DELETE_DOCUMENT = sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND doc_id = %s").format(
     sql.Identifier(KB_TABLE)
 )

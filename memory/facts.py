@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langgraph.store.base import Item, PutOp, SearchItem
+from langgraph.store.base import Item, PutOp
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -30,6 +30,8 @@ from memory import message_index
 from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.messages import message_uuid_of
 from storage.identity import Identity
+from storage.reindex import Reindexable
+from storage.search import vector_literal
 from storage.tenancy import tenant_connection
 from storage.versions import bump_user
 
@@ -38,6 +40,25 @@ logger = logging.getLogger(__name__)
 # Facts are rows of LangGraph's store table; its `prefix` is the namespace joined by ".".
 DELETE_NAMESPACE = "DELETE FROM store WHERE prefix = %s"
 DELETE_STATED_IN_THREAD = "DELETE FROM store WHERE prefix = %s AND value->>'thread_id' = %s"
+# A user's current facts nearest to a question's vector (the store's own search would embed the
+# question as a stored text: wrong for models that embed questions differently).
+NEAREST_CURRENT = """
+    SELECT s.key, s.value, 1 - (v.embedding <=> %(vector)s::vector) AS score
+    FROM store_vectors v JOIN store s ON s.prefix = v.prefix AND s.key = v.key
+    WHERE v.prefix = %(prefix)s AND s.value->>'current' = 'true'
+    ORDER BY v.embedding <=> %(vector)s::vector
+    LIMIT %(limit)s
+"""
+# What `memoria reindex` re-embeds: each fact's sentence (the store's indexed field). The
+# tenant is the namespace's second label, escaped as `facts_namespace` does.
+REINDEX = Reindexable(
+    table="store_vectors",
+    key=("prefix", "key", "field_name"),
+    text="(SELECT s.value->>'text' FROM store s"
+    " WHERE s.prefix = store_vectors.prefix AND s.key = store_vectors.key)",
+    tenant="replace(replace(split_part(prefix, '.', 2), '%%2E', '.'), '%%25', '%%')",
+    index="store_vectors_embedding_idx",
+)
 DELETE_CLOSED_BEFORE = """
     DELETE FROM store WHERE prefix LIKE 'facts.%%'
       AND value->>'current' = 'false'
@@ -283,11 +304,20 @@ class FactStore:
         # Cached retrievals of this user were made without this fact.
         await bump_user(conn, ident.tenant_id, ident.user_id)
 
-    async def search(self, ident: Identity, query: str, *, limit: int) -> list[SearchItem]:
-        """Return the user's current facts closest to `query`, best first (with `score`)."""
-        return await self.store.asearch(
-            facts_namespace(ident), query=query, filter={"current": True}, limit=limit
-        )
+    async def search(
+        self, ident: Identity, vector: Sequence[float], *, limit: int
+    ) -> list[dict[str, Any]]:
+        """Return the user's current facts closest to a question's `vector`, best first.
+
+        Each row has the fact's `key`, `value` and cosine `score`.
+        """
+        params = {
+            "prefix": ".".join(facts_namespace(ident)),
+            "vector": vector_literal(vector),
+            "limit": limit,
+        }
+        async with tenant_connection(self._pool, ident.tenant_id) as conn:
+            return await (await conn.execute(NEAREST_CURRENT, params)).fetchall()
 
     async def history(self, ident: Identity, *, attribute: str | None = None) -> list[Item]:
         """Return the user's facts, current and closed, oldest first (optionally one attribute)."""

@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory.messages import is_extractive_reply, message_text, message_uuid
 from storage.identity import Identity
+from storage.reindex import Reindexable
 from storage.schema import MESSAGES_TABLE
 from storage.search import scoped_statement, vector_literal
 from storage.tenancy import tenant_connection
@@ -41,10 +42,19 @@ EMBED_WITH_PREVIOUS = True
 # written by the outbox worker so the rows commit with its job. A replayed job inserts nothing.
 INSERT_ROW = f"""
     INSERT INTO {MESSAGES_TABLE} (langchain_id, content, embedding, tenant_id, user_id,
-                                  thread_id, role, created_at, seq, langchain_metadata)
-    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s)
+                                  thread_id, role, created_at, seq, langchain_metadata,
+                                  embedded_text)
+    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (langchain_id) DO NOTHING
 """
+# What `memoria reindex` re-embeds: the view a row's vector was made of.
+REINDEX = Reindexable(
+    table=MESSAGES_TABLE,
+    key=("langchain_id",),
+    text="coalesce(embedded_text, content)",
+    tenant="tenant_id",
+    index="memory_messages_embedding_idx",
+)
 MARK_SUPERSEDED = f"""
     UPDATE {MESSAGES_TABLE}
     SET langchain_metadata = coalesce(langchain_metadata, '{{}}'::jsonb)
@@ -171,6 +181,7 @@ async def insert(
                     e.created_at,
                     e.seq,
                     Jsonb(e.metadata),
+                    e.view if e.view != e.content else None,
                 )
                 for e, v in zip(entries, vectors, strict=True)
             ],

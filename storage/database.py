@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Self
 
 import sqlalchemy
@@ -118,14 +119,8 @@ class Storage:
     async def _migrate(self) -> str | None:
         """Create or migrate every table as the connecting user; return the role to act as."""
         dims = self.settings.memoria_embedding_dims
-        async with await AsyncConnection.connect(
-            self.urls.database_url,
-            autocommit=True,
-            row_factory=dict_row,
-            connect_timeout=CONNECT_TIMEOUT_S,
-        ) as owner:
-            # Migrations that move data work across tenants.
-            await owner.execute(tenancy.SET_SESSION_TENANT, (tenancy.ALL_TENANTS,))
+        # Migrations that move data work across tenants.
+        async with self.owner_connection() as owner:
             await setup(owner, dims=dims)
             await AsyncPostgresSaver(owner).setup()
             # The store's tables only need the index's shape; nothing is embedded here.
@@ -172,6 +167,21 @@ class Storage:
         sqlalchemy.event.listen(engine.sync_engine, "checkout", _bind_tenant_on_checkout)
         self._stack.push_async_callback(engine.dispose)
         return engine
+
+    @asynccontextmanager
+    async def owner_connection(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection as the connecting user (who owns the tables), across tenants.
+
+        For schema work outside migrations (`memoria reindex`); autocommit, dict rows.
+        """
+        async with await AsyncConnection.connect(
+            self.urls.database_url,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=CONNECT_TIMEOUT_S,
+        ) as owner:
+            await owner.execute(tenancy.SET_SESSION_TENANT, (tenancy.ALL_TENANTS,))
+            yield owner
 
     async def postgres_reachable(self, timeout_s: float = 2.0) -> bool:
         """Whether Postgres answers a query within `timeout_s`."""

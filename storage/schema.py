@@ -254,6 +254,18 @@ def _migrations(dims: int) -> list[sql.Composable]:
             ALTER TABLE threads DROP CONSTRAINT threads_pkey;
             ALTER TABLE threads ADD PRIMARY KEY (tenant_id, thread_id)
         """),
+        # Which embedding model made the stored vectors (storage/reindex.py), and the text a
+        # message's vector embeds when it is not the message alone (its view), so a new
+        # model can re-embed exactly what the first one did.
+        sql.SQL("""
+            CREATE TABLE embedding_model (
+                only_row    boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                model_id    text NOT NULL,
+                dims        integer NOT NULL,
+                recorded_at timestamptz NOT NULL DEFAULT now()
+            );
+            ALTER TABLE memory_messages ADD COLUMN embedded_text text
+        """),
     ]
 
 

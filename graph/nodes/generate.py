@@ -81,7 +81,7 @@ def make_generate(
         context = state.get("context", [])
         if chat_model is None:
             message, citations = extractive_answer(
-                query, context, state.get("route"), res.retriever.label
+                query, context, state.get("route"), res.retriever.label, res.calibration
             )
             annotate_turn(
                 config,

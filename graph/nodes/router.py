@@ -41,7 +41,7 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         if ctx.strategy:
             decided = decision(ctx.strategy, "forced by the run's context", {}, registry)
         else:
-            decided = choose_strategy(query, similarities, registry)
+            decided = choose_strategy(query, similarities, registry, res.router.calibration)
         decided = skip_empty_sources(decided, version, registry)
         STRATEGY_USE.labels(decided["strategy"]).inc()
         # Every turn carries every key: later nodes overwrite the ones they get to.

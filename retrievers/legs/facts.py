@@ -14,8 +14,6 @@ class Facts:
     name: ClassVar[str] = "facts"
     source: ClassVar[Source] = "facts"
     signal: ClassVar[str] = "vector"
-    # The store embeds the question itself; waiting for the retrieval's own embedding first
-    # lets it take the vector from the in-process query cache instead of embedding twice.
     needs_vector: ClassVar[bool] = True
     version: ClassVar[Version | None] = "memory"
 
@@ -25,22 +23,24 @@ class Facts:
 
     async def search(self, q: Search) -> list[Candidate]:
         """Return current facts, scored by cosine similarity."""
-        found = await self._facts.search(q.ident, q.text, limit=q.fetch_k)
+        assert q.vector is not None
+        found = await self._facts.search(q.ident, q.vector, limit=q.fetch_k)
         return [
             Candidate(
-                id=f"fact:{item.key}",
+                id=f"fact:{row['key']}",
                 source="facts",
-                content=item.value["text"],
+                content=row["value"]["text"],
                 metadata={
-                    "attribute": item.value.get("attribute", "note"),
-                    "valid_from": item.value.get("valid_from"),
-                    "origin": item.value.get("origin", "remember"),
-                    "thread_id": item.value.get("thread_id"),
+                    "attribute": row["value"].get("attribute", "note"),
+                    "value": row["value"].get("value"),
+                    "valid_from": row["value"].get("valid_from"),
+                    "origin": row["value"].get("origin", "remember"),
+                    "thread_id": row["value"].get("thread_id"),
                 },
-                scores={"vector": float(item.score or 0.0)},
+                scores={"vector": float(row["score"])},
                 ranks={},
             )
-            for item in found
+            for row in found
         ]
 
     @classmethod
