@@ -1,0 +1,82 @@
+"""Switching the embedding model: refused until `memoria reindex` has re-embedded everything."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from cli.reindex import run_reindex
+from graph.resources import Resources
+from graph.routing import decision
+from knowledge.ingest import ingest_paths
+from memory.facts import offline_extractor
+from storage.database import Storage
+from storage.identity import Identity
+from storage.reindex import ModelMismatch, recorded_model
+from tests.support import drain, own_database
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_model_switch_is_refused_until_reindexed_then_recall_works_again(
+    service_urls, settings, tmp_path
+):
+    urls = own_database(service_urls, "reindex")
+    old = settings.model_copy(
+        update={"database_url": urls.database_url, "memoria_embedding_model": "minilm"}
+    )
+    new = old.model_copy(update={"memoria_embedding_model": "e5"})
+    page = tmp_path / "horarios.md"
+    page.write_text("# Horários\n\nA loja de Braga abre às nove da manhã, de segunda a sábado.\n")
+    tenants = [f"t-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    idents = [Identity(t, "ana", str(uuid.uuid4())) for t in tenants]
+
+    async with Resources(old) as res:
+        for ident in idents:
+            await res.conversation.append(
+                ident,
+                [
+                    HumanMessage("My dog is called Biscuit.", id=str(uuid.uuid4())),
+                    AIMessage("Noted.", id=str(uuid.uuid4())),
+                ],
+            )
+            await res.facts.remember(ident, "I live in Porto.", extractor=offline_extractor)
+        await drain(res)
+        await ingest_paths(
+            pool=res.pool, kb=await res.knowledge_base(), tenant_id=tenants[0], paths=[page]
+        )
+
+    # Configured with another model, nothing opens: its queries would meet the old vectors.
+    with pytest.raises(ModelMismatch, match="memoria reindex"):
+        async with Resources(new):
+            pass
+
+    # One tenant at a time: the first run re-embeds one tenant and does not switch yet.
+    assert await run_reindex(new, tenant=tenants[0], batch=2) == 0
+    async with Storage(new) as storage, storage.owner_connection() as conn:
+        assert (await recorded_model(conn))[0].startswith("all-MiniLM")
+    with pytest.raises(ModelMismatch):
+        async with Resources(new):
+            pass
+    assert await run_reindex(new, tenant=None, batch=2) == 0
+    async with Storage(new) as storage, storage.owner_connection() as conn:
+        assert (await recorded_model(conn))[0].startswith("multilingual-e5")
+
+    # The new model's vectors answer, across languages too.
+    async with Resources(new) as res:
+        ident = Identity(tenants[0], "ana", str(uuid.uuid4()))
+        route = decision("hybrid", "test", {})
+        found = await res.retriever.retrieve(ident, "Como se chama o meu cão?", route, fetch_k=5)
+        assert "Biscuit" in found[0]["content"] or "Biscuit" in found[1]["content"]
+        facts = await res.retriever.retrieve(
+            ident, "Where do I live?", decision("cross_conversation", "test", {}), fetch_k=5
+        )
+        assert any(c["source"] == "facts" and "Porto" in c["content"] for c in facts)
+        kb = await res.retriever.retrieve(
+            ident, "When does the Braga shop open?", decision("semantic_search", "t", {}), fetch_k=5
+        )
+        assert kb[0]["source"] == "knowledge_base" and "nove" in kb[0]["content"]
+    # Nothing left to do the second time.
+    assert await run_reindex(new, tenant=None, batch=2) == 0
