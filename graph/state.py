@@ -60,6 +60,8 @@ class State(InputState):
     """Milliseconds spent in timed stages of the current turn (e.g. `retrieve_ms`)."""
     persisted_ids: NotRequired[list[str]]
     """Ids of this thread's messages already written to the transcript (bounded tail)."""
+    language: NotRequired[str | None]
+    """The conversation's language ("en", "pt"): the latest question's, or the one before."""
     open_turn: NotRequired[list[str]]
     """Input ids of the turn in progress: set by the router, cleared by persist."""
 

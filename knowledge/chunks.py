@@ -20,9 +20,12 @@ from storage.reindex import Reindexable
 from storage.schema import KB_TABLE
 from storage.search import scoped_statement, vector_literal
 from storage.tenancy import tenant_connection
+from text.language import row_language
+from text.words import fold
 
-# Columns PGVectorStore writes beside the text, and a search returns.
-METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index"]
+# Columns PGVectorStore writes beside the text (a search returns the first ones), among them
+# the chunk's language and its accent-folded text, which its words are stemmed from.
+METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index", "lang", "search_text"]
 COLUMNS = ["doc_id", "source", "title", "chunk_index"]
 
 # BM25's scope statistics for a tenant's knowledge base, from its per-document sums: a tenant's
@@ -70,14 +73,25 @@ async def dense(
 async def lexical(
     pool: AsyncConnectionPool,
     tenant_id: str,
-    lexemes_query: str,
+    words: str,
     limit: int,
     *,
+    configs: list[str],
     k1: float,
     b: float,
 ) -> list[dict[str, Any]]:
-    """Return the tenant's chunks best by BM25 for the query words (rows with `lexical`)."""
-    params = {"tenant_id": tenant_id, "query": lexemes_query, "limit": limit, "k1": k1, "b": b}
+    """Return the tenant's chunks best by BM25 for the query `words` (rows with `lexical`).
+
+    `configs` are the text-search configurations the words are stemmed with.
+    """
+    params = {
+        "tenant_id": tenant_id,
+        "query": words,
+        "configs": configs,
+        "limit": limit,
+        "k1": k1,
+        "b": b,
+    }
     return await _rows(pool, LEXICAL, params)
 
 
@@ -86,3 +100,8 @@ async def _rows(
 ) -> list[dict[str, Any]]:
     async with tenant_connection(pool, params["tenant_id"]) as conn:
         return await (await conn.execute(statement, params)).fetchall()
+
+
+def search_columns(text: str) -> dict[str, str]:
+    """Return the metadata a chunk of `text` is written with for language-aware search."""
+    return {"lang": row_language(text), "search_text": fold(text)}

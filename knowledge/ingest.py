@@ -149,6 +149,7 @@ async def index_document(
                 page_content=c.page_content,
                 metadata={
                     **c.metadata,
+                    **chunks.search_columns(c.page_content),
                     "tenant_id": tenant_id,
                     "doc_id": doc_id,
                     "source": doc.metadata["source"],

@@ -23,6 +23,8 @@ from storage.reindex import Reindexable
 from storage.schema import MESSAGES_TABLE
 from storage.search import scoped_statement, vector_literal
 from storage.tenancy import tenant_connection
+from text.language import row_language
+from text.words import fold
 
 # Messages may carry extra provenance for the index under this additional_kwargs key.
 EXTRA_METADATA_KEY = "memoria_metadata"
@@ -43,8 +45,8 @@ EMBED_WITH_PREVIOUS = True
 INSERT_ROW = f"""
     INSERT INTO {MESSAGES_TABLE} (langchain_id, content, embedding, tenant_id, user_id,
                                   thread_id, role, created_at, seq, langchain_metadata,
-                                  embedded_text)
-    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s)
+                                  embedded_text, lang, search_text)
+    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (langchain_id) DO NOTHING
 """
 # What `memoria reindex` re-embeds: the view a row's vector was made of.
@@ -182,6 +184,8 @@ async def insert(
                     e.seq,
                     Jsonb(e.metadata),
                     e.view if e.view != e.content else None,
+                    row_language(e.content),
+                    fold(e.content),
                 )
                 for e, v in zip(entries, vectors, strict=True)
             ],
@@ -216,14 +220,25 @@ async def dense(
 async def lexical(
     pool: AsyncConnectionPool,
     ident: Identity,
-    lexemes_query: str,
+    words: str,
     limit: int,
     *,
+    configs: list[str],
     k1: float,
     b: float,
 ) -> list[dict[str, Any]]:
-    """Return the user's messages best by BM25 for the query words (rows with `lexical`)."""
-    params = {**_scope(ident), "query": lexemes_query, "limit": limit, "k1": k1, "b": b}
+    """Return the user's messages best by BM25 for the query `words` (rows with `lexical`).
+
+    `configs` are the text-search configurations the words are stemmed with.
+    """
+    params = {
+        **_scope(ident),
+        "query": words,
+        "configs": configs,
+        "limit": limit,
+        "k1": k1,
+        "b": b,
+    }
     return await _rows(pool, LEXICAL, params)
 
 

@@ -56,6 +56,7 @@ class Retriever:
         fetch_k: int,
         neighbour_weight: float | None = None,
         fusion: Fusion = "zscore",
+        language: str | None = None,
     ) -> list[Candidate]:
         """Return fused candidates for `query` from the route's sources, best first.
 
@@ -64,6 +65,7 @@ class Retriever:
             query: The question.
             route: The router's decision (strategy and sources).
             fetch_k: Candidates per leg before fusion.
+            language: The question's language, for stemming its words (None: unknown).
             neighbour_weight: Share of a conversation hit's score lent to adjacent turns
                 (default: the registry's).
             fusion: How legs combine: "zscore" (scores) or "rrf" (ranks).
@@ -76,7 +78,7 @@ class Retriever:
         }
         if not weights:
             return []
-        found = await self._run_legs(ident, query, list(weights), fetch_k)
+        found = await self._run_legs(ident, query, list(weights), fetch_k, language)
         fused = _fuse(found, [self.legs[n] for n in weights], weights, fusion)
         if window := time_window(query):
             fused = boost_window(fused, window)
@@ -89,18 +91,18 @@ class Retriever:
         return fused
 
     async def _run_legs(
-        self, ident: Identity, query: str, names: list[str], fetch_k: int
+        self, ident: Identity, query: str, names: list[str], fetch_k: int, language: str | None
     ) -> list[list[Candidate]]:
         """Run the named legs; those needing no vector start while the question is embedded."""
         legs = [self.legs[name] for name in names]
-        early = Search(ident, query, None, fetch_k)
+        early = Search(ident, query, None, fetch_k, language)
         tasks: dict[str, asyncio.Task[list[Candidate]]] = {
             leg.name: asyncio.create_task(leg.search(early)) for leg in legs if not leg.needs_vector
         }
         try:
             if any(leg.needs_vector for leg in legs):
                 vector = await self._embeddings.aembed_query(query)
-                ready = Search(ident, query, vector, fetch_k)
+                ready = Search(ident, query, vector, fetch_k, language)
                 for leg in legs:
                     if leg.needs_vector:
                         tasks[leg.name] = asyncio.create_task(leg.search(ready))

@@ -266,7 +266,28 @@ def _migrations(dims: int) -> list[sql.Composable]:
             );
             ALTER TABLE memory_messages ADD COLUMN embedded_text text
         """),
+        # Words are stemmed in each row's language (`lang`: en, pt, or simple when too short
+        # to tell; NULL for rows written before, stemmed as English as they were), from the
+        # accent-folded text (`search_text`: Postgres here has no unaccent).
+        sql.SQL("; ").join(_language_aware_tsv(t) for t in ("memory_messages", "kb_chunks")),
     ]
+
+
+def _language_aware_tsv(table: str) -> sql.Composable:
+    """Return the statements that give `table` a tsvector stemmed in each row's language."""
+    text = sql.SQL("coalesce(search_text, content)")
+    return sql.SQL("""
+        ALTER TABLE {t} ADD COLUMN lang text, ADD COLUMN search_text text;
+        ALTER TABLE {t} DROP COLUMN content_tsv;
+        ALTER TABLE {t} ADD COLUMN content_tsv tsvector GENERATED ALWAYS AS (
+            CASE lang
+                WHEN 'pt' THEN to_tsvector('portuguese', {text})
+                WHEN 'en' THEN to_tsvector('english', {text})
+                WHEN 'simple' THEN to_tsvector('simple', {text})
+                ELSE to_tsvector('english', content)
+            END) STORED;
+        CREATE INDEX {index} ON {t} USING gin (content_tsv)
+    """).format(t=sql.Identifier(table), text=text, index=sql.Identifier(f"{table}_tsv_idx"))
 
 
 # Postgres notification channel: each enqueue notifies it at commit; workers LISTEN.

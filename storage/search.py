@@ -15,12 +15,15 @@ from psycopg import sql
 # Lexical leg: Okapi BM25 computed in SQL from the scope's own term statistics (document
 # frequency and average length over the tenant's chunks, or the user's messages), on the
 # stemmed generated tsvector. The GIN index narrows rows to those holding a query lexeme.
-# Lexemes are passed pre-stemmed, so the tsquery is built verbatim (no second stemming).
+# The question's words are stemmed with each configuration in %(configs)s (its language's,
+# and "simple" for names and codes), so they meet rows stemmed in either; the tsquery is
+# built from those lexemes verbatim (no second stemming).
 # The statistics CTEs are MATERIALIZED: inlined, the planner re-ran them once per hit row.
 _BM25 = """
     WITH q AS (
         SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
-        FROM unnest(to_tsvector('english', %(query)s))
+        FROM unnest(%(configs)s::regconfig[]) AS config,
+             unnest(to_tsvector(config, %(query)s))
         -- The parser splits "E-4012" into e-4012, e and 4012; a lone letter matches every
         -- code in a table and means nothing on its own.
         WHERE length(lexeme) > 1

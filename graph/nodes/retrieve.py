@@ -35,6 +35,7 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
             fetch_k=ctx.fetch_k,
             neighbour_weight=ctx.neighbour_weight,
             fusion=ctx.fusion,
+            language=state.get("language"),
             # Relative dates ("last week") resolve against today.
             day=datetime.now(UTC).date().isoformat(),
         )
@@ -51,6 +52,7 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
                 fetch_k=ctx.fetch_k,
                 neighbour_weight=ctx.neighbour_weight,
                 fusion=ctx.fusion,
+                language=state.get("language"),
             )
             if cacheable:
                 res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)

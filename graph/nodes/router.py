@@ -14,6 +14,7 @@ from graph.state import State, latest_question
 from graph.tracing import annotate_turn, strategy_tag
 from graph.turn import leftovers, turn_input
 from storage.metrics import STRATEGY_USE
+from text.language import detect
 
 
 def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
@@ -60,6 +61,7 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         )
         dropped = leftovers(state)
         return {
+            "language": detect(query) or state.get("language"),
             "messages": [RemoveMessage(id=message_id) for message_id in dropped],
             "open_turn": turn_input(state, dropped),
             "route": decided,

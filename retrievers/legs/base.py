@@ -44,6 +44,8 @@ class Search:
     vector: list[float] | None
     """The question's embedding; None unless some leg of the retrieval `needs_vector`."""
     fetch_k: int
+    language: str | None = None
+    """The question's language ("en", "pt"), None when unknown."""
 
 
 class Leg(Protocol):

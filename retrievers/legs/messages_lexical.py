@@ -8,6 +8,7 @@ from memory import message_index
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import message_candidate, message_label
 from retrievers.types import Candidate, Source
+from text.language import query_configs
 from text.words import terms
 
 
@@ -32,7 +33,13 @@ class MessagesLexical:
         if not words:
             return []
         rows = await message_index.lexical(
-            self._pool, q.ident, words, q.fetch_k, k1=self._k1, b=self._b
+            self._pool,
+            q.ident,
+            words,
+            q.fetch_k,
+            configs=query_configs(q.language),
+            k1=self._k1,
+            b=self._b,
         )
         return [message_candidate(r, {"lexical": float(r["lexical"])}) for r in rows]
 
