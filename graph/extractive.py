@@ -12,6 +12,7 @@ from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
+from text.acts import is_question
 from text.words import QueryTerms, clip, fold, sentences
 
 OFFLINE_NOTE = "(Offline extractive mode: no LLM is configured, so I quote what I found.)"
@@ -23,14 +24,6 @@ _PT_MARKERS = frozenset(
     "voce você não nao obrigado obrigada olá ola oi qual quais como onde quando meu minha "
     "lembra lembras disse sobre tudo bem bom dia está esta é".split()
 )
-_QUESTION_OPENERS = tuple(
-    f"{opener} "
-    for opener in (
-        "what when where who whom whose which why how do does did is are can could should "
-        "would will tell show list explain qual quais quando onde quem porque como quanto "
-        "quantos quantas sera pode podes lembra lembras diz"
-    ).split()
-) + ("o que ", "por que ", "e que ")
 MAX_QUOTES = 3
 RELATIVE_QUOTE_FLOOR = 0.6
 QUOTE_CHARS = 320
@@ -38,11 +31,6 @@ QUOTE_CHARS = 320
 
 def _reply(text: str) -> AIMessage:
     return AIMessage(content=text, response_metadata={"model_name": EXTRACTIVE_MODEL_NAME})
-
-
-def is_question(text: str) -> bool:
-    """Return whether `text` asks something (a question mark or a leading question word)."""
-    return "?" in text or f"{fold(text).strip()} ".startswith(_QUESTION_OPENERS)
 
 
 def looks_portuguese(text: str) -> bool:

@@ -54,6 +54,8 @@ class _Rule:
     pattern: re.Pattern[str]  # matched at the start of a clause; ends where the value starts
     max_words: int = 5
     reject: frozenset[str] = frozenset()  # first words of the value that rule it out
+    names: bool = False  # the value is a proper name: its capitalised words, as written
+    check: re.Pattern[str] | None = None  # the folded value must match this (e.g. a job)
 
 
 _ADV = r"(?:(?:just|recently|also|actually|currently|really|now|finally|still|absolutely)\s+)*"
@@ -62,6 +64,45 @@ _IVE = r"i(?:'ve|\s+have)?\s+" + _ADV  # I, I've, I have
 _IM = r"i(?:\s+am|'?m)\s+" + _ADV  # I am, I'm, Im
 _EU = r"(?:eu\s+)?(?:(?:tambem|agora|ainda|atualmente|actualmente|ja)\s+)?"
 _ART = r"(?:(?:o|a|os|as)\s+)?"
+_WE = r"we(?:'ve|\s+have)?\s+" + _ADV  # we, we've, we have (a household moving)
+_MY = r"(?:my|our)\s+"
+_MEU = r"(?:(?:o|a)\s+)?(?:meu|minha|nosso|nossa)\s+"
+_PET = (
+    r"(?P<species>dog|puppy|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
+    r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|tartaruga|cavalo"
+    r"|egua|hamster)"
+)
+_PARTNER = (
+    r"(?P<kin>husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|marido|esposa|mulher|"
+    r"companheiro|companheira|namorado|namorada|noivo|noiva)"
+)
+_RELATIVE = (
+    r"(?P<kin>son|daughter|sister|brother|mum|mom|mother|dad|father|filho|filha|irma|irmao|"
+    r"mae|pai)"
+)
+# Relations and animals are recorded in English, whatever the message's language.
+_CANONICAL = {
+    "marido": "husband", "esposa": "wife", "mulher": "wife", "companheiro": "partner",
+    "companheira": "partner", "namorado": "boyfriend", "namorada": "girlfriend",
+    "noivo": "fiance", "noiva": "fiancee", "filho": "son", "filha": "daughter",
+    "irma": "sister", "irmao": "brother", "mae": "mother", "pai": "father", "mum": "mother",
+    "mom": "mother", "dad": "father", "puppy": "dog", "cachorro": "dog", "cachorra": "dog",
+    "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
+    "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
+    "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",
+}  # fmt: skip
+_CALLED = (
+    r"\s+(?:is\s+called\s+|is\s+named\s+|'s\s+called\s+|'s\s+name\s+is\s+|"
+    r"name\s+is\s+|called\s+|named\s+|se\s+chama\s+|chama-se\s+|chamad[oa]\s+|"
+    r"e\s+(?:o|a)\s+|,?\s*)"
+)
+# A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
+# professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
+_PROFESSION = (
+    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
+    r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
+    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza)\b.*"
+)
 _VALUE = r"(?P<value>.+)"
 _AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
@@ -74,12 +115,21 @@ def _rule(
     *prefixes: str,
     max_words: int = 5,
     reject: str = "",
+    names: bool = False,
+    check: str | None = None,
 ) -> _Rule:
     """Build a rule from alternative prefixes, each followed by the value unless it has one."""
     body = "|".join(prefixes)
     pattern = body if "(?P<value>" in body else f"(?:{body}){_VALUE}"
     return _Rule(
-        attribute, single, template, re.compile(pattern), max_words, frozenset(reject.split())
+        attribute,
+        single,
+        template,
+        re.compile(pattern),
+        max_words,
+        frozenset(reject.split()),
+        names,
+        re.compile(check) if check else None,
     )
 
 
@@ -88,7 +138,16 @@ def _rule(
 _RULES: tuple[_Rule, ...] = (
     _rule("name", True, "The user's name is {value}.",
           r"my\s+name(?:\s+is|'s)\s+", _IM + r"called\s+", _I + r"go\s+by\s+", r"call\s+me\s+",
-          r"(?:o\s+)?meu\s+nome\s+e\s+", _EU + r"(?:me\s+chamo|chamo-me)\s+", max_words=4),
+          r"(?:o\s+)?meu\s+nome\s+e\s+", _EU + r"(?:me\s+chamo|chamo-me)\s+", max_words=4,
+          names=True),
+    # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
+    # capitalised, which tells "I'm Priya" from "I'm tired".
+    _rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+",
+          r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
+          reject="also just here the a an not so really sure still going glad happy tired"),
+    _rule("name", True, "The user's name is {value}.",
+          r"(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+(?:here|aqui|falando|speaking)\b",
+          max_words=2, names=True, reject="i eu me ok tudo"),
     _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
     _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
@@ -100,17 +159,57 @@ _RULES: tuple[_Rule, ...] = (
           _EU + r"tenho\s+(?P<value>\d{1,3})\s+anos(?:\s+de\s+idade)?" + _AGE_END),
     _rule("preference", False, "The user likes {value}.",
           _IM + r"(?:an?\s+)?(?:(?:big|huge|great|massive|real)\s+)?fan\s+of\s+", _IM + r"into\s+"),
+    _rule("allergy", False, "The user is allergic to {value}.",
+          _IM + r"(?:(?:very|quite|badly|severely)\s+)?allergic\s+to\s+",
+          _IVE + r"(?:got\s+)?an?\s+allergy\s+to\s+",
+          _EU + r"sou\s+(?:muito\s+)?alergic[oa]\s+(?:a|ao|a|aos|as)\s+",
+          _EU + r"tenho\s+(?:uma\s+)?alergia\s+(?:a|ao|a|aos|as|de)\s+"),
+    _rule("allergy", False, "The user is allergic to {value}.",
+          _IVE + r"(?:got\s+)?an?\s+(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+allergy\b", max_words=2),
+    *(_rule("pet", False, "The user has a {species} called {value}.", prefix, max_words=3,
+            names=True)
+      for prefix in (
+          _MY + _PET + _CALLED + r"(?P<value>.+)",
+          _MEU + _PET + _CALLED + r"(?P<value>.+)",
+          _IVE + r"(?:got\s+)?an?\s+" + _PET + r"\s+(?:called|named)\s+(?P<value>.+)",
+          _EU + r"tenho\s+(?:um|uma)\s+" + _PET
+          + r"\s+(?:chamad[oa]|que\s+se\s+chama)\s+(?P<value>.+)",
+      )),
+    *(_rule("partner", True, "The user's {kin} is called {value}.", prefix, max_words=3,
+            names=True)
+      for prefix in (_MY + _PARTNER + _CALLED + r"(?P<value>.+)",
+                     _MEU + _PARTNER + _CALLED + r"(?P<value>.+)")),
+    *(_rule("family:{kin}", False, "The user's {kin} is called {value}.", prefix, max_words=3,
+            names=True)
+      for prefix in (_MY + _RELATIVE + _CALLED + r"(?P<value>.+)",
+                     _MEU + _RELATIVE + _CALLED + r"(?P<value>.+)")),
+    _rule("hobby", False, "The user plays {value}.",
+          _I + r"play\s+(?:(?:some|a\s+lot\s+of)\s+)?", _EU + r"jogo\s+(?:(?:um\s+pouco\s+de)\s+)?",
+          max_words=3, reject="with games video the it music"),
+    _rule("hobby", False, "The user goes {value}.",
+          r"(?:" + _I + "|" + _WE + r")go\s+(?P<value>[a-z]+ing)\b", max_words=1),
+    _rule("hobby", False, "The user does {value}.",
+          _EU + r"(?:faco|pratico|treino)\s+", _I + r"(?:practise|practice|do)\s+",
+          max_words=3, reject="it this that what not anything nothing nada isso"),
+    _rule("hometown", True, "The user is from {value}.",
+          _IM + r"from\s+", _I + r"come\s+from\s+", _EU + r"(?:sou|venho)\s+(?:de|do|da)\s+",
+          max_words=4, names=True),
     _rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
+    _rule("job", True, "The user is {value}.",
+          _EU + r"sou\s+(?:(?:um|uma)\s+)?", max_words=3, check=_PROFESSION),
     _rule("job", True, "The user works as {art} {value}.",
           _I + r"work\s+as\s+(?:(?P<art>an?)\s+)?", _EU + r"trabalho\s+como\s+(?:(?:um|uma)\s+)?"),
     _rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
+          _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
           _IM + r"(?:based|living)\s+in\s+",
           _EU + r"(?:moro|vivo|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
-          _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART),
+          _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
+          r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART),
     _rule("workplace", True, "The user works at {value}.",
-          _I + r"work\s+(?:at|for)\s+",
+          _I + r"work\s+(?:at|for)\s+", _IVE + r"(?:been\s+)?working\s+(?:at|for)\s+",
+          _IM + r"working\s+(?:at|for)\s+",
           _EU + r"trabalho\s+(?:em|no|na|nos|nas|para|pra)\s+" + _ART),
     _rule("preference", False, "The user prefers {value}.",
           _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
@@ -128,11 +227,13 @@ _RULES: tuple[_Rule, ...] = (
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 # "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
 _CLAUSE_END = re.compile(
-    r"[,:]|\s+(?:and|but|mas)\s+|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])\s+e\s+"
+    r"[,:\u2013\u2014]|\s+-\s+|\s+(?:and|but|mas|that|because|since|so|porque|pois|que)\s+"
+    r"|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])(?<!aqui)\s+e\s+(?!(?:o|a)\s)"
 )
 _FILLER = re.compile(
     r"(?:[\s,]+|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay|yes|yeah|anyway|"
-    r"please|entao|bem|alias|agora|e|tambem|oi|hi|hello|hey|ola|sim|pois|na verdade)\b)*"
+    r"please|lol|haha|ah|right|quick one|fun fact|entao|bem|alias|agora|e|tambem|oi|oii|hi|"
+    r"hello|hey|ola|sim|pois|olha|enfim|bom|boas|na verdade|e ai|ja agora)\b)*"
 )
 _NOT_A_STATEMENT = re.compile(  # interrogatives and hypotheticals opening a sentence
     r"(?:what|where|who|when|why|which|how|do|does|did|can|could|would|should|will|is|are|am|"
@@ -141,12 +242,12 @@ _NOT_A_STATEMENT = re.compile(  # interrogatives and hypotheticals opening a sen
 )
 _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"\s*[,.!?;:()\"]|\s+(?:now|right\s+now|at|in|on|to|as|so|too|also|already|currently|"
-    r"recently|today|yesterday|nowadays|last|this|next|since|for|with|from|because|and|but|or|"
+    r"recently|today|yesterday|nowadays|these\s+days|lately|last|this|next|since|for|with|from|because|and|but|or|"
     r"over|than|more|instead|rather|after|before|when|while|during|until|which|who|that|where|"
-    r"very|a\s+lot|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|some|"
+    r"very|a\s+lot|if|unless|anyway|lol|haha|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|some|"
     r"many|\d+)\s+(?:\S+\s+){0,3}ago|agora|ha|faz|desde|com|porque|e|mas|ou|tambem|hoje|ontem|"
     r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
-    r"que|onde|quando|depois|antes|durante|mais|muito)\b"
+    r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas)\b"
 )
 _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
     "it that this these those them you your him her me my myself our us to with not never no "
@@ -180,16 +281,39 @@ def _apply(rule: _Rule, message: str, folded: str, start: int, end: int) -> Extr
     if stop := _STOP.search(folded, vs, ve):
         ve = stop.start()
     value = message[vs:ve].strip(_STRIP)
+    if rule.names:
+        value = _leading_name(value)
     words = fold(value).split()
     if not words or len(words) > rule.max_words or not re.search(r"\w\w", value):
         return None
     if words[0] in _REJECT or words[0] in rule.reject:
         return None
+    if rule.check and not rule.check.fullmatch(" ".join(words)):
+        return None
     groups = {k: message[m.start(k) : m.end(k)] if m.start(k) >= 0 else "" for k in m.groupdict()}
+    for name in ("kin", "species"):
+        if name in groups:
+            word = fold(groups[name])
+            groups[name] = _CANONICAL.get(word, word)
     groups["value"] = value
-    attribute = rule.attribute.format(key=" ".join(fold(groups.get("key", "")).split()))
+    attribute = rule.attribute.format(
+        **{k: " ".join(fold(v).split()) for k, v in groups.items() if k != "value"}
+    )
     text = " ".join(rule.template.format(**groups).split())
     return ExtractedFact(attribute, value, text, rule.single_valued)
+
+
+def _leading_name(value: str) -> str:
+    """Return the capitalised words `value` starts with ("Priya" of "Priya 👋 first time")."""
+    words = []
+    for word in value.split():
+        core = word.strip(_STRIP + ",.!?;:()")
+        if not core or not core[0].isupper() or not core[0].isalpha():
+            break
+        words.append(core)
+        if core != word:  # punctuation ends the name
+            break
+    return " ".join(words)
 
 
 def extract_facts(message: str) -> list[ExtractedFact]:
@@ -207,12 +331,15 @@ def extract_facts(message: str) -> list[ExtractedFact]:
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
     for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):
-        if "?" in ending:
-            continue
         s_start = _skip_fillers(folded, s_start, s_end)
         if _NOT_A_STATEMENT.match(folded, s_start, s_end):
             continue
-        for c_start, c_end, _ in _spans(_CLAUSE_END, folded, s_start, s_end):
+        clauses = list(_spans(_CLAUSE_END, folded, s_start, s_end))
+        if "?" in ending:
+            # A statement before a tag question stands ("Rafa aqui, tudo certo?"); the
+            # question itself does not.
+            clauses = clauses[:-1]
+        for c_start, c_end, _ in clauses:
             c_start = _skip_fillers(folded, c_start, c_end)
             for rule in _RULES:
                 fact = _apply(rule, message, folded, c_start, c_end)

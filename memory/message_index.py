@@ -68,8 +68,16 @@ DELETE_THREADS = f"""
     DELETE FROM {MESSAGES_TABLE}
     WHERE tenant_id = %s AND user_id = %s AND thread_id = ANY(%s)
 """
-DENSE = scoped_statement("dense", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS)
-LEXICAL = scoped_statement("lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS)
+# Searches find messages by the roles asked for: the user's own words are evidence about
+# them, the assistant's earlier answers only when the question is about what it said.
+DENSE = scoped_statement(
+    "dense", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
+)
+LEXICAL = scoped_statement(
+    "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
+)
+USER_ROLES = ("human",)
+ALL_ROLES = ("human", "ai")
 # The neighbours (two turns either side, same thread) of some messages of a user.
 NEIGHBOURS = sql.SQL("""
     -- The hits first (a handful of rows), so neighbours are looked up for them alone, whatever
@@ -210,10 +218,20 @@ async def delete_threads(
 
 
 async def dense(
-    pool: AsyncConnectionPool, ident: Identity, vector: Sequence[float], limit: int
+    pool: AsyncConnectionPool,
+    ident: Identity,
+    vector: Sequence[float],
+    limit: int,
+    *,
+    roles: Sequence[str] = USER_ROLES,
 ) -> list[dict[str, Any]]:
-    """Return the user's messages nearest to `vector` (rows with `distance`), nearest first."""
-    params = {**_scope(ident), "vector": vector_literal(vector), "limit": limit}
+    """Return the user's messages of `roles` nearest to `vector` (rows with `distance`)."""
+    params = {
+        **_scope(ident),
+        "vector": vector_literal(vector),
+        "limit": limit,
+        "role": list(roles),
+    }
     return await _rows(pool, DENSE, params)
 
 
@@ -226,10 +244,12 @@ async def lexical(
     configs: list[str],
     k1: float,
     b: float,
+    roles: Sequence[str] = USER_ROLES,
 ) -> list[dict[str, Any]]:
-    """Return the user's messages best by BM25 for the query `words` (rows with `lexical`).
+    """Return the user's messages of `roles` best by BM25 for the query `words`.
 
-    `configs` are the text-search configurations the words are stemmed with.
+    Rows carry their score as `lexical`; `configs` are the text-search configurations the
+    words are stemmed with.
     """
     params = {
         **_scope(ident),
@@ -238,6 +258,7 @@ async def lexical(
         "limit": limit,
         "k1": k1,
         "b": b,
+        "role": list(roles),
     }
     return await _rows(pool, LEXICAL, params)
 

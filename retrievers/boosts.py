@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from retrievers.types import Candidate
+from text.acts import is_question
 
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 
@@ -18,11 +19,16 @@ _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 def reranked(
     candidates: Iterable[Candidate], key: Callable[[Candidate], float] | None = None
 ) -> list[Candidate]:
-    """Sort candidates best first (by fused score unless `key` says otherwise); renumber ranks."""
-    ranked = sorted(candidates, key=key or (lambda c: c["scores"].get("fused", 0.0)), reverse=True)
+    """Sort candidates best first (by `retrieval_order` unless `key` says otherwise)."""
+    ranked = sorted(candidates, key=key or retrieval_order, reverse=True)
     for position, cand in enumerate(ranked, start=1):
         cand["ranks"]["fused"] = position
     return ranked
+
+
+def retrieval_order(cand: Candidate) -> float:
+    """Return what candidates are ordered by: the fused score and what neighbours lent."""
+    return cand["scores"].get("fused", 0.0) + cand["scores"].get("neighbours", 0.0)
 
 
 def _lift(
@@ -99,3 +105,18 @@ def demote_superseded(candidates: list[Candidate]) -> list[Candidate]:
         return True if cand["metadata"].get("superseded_by") else None
 
     return _lift(candidates, "superseded", lambda spread: -(spread + 1e-6), superseded)
+
+
+def demote_questions(candidates: list[Candidate], share: float) -> list[Candidate]:
+    """Rank the user's past questions below their statements, by `share` of the score range.
+
+    "Where do I live?" is not evidence of where they live; "I live in Porto" is. Questions
+    stay findable for "what did I ask you…?" (the caller skips this then).
+    """
+
+    def asked(cand: Candidate) -> bool | None:
+        if cand["source"] != "conversation" or cand["metadata"].get("role") != "human":
+            return None
+        return True if is_question(cand["content"]) else None
+
+    return _lift(candidates, "question", lambda spread: -share * (spread or 1.0), asked)

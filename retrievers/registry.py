@@ -40,6 +40,8 @@ class Tuning:
     """How many top conversation hits lend score to their neighbours."""
     author_bonus: float = 0.3
     """Share of the fused-score range given to messages by a person the question names."""
+    question_penalty: float = 0.2
+    """Share of the fused-score range the user's past questions lose to their statements."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from typing import Literal
 from langchain_core.embeddings import Embeddings
 
 from memory import message_index
-from retrievers.boosts import boost_named_authors, boost_window, demote_superseded, reranked
+from retrievers.boosts import (
+    boost_named_authors,
+    boost_window,
+    demote_questions,
+    demote_superseded,
+    reranked,
+)
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.legs.base import Leg, Search, Stores
 from retrievers.legs.sources import message_candidate
@@ -26,6 +32,7 @@ from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
 from storage.identity import Identity
+from text.acts import asks_about_own_questions
 
 Fusion = Literal["zscore", "rrf"]
 
@@ -88,6 +95,9 @@ class Retriever:
         weight = tuning.neighbour_weight if neighbour_weight is None else neighbour_weight
         if "conversation" in route["sources"] and weight > 0:
             fused = await self._with_neighbours(ident, fused, weight)
+        # After the neighbours: a question still lends to the answer after it.
+        if tuning.question_penalty > 0 and not asks_about_own_questions(query):
+            fused = demote_questions(fused, tuning.question_penalty)
         return fused
 
     async def _run_legs(
@@ -136,10 +146,7 @@ class Retriever:
         gains = propagate_to_neighbours(base, around, weight=weight)
         for cand_id, gain in gains.items():
             by_id[cand_id]["scores"]["neighbours"] = round(gain, 6)
-        return reranked(
-            by_id.values(),
-            key=lambda c: c["scores"].get("fused", 0.0) + c["scores"].get("neighbours", 0.0),
-        )
+        return reranked(by_id.values())
 
 
 def _fuse(

@@ -90,14 +90,22 @@ def scoped_statement(
     scope: list[str],
     columns: list[str],
     stats: str = ROW_STATS,
+    any_of: Sequence[str] = (),
 ) -> sql.Composed:
-    """Build a leg's query for `table`, scoped by equality on `scope` columns (bound)."""
+    """Build a leg's query for `table`, scoped by equality on `scope` columns (bound).
+
+    Rows found must also have each column of `any_of` in the array bound under its name
+    (e.g. `role` in `%(role)s`); the statistics stay those of the whole scope.
+    """
     where = " AND ".join(f"{col} = %({col})s" for col in scope)
+    found = [f"t.{col} = %({col})s" for col in scope] + [
+        f"t.{col} = ANY(%({col})s)" for col in any_of
+    ]
     return sql.SQL(
         _STATEMENTS[kind].format(
             table="{table}",
             stats=stats.format(table="{table}", scope=where),
-            scope_t=" AND ".join(f"t.{col} = %({col})s" for col in scope),
+            scope_t=" AND ".join(found),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
     ).format(table=sql.Identifier(table))

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from memory import message_index
 from retrievers.legs.base import Search, Stores, Version
-from retrievers.legs.sources import message_candidate, message_label
+from retrievers.legs.sources import message_candidate, message_label, roles_for
 from retrievers.types import Candidate, Source
 
 
@@ -26,10 +26,13 @@ class MessagesDense:
     async def search(self, q: Search) -> list[Candidate]:
         """Return the nearest messages, scored by cosine similarity."""
         assert q.vector is not None
-        rows = await message_index.dense(self._pool, q.ident, q.vector, q.fetch_k)
+        rows = await message_index.dense(
+            self._pool, q.ident, q.vector, q.fetch_k, roles=roles_for(q.text)
+        )
         return [message_candidate(r, {"vector": 1.0 - float(r["distance"])}) for r in rows]
 
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
         return message_label(cand)
+

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from memory import message_index
 from retrievers.legs.base import Search, Stores, Version
-from retrievers.legs.sources import message_candidate, message_label
+from retrievers.legs.sources import message_candidate, message_label, roles_for
 from retrievers.types import Candidate, Source
 from text.language import query_configs
 from text.words import terms
@@ -40,6 +40,7 @@ class MessagesLexical:
             configs=query_configs(q.language),
             k1=self._k1,
             b=self._b,
+            roles=roles_for(q.text),
         )
         return [message_candidate(r, {"lexical": float(r["lexical"])}) for r in rows]
 
@@ -47,3 +48,4 @@ class MessagesLexical:
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
         return message_label(cand)
+

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from memory.message_index import ALL_ROLES, USER_ROLES
 from memory.message_index import COLUMNS as MESSAGE_COLUMNS
 from retrievers.legs.base import iso, row_metadata
 from retrievers.types import Candidate
+from text.acts import asks_about_assistant
 
 # Scoping columns stay out of candidate metadata: callers already know whose data it is.
 SCOPE_KEYS = frozenset({"tenant_id", "user_id"})
@@ -71,3 +73,12 @@ def message_label(cand: Candidate) -> str:
     when = str(meta.get("created_at") or "")[:10]
     where = "this conversation" if cand["source"] == "thread" else "a past conversation"
     return f"{who}, {where}" + (f", {when}" if when else "")
+
+
+def roles_for(question: str) -> tuple[str, ...]:
+    """Return whose messages are evidence for `question`.
+
+    The user's own words are; the assistant's earlier answers only when the question asks
+    what it said (they are not facts about the user).
+    """
+    return ALL_ROLES if asks_about_assistant(question) else USER_ROLES

@@ -113,7 +113,9 @@ def test_a_clear_self_statement_gives_its_fact(message, attribute, value):
     ],
 )
 def test_a_value_stops_before_trailing_words(message, value):
-    assert pairs(message) == [("home", value)]
+    # The value stops where the statement does; a reason that states more is a fact of its own.
+    assert pairs(message)[0] == ("home", value)
+    assert all(attribute != "home" for attribute, _ in pairs(message)[1:])
 
 
 def test_trailing_words_trim_other_attributes_too():
@@ -253,3 +255,79 @@ def test_extracted_fact_is_frozen():
     fact = ExtractedFact("home", "Porto", "The user lives in Porto.", True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fact.value = "Lisbon"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("message", "attribute", "value"),
+    [
+        # identity, in greetings and sign-offs
+        ("Hi! I'm Priya, first time here.", "name", "Priya"),
+        ("Hello, this is Tomás from accounts.", "name", "Tomás"),
+        ("Oi, aqui é o Lucas!", "name", "Lucas"),
+        ("Olá, sou a Beatriz.", "name", "Beatriz"),
+        ("Rafa aqui, tudo certo?", "name", "Rafa"),
+        # home and moves, one person or a household
+        ("We've just moved to Manchester.", "home", "Manchester"),
+        ("we live in Galway these days", "home", "Galway"),
+        ("Mudámos para Coimbra em março.", "home", "Coimbra"),
+        ("nos mudamos pra Curitiba", "home", "Curitiba"),
+        ("I'm from Dublin originally.", "hometown", "Dublin"),
+        ("sou de Recife", "hometown", "Recife"),
+        # work and employer
+        ("I've been working at Lumen Labs for six years.", "workplace", "Lumen Labs"),
+        ("Sou enfermeira há dez anos.", "job", "enfermeira"),
+        ("sou engenheiro informático", "job", "engenheiro informático"),
+        # health
+        ("Just so you know, I'm allergic to penicillin.", "allergy", "penicillin"),
+        ("I have a peanut allergy", "allergy", "peanut"),
+        ("Tenho alergia a camarão.", "allergy", "camarão"),
+        ("sou alérgica ao glúten", "allergy", "glúten"),
+        # pets
+        ("My cat Mochi keeps stepping on the keyboard.", "pet", "Mochi"),
+        ("I have a dog named Rex.", "pet", "Rex"),
+        ("meu cachorro se chama Thor", "pet", "Thor"),
+        ("O meu cão chama-se Bolinha.", "pet", "Bolinha"),
+        ("tenho uma gata chamada Mia", "pet", "Mia"),
+        # partner and family
+        ("My husband Dev wants a shared list.", "partner", "Dev"),
+        ("my girlfriend is called Ana", "partner", "Ana"),
+        ("A minha namorada chama-se Sofia.", "partner", "Sofia"),
+        ("O meu marido é o Paulo.", "partner", "Paulo"),
+        ("My sister Ana lives in Coimbra.", "family:sister", "Ana"),
+        # hobbies and sports
+        ("I play tennis on Saturdays.", "hobby", "tennis"),
+        ("I go bouldering most weekends.", "hobby", "bouldering"),
+        ("jogo futebol às quintas", "hobby", "futebol"),
+        ("faço corrida ao domingo", "hobby", "corrida"),
+        ("pratico ioga", "hobby", "ioga"),
+        # a statement inside a longer sentence
+        ("Busy week — I work as a nurse, so shifts are long.", "job", "nurse"),
+        ("remind them that I'm allergic to latex", "allergy", "latex"),
+    ],
+)
+def test_common_phrasings_of_each_family_give_their_fact(message, attribute, value):
+    assert (attribute, value) in pairs(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm tired",
+        "I'm going to bed",
+        "I'm not sure",
+        "sou casada",
+        "My sister's dog is called Rex.",
+        "Is my cat called Mochi?",
+        "I don't play tennis anymore.",
+        "my dog is very sweet",
+    ],
+)
+def test_lookalikes_give_no_such_fact(message):
+    assert not [p for p in pairs(message) if p[0] in ("name", "pet", "hobby", "job")]
+
+
+def test_relations_and_animals_are_recorded_in_english():
+    [fact] = extract_facts("O meu cão chama-se Bolinha.")
+    assert fact.text == "The user has a dog called Bolinha."
+    [fact] = extract_facts("A minha namorada chama-se Sofia.")
+    assert fact.text == "The user's girlfriend is called Sofia." and fact.single_valued

@@ -1,0 +1,47 @@
+"""What a message does: asks, states, asks about the assistant's words or the user's (pure).
+
+English and Portuguese, on accent-folded text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from text.words import fold
+
+_QUESTION_OPENERS = tuple(
+    f"{opener} "
+    for opener in (
+        "what when where who whom whose which why how do does did is are am was were can could "
+        "should would will tell show list explain describe remind qual quais quando onde quem "
+        "porque como quanto quantos quantas sera pode podes lembra lembras lembrate diz diga "
+        "conta explica explique mostra mostre"
+    ).split()
+) + ("o que ", "por que ", "e que ", "what's ", "whats ", "where's ", "who's ")
+# The question is about what the assistant itself said ("what did you recommend?").
+_ABOUT_ASSISTANT = re.compile(
+    r"\b(what (did|have) you (just )?(say|said|tell|told|recommend|suggest|answer|reply)"
+    r"|you (said|told me|recommended|suggested|answered|replied)|your (answer|reply|advice)"
+    r"|o que (voce|tu) (me )?(disse|disseste|falou|recomendou|sugeriu|respondeu)"
+    r"|(voce|tu) (me )?(disse|disseste|falou|recomendou|sugeriu)|(sua|tua) resposta)\b"
+)
+# The question is about what the user asked before ("what did I ask you about…?").
+_ABOUT_OWN_QUESTIONS = re.compile(
+    r"\b(what did i ask|i asked (you )?(about|before)|my (last |previous )?question"
+    r"|o que (eu )?(te |lhe )?perguntei|(minha|a minha) (ultima |anterior )?pergunta)\b"
+)
+
+
+def is_question(text: str) -> bool:
+    """Return whether `text` asks something (a question mark or a leading question word)."""
+    return "?" in text or f"{fold(text).strip()} ".startswith(_QUESTION_OPENERS)
+
+
+def asks_about_assistant(text: str) -> bool:
+    """Return whether `text` asks what the assistant said, told, recommended or answered."""
+    return bool(_ABOUT_ASSISTANT.search(fold(text)))
+
+
+def asks_about_own_questions(text: str) -> bool:
+    """Return whether `text` asks what the user asked before."""
+    return bool(_ABOUT_OWN_QUESTIONS.search(fold(text)))
