@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run serve test test-unit test-faults lint services-up services-down services-status ingest-sample eval bench clean
+.PHONY: setup run serve test test-unit test-faults lint services-up services-down services-status ingest-sample eval eval-chat bench clean
 
 setup: $(STAMP)
 
@@ -62,6 +62,11 @@ EVAL_ARGS ?=
 eval: setup
 	mkdir -p .memoria/eval
 	$(MEMORIA) eval locomo --turns $(LOCOMO_DIR)/turns.jsonl --queries $(LOCOMO_DIR)/queries.jsonl --out .memoria/eval/results.jsonl $(EVAL_ARGS)
+
+# Does it remember its users? The chat scenario set (evals/chat), served in this process.
+eval-chat: setup
+	mkdir -p .memoria/eval
+	$(MEMORIA) eval chat --in-process --out .memoria/eval/chat.json $(EVAL_ARGS)
 
 # Speed of the product's own paths (~30 min on 2 cores, most of it seeding 100k messages);
 # BENCH_ARGS adds suite flags, e.g. --with-1m. Figures and machine go to BENCHMARKS.md.

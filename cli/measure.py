@@ -44,6 +44,20 @@ def register(sub: Any) -> None:
     )
 
     loc.set_defaults(run=lambda args: asyncio.run(eval_locomo(args)), check=_check_locomo)
+    from evals.chat.run import build_parser
+    from evals.chat.run import run as run_chat_eval
+
+    chat = ev_sub.add_parser(
+        "chat",
+        parents=[build_parser(add_help=False)],
+        help="does it remember its users? personas tell facts, then ask in new threads",
+        description="Drive the API (a running server, or the app in this process) with the "
+        "scenario set in evals/chat: personas tell facts across threads, change one, then ask "
+        "about them in new threads; knowledge-base questions too, across languages. Prints, "
+        "per language, how often the fact reached the answer's context and its first "
+        "citation, stale facts cited, abstention on never-told facts, and turn latency.",
+    )
+    chat.set_defaults(run=run_chat_eval)
 
     bench = sub.add_parser("bench", help="measure the product's speed (see BENCHMARKS.md)")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)

@@ -1,4 +1,10 @@
-"""The offline responder: answers by quoting the best passages, and says that no LLM is set up."""
+"""The offline responder: answers by quoting evidence, says so, and says when it does not know.
+
+It speaks the conversation's language (English or Portuguese). A statement about the user is
+acknowledged (its facts are stored by the outbox worker), not answered with a quote. A
+question about the user is answered from what they said (facts first), never from the
+knowledge base, and with "I don't know that yet" when nothing said comes close enough.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +13,50 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage
 
 from graph.state import Citation
+from memory.fact_extraction import extract_facts
 from memory.messages import EXTRACTIVE_MODEL_NAME
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
-from text.acts import is_question
-from text.words import QueryTerms, clip, fold, sentences
+from text.acts import is_about_user, is_question
+from text.language import detect
+from text.words import QueryTerms, clip, fold, sentences, terms
 
-OFFLINE_NOTE = "(Offline extractive mode: no LLM is configured, so I quote what I found.)"
-NOTA_OFFLINE = (
-    "(Modo extrativo offline: nenhum LLM está configurado, por isso cito o que encontrei.)"
-)
-
-_PT_MARKERS = frozenset(
-    "voce você não nao obrigado obrigada olá ola oi qual quais como onde quando meu minha "
-    "lembra lembras disse sobre tudo bem bom dia está esta é".split()
+PHRASES = {
+    "en": {
+        "greeting": "Hello! I'm memoria. Ask me about the knowledge base or anything we've "
+        "talked about.",
+        "noted": "Noted — I'll remember that in our future conversations.",
+        "unknown": "I don't know that yet: you haven't told me.",
+        "nothing": "I couldn't find anything about that in the knowledge base or our "
+        "conversations.",
+        "intro": "Here is what I found:",
+        "quoting": "(Offline extractive mode: no LLM is configured, so I quote what I found.)",
+        "offline": "(Offline extractive mode: no LLM is configured.)",
+    },
+    "pt": {
+        "greeting": "Olá! Sou o memoria. Pergunte-me sobre a base de conhecimento ou sobre o "
+        "que já conversamos.",
+        "noted": "Anotado — vou lembrar disso nas nossas próximas conversas.",
+        "unknown": "Ainda não sei isso: você ainda não me contou.",
+        "nothing": "Não encontrei nada sobre isso na base de conhecimento nem nas nossas "
+        "conversas.",
+        "intro": "Eis o que encontrei:",
+        "quoting": "(Modo extrativo offline: nenhum LLM está configurado, por isso cito o que "
+        "encontrei.)",
+        "offline": "(Modo extrativo offline: nenhum LLM está configurado.)",
+    },
+}
+MEMORY_SOURCES = frozenset({"facts", "conversation", "thread"})
+# Words of a question about the user that say nothing of what is asked ("what's my name",
+# "where do I live now"): evidence must share another word, or be close in meaning.
+_ASKING_WORDS = frozenset(
+    "whats which who whom where when name names called call named live lives living currently "
+    "now still kind sort type remember know tell again right today these days favourite "
+    "favorite fave favorito favorita preferido preferida onde quem qual "
+    "quais quando nome chama chamo chamado chamada moro vivo mora vive agora atualmente "
+    "actualmente ainda tipo lembra lembras lembrase sabe sabes diz diga mesmo entao".split()
 )
 MAX_QUOTES = 3
 RELATIVE_QUOTE_FLOOR = 0.6
@@ -31,12 +65,6 @@ QUOTE_CHARS = 320
 
 def _reply(text: str) -> AIMessage:
     return AIMessage(content=text, response_metadata={"model_name": EXTRACTIVE_MODEL_NAME})
-
-
-def looks_portuguese(text: str) -> bool:
-    """Guess whether `text` is Portuguese from common function words and accents."""
-    words = set(text.lower().replace("?", " ").replace("!", " ").split())
-    return bool(words & _PT_MARKERS) or any(ch in text for ch in "ãõçê")
 
 
 def best_excerpt(query: str, text: str, *, limit: int = QUOTE_CHARS) -> str:
@@ -64,60 +92,84 @@ def extractive_answer(
     route: RouteDecision | None,
     label: Labeller = DEFAULT.label,
     calibration: Calibration = MiniLM.calibration,
+    language: str | None = None,
 ) -> tuple[AIMessage, list[Citation]]:
-    """Answer `query` by quoting the top passages of `context` with numbered citations."""
-    portuguese = looks_portuguese(query)
-    note = NOTA_OFFLINE if portuguese else OFFLINE_NOTE
+    """Answer `query` by quoting the best evidence in `context` with numbered citations.
+
+    Args:
+        query: The user's message.
+        context: Reranked passages, best first.
+        route: The router's decision (small talk is greeted).
+        label: Labels a passage's origin in a language.
+        calibration: What the embedding model's similarities mean.
+        language: The conversation's language; the message's own when None.
+    """
+    lang = language or detect(query) or "en"
+    say = PHRASES.get(lang, PHRASES["en"])
     strategy = route["strategy"] if route else "session_only"
+    if not is_question(query) and (strategy == "session_only" or extract_facts(query)):
+        # A statement: what it says about the user is stored; there is nothing to look up.
+        return _reply(f"{say['noted']} {say['offline']}"), []
     if strategy == "session_only":
-        greeting = (
-            "Olá! Sou o memoria. Pergunte-me sobre a base de conhecimento ou sobre o que já "
-            "conversamos."
-            if portuguese
-            else "Hello! I'm memoria. Ask me about the knowledge base or anything we've "
-            "talked about."
-        )
-        return _reply(f"{greeting} {note}"), []
-    # Fusion and reranking are relative: something always ranks first. Quote only passages
-    # with some absolute evidence (a shared content word, or a close meaning), except this
-    # thread's own recent messages, which are what "what did I just say?" asks for.
-    wanted = QueryTerms(query)
-    quotable = [
-        c
-        for c in context
-        if fold(c["content"]).strip() != fold(query).strip()
-        and (
-            c["source"] == "thread"
-            or wanted.coverage(c["content"]) > 0
-            or c["scores"].get("vector", 0.0) >= calibration.on_topic
-        )
-    ]
-    if quotable and "rerank" in quotable[0]["scores"]:
-        # Quote only passages close to the best one: a weak third quote reads as noise.
-        floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
-        quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
-    if not quotable and not is_question(query):
-        noted = (
-            "Anotado — vou lembrar disso nas nossas próximas conversas."
-            if portuguese
-            else "Noted — I'll remember that in our future conversations."
-        )
-        return _reply(f"{noted} {note}"), []
+        return _reply(f"{say['greeting']} {say['offline']}"), []
+    personal = is_about_user(query)
+    quotable = _evidence(query, context, calibration, personal=personal)
     if not quotable:
-        nothing = (
-            "Não encontrei nada sobre isso na base de conhecimento nem nas nossas conversas."
-            if portuguese
-            else "I couldn't find anything about that in the knowledge base or our conversations."
-        )
-        return _reply(f"{nothing} {note}"), []
+        if personal:
+            return _reply(f"{say['unknown']} {say['offline']}"), []
+        if not is_question(query):
+            return _reply(f"{say['noted']} {say['offline']}"), []
+        return _reply(f"{say['nothing']} {say['offline']}"), []
     citations: list[Citation] = []
     lines = []
     for ref, cand in enumerate(quotable[:MAX_QUOTES], start=1):
         excerpt = best_excerpt(query, cand["content"])
-        title = label(cand)
+        title = label(cand, lang)
         citations.append(
             Citation(ref=ref, id=cand["id"], source=cand["source"], title=title, snippet=excerpt)
         )
         lines.append(f"[{ref}] “{excerpt}” — {title}")
-    intro = "Eis o que encontrei:" if portuguese else "Here is what I found:"
-    return _reply("\n".join([intro, *lines, note])), citations
+    return _reply("\n".join([say["intro"], *lines, say["quoting"]])), citations
+
+
+def _evidence(
+    query: str, context: Sequence[Candidate], calibration: Calibration, *, personal: bool
+) -> list[Candidate]:
+    """Return the passages worth quoting for `query`, in the order to quote them.
+
+    Fusion and reranking are relative: something always ranks first. A passage is quoted
+    only with some absolute evidence: a shared content word or a close meaning (this thread's
+    own recent messages excepted: they are what "what did I just say?" asks for). About the
+    user, only what the user said counts, and a current fact goes first.
+    """
+    wanted = QueryTerms(query)
+    asked = {t for t in terms(query) if t not in _ASKING_WORDS}
+    specific = QueryTerms(" ".join(asked)) if asked else None
+    same_text = fold(query).strip()
+    quotable = []
+    for cand in context:
+        if fold(cand["content"]).strip() == same_text:
+            continue
+        similarity = cand["scores"].get("vector", 0.0)
+        if personal:
+            if cand["source"] not in MEMORY_SOURCES:
+                continue
+            shares_a_word = specific is not None and specific.coverage(cand["content"]) > 0
+            if cand["source"] != "thread" and not (
+                shares_a_word or similarity >= calibration.evidence
+            ):
+                continue
+        elif not (
+            cand["source"] == "thread"
+            or wanted.coverage(cand["content"]) > 0
+            or similarity >= calibration.on_topic
+        ):
+            continue
+        quotable.append(cand)
+    if quotable and "rerank" in quotable[0]["scores"]:
+        # Quote only passages close to the best one: a weak third quote reads as noise.
+        floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
+        quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
+    if personal:
+        quotable.sort(key=lambda c: c["source"] != "facts")  # stable: facts first
+    return quotable

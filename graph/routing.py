@@ -12,10 +12,12 @@ import numpy as np
 import yaml
 from langchain_core.embeddings import Embeddings
 
+from memory.fact_extraction import extract_facts
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT, Registry
 from retrievers.types import STRATEGIES, RouteDecision, Strategy
+from text.acts import is_question
 from text.words import fold
 
 ROUTES_FILE = Path(__file__).resolve().parents[1] / "configs" / "routes.yaml"
@@ -27,6 +29,9 @@ STRICT_STRATEGIES = frozenset({"session_only", "recent_history"})
 # For callers that name no model: all-MiniLM-L6-v2's.
 DEFAULT_CALIBRATION = MiniLM.calibration
 MIN_SIMILARITY = DEFAULT_CALIBRATION.route_min
+
+SMALL_TALK = "small talk: no retrieval needed"
+STATEMENT = "a statement about the user: noted for memory, nothing to look up"
 
 # Rules run on accent-folded, lowercased text, in this order; the first match wins.
 _RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
@@ -83,7 +88,9 @@ def choose_strategy(
         raise ValueError(f"unknown strategies in similarities: {sorted(unknown)}")
     text = fold(query).strip()
     if not text or _SMALL_TALK.match(text):
-        return decision("session_only", "small talk: no retrieval needed", similarities, registry)
+        return decision("session_only", SMALL_TALK, similarities, registry)
+    if not is_question(query) and extract_facts(query):
+        return decision("session_only", STATEMENT, similarities, registry)
     for strategy, pattern, reason in _RULES:
         if pattern.search(text):
             return decision(strategy, f"rule: {reason}", similarities, registry)
@@ -100,6 +107,22 @@ def choose_strategy(
     return decision(
         "hybrid", "no rule or close example: search every source", similarities, registry
     )
+
+
+def for_a_new_thread(decided: RouteDecision, registry: Registry = DEFAULT) -> RouteDecision:
+    """Look in the user's other threads when this one has nothing to recall yet.
+
+    "What did I say my dog is called?" routes to this thread's recent messages, which a new
+    thread does not have; the user means an earlier conversation. Greetings and statements
+    stay as they are.
+    """
+    asks_back = decided["strategy"] == "recent_history" or (
+        decided["strategy"] == "session_only" and decided["reason"] not in (SMALL_TALK, STATEMENT)
+    )
+    if not asks_back:
+        return decided
+    reason = f"{decided['reason']}; this thread has no earlier messages: the user's other threads"
+    return decision("cross_conversation", reason, decided["similarities"], registry)
 
 
 def decision(

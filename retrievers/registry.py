@@ -96,10 +96,10 @@ class Registry:
             )
         return {source for source, flags in by_source.items() if all(flags)}
 
-    def label(self, cand: Candidate) -> str:
-        """Return a short human label for where `cand` came from (its source's legs say)."""
+    def label(self, cand: Candidate, language: str = "en") -> str:
+        """Return a short label for where `cand` came from, in `language` (its legs say)."""
         leg = next(e.leg for e in self.entries if e.leg.source == cand["source"])
-        return leg.label(cand)
+        return leg.label(cand, language)
 
     def source_of(self, leg_name: str) -> Source:
         """Return the source of the leg named `leg_name`."""

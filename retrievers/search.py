@@ -50,9 +50,9 @@ class Retriever:
         self._pool = stores.pool
         self._embeddings = embeddings
 
-    def label(self, cand: Candidate) -> str:
-        """Return a short human label for where `cand` came from (its source's legs say)."""
-        return self.registry.label(cand)
+    def label(self, cand: Candidate, language: str = "en") -> str:
+        """Return a short label for where `cand` came from, in `language` (its legs say)."""
+        return self.registry.label(cand, language)
 
     async def retrieve(
         self,

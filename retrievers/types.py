@@ -56,5 +56,6 @@ class Candidate(TypedDict):
     """Per-signal 1-based ranks."""
 
 
-Labeller = Callable[[Candidate], str]
-"""Returns a short human label for where a candidate came from ("you, a past conversation")."""
+Labeller = Callable[..., str]
+"""`label(candidate, language="en")`: a short human label for where a candidate came from,
+in the conversation's language ("you, a past conversation", "você, numa conversa anterior")."""

@@ -45,3 +45,24 @@ def asks_about_assistant(text: str) -> bool:
 def asks_about_own_questions(text: str) -> bool:
     """Return whether `text` asks what the user asked before."""
     return bool(_ABOUT_OWN_QUESTIONS.search(fold(text)))
+
+
+
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|me|my|mine|myself|eu|meu|minha|meus|minhas|mim|comigo)\b"
+)
+# How-to questions mention the user too ("how do I export my notes?") but ask the manual.
+_HOW_TO = re.compile(
+    r"^\W*(how|can|could|should|may|is it possible|what happens|why|como|posso|pode|podes|"
+    r"consigo|da para|e possivel|quanto|quantos|quantas)\b"
+)
+
+
+def is_about_user(text: str) -> bool:
+    """Return whether a question asks about the user themselves ("where do I live?").
+
+    First person, and not a how-to ("how do I…", "can I…", "como faço…"), which asks
+    the knowledge base even when it says "my".
+    """
+    folded = fold(text)
+    return bool(_FIRST_PERSON.search(folded)) and not _HOW_TO.search(folded)

@@ -237,9 +237,10 @@ async def in_process_client(settings: Any = None) -> AsyncIterator[httpx.AsyncCl
             yield client
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Return the CLI's argument parser (`memoria eval chat` uses the same flags)."""
     parser = argparse.ArgumentParser(
+        add_help=add_help,
         prog="memoria eval chat",
         description="Tell personas' facts over the HTTP API, change one, ask about them in new "
         "threads, and score what the answers cite (per language), plus knowledge-base "
@@ -326,6 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.limit_personas is not None and args.limit_personas < 1:
         parser.error("--limit-personas must be at least 1")
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the eval with parsed arguments (see `build_parser`)."""
     try:
         scenarios = load_scenarios(args.scenarios)
     except (OSError, ValueError) as exc:

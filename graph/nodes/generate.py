@@ -37,7 +37,7 @@ def format_passages(context: Sequence[Candidate], label: Labeller) -> str:
 
 
 def cited(
-    answer: str, query: str, context: Sequence[Candidate], label: Labeller
+    answer: str, query: str, context: Sequence[Candidate], label: Labeller, language: str = "en"
 ) -> list[Citation]:
     """Return the passages an answer cites by [n], in the order first cited."""
     refs: list[int] = []
@@ -50,7 +50,7 @@ def cited(
             ref=n,
             id=context[n - 1]["id"],
             source=context[n - 1]["source"],
-            title=label(context[n - 1]),
+            title=label(context[n - 1], language),
             snippet=best_excerpt(query, context[n - 1]["content"]),
         )
         for n in refs
@@ -81,7 +81,12 @@ def make_generate(
         context = state.get("context", [])
         if chat_model is None:
             message, citations = extractive_answer(
-                query, context, state.get("route"), res.retriever.label, res.calibration
+                query,
+                context,
+                state.get("route"),
+                res.retriever.label,
+                res.calibration,
+                state.get("language"),
             )
             annotate_turn(
                 config,
@@ -112,7 +117,9 @@ def make_generate(
         if response.tool_calls:
             annotate_turn(config, metadata)
             return {"messages": [response], "tool_rounds": rounds + 1}
-        citations = cited(response.text, query, context, res.retriever.label)
+        citations = cited(
+            response.text, query, context, res.retriever.label, state.get("language") or "en"
+        )
         annotate_turn(config, {**metadata, "memoria_citations": len(citations)})
         return {"messages": [response], "citations": citations}
 

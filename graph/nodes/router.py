@@ -9,7 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.routing import choose_strategy, decision, skip_empty_sources
+from graph.routing import choose_strategy, decision, for_a_new_thread, skip_empty_sources
 from graph.state import State, latest_question
 from graph.tracing import annotate_turn, strategy_tag
 from graph.turn import leftovers, turn_input
@@ -43,6 +43,8 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
             decided = decision(ctx.strategy, "forced by the run's context", {}, registry)
         else:
             decided = choose_strategy(query, similarities, registry, res.router.calibration)
+        if not ctx.strategy and not state.get("persisted_ids"):
+            decided = for_a_new_thread(decided, registry)
         decided = skip_empty_sources(decided, version, registry)
         STRATEGY_USE.labels(decided["strategy"]).inc()
         # Every turn carries every key: later nodes overwrite the ones they get to.

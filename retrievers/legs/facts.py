@@ -45,6 +45,8 @@ class Facts:
 
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:
-        """Return "what I know about you", with since when."""
+        """Return "what I know about you", with since when, in `language`."""
         since = str(cand["metadata"].get("valid_from") or "")[:10]
+        if language == "pt":
+            return "o que sei sobre você" + (f", desde {since}" if since else "")
         return "what I know about you" + (f", since {since}" if since else "")

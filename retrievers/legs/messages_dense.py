@@ -34,5 +34,5 @@ class MessagesDense:
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
-        return message_label(cand)
+        return message_label(cand, language)
 

@@ -47,5 +47,5 @@ class MessagesLexical:
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
-        return message_label(cand)
+        return message_label(cand, language)
 

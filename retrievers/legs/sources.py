@@ -66,12 +66,29 @@ def kb_label(cand: Candidate) -> str:
     return f"{label} ({source})" if source else label
 
 
-def message_label(cand: Candidate) -> str:
-    """Return "you|me, this|a past conversation, date" for a message."""
+_MESSAGE_LABELS = {
+    "en": {
+        "human": "you",
+        "ai": "me",
+        "thread": "this conversation",
+        "past": "a past conversation",
+    },
+    "pt": {
+        "human": "você",
+        "ai": "eu",
+        "thread": "nesta conversa",
+        "past": "numa conversa anterior",
+    },
+}
+
+
+def message_label(cand: Candidate, language: str = "en") -> str:
+    """Return "you|me, this|a past conversation, date" for a message, in `language`."""
+    words = _MESSAGE_LABELS.get(language, _MESSAGE_LABELS["en"])
     meta = cand["metadata"]
-    who = "you" if meta.get("role") == "human" else "me"
+    who = words["human"] if meta.get("role") == "human" else words["ai"]
     when = str(meta.get("created_at") or "")[:10]
-    where = "this conversation" if cand["source"] == "thread" else "a past conversation"
+    where = words["thread"] if cand["source"] == "thread" else words["past"]
     return f"{who}, {where}" + (f", {when}" if when else "")
 
 

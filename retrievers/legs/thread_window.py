@@ -47,4 +47,4 @@ class ThreadWindow:
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it in this conversation."""
-        return message_label(cand)
+        return message_label(cand, language)

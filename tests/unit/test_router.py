@@ -75,3 +75,32 @@ def test_sources_with_nothing_stored_are_skipped_and_the_reason_says_so(version,
         assert routed["reason"].endswith(f"nothing stored yet in {skipped}")
     else:
         assert routed == decided
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "Actually I moved to Lisbon.",
+        "Hi! I'm Priya",
+        "Tenho alergia a camarão.",
+        "my dog is called Rex",
+    ],
+)
+def test_a_statement_about_the_user_is_noted_not_looked_up(statement):
+    decided = choose_strategy(statement, {"semantic_search": 0.9})
+    assert decided["strategy"] == "session_only" and decided["sources"] == []
+    assert "statement" in decided["reason"]
+
+
+def test_a_new_thread_asking_what_was_said_looks_in_the_users_other_threads():
+    from graph.routing import for_a_new_thread
+
+    asked = choose_strategy("What did I say my dog is called?", {})
+    assert asked["strategy"] == "recent_history"
+    moved = for_a_new_thread(asked)
+    assert moved["strategy"] == "cross_conversation" and "conversation" in moved["sources"]
+    assert "no earlier messages" in moved["reason"]
+    # Greetings and statements stay what they are.
+    for text in ("hi!", "I live in Porto."):
+        decided = choose_strategy(text, {})
+        assert for_a_new_thread(decided) == decided

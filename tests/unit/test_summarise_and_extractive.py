@@ -92,8 +92,60 @@ def test_extractive_answer_leaves_out_passages_far_below_the_best():
 def test_unrelated_passages_are_not_quoted_even_when_ranked_first():
     off_topic = kb("The interface is available in six languages.")
     off_topic["scores"] = {"vector": 0.2, "rerank": 0.9}
-    message, citations = extractive_answer("What is my cat called?", [off_topic], ROUTE)
+    message, citations = extractive_answer("What colour is the sky on Mars?", [off_topic], ROUTE)
     assert citations == [] and "couldn't find" in message.text
+
+
+def said(content: str, vector: float, cid: str = "msg:1", source: str = "conversation"):
+    return {
+        "id": cid,
+        "source": source,
+        "content": content,
+        "metadata": {"role": "human", "created_at": "2026-11-20T10:00:00+00:00"},
+        "scores": {"vector": vector, "rerank": 0.5},
+        "ranks": {},
+    }
+
+
+def test_a_question_about_the_user_is_answered_from_what_they_said_never_the_manual():
+    manual = kb("Pets can be added to the household plan.")
+    manual["scores"] = {"vector": 0.9, "rerank": 0.9}
+    message, citations = extractive_answer(
+        "What's my cat called?", [manual, said("lol my cat Mochi sat on the keyboard", 0.5)], ROUTE
+    )
+    assert [c["id"] for c in citations] == ["msg:1"] and "Mochi" in citations[0]["snippet"]
+
+
+def test_a_current_fact_is_quoted_before_the_messages_that_say_it():
+    fact = said("The user lives in Lisbon.", 0.7, "fact:1", "facts")
+    fact["scores"]["rerank"] = 0.4
+    message, citations = extractive_answer(
+        "Where do I live now?", [said("we moved to Lisbon last month", 0.6), fact], ROUTE
+    )
+    assert citations[0]["id"] == "fact:1"
+
+
+def test_a_never_told_fact_is_not_answered_with_a_lookalike():
+    # About the user, a passage must share what is asked (here "colour") or be very close.
+    food = said("My favourite food is sushi.", 0.3)
+    message, citations = extractive_answer("What's my favourite colour?", [food], ROUTE)
+    assert citations == [] and "don't know that yet" in message.text
+    message, _ = extractive_answer("Qual é a minha cor favorita?", [food], ROUTE)
+    assert "Ainda não sei" in message.text
+
+
+def test_labels_speak_the_conversations_language():
+    message, citations = extractive_answer(
+        "Onde eu moro?", [said("Moro em Lisboa.", 0.9)], ROUTE, language="pt"
+    )
+    assert citations[0]["title"].startswith("você, numa conversa anterior")
+    assert "Eis o que encontrei" in message.text
+
+
+def test_a_statement_is_acknowledged_even_when_something_matches():
+    billing = kb("Billing address changes take effect next cycle.")
+    message, citations = extractive_answer("Actually I moved to Lisbon.", [billing], ROUTE)
+    assert citations == [] and "Noted" in message.text
 
 
 def test_a_statement_with_nothing_relevant_is_acknowledged():
@@ -104,7 +156,7 @@ def test_a_statement_with_nothing_relevant_is_acknowledged():
 
 
 def test_questions_are_told_from_statements_in_both_languages():
-    from graph.extractive import is_question
+    from text.acts import is_question
 
     assert is_question("where do I live") and is_question("o que eu disse ontem")
     assert is_question("Quando é a reunião") and is_question("Is it raining?")
