@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage
 
 from graph.state import Citation
-from memory.fact_extraction import extract_facts
+from memory.fact_extraction import asked_attributes, extract_facts
 from memory.messages import EXTRACTIVE_MODEL_NAME
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
@@ -112,8 +112,9 @@ def extractive_answer(
         return _reply(f"{say['noted']} {say['offline']}"), []
     if strategy == "session_only":
         return _reply(f"{say['greeting']} {say['offline']}"), []
-    personal = is_about_user(query)
-    quotable = _evidence(query, context, calibration, personal=personal)
+    attributes = asked_attributes(query) if is_about_user(query) else []
+    personal = bool(attributes) or strategy == "cross_conversation"
+    quotable = _evidence(query, context, calibration, personal=personal, attributes=attributes)
     if not quotable:
         if personal:
             return _reply(f"{say['unknown']} {say['offline']}"), []
@@ -133,14 +134,20 @@ def extractive_answer(
 
 
 def _evidence(
-    query: str, context: Sequence[Candidate], calibration: Calibration, *, personal: bool
+    query: str,
+    context: Sequence[Candidate],
+    calibration: Calibration,
+    *,
+    personal: bool,
+    attributes: Sequence[str] = (),
 ) -> list[Candidate]:
     """Return the passages worth quoting for `query`, in the order to quote them.
 
     Fusion and reranking are relative: something always ranks first. A passage is quoted
     only with some absolute evidence: a shared content word or a close meaning (this thread's
     own recent messages excepted: they are what "what did I just say?" asks for). About the
-    user, only what the user said counts, and a current fact goes first.
+    user, only what the user said counts; a current fact of the attribute asked goes first,
+    and facts of other attributes are not answers.
     """
     wanted = QueryTerms(query)
     asked = {t for t in terms(query) if t not in _ASKING_WORDS}
@@ -153,6 +160,10 @@ def _evidence(
         similarity = cand["scores"].get("vector", 0.0)
         if personal:
             if cand["source"] not in MEMORY_SOURCES:
+                continue
+            if cand["source"] == "facts" and attributes:
+                if _attribute(cand).startswith(tuple(attributes)):
+                    quotable.append(cand)
                 continue
             shares_a_word = specific is not None and specific.coverage(cand["content"]) > 0
             if cand["source"] != "thread" and not (
@@ -173,3 +184,7 @@ def _evidence(
     if personal:
         quotable.sort(key=lambda c: c["source"] != "facts")  # stable: facts first
     return quotable
+
+
+def _attribute(cand: Candidate) -> str:
+    return str(cand["metadata"].get("attribute") or "")

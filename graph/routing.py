@@ -12,12 +12,12 @@ import numpy as np
 import yaml
 from langchain_core.embeddings import Embeddings
 
-from memory.fact_extraction import extract_facts
+from memory.fact_extraction import asked_attributes, extract_facts
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT, Registry
 from retrievers.types import STRATEGIES, RouteDecision, Strategy
-from text.acts import is_question
+from text.acts import is_about_user, is_question
 from text.words import fold
 
 ROUTES_FILE = Path(__file__).resolve().parents[1] / "configs" / "routes.yaml"
@@ -91,6 +91,9 @@ def choose_strategy(
         return decision("session_only", SMALL_TALK, similarities, registry)
     if not is_question(query) and extract_facts(query):
         return decision("session_only", STATEMENT, similarities, registry)
+    if is_question(query) and is_about_user(query) and asked_attributes(query):
+        reason = "asks about the user themselves: what they told before, and their facts"
+        return decision("cross_conversation", f"rule: {reason}", similarities, registry)
     for strategy, pattern, reason in _RULES:
         if pattern.search(text):
             return decision(strategy, f"rule: {reason}", similarities, registry)

@@ -7,7 +7,7 @@ the outcome is recorded on the candidate (`scores["time"]`, `["author"]`, `["sup
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from retrievers.types import Candidate
@@ -120,3 +120,25 @@ def demote_questions(candidates: list[Candidate], share: float) -> list[Candidat
         return True if is_question(cand["content"]) else None
 
     return _lift(candidates, "question", lambda spread: -share * (spread or 1.0), asked)
+
+
+def boost_asked_facts(candidates: list[Candidate], attributes: Sequence[str]) -> list[Candidate]:
+    """Put the user's current facts of the attribute a question asks for first.
+
+    "What's my dog called?" asks for a `pet` fact; if memoria holds one it is the answer,
+    whatever else the question's words resemble. `attributes` are prefixes, most likely
+    first; only the first one any fact has is lifted.
+    """
+
+    def attribute(cand: Candidate) -> str:
+        return str(cand["metadata"].get("attribute") or "")
+
+    facts = [attribute(c) for c in candidates if c["source"] == "facts"]
+    asked = next((a for a in attributes if any(f.startswith(a) for f in facts)), None)
+    if asked is None:
+        return candidates
+
+    def is_asked(cand: Candidate) -> bool | None:
+        return True if cand["source"] == "facts" and attribute(cand).startswith(asked) else None
+
+    return _lift(candidates, "asked", lambda spread: spread + 1e-6, is_asked)

@@ -18,7 +18,9 @@ from typing import Literal
 from langchain_core.embeddings import Embeddings
 
 from memory import message_index
+from memory.fact_extraction import asked_attributes
 from retrievers.boosts import (
+    boost_asked_facts,
     boost_named_authors,
     boost_window,
     demote_questions,
@@ -32,7 +34,7 @@ from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
 from storage.identity import Identity
-from text.acts import asks_about_own_questions
+from text.acts import asks_about_own_questions, is_about_user
 
 Fusion = Literal["zscore", "rrf"]
 
@@ -92,6 +94,8 @@ class Retriever:
         if tuning.author_bonus > 0:
             fused = boost_named_authors(fused, query, tuning.author_bonus)
         fused = demote_superseded(fused)
+        if "facts" in route["sources"] and is_about_user(query):
+            fused = boost_asked_facts(fused, asked_attributes(query))
         weight = tuning.neighbour_weight if neighbour_weight is None else neighbour_weight
         if "conversation" in route["sources"] and weight > 0:
             fused = await self._with_neighbours(ident, fused, weight)

@@ -37,6 +37,16 @@ def _base(turn: TurnResult, language: str, ask: str) -> dict[str, Any]:
             Counter(str(item.get("source")) for item in output.get("context") or [])
         ),
         "answer": answer[:_ANSWER_CHARS] + ("…" if len(answer) > _ANSWER_CHARS else ""),
+        # What the answer chose from, for calibrating thresholds: each passage's origin,
+        # scores and opening words.
+        "context": [
+            {
+                "source": item.get("source"),
+                "scores": item.get("scores") or {},
+                "text": str(item.get("content", ""))[:120],
+            }
+            for item in output.get("context") or []
+        ],
     }
 
 

@@ -95,7 +95,7 @@ def test_a_statement_about_the_user_is_noted_not_looked_up(statement):
 def test_a_new_thread_asking_what_was_said_looks_in_the_users_other_threads():
     from graph.routing import for_a_new_thread
 
-    asked = choose_strategy("What did I say my dog is called?", {})
+    asked = choose_strategy("What did I just say?", {})
     assert asked["strategy"] == "recent_history"
     moved = for_a_new_thread(asked)
     assert moved["strategy"] == "cross_conversation" and "conversation" in moved["sources"]
@@ -104,3 +104,13 @@ def test_a_new_thread_asking_what_was_said_looks_in_the_users_other_threads():
     for text in ("hi!", "I live in Porto."):
         decided = choose_strategy(text, {})
         assert for_a_new_thread(decided) == decided
+
+
+def test_a_question_about_the_user_searches_their_memory_not_the_manual():
+    for question in ("What's my dog called?", "Onde é que eu moro agora?", "Who am I married to?"):
+        assert choose_strategy(question, {"semantic_search": 0.99})["strategy"] == (
+            "cross_conversation"
+        )
+    assert choose_strategy("How do I add my dog to the plan?", {})["strategy"] != (
+        "cross_conversation"
+    )

@@ -118,11 +118,15 @@ def test_a_question_about_the_user_is_answered_from_what_they_said_never_the_man
 
 def test_a_current_fact_is_quoted_before_the_messages_that_say_it():
     fact = said("The user lives in Lisbon.", 0.7, "fact:1", "facts")
+    fact["metadata"]["attribute"] = "home"
     fact["scores"]["rerank"] = 0.4
+    name = said("The user's name is Ana.", 0.8, "fact:2", "facts")
+    name["metadata"]["attribute"] = "name"
     message, citations = extractive_answer(
-        "Where do I live now?", [said("we moved to Lisbon last month", 0.6), fact], ROUTE
+        "Where do I live now?", [name, said("we moved to Lisbon last month", 0.6), fact], ROUTE
     )
-    assert citations[0]["id"] == "fact:1"
+    # The fact asked for goes first; a fact of another attribute is no answer.
+    assert [c["id"] for c in citations] == ["fact:1", "msg:1"]
 
 
 def test_a_never_told_fact_is_not_answered_with_a_lookalike():
