@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage
 
 from graph.state import Citation
-from memory.fact_extraction import asked_attributes, extract_facts
+from memory.fact_extraction import extract_facts
+from memory.fact_questions import asked_attributes, states
 from memory.messages import EXTRACTIVE_MODEL_NAME
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
@@ -161,14 +162,18 @@ def _evidence(
         if personal:
             if cand["source"] not in MEMORY_SOURCES:
                 continue
-            if cand["source"] == "facts" and attributes:
-                if _attribute(cand).startswith(tuple(attributes)):
+            if attributes:
+                # Evidence of the attribute asked: its fact, or a message stating it.
+                if cand["source"] == "facts":
+                    if _answers(cand, attributes):
+                        quotable.append(cand)
+                elif cand["source"] == "thread" or any(
+                    states(cand["content"], a) for a in attributes
+                ):
                     quotable.append(cand)
                 continue
-            shares_a_word = specific is not None and specific.coverage(cand["content"]) > 0
-            if cand["source"] != "thread" and not (
-                shares_a_word or similarity >= calibration.evidence
-            ):
+            covers = specific is not None and specific.coverage(cand["content"]) >= 0.5
+            if cand["source"] != "thread" and not (covers or similarity >= calibration.evidence):
                 continue
         elif not (
             cand["source"] == "thread"
@@ -186,5 +191,7 @@ def _evidence(
     return quotable
 
 
-def _attribute(cand: Candidate) -> str:
-    return str(cand["metadata"].get("attribute") or "")
+def _answers(fact: Candidate, attributes: Sequence[str]) -> bool:
+    """Return whether a fact is of an attribute asked ("favourite:colour" only of that one)."""
+    held = str(fact["metadata"].get("attribute") or "")
+    return any(held == a or (":" not in a and held.startswith(a)) for a in attributes)

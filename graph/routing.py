@@ -12,7 +12,8 @@ import numpy as np
 import yaml
 from langchain_core.embeddings import Embeddings
 
-from memory.fact_extraction import asked_attributes, extract_facts
+from memory.fact_extraction import extract_facts
+from memory.fact_questions import asked_attributes
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT, Registry

@@ -146,7 +146,8 @@ _RULES: tuple[_Rule, ...] = (
           r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
           reject="also just here the a an not so really sure still going glad happy tired"),
     _rule("name", True, "The user's name is {value}.",
-          r"(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+(?:here|aqui|falando|speaking)\b",
+          r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
+          r"\s+(?:here|aqui|falando|speaking)\b",
           max_words=2, names=True, reject="i eu me ok tudo"),
     _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
@@ -350,62 +351,3 @@ def extract_facts(message: str) -> list[ExtractedFact]:
                     break
     return facts
 
-
-# What a question about the user asks for, by the words it uses (accent-folded), most
-# specific first: "where do I work" is the workplace, "what do I do for work" the job.
-# fmt: off
-_PLACE = (
-    r"(empresa|escola|hospital|farmacia|escritorio|agencia|loja|restaurante|clinica|firma|"
-    r"company|school|hospital|pharmacy|office|agency|shop|store|restaurant|clinic|firm|lab)"
-)
-_ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (attribute, re.compile(pattern)) for attribute, pattern in (
-        ("name", r"\b(my (first |full |middle )?name|what('?s| is| do \w+) call(ed)? me"
-                 r"|what i'?m called|who am i(?=\W*$)|(o )?meu nome|como (e que )?(eu )?me chamo"
-                 r"|me chamam)\b"),
-        ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
-                     r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
-        ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
-                      r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
-                      + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
-                      r"|(minha|a minha) empresa)\b"),
-        ("job", r"\b(my (job|profession|occupation|trade|role|career|job title|line of work)"
-                r"|what (do i do(?=\W*$)|kind of work|is it i do|work do i|am i by)"
-                r"|do for (a living|work)"
-                r"|(minha|a minha) (profissao|ocupacao|area)|(meu|o meu) (cargo|oficio|trabalho)"
-                r"|com o que (e que )?(eu )?trabalho|o que (e que )?(eu )?fa(co|zia)(?=\W*$)"
-                r"|em que (e que )?(eu )?trabalho)\b"),
-        ("home", r"\b(where do i live|where i live|(city|town|place) (do|am) i|i live in"
-                 r"|live now|living (in|at the moment|now)|call home|is home|where am i based"
-                 r"|onde (e que )?(eu )?(moro|vivo)|(que|qual) cidade|a viver|morando)\b"),
-        ("pet", r"\b(pets?|animal\w*|bicho\w*|estimacao|raca|breed|dog|cat|puppy|kitten"
-                r"|rabbit|parrot|budgie|hamster|cao|cachorr[oa]|cadela|gat[oa]|coelh[oa]"
-                r"|papagaio|periquito|calopsita|tartaruga)\b"),
-        ("partner", r"\b(husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|married"
-                    r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
-        ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"
-                   r"|father|siblings?|irmas?|irmaos?|filh[oa]s?|mae|pai|sobrinh[oa]s?)\b"),
-        ("allergy", r"\b(allerg\w*|intoleran\w*|can'?t (eat|take|have|digest)|medicine"
-                    r"|medication|health|medical|condition|dietary|avoid|alergi\w*|alergic[oa]"
-                    r"|remedio|medicamento|saude|doenca|condicao|sofro|faz(em)? mal)\b"),
-        ("hobby", r"\b(hobby|hobbies|sports?|free time|spare time|weekends?|for fun|play|train"
-                  r"|desporto|esporte|tempo livre|fins? de semana|para me divertir|jogo|pratico"
-                  r"|treino|luta)\b"),
-        ("age", r"\b(how old|my age|(minha|a minha) idade|quantos anos|birthday|aniversario"
-                r"|faco anos)\b"),
-        ("favourite", r"\b(favou?rite|fave|preferid[oa]|favorit[oa])\b"),
-        ("preference", r"\b(do i (like|prefer|love|drink|eat|take)|what (do )?i (like|prefer)"
-                       r"|(eu )?(gosto|prefiro|bebo|curto)\b)"),
-    )
-)
-# fmt: on
-
-
-def asked_attributes(question: str) -> list[str]:
-    """Return the fact attributes a question about the user asks for, most likely first.
-
-    Attributes as facts record them ("home", "pet", "family:sister", "favourite:colour" are
-    asked as "home", "pet", "family", "favourite"): match a fact's by its prefix.
-    """
-    folded = fold(unicodedata.normalize("NFC", question))
-    return [attribute for attribute, pattern in _ASKED if pattern.search(folded)]

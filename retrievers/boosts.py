@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
+from memory.fact_questions import states
 from retrievers.types import Candidate
 from text.acts import is_question
 
@@ -122,12 +123,15 @@ def demote_questions(candidates: list[Candidate], share: float) -> list[Candidat
     return _lift(candidates, "question", lambda spread: -share * (spread or 1.0), asked)
 
 
-def boost_asked_facts(candidates: list[Candidate], attributes: Sequence[str]) -> list[Candidate]:
+def boost_asked_facts(
+    candidates: list[Candidate], attributes: Sequence[str], share: float
+) -> list[Candidate]:
     """Put the user's current facts of the attribute a question asks for first.
 
     "What's my dog called?" asks for a `pet` fact; if memoria holds one it is the answer,
-    whatever else the question's words resemble. `attributes` are prefixes, most likely
-    first; only the first one any fact has is lifted.
+    whatever else the question's words resemble. Without one, the user's messages that
+    state such a thing ("my beagle Simba says hi") move up by `share` of the score range.
+    `attributes` are prefixes, most likely first; only the first one a fact has is lifted.
     """
 
     def attribute(cand: Candidate) -> str:
@@ -135,10 +139,16 @@ def boost_asked_facts(candidates: list[Candidate], attributes: Sequence[str]) ->
 
     facts = [attribute(c) for c in candidates if c["source"] == "facts"]
     asked = next((a for a in attributes if any(f.startswith(a) for f in facts)), None)
-    if asked is None:
-        return candidates
+    if asked is not None:
 
-    def is_asked(cand: Candidate) -> bool | None:
-        return True if cand["source"] == "facts" and attribute(cand).startswith(asked) else None
+        def is_asked(cand: Candidate) -> bool | None:
+            return True if cand["source"] == "facts" and attribute(cand).startswith(asked) else None
 
-    return _lift(candidates, "asked", lambda spread: spread + 1e-6, is_asked)
+        return _lift(candidates, "asked", lambda spread: spread + 1e-6, is_asked)
+
+    def says_it(cand: Candidate) -> bool | None:
+        if cand["source"] != "conversation":
+            return None
+        return True if any(states(cand["content"], a) for a in attributes) else None
+
+    return _lift(candidates, "asked", lambda spread: share * (spread or 1.0), says_it)

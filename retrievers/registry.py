@@ -42,6 +42,9 @@ class Tuning:
     """Share of the fused-score range given to messages by a person the question names."""
     question_penalty: float = 0.2
     """Share of the fused-score range the user's past questions lose to their statements."""
+    stated_bonus: float = 0.5
+    """Share of the range given to messages stating what a question about the user asks for
+    (when no fact of it is held)."""
 
 
 @dataclass(frozen=True)

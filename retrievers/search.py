@@ -18,7 +18,7 @@ from typing import Literal
 from langchain_core.embeddings import Embeddings
 
 from memory import message_index
-from memory.fact_extraction import asked_attributes
+from memory.fact_questions import asked_attributes
 from retrievers.boosts import (
     boost_asked_facts,
     boost_named_authors,
@@ -95,7 +95,7 @@ class Retriever:
             fused = boost_named_authors(fused, query, tuning.author_bonus)
         fused = demote_superseded(fused)
         if "facts" in route["sources"] and is_about_user(query):
-            fused = boost_asked_facts(fused, asked_attributes(query))
+            fused = boost_asked_facts(fused, asked_attributes(query), tuning.stated_bonus)
         weight = tuning.neighbour_weight if neighbour_weight is None else neighbour_weight
         if "conversation" in route["sources"] and weight > 0:
             fused = await self._with_neighbours(ident, fused, weight)

@@ -53,8 +53,10 @@ _FIRST_PERSON = re.compile(
 )
 # How-to questions mention the user too ("how do I export my notes?") but ask the manual.
 _HOW_TO = re.compile(
-    r"^\W*(how|can|could|should|may|is it possible|what happens|why|como|posso|pode|podes|"
-    r"consigo|da para|e possivel|quanto|quantos|quantas)\b"
+    r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) i\b"
+    r"|is it possible|is there|what happens|why\b|como (e que )?(eu )?(posso|faco|consigo)"
+    r"|como (se )?faz|(eu )?(posso|consigo)\b|da para|e possivel|quanto (custa|tempo)"
+    r"|ha (algum|como))"
 )
 
 

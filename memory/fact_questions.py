@@ -1,0 +1,132 @@
+"""Which facts a question about the user asks for, and whether a text states them (pure).
+
+The offline counterpart of the extractor (`memory/fact_extraction.py`), in the same
+attributes and both languages: "what's my dog called?" asks for a `pet`; "my beagle Simba
+says hi" uses the words that state one, "can I add a teammate?" does not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from text.words import fold
+
+# What a question about the user asks for, by the words it uses (accent-folded), most
+# specific first: "where do I work" is the workplace, "what do I do for work" the job.
+# fmt: off
+_PLACE = (
+    r"(empresa|escola|hospital|farmacia|escritorio|agencia|loja|restaurante|clinica|firma|"
+    r"company|school|hospital|pharmacy|office|agency|shop|store|restaurant|clinic|firm|lab)"
+)
+_ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (attribute, re.compile(pattern)) for attribute, pattern in (
+        ("name", r"\b(my (first |full |middle )?name|what('?s| is| do \w+) call(ed)? me"
+                 r"|what i'?m called|who am i(?=\W*$)|(o )?meu nome|como (e que )?(eu )?me chamo"
+                 r"|me chamam)\b"),
+        ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
+                     r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
+        ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
+                      r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
+                      + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
+                      r"|(minha|a minha) empresa)\b"),
+        ("job", r"\b(my (job|profession|occupation|trade|role|career|job title|line of work)"
+                r"|what (do i do(?=\W*$)|kind of work|is it i do|work do i|am i by)"
+                r"|do for (a living|work)"
+                r"|(minha|a minha) (profissao|ocupacao|area)|(meu|o meu) (cargo|oficio|trabalho)"
+                r"|com o que (e que )?(eu )?trabalho|o que (e que )?(eu )?fa(co|zia)(?=\W*$)"
+                r"|em que (e que )?(eu )?trabalho)\b"),
+        ("home", r"\b(where do i live|where i live|(city|town|place) (do|am) i|i live in"
+                 r"|live now|living (in|at the moment|now)|call home|is home|where am i based"
+                 r"|onde (e que )?(eu )?(moro|vivo)|(que|qual) cidade|a viver|morando)\b"),
+        ("pet", r"\b(pets?|animal\w*|bicho\w*|estimacao|raca|breed|dog|cat|puppy|kitten"
+                r"|rabbit|parrot|budgie|hamster|cao|cachorr[oa]|cadela|gat[oa]|coelh[oa]"
+                r"|papagaio|periquito|calopsita|tartaruga)\b"),
+        ("partner", r"\b(husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|married"
+                    r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
+        ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"
+                   r"|father|siblings?|irmas?|irmaos?|filh[oa]s?|mae|pai|sobrinh[oa]s?)\b"),
+        ("allergy", r"\b(allerg\w*|intoleran\w*|can'?t (eat|take|have|digest)|medicine"
+                    r"|medication|health|medical|condition|dietary|avoid|alergi\w*|alergic[oa]"
+                    r"|remedio|medicamento|saude|doenca|condicao|sofro|faz(em)? mal)\b"),
+        ("hobby", r"\b(hobby|hobbies|sports?|free time|spare time|weekends?|for fun|play|train"
+                  r"|desporto|esporte|tempo livre|fins? de semana|para me divertir|jogo|pratico"
+                  r"|treino|luta)\b"),
+        ("age", r"\b(how old|my age|(minha|a minha) idade|quantos anos|birthday|aniversario"
+                r"|faco anos)\b"),
+        ("favourite", r"\b(favou?rite|fave|preferid[oa]|favorit[oa]|predilect[oa])\b"),
+        ("preference", r"\b(do i (like|prefer|love|drink|eat|take)|what (do )?i (like|prefer)"
+                       r"|(eu )?(gosto|prefiro|bebo|curto)\b)"),
+    )
+)
+# fmt: on
+
+
+_FAVOURITE_KEY = re.compile(
+    r"\b(?:favou?rite|fave)\s+([a-z]+(?:\s+[a-z]+)?)\b"
+    r"|\b([a-z]+)\s+(?:favorit[oa]|preferid[oa])\b"
+)
+
+
+def asked_attributes(question: str) -> list[str]:
+    """Return the fact attributes a question about the user asks for, most likely first.
+
+    Attributes as facts record them, as prefixes ("pet" asks for "pet", "family" for
+    "family:sister"); a favourite is asked with its thing ("favourite:colour").
+    """
+    folded = fold(unicodedata.normalize("NFC", question))
+    found = []
+    for attribute, pattern in _ASKED:
+        if pattern.search(folded):
+            if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):
+                attribute = f"favourite:{(key.group(1) or key.group(2)).strip()}"
+            found.append(attribute)
+    return found
+
+
+# Words a message uses when it states an attribute (accent-folded, either language): without
+# one, a message is no evidence of that attribute, however alike it reads.
+# fmt: off
+_STATED: dict[str, re.Pattern[str]] = {
+    attribute: re.compile(pattern) for attribute, pattern in {
+        "name": r"\b(name|call me|called|i'?m [a-z]+|this is|here\b|nome|chamo|chama|sou (a|o)\b"
+                r"|aqui\b|falando)",
+        "hometown": r"\b(from|originally|grew up|born|sou d[eoa]|natural d[eoa]|nasci|venho d)",
+        "home": r"\b(live|living|lived|moved|move|based|flat|house|city|town|moro|morar|morando"
+                r"|vivo|viver|mudei|mudamos|mudou|cidade|casa|apartamento|from)",
+        "job": r"\b(work|working|job|profession|career|i'?m an? |promoted|as an? |trabalho"
+               r"|trabalhar|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
+        "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalho|trabalhar"
+                     r"|empresa|emprego|entrei|comecei)",
+        "pet": r"\b(pet|dog|cat|puppy|kitten|rabbit|parrot|bird|tortoise|hamster|horse|beagle"
+               r"|collie|terrier|spaniel|labrador|husky|corgi|greyhound|poodle|cao|cachorr|cadela"
+               r"|gat[oa]|coelh|papagaio|periquito|calopsita|passaro|tartaruga|bicho|vira-lata)",
+        "partner": r"\b(husband|wife|partner|boyfriend|girlfriend|fiance|married|marido|esposa"
+                   r"|mulher|namorad|companheir|noiv|casad)",
+        "family": r"\b(sister|brother|son|daughter|kids?|children|mum|mom|mother|dad|father"
+                  r"|twin|irma|irmao|filh|mae|pai|sobrinh|gemeo)",
+        "allergy": r"\b(allerg|intoleran|coeliac|celiac|react|alergi|alergic|intoleran|celiac"
+                   r"|doenca|condicao|remedio|medicament)",
+        "hobby": r"\b(play|playing|go [a-z]+ing|every (sunday|saturday|weekend)|weekends?|club"
+                 r"|training|race|jogo|jogar|faco|pratico|treino|corrida|domingos|sabados"
+                 r"|fins? de semana|clube)",
+        "age": r"\b(years old|birthday|turned|anos|aniversario|fiz \d)",
+        "preference": r"\b(like|love|prefer|enjoy|hate|always|never|gosto|adoro|prefiro|detesto"
+                      r"|odeio|sempre|nunca|bebo|curto)",
+    }.items()
+}
+# fmt: on
+
+
+def states(text: str, attribute: str) -> bool:
+    """Return whether `text` uses the words that state `attribute` (a fact's or an asked one).
+
+    Attributes are matched by their family ("family:sister" is "family"); "favourite:<thing>"
+    needs the thing named ("favourite colour" is no evidence of a favourite film).
+    """
+    family, _, key = attribute.partition(":")
+    folded = fold(text)
+    if family == "favourite":
+        return bool(key) and key in folded
+    pattern = _STATED.get(family)
+    return bool(pattern and pattern.search(folded))
