@@ -46,10 +46,11 @@ class Settings(BaseSettings):
 
     # Embeddings: models shipped in pip wheels (retrievers/embedders). Changing the model
     # changes every vector: `memoria reindex` re-embeds what is stored (README).
-    memoria_embedding_model: Literal["e5", "minilm", "use"] = Field(
-        default="e5",
-        description="e5: multilingual-e5-small (4-bit); minilm: all-MiniLM-L6-v2 (English); "
-        "use: multilingual Universal Sentence Encoder v3.",
+    memoria_embedding_model: Literal["use", "e5", "minilm"] = Field(
+        default="use",
+        description="use: multilingual Universal Sentence Encoder v3 (default: measured best "
+        "overall, BENCHMARKS.md); e5: multilingual-e5-small (4-bit); minilm: "
+        "all-MiniLM-L6-v2 (English only).",
     )
     # minilm only: a local sentence-transformers model dir instead of the bundled one, and
     # int8 (linear layers quantised per channel, ~2.5x faster on CPU) or float32.

@@ -49,7 +49,6 @@ PHRASES = {
         "offline": "(Modo extrativo offline: nenhum LLM está configurado.)",
     },
 }
-MEMORY_SOURCES = frozenset({"facts", "conversation", "thread"})
 # Words of a question about the user that say nothing of what is asked ("what's my name",
 # "where do I live now"): evidence must share another word, or be close in meaning.
 _ASKING_WORDS = frozenset(
@@ -113,11 +112,11 @@ def extractive_answer(
         return _reply(f"{say['noted']} {say['offline']}"), []
     if strategy == "session_only":
         return _reply(f"{say['greeting']} {say['offline']}"), []
-    attributes = asked_attributes(query) if is_about_user(query) else []
-    personal = bool(attributes) or strategy == "cross_conversation"
-    quotable = _evidence(query, context, calibration, personal=personal, attributes=attributes)
+    about_user = is_about_user(query)
+    attributes = asked_attributes(query) if about_user else []
+    quotable = _evidence(query, context, calibration, about_user=about_user, attributes=attributes)
     if not quotable:
-        if personal:
+        if about_user:
             return _reply(f"{say['unknown']} {say['offline']}"), []
         if not is_question(query):
             return _reply(f"{say['noted']} {say['offline']}"), []
@@ -139,16 +138,20 @@ def _evidence(
     context: Sequence[Candidate],
     calibration: Calibration,
     *,
-    personal: bool,
+    about_user: bool,
     attributes: Sequence[str] = (),
 ) -> list[Candidate]:
     """Return the passages worth quoting for `query`, in the order to quote them.
 
     Fusion and reranking are relative: something always ranks first. A passage is quoted
-    only with some absolute evidence: a shared content word or a close meaning (this thread's
-    own recent messages excepted: they are what "what did I just say?" asks for). About the
-    user, only what the user said counts; a current fact of the attribute asked goes first,
-    and facts of other attributes are not answers.
+    only with some absolute evidence (this thread's own recent messages excepted: they are
+    what "what did I just say?" asks for):
+
+    - asked for an attribute of the user ("what's my dog called?"): a current fact of that
+      attribute, first, or a message using the words that state one; nothing else;
+    - asked something else about the user ("what car do I drive?"): a passage sharing half of
+      the words that say what is asked, or very close in meaning;
+    - otherwise: a shared content word, or a meaning close enough to be on topic.
     """
     wanted = QueryTerms(query)
     asked = {t for t in terms(query) if t not in _ASKING_WORDS}
@@ -158,35 +161,25 @@ def _evidence(
     for cand in context:
         if fold(cand["content"]).strip() == same_text:
             continue
-        similarity = cand["scores"].get("vector", 0.0)
-        if personal:
-            if cand["source"] not in MEMORY_SOURCES:
-                continue
-            if attributes:
-                # Evidence of the attribute asked: its fact, or a message stating it.
-                if cand["source"] == "facts":
-                    if _answers(cand, attributes):
-                        quotable.append(cand)
-                elif cand["source"] == "thread" or any(
-                    states(cand["content"], a) for a in attributes
-                ):
-                    quotable.append(cand)
-                continue
+        source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
+        if source == "thread":
+            quotable.append(cand)
+        elif attributes:
+            if source == "facts" and _answers(cand, attributes):
+                quotable.append(cand)
+            elif source == "conversation" and any(states(cand["content"], a) for a in attributes):
+                quotable.append(cand)
+        elif about_user:
             covers = specific is not None and specific.coverage(cand["content"]) >= 0.5
-            if cand["source"] != "thread" and not (covers or similarity >= calibration.evidence):
-                continue
-        elif not (
-            cand["source"] == "thread"
-            or wanted.coverage(cand["content"]) > 0
-            or similarity >= calibration.on_topic
-        ):
-            continue
-        quotable.append(cand)
+            if covers or similarity >= calibration.evidence:
+                quotable.append(cand)
+        elif wanted.coverage(cand["content"]) > 0 or similarity >= calibration.on_topic:
+            quotable.append(cand)
     if quotable and "rerank" in quotable[0]["scores"]:
         # Quote only passages close to the best one: a weak third quote reads as noise.
         floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
         quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
-    if personal:
+    if attributes:
         quotable.sort(key=lambda c: c["source"] != "facts")  # stable: facts first
     return quotable
 

@@ -47,17 +47,17 @@ _RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
         "asks about this conversation's recent messages",
     ),
     (
+        "hybrid",
+        re.compile(r"(#\s?\w*\d|\b[a-z]{1,5}-\d{2,}\b|\b\d{3,}\b|\"[^\"]+\"|`[^`]+`)"),
+        "contains an exact identifier, number or quoted phrase: lexical matching matters",
+    ),
+    (
         "cross_conversation",
         re.compile(
             r"\b(remember|recall|last time|told you|about me|my name|do you know (me|my)"
             r"|lembr\w*|te disse|da outra vez|sobre mim|meu nome|o meu nome|voce sabe)"
         ),
         "asks what the user said before, possibly in another conversation",
-    ),
-    (
-        "hybrid",
-        re.compile(r"(#\s?\w*\d|\b[a-z]{1,5}-\d{2,}\b|\b\d{3,}\b|\"[^\"]+\"|`[^`]+`)"),
-        "contains an exact identifier, number or quoted phrase: lexical matching matters",
     ),
 ]
 _SMALL_TALK = re.compile(
@@ -92,12 +92,16 @@ def choose_strategy(
         return decision("session_only", SMALL_TALK, similarities, registry)
     if not is_question(query) and extract_facts(query):
         return decision("session_only", STATEMENT, similarities, registry)
-    if is_question(query) and is_about_user(query) and asked_attributes(query):
-        reason = "asks about the user themselves: what they told before, and their facts"
-        return decision("cross_conversation", f"rule: {reason}", similarities, registry)
     for strategy, pattern, reason in _RULES:
+        if strategy == "cross_conversation" and _asks_about_user(query):
+            # Before "do you remember…", after "what did I just say" and exact identifiers.
+            reason = "asks about the user themselves: what they told before, and their facts"
+            return decision("cross_conversation", f"rule: {reason}", similarities, registry)
         if pattern.search(text):
             return decision(strategy, f"rule: {reason}", similarities, registry)
+    if _asks_about_user(query):
+        reason = "asks about the user themselves: what they told before, and their facts"
+        return decision("cross_conversation", f"rule: {reason}", similarities, registry)
     eligible = {
         strategy: sim
         for strategy, sim in similarities.items()
@@ -107,10 +111,14 @@ def choose_strategy(
     if eligible:
         best = max(eligible, key=lambda s: eligible[s])
         reason = f"closest examples are {best} (similarity {eligible[best]:.2f})"
-        return decision(best, reason, similarities)  # type: ignore[arg-type]
+        return decision(best, reason, similarities, registry)  # type: ignore[arg-type]
     return decision(
         "hybrid", "no rule or close example: search every source", similarities, registry
     )
+
+
+def _asks_about_user(query: str) -> bool:
+    return is_question(query) and is_about_user(query) and bool(asked_attributes(query))
 
 
 def for_a_new_thread(decided: RouteDecision, registry: Registry = DEFAULT) -> RouteDecision:

@@ -117,7 +117,8 @@ MESSAGES_BM25 = {"k1": 1.2, "b": 0.2}
 # Lookups of codes and ids lean lexical (hybrid); "do you remember" questions lean on meaning.
 DEFAULT = Registry(
     (
-        Entry(KbDense, {"semantic_search": 1.0, "hybrid": 1.0}),
+        # Questions about the user can be misread; the manual stays in reach, weighted low.
+        Entry(KbDense, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 0.3}),
         Entry(KbLexical, {"hybrid": 1.0}, KB_BM25),
         Entry(MessagesDense, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 1.0}),
         Entry(MessagesLexical, {"hybrid": 1.0, "cross_conversation": 0.6}, MESSAGES_BM25),

@@ -54,7 +54,7 @@ def build_tools(resources, extractor: Extractor) -> list[BaseTool]:  # noqa: ANN
         limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
     ) -> str:
         """Search this user's past conversations (all threads) and remembered facts."""
-        return await _search(config, query, "cross_conversation", [], limit)
+        return await _search(config, query, "cross_conversation", ["conversation", "facts"], limit)
 
     @tool
     async def search_knowledge_base(
