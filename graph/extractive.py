@@ -20,7 +20,7 @@ from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
-from text.acts import is_about_user, is_question
+from text.acts import is_about_user, is_question, statements
 from text.language import detect
 from text.words import QueryTerms, clip, fold, sentences, terms
 
@@ -167,7 +167,9 @@ def _evidence(
         elif attributes:
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
-            elif source == "conversation" and any(states(cand["content"], a) for a in attributes):
+            elif source == "conversation" and any(
+                states(statements(cand["content"]), a) for a in attributes
+            ):
                 quotable.append(cand)
         elif about_user:
             covers = specific is not None and specific.coverage(cand["content"]) >= 0.5

@@ -46,7 +46,7 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                     r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
         ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"
                    r"|father|siblings?|irmas?|irmaos?|filh[oa]s?|mae|pai|sobrinh[oa]s?)\b"),
-        ("allergy", r"\b(allerg\w*|intoleran\w*|can'?t (eat|take|have|digest)|medicine"
+        ("allergy", r"\b(allerg\w*|intoleran\w*|can'?t (eat|take|have|digest)|medicine|react\w*"
                     r"|medication|health|medical|condition|dietary|avoid|alergi\w*|alergic[oa]"
                     r"|remedio|medicamento|saude|doenca|condicao|sofro|faz(em)? mal)\b"),
         ("hobby", r"\b(hobby|hobbies|sports?|free time|spare time|weekends?|for fun|play|train"

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from memory.fact_questions import states
 from retrievers.types import Candidate
-from text.acts import is_question
+from text.acts import asking_share, statements
 
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 
@@ -115,12 +115,21 @@ def demote_questions(candidates: list[Candidate], share: float) -> list[Candidat
     stay findable for "what did I ask you…?" (the caller skips this then).
     """
 
-    def asked(cand: Candidate) -> bool | None:
+    scores = [c["scores"].get("fused", 0.0) for c in candidates]
+    if not scores:
+        return candidates
+    amount = share * ((max(scores) - min(scores)) or 1.0)
+    lowered = False
+    for cand in candidates:
         if cand["source"] != "conversation" or cand["metadata"].get("role") != "human":
-            return None
-        return True if is_question(cand["content"]) else None
-
-    return _lift(candidates, "question", lambda spread: -share * (spread or 1.0), asked)
+            continue
+        # A message that asks and also tells ("I moved. Have you been?") is lowered in part.
+        asking = asking_share(cand["content"])
+        cand["scores"]["question"] = round(asking, 3)
+        if asking:
+            cand["scores"]["fused"] = round(cand["scores"].get("fused", 0.0) - amount * asking, 6)
+            lowered = True
+    return reranked(candidates) if lowered else candidates
 
 
 def boost_asked_facts(
@@ -149,6 +158,8 @@ def boost_asked_facts(
     def says_it(cand: Candidate) -> bool | None:
         if cand["source"] != "conversation":
             return None
-        return True if any(states(cand["content"], a) for a in attributes) else None
+        # What the user asked states nothing about them; what they said around it may.
+        said = statements(cand["content"])
+        return True if said and any(states(said, a) for a in attributes) else None
 
     return _lift(candidates, "asked", lambda spread: share * (spread or 1.0), says_it)

@@ -54,7 +54,8 @@ _FIRST_PERSON = re.compile(
 # How-to questions mention the user too ("how do I export my notes?") but ask the manual.
 _HOW_TO = re.compile(
     r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) i\b"
-    r"|is it possible|is there|what happens|why\b|como (e que )?(eu )?(posso|faco|consigo)"
+    r"|is it possible|is there (a|any) (way|option|limit)|what happens|why\b"
+    r"|como (e que )?(eu )?(posso|faco|consigo)"
     r"|como (se )?faz|(eu )?(posso|consigo)\b|da para|e possivel|quanto (custa|tempo)"
     r"|ha (algum|como))"
 )
@@ -68,3 +69,31 @@ def is_about_user(text: str) -> bool:
     """
     folded = fold(text)
     return bool(_FIRST_PERSON.search(folded)) and not _HOW_TO.search(folded)
+
+
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
+
+
+def statements(text: str) -> str:
+    """Return the sentences of `text` that state rather than ask, joined.
+
+    "Hi! I'm Priya. Can I export a notebook?" states "Hi! I'm Priya."; a message that only
+    asks states nothing.
+    """
+    kept = [
+        sentence.strip()
+        for sentence in _SENTENCES.findall(text)
+        if sentence.strip() and not is_question(sentence)
+    ]
+    return " ".join(kept)
+
+
+def asking_share(text: str) -> float:
+    """Return the share of `text` (by characters) spent asking rather than stating.
+
+    "Where do I live?" is 1.0; "I moved to Porto last week. Have you been?" about 0.3.
+    """
+    if not is_question(text):
+        return 0.0
+    total = len(text.strip()) or 1
+    return max(0.0, min(1.0, 1.0 - len(statements(text)) / total))
