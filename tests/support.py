@@ -5,6 +5,8 @@ Fixtures live in conftest.py files; the helpers they and the tests use live here
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import signal
 import socket
@@ -19,6 +21,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+import requests
+import urllib3
 from fastapi import FastAPI
 from langserve import RemoteRunnable
 
@@ -169,6 +173,41 @@ async def asgi_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncC
     """Yield an HTTP client of `app` in this process, its lifespan run around the block."""
     async with app.router.lifespan_context(app), http_client(app, **kwargs) as client:
         yield client
+
+
+class AsgiAdapter(requests.adapters.HTTPAdapter):
+    """Hand a `requests.Session`'s requests to an app in this process instead of a socket.
+
+    For sync callers (schemathesis's generated tests): each request runs `loop`, the app's
+    event loop, until the app has answered, so it must be idle, as it is during a sync test.
+    Requests prepares each request as it would for a socket; only the wire is skipped.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._client = client
+        self._loop = loop
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        """Send `request` to the app; return its answer as requests would from a socket."""
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        # As http.client would put them on the wire: latin-1, whatever requests let through.
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1") if isinstance(value, str) else value)
+            for name, value in request.headers.items()
+        ]
+        sent = self._client.request(request.method, request.url, headers=headers, content=body)
+        reply = self._loop.run_until_complete(sent)
+        raw = urllib3.HTTPResponse(
+            body=io.BytesIO(reply.content),
+            headers=reply.headers.multi_items(),
+            status=reply.status_code,
+            reason=reply.reason_phrase,
+            version=11,
+            preload_content=False,
+            decode_content=False,
+        )
+        return self.build_response(request, raw)
 
 
 class _AsgiOnlyTransport(httpx.ASGITransport):
