@@ -134,10 +134,10 @@ def turn_body(text: str, config: dict) -> dict:
 
 
 def resources_like(res: Resources, **settings: Any) -> Resources:
-    """Return unopened resources with `res`'s settings changed by `settings`, and its model.
+    """Return unopened resources like `res` but for `settings`, on the same embedding model.
 
-    Sharing the loaded embedding model makes a second set (another database, another Redis,
-    tracing on) cost a pool and a migration check, not a model load.
+    A second set (another database, another Redis, tracing on) costs pools and a migration
+    check: no model load, no server process.
     """
     changed = res.settings.model_copy(update=settings)
     return Resources(changed, embeddings=res.embeddings.inner)
