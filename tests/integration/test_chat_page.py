@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.async_api import async_playwright
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.process]
 
 
 async def test_send_a_message_see_the_streamed_answer_sources_and_memory(server):

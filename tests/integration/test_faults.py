@@ -354,6 +354,7 @@ async def streams_cut_by_kill(
     return turns
 
 
+@pytest.mark.process
 async def test_server_killed_mid_stream_loses_no_acknowledged_turn(service_urls: ServiceURLs):
     server = ServerProcess(service_urls)
     server.start()
@@ -406,6 +407,7 @@ async def test_server_killed_mid_stream_loses_no_acknowledged_turn(service_urls:
         server.kill()
 
 
+@pytest.mark.process
 async def test_redis_stopped_under_load_fails_no_request_and_is_used_again(
     service_urls: ServiceURLs, own_redis: EmbeddedServices
 ):
@@ -451,6 +453,7 @@ async def test_redis_stopped_under_load_fails_no_request_and_is_used_again(
         )
 
 
+@pytest.mark.process
 async def test_a_hung_redis_costs_a_call_one_timeout_then_is_skipped(own_redis: EmbeddedServices):
     # A Redis that stops answering (paused, or a network that drops packets) is worse than
     # one that is gone: nothing refuses the connection. The call on a hung Redis gives up
@@ -477,6 +480,7 @@ async def test_a_hung_redis_costs_a_call_one_timeout_then_is_skipped(own_redis: 
     await speed.redis.aclose()
 
 
+@pytest.mark.process
 async def test_postgres_restarted_under_load_answers_503_then_recovers(
     service_urls: ServiceURLs, own_postgres: EmbeddedServices
 ):
@@ -590,6 +594,7 @@ async def test_postgres_restarted_under_load_answers_503_then_recovers(
         )
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("check", [check_if_suspect, None], ids=["checked", "unchecked"])
 async def test_pooled_connections_killed_by_a_restart_are_replaced_not_handed_out(
     own_postgres: EmbeddedServices, check

@@ -47,6 +47,7 @@ async def scalar(res: Resources, query: str, *params: object) -> int:
     return int(next(iter(row.values())))
 
 
+@pytest.mark.process
 async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexed_once(
     service_urls: ServiceURLs, resources: Resources
 ):
@@ -265,6 +266,7 @@ async def test_a_thread_can_only_be_deleted_by_its_owner(agent, resources):
     assert await resources.conversation.transcript(owner) == []
 
 
+@pytest.mark.process
 async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_again(
     settings, own_redis: EmbeddedServices
 ):
@@ -299,6 +301,7 @@ async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_agai
         assert await res.storage.redis.exists(res.conversation.window_key(ident_of(second)))
 
 
+@pytest.mark.process
 def test_server_worker_indexes_without_being_asked(service_urls: ServiceURLs):
     """The default server runs the worker in-process: recall across threads just works."""
     server = ServerProcess(service_urls)
@@ -392,6 +395,7 @@ async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
             await task
 
 
+@pytest.mark.process
 async def test_a_worker_without_the_turns_llm_leaves_its_job_to_one_that_has_it(
     resources, service_urls: ServiceURLs
 ):
