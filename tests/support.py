@@ -23,6 +23,7 @@ import httpx
 import psycopg
 import requests
 import urllib3
+import uvicorn
 from fastapi import FastAPI
 from langserve import RemoteRunnable
 
@@ -173,6 +174,26 @@ async def asgi_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncC
     """Yield an HTTP client of `app` in this process, its lifespan run around the block."""
     async with app.router.lifespan_context(app), http_client(app, **kwargs) as client:
         yield client
+
+
+@asynccontextmanager
+async def socket_server(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` over a real socket on this event loop; yield its URL.
+
+    For clients that need a URL (a browser, `memoria chat`) of an app in this process, whose
+    lifespan the caller runs. Blocking calls in the test would block the server too.
+    """
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not task.done(), "uvicorn exited during startup"
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 class AsgiAdapter(requests.adapters.HTTPAdapter):
