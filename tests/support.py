@@ -255,7 +255,6 @@ def node_path(choices: dict[str, str]) -> list[str]:
     Derived from the built graph, so a node added on the way shows up here without editing
     tests; `choices` names only where the turn goes at each conditional edge.
     """
-    from configs.settings import Settings
     from graph.builder import build_graph
 
     drawn = build_graph(Resources(Settings(_env_file=None))).get_graph()
