@@ -1,10 +1,12 @@
-"""What tests share: free ports, fresh ids, server processes, in-process clients, draining.
+"""What tests share: free ports, fresh ids, server processes, in-process apps, draining.
 
 Fixtures live in conftest.py files; the helpers they and the tests use live here.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import signal
 import socket
@@ -19,9 +21,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+import requests
+import urllib3
+import uvicorn
 from fastapi import FastAPI
+from langserve import RemoteRunnable
 
-from configs.settings import REPO_ROOT
+from api import create_app
+from configs.settings import REPO_ROOT, Settings
 from graph.resources import Resources
 from memory.facts import offline_extractor
 from storage.services import ServiceURLs
@@ -58,6 +65,14 @@ def new_config(tenant: str | None = None, user: str | None = None, **knobs: obje
 
 STARTUP_TIMEOUT_S = 120
 
+# How a test server differs from a default one, in-process or not. Auth off: keys other
+# tests create in the shared database must not lock these servers (tests of auth use a
+# database of their own).
+TEST_SERVER_SETTINGS: dict[str, Any] = {
+    "memoria_max_message_chars": 2000,
+    "memoria_auth": "off",
+}
+
 
 class ServerProcess:
     """`uvicorn server:app` in a child process, restartable, on the test services."""
@@ -66,13 +81,8 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COHERE_"))}
-        defaults = {
-            "MEMORIA_MAX_MESSAGE_CHARS": "2000",
-            # Keys other tests create in the shared database must not lock these servers;
-            # tests of auth start servers with their own database and MEMORIA_AUTH.
-            "MEMORIA_AUTH": "off",
-            "LANGSMITH_TRACING": "false",
-        }
+        defaults = {name.upper(): str(value) for name, value in TEST_SERVER_SETTINGS.items()}
+        defaults["LANGSMITH_TRACING"] = "false"
         self.env.update(
             DATABASE_URL=urls.database_url, REDIS_URL=urls.redis_url, **{**defaults, **env}
         )
@@ -116,10 +126,33 @@ class ServerProcess:
             self.proc.wait(timeout=30)
 
     def invoke(self, text: str, config: dict) -> httpx.Response:
-        body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
-        return httpx.post(f"{self.url}/agent/invoke", json=body, timeout=60)
+        return httpx.post(f"{self.url}/agent/invoke", json=turn_body(text, config), timeout=60)
 
 
+def turn_body(text: str, config: dict) -> dict:
+    """Return the body of `POST /agent/invoke` (or `/agent/stream`) for one human message."""
+    return {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
+
+
+def resources_like(res: Resources, **settings: Any) -> Resources:
+    """Return unopened resources like `res` but for `settings`, on the same embedding model.
+
+    A second set (another database, another Redis, tracing on) costs pools and a migration
+    check: no model load, no server process.
+    """
+    changed = res.settings.model_copy(update=settings)
+    return Resources(changed, embeddings=res.embeddings.inner)
+
+
+def api_app(res: Resources, **settings: Any) -> FastAPI:
+    """Return the HTTP API over `res` (left open at shutdown), offline, as a test server is.
+
+    `settings` change what the app reads (auth, limits, the default tenant); what `res`
+    reads (its database, Redis, tracing) comes from `res.settings`. No outbox worker runs:
+    tests index turns with `drain`.
+    """
+    changed: Settings = res.settings.model_copy(update={**TEST_SERVER_SETTINGS, **settings})
+    return create_app(changed, resources=res, chat_model=None)
 
 
 async def drain(res: Resources) -> int:
@@ -127,15 +160,93 @@ async def drain(res: Resources) -> int:
     return await res.outbox_worker(offline_extractor).drain()
 
 
+BASE_URL = "http://memoria"
+
+
+def http_client(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
+    """Return an HTTP client of `app` in this process; the caller runs the app's lifespan."""
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=60, **kwargs)
+
+
 @asynccontextmanager
 async def asgi_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Yield an HTTP client of `app` in this process, its lifespan run around the block."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://memoria", timeout=60, **kwargs
-        ) as client:
-            yield client
+    async with app.router.lifespan_context(app), http_client(app, **kwargs) as client:
+        yield client
+
+
+@asynccontextmanager
+async def socket_server(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` over a real socket on this event loop; yield its URL.
+
+    For clients that need a URL (a browser, `memoria chat`) of an app in this process, whose
+    lifespan the caller runs. Blocking calls in the test would block the server too.
+    """
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not task.done(), "uvicorn exited during startup"
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+class AsgiAdapter(requests.adapters.HTTPAdapter):
+    """Hand a `requests.Session`'s requests to an app in this process instead of a socket.
+
+    For sync callers (schemathesis's generated tests): each request runs `loop`, the app's
+    event loop, until the app has answered, so it must be idle, as it is during a sync test.
+    Requests prepares each request as it would for a socket; only the wire is skipped.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._client = client
+        self._loop = loop
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        """Send `request` to the app; return its answer as requests would from a socket."""
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        # As http.client would put them on the wire: latin-1, whatever requests let through.
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1") if isinstance(value, str) else value)
+            for name, value in request.headers.items()
+        ]
+        sent = self._client.request(request.method, request.url, headers=headers, content=body)
+        reply = self._loop.run_until_complete(sent)
+        raw = urllib3.HTTPResponse(
+            body=io.BytesIO(reply.content),
+            headers=reply.headers.multi_items(),
+            status=reply.status_code,
+            reason=reply.reason_phrase,
+            version=11,
+            preload_content=False,
+            decode_content=False,
+        )
+        return self.build_response(request, raw)
+
+
+class _AsgiOnlyTransport(httpx.ASGITransport):
+    """An ASGI transport a sync client can hold: `RemoteRunnable` gives both of its clients
+    the same one, and closes the sync client when it is collected."""
+
+    def close(self) -> None:
+        """Nothing to close: the app runs in this process."""
+
+
+def remote_runnable(app: FastAPI, path: str = "/agent/", **kwargs: Any) -> RemoteRunnable:
+    """Return LangServe's client of the runnable `app` serves at `path`, in this process.
+
+    Only its async methods (`ainvoke`, `astream`, `abatch`) reach the app: the sync ones
+    would need a socket. The caller runs the app's lifespan.
+    """
+    transport = _AsgiOnlyTransport(app=app)
+    return RemoteRunnable(BASE_URL + path, client_kwargs={"transport": transport}, **kwargs)
 
 
 def node_path(choices: dict[str, str]) -> list[str]:
@@ -144,7 +255,6 @@ def node_path(choices: dict[str, str]) -> list[str]:
     Derived from the built graph, so a node added on the way shows up here without editing
     tests; `choices` names only where the turn goes at each conditional edge.
     """
-    from configs.settings import Settings
     from graph.builder import build_graph
 
     drawn = build_graph(Resources(Settings(_env_file=None))).get_graph()

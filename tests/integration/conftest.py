@@ -9,14 +9,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from configs.settings import Settings
 from graph.builder import build_graph
 from graph.resources import Resources
 from knowledge.ingest import ingest_paths
 from storage.services import EmbeddedServices, ServiceURLs
-from tests.support import SAMPLE_KB, ServerProcess, free_port
+from tests.support import SAMPLE_KB, ServerProcess, api_app, free_port, http_client
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +102,28 @@ def own_postgres() -> Iterator[EmbeddedServices]:
 
 
 @pytest.fixture(scope="module")
+async def app(resources: Resources) -> AsyncIterator[FastAPI]:
+    """The HTTP API in this process on the session's resources, its lifespan running.
+
+    Configured as a test server is (local mode), with no worker: tests `drain` to index.
+    """
+    served = api_app(resources)
+    async with served.router.lifespan_context(served):
+        yield served
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of `app`, in this process."""
+    async with http_client(app) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
 def server(service_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    """A default server (local mode, in-process worker) shared by a test module."""
+    """A default server process (local mode, in-process worker) shared by a test module.
+
+    For tests of the process itself; HTTP behaviour is tested in-process (`client`).
+    """
     with ServerProcess(service_urls) as proc:
         yield proc

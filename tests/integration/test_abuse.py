@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http import HTTPStatus
 from urllib.parse import quote
 
 import httpx
 import psycopg
 import pytest
+import requests
 import schemathesis
+from fastapi import FastAPI
 from psycopg import sql
 from schemathesis.checks import not_a_server_error
 
 from api import create_app
 from configs.settings import Settings
+from graph.resources import Resources
 from storage.services import ServiceURLs
-from tests.support import ServerProcess, own_database
+from tests.support import BASE_URL, AsgiAdapter, api_app, own_database, resources_like
 
 pytestmark = pytest.mark.integration
 
@@ -32,17 +36,32 @@ def abuse_urls(service_urls: ServiceURLs) -> ServiceURLs:
 
 
 @pytest.fixture(scope="module")
-def abuse_server(abuse_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    env = {
-        # Nothing writes behind the requests' backs, so row counts before and after compare.
-        "MEMORIA_WORKER": "off",
-        # Generated requests that name no tenant stay clear of other tests' Redis keys.
-        "MEMORIA_DEFAULT_TENANT": TENANT,
-        # Generated ids repeat ("0", "A"); past 60 turns a user would only get 429s.
-        "MEMORIA_RATE_LIMIT_PER_USER": "off",
-    }
-    with ServerProcess(abuse_urls, **env) as proc:
-        yield proc
+async def abuse_resources(
+    abuse_urls: ServiceURLs, resources: Resources
+) -> AsyncIterator[Resources]:
+    # No worker runs in-process: nothing writes behind the requests' backs, so row counts
+    # before and after compare. Generated requests that name no tenant stay clear of other
+    # tests' Redis keys.
+    changed = {"database_url": abuse_urls.database_url, "memoria_default_tenant": TENANT}
+    async with resources_like(resources, **changed) as res:
+        yield res
+
+
+@pytest.fixture(scope="module")
+async def app(abuse_resources: Resources) -> AsyncIterator[FastAPI]:
+    """The HTTP API on the module's database (`client` calls it)."""
+    # Generated ids repeat ("0", "A"); past 60 turns a user would only get 429s.
+    served = api_app(abuse_resources, memoria_rate_limit_per_user="off")
+    async with served.router.lifespan_context(served):
+        yield served
+
+
+@pytest.fixture(scope="module")
+async def requests_session(client: httpx.AsyncClient) -> AsyncIterator[requests.Session]:
+    """A requests session (what schemathesis calls with) whose requests reach `client`'s app."""
+    with requests.Session() as http:
+        http.mount(BASE_URL, AsgiAdapter(client, asyncio.get_running_loop()))
+        yield http
 
 
 # --- Generated requests: every operation of the OpenAPI spec ---------------------------------
@@ -65,7 +84,7 @@ FUZZ = schemathesis.Config.from_dict(
     }
 )
 
-# Loaded at collection, when no server runs yet; a test below checks the server serves it.
+# Loaded at collection, when no app runs yet; a test below checks the app serves it.
 SPEC = create_app(Settings(_env_file=None)).openapi()
 fuzzed = schemathesis.openapi.from_dict(SPEC, config=FUZZ)
 
@@ -85,20 +104,21 @@ def streams_end_without_an_error_event(ctx, response, case) -> None:
         assert "event: error" not in response.text, response.text[-300:]
 
 
-def test_the_fuzzed_spec_is_the_served_one(abuse_server):
-    assert httpx.get(f"{abuse_server.url}/openapi.json", timeout=10).json() == SPEC
+async def test_the_fuzzed_spec_is_the_served_one(client):
+    assert (await client.get("/openapi.json")).json() == SPEC
 
 
+# Sync, as hypothesis runs it: the session runs the (then idle) event loop for each request.
 @fuzzed.parametrize()
-def test_generated_requests_get_no_server_error(case, abuse_server):
-    response = case.call(base_url=abuse_server.url, timeout=60)
+def test_generated_requests_get_no_server_error(case, requests_session):
+    response = case.call(base_url=BASE_URL, session=requests_session, timeout=60)
     checks = [not_a_server_error, refusals_are_problem_details, streams_end_without_an_error_event]
     case.validate_response(response, checks=checks)
 
 
-def test_unexpected_methods_are_refused_with_problem_details(abuse_server):
+async def test_unexpected_methods_are_refused_with_problem_details(client):
     for method, path in [("TRACE", "/threads"), ("PUT", "/agent/invoke"), ("PATCH", "/users/a")]:
-        assert_clear_refusal(send(abuse_server, method, path), 405)
+        assert_clear_refusal(await client.request(method, path), 405)
 
 
 # --- Hand-written abuse: what the issue names, beyond test_server's malformed bodies ---------
@@ -126,14 +146,10 @@ def nothing_stored(abuse_urls: ServiceURLs) -> Iterator[None]:
     assert row_counts(abuse_urls.database_url) == before
 
 
-def send(server: ServerProcess, method: str, path: str, **kwargs) -> httpx.Response:
-    return httpx.request(method, f"{server.url}{path}", timeout=60, **kwargs)
-
-
-def post_json(server: ServerProcess, path: str, body: object) -> httpx.Response:
+async def post_json(client: httpx.AsyncClient, path: str, body: object) -> httpx.Response:
     # json.dumps escapes non-ASCII, so lone surrogates travel as valid JSON (\ud800).
     raw = json.dumps(body).encode()
-    return send(server, "POST", path, content=raw, headers={"content-type": "application/json"})
+    return await client.post(path, content=raw, headers={"content-type": "application/json"})
 
 
 def turn(text: object, tenant: str | None = None, **configurable: object) -> dict:
@@ -183,18 +199,18 @@ def deep_body(where: str, depth: int) -> bytes:
     [(where, 10_000) for where in DEEP_IN]
     + [("whole-body", 900), ("message-content", 900), ("knob", 900)],
 )
-def test_deeply_nested_json_is_refused_clearly(abuse_server, nothing_stored, where, depth):
-    response = send(
-        abuse_server, "POST", "/agent/invoke", content=deep_body(where, depth),
+async def test_deeply_nested_json_is_refused_clearly(client, nothing_stored, where, depth):
+    response = await client.post(
+        "/agent/invoke", content=deep_body(where, depth),
         headers={"content-type": "application/json"},
     )  # fmt: skip
     assert_clear_refusal(response, 400, 422)
 
 
 @pytest.mark.parametrize("where", ["config-metadata", "kwargs"])
-def test_deep_nesting_where_memoria_reads_nothing_is_harmless(abuse_server, where):
-    response = send(
-        abuse_server, "POST", "/agent/invoke", content=deep_body(where, 900),
+async def test_deep_nesting_where_memoria_reads_nothing_is_harmless(client, where):
+    response = await client.post(
+        "/agent/invoke", content=deep_body(where, 900),
         headers={"content-type": "application/json"},
     )  # fmt: skip
     assert response.status_code == 200, response.text[:300]
@@ -214,9 +230,9 @@ def test_deep_nesting_where_memoria_reads_nothing_is_harmless(abuse_server, wher
     ],
     ids=["empty", "null", "string", "trailing-garbage", "text-plain"],
 )
-def test_malformed_bodies_are_refused_clearly(abuse_server, nothing_stored, raw, content_type):
-    response = send(
-        abuse_server, "POST", "/agent/invoke", content=raw, headers={"content-type": content_type}
+async def test_malformed_bodies_are_refused_clearly(client, nothing_stored, raw, content_type):
+    response = await client.post(
+        "/agent/invoke", content=raw, headers={"content-type": content_type}
     )
     assert_clear_refusal(response, 400, 422)
 
@@ -241,16 +257,15 @@ def test_malformed_bodies_are_refused_clearly(abuse_server, nothing_stored, raw,
         ('"fusion": {"zscore": 1}', "fusion"),
     ],
 )
-def test_malformed_knobs_are_refused_naming_the_knob(abuse_server, nothing_stored, knobs, names):
+async def test_malformed_knobs_are_refused_naming_the_knob(client, nothing_stored, knobs, names):
     raw = (
         '{"input": {"messages": [{"type": "human", "content": "what is the refund policy?"}]},'
         f' "config": {{"configurable": {{"user_id": "ana", "thread_id": "{uuid.uuid4()}",'
         f" {knobs}}}}}}}"
     ).encode()
-    response = send(
-        abuse_server, "POST", "/agent/invoke", content=raw,
-        headers={"content-type": "application/json"},
-    )  # fmt: skip
+    response = await client.post(
+        "/agent/invoke", content=raw, headers={"content-type": "application/json"}
+    )
     assert names in assert_clear_refusal(response, 422)["detail"]
 
 
@@ -267,13 +282,13 @@ ODD_TEXT = {
 
 
 @pytest.mark.parametrize("text", ODD_TEXT.values(), ids=ODD_TEXT.keys())
-def test_odd_unicode_text_is_answered_and_stored_exactly(abuse_server, text):
+async def test_odd_unicode_text_is_answered_and_stored_exactly(client, text):
     body = turn(text)
-    response = post_json(abuse_server, "/agent/invoke", body)
+    response = await post_json(client, "/agent/invoke", body)
     assert response.status_code == 200, response.text[:300]
     ids = body["config"]["configurable"]
     headers = {"x-user-id": ids["user_id"], "x-tenant-id": ids["tenant_id"]}
-    thread = send(abuse_server, "GET", f"/threads/{ids['thread_id']}", headers=headers).json()
+    thread = (await client.get(f"/threads/{ids['thread_id']}", headers=headers)).json()
     assert thread["messages"][0]["data"]["content"] == text
 
 
@@ -294,29 +309,29 @@ BAD_IDS = {
 
 @pytest.mark.parametrize("field", ["user_id", "thread_id", "tenant_id"])
 @pytest.mark.parametrize("value", BAD_IDS.values(), ids=BAD_IDS.keys())
-def test_odd_ids_in_config_are_refused_naming_the_field(abuse_server, nothing_stored, field, value):
-    response = post_json(abuse_server, "/agent/invoke", turn("hello", **{field: value}))
+async def test_odd_ids_in_config_are_refused_naming_the_field(client, nothing_stored, field, value):
+    response = await post_json(client, "/agent/invoke", turn("hello", **{field: value}))
     assert field in assert_clear_refusal(response, 422)["detail"]
 
 
 @pytest.mark.parametrize("value", BAD_IDS.values(), ids=BAD_IDS.keys())
-def test_odd_ids_in_paths_and_headers_are_refused(abuse_server, nothing_stored, value):
+async def test_odd_ids_in_paths_and_headers_are_refused(client, nothing_stored, value):
     path_id = quote(value.encode("utf-8", "surrogatepass"), safe="")
     header = value.encode("utf-8", "surrogatepass")  # sent as these raw bytes
     refusals = [
-        send(abuse_server, "GET", f"/threads/{path_id}", headers={"x-user-id": "ana"}),
-        send(abuse_server, "DELETE", f"/threads/{path_id}", headers={"x-user-id": "ana"}),
-        send(abuse_server, "GET", f"/users/{path_id}/facts"),
-        send(abuse_server, "GET", f"/users/{path_id}/strategy"),
-        send(abuse_server, "DELETE", f"/users/{path_id}"),
-        send(abuse_server, "DELETE", f"/documents/{path_id}"),
-        send(abuse_server, "GET", f"/documents/jobs/{path_id}"),
+        await client.get(f"/threads/{path_id}", headers={"x-user-id": "ana"}),
+        await client.delete(f"/threads/{path_id}", headers={"x-user-id": "ana"}),
+        await client.get(f"/users/{path_id}/facts"),
+        await client.get(f"/users/{path_id}/strategy"),
+        await client.delete(f"/users/{path_id}"),
+        await client.delete(f"/documents/{path_id}"),
+        await client.get(f"/documents/jobs/{path_id}"),
     ]
     if b"\n" not in header and b"\x00" not in header:  # else no HTTP client can send it
         refusals += [
-            send(abuse_server, "GET", "/threads", headers={"x-user-id": header}),
-            send(abuse_server, "GET", "/documents", headers={"x-tenant-id": header}),
-            send(abuse_server, "DELETE", "/users/ana", headers={"x-tenant-id": header}),
+            await client.get("/threads", headers={"x-user-id": header}),
+            await client.get("/documents", headers={"x-tenant-id": header}),
+            await client.delete("/users/ana", headers={"x-tenant-id": header}),
         ]
     for response in refusals:
         assert_clear_refusal(response, 422)
@@ -328,9 +343,9 @@ def test_odd_ids_in_paths_and_headers_are_refused(abuse_server, nothing_stored, 
     # Python's int() reads these as 5, 5 and 10: odd, and harmless.
     + [("+5", 200), ("%205", 200), ("1_0", 200)],
 )
-def test_odd_query_params_are_refused_or_read_as_numbers(abuse_server, limit, status):
+async def test_odd_query_params_are_refused_or_read_as_numbers(client, limit, status):
     for path in ("/threads", "/users/ana/strategy"):
-        response = send(abuse_server, "GET", f"{path}?limit={limit}", headers={"x-user-id": "ana"})
+        response = await client.get(f"{path}?limit={limit}", headers={"x-user-id": "ana"})
         if status == 200:
             assert response.status_code == 200, response.text
         else:
@@ -357,41 +372,39 @@ MULTIPART_HEAD = (
     ],
     ids=["json", "multipart"],
 )
-def test_a_chunked_body_over_the_limit_is_refused(
-    abuse_server, nothing_stored, path, content_type, head, tail
+async def test_a_chunked_body_over_the_limit_is_refused(
+    client, nothing_stored, path, content_type, head, tail
 ):
-    def chunks() -> Iterator[bytes]:  # no content-length: the server counts what arrives
+    async def chunks() -> AsyncIterator[bytes]:  # no content-length: the app counts what arrives
         yield head
         for _ in range(5):
             yield b"x" * (1 << 20)
         yield tail
 
-    response = send(
-        abuse_server, "POST", path, content=chunks(), headers={"content-type": content_type}
-    )
+    response = await client.post(path, content=chunks(), headers={"content-type": content_type})
     assert "limit of 4194304 bytes" in assert_clear_refusal(response, 413)["detail"]
 
 
-def test_an_upload_over_the_body_limit_is_refused(abuse_server, nothing_stored):
+async def test_an_upload_over_the_body_limit_is_refused(client, nothing_stored):
     files = {"file": ("big.txt", b"word " * (1 << 20), "text/plain")}
-    response = send(abuse_server, "POST", "/documents", files=files)
+    response = await client.post("/documents", files=files)
     assert_clear_refusal(response, 413)
 
 
-def test_too_many_inputs_or_messages_in_one_request_are_refused(abuse_server, nothing_stored):
+async def test_too_many_inputs_or_messages_in_one_request_are_refused(client, nothing_stored):
     one = {"messages": [{"type": "human", "content": "hi"}]}
     configs = [{"configurable": {"user_id": "ana", "thread_id": f"t{i}"}} for i in range(33)]
-    batch = post_json(abuse_server, "/agent/batch", {"inputs": [one] * 33, "config": configs})
+    batch = await post_json(client, "/agent/batch", {"inputs": [one] * 33, "config": configs})
     assert "inputs" in assert_clear_refusal(batch, 422)["detail"]
 
     body = turn("hi")
     body["input"]["messages"] = [{"type": "human", "content": "hi"}] * 10_000
-    response = post_json(abuse_server, "/agent/invoke", body)
+    response = await post_json(client, "/agent/invoke", body)
     assert "send at most 32" in assert_clear_refusal(response, 422)["detail"]
 
 
-def test_oversized_urls_and_headers_are_refused(abuse_server):
-    long_url = send(abuse_server, "GET", f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
+async def test_oversized_urls_and_headers_are_refused(client):
+    long_url = await client.get(f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
     assert "thread_id" in assert_clear_refusal(long_url, 422)["detail"]
-    long_header = send(abuse_server, "GET", "/threads", headers={"x-user-id": "a" * (1 << 20)})
+    long_header = await client.get("/threads", headers={"x-user-id": "a" * (1 << 20)})
     assert "user_id" in assert_clear_refusal(long_header, 422)["detail"]

@@ -1,24 +1,32 @@
-"""API keys and tenant isolation, against a real server on its own database."""
+"""API keys and tenant isolation, against the HTTP API on a database of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from langserve import RemoteRunnable
+from fastapi import FastAPI
 
 from access.api_keys import ApiKeys
-from configs.settings import Settings
-from storage.database import Storage
+from graph.resources import Resources
 from storage.services import ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_connection
-from tests.support import ServerProcess, new_config, own_database
+from tests.support import (
+    api_app,
+    drain,
+    new_config,
+    own_database,
+    remote_runnable,
+    resources_like,
+    turn_body,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,103 +38,104 @@ def auth_urls(service_urls: ServiceURLs) -> ServiceURLs:
 
 
 @pytest.fixture(scope="module")
-async def auth_storage(auth_urls: ServiceURLs, settings: Settings) -> AsyncIterator[Storage]:
-    s = settings.model_copy(
-        update={"database_url": auth_urls.database_url, "redis_url": auth_urls.redis_url}
-    )
-    async with Storage(s) as storage:
-        yield storage
+async def auth_resources(auth_urls: ServiceURLs, resources: Resources) -> AsyncIterator[Resources]:
+    async with resources_like(resources, database_url=auth_urls.database_url) as res:
+        yield res
 
 
 @pytest.fixture(scope="module")
-def server(auth_urls: ServiceURLs) -> Iterator[ServerProcess]:
-    with ServerProcess(auth_urls, MEMORIA_AUTH="auto", MEMORIA_WORKER="inprocess") as proc:
-        yield proc
+async def app(auth_resources: Resources) -> AsyncIterator[FastAPI]:
+    """The HTTP API in `auto` auth mode on the module's database (`client` calls it)."""
+    served = api_app(auth_resources, memoria_auth="auto")
+    async with served.router.lifespan_context(served):
+        yield served
 
 
-def call(
-    server: ServerProcess, method: str, path: str, key: str | None = None, **kwargs
+async def call(
+    client: httpx.AsyncClient, method: str, path: str, key: str | None = None, **kwargs
 ) -> httpx.Response:
     headers = dict(kwargs.pop("headers", {}))
     if key:
         headers["authorization"] = f"Bearer {key}"
-    return httpx.request(method, f"{server.url}{path}", headers=headers, timeout=60, **kwargs)
+    return await client.request(method, path, headers=headers, **kwargs)
 
 
-def turn(server: ServerProcess, key: str | None, text: str, config: dict) -> httpx.Response:
-    body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config}
-    return call(server, "POST", "/agent/invoke", key, json=body)
+async def turn(
+    client: httpx.AsyncClient, key: str | None, text: str, config: dict
+) -> httpx.Response:
+    return await call(client, "POST", "/agent/invoke", key, json=turn_body(text, config))
 
 
-async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(server, auth_storage):
+async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(client, auth_resources):
     # No key yet: local mode, as `make run` serves.
-    assert turn(server, None, "hello", new_config()).status_code == 200
+    assert (await turn(client, None, "hello", new_config())).status_code == 200
 
-    key_id, key = await ApiKeys(auth_storage.pool).create("acme", "test")
+    key_id, key = await ApiKeys(auth_resources.pool).create("acme", "test")
     assert key.startswith("mk_") and key_id in key
     # The table holds a digest, never the key.
-    async with tenant_connection(auth_storage.pool, ALL_TENANTS) as conn:
+    async with tenant_connection(auth_resources.pool, ALL_TENANTS) as conn:
         rows = await (await conn.execute("SELECT * FROM api_keys")).fetchall()
     assert all(key.encode() not in bytes(r["key_hash"]) and key not in str(r) for r in rows)
 
     config = {"configurable": {"user_id": "ana", "thread_id": str(uuid.uuid4())}}
     deadline = time.monotonic() + 15  # the server re-checks for keys every few seconds
-    while (refused := turn(server, None, "hello again", config)).status_code == 200:
+    while (refused := await turn(client, None, "hello again", config)).status_code == 200:
         assert time.monotonic() < deadline, "keys were never required"
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
     assert refused.status_code == 401
     assert "API key" in refused.json()["detail"]
     assert refused.headers["www-authenticate"] == "Bearer"
 
-    wrong = turn(server, "mk_0000_not-a-key", "hello", config)
+    wrong = await turn(client, "mk_0000_not-a-key", "hello", config)
     assert wrong.status_code == 401 and "unknown or revoked" in wrong.json()["detail"]
 
     # (The polling turns ran in local mode and own `config`'s thread: a key starts anew.)
     config = {"configurable": {"user_id": "ana", "thread_id": str(uuid.uuid4())}}
-    ok = turn(server, key, "hello with a key", config)
+    ok = await turn(client, key, "hello with a key", config)
     assert ok.status_code == 200, ok.text
-    threads = call(server, "GET", "/threads", key, headers={"x-user-id": "ana"})
+    threads = await call(client, "GET", "/threads", key, headers={"x-user-id": "ana"})
     assert [t["thread_id"] for t in threads.json()["threads"]] == [
         config["configurable"]["thread_id"]
     ]
 
     # Revoked: refused at once, and the server stays in key mode.
-    assert await ApiKeys(auth_storage.pool).revoke(key_id)
-    assert turn(server, key, "still there?", config).status_code == 401
-    assert turn(server, None, "still there?", config).status_code == 401
+    assert await ApiKeys(auth_resources.pool).revoke(key_id)
+    assert (await turn(client, key, "still there?", config)).status_code == 401
+    assert (await turn(client, None, "still there?", config)).status_code == 401
 
 
-async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_storage):
-    _, key_a = await ApiKeys(auth_storage.pool).create("tenant-a")
-    _, key_b = await ApiKeys(auth_storage.pool).create("tenant-b")
+async def test_one_tenants_key_reaches_nothing_of_another_tenant(client, auth_resources):
+    _, key_a = await ApiKeys(auth_resources.pool).create("tenant-a")
+    _, key_b = await ApiKeys(auth_resources.pool).create("tenant-b")
     user, thread, secret = "bob", str(uuid.uuid4()), f"S3CRET-{uuid.uuid4().hex[:6]}"
     config = {"configurable": {"user_id": user, "thread_id": thread}}
-    stored = turn(server, key_b, f"My name is Bob and my vault code is {secret}.", config)
+    stored = await turn(client, key_b, f"My name is Bob and my vault code is {secret}.", config)
     assert stored.status_code == 200, stored.text
     # Tenant B's data exists and B can see it.
-    b_thread = call(server, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})
+    b_thread = await call(client, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})
     assert b_thread.status_code == 200 and secret in b_thread.text
 
     a = key_a
     hdr = {"x-user-id": user}
+    b_tenant = {"x-tenant-id": "tenant-b"}
     attempts = [
         # Guessed thread ids, user ids and tenant overrides on every read endpoint.
-        call(server, "GET", f"/threads/{thread}", a, headers=hdr),
-        call(server, "GET", f"/threads/{thread}", a, headers={**hdr, "x-tenant-id": "tenant-b"}),
-        call(server, "GET", "/threads", a, headers=hdr),
-        call(server, "GET", "/threads", a, headers={**hdr, "x-tenant-id": "tenant-b"}),
-        call(server, "GET", f"/users/{user}/facts", a),
-        call(server, "GET", f"/users/{user}/facts", a, headers={"x-tenant-id": "tenant-b"}),
-        call(server, "GET", f"/users/{user}/strategy", a),
-        call(server, "GET", f"/users/{user}/strategy", a, headers={"x-tenant-id": "tenant-b"}),
+        await call(client, "GET", f"/threads/{thread}", a, headers=hdr),
+        await call(client, "GET", f"/threads/{thread}", a, headers={**hdr, **b_tenant}),
+        await call(client, "GET", "/threads", a, headers=hdr),
+        await call(client, "GET", "/threads", a, headers={**hdr, **b_tenant}),
+        await call(client, "GET", f"/users/{user}/facts", a),
+        await call(client, "GET", f"/users/{user}/facts", a, headers=b_tenant),
+        await call(client, "GET", f"/users/{user}/strategy", a),
+        await call(client, "GET", f"/users/{user}/strategy", a, headers=b_tenant),
         # Deletes.
-        call(server, "DELETE", f"/threads/{thread}", a, headers=hdr),
-        call(server, "DELETE", f"/threads/{thread}", a, headers={**hdr, "x-tenant-id": "tenant-b"}),
-        call(server, "DELETE", f"/users/{user}", a, headers={"x-tenant-id": "tenant-b"}),
+        await call(client, "DELETE", f"/threads/{thread}", a, headers=hdr),
+        await call(client, "DELETE", f"/threads/{thread}", a, headers={**hdr, **b_tenant}),
+        await call(client, "DELETE", f"/users/{user}", a, headers=b_tenant),
         # Continuing B's thread, with and without naming B's tenant.
-        turn(server, a, "What is my vault code?", config),
-        turn(
-            server,
+        await turn(client, a, "What is my vault code?", config),
+        await turn(
+            client,
             a,
             "What is my vault code?",
             {"configurable": {**config["configurable"], "tenant_id": "tenant-b"}},
@@ -144,11 +153,11 @@ async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_st
                 "configurable": {"user_id": user, "thread_id": str(uuid.uuid4()),
                                  "strategy": strategy}
             }  # fmt: skip
-            attempts.append(turn(server, a, question, cfg))
+            attempts.append(await turn(client, a, question, cfg))
     # Batch and stream with B's thread.
     attempts.append(
-        call(
-            server,
+        await call(
+            client,
             "POST",
             "/agent/batch",
             a,
@@ -159,8 +168,8 @@ async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_st
         )  # fmt: skip
     )
     attempts.append(
-        call(
-            server,
+        await call(
+            client,
             "POST",
             "/agent/stream",
             a,
@@ -172,7 +181,7 @@ async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_st
     )
     # The other header form of a key, on the list and read paths.
     for path in ("/threads", f"/threads/{thread}"):
-        attempts.append(call(server, "GET", path, headers={**hdr, "x-api-key": key_a}))
+        attempts.append(await call(client, "GET", path, headers={**hdr, "x-api-key": key_a}))
     assert len(attempts) >= 30
     leaks = [r for r in attempts if secret in r.text or "Bob" in r.text]
     assert leaks == []
@@ -186,18 +195,17 @@ async def test_one_tenants_key_reaches_nothing_of_another_tenant(server, auth_st
     assert attempts[11].status_code == 200 and attempts[12].status_code == 403
 
     # And B's data is all still there, and B sees it: transcript, facts, decisions.
-    after = call(server, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})
+    after = await call(client, "GET", f"/threads/{thread}", key_b, headers={"x-user-id": user})
     assert after.status_code == 200 and secret in after.text
     assert [m["type"] for m in after.json()["messages"]] == ["human", "ai"]
-    deadline = time.monotonic() + 30  # the server's worker extracts facts after the ack
-    while not (facts := call(server, "GET", f"/users/{user}/facts", key_b).json())["current"]:
-        assert time.monotonic() < deadline, "the fact never arrived"
-        time.sleep(0.3)
+    await drain(auth_resources)  # what a worker does after the ack: extract the facts
+    facts = (await call(client, "GET", f"/users/{user}/facts", key_b)).json()
     assert [(f["attribute"], f["value"]) for f in facts["current"]] == [("name", "Bob")]
-    decisions = call(server, "GET", f"/users/{user}/strategy", key_b).json()["decisions"]
+    decisions = (await call(client, "GET", f"/users/{user}/strategy", key_b)).json()["decisions"]
     assert decisions and decisions[0]["thread_id"] == thread
 
 
+@pytest.mark.process
 def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
     env = {
         **os.environ,
@@ -221,16 +229,16 @@ def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
     assert again.returncode == 2 and "no active key" in again.stderr
 
 
-async def test_remote_runnable_works_with_a_key_and_is_refused_without(server, auth_storage):
-    _, key = await ApiKeys(auth_storage.pool).create("rr-tenant")
+async def test_remote_runnable_works_with_a_key_and_is_refused_without(app, client, auth_resources):
+    _, key = await ApiKeys(auth_resources.pool).create("rr-tenant")
     config = {"configurable": {"user_id": "lia", "thread_id": str(uuid.uuid4())}}
-    with_key = RemoteRunnable(f"{server.url}/agent/", headers={"Authorization": f"Bearer {key}"})
-    output = with_key.invoke({"messages": [("human", "hello")]}, config=config)
+    with_key = remote_runnable(app, headers={"Authorization": f"Bearer {key}"})
+    output = await with_key.ainvoke({"messages": [("human", "hello")]}, config=config)
     assert output["messages"][-1].type == "ai"
-    threads = call(server, "GET", "/threads", key, headers={"x-user-id": "lia"}).json()
+    threads = (await call(client, "GET", "/threads", key, headers={"x-user-id": "lia"})).json()
     assert [t["thread_id"] for t in threads["threads"]] == [config["configurable"]["thread_id"]]
 
-    without = RemoteRunnable(f"{server.url}/agent/")
+    without = remote_runnable(app)
     with pytest.raises(httpx.HTTPStatusError) as refused:
-        without.invoke({"messages": [("human", "hello")]}, config=config)
+        await without.ainvoke({"messages": [("human", "hello")]}, config=config)
     assert refused.value.response.status_code == 401

@@ -1,17 +1,30 @@
-"""The chat page at `/`, driven in headless Chromium against a real server."""
+"""The chat page at `/`, driven in headless Chromium against the HTTP API on a real socket.
+
+The app runs in this process (served by uvicorn on the test's event loop); the browser is
+the process started.
+"""
 
 from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import async_playwright
 
-pytestmark = pytest.mark.integration
+from tests.support import drain, socket_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.process]
 
 
-async def test_send_a_message_see_the_streamed_answer_sources_and_memory(server):
+@pytest.fixture(scope="module")
+async def url(app) -> AsyncIterator[str]:
+    async with socket_server(app) as served:
+        yield served
+
+
+async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, resources):
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is needed (make setup installs it)"
     user = f"u-{uuid.uuid4().hex[:8]}"
@@ -20,7 +33,7 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(server)
         page = await browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await page.goto(server.url + "/")
+        await page.goto(url + "/")
         await page.fill("#user", user)
         await page.press("#user", "Tab")  # change event: a new thread for this user
 
@@ -42,7 +55,9 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(server)
         assert "genmaicha" in answer
         assert (await page.text_content("#strategy")).startswith("recent_history")
         assert "genmaicha" in await page.text_content("#sources")
-        # The memory panel: the fact the worker extracted, and this thread in the list.
+        # The memory panel: the fact extracted after the ack (by a worker; here, now), and
+        # this thread in the list.
+        await drain(resources)
         await page.click("#new-thread")
         await page.wait_for_function("document.querySelectorAll('#threads li').length === 2")
         await page.wait_for_function(

@@ -3,6 +3,7 @@ ingested by `memoria ingest`, which shows its progress chunk by chunk."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -16,100 +17,98 @@ import httpx
 import pytest
 
 from configs.settings import REPO_ROOT
-from tests.support import ServerProcess, new_config
+from tests.support import new_config, turn_body
 
 pytestmark = pytest.mark.integration
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FACT = "The Kestrel warranty covers water damage for 37 months."
+# Chunks an upload embeds and records progress for at a time (`index_document`'s default).
+BATCH = 64
 
 
-def big_markdown(size: int = 2 * 1024 * 1024) -> bytes:
+def big_markdown(size: int) -> bytes:
     """About `size` bytes of varied product prose with one fact in the middle."""
     rng = random.Random(7)
     words = (
         "battery screen hinge charger firmware keyboard speaker camera sensor cable port "
         "display storage memory update setting colour weight casing button light"
     ).split()
-    parts, n = ["# Product handbook\n"], 0
-    while sum(map(len, parts)) < size:
+    parts, length, n = ["# Product handbook\n"], 0, 0
+    while length < size:
         n += 1
         sentence = " ".join(rng.choice(words) for _ in range(14)).capitalize()
-        parts.append(f"\n## Section {n}\n\n{sentence}. {sentence.lower()} again.\n")
-        if n == 1500:
+        section = f"\n## Section {n}\n\n{sentence}. {sentence.lower()} again.\n"
+        parts.append(section)
+        length += len(section)
+        if length - len(section) < size // 2 <= length:  # this section crossed the middle
             parts.append(f"\n## Warranty\n\n{FACT}\n")
     return "".join(parts).encode()
 
 
-def ask(server: ServerProcess, tenant: str, question: str) -> dict:
+async def ask(client: httpx.AsyncClient, tenant: str, question: str) -> dict:
     config = new_config(tenant, strategy="semantic_search")
-    response = server.invoke(question, config)
+    response = await client.post("/agent/invoke", json=turn_body(question, config))
     assert response.status_code == 200, response.text
     return response.json()["output"]
 
 
-def test_a_2_mb_upload_shows_progress_is_cited_and_is_gone_once_deleted(server):
+async def test_a_big_upload_shows_progress_is_cited_and_is_gone_once_deleted(client):
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     headers = {"x-tenant-id": tenant}
-    data = big_markdown()
-    assert len(data) >= 2 * 1024 * 1024
-    accepted = httpx.post(
-        f"{server.url}/documents",
-        files={"file": ("handbook.md", data, "text/markdown")},
-        headers=headers,
-        timeout=60,
+    data = big_markdown(96 * 1024)  # a chunk per section here: over 400 chunks
+    accepted = await client.post(
+        "/documents", files={"file": ("handbook.md", data, "text/markdown")}, headers=headers
     )
     assert accepted.status_code == 202, accepted.text
-    status_url = server.url + accepted.json()["status_url"]
+    status_url = accepted.json()["status_url"]
 
     seen: list[tuple[int, int | None]] = []
     deadline = time.monotonic() + 600
-    while (job := httpx.get(status_url, headers=headers, timeout=10).json())["status"] != "done":
+    while (job := (await client.get(status_url, headers=headers)).json())["status"] != "done":
         assert job["status"] in ("queued", "running"), job
         assert time.monotonic() < deadline, "ingestion did not finish"
         seen.append((job["chunks_done"], job["chunks_total"]))
-        time.sleep(0.5)
+        await asyncio.sleep(0.2)
     total = job["chunks_total"]
-    assert total > 1000 and job["chunks_done"] == total
+    assert total > 4 * BATCH and job["chunks_done"] == total  # several batches
     progress = [done for done, of in seen if of]
     assert progress == sorted(progress) and any(0 < d < total for d in progress)
 
-    listed = httpx.get(f"{server.url}/documents", headers=headers, timeout=10).json()
+    listed = (await client.get("/documents", headers=headers)).json()
     assert [(d["title"], d["chunks"]) for d in listed["documents"]] == [("Product handbook", total)]
-    out = ask(server, tenant, "How long does the Kestrel warranty cover water damage?")
+    out = await ask(client, tenant, "How long does the Kestrel warranty cover water damage?")
     cited = {c["id"] for c in out["citations"]}
     assert any(FACT in c["content"] and c["id"] in cited for c in out["context"])
     assert "37 months" in out["messages"][-1]["content"]
 
     doc_id = listed["documents"][0]["doc_id"]
-    other = httpx.delete(f"{server.url}/documents/{doc_id}", headers={"x-tenant-id": "other"})
+    other = await client.delete(f"/documents/{doc_id}", headers={"x-tenant-id": "other"})
     assert other.status_code == 404
-    gone = httpx.delete(f"{server.url}/documents/{doc_id}", headers=headers, timeout=30)
+    gone = await client.delete(f"/documents/{doc_id}", headers=headers)
     assert gone.status_code == 200 and gone.json()["chunks_removed"] == total
-    out = ask(server, tenant, "How long does the Kestrel warranty cover water damage?")
+    out = await ask(client, tenant, "How long does the Kestrel warranty cover water damage?")
     assert not any("Kestrel" in c["content"] for c in out["context"])
-    assert httpx.get(f"{server.url}/documents", headers=headers).json()["documents"] == []
+    assert (await client.get("/documents", headers=headers)).json()["documents"] == []
 
 
-def test_a_pdf_upload_is_indexed(server):
+async def test_a_pdf_upload_is_indexed(client):
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     headers = {"x-tenant-id": tenant}
     pdf = (DATA / "policy.pdf").read_bytes()
-    accepted = httpx.post(
-        f"{server.url}/documents",
-        files={"file": ("policy.pdf", pdf, "application/pdf")},
-        headers=headers,
+    accepted = await client.post(
+        "/documents", files={"file": ("policy.pdf", pdf, "application/pdf")}, headers=headers
     )
     assert accepted.status_code == 202, accepted.text
-    status_url = server.url + accepted.json()["status_url"]
+    status_url = accepted.json()["status_url"]
     deadline = time.monotonic() + 60
-    while (job := httpx.get(status_url, headers=headers).json())["status"] != "done":
+    while (job := (await client.get(status_url, headers=headers)).json())["status"] != "done":
         assert job["status"] != "failed" and time.monotonic() < deadline, job
-        time.sleep(0.2)
-    out = ask(server, tenant, "How many days do refunds of the Lisbon store take?")
+        await asyncio.sleep(0.2)
+    out = await ask(client, tenant, "How many days do refunds of the Lisbon store take?")
     assert any("14 days" in c["content"] for c in out["context"])
     # Another tenant cannot follow the job.
-    assert httpx.get(status_url, headers={"x-tenant-id": "other"}).status_code == 404
+    assert (await client.get(status_url, headers={"x-tenant-id": "other"})).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -120,19 +119,20 @@ def test_a_pdf_upload_is_indexed(server):
         ("broken.pdf", b"%PDF-1.4 garbage", "Cannot read broken.pdf as PDF"),
     ],
 )
-def test_bad_uploads_are_refused_and_start_no_job(server, name, content, says):
+async def test_bad_uploads_are_refused_and_start_no_job(client, name, content, says):
     tenant = f"t-{uuid.uuid4().hex[:8]}"
-    response = httpx.post(
-        f"{server.url}/documents",
+    response = await client.post(
+        "/documents",
         files={"file": (name, content, "application/octet-stream")},
         headers={"x-tenant-id": tenant},
     )
     assert response.status_code == 422
     assert says in response.json()["detail"]
-    listed = httpx.get(f"{server.url}/documents", headers={"x-tenant-id": tenant}).json()
+    listed = (await client.get("/documents", headers={"x-tenant-id": tenant})).json()
     assert listed["documents"] == []
 
 
+@pytest.mark.process
 def test_memoria_ingest_shows_a_files_chunks_as_they_are_indexed(service_urls, tmp_path):
     path = tmp_path / "handbook.md"
     path.write_bytes(big_markdown(48 * 1024))

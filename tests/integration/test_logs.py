@@ -15,7 +15,7 @@ from configs.settings import REPO_ROOT
 from storage.services import ServiceURLs
 from tests.support import ServerProcess, new_config
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.process]
 
 
 class MemoriaServe(ServerProcess):

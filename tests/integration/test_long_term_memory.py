@@ -47,60 +47,6 @@ async def scalar(res: Resources, query: str, *params: object) -> int:
     return int(next(iter(row.values())))
 
 
-async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexed_once(
-    service_urls: ServiceURLs, resources: Resources
-):
-    server = ServerProcess(service_urls, MEMORIA_WORKER="off")
-    server.start()
-    config = new_config()
-    text = f"My locker combination is {uuid.uuid4().hex[:6]}."
-    try:
-        acked = server.invoke(text, config)
-        assert acked.status_code == 200, acked.text
-        tenant, user = config["configurable"]["tenant_id"], config["configurable"]["user_id"]
-        jobs = "SELECT count(*) FROM memory_outbox WHERE tenant_id = %s AND user_id = %s"
-        rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
-        assert await scalar(resources, jobs, tenant, user) == 1
-        assert await scalar(resources, rows, tenant, user) == 0  # acknowledged, not indexed
-        async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
-            pending = await (
-                await conn.execute(
-                    "SELECT thread_id, payload FROM memory_outbox WHERE tenant_id = %s", (tenant,)
-                )
-            ).fetchone()
-    finally:
-        server.kill()
-
-    # Restarted with the in-process worker: it finds the job and indexes it.
-    server = ServerProcess(service_urls)
-    server.start()
-    try:
-        deadline = time.monotonic() + 30
-        while await scalar(resources, jobs, tenant, user) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert await scalar(resources, jobs, tenant, user) == 0
-        transcript = await resources.conversation.transcript(ident_of(config))
-        assert transcript[0].text == text
-        human_id = message_uuid_of(transcript[0].id)
-        assert await scalar(resources, rows, tenant, user) == 1
-        one = "SELECT count(*) FROM memory_messages WHERE langchain_id = %s"
-        assert await scalar(resources, one, human_id) == 1
-
-        # A job replayed after it was done (e.g. a worker that crashed after commit but
-        # before it could tell anyone) changes nothing.
-        async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
-            await conn.execute(
-                "INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload) "
-                "VALUES (%s, %s, %s, %s)",
-                (tenant, user, pending["thread_id"], Jsonb(pending["payload"])),
-            )
-        await drain(resources)
-        assert await scalar(resources, one, human_id) == 1
-        assert await scalar(resources, rows, tenant, user) == 1
-    finally:
-        server.kill()
-
-
 async def test_moving_city_closes_the_old_fact_and_answers_with_the_new_one(agent, resources):
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     await ask(agent, new_config(tenant, user), "I live in Porto.")
@@ -265,6 +211,7 @@ async def test_a_thread_can_only_be_deleted_by_its_owner(agent, resources):
     assert await resources.conversation.transcript(owner) == []
 
 
+@pytest.mark.process
 async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_again(
     settings, own_redis: EmbeddedServices
 ):
@@ -297,22 +244,6 @@ async def test_redis_stopped_mid_conversation_costs_nothing_and_caches_warm_agai
         assert (await graph.aget_state(second)).values["retrieval_cache"] == "hit"
         assert res.storage.speed.available
         assert await res.storage.redis.exists(res.conversation.window_key(ident_of(second)))
-
-
-def test_server_worker_indexes_without_being_asked(service_urls: ServiceURLs):
-    """The default server runs the worker in-process: recall across threads just works."""
-    server = ServerProcess(service_urls)
-    server.start()
-    try:
-        tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
-        assert server.invoke("My cat is called Miso.", new_config(tenant, user)).status_code == 200
-        deadline, found = time.monotonic() + 20, False
-        while not found and time.monotonic() < deadline:
-            out = server.invoke("What is my cat called?", new_config(tenant, user)).json()
-            found = any("Miso" in c["content"] for c in out["output"].get("context", []))
-        assert found
-    finally:
-        server.kill()
 
 
 def _turn(text: str) -> list[BaseMessage]:
@@ -392,6 +323,7 @@ async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
             await task
 
 
+@pytest.mark.process
 async def test_a_worker_without_the_turns_llm_leaves_its_job_to_one_that_has_it(
     resources, service_urls: ServiceURLs
 ):
@@ -435,3 +367,73 @@ async def _pending_jobs(res: Resources, ident: Identity) -> int:
             (ident.tenant_id, ident.thread_id),
         )
         return (await cur.fetchone())["n"]
+
+
+# --- The server process and its worker ------------------------------------------------------
+#
+# Last in the module: from the first of these on, the module's server (`server`) runs, and its
+# worker indexes every turn stored, which would upset the tests above that count jobs.
+
+
+@pytest.mark.process
+async def test_acknowledged_turn_survives_kill_9_before_the_worker_and_is_indexed_once(
+    service_urls: ServiceURLs, resources: Resources, request: pytest.FixtureRequest
+):
+    server = ServerProcess(service_urls, MEMORIA_WORKER="off")
+    server.start()
+    config = new_config()
+    text = f"My locker combination is {uuid.uuid4().hex[:6]}."
+    try:
+        acked = server.invoke(text, config)
+        assert acked.status_code == 200, acked.text
+        tenant, user = config["configurable"]["tenant_id"], config["configurable"]["user_id"]
+        jobs = "SELECT count(*) FROM memory_outbox WHERE tenant_id = %s AND user_id = %s"
+        rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND user_id = %s"
+        assert await scalar(resources, jobs, tenant, user) == 1
+        assert await scalar(resources, rows, tenant, user) == 0  # acknowledged, not indexed
+        async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
+            pending = await (
+                await conn.execute(
+                    "SELECT thread_id, payload FROM memory_outbox WHERE tenant_id = %s", (tenant,)
+                )
+            ).fetchone()
+    finally:
+        server.kill()
+
+    # Restarted with the in-process worker (the module's server, started only now: running
+    # before, its worker would have indexed the job): it finds the job and indexes it.
+    server = request.getfixturevalue("server")
+    deadline = time.monotonic() + 30
+    while await scalar(resources, jobs, tenant, user) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert await scalar(resources, jobs, tenant, user) == 0
+    transcript = await resources.conversation.transcript(ident_of(config))
+    assert transcript[0].text == text
+    human_id = message_uuid_of(transcript[0].id)
+    assert await scalar(resources, rows, tenant, user) == 1
+    one = "SELECT count(*) FROM memory_messages WHERE langchain_id = %s"
+    assert await scalar(resources, one, human_id) == 1
+
+    # A job replayed after it was done (e.g. a worker that crashed after commit but
+    # before it could tell anyone) changes nothing.
+    async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
+        await conn.execute(
+            "INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload) "
+            "VALUES (%s, %s, %s, %s)",
+            (tenant, user, pending["thread_id"], Jsonb(pending["payload"])),
+        )
+    await drain(resources)
+    assert await scalar(resources, one, human_id) == 1
+    assert await scalar(resources, rows, tenant, user) == 1
+
+
+@pytest.mark.process
+def test_server_worker_indexes_without_being_asked(server: ServerProcess):
+    """The default server runs the worker in-process: recall across threads just works."""
+    tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    assert server.invoke("My cat is called Miso.", new_config(tenant, user)).status_code == 200
+    deadline, found = time.monotonic() + 20, False
+    while not found and time.monotonic() < deadline:
+        out = server.invoke("What is my cat called?", new_config(tenant, user)).json()
+        found = any("Miso" in c["content"] for c in out["output"].get("context", []))
+    assert found

@@ -1,47 +1,67 @@
-"""Rate limits per user and per API key, on a real server; open when Redis is down."""
+"""Rate limits per user and per API key, over the HTTP API; open when Redis is down."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from access.ratelimit import Limit, RateLimiter
-from storage.services import EmbeddedServices, ServiceURLs
-from tests.support import ServerProcess, new_config
+from graph.resources import Resources
+from storage.services import EmbeddedServices
+from tests.support import api_app, asgi_client, new_config, resources_like, turn_body
 
 pytestmark = pytest.mark.integration
 
+# Hour windows: a window boundary inside a test is all but impossible.
+LIMITED = {"memoria_rate_limit_per_user": "5/hour"}
+
+
+async def invoke(client: httpx.AsyncClient, config: dict) -> httpx.Response:
+    return await client.post("/agent/invoke", json=turn_body("hello", config))
+
 
 @pytest.fixture
-def server(service_urls: ServiceURLs, own_redis: EmbeddedServices) -> Iterator[ServerProcess]:
-    # Hour windows: a window boundary inside the test is all but impossible.
-    urls = ServiceURLs(service_urls.database_url, own_redis.redis_url)
-    with ServerProcess(urls, MEMORIA_RATE_LIMIT_PER_USER="5/hour") as proc:
-        yield proc
+async def limited(resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(api_app(resources, **LIMITED)) as client:
+        yield client
 
 
-def test_sixth_turn_of_a_user_within_a_limit_of_5_gets_429_with_retry_after(server):
+@pytest.fixture
+async def limited_on_own_redis(
+    resources: Resources, own_redis: EmbeddedServices
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same API on a Redis of the test's own, which the test may stop."""
+    async with (
+        resources_like(resources, redis_url=own_redis.redis_url) as res,
+        asgi_client(api_app(res, **LIMITED)) as client,
+    ):
+        yield client
+
+
+async def test_sixth_turn_of_a_user_within_a_limit_of_5_gets_429_with_retry_after(limited):
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
-    statuses = [server.invoke("hello", new_config(tenant, user)).status_code for _ in range(5)]
+    statuses = [(await invoke(limited, new_config(tenant, user))).status_code for _ in range(5)]
     assert statuses == [200] * 5
-    refused = server.invoke("hello", new_config(tenant, user))
+    refused = await invoke(limited, new_config(tenant, user))
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 3600
     assert "5/hour" in refused.json()["detail"]
     # Another user of the same tenant, and the same user id in another tenant, are not held up.
-    assert server.invoke("hello", new_config(tenant)).status_code == 200
-    assert server.invoke("hello", new_config(user=user)).status_code == 200
+    assert (await invoke(limited, new_config(tenant))).status_code == 200
+    assert (await invoke(limited, new_config(user=user))).status_code == 200
 
 
-def test_redis_down_means_no_limit_rather_than_no_service(server, own_redis):
+@pytest.mark.process
+async def test_redis_down_means_no_limit_rather_than_no_service(limited_on_own_redis, own_redis):
+    client = limited_on_own_redis
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     own_redis.stop_redis()
-    statuses = [server.invoke("hello", new_config(tenant, user)).status_code for _ in range(7)]
+    statuses = [(await invoke(client, new_config(tenant, user))).status_code for _ in range(7)]
     assert statuses == [200] * 7
-    ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
+    ready = (await client.get("/readyz")).json()
     assert ready["status"] == "degraded" and ready["postgres"] == "ok"
 
 

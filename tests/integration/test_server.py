@@ -1,4 +1,5 @@
-"""The HTTP API as a client sees it: a real server process on real services."""
+"""The HTTP API as a client sees it, on real services: in-process over ASGI, and as a server
+process where the process is the subject (a crash and restart, `memoria chat`)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,27 @@ from http import HTTPStatus
 
 import httpx
 import pytest
-from langserve import RemoteRunnable
 
 from storage.identity import identity_from_config
-from tests.support import SMALL_TALK, ServerProcess, new_config
+from tests.support import SMALL_TALK, new_config, remote_runnable, turn_body
 
 pytestmark = pytest.mark.integration
 
 
-def invoke(server: ServerProcess, text: str, config: dict) -> httpx.Response:
-    return server.invoke(text, config)
+async def invoke(client: httpx.AsyncClient, text: str, config: dict) -> httpx.Response:
+    return await client.post("/agent/invoke", json=turn_body(text, config))
 
 
+@pytest.mark.process
 async def test_thread_survives_a_server_crash_and_restart(server, resources):
     config = new_config()
-    first = invoke(server, "My favourite colour is teal.", config)
+    first = server.invoke("My favourite colour is teal.", config)
     assert first.status_code == 200, first.text
 
     server.kill()  # SIGKILL: no graceful shutdown
     server.start()
 
-    second = invoke(server, "What did I just say?", config)
+    second = server.invoke("What did I just say?", config)
     assert second.status_code == 200, second.text
     messages = second.json()["output"]["messages"]
     assert [m["type"] for m in messages] == ["human", "ai", "human", "ai"]
@@ -42,32 +43,29 @@ async def test_thread_survives_a_server_crash_and_restart(server, resources):
     assert transcript[0].text == "My favourite colour is teal."
 
 
-def test_remote_runnable_client_round_trips_messages(server):
-    agent = RemoteRunnable(f"{server.url}/agent/")
+async def test_remote_runnable_client_round_trips_messages(app, client):
+    agent = remote_runnable(app)
     config = new_config()
-    output = agent.invoke({"messages": [("human", "hello!")]}, config=config)
+    output = await agent.ainvoke({"messages": [("human", "hello!")]}, config=config)
     assert output["messages"][-1].type == "ai"
     assert output["route"]["strategy"] == "session_only"
 
-    chunks = list(agent.stream({"messages": [("human", "thanks!")]}, config=config))
+    chunks = [chunk async for chunk in agent.astream({"messages": [("human", "thanks!")]}, config)]
     nodes = [node for chunk in chunks for node in chunk]
     assert nodes == SMALL_TALK
 
-    outputs = agent.batch(
+    outputs = await agent.abatch(
         [{"messages": [("human", "hi")]}, {"messages": [("human", "oi")]}],
         config=[new_config(), new_config()],
     )
     assert len(outputs) == 2 and all(o["messages"][-1].type == "ai" for o in outputs)
 
 
-def test_stream_sends_metadata_data_and_end_events(server):
-    body = {
-        "input": {"messages": [{"type": "human", "content": "bom dia"}]},
-        "config": new_config(),
-    }
-    with httpx.stream("POST", f"{server.url}/agent/stream", json=body, timeout=60) as response:
-        assert response.status_code == 200
-        events = [line[7:] for line in response.iter_lines() if line.startswith("event: ")]
+async def test_stream_sends_metadata_data_and_end_events(client):
+    response = await client.post("/agent/stream", json=turn_body("bom dia", new_config()))
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    events = [line[7:] for line in lines if line.startswith("event: ")]
     assert events[0] == "metadata" and events[-1] == "end" and "data" in events
 
 
@@ -93,13 +91,10 @@ def test_stream_sends_metadata_data_and_end_events(server):
         (lambda b: b["input"]["messages"][0].update(type="wizard"), 422, "input.messages"),
     ],
 )
-def test_bad_requests_get_a_clear_4xx_and_store_nothing(server, mutate, status, says):
-    body = {
-        "input": {"messages": [{"type": "human", "content": "store me?"}]},
-        "config": new_config(),
-    }
+async def test_bad_requests_get_a_clear_4xx_and_store_nothing(client, mutate, status, says):
+    body = turn_body("store me?", new_config())
     mutate(body)
-    response = httpx.post(f"{server.url}/agent/invoke", json=body, timeout=30)
+    response = await client.post("/agent/invoke", json=body)
     assert response.status_code == status, response.text
     assert says in json.dumps(response.json())
 
@@ -108,7 +103,7 @@ def test_bad_requests_get_a_clear_4xx_and_store_nothing(server, mutate, status, 
     user = cfg.get("user_id") if isinstance(cfg, dict) else None
     if isinstance(user, str) and cfg.get("thread_id") and "bad" not in user:
         fresh = {"configurable": {k: cfg[k] for k in ("tenant_id", "user_id", "thread_id")}}
-        ok = invoke(server, "hello!", fresh)
+        ok = await invoke(client, "hello!", fresh)
         assert [m["type"] for m in ok.json()["output"]["messages"]] == ["human", "ai"]
 
 
@@ -123,12 +118,9 @@ def test_bad_requests_get_a_clear_4xx_and_store_nothing(server, mutate, status, 
         b' "config": {"configurable": {"user_id": "u", "thread_id": "t-surrogate"}}}',
     ],
 )
-def test_malformed_bodies_get_a_problem_report_not_a_crash(server, raw):
-    response = httpx.post(
-        f"{server.url}/agent/invoke",
-        content=raw,
-        headers={"content-type": "application/json"},
-        timeout=30,
+async def test_malformed_bodies_get_a_problem_report_not_a_crash(client, raw):
+    response = await client.post(
+        "/agent/invoke", content=raw, headers={"content-type": "application/json"}
     )
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -140,21 +132,18 @@ def test_malformed_bodies_get_a_problem_report_not_a_crash(server, raw):
         assert "lone surrogate" in problem["detail"]
 
 
-def test_huge_bodies_are_refused_before_they_are_read(server):
+async def test_huge_bodies_are_refused_before_they_are_read(client):
     huge = b'{"input": {"messages": [{"type": "human", "content": "' + b"x" * (5 << 20) + b'"}]}}'
-    response = httpx.post(
-        f"{server.url}/agent/invoke",
-        content=huge,
-        headers={"content-type": "application/json"},
-        timeout=60,
+    response = await client.post(
+        "/agent/invoke", content=huge, headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
     assert "limit of 4194304 bytes" in response.json()["detail"]
 
 
-def test_langserve_schema_endpoints_describe_input_output_and_config(server):
+async def test_langserve_schema_endpoints_describe_input_output_and_config(client):
     schemas = {
-        name: httpx.get(f"{server.url}/agent/{name}_schema", timeout=10).json()
+        name: (await client.get(f"/agent/{name}_schema")).json()
         for name in ("input", "output", "config")
     }
     assert "messages" in schemas["input"]["properties"]
@@ -164,66 +153,83 @@ def test_langserve_schema_endpoints_describe_input_output_and_config(server):
     assert {"tenant_id", "k", "strategy", "rerank"} <= set(configurable["properties"])
 
 
-def test_another_users_thread_id_is_not_found(server):
+async def test_another_users_thread_id_is_not_found(client):
     config = new_config()
-    assert invoke(server, "My PIN is 8842.", config).status_code == 200
+    assert (await invoke(client, "My PIN is 8842.", config)).status_code == 200
     thief = {"configurable": {**config["configurable"], "user_id": f"u-{uuid.uuid4().hex[:6]}"}}
-    response = invoke(server, "What did I just say?", thief)
+    response = await invoke(client, "What did I just say?", thief)
     assert response.status_code == 404
     assert "8842" not in response.text
     assert "start a new thread" in response.json()["detail"]
 
 
-def test_readyz_reports_both_stores_and_metrics_are_prometheus_text(server):
-    ready = httpx.get(f"{server.url}/readyz", timeout=10)
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: under row-level security the stream's thread check cannot see another "
+    "tenant's thread, so the claim at the acknowledgement refuses it after the 200",
+)
+async def test_a_thread_id_taken_in_another_tenant_is_refused_before_the_stream_starts(client):
+    thread = str(uuid.uuid4())
+    owner, other = new_config(), new_config()  # two tenants, two users, one thread id
+    owner["configurable"]["thread_id"] = other["configurable"]["thread_id"] = thread
+    assert (await invoke(client, "My PIN is 8842.", owner)).status_code == 200
+    response = await client.post("/agent/stream", json=turn_body("What is my PIN?", other))
+    assert response.status_code == 404, response.text
+    assert "8842" not in response.text
+
+
+async def test_readyz_reports_both_stores_and_metrics_are_prometheus_text(client):
+    ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
 
-    assert invoke(server, "hello there", new_config()).status_code == 200
-    metrics = httpx.get(f"{server.url}/metrics", timeout=10)
+    assert (await invoke(client, "hello there", new_config())).status_code == 200
+    metrics = await client.get("/metrics")
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'memoria_strategy_total{strategy="session_only"}' in metrics.text
     assert "memoria_write_ack_ms_bucket" in metrics.text
 
 
-def test_deleting_a_thread_over_http_returns_a_receipt_and_only_the_owner_can(server):
+async def test_deleting_a_thread_over_http_returns_a_receipt_and_only_the_owner_can(client):
     config = new_config()
     ident = identity_from_config(config, default_tenant="local")
     tenant, user, thread = ident.tenant_id, ident.user_id, ident.thread_id
-    assert invoke(server, "My locker code is 5521.", config).status_code == 200
-    url = f"{server.url}/threads/{thread}"
+    assert (await invoke(client, "My locker code is 5521.", config)).status_code == 200
+    url = f"/threads/{thread}"
 
-    stranger = httpx.delete(url, headers={"x-user-id": "someone-else", "x-tenant-id": tenant})
+    in_tenant = {"x-tenant-id": tenant}
+    stranger = await client.delete(url, headers={"x-user-id": "someone-else", **in_tenant})
     assert stranger.status_code == 404
-    bad = httpx.delete(url, headers={"x-user-id": "no spaces allowed", "x-tenant-id": tenant})
+    bad = await client.delete(url, headers={"x-user-id": "no spaces allowed", **in_tenant})
     assert bad.status_code == 422 and "user_id" in bad.json()["detail"]
 
-    owner = httpx.delete(url, headers={"x-user-id": user, "x-tenant-id": tenant}, timeout=30)
+    owner = await client.delete(url, headers={"x-user-id": user, "x-tenant-id": tenant})
     assert owner.status_code == 200, owner.text
     receipt = owner.json()
     assert receipt["scope"] == {"tenant_id": tenant, "user_id": user, "thread_id": thread}
     assert receipt["counts"]["chat_history"] == 2
     # The thread id is free again: a new conversation starts from nothing.
-    again = invoke(server, "What is my locker code?", config)
+    again = await invoke(client, "What is my locker code?", config)
     assert again.status_code == 200
     assert [m["type"] for m in again.json()["output"]["messages"]] == ["human", "ai"]
     assert "5521" not in again.json()["output"]["messages"][-1]["content"]
 
 
-def test_forgetting_a_user_over_http_empties_their_memory(server):
+async def test_forgetting_a_user_over_http_empties_their_memory(client):
     config = new_config()
     tenant, user = config["configurable"]["tenant_id"], config["configurable"]["user_id"]
-    assert invoke(server, "I live in Braga.", config).status_code == 200
-    url = f"{server.url}/users/{user}"
-    first = httpx.delete(url, headers={"x-tenant-id": tenant}, timeout=30)
+    assert (await invoke(client, "I live in Braga.", config)).status_code == 200
+    url = f"/users/{user}"
+    first = await client.delete(url, headers={"x-tenant-id": tenant})
     assert first.status_code == 200, first.text
     assert first.json()["counts"]["chat_history"] == 2
-    second = httpx.delete(url, headers={"x-tenant-id": tenant}, timeout=30)
+    second = await client.delete(url, headers={"x-tenant-id": tenant})
     assert second.status_code == 200
     assert sum(second.json()["counts"].values()) == 0
 
 
+@pytest.mark.process
 def test_memoria_chat_streams_answers_with_strategy_and_remembers_the_thread(server):
     lines = "My bike is a blue Brompton.\nWhat did I just say?\n"
     cmd = [
@@ -239,6 +245,7 @@ def test_memoria_chat_streams_answers_with_strategy_and_remembers_the_thread(ser
     assert "[recent_history:" in done.stdout  # the strategy, shown with its reason
 
 
+@pytest.mark.process
 def test_memoria_chat_shows_a_refused_turn_and_carries_on(server):
     cmd = [
         sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))",

@@ -15,7 +15,7 @@ import redis
 
 from storage.services import EmbeddedServices, ServiceURLs, resolve_service_urls
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.process]
 
 
 def free_port() -> int:

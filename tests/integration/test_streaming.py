@@ -15,13 +15,12 @@ import uuid
 
 import httpx
 import pytest
-import uvicorn
 from langchain_core.messages import AIMessage
 
 from api import create_app
 from cli.chat import run_chat
 from tests.fakes import StreamingScriptedChatModel
-from tests.support import free_port, new_config
+from tests.support import new_config, socket_server
 
 pytestmark = pytest.mark.integration
 
@@ -63,15 +62,8 @@ async def client(app, kb_tenant):
 @pytest.fixture(scope="module")
 async def served(app):
     """Return the URL of `app` served over HTTP (its lifespan is already entered)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn exited during startup"
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
-    server.should_exit = True
-    await task
+    async with socket_server(app) as url:
+        yield url
 
 
 def turn(tenant: str, text: str) -> dict:

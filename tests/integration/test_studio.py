@@ -30,7 +30,7 @@ from storage.schema import setup
 from storage.services import ServiceURLs
 from tests.support import SMALL_TALK, STARTUP_TIMEOUT_S, free_port, own_database
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.process]
 
 HELLO = {"messages": [{"type": "human", "content": "hello!"}]}
 

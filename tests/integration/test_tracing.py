@@ -1,4 +1,4 @@
-"""LangSmith tracing of real server turns, against a stand-in LangSmith API on loopback.
+"""LangSmith tracing of HTTP turns, against a stand-in LangSmith API on loopback.
 
 The collector speaks the ingest endpoints the langsmith client uses (`/info`, then
 `/runs/multipart`, zstd-compressed when `/info` allows it as LangSmith's does; `/runs/batch`,
@@ -19,14 +19,13 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 import zstandard
+from pydantic import SecretStr
 
 from graph.resources import Resources
 from retrievers.types import STRATEGIES
-from storage.services import ServiceURLs
-from tests.support import ServerProcess, drain, new_config
+from tests.support import api_app, asgi_client, drain, new_config, resources_like, turn_body
 
 pytestmark = pytest.mark.integration
 
@@ -175,16 +174,15 @@ def collector() -> Iterator[Collector]:
 
 
 async def test_turns_are_traced_with_filterable_metadata_and_no_other_users_text(
-    service_urls: ServiceURLs, resources: Resources, collector: Collector
+    resources: Resources, collector: Collector
 ):
-    # Worker off: the test indexes memory itself (drain), so versions and caches hold still.
-    server = ServerProcess(
-        service_urls,
-        MEMORIA_WORKER="off",
-        LANGSMITH_API_KEY=API_KEY,
-        LANGSMITH_TRACING="true",
-        LANGSMITH_ENDPOINT=collector.url,
-        LANGSMITH_PROJECT="memoria-test",
+    # The settings decide, whatever LANGSMITH_* the environment holds (tracing off, here).
+    traced = resources_like(
+        resources,
+        langsmith_api_key=SecretStr(API_KEY),
+        langsmith_tracing=True,
+        langsmith_endpoint=collector.url,
+        langsmith_project="memoria-test",
     )
     token = {"a": f"quokka{uuid.uuid4().hex[:8]}", "b": f"narwhal{uuid.uuid4().hex[:8]}"}
     config = {"a": new_config(), "b": new_config()}
@@ -193,37 +191,37 @@ async def test_turns_are_traced_with_filterable_metadata_and_no_other_users_text
     question = f"Do you remember my export code word for project {project}?"
     turns: list[tuple[str, str, dict]] = []  # (user, run id, API output)
 
-    def turn(who: str, text: str) -> None:
-        reply = server.invoke(text, config[who])
+    async def turn(who: str, text: str) -> None:
+        reply = await client.post("/agent/invoke", json=turn_body(text, config[who]))
         assert reply.status_code == 200, reply.text
         body = reply.json()
         turns.append((who, body["metadata"]["run_id"], body["output"]))
 
-    def streamed_turn(who: str, text: str) -> None:
-        body = {"input": {"messages": [{"type": "human", "content": text}]}, "config": config[who]}
+    async def streamed_turn(who: str, text: str) -> None:
+        reply = await client.post("/agent/stream", json=turn_body(text, config[who]))
+        assert reply.status_code == 200
         run_id, output, event = None, {}, None
-        with httpx.stream("POST", f"{server.url}/agent/stream", json=body, timeout=60) as reply:
-            assert reply.status_code == 200
-            for line in reply.iter_lines():
-                if line.startswith("event: "):
-                    event = line.removeprefix("event: ")
-                    assert event != "error"
-                elif line.startswith("data: ") and event == "metadata":
-                    run_id = json.loads(line.removeprefix("data: "))["run_id"]
-                elif line.startswith("data: ") and event == "data":
-                    for update in json.loads(line.removeprefix("data: ")).values():
-                        output.update(update or {})
+        for line in reply.text.splitlines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+                assert event != "error"
+            elif line.startswith("data: ") and event == "metadata":
+                run_id = json.loads(line.removeprefix("data: "))["run_id"]
+            elif line.startswith("data: ") and event == "data":
+                for update in json.loads(line.removeprefix("data: ")).values():
+                    output.update(update or {})
         assert event == "end" and run_id
         turns.append((who, run_id, output))
 
-    with server:
-        turn("a", f"For the record, my export code word is {token['a']}.")
-        turn("b", f"For the record, my export code word is {token['b']}.")
+    # No worker: the test indexes memory itself (drain), so versions and caches hold still.
+    # Closing the resources flushes queued traces, as a graceful shutdown does.
+    async with traced, asgi_client(api_app(traced)) as client:
+        await turn("a", f"For the record, my export code word is {token['a']}.")
+        await turn("b", f"For the record, my export code word is {token['b']}.")
         await drain(resources)  # index both statements: each user's memory changes
-        turn("a", question)
-        streamed_turn("b", question)  # the same words as user a, in another tenant
-        turn("a", question)  # nothing changed since: served from a's retrieval cache
-        server.stop()  # graceful: the lifespan flushes queued traces before exiting
+        await turn("a", question)
+        await streamed_turn("b", question)  # the same words as user a, in another tenant
+        await turn("a", question)  # nothing changed since: served from a's retrieval cache
 
     assert not collector.unexpected
     assert collector.api_keys == {API_KEY}
