@@ -57,6 +57,8 @@ INPUT_SCHEMA = {
     "required": ["messages"],
     "additionalProperties": False,
 }
+
+
 class RunConfig(BaseModel):
     """The `config` of a LangServe request; only `configurable` matters to memoria."""
 

@@ -165,7 +165,6 @@ async def run_write_bench(
             await res.conversation.append(
                 idents[i % len(idents)],
                 [human, AIMessage(reply_text, id=str(uuid.uuid4()))],
-
             )
             acked = time.perf_counter()
             if i >= warmup:

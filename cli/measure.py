@@ -105,9 +105,7 @@ def register(sub: Any) -> None:
     bs.add_argument(
         "--read-queries", type=positive, default=300, help="read-path questions per size"
     )
-    bs.add_argument(
-        "--turns", type=positive, default=200, help="single-client HTTP turns per size"
-    )
+    bs.add_argument("--turns", type=positive, default=200, help="single-client HTTP turns per size")
     bs.add_argument(
         "--clients",
         type=lambda text: [positive(v) for v in text.split(",")],

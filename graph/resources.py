@@ -103,9 +103,7 @@ class Resources:
                 conn, model.model_id, model.dims, tables=VECTOR_TABLES, legacy=legacy_model(s)
             )
         await model.aload()  # Every turn embeds: load now, not on the first request.
-        self.embeddings = CachedEmbeddings(
-            model, speed=self.storage.speed, model_id=model.model_id
-        )
+        self.embeddings = CachedEmbeddings(model, speed=self.storage.speed, model_id=model.model_id)
         self.calibration = model.calibration
         self.conversation = ConversationMemory.from_storage(self.storage, s)
         # The store embeds the facts it stores (as stored texts); questions search them
@@ -195,4 +193,3 @@ class Resources:
     async def __aexit__(self, *exc: object) -> None:
         """Close everything."""
         await self.aclose()
-

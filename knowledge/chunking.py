@@ -131,5 +131,3 @@ def _split_after(text: str, boundary: re.Pattern[str]) -> list[str]:
     if start < len(text):
         parts.append(text[start:])
     return parts
-
-

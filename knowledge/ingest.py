@@ -23,6 +23,7 @@ from storage.versions import bump_kb
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class IngestReport:
     """What an ingestion run did."""

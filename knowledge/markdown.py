@@ -80,5 +80,3 @@ def _parse_heading(line: str) -> tuple[int, str] | None:
         return None
     title = _CLOSING_HASHES.sub("", match.group(2) or "").strip()
     return len(match.group(1)), title
-
-

@@ -350,4 +350,3 @@ def extract_facts(message: str) -> list[ExtractedFact]:
                         facts.append(fact)
                     break
     return facts
-

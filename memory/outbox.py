@@ -342,7 +342,6 @@ def _entries(job: dict[str, Any]) -> list[IndexEntry]:
     return index_entries(messages, base_seq=int(payload["base_seq"]), acked_at=acked_at)
 
 
-
 @asynccontextmanager
 async def running(worker: OutboxWorker) -> AsyncIterator[OutboxWorker]:
     """Run `worker.run_forever()` in the background for the block; stop it on the way out."""

@@ -59,9 +59,7 @@ def _lift(
     return reranked(candidates) if lifted else candidates
 
 
-def boost_window(
-    candidates: list[Candidate], window: tuple[datetime, datetime]
-) -> list[Candidate]:
+def boost_window(candidates: list[Candidate], window: tuple[datetime, datetime]) -> list[Candidate]:
     """Put messages dated inside the period the question names first; the rest follow.
 
     The user named the period, so it outranks topical closeness; nothing is dropped, since
@@ -78,9 +76,7 @@ def boost_window(
     return _lift(candidates, "time", lambda spread: spread + 1e-6, inside)
 
 
-def boost_named_authors(
-    candidates: list[Candidate], query: str, bonus: float
-) -> list[Candidate]:
+def boost_named_authors(candidates: list[Candidate], query: str, bonus: float) -> list[Candidate]:
     """Lift messages written by a person the question names ("When did Caroline ...?").
 
     In group chats and transcripts the evidence is usually the named person's own words.
@@ -114,7 +110,6 @@ def demote_questions(candidates: list[Candidate], share: float) -> list[Candidat
     "Where do I live?" is not evidence of where they live; "I live in Porto" is. Questions
     stay findable for "what did I ask you…?" (the caller skips this then).
     """
-
     scores = [c["scores"].get("fused", 0.0) for c in candidates]
     if not scores:
         return candidates

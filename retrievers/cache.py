@@ -125,9 +125,7 @@ class RetrievalCache:
 
     name = "retrieval_cache"
 
-    async def forget_user(
-        self, tenant_id: str, user_id: str, questions: Sequence[str] = ()
-    ) -> int:
+    async def forget_user(self, tenant_id: str, user_id: str, questions: Sequence[str] = ()) -> int:
         """Delete every cached retrieval of a user; return how many keys went."""
         await self._speed.settle()  # A write still in flight must not outlive the wipe.
         pattern = f"{self.user_prefix(tenant_id, user_id)}*"

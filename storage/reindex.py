@@ -140,9 +140,7 @@ async def fill(
     if not rows:
         return 0
     vectors = await embed([_get(row, "text") or "" for row in rows])
-    match = sql.SQL(" AND ").join(
-        sql.SQL("{} = %s").format(sql.Identifier(k)) for k in table.key
-    )
+    match = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in table.key)
     update = sql.SQL("UPDATE {t} SET embedding_next = %s::vector WHERE {match}").format(
         t=t, match=match
     )
@@ -185,9 +183,7 @@ async def swap(conn: AsyncConnection, table: Reindexable) -> None:
         sql.SQL("ALTER TABLE {} RENAME COLUMN embedding_next TO embedding").format(t)
     )
     if row["attnotnull"]:
-        await conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN embedding SET NOT NULL").format(t)
-        )
+        await conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN embedding SET NOT NULL").format(t))
     await conn.execute(
         sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding vector_cosine_ops)").format(
             sql.Identifier(table.index), t

@@ -84,6 +84,7 @@ ROW_STATS = """
     FROM {table} WHERE {scope}
 """
 
+
 def scoped_statement(
     kind: Literal["lexical", "dense"],
     table: str,

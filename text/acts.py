@@ -47,10 +47,7 @@ def asks_about_own_questions(text: str) -> bool:
     return bool(_ABOUT_OWN_QUESTIONS.search(fold(text)))
 
 
-
-_FIRST_PERSON = re.compile(
-    r"\b(i|i'm|im|me|my|mine|myself|eu|meu|minha|meus|minhas|mim|comigo)\b"
-)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|mine|myself|eu|meu|minha|meus|minhas|mim|comigo)\b")
 # How-to questions mention the user too ("how do I export my notes?") but ask the manual.
 _HOW_TO = re.compile(
     r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) i\b"

@@ -31,9 +31,7 @@ def format_passages(context: Sequence[Candidate], label: Labeller) -> str:
     """Render the context as numbered passages for the prompt."""
     if not context:
         return "(none)"
-    return "\n\n".join(
-        f"[{i}] {label(c)}\n{c['content']}" for i, c in enumerate(context, start=1)
-    )
+    return "\n\n".join(f"[{i}] {label(c)}\n{c['content']}" for i, c in enumerate(context, start=1))
 
 
 def cited(

@@ -35,4 +35,3 @@ class MessagesDense:
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
         return message_label(cand, language)
-

@@ -48,4 +48,3 @@ class MessagesLexical:
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
         return message_label(cand, language)
-

@@ -112,7 +112,9 @@ async def test_a_question_the_user_asked_is_not_evidence_of_the_answer(agent, re
     assert "cello" in out["citations"][0]["snippet"]
 
 
-async def test_what_memoria_answered_is_not_quoted_as_what_the_user_said(agent, resources, kb_tenant):
+async def test_what_memoria_answered_is_not_quoted_as_what_the_user_said(
+    agent, resources, kb_tenant
+):
     user = f"u-{uuid.uuid4().hex[:8]}"
     # memoria's reply quotes the billing page ("14 days"); the user said nothing about refunds.
     first = await ask(agent, new_config(kb_tenant, user), "How long do I have to ask for a refund?")
@@ -122,7 +124,9 @@ async def test_what_memoria_answered_is_not_quoted_as_what_the_user_said(agent, 
     out = await ask(agent, new_config(kb_tenant, user), "What did I tell you about my refund?")
     said = [c for c in out.get("context", []) if c["source"] == "conversation"]
     assert all(c["metadata"].get("role") != "ai" for c in said)
-    assert all(c["source"] != "conversation" or "14 days" not in c["snippet"] for c in out["citations"])
+    assert all(
+        c["source"] != "conversation" or "14 days" not in c["snippet"] for c in out["citations"]
+    )
 
     # Asked about what memoria said, its answer is the evidence.
     out = await ask(agent, new_config(kb_tenant, user), "What did you tell me about refunds?")

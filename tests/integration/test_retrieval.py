@@ -163,8 +163,8 @@ async def test_dense_legs_run_with_iterative_hnsw_scans(resources: Resources):
 
     # The legs search through the pool; the knowledge base's vector store through SQLAlchemy.
     async with resources.pool.connection() as conn:
-        scan = (await (await conn.execute("SHOW hnsw.iterative_scan")).fetchone())
-        ef = (await (await conn.execute("SHOW hnsw.ef_search")).fetchone())
+        scan = await (await conn.execute("SHOW hnsw.iterative_scan")).fetchone()
+        ef = await (await conn.execute("SHOW hnsw.ef_search")).fetchone()
     assert (scan["hnsw.iterative_scan"], ef["hnsw.ef_search"]) == ("relaxed_order", "100")
     async with resources.storage.engine.connect() as conn:
         scan = (await conn.execute(text("SHOW hnsw.iterative_scan"))).scalar()
