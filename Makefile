@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run serve test test-unit test-faults lint services-up services-down services-status ingest-sample eval eval-chat bench clean
+.PHONY: setup run serve reindex test test-unit test-faults lint services-up services-down services-status ingest-sample eval eval-chat bench clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml constraints.txt
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "WARNING: could not install chromium; the browser test will fail"
 	touch $(STAMP)
 
-run: setup services-up ingest-sample serve
+# reindex does nothing unless MEMORIA_EMBEDDING_MODEL changed since vectors were stored.
+run: setup services-up reindex ingest-sample serve
 
 serve: setup
 	$(MEMORIA) serve
@@ -40,6 +41,9 @@ services-down: setup
 
 services-status: setup
 	$(MEMORIA) services status
+
+reindex: setup
+	$(MEMORIA) reindex
 
 ingest-sample: setup
 	$(MEMORIA) ingest data/sample_kb

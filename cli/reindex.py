@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from typing import Any
 
@@ -36,12 +37,23 @@ async def run_reindex(settings: Settings, *, tenant: str | None, batch: int) -> 
     """Re-embed with `settings`' model (`tenant`'s rows only, if named); switch when all done."""
     from tqdm import tqdm
 
-    from retrievers.embeddings import VECTOR_TABLES, build_embedder
+    from retrievers.embeddings import VECTOR_TABLES, build_embedder, legacy_model
     from storage import reindex as shadow
     from storage.database import Storage
 
     model = build_embedder(settings)
     async with Storage(settings) as storage, storage.owner_connection() as conn:
+        if await shadow.recorded_model(conn) is None:
+            # First start (nothing stored: record this model), or vectors from before
+            # models were recorded (MiniLM's).
+            with contextlib.suppress(shadow.ModelMismatch):
+                await shadow.check_model(
+                    conn,
+                    model.model_id,
+                    model.dims,
+                    tables=VECTOR_TABLES,
+                    legacy=legacy_model(settings),
+                )
         recorded = await shadow.recorded_model(conn)
         if recorded is not None and recorded[0] == model.model_id:
             sys.stdout.write(f"stored vectors are already {model.model_id}; nothing to do\n")

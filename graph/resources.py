@@ -42,6 +42,7 @@ from storage.database import Storage
 from storage.identity import Identity, identity_from_config
 from storage.schema import store_index
 from storage.tenancy import tenant_connection
+from text import language
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ class Resources:
             await reindex.check_model(
                 conn, model.model_id, model.dims, tables=VECTOR_TABLES, legacy=legacy_model(s)
             )
-        await model.aload()  # Every turn embeds: load now, not on the first request.
+        # Every turn embeds and tells its language: load both now, not on the first request.
+        await model.aload()
+        await asyncio.to_thread(language.load)
         self.embeddings = CachedEmbeddings(model, speed=self.storage.speed, model_id=model.model_id)
         self.calibration = model.calibration
         self.conversation = ConversationMemory.from_storage(self.storage, s)

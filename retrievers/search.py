@@ -29,7 +29,7 @@ from retrievers.boosts import (
 )
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.legs.base import Leg, Search, Stores
-from retrievers.legs.sources import message_candidate
+from retrievers.legs.sources import message_candidate, roles_for
 from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
@@ -98,7 +98,7 @@ class Retriever:
             fused = boost_asked_facts(fused, asked_attributes(query), tuning.stated_bonus)
         weight = tuning.neighbour_weight if neighbour_weight is None else neighbour_weight
         if "conversation" in route["sources"] and weight > 0:
-            fused = await self._with_neighbours(ident, fused, weight)
+            fused = await self._with_neighbours(ident, fused, weight, roles_for(query))
         # After the neighbours: a question still lends to the answer after it.
         if tuning.question_penalty > 0 and not asks_about_own_questions(query):
             fused = demote_questions(fused, tuning.question_penalty)
@@ -127,9 +127,13 @@ class Retriever:
         return [tasks[name].result() for name in names]
 
     async def _with_neighbours(
-        self, ident: Identity, fused: list[Candidate], weight: float
+        self, ident: Identity, fused: list[Candidate], weight: float, roles: tuple[str, ...]
     ) -> list[Candidate]:
-        """Let the top conversation hits lend score to the turns around them, then re-rank."""
+        """Let the top conversation hits lend score to the turns around them, then re-rank.
+
+        Neighbours no leg found join at the floor of the fused scores, so what they rank on
+        is what they were lent; only messages of `roles` (whose words are evidence) join.
+        """
         hits = [c for c in fused if c["source"] == "conversation"]
         hits = hits[: self.registry.tuning.neighbour_hits]
         if not hits:
@@ -137,12 +141,15 @@ class Retriever:
         row_ids = [c["id"].removeprefix("msg:") for c in hits]
         rows = await message_index.neighbours(self._pool, ident, row_ids)
         by_id = {c["id"]: c for c in fused}
+        floor = min(c["scores"].get("fused", 0.0) for c in fused)
         around: dict[str, list[tuple[str, int]]] = {}
         for row in rows:
             cand_id = f"msg:{row['id']}"
-            around.setdefault(f"msg:{row['hit']}", []).append((cand_id, int(row["offset_turns"])))
             if cand_id not in by_id:
-                by_id[cand_id] = message_candidate(row, {})
+                if row["role"] not in roles:
+                    continue
+                by_id[cand_id] = message_candidate(row, {"fused": floor})
+            around.setdefault(f"msg:{row['hit']}", []).append((cand_id, int(row["offset_turns"])))
         # Only above-median hits lend, and only their margin over the median: otherwise a
         # field of weak hits would lift their shared neighbours above the one strong hit.
         median = statistics.median(c["scores"].get("fused", 0.0) for c in fused)

@@ -32,6 +32,12 @@ def _identifier() -> Any:
     return identifier
 
 
+def load() -> None:
+    """Load the identifier now (blocking, ~0.5 s): servers do it at startup, off their loop."""
+    with _lock:
+        _identifier()
+
+
 def detect(text: str) -> Language | None:
     """Return the language of `text`, or None when it is too short or unclear to tell."""
     if not text.strip():

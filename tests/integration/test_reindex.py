@@ -80,3 +80,23 @@ async def test_a_model_switch_is_refused_until_reindexed_then_recall_works_again
         assert kb[0]["source"] == "knowledge_base" and "nove" in kb[0]["content"]
     # Nothing left to do the second time.
     assert await run_reindex(new, tenant=None, batch=2) == 0
+
+
+async def test_reindex_on_a_fresh_database_records_the_model_and_changes_nothing(
+    service_urls, settings, capsys
+):
+    # `make run` runs `memoria reindex` before serving: on a first start it must be a no-op.
+    urls = own_database(service_urls, "fresh")
+    fresh = settings.model_copy(update={"database_url": urls.database_url})
+    assert await run_reindex(fresh, tenant=None, batch=8) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    async with Storage(fresh) as storage, storage.owner_connection() as conn:
+        recorded = await recorded_model(conn)
+        shadows = await (
+            await conn.execute(
+                "SELECT count(*) AS n FROM information_schema.columns "
+                "WHERE column_name = 'embedding_next'"
+            )
+        ).fetchone()
+    assert recorded is not None and recorded[1] == fresh.memoria_embedding_dims
+    assert shadows["n"] == 0

@@ -85,7 +85,12 @@ async def test_nothing_bound_sees_nothing_and_writes_nothing(resources: Resource
                 "INSERT INTO memory_messages (langchain_id, content, embedding, tenant_id,"
                 " user_id, thread_id, role, created_at)"
                 " VALUES (gen_random_uuid(), 'x', %s::vector, %s, %s, %s, 'human', now())",
-                (str([0.0] * 384), a.tenant_id, a.user_id, a.thread_id),
+                (
+                    str([0.0] * resources.settings.memoria_embedding_dims),
+                    a.tenant_id,
+                    a.user_id,
+                    a.thread_id,
+                ),
             ),
         ]:
             with pytest.raises(InsufficientPrivilege):
