@@ -114,7 +114,9 @@ def extractive_answer(
         return _reply(f"{say['greeting']} {say['offline']}"), []
     about_user = is_about_user(query)
     attributes = asked_attributes(query) if about_user else []
-    quotable = _evidence(query, context, calibration, about_user=about_user, attributes=attributes)
+    quotable = _evidence(
+        query, context, calibration, about_user=about_user, attributes=attributes, language=lang
+    )
     if not quotable:
         if about_user:
             return _reply(f"{say['unknown']} {say['offline']}"), []
@@ -140,6 +142,7 @@ def _evidence(
     *,
     about_user: bool,
     attributes: Sequence[str] = (),
+    language: str | None = None,
 ) -> list[Candidate]:
     """Return the passages worth quoting for `query`, in the order to quote them.
 
@@ -148,15 +151,28 @@ def _evidence(
     what "what did I just say?" asks for):
 
     - asked for an attribute of the user ("what's my dog called?"): a current fact of that
-      attribute, first, or a message using the words that state one; nothing else;
-    - asked something else about the user ("what car do I drive?"): a passage sharing half of
-      the words that say what is asked, or very close in meaning;
+      attribute, first, or a message using the words that state one, or sharing half the
+      words that say what is asked and close in meaning; nothing else;
+    - asked something else about the user ("what car do I drive?"): a statement of theirs or
+      a fact sharing half of the words that say what is asked, or very close in meaning (a
+      manual page: on the topic);
     - otherwise: a shared content word, or a meaning close enough to be on topic.
     """
     wanted = QueryTerms(query)
     asked = {t for t in terms(query) if t not in _ASKING_WORDS}
     specific = QueryTerms(" ".join(asked)) if asked else None
     same_text = fold(query).strip()
+
+    def covers(cand: Candidate) -> bool:
+        """Whether `cand` shares half the words that say what is asked, in the same language.
+
+        Across languages shared words are false friends ("time de futebol", "any time").
+        """
+        if specific is None or specific.coverage(cand["content"]) < 0.5:
+            return False
+        written_in = detect(cand["content"])
+        return not (language and written_in and written_in != language)
+
     quotable = []
     for cand in context:
         if fold(cand["content"]).strip() == same_text:
@@ -167,13 +183,19 @@ def _evidence(
         elif attributes:
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
-            elif source == "conversation" and any(
-                states(statements(cand["content"]), a) for a in attributes
+            elif source == "conversation" and (
+                any(states(statements(cand["content"]), a) for a in attributes)
+                or (covers(cand) and similarity >= calibration.evidence)
             ):
                 quotable.append(cand)
         elif about_user:
-            covers = specific is not None and specific.coverage(cand["content"]) >= 0.5
-            if covers or similarity >= calibration.evidence:
+            if source == "knowledge_base":
+                # "Where is my data stored?" asks the manual: a passage on the topic answers.
+                if covers(cand) or similarity >= calibration.on_topic:
+                    quotable.append(cand)
+            elif source == "conversation" and not statements(cand["content"]):
+                continue  # what the user asked says nothing about them
+            elif covers(cand) or similarity >= calibration.evidence:
                 quotable.append(cand)
         elif wanted.coverage(cand["content"]) > 0 or similarity >= calibration.on_topic:
             quotable.append(cand)

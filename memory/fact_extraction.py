@@ -72,6 +72,24 @@ _PET = (
     r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|tartaruga|cavalo"
     r"|egua|hamster)"
 )
+# Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
+_DOG_BREEDS = (
+    "labrador retriever|golden retriever|retriever|labrador|beagle|border collie|collie|"
+    "jack russell|yorkshire terrier|yorkie|staffordshire terrier|staffie|staffy|terrier|"
+    "cocker spaniel|springer spaniel|spaniel|cavalier|poodle|cockapoo|labradoodle|husky|corgi|"
+    "greyhound|whippet|lurcher|dachshund|sausage dog|pug|french bulldog|frenchie|bulldog|boxer|"
+    "rottweiler|german shepherd|schnauzer|chihuahua|shih tzu|maltese|pomeranian|doberman|"
+    "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher"
+)
+_CAT_BREEDS = (
+    "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
+    "tabby|siames|persa"
+)
+BREEDS: dict[str, str] = {
+    **dict.fromkeys(_DOG_BREEDS.split("|"), "dog"),
+    **dict.fromkeys(_CAT_BREEDS.split("|"), "cat"),
+}
+_BREED = r"(?P<breed>" + "|".join(re.escape(b) for b in BREEDS).replace(r"\ ", r"\s+") + ")"
 _PARTNER = (
     r"(?P<kin>husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|marido|esposa|mulher|"
     r"companheiro|companheira|namorado|namorada|noivo|noiva)"
@@ -176,6 +194,10 @@ _RULES: tuple[_Rule, ...] = (
           _EU + r"tenho\s+(?:um|uma)\s+" + _PET
           + r"\s+(?:chamad[oa]|que\s+se\s+chama)\s+(?P<value>.+)",
       )),
+    *(_rule("pet", False, "The user has a {breed} ({species}) called {value}.", prefix,
+            max_words=3, names=True)
+      for prefix in (_MY + _BREED + _CALLED + r"(?P<value>.+)",
+                     _MEU + _BREED + _CALLED + r"(?P<value>.+)")),
     *(_rule("partner", True, "The user's {kin} is called {value}.", prefix, max_words=3,
             names=True)
       for prefix in (_MY + _PARTNER + _CALLED + r"(?P<value>.+)",
@@ -204,14 +226,34 @@ _RULES: tuple[_Rule, ...] = (
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
           _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
           _IM + r"(?:based|living)\s+in\s+",
-          _EU + r"(?:moro|vivo|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
+          _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
           _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
           r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART),
+    _rule("home", True, "The user lives in {value}.",
+          _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+", max_words=4, names=True),
     _rule("workplace", True, "The user works at {value}.",
           _I + r"work\s+(?:at|for)\s+", _IVE + r"(?:been\s+)?working\s+(?:at|for)\s+",
           _IM + r"working\s+(?:at|for)\s+",
           _EU + r"trabalho\s+(?:em|no|na|nos|nas|para|pra)\s+" + _ART),
+    # A new job: "I've joined Bluefin", "accepted an offer from X", "fui contratada pela X".
+    _rule("workplace", True, "The user works at {value}.",
+          _IVE + r"(?:joined|started\s+(?:a\s+new\s+job\s+)?at|moved\s+to\s+work\s+at)\s+",
+          r"started\s+(?:a\s+new\s+job\s+)?at\s+",
+          _IVE + r"(?:accepted|took)\s+(?:an?\s+)?(?:job\s+)?offer\s+(?:from|at)\s+",
+          _IVE + r"(?:been\s+)?(?:hired|taken\s+on)\s+(?:by|at)\s+",
+          r"(?:eu\s+)?fui\s+contratad[oa]\s+(?:pel[oa]s?|para\s+(?:a|o)?|na|no|em)\s*",
+          _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
+          max_words=4, names=True),
+    # "I've been made deputy principal", "I got promoted to head of design", "fui promovida a".
+    _rule("job", True, "The user is {value}.",
+          _IVE + r"(?:been|got|was|were)\s+(?:made|promoted\s+to|appointed(?:\s+as)?)\s+"
+          r"(?:(?:the|an?)\s+)?",
+          r"(?:eu\s+)?fui\s+promovid[oa]\s+(?:a|para)\s+(?:(?:o|a)\s+)?",
+          max_words=4, reject=_JOB_REJECT),
+    # "here in Austin", "aqui em Curitiba": where the user is, said in passing.
+    _rule("home", True, "The user lives in {value}.",
+          r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True),
     _rule("preference", False, "The user prefers {value}.",
           _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
     _rule("preference", False, "The user likes {value}.", _I + r"(?:like|enjoy)\s+",
@@ -248,6 +290,7 @@ _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"very|a\s+lot|if|unless|anyway|lol|haha|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|some|"
     r"many|\d+)\s+(?:\S+\s+){0,3}ago|agora|ha|faz|desde|com|porque|e|mas|ou|tambem|hoje|ontem|"
     r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
+    r"(?:(?:o|a|no|na)\s+)?(?:mes|semana|ano)\s+passad[oa]|"
     r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas)\b"
 )
 _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
@@ -296,6 +339,9 @@ def _apply(rule: _Rule, message: str, folded: str, start: int, end: int) -> Extr
         if name in groups:
             word = fold(groups[name])
             groups[name] = _CANONICAL.get(word, word)
+    if "breed" in groups:
+        groups["breed"] = " ".join(groups["breed"].split())
+        groups["species"] = BREEDS[fold(groups["breed"]).lower()]
     groups["value"] = value
     attribute = rule.attribute.format(
         **{k: " ".join(fold(v).split()) for k, v in groups.items() if k != "value"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from memory.fact_extraction import BREEDS, extract_facts
 from text.words import fold
 
 # What a question about the user asks for, by the words it uses (accent-folded), most
@@ -27,6 +28,7 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
+                      r"|(where|who) am i (employed|working)|employed (at|by)"
                       r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
                       + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
                       r"|(minha|a minha) empresa)\b"),
@@ -89,8 +91,7 @@ def asked_attributes(question: str) -> list[str]:
 # fmt: off
 _STATED: dict[str, re.Pattern[str]] = {
     attribute: re.compile(pattern) for attribute, pattern in {
-        "name": r"\b(name|call me|called|i'?m [a-z]+|this is|here\b|nome|chamo|chama|sou (a|o)\b"
-                r"|aqui\b|falando)",
+        "name": r"\b(name|call me|called|nome|chamo|chama)",
         "hometown": r"\b(from|originally|grew up|born|sou d[eoa]|natural d[eoa]|nasci|venho d)",
         "home": r"\b(live|living|lived|moved|move|based|flat|house|city|town|moro|morar|morando"
                 r"|vivo|viver|mudei|mudamos|mudou|cidade|casa|apartamento|from)",
@@ -98,9 +99,9 @@ _STATED: dict[str, re.Pattern[str]] = {
                r"|trabalhar|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
         "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalho|trabalhar"
                      r"|empresa|emprego|entrei|comecei)",
-        "pet": r"\b(pet|dog|cat|puppy|kitten|rabbit|parrot|bird|tortoise|hamster|horse|beagle"
-               r"|collie|terrier|spaniel|labrador|husky|corgi|greyhound|poodle|cao|cachorr|cadela"
-               r"|gat[oa]|coelh|papagaio|periquito|calopsita|passaro|tartaruga|bicho|vira-lata)",
+        "pet": r"\b(pet|dog|cat|puppy|kitten|rabbit|parrot|bird|tortoise|hamster|horse|cao"
+               r"|cachorr|cadela|gat[oa]|coelh|papagaio|periquito|calopsita|passaro|tartaruga"
+               r"|bicho|" + "|".join(re.escape(b) for b in BREEDS) + ")",
         "partner": r"\b(husband|wife|partner|boyfriend|girlfriend|fiance|married|marido|esposa"
                    r"|mulher|namorad|companheir|noiv|casad)",
         "family": r"\b(sister|brother|son|daughter|kids?|children|mum|mom|mother|dad|father"
@@ -127,6 +128,9 @@ def states(text: str, attribute: str) -> bool:
     family, _, key = attribute.partition(":")
     folded = fold(text)
     if family == "favourite":
-        return bool(key) and key in folded
+        return bool(key) and re.search(rf"\b{re.escape(key)}", folded) is not None
     pattern = _STATED.get(family)
-    return bool(pattern and pattern.search(folded))
+    if pattern and pattern.search(folded):
+        return True
+    # Or it says so in a form the extractor knows ("Marcus here", "I'm Priya").
+    return any(f.attribute.partition(":")[0] == family for f in extract_facts(text))

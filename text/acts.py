@@ -47,11 +47,18 @@ def asks_about_own_questions(text: str) -> bool:
     return bool(_ABOUT_OWN_QUESTIONS.search(fold(text)))
 
 
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|mine|myself|eu|meu|minha|meus|minhas|mim|comigo)\b")
+# Portuguese drops the pronoun ("quantos irmãos tenho?"): first-person verbs say it.
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|me|my|mine|myself|eu|meu|minha|meus|minhas|mim|comigo"
+    r"|(tenho|tinha)(?! (que|de)\b)|moro|morava|vivo|vivia|gosto|prefiro|fiz|faco anos|nasci"
+    r"|pratico|chamo|bebo|torco|sofro)\b"
+)
 # How-to questions mention the user too ("how do I export my notes?") but ask the manual.
 _HOW_TO = re.compile(
     r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) i\b"
     r"|is it possible|is there (a|any) (way|option|limit)|what happens|why\b"
+    r"|what (should|do|can) i do (if|when|to|about)|o que (e que )?(eu )?(faco|devo fazer)"
+    r" (se|quando|para|pra)"
     r"|como (e que )?(eu )?(posso|faco|consigo)"
     r"|como (se )?faz|(eu )?(posso|consigo)\b|da para|e possivel|quanto (custa|tempo)"
     r"|ha (algum|como))"
@@ -68,21 +75,30 @@ def is_about_user(text: str) -> bool:
     return bool(_FIRST_PERSON.search(folded)) and not _HOW_TO.search(folded)
 
 
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?\n]*")
+# Where a message's clauses end: sentence punctuation, a semicolon, a dash between words
+# ("I'm coeliac — is there a way to tag recipes?" states, then asks).
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+|\s+[-\u2013\u2014]\s+|[\u2013\u2014]")
+
+
+def _stated_part(clause: str) -> str:
+    """Return what `clause` states before it asks ("I work at X, do you…?": "I work at X")."""
+    if not is_question(clause):
+        return clause
+    parts = clause.split(", ")
+    for i, part in enumerate(parts):
+        if f"{fold(part).strip()} ".startswith(_QUESTION_OPENERS) or "?" in part:
+            return ", ".join(parts[:i])
+    return ""
 
 
 def statements(text: str) -> str:
-    """Return the sentences of `text` that state rather than ask, joined.
+    """Return the clauses of `text` that state rather than ask, joined.
 
-    "Hi! I'm Priya. Can I export a notebook?" states "Hi! I'm Priya."; a message that only
-    asks states nothing.
+    "Hi! I'm Priya. Can I export a notebook?" states "Hi! I'm Priya."; "I'm coeliac — is
+    there a way to tag recipes?" states "I'm coeliac"; a message that only asks states nothing.
     """
-    kept = [
-        sentence.strip()
-        for sentence in _SENTENCES.findall(text)
-        if sentence.strip() and not is_question(sentence)
-    ]
-    return " ".join(kept)
+    kept = [_stated_part(c.strip()) for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
+    return " ".join(k for k in kept if k)
 
 
 def asking_share(text: str) -> float:

@@ -331,3 +331,44 @@ def test_relations_and_animals_are_recorded_in_english():
     assert fact.text == "The user has a dog called Bolinha."
     [fact] = extract_facts("A minha namorada chama-se Sofia.")
     assert fact.text == "The user's girlfriend is called Sofia." and fact.single_valued
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a pet named by its breed keeps the breed and records the animal
+        ("Sorry I'm late, my golden retriever Waffles woke me at 5.", ("pet", "Waffles")),
+        ("o meu vira-lata Bolinha adora a praia", ("pet", "Bolinha")),
+        # a new job or employer, told as news
+        ("Big news: I've been made head of design!", ("job", "head of design")),
+        ("I got promoted to senior editor last week", ("job", "senior editor")),
+        ("Update: I accepted an offer from Kestrel Labs!", ("workplace", "Kestrel Labs")),
+        ("Started at Indeed on Monday, new team.", ("workplace", "Indeed")),
+        ("fui contratada pela Natura semana passada", ("workplace", "Natura")),
+        ("Fui promovido a gerente de loja!", ("job", "gerente de loja")),
+        # where the user is, said in passing; "last month" is not part of the place
+        ("too hot here in Austin today, heading out", ("home", "Austin")),
+        ("frio de rachar aqui em Curitiba hoje", ("home", "Curitiba")),
+        ("me mudei pra São Paulo mês passado", ("home", "São Paulo")),
+    ],
+)
+def test_news_breeds_and_places_in_passing_give_their_fact(message, expected):
+    assert expected in pairs(message)
+
+
+def test_a_bred_pet_fact_says_breed_and_animal():
+    (fact,) = extract_facts("my ragdoll Miso sleeps all day")
+    assert fact.text == "The user has a ragdoll (cat) called Miso."
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "vivo no photoshop o dia todo",  # a figure of speech, not a home
+        "we are here in the office",  # no place named
+        "my boxer shorts are blue",  # a breed word, no name
+        "I joined the gym",  # not an employer's name
+    ],
+)
+def test_figures_of_speech_and_lookalikes_give_no_home_pet_or_employer(message):
+    assert not [a for a, _ in pairs(message) if a in ("home", "pet", "workplace")]

@@ -166,3 +166,26 @@ def test_questions_are_told_from_statements_in_both_languages():
     assert is_question("Quando é a reunião") and is_question("Is it raining?")
     assert not is_question("O meu gato chama-se Pistácio.")
     assert not is_question("I moved to Lisbon last year.")
+
+
+def test_a_statement_joined_to_a_question_by_a_dash_is_still_evidence():
+    told = said("Also, I'm coeliac — is there a way to tag gluten-free recipes?", 0.3)
+    message, citations = extractive_answer("Do I have any dietary condition?", [told], ROUTE)
+    assert [c["id"] for c in citations] == ["msg:1"] and "coeliac" in message.text
+
+
+def test_what_the_user_only_asked_is_no_evidence_about_them():
+    asked = said("Does my blood donor card sync to the phone?", 0.6)
+    message, citations = extractive_answer("What's my blood type?", [asked], ROUTE)
+    assert citations == [] and "don't know that yet" in message.text
+
+
+def test_words_shared_across_languages_do_not_make_a_page_an_answer_about_the_user():
+    # "time" is "team" in Brazilian Portuguese and a word of the English page.
+    page = kb("Cancel at any time under Settings > Billing. Cancelling stops future charges.")
+    page["scores"] = {"vector": 0.1, "rerank": 0.4}
+    message, citations = extractive_answer("Qual é o meu time de futebol?", [page], ROUTE)
+    assert citations == [] and "Ainda não sei" in message.text
+    # The same words in the question's own language do count.
+    message, citations = extractive_answer("When do my charges stop if I cancel?", [page], ROUTE)
+    assert citations
