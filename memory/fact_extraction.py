@@ -363,6 +363,31 @@ def _leading_name(value: str) -> str:
     return " ".join(words)
 
 
+# A name signed in passing: "Callum, by the way", "Aroha, btw!", "Ah, Luana, prazer".
+_SIGNED_NAME = re.compile(
+    r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
+    r"(?P<value>[A-Z\u00c0-\u00dd][\w'\u2019-]+(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]+)?)"
+    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
+    r"|caso precise|ja agora)\b"
+)
+_NOT_NAMES = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december thanks thank sorry also ok okay yes "
+    "no great cool fine sure right well oh ah hi hello hey anyway so but and sound lovely "
+    "segunda terca quarta quinta sexta sabado domingo obrigado obrigada sim nao bom boa ola oi "
+    "entao pois certo".split()
+)
+
+
+def _signed_name(message: str) -> ExtractedFact | None:
+    """Return the name the user signs a message with in passing, if any."""
+    for m in _SIGNED_NAME.finditer(message):
+        value = m.group("value")
+        if fold(value).split()[0] not in _NOT_NAMES:
+            return ExtractedFact("name", value, f"The user's name is {value}.", True)
+    return None
+
+
 def extract_facts(message: str) -> list[ExtractedFact]:
     """Extract the clear self-statements in a user's chat message.
 
@@ -395,4 +420,6 @@ def extract_facts(message: str) -> list[ExtractedFact]:
                         seen.add((fact.attribute, fact.value.casefold()))
                         facts.append(fact)
                     break
+    if not any(f.attribute == "name" for f in facts) and (signed := _signed_name(message)):
+        facts.append(signed)
     return facts

@@ -23,6 +23,9 @@ _PLACE = (
 _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (attribute, re.compile(pattern)) for attribute, pattern in (
         ("name", r"\b(my (first |full |middle )?name|what('?s| is| do \w+) call(ed)? me"
+                 r"|what name|name (did )?i (gave|give|told|tell|said)|who (you'?re|you are) "
+                 r"(talking|chatting|speaking) (to|with)|quem (esta|ta) (falando|a falar)"
+                 r"|nome (que )?(eu )?(te |lhe )?(dei|disse)"
                  r"|what i'?m called|who am i(?=\W*$)|(o )?meu nome|como (e que )?(eu )?me chamo"
                  r"|me chamam)\b"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"

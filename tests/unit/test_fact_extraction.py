@@ -372,3 +372,20 @@ def test_a_bred_pet_fact_says_breed_and_animal():
 )
 def test_figures_of_speech_and_lookalikes_give_no_home_pet_or_employer(message):
     assert not [a for a, _ in pairs(message) if a in ("home", "pet", "workplace")]
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        ("Night shifts again. Priscilla, by the way — forgot to say.", "Priscilla"),
+        ("Kofi, btw! does the free plan have a note limit?", "Kofi"),
+        ("Tá bom. Ah, Renata, prazer", "Renata"),
+        ("Obrigado. Joaquim Sousa, caso precise.", "Joaquim Sousa"),
+    ],
+)
+def test_a_name_signed_in_passing_is_the_users_name(message, name):
+    assert ("name", name) in pairs(message)
+
+
+def test_a_capitalised_day_or_thanks_signed_in_passing_is_no_name():
+    assert pairs("Monday, by the way, is a holiday. Thanks, btw!") == []

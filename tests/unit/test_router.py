@@ -1,6 +1,7 @@
 import pytest
 
 from graph.routing import MIN_SIMILARITY, choose_strategy, decision, skip_empty_sources
+from memory.fact_questions import asked_attributes
 
 
 @pytest.mark.parametrize(
@@ -114,3 +115,16 @@ def test_a_question_about_the_user_searches_their_memory_not_the_manual():
     assert choose_strategy("How do I add my dog to the plan?", {})["strategy"] != (
         "cross_conversation"
     )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What name did I give you?",
+        "Do you know who you're talking to?",
+        "sabe quem tá falando?",
+        "Qual foi o nome que eu te disse?",
+    ],
+)
+def test_asking_what_name_was_given_asks_for_the_name(question):
+    assert asked_attributes(question)[0] == "name"
