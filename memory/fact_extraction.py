@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from memory.fact_words import BREED, BREEDS, CANONICAL, PARTNER, PET, PROFESSION, RELATIVE
 from text.words import fold
 
 
@@ -67,59 +68,10 @@ _ART = r"(?:(?:o|a|os|as)\s+)?"
 _WE = r"we(?:'ve|\s+have)?\s+" + _ADV  # we, we've, we have (a household moving)
 _MY = r"(?:my|our)\s+"
 _MEU = r"(?:(?:o|a)\s+)?(?:meu|minha|nosso|nossa)\s+"
-_PET = (
-    r"(?P<species>dog|puppy|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
-    r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|tartaruga|cavalo"
-    r"|egua|hamster)"
-)
-# Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
-_DOG_BREEDS = (
-    "labrador retriever|golden retriever|retriever|labrador|beagle|border collie|collie|"
-    "jack russell|yorkshire terrier|yorkie|staffordshire terrier|staffie|staffy|terrier|"
-    "cocker spaniel|springer spaniel|spaniel|cavalier|poodle|cockapoo|labradoodle|husky|corgi|"
-    "greyhound|whippet|lurcher|dachshund|sausage dog|pug|french bulldog|frenchie|bulldog|boxer|"
-    "rottweiler|german shepherd|schnauzer|chihuahua|shih tzu|maltese|pomeranian|doberman|"
-    "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher"
-)
-_CAT_BREEDS = (
-    "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
-    "tabby|siames|persa"
-)
-BREEDS: dict[str, str] = {
-    **dict.fromkeys(_DOG_BREEDS.split("|"), "dog"),
-    **dict.fromkeys(_CAT_BREEDS.split("|"), "cat"),
-}
-_BREED = r"(?P<breed>" + "|".join(re.escape(b) for b in BREEDS).replace(r"\ ", r"\s+") + ")"
-_PARTNER = (
-    r"(?P<kin>husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|marido|esposa|mulher|"
-    r"companheiro|companheira|namorado|namorada|noivo|noiva)"
-)
-_RELATIVE = (
-    r"(?P<kin>son|daughter|sister|brother|mum|mom|mother|dad|father|filho|filha|irma|irmao|"
-    r"mae|pai)"
-)
-# Relations and animals are recorded in English, whatever the message's language.
-_CANONICAL = {
-    "marido": "husband", "esposa": "wife", "mulher": "wife", "companheiro": "partner",
-    "companheira": "partner", "namorado": "boyfriend", "namorada": "girlfriend",
-    "noivo": "fiance", "noiva": "fiancee", "filho": "son", "filha": "daughter",
-    "irma": "sister", "irmao": "brother", "mae": "mother", "pai": "father", "mum": "mother",
-    "mom": "mother", "dad": "father", "puppy": "dog", "cachorro": "dog", "cachorra": "dog",
-    "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
-    "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
-    "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",
-}  # fmt: skip
 _CALLED = (
     r"\s+(?:is\s+called\s+|is\s+named\s+|'s\s+called\s+|'s\s+name\s+is\s+|"
     r"name\s+is\s+|called\s+|named\s+|se\s+chama\s+|chama-se\s+|chamad[oa]\s+|"
     r"e\s+(?:o|a)\s+|,?\s*)"
-)
-# A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
-# professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
-_PROFESSION = (
-    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
-    r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
-    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza)\b.*"
 )
 _VALUE = r"(?P<value>.+)"
 _AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
@@ -188,24 +140,24 @@ _RULES: tuple[_Rule, ...] = (
     *(_rule("pet", False, "The user has a {species} called {value}.", prefix, max_words=3,
             names=True)
       for prefix in (
-          _MY + _PET + _CALLED + r"(?P<value>.+)",
-          _MEU + _PET + _CALLED + r"(?P<value>.+)",
-          _IVE + r"(?:got\s+)?an?\s+" + _PET + r"\s+(?:called|named)\s+(?P<value>.+)",
-          _EU + r"tenho\s+(?:um|uma)\s+" + _PET
+          _MY + PET + _CALLED + r"(?P<value>.+)",
+          _MEU + PET + _CALLED + r"(?P<value>.+)",
+          _IVE + r"(?:got\s+)?an?\s+" + PET + r"\s+(?:called|named)\s+(?P<value>.+)",
+          _EU + r"tenho\s+(?:um|uma)\s+" + PET
           + r"\s+(?:chamad[oa]|que\s+se\s+chama)\s+(?P<value>.+)",
       )),
     *(_rule("pet", False, "The user has a {breed} ({species}) called {value}.", prefix,
             max_words=3, names=True)
-      for prefix in (_MY + _BREED + _CALLED + r"(?P<value>.+)",
-                     _MEU + _BREED + _CALLED + r"(?P<value>.+)")),
+      for prefix in (_MY + BREED + _CALLED + r"(?P<value>.+)",
+                     _MEU + BREED + _CALLED + r"(?P<value>.+)")),
     *(_rule("partner", True, "The user's {kin} is called {value}.", prefix, max_words=3,
             names=True)
-      for prefix in (_MY + _PARTNER + _CALLED + r"(?P<value>.+)",
-                     _MEU + _PARTNER + _CALLED + r"(?P<value>.+)")),
+      for prefix in (_MY + PARTNER + _CALLED + r"(?P<value>.+)",
+                     _MEU + PARTNER + _CALLED + r"(?P<value>.+)")),
     *(_rule("family:{kin}", False, "The user's {kin} is called {value}.", prefix, max_words=3,
             names=True)
-      for prefix in (_MY + _RELATIVE + _CALLED + r"(?P<value>.+)",
-                     _MEU + _RELATIVE + _CALLED + r"(?P<value>.+)")),
+      for prefix in (_MY + RELATIVE + _CALLED + r"(?P<value>.+)",
+                     _MEU + RELATIVE + _CALLED + r"(?P<value>.+)")),
     _rule("hobby", False, "The user plays {value}.",
           _I + r"play\s+(?:(?:some|a\s+lot\s+of)\s+)?", _EU + r"jogo\s+(?:(?:um\s+pouco\s+de)\s+)?",
           max_words=3, reject="with games video the it music"),
@@ -219,7 +171,7 @@ _RULES: tuple[_Rule, ...] = (
           max_words=4, names=True),
     _rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
     _rule("job", True, "The user is {value}.",
-          _EU + r"sou\s+(?:(?:um|uma)\s+)?", max_words=3, check=_PROFESSION),
+          _EU + r"sou\s+(?:(?:um|uma)\s+)?", max_words=3, check=PROFESSION),
     _rule("job", True, "The user works as {art} {value}.",
           _I + r"work\s+as\s+(?:(?P<art>an?)\s+)?", _EU + r"trabalho\s+como\s+(?:(?:um|uma)\s+)?"),
     _rule("home", True, "The user lives in {value}.",
@@ -338,7 +290,7 @@ def _apply(rule: _Rule, message: str, folded: str, start: int, end: int) -> Extr
     for name in ("kin", "species"):
         if name in groups:
             word = fold(groups[name])
-            groups[name] = _CANONICAL.get(word, word)
+            groups[name] = CANONICAL.get(word, word)
     if "breed" in groups:
         groups["breed"] = " ".join(groups["breed"].split())
         groups["species"] = BREEDS[fold(groups["breed"]).lower()]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from memory.fact_extraction import BREEDS, extract_facts
+from memory.fact_extraction import extract_facts
+from memory.fact_words import BREEDS
 from text.words import fold
 
 # What a question about the user asks for, by the words it uses (accent-folded), most

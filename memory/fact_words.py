@@ -1,0 +1,59 @@
+"""The words self-statements are made of: animals and breeds, relations, professions.
+
+Shared by the offline extractor (`memory/fact_extraction.py`) and the questions that ask for
+facts (`memory/fact_questions.py`); English and Portuguese, accent-folded.
+"""
+
+from __future__ import annotations
+
+import re
+
+PET = (
+    r"(?P<species>dog|puppy|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
+    r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|tartaruga|cavalo"
+    r"|egua|hamster)"
+)
+# Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
+_DOG_BREEDS = (
+    "labrador retriever|golden retriever|retriever|labrador|beagle|border collie|collie|"
+    "jack russell|yorkshire terrier|yorkie|staffordshire terrier|staffie|staffy|terrier|"
+    "cocker spaniel|springer spaniel|spaniel|cavalier|poodle|cockapoo|labradoodle|husky|corgi|"
+    "greyhound|whippet|lurcher|dachshund|sausage dog|pug|french bulldog|frenchie|bulldog|boxer|"
+    "rottweiler|german shepherd|schnauzer|chihuahua|shih tzu|maltese|pomeranian|doberman|"
+    "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher"
+)
+_CAT_BREEDS = (
+    "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
+    "tabby|siames|persa"
+)
+BREEDS: dict[str, str] = {
+    **dict.fromkeys(_DOG_BREEDS.split("|"), "dog"),
+    **dict.fromkeys(_CAT_BREEDS.split("|"), "cat"),
+}
+BREED = r"(?P<breed>" + "|".join(re.escape(b) for b in BREEDS).replace(r"\ ", r"\s+") + ")"
+PARTNER = (
+    r"(?P<kin>husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|marido|esposa|mulher|"
+    r"companheiro|companheira|namorado|namorada|noivo|noiva)"
+)
+RELATIVE = (
+    r"(?P<kin>son|daughter|sister|brother|mum|mom|mother|dad|father|filho|filha|irma|irmao|"
+    r"mae|pai)"
+)
+# Relations and animals are recorded in English, whatever the message's language.
+CANONICAL = {
+    "marido": "husband", "esposa": "wife", "mulher": "wife", "companheiro": "partner",
+    "companheira": "partner", "namorado": "boyfriend", "namorada": "girlfriend",
+    "noivo": "fiance", "noiva": "fiancee", "filho": "son", "filha": "daughter",
+    "irma": "sister", "irmao": "brother", "mae": "mother", "pai": "father", "mum": "mother",
+    "mom": "mother", "dad": "father", "puppy": "dog", "cachorro": "dog", "cachorra": "dog",
+    "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
+    "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
+    "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",
+}  # fmt: skip
+# A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
+# professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
+PROFESSION = (
+    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
+    r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
+    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza)\b.*"
+)
