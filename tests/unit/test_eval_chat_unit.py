@@ -46,6 +46,15 @@ def test_the_scenario_set_is_sound():
     assert check_scenarios(SET) == []
 
 
+def test_the_held_out_set_is_sound_and_shares_no_persona_or_value_with_the_dev_set():
+    held_out = load_scenarios(REPO / "evals" / "chat" / "heldout.yaml")
+    assert check_scenarios(held_out, full_set=False) == []
+    assert {p.id for p in held_out.personas}.isdisjoint(p.id for p in SET.personas)
+    dev_values = {str(v).casefold() for p in SET.personas for v in p.facts.values()}
+    held_values = {str(v).casefold() for p in held_out.personas for v in p.facts.values()}
+    assert held_values.isdisjoint(dev_values)
+
+
 def test_at_least_twelve_personas_per_language_and_both_portuguese_variants():
     langs = Counter(p.language for p in SET.personas)
     assert langs["en"] >= 12 and langs["pt"] >= 12
