@@ -2,13 +2,18 @@
 
 `langchain_text_splitters` is not a dependency, so the splitting is a small recursive
 splitter of our own: it breaks text at paragraph, then line, then sentence, then word
-boundaries, and never inside a word. Markdown is split by section first, each chunk keeping
-its section's heading path.
+boundaries, and inside a word only when the word alone is longer than a chunk. Markdown is
+split by section first, each chunk keeping its section's heading path.
+
+Time is linear in the text's length whatever it holds: each boundary pattern can only start
+a match where a run of its characters starts, and never backtracks into a run (possessive
+quantifiers), so a run of 30,000 dots is read once, not once per dot.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from langchain_core.documents import Document
 
@@ -17,10 +22,10 @@ from knowledge.markdown import markdown_sections
 # Boundaries the splitter tries in order, coarsest first. Each matches the separator that a
 # piece keeps at its end, so that joining the pieces gives back the text exactly.
 _BOUNDARIES = (
-    re.compile(r"\n[ \t]*\n\s*"),  # paragraph: a blank line
-    re.compile(r"\n\s*"),  # line
-    re.compile(r"[.!?\u2026\u3002]+[\"'\u201d\u00bb)\]]*\s+"),  # sentence
-    re.compile(r"\s+"),  # word
+    re.compile(r"\n[ \t]*+\n\s*+"),  # paragraph: a blank line
+    re.compile(r"\n\s*+"),  # line
+    re.compile(r"(?<![.!?\u2026\u3002])[.!?\u2026\u3002]++[\"'\u201d\u00bb)\]]*+\s++"),  # sentence
+    re.compile(r"(?<!\s)\s++"),  # word
 )
 
 
@@ -30,9 +35,10 @@ def chunk_document(
     """Split a document into chunks no longer than ``chunk_size`` characters.
 
     Text breaks at paragraph, then line, then sentence, then word boundaries; a single word
-    longer than ``chunk_size`` becomes a chunk of its own. Consecutive chunks share up to
-    ``chunk_overlap`` characters of whole pieces (sentences, lines, ...) from the end of the
-    previous chunk; when the piece at the break is longer than that, they share nothing.
+    longer than ``chunk_size`` is cut every ``chunk_size`` characters. Consecutive chunks
+    share up to ``chunk_overlap`` characters of whole pieces (sentences, lines, ...) from the
+    end of the previous chunk; when the piece at the break is longer than that, they share
+    nothing.
     Markdown (``metadata["format"] == "md"``) is first cut at headings, so no chunk spans
     two sections, and each chunk gets ``metadata["section"]``: the path of headings above
     it, such as ``"Billing > Refunds"`` (``""`` before the first heading).
@@ -85,32 +91,39 @@ def split_text(text: str, *, chunk_size: int, chunk_overlap: int) -> list[str]:
         chunk_overlap: Maximum characters shared by consecutive chunks.
 
     Returns:
-        The chunks in order; a word longer than ``chunk_size`` is a chunk of its own.
+        The chunks in order; a word longer than ``chunk_size`` is cut into chunks of its own.
     """
-    # Every piece starts with a non-space character (separators stay at the end of the piece
-    # before them), so no window below is blank.
+    # Pieces start with a non-space character (separators stay at the end of the piece before
+    # them), except where a run of spaces longer than a chunk was cut: such windows are blank.
     pieces = _atomize(text.strip(), chunk_size, 0)
     chunks: list[str] = []
-    window: list[str] = []
+    window: deque[str] = deque()
     total = 0
     for piece in pieces:
         if window and total + len(piece) > chunk_size:
-            chunks.append("".join(window).strip())
+            _append_stripped(chunks, window)
             # Keep the tail of the window as overlap, as long as it is small enough and
             # leaves room for the next piece.
             while window and (total > chunk_overlap or total + len(piece) > chunk_size):
-                total -= len(window.pop(0))
+                total -= len(window.popleft())
         window.append(piece)
         total += len(piece)
     if window:
-        chunks.append("".join(window).strip())
+        _append_stripped(chunks, window)
     return chunks
+
+
+def _append_stripped(chunks: list[str], window: deque[str]) -> None:
+    if chunk := "".join(window).strip():
+        chunks.append(chunk)
 
 
 def _atomize(text: str, chunk_size: int, level: int) -> list[str]:
     """Cut text at the coarsest boundaries that make every piece fit in ``chunk_size``."""
-    if len(text) <= chunk_size or level >= len(_BOUNDARIES):
+    if len(text) <= chunk_size:
         return [text] if text else []
+    if level >= len(_BOUNDARIES):  # one word longer than a chunk
+        return [text[i : i + chunk_size] for i in range(0, len(text), chunk_size)]
     pieces: list[str] = []
     for part in _split_after(text, _BOUNDARIES[level]):
         if len(part) <= chunk_size:

@@ -5,10 +5,13 @@ Splitting documents into chunks is `knowledge/chunking.py`'s.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -18,6 +21,19 @@ from knowledge.markdown import markdown_title
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+# The most text one document may hold (about 6,000 chunks to embed).
+MAX_TEXT_CHARS = 4_000_000
+
+# Byte-order marks, UTF-32's before UTF-16's (FF FE 00 00 starts with FF FE).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Characters Postgres text cannot hold (NUL) or UTF-8 cannot encode (lone surrogates).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 _FORMATS = {
     ".txt": "txt",
@@ -82,17 +98,20 @@ def load_document(path: Path) -> Document:
     return parse_document(str(path), path.read_bytes())
 
 
-def parse_document(name: str, data: bytes) -> Document:
+def parse_document(name: str, data: bytes, *, max_chars: int = MAX_TEXT_CHARS) -> Document:
     """Turn a file's bytes into a LangChain Document; its suffix says how to read it.
 
-    Text is decoded as UTF-8, replacing undecodable bytes. Markdown and text keep their
+    Text is UTF-8 unless a byte-order mark says UTF-16 or UTF-32, or its NUL bytes say
+    UTF-16 without one; undecodable UTF-8 bytes are replaced. Markdown and text keep their
     content as written; HTML becomes its visible text (without scripts and styles), with
     paragraph breaks where the page has blocks; PDF becomes the text of its pages (pypdf),
-    one paragraph per page.
+    one paragraph per page. Time is linear in the file's size for text, Markdown and HTML;
+    a PDF's is pypdf's, so a server reads files in a budgeted child (`knowledge/reading.py`).
 
     Args:
         name: The file's name or path, e.g. "guide.md"; metadata ``source`` keeps it.
         data: Its content.
+        max_chars: The most text a document may have.
 
     Returns:
         The document, with metadata ``source``, ``title`` (the HTML ``<title>``, else its
@@ -100,7 +119,9 @@ def parse_document(name: str, data: bytes) -> Document:
         stem) and ``format`` (``"txt"``, ``"md"``, ``"html"`` or ``"pdf"``).
 
     Raises:
-        ValueError: If the suffix is unsupported, the file cannot be read, or it has no text.
+        ValueError: If the suffix is unsupported, the file cannot be read (the message says
+            why: a broken PDF, a NUL byte in text, an invalid UTF-16 file...), it has no
+            text, or more than ``max_chars`` of it.
     """
     path = Path(name)
     fmt = _FORMATS.get(path.suffix.lower())
@@ -111,9 +132,9 @@ def parse_document(name: str, data: bytes) -> Document:
         )
     title: str | None = None
     if fmt == "pdf":
-        text, title = _pdf_to_text(data, name)
+        text, title = _pdf_to_text(data, name, max_chars)
     else:
-        raw = data.decode("utf-8-sig", errors="replace")
+        raw = _decode(data, name)
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
         if fmt == "html":
             text, title = html_to_text(raw)
@@ -122,20 +143,114 @@ def parse_document(name: str, data: bytes) -> Document:
             title = markdown_title(raw) if fmt == "md" else None
     if not text.strip():
         raise ValueError(f"Document has no text: {name}")
+    if len(text) > max_chars:
+        raise ValueError(_too_long(name, len(text), max_chars))
 
     metadata = {"source": name, "title": title or path.stem, "format": fmt}
     logger.debug("Loaded %s (%s, %d chars)", name, fmt, len(text))
     return Document(page_content=text, metadata=metadata)
 
 
-def _pdf_to_text(data: bytes, name: str) -> tuple[str, str | None]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _decode(data: bytes, name: str) -> str:
+    """Return a text file's characters; refuse NUL bytes, which no text file holds."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            if encoding == "utf-8-sig":
+                text = data.decode(encoding, errors="replace")
+                break
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"Cannot read {name}: it starts with a {encoding.upper()} byte-order mark "
+                    f"but is not valid {encoding.upper()} (at byte {exc.start}); save it as UTF-8"
+                ) from None
+            break
+    else:
+        encoding = _utf16_without_bom(data)
+        if encoding:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                encoding = None
+        if not encoding:
+            text = data.decode("utf-8", errors="replace")
+    if (nul := text.find("\x00")) >= 0:
+        raise ValueError(
+            f"Cannot read {name}: it has a NUL character (at character {nul}), which text "
+            "files do not; is it a binary file? Text must be UTF-8, or UTF-16 or UTF-32 "
+            "with a byte-order mark"
+        )
+    return text
 
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Return "utf-16-le" or "utf-16-be" when NUL bytes fill every other byte, else None.
+
+    Text in a Latin script stored as UTF-16 has a NUL beside most characters, always on the
+    same side; a stray NUL in UTF-8 does not.
+    """
+    sample = data[:4096]
+    if len(sample) < 2 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > len(odd) * 0.4 and even.count(0) < len(even) * 0.05:
+        return "utf-16-le"
+    if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _too_long(name: str, chars: int | str, max_chars: int) -> str:
+    return (
+        f"Cannot index {name}: it has {chars} characters of text, more than the "
+        f"{max_chars:,} one document may have; split it into smaller files"
+    )
+
+
+def _pdf_to_text(data: bytes, name: str, max_chars: int) -> tuple[str, str | None]:
+    from pypdf import PdfReader
+
+    pages: list[str] = []
+    total = 0
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise ValueError(f"Cannot read {name} as PDF: {exc}") from exc
-    return "\n\n".join(p for p in pages if p), (title or "").strip() or None
+        for page in reader.pages:
+            text = _clean_pdf_text(page.extract_text() or "").strip()
+            total += len(text)
+            if total > max_chars:
+                raise _TooLong
+            pages.append(text)
+    except _TooLong:
+        raise ValueError(_too_long(name, "more than that", max_chars)) from None
+    except MemoryError:
+        raise
+    # pypdf raises what a hostile file makes it raise: LimitReachedError (a Flate bomb, a
+    # huge /Length), RecursionError (nested objects), PdfReadError, and any other error of
+    # code that met what it did not expect. Each one means this file cannot be read.
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"Cannot read {name} as PDF: {type(exc).__name__}: {exc}") from None
+    return "\n\n".join(p for p in pages if p), _pdf_title(reader)
+
+
+class _TooLong(Exception):
+    """A PDF's text passed the limit: stop extracting."""
+
+
+def _pdf_title(reader: Any) -> str | None:
+    """Return the document information's /Title when it is a string (it can be anything)."""
+    try:
+        info = reader.metadata
+        title = info.get_object().get("/Title") if info is not None else None
+        title = title.get_object() if title is not None else None
+    except Exception:  # noqa: BLE001 - a title we cannot read is no title
+        logger.debug("unreadable PDF title", exc_info=True)
+        return None
+    if not isinstance(title, str):
+        return None
+    return _clean_pdf_text(title).strip() or None
+
+
+def _clean_pdf_text(text: str) -> str:
+    """Drop NULs and lone surrogates, which fonts' character maps can produce."""
+    return _UNSTORABLE.sub("", text)

@@ -1,12 +1,15 @@
-"""Markdown structure: the title and the sections under their headings (pure)."""
+"""Markdown structure: the title and the sections under their headings (pure).
+
+Headings are read with string methods rather than a regular expression: a pattern with
+optional spaces on both sides of the heading text backtracks quadratically on a long line of
+spaces or `#`s, and one line can be the whole file.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-_ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -74,9 +77,21 @@ def _markdown_lines(text: str) -> Iterator[tuple[str, bool]]:
 
 
 def _parse_heading(line: str) -> tuple[int, str] | None:
-    """Return (level, text) for an ATX heading line, else None."""
-    match = _ATX_HEADING.match(line)
-    if not match:
+    """Return (level, text) for an ATX heading line, else None.
+
+    Up to three spaces, one to six `#`, then the end of the line or a space or tab before
+    the text; a closing run of `#` is dropped when a space or tab precedes it (or it is all
+    the text there is).
+    """
+    rest = line.lstrip(" ")
+    if len(line) - len(rest) > 3 or not rest.startswith("#"):
         return None
-    title = _CLOSING_HASHES.sub("", match.group(2) or "").strip()
-    return len(match.group(1)), title
+    text = rest.lstrip("#")
+    level = len(rest) - len(text)
+    if level > 6 or (text and text[0] not in " \t"):
+        return None
+    text = text.strip(" \t")
+    opened = text.rstrip("#")
+    if not opened or opened[-1] in " \t":
+        text = opened
+    return level, text.strip()

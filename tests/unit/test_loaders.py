@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
 
 from knowledge.chunking import chunk_document
+from knowledge.html import html_to_text
 from knowledge.loaders import SUPPORTED_SUFFIXES, iter_source_files, load_document, parse_document
+from tests import hostile
 
 SAMPLE_KB = Path(__file__).resolve().parents[2] / "data" / "sample_kb"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -228,14 +231,14 @@ def test_paragraph_boundaries_are_preferred():
     assert [c.page_content for c in chunks] == [first.strip(), second.strip()]
 
 
-def test_unbreakable_word_gets_its_own_chunk_and_nothing_is_empty():
+def test_a_word_longer_than_a_chunk_is_cut_and_nothing_is_empty():
     token = "x" * 50
     doc = Document(page_content=f"short words before {token} and short words after")
 
     chunks = [c.page_content for c in chunk_document(doc, chunk_size=20, chunk_overlap=5)]
 
-    assert token in chunks
-    assert all(c and (len(c) <= 20 or c == token) for c in chunks)
+    assert all(c and len(c) <= 20 for c in chunks)
+    assert "".join(chunks).count("x") == len(token)
     assert chunks[0].startswith("short")
     assert chunks[-1].endswith("after")
 
@@ -329,3 +332,111 @@ def test_each_sample_fact_lives_in_exactly_one_chunk(fact, expected_file):
 
     assert len(holders) == 1, [c.metadata for c in holders]
     assert Path(holders[0].metadata["source"]).name == expected_file
+
+
+# --- hostile files ---------------------------------------------------------------------------
+# Time is checked where it matters, against the server (tests/integration/
+# test_hostile_documents.py); here, what each file reads as.
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("page.html", hostile.QUADRATIC_HTML),
+        ("dots.md", hostile.DOTS_MD),
+        ("heading.md", hostile.SPACED_HEADING_MD),
+        ("malformed.html", hostile.MALFORMED_HTML),
+    ],
+    ids=["quadratic-html", "punctuation-run", "spaced-heading", "malformed-html"],
+)
+def test_hostile_text_keeps_its_text_in_bounded_chunks(name, data):
+    doc = parse_document(name, data)
+    chunks = chunk_document(doc, chunk_size=800, chunk_overlap=120)
+
+    assert hostile.FACT.decode() in doc.page_content
+    assert any(hostile.FACT.decode() in c.page_content for c in chunks)
+    assert all(0 < len(c.page_content) <= 800 for c in chunks)
+
+
+def test_a_run_of_punctuation_longer_than_a_chunk_is_cut():
+    chunks = chunk_document(Document(page_content="." * 3000), chunk_size=800, chunk_overlap=0)
+
+    assert [len(c.page_content) for c in chunks] == [800, 800, 800, 600]
+
+
+@pytest.mark.parametrize(
+    ("html", "text", "title"),
+    [
+        ("<TITLE>Big</TITLE><P>Upper &AMP; case</P>", "Upper & case", "Big"),
+        ("<p>a</p><!-- <p>hidden</p> --><p>b</p>", "a\n\nb", None),
+        ("<p>a</p><!-- never closed <p>hidden</p>", "a", None),
+        ('<p title="x > y">kept</p>', "kept", None),
+        ("<p>1 < 2 and 3 > 2</p>", "1 < 2 and 3 > 2", None),
+        ("<script>if (a<b) { x = '</p>' }</script><p>shown</p>", "shown", None),
+        ("<!DOCTYPE html><?xml version='1.0'?><p>ok</p><![CDATA[x]]>", "ok", None),
+        ("<p>text</p><a href='unfinished", "text", None),
+        ("<p>caf&eacute; &#233; &#xE9; &#0; &#xD800;</p>", "café é é \ufffd \ufffd", None),
+    ],
+)
+def test_html_is_read_as_a_browser_shows_it(html, text, title):
+    assert html_to_text(html) == (text, title)
+
+
+def test_utf16_and_utf32_are_detected_by_their_byte_order_mark():
+    text = "# Título\n\nReembolsos em 14 dias.\n"
+    for encoding in ("utf-16", "utf-16-be", "utf-32"):
+        data = text.encode(encoding)
+        if encoding == "utf-16-be":
+            data = codecs.BOM_UTF16_BE + data
+        doc = parse_document("notas.md", data)
+        assert doc.page_content == text.strip(), encoding
+        assert doc.metadata["title"] == "Título"
+
+
+def test_utf16_without_a_byte_order_mark_is_detected_by_its_nul_bytes():
+    doc = parse_document("notes.txt", hostile.UTF16_NO_BOM_TXT)
+
+    assert doc.page_content == hostile.FACT.decode()
+
+
+def test_a_nul_byte_in_text_is_refused_saying_where():
+    with pytest.raises(ValueError, match=r"manual\.txt: it has a NUL character \(at character"):
+        parse_document("manual.txt", hostile.nul_part_way())
+
+
+def test_a_byte_order_mark_on_invalid_utf16_is_refused():
+    with pytest.raises(ValueError, match="UTF-16 byte-order mark but is not valid UTF-16"):
+        parse_document("notes.md", codecs.BOM_UTF16_LE + "ok".encode("utf-16-le") + b"\x00\xdc")
+
+
+def test_more_text_than_a_document_may_have_is_refused():
+    with pytest.raises(ValueError, match="more than the 1,000 one document may have"):
+        parse_document("big.txt", b"word " * 300, max_chars=1000)
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (hostile.flate_bomb_pdf(), "LimitReachedError"),
+        (hostile.huge_length_pdf(), "LimitReachedError"),
+        (hostile.nested_content_pdf(), "RecursionError"),
+    ],
+    ids=["flate-bomb", "huge-length", "nested-stream"],
+)
+def test_hostile_pdfs_are_refused_naming_what_went_wrong(data, says):
+    with pytest.raises(ValueError, match=rf"Cannot read bad\.pdf as PDF: {says}"):
+        parse_document("bad.pdf", data)
+
+
+@pytest.mark.parametrize("title", [b"5", b"[1 2]", b"<< /A 1 >>", b"7 0 R"])
+def test_a_pdf_title_that_is_not_a_string_is_no_title(title):
+    doc = parse_document("manual.pdf", hostile.text_pdf(b"Refunds take 14 days.", title=title))
+
+    assert doc.page_content == "Refunds take 14 days."
+    assert doc.metadata["title"] == "manual"
+
+
+def test_a_pdf_title_that_is_a_string_is_the_title():
+    doc = parse_document("m.pdf", hostile.text_pdf(b"Text.", title=b"(Refund policy)"))
+
+    assert doc.metadata["title"] == "Refund policy"
