@@ -28,6 +28,7 @@ from configs.settings import Settings, get_settings
 from graph.builder import build_graph
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
+from knowledge.sandbox import Budget
 from memory.facts import extractor_for
 
 logger = logging.getLogger(__name__)
@@ -91,8 +92,16 @@ async def _open_api(
     stack: AsyncExitStack, settings: Settings, res: Resources, model: BaseChatModel | None
 ) -> Api:
     """Open what the HTTP API holds beside the graph's resources: keys, limits, uploads."""
-    library = DocumentLibrary(pool=res.pool, kb=await res.knowledge_base())
-    await library.abandon_stale_jobs()
+    library = DocumentLibrary(
+        pool=res.pool,
+        kb=await res.knowledge_base(),
+        per_tenant=settings.memoria_ingest_per_tenant,
+        budget=Budget(
+            seconds=settings.memoria_ingest_read_timeout_s,
+            memory_bytes=settings.memoria_ingest_read_memory_mb * 2**20,
+        ),
+    )
+    await library.recover()
     stack.push_async_callback(library.aclose)
     return Api(
         settings=settings,

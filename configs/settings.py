@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     memoria_max_body_bytes: int = Field(
         default=4 * 1024 * 1024, description="Larger request bodies get 413 unread."
     )
+    memoria_ingest_per_tenant: int = Field(
+        default=2,
+        ge=1,
+        description="Uploads one tenant may have in progress (read or indexed) in one server "
+        "process; more get 429.",
+    )
+    memoria_ingest_read_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time to read (parse and chunk) one uploaded file."
+    )
+    memoria_ingest_read_memory_mb: int = Field(
+        default=512, ge=64, description="Memory to read one uploaded file, beyond the reader's."
+    )
     memoria_hot_window_messages: int = 20
     memoria_hot_window_ttl_s: int = 7 * 24 * 3600
 

@@ -27,6 +27,16 @@ LIST = """
     WHERE tenant_id = %s ORDER BY ingested_at DESC
 """
 DELETE = "DELETE FROM kb_documents WHERE tenant_id = %s AND doc_id = %s RETURNING chunks"
+# Writers of one document (re-ingest, delete) take turns: each replaces what the last one
+# committed, never a state it read before the other's commit. Keyed by a class of lock and
+# the hash of tenant and document.
+LOCK = "SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s || chr(31) || %s))"
+LOCK_CLASS = 0x6B62  # "kb"
+
+
+async def lock(conn: AsyncConnection, tenant_id: str, doc_id: str) -> None:
+    """Wait for, then hold until the transaction ends, the right to change one document."""
+    await conn.execute(LOCK, (LOCK_CLASS, tenant_id, doc_id))
 
 
 async def content_hash(conn: AsyncConnection, tenant_id: str, doc_id: str) -> str | None:

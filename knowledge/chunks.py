@@ -1,18 +1,23 @@
 """Knowledge-base chunks (`kb_chunks`): a tenant's documents, split, embedded and searchable.
 
-Ingestion writes chunks through langchain-postgres's `PGVectorStore` (the table is laid out
-as it expects); searches read them with the pool's own connections. Every other statement on
-the table lives here.
+The table is laid out as langchain-postgres's `PGVectorStore` expects (id, content, embedding
+and JSON metadata, plus metadata columns), so a store can read it. Ingestion writes a
+document's chunks here rather than through the store, which commits each row on its own: all
+of them in one transaction with the document's catalogue row (`replace_document`), so that a
+document is never half-written. Searches read chunks with the pool's own connections. Every
+statement on the table lives here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_postgres import PGEngine, PGVectorStore
 from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -48,10 +53,42 @@ REINDEX = Reindexable(
 DELETE_DOCUMENT = sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND doc_id = %s").format(
     sql.Identifier(KB_TABLE)
 )
+INSERT = sql.SQL("""
+    INSERT INTO {} (langchain_id, content, embedding, {columns}, langchain_metadata)
+    VALUES (%s, %s, %s::vector, {values}, %s)
+""").format(
+    sql.Identifier(KB_TABLE),
+    columns=sql.SQL(", ").join(map(sql.Identifier, METADATA_COLUMNS)),
+    values=sql.SQL(", ").join(sql.Placeholder() * len(METADATA_COLUMNS)),
+)
+INSERT_SLICE = 256
+# Chunks whose document has no catalogue row: only writes of older versions, which wrote
+# chunks before the row and outside a transaction, could leave them.
+DELETE_ORPHANS = sql.SQL("""
+    DELETE FROM {} c WHERE NOT EXISTS (
+        SELECT 1 FROM kb_documents d WHERE d.tenant_id = c.tenant_id AND d.doc_id = c.doc_id)
+""").format(sql.Identifier(KB_TABLE))
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """One chunk as stored: id, text, vector and metadata (columns and the rest as JSON)."""
+
+    id: str
+    content: str
+    embedding: str
+    """The vector in pgvector's text form (`storage.search.vector_literal`)."""
+    metadata: dict[str, Any]
+
+    def params(self) -> list[Any]:
+        """Return the values of `INSERT` for this chunk."""
+        columns = [self.metadata.get(c) for c in METADATA_COLUMNS]
+        extra = {k: v for k, v in self.metadata.items() if k not in METADATA_COLUMNS}
+        return [self.id, self.content, self.embedding, *columns, Jsonb(extra)]
 
 
 async def vector_store(engine: AsyncEngine, embeddings: Embeddings) -> PGVectorStore:
-    """Return the LangChain vector store that ingestion writes chunks through."""
+    """Return a LangChain vector store over the chunks; ingestion embeds with its embeddings."""
     return await PGVectorStore.create(
         PGEngine.from_engine(engine), embeddings, KB_TABLE, metadata_columns=METADATA_COLUMNS
     )
@@ -60,6 +97,24 @@ async def vector_store(engine: AsyncEngine, embeddings: Embeddings) -> PGVectorS
 async def delete_document(conn: AsyncConnection, tenant_id: str, doc_id: str) -> int:
     """Delete a document's chunks and vectors; return how many went."""
     return (await conn.execute(DELETE_DOCUMENT, (tenant_id, doc_id))).rowcount
+
+
+async def replace_document(
+    conn: AsyncConnection, tenant_id: str, doc_id: str, rows: Sequence[ChunkRow]
+) -> None:
+    """Replace a document's chunks with `rows`, in the caller's transaction."""
+    await delete_document(conn, tenant_id, doc_id)
+    async with conn.cursor() as cur:
+        # In slices, so that a document of thousands of chunks lets the loop run between them.
+        for start in range(0, len(rows), INSERT_SLICE):
+            await cur.executemany(
+                INSERT, [row.params() for row in rows[start : start + INSERT_SLICE]]
+            )
+
+
+async def delete_orphans(conn: AsyncConnection) -> int:
+    """Delete chunks whose document has no catalogue row (every tenant's the session sees)."""
+    return (await conn.execute(DELETE_ORPHANS)).rowcount
 
 
 async def dense(

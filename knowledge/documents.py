@@ -1,8 +1,11 @@
 """A tenant's documents over HTTP: upload with a tracked ingestion job, list, delete.
 
-An upload is parsed in the request (a bad file is refused before anything is stored), then
-chunked, embedded and indexed in the background, the job row recording progress after every
-batch. Deleting a document removes its chunks and vectors and retires cached retrievals.
+An upload is read (parsed and chunked) in the request, in a budgeted child process: a file
+that cannot be read within the budget is refused before anything is stored. It is then
+embedded and indexed in the background, the job row recording progress after every batch;
+the document's new version replaces the old one in a single transaction at the end. Each
+tenant may have a few uploads in progress at a time. Deleting a document removes its chunks
+and vectors and retires cached retrievals.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from typing import Any
 
 from langchain_postgres import PGVectorStore
@@ -18,7 +22,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from knowledge import catalog, chunks
 from knowledge.ingest import document_id, index_document
-from knowledge.loaders import parse_document
+from knowledge.reading import Prepared, read_file
+from knowledge.sandbox import Budget, Sandbox
 from storage.tenancy import ALL_TENANTS, tenant_connection, tenant_scope
 from storage.versions import bump_kb
 
@@ -36,49 +41,93 @@ UPDATE_JOB = """
     WHERE id = %(id)s
 """
 GET_JOB = "SELECT * FROM ingest_jobs WHERE id = %s AND tenant_id = %s"
-# Jobs a crash or restart left unfinished: they report it instead of running forever.
+INTERRUPTED = "interrupted by a restart; upload the file again"
+# Jobs a crash left unfinished: they report it instead of running forever. A running job
+# records progress after every batch, so one this quiet belongs to no living process.
 ABANDON_STALE_JOBS = """
     UPDATE ingest_jobs
-    SET status = 'failed', error = 'interrupted by a restart; upload the file again',
-        updated_at = now()
+    SET status = 'failed', error = %(error)s, updated_at = now()
     WHERE status IN ('queued', 'running') AND updated_at < now() - interval '2 minutes'
 """
 
 UPLOAD_SOURCE = "upload:"
+# Child processes reading uploads at once, whatever the tenants: each may use a core and the
+# budget's memory.
+READ_SLOTS = 2
+
+
+class IngestBusy(Exception):
+    """The tenant already has as many uploads in progress as it may."""
 
 
 class DocumentLibrary:
     """Uploads, ingestion jobs, listing and deletion of a tenant's knowledge base."""
 
-    def __init__(self, *, pool: AsyncConnectionPool, kb: PGVectorStore) -> None:
-        """Use `pool` (autocommit, dict rows) and the knowledge-base store `kb`."""
+    def __init__(
+        self,
+        *,
+        pool: AsyncConnectionPool,
+        kb: PGVectorStore,
+        per_tenant: int = 2,
+        budget: Budget | None = None,
+    ) -> None:
+        """Serve uploads into the knowledge base `kb` through `pool` (autocommit, dict rows).
+
+        Args:
+            pool: Autocommit pool (dict rows).
+            kb: The knowledge-base vector store (its embeddings embed the chunks).
+            per_tenant: Uploads one tenant may have in progress (read or indexed) at once in
+                this process; more are refused with `IngestBusy`.
+            budget: Time and memory to read one file (default `Budget()`).
+        """
         self._pool = pool
         self._kb = kb
+        self._per_tenant = per_tenant
+        self._budget = budget or Budget()
+        self._sandbox = Sandbox(slots=READ_SLOTS)
+        self._in_progress: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def upload(self, tenant_id: str, filename: str, data: bytes) -> dict[str, Any]:
-        """Parse `data` now, index it in the background; return the job row.
+        """Read `data` now, index it in the background; return the job row.
 
         Raises:
-            ValueError: unsupported type, unreadable file or no text (nothing is stored).
+            IngestBusy: The tenant has `per_tenant` uploads in progress already.
+            ValueError: Unsupported type, unreadable file (why, including running out of
+                the budget's time or memory) or no text; nothing is stored.
         """
-        doc = parse_document(filename, data)
-        doc_id = document_id(UPLOAD_SOURCE + filename)
-        params = {
-            "id": uuid.uuid4(),
-            "tenant_id": tenant_id,
-            "doc_id": doc_id,
-            "filename": filename,
-        }
-        with tenant_scope(tenant_id):  # The job's task works in this tenant too.
-            async with self._pool.connection() as conn:
-                job = await (await conn.execute(INSERT_JOB, params)).fetchone()
-            task = asyncio.create_task(self._run(job, doc))
+        if self._in_progress[tenant_id] >= self._per_tenant:
+            raise IngestBusy(
+                f"{self._per_tenant} uploads of this tenant are being ingested; retry "
+                "when one has finished (follow its status_url)"
+            )
+        self._in_progress[tenant_id] += 1
+        try:
+            prepared = await read_file(self._sandbox, self._budget, filename, data)
+            params = {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "doc_id": document_id(UPLOAD_SOURCE + filename),
+                "filename": filename,
+            }
+            with tenant_scope(tenant_id):  # The job's task works in this tenant too.
+                async with self._pool.connection() as conn:
+                    job = await (await conn.execute(INSERT_JOB, params)).fetchone()
+                task = asyncio.create_task(self._run(job, prepared))
+        except BaseException:
+            self._release(tenant_id)
+            raise
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._release(tenant_id))
         return job
 
-    async def _run(self, job: dict[str, Any], doc: Any) -> None:
+    def _release(self, tenant_id: str) -> None:
+        self._in_progress[tenant_id] -= 1
+        if self._in_progress[tenant_id] <= 0:
+            del self._in_progress[tenant_id]
+
+    async def _run(self, job: dict[str, Any], prepared: Prepared) -> None:
         state = {"id": job["id"], "status": "running", "done": 0, "total": None, "error": None}
 
         async def report(done: int, total: int) -> None:
@@ -91,7 +140,7 @@ class DocumentLibrary:
                 pool=self._pool,
                 kb=self._kb,
                 tenant_id=job["tenant_id"],
-                doc=doc,
+                prepared=prepared,
                 source=UPLOAD_SOURCE + job["filename"],
                 progress=report,
             )
@@ -99,6 +148,12 @@ class DocumentLibrary:
                 async with self._pool.connection() as conn:
                     indexed = await catalog.chunk_count(conn, job["tenant_id"], job["doc_id"])
             state.update(status="done", done=indexed, total=indexed)
+        except asyncio.CancelledError:
+            # The server is shutting down: say so, if Postgres still listens, and stop.
+            state.update(status="failed", error=INTERRUPTED)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._update(state))
+            raise
         except Exception as exc:  # noqa: BLE001 - the job reports it; the server carries on
             logger.exception("ingest job %s failed", job["id"])
             state.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -121,19 +176,32 @@ class DocumentLibrary:
     async def delete(self, tenant_id: str, doc_id: str) -> int | None:
         """Delete a document's chunks, vectors and row; return chunks removed, None if absent."""
         async with tenant_connection(self._pool, tenant_id) as conn, conn.transaction():
+            await catalog.lock(conn, tenant_id, doc_id)
             if not await catalog.delete(conn, tenant_id, doc_id):
                 return None
             removed = await chunks.delete_document(conn, tenant_id, doc_id)
             await bump_kb(conn, tenant_id)
         return removed
 
-    async def abandon_stale_jobs(self) -> None:
-        """Mark jobs left unfinished by a crash as failed (every tenant's)."""
+    async def recover(self) -> None:
+        """Repair what a crash left, in every tenant: run at startup.
+
+        Jobs left unfinished are marked failed. Chunks without a document row are deleted:
+        writes are atomic now, but versions before wrote chunks first and their row last.
+        """
         async with tenant_connection(self._pool, ALL_TENANTS) as conn:
-            await conn.execute(ABANDON_STALE_JOBS)
+            jobs = (await conn.execute(ABANDON_STALE_JOBS, {"error": INTERRUPTED})).rowcount
+            orphans = await chunks.delete_orphans(conn)
+        if jobs or orphans:
+            logger.warning(
+                "startup repair: %s unfinished ingest jobs marked failed, %s orphaned "
+                "knowledge-base chunks deleted",
+                jobs,
+                orphans,
+            )
 
     async def aclose(self) -> None:
-        """Cancel running jobs (they stay 'running' until a restart marks them failed)."""
+        """Cancel running jobs; each records that it was interrupted."""
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

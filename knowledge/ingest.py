@@ -1,7 +1,13 @@
-"""Ingestion: load files, chunk, embed and index them into a tenant's knowledge base."""
+"""Ingestion: read files, chunk, embed and index them into a tenant's knowledge base.
+
+A document is indexed all or nothing: its chunks are embedded first, then written with its
+catalogue row in one transaction that replaces the previous version. A failure or a crash at
+any point leaves the previous version as it was, and no chunk without its document.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
@@ -9,15 +15,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from langchain_core.documents import Document
 from langchain_postgres import PGVectorStore
 from psycopg_pool import AsyncConnectionPool
 from tqdm import tqdm
 
 from knowledge import catalog, chunks
-from knowledge.chunking import chunk_document
-from knowledge.loaders import iter_source_files, load_document
+from knowledge.loaders import iter_source_files
+from knowledge.reading import CHUNK_OVERLAP, CHUNK_SIZE, Prepared, read_file
+from knowledge.sandbox import Budget, Sandbox
 from storage.identity import validate_id
+from storage.search import vector_literal
 from storage.tenancy import tenant_scope
 from storage.versions import bump_kb
 
@@ -45,31 +52,41 @@ async def ingest_paths(
     kb: PGVectorStore,
     tenant_id: str,
     paths: Iterable[Path],
-    chunk_size: int = 800,
-    chunk_overlap: int = 120,
+    chunk_size: int = CHUNK_SIZE,
+    chunk_overlap: int = CHUNK_OVERLAP,
+    budget: Budget | None = None,
     progress: bool = False,
 ) -> IngestReport:
     """Index files into `tenant_id`'s knowledge base; unchanged files are skipped.
 
-    A changed file replaces its old chunks, so re-running ingestion never duplicates.
+    A changed file replaces its old chunks, so re-running ingestion never duplicates. Each
+    file is read in a child process within `budget` (default `Budget()`); one that cannot
+    be read stops the run with a ValueError naming it, files before it staying indexed.
     With `progress`, stderr shows a bar of files and, under it, one of the current file's
-    chunks as they are embedded and indexed: a big file would otherwise show nothing for minutes.
+    chunks as they are embedded: a big file would otherwise show nothing for minutes.
     """
     validate_id("tenant_id", tenant_id)
     files = iter_source_files(paths)
     report = IngestReport()
+    sandbox = Sandbox(slots=1)
     for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
-        doc = load_document(path)
+        data = await asyncio.to_thread(path.read_bytes)
+        prepared = await read_file(
+            sandbox,
+            budget or Budget(),
+            str(path),
+            data,
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+        )
         chunk_bar = _ChunkBar(path.name) if progress else None
         try:
             indexed = await index_document(
                 pool=pool,
                 kb=kb,
                 tenant_id=tenant_id,
-                doc=doc,
+                prepared=prepared,
                 source=str(path.resolve()),
-                chunk_size=chunk_size,
-                chunk_overlap=chunk_overlap,
                 progress=chunk_bar,
             )
         finally:
@@ -116,74 +133,81 @@ async def index_document(
     pool: AsyncConnectionPool,
     kb: PGVectorStore,
     tenant_id: str,
-    doc: Document,
+    prepared: Prepared,
     source: str,
-    chunk_size: int = 800,
-    chunk_overlap: int = 120,
     batch_size: int = 64,
     progress: Progress | None = None,
 ) -> int | None:
-    """Chunk, embed and index one document; return its chunk count, None if unchanged.
+    """Embed and index one read document; return its chunk count, None if unchanged.
+
+    The chunks are embedded batch by batch, then replace the document's previous chunks in
+    one transaction with its catalogue row and the tenant's knowledge-base version. Until
+    that commits searches see the previous version; if anything fails before, nothing of
+    this one is stored.
 
     Args:
         pool: Autocommit pool (dict rows).
-        kb: The knowledge-base vector store.
+        kb: The knowledge-base vector store: its embeddings embed the chunks.
         tenant_id: Whose knowledge base.
-        doc: The loaded document (metadata `source` and `title`).
+        prepared: The document, read and chunked (`knowledge.reading.read_file`).
         source: Where the document came from; its id derives from it, so indexing the same
             source again replaces the old chunks instead of adding to them.
-        chunk_size: Target characters per chunk.
-        chunk_overlap: Characters shared by consecutive chunks.
-        batch_size: Chunks embedded and written per step.
-        progress: Awaited with (0, chunks in all) once chunked, then with (chunks indexed,
+        batch_size: Chunks embedded per step.
+        progress: Awaited with (0, chunks in all) once chunked, then with (chunks embedded,
             chunks in all) after each batch.
     """
     with tenant_scope(tenant_id):  # Its sessions see and write this tenant's rows only.
         doc_id = document_id(source)
-        digest = hashlib.sha256(doc.page_content.encode()).hexdigest()
+        digest = prepared.digest
         async with pool.connection() as conn:
             if await catalog.content_hash(conn, tenant_id, doc_id) == digest:
                 return None
-        pieces = chunk_document(doc, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
-        docs = [
-            Document(
-                page_content=c.page_content,
-                metadata={
-                    **c.metadata,
-                    **chunks.search_columns(c.page_content),
-                    "tenant_id": tenant_id,
-                    "doc_id": doc_id,
-                    "source": doc.metadata["source"],
-                },
-            )
-            for c in pieces
-        ]
-        # The tenant is part of a chunk's id: the same file indexed by two tenants is two sets
-        # of rows, never one tenant's upsert taking over the other's.
-        ids = [
-            str(uuid.uuid5(uuid.NAMESPACE_OID, f"{tenant_id}\x1f{doc_id}:{digest}:{i}"))
-            for i in range(len(docs))
-        ]
-        async with pool.connection() as conn:
-            await chunks.delete_document(conn, tenant_id, doc_id)
+        pieces = prepared.chunks
         if progress:
             # The total is known now; the first batch may take a while to embed.
-            await progress(0, len(docs))
-        for start in range(0, len(docs), batch_size):
-            end = start + batch_size
-            await kb.aadd_documents(docs[start:end], ids=ids[start:end])
+            await progress(0, len(pieces))
+        rows: list[chunks.ChunkRow] = []
+        for start in range(0, len(pieces), batch_size):
+            batch = pieces[start : start + batch_size]
+            texts = [c.page_content for c in batch]
+            vectors = await kb.embeddings.aembed_documents(texts)
+            # ~0.5 ms of Python a chunk (language, folded text, the vector as text): a thread.
+            stored = await asyncio.to_thread(_stored_forms, texts, vectors)
+            for i, (chunk, (columns, embedding)) in enumerate(zip(batch, stored, strict=True)):
+                # The tenant is part of a chunk's id: the same file indexed by two tenants is
+                # two sets of rows, never one tenant's upsert taking over the other's.
+                key = f"{tenant_id}\x1f{doc_id}:{digest}:{start + i}"
+                metadata = {
+                    **chunk.metadata,
+                    **columns,
+                    "tenant_id": tenant_id,
+                    "doc_id": doc_id,
+                    "source": prepared.metadata["source"],
+                }
+                row_id = str(uuid.uuid5(uuid.NAMESPACE_OID, key))
+                rows.append(chunks.ChunkRow(row_id, chunk.page_content, embedding, metadata))
             if progress:
-                await progress(min(end, len(docs)), len(docs))
+                await progress(len(rows), len(pieces))
         async with pool.connection() as conn, conn.transaction():
+            await catalog.lock(conn, tenant_id, doc_id)
+            await chunks.replace_document(conn, tenant_id, doc_id, rows)
             await catalog.record(
                 conn,
                 tenant_id=tenant_id,
                 doc_id=doc_id,
-                source=doc.metadata["source"],
-                title=doc.metadata["title"],
+                source=prepared.metadata["source"],
+                title=prepared.metadata["title"],
                 digest=digest,
             )
-            # Cached retrievals of this tenant's users were made without this document.
+            # Cached retrievals of this tenant's users were made without this version.
             await bump_kb(conn, tenant_id)
-        logger.info("indexed %s: %s chunks", doc.metadata["source"], len(docs))
-        return len(docs)
+        logger.info("indexed %s: %s chunks", prepared.metadata["source"], len(rows))
+        return len(rows)
+
+
+def _stored_forms(texts: list[str], vectors: list[list[float]]) -> list[tuple[dict[str, str], str]]:
+    """Return each chunk's search columns and its vector's text form."""
+    return [
+        (chunks.search_columns(text), vector_literal(vector))
+        for text, vector in zip(texts, vectors, strict=True)
+    ]

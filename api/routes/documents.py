@@ -11,8 +11,12 @@ from fastapi import Path as PathParam
 
 from api.deps import ApiDep, CallerDep, TenantHeader
 from api.problems import unprocessable
+from knowledge.documents import IngestBusy
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+
+# When a tenant with uploads in progress may try again: a typical upload's indexing time.
+BUSY_RETRY_S = 10
 
 # Documents are named by 32 hex digits (`knowledge.ingest.document_id`); nothing else can exist.
 DocId = Annotated[
@@ -30,7 +34,12 @@ async def upload_document(
 ) -> dict[str, Any]:
     """Upload a document into the tenant's knowledge base; follow the returned job.
 
-    Uploading the same file name again replaces that document.
+    The file is read before this answers: one that cannot be read (broken, a NUL byte in
+    text, an encoding other than UTF-8/16/32, more text than a document may have, or more
+    time or memory than reading one may take) is a 422 saying why, and nothing is stored.
+    Uploading the same file name again replaces that document once the new version is
+    indexed; until then, and if its job fails, the previous version is served. A tenant
+    with `MEMORIA_INGEST_PER_TENANT` uploads in progress gets 429.
     """
     tenant = caller.tenant(x_tenant_id)
     filename = PurePath(file.filename or "").name
@@ -38,6 +47,10 @@ async def upload_document(
         raise unprocessable("the upload needs a file name of 1-255 characters")
     try:
         job = await api.documents.upload(tenant, filename, await file.read())
+    except IngestBusy as exc:
+        raise HTTPException(
+            status_code=429, detail=str(exc), headers={"Retry-After": str(BUSY_RETRY_S)}
+        ) from exc
     except ValueError as exc:
         raise unprocessable(str(exc)) from exc
     return {"job": job, "status_url": f"/documents/jobs/{job['id']}"}
