@@ -14,7 +14,14 @@ from sse_starlette.sse import EventSourceResponse
 
 from api.deps import Api, ApiDep, CallerDep, throttle
 from api.problems import POSTGRES_DOWN_DETAIL, POSTGRES_UNAVAILABLE, unprocessable
-from api.runs import BatchRequest, InvokeRequest, PreparedRun, configurable_schema, prepare_run
+from api.runs import (
+    BatchRequest,
+    InvokeRequest,
+    PreparedRun,
+    check_nesting,
+    configurable_schema,
+    prepare_run,
+)
 from memory.conversation import ThreadOwnershipError
 from storage.tenancy import bind_tenant
 
@@ -45,6 +52,7 @@ async def config_schema(api: ApiDep) -> dict[str, Any]:
 @router.post("/invoke")
 async def invoke(body: InvokeRequest, api: ApiDep, caller: CallerDep) -> dict[str, Any]:
     """Run one turn and return the thread's state after it (LangServe format)."""
+    check_nesting("kwargs", body.kwargs)
     run = _prepare(api, body.input, body.config, caller)
     await throttle_turns(api, [run])
     output = await run_turn(api, run)
@@ -54,6 +62,7 @@ async def invoke(body: InvokeRequest, api: ApiDep, caller: CallerDep) -> dict[st
 @router.post("/batch")
 async def batch(body: BatchRequest, api: ApiDep, caller: CallerDep) -> dict[str, Any]:
     """Run several turns, each on its own thread (LangServe format)."""
+    check_nesting("kwargs", body.kwargs)
     configs = body.config if isinstance(body.config, list) else [body.config] * len(body.inputs)
     if len(configs) != len(body.inputs):
         raise unprocessable("config must be one object or a list as long as inputs")
@@ -89,6 +98,7 @@ async def stream(
     ] = False,
 ) -> EventSourceResponse:
     """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
+    check_nesting("kwargs", body.kwargs)
     run = _prepare(api, body.input, body.config, caller)
     await throttle_turns(api, [run])
     res = api.resources

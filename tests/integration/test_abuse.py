@@ -179,7 +179,7 @@ DEEP_IN = {
     "message-content": '{{"input": {{"messages": [{{"type": "human", "content": {deep}}}]}}}}',
     "knob": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
     ' "config": {{"configurable": {{"user_id": "ana", "thread_id": "deep", "k": {deep}}}}}}}',
-    # Fields memoria never reads: nested a little less deeply, they are valid (see below).
+    # Fields memoria never reads: refused too past 32 levels, accepted within (see below).
     "config-metadata": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
     ' "config": {{"metadata": {{"x": {deep}}}, "configurable": {{"user_id": "ana",'
     ' "thread_id": "{thread}"}}}}}}',
@@ -195,9 +195,7 @@ def deep_body(where: str, depth: int) -> bytes:
 
 # 10k levels stop the JSON parser; 900 get past it, to the validation behind it.
 @pytest.mark.parametrize(
-    ("where", "depth"),
-    [(where, 10_000) for where in DEEP_IN]
-    + [("whole-body", 900), ("message-content", 900), ("knob", 900)],
+    ("where", "depth"), [(where, depth) for where in DEEP_IN for depth in (10_000, 900)]
 )
 async def test_deeply_nested_json_is_refused_clearly(client, nothing_stored, where, depth):
     response = await client.post(
@@ -208,9 +206,9 @@ async def test_deeply_nested_json_is_refused_clearly(client, nothing_stored, whe
 
 
 @pytest.mark.parametrize("where", ["config-metadata", "kwargs"])
-async def test_deep_nesting_where_memoria_reads_nothing_is_harmless(client, where):
+async def test_some_nesting_where_memoria_reads_nothing_is_harmless(client, where):
     response = await client.post(
-        "/agent/invoke", content=deep_body(where, 900),
+        "/agent/invoke", content=deep_body(where, 28),
         headers={"content-type": "application/json"},
     )  # fmt: skip
     assert response.status_code == 200, response.text[:300]
