@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
+from psycopg import AsyncConnection
 
 from access.api_keys import ApiKeys, KeyGate
 from access.ratelimit import RateLimiter, parse_limit
@@ -29,6 +31,7 @@ from graph.builder import build_graph
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
 from memory.facts import extractor_for
+from memory.turns import TurnLocks
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,10 @@ async def _open_api(
     library = DocumentLibrary(pool=res.pool, kb=await res.knowledge_base())
     await library.abandon_stale_jobs()
     stack.push_async_callback(library.aclose)
+    # Its connection is made as the pool makes its own (same server, role and options).
+    connect = partial(AsyncConnection.connect, res.pool.conninfo, **res.pool.kwargs)
+    turns = TurnLocks(connect, wait_s=settings.memoria_turn_wait_s)
+    stack.push_async_callback(turns.aclose)
     return Api(
         settings=settings,
         resources=res,
@@ -103,6 +110,7 @@ async def _open_api(
         key_limit=parse_limit(settings.memoria_rate_limit_per_key),
         user_limit=parse_limit(settings.memoria_rate_limit_per_user),
         documents=library,
+        turns=turns,
     )
 
 

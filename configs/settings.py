@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     memoria_max_body_bytes: int = Field(
         default=4 * 1024 * 1024, description="Larger request bodies get 413 unread."
     )
+    memoria_turn_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a turn waits for the turn before it on its thread to end "
+        "(one turn per thread at a time) before it gets 409 with Retry-After.",
+    )
     memoria_hot_window_messages: int = 20
     memoria_hot_window_ttl_s: int = 7 * 24 * 3600
 
