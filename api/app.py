@@ -22,7 +22,7 @@ from psycopg import AsyncConnection
 from access.api_keys import ApiKeys, KeyGate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
-from api.middleware import BodyLimit
+from api.middleware import BodyLimit, HeadLimit
 from api.problems import add_problem_handlers
 from api.routes import agent, documents, health, threads, users
 from configs.chat_models import build_chat_model
@@ -84,6 +84,12 @@ def create_app(
         return FileResponse(WEB_DIR / "index.html")
 
     app.add_middleware(BodyLimit, max_bytes=settings.memoria_max_body_bytes)
+    # Added last, so it runs first: the head is checked before the body is read.
+    app.add_middleware(
+        HeadLimit,
+        max_url_bytes=settings.memoria_max_url_bytes,
+        max_header_bytes=settings.memoria_max_header_bytes,
+    )
     add_problem_handlers(app)
     for routes in (agent, threads, users, documents, health):
         app.include_router(routes.router)

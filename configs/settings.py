@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     memoria_max_body_bytes: int = Field(
         default=4 * 1024 * 1024, description="Larger request bodies get 413 unread."
     )
+    memoria_max_header_bytes: int = Field(
+        default=16 * 1024, gt=0, description="Requests with more header bytes get 431."
+    )
+    memoria_max_url_bytes: int = Field(
+        default=8 * 1024, gt=0, description="Requests with a longer path and query get 414."
+    )
     memoria_turn_wait_s: float = Field(
         default=30.0,
         ge=0,
