@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,12 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
+from psycopg import AsyncConnection
 
 from access.api_keys import ApiKeys, KeyGate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
-from api.middleware import BodyLimit
+from api.middleware import BodyLimit, HeadLimit
 from api.problems import add_problem_handlers
 from api.routes import agent, documents, health, threads, users
 from configs.chat_models import build_chat_model
@@ -30,6 +32,7 @@ from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
 from knowledge.sandbox import Budget
 from memory.facts import extractor_for
+from memory.turns import TurnLocks
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,12 @@ def create_app(
         return FileResponse(WEB_DIR / "index.html")
 
     app.add_middleware(BodyLimit, max_bytes=settings.memoria_max_body_bytes)
+    # Added last, so it runs first: the head is checked before the body is read.
+    app.add_middleware(
+        HeadLimit,
+        max_url_bytes=settings.memoria_max_url_bytes,
+        max_header_bytes=settings.memoria_max_header_bytes,
+    )
     add_problem_handlers(app)
     for routes in (agent, threads, users, documents, health):
         app.include_router(routes.router)
@@ -103,6 +112,10 @@ async def _open_api(
     )
     await library.recover()
     stack.push_async_callback(library.aclose)
+    # Its connection is made as the pool makes its own (same server, role and options).
+    connect = partial(AsyncConnection.connect, res.pool.conninfo, **res.pool.kwargs)
+    turns = TurnLocks(connect, wait_s=settings.memoria_turn_wait_s)
+    stack.push_async_callback(turns.aclose)
     return Api(
         settings=settings,
         resources=res,
@@ -112,6 +125,7 @@ async def _open_api(
         key_limit=parse_limit(settings.memoria_rate_limit_per_key),
         user_limit=parse_limit(settings.memoria_rate_limit_per_user),
         documents=library,
+        turns=turns,
     )
 
 

@@ -15,6 +15,7 @@ from api.problems import unprocessable
 from configs.settings import Settings
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
+from memory.turns import TurnLocks
 from storage.identity import ID_PATTERN, Identity, validate_id
 from storage.tenancy import bind_tenant
 
@@ -35,6 +36,7 @@ class Api:
     key_limit: Limit | None
     user_limit: Limit | None
     documents: DocumentLibrary
+    turns: TurnLocks
 
 
 def get_api(request: Request) -> Api:

@@ -39,3 +39,40 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class HeadLimit:
+    """Refuse a request whose URL (414) or headers (431) are over the limits, before routing.
+
+    The server has read the head by then: `memoria serve` bounds how much it buffers
+    (cli/process.py); this gives what fits a problem-details answer.
+    """
+
+    def __init__(self, app: ASGIApp, max_url_bytes: int, max_header_bytes: int) -> None:
+        """Wrap `app`."""
+        self.app = app
+        self.max_url_bytes = max_url_bytes
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Measure the URL's path and query, then the headers' names and values."""
+        if scope["type"] == "http":
+            # Some servers put the query in raw_path too; it is counted once, from query_string.
+            path = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0]
+            url = len(path) + len(scope.get("query_string", b""))
+            if url > self.max_url_bytes:
+                detail = (
+                    f"the URL is {url} bytes, over the limit of {self.max_url_bytes}; "
+                    "send long values in the request body"
+                )
+                await problem(414, detail)(scope, receive, send)
+                return
+            head = sum(len(name) + len(value) for name, value in scope["headers"])
+            if head > self.max_header_bytes:
+                detail = (
+                    f"the request headers are {head} bytes, over the limit of "
+                    f"{self.max_header_bytes}; send fewer or shorter headers"
+                )
+                await problem(431, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

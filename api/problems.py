@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memory.conversation import ThreadOwnershipError
+from memory.turns import ThreadBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ def add_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ThreadOwnershipError)
     async def thread_not_available(request: Request, exc: ThreadOwnershipError) -> JSONResponse:
         return problem(404, str(exc))
+
+    @app.exception_handler(ThreadBusyError)
+    async def thread_busy(request: Request, exc: ThreadBusyError) -> JSONResponse:
+        return problem(409, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:

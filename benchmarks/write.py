@@ -6,6 +6,8 @@ turn:
 
 - **acknowledgement**: the whole `append` call (ownership claim, messages and outbox row in
   one durable commit, then the Redis hot-window push);
+  With `turn_locks`, also the thread's turn lock (taken before, released after), as the HTTP
+  API holds it around a whole turn;
 - **outbox lag**: from the acknowledgement until the user message's row is in the message
   index (embedded and committed by the worker), i.e. until another thread can recall it.
   A poller looks for pending rows every few milliseconds, so lags are exact to that step.
@@ -21,6 +23,7 @@ import os
 import platform
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +32,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from evals.locomo import delete_tenant, new_tenant_id, percentile
 from graph.resources import Resources
 from memory.facts import offline_extractor
+from memory.turns import TurnLocks
 from storage.identity import Identity
 from storage.tenancy import ALL_TENANTS, tenant_connection
 
@@ -81,6 +85,7 @@ class WriteReport:
     threads: int
     rate: float
     worker: str
+    turn_lock: bool = False
     seconds: float = 0.0
     ack_ms: list[float] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)
@@ -94,6 +99,7 @@ class WriteReport:
             "threads": self.threads,
             "rate_turns_per_s": self.rate,
             "worker": self.worker,
+            "turn_lock": self.turn_lock,
             "seconds": round(self.seconds, 2),
             "ack_ms": summarise(self.ack_ms),
             "outbox_lag_ms": summarise(self.lag_ms),
@@ -131,6 +137,7 @@ async def run_write_bench(
     rate: float = 20.0,
     warmup: int = 20,
     worker: str = "in-process",
+    turn_locks: TurnLocks | None = None,
 ) -> WriteReport:
     """Store `turns` turns at `rate` turns/s; measure acknowledgement and outbox lag.
 
@@ -142,6 +149,7 @@ async def run_write_bench(
         rate: Turns per second offered (0: as fast as acknowledgements allow).
         warmup: Unmeasured turns first (pool connections, prepared plans, model warm-up).
         worker: Where the outbox worker runs, for the report; "off" measures no lag.
+        turn_locks: Hold each thread's turn lock around its append, as the HTTP API does.
     """
     tenant = new_tenant_id()
     idents = [
@@ -149,7 +157,7 @@ async def run_write_bench(
         for u in range(users)
         for t in range(threads_per_user)
     ]
-    report = WriteReport(turns, users, len(idents), rate, worker)
+    report = WriteReport(turns, users, len(idents), rate, worker, turn_locks is not None)
     poller = _IndexPoller(res)
     stop = asyncio.Event()
     polling = asyncio.create_task(poller.run(stop)) if worker != "off" else None
@@ -161,11 +169,12 @@ async def run_write_bench(
                 await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
             human_text, reply_text = turn_text(i)
             human = HumanMessage(human_text, id=str(uuid.uuid4()))
+            ident = idents[i % len(idents)]
             t0 = time.perf_counter()
-            await res.conversation.append(
-                idents[i % len(idents)],
-                [human, AIMessage(reply_text, id=str(uuid.uuid4()))],
-            )
+            async with turn_locks.hold([ident]) if turn_locks else nullcontext():
+                await res.conversation.append(
+                    ident, [human, AIMessage(reply_text, id=str(uuid.uuid4()))]
+                )
             acked = time.perf_counter()
             if i >= warmup:
                 report.ack_ms.append((acked - t0) * 1000)
@@ -191,7 +200,7 @@ def format_write_report(data: dict[str, Any]) -> str:
     lines = [
         f"write benchmark: {data['turns']} turns over {data['threads']} threads of "
         f"{data['users']} users at {data['rate_turns_per_s']} turns/s; outbox worker: "
-        f"{data['worker']}",
+        f"{data['worker']}{'; turn lock held' if data.get('turn_lock') else ''}",
         f"  acknowledgement ms: p50 {ack['p50']}  p95 {ack['p95']}  p99 {ack['p99']}  "
         f"max {ack['max']}",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -80,6 +81,11 @@ def register(sub: Any) -> None:
         default="inprocess",
         help="outbox worker in this process (default, as `memoria serve` runs it), in a "
         "`memoria worker` child process (scale-out), or off (acknowledgement alone)",
+    )
+    bw.add_argument(
+        "--turn-lock",
+        action="store_true",
+        help="hold each thread's turn lock around its append, as the HTTP API does per turn",
     )
     bw.add_argument("--out", type=Path, default=None, help="also write the report as JSON here")
     bw.set_defaults(run=lambda args: asyncio.run(bench_write(args)))
@@ -192,6 +198,7 @@ async def bench_write(args: argparse.Namespace) -> int:
     async with (
         Resources(settings, worker=offline_extractor if inprocess else None) as res,
         _worker_process(args.worker == "process"),
+        _turn_locks(res, args.turn_lock) as turn_locks,
     ):
         report = await run_write_bench(
             res,
@@ -202,6 +209,7 @@ async def bench_write(args: argparse.Namespace) -> int:
             worker={"inprocess": "in-process", "process": "memoria worker process"}.get(
                 args.worker, "off"
             ),
+            turn_locks=turn_locks,
         )
     data = report.as_dict()
     if args.out:
@@ -209,6 +217,24 @@ async def bench_write(args: argparse.Namespace) -> int:
         args.out.write_text(json.dumps(data, indent=2) + "\n")
     sys.stdout.write(format_write_report(data) + "\n")
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _turn_locks(res: Any, wanted: bool) -> AsyncIterator[Any]:
+    """Yield turn locks connecting as `res`'s pool does (the HTTP API's), or None."""
+    if not wanted:
+        yield None
+        return
+    from psycopg import AsyncConnection
+
+    from memory.turns import TurnLocks
+
+    connect = functools.partial(AsyncConnection.connect, res.pool.conninfo, **res.pool.kwargs)
+    locks = TurnLocks(connect, wait_s=res.settings.memoria_turn_wait_s)
+    try:
+        yield locks
+    finally:
+        await locks.aclose()
 
 
 async def bench_suite(args: argparse.Namespace) -> int:

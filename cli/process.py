@@ -79,8 +79,14 @@ def serve(args: argparse.Namespace) -> int:
     sys.stdout.write(f"memoria: serving on http://{s.memoria_host}:{port} (docs at /docs)\n")
     sys.stdout.flush()
     # log_config=None: uvicorn's loggers go through the handler `main` set up.
-    uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None)
+    uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None, **HTTP_OPTIONS)
     return 0
+
+
+# How uvicorn parses requests. httptools, its default, buffers a request's head however long
+# it is; h11 stops at `h11_max_incomplete_event_size` (answering 400 and closing). Heads up to
+# that size reach the app, whose HeadLimit answers those over its limits with 431 or 414.
+HTTP_OPTIONS = {"http": "h11", "h11_max_incomplete_event_size": 4 * 1024 * 1024}
 
 
 async def worker(args: argparse.Namespace) -> int:

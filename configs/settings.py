@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     memoria_ingest_read_memory_mb: int = Field(
         default=512, ge=64, description="Memory to read one uploaded file, beyond the reader's."
     )
+    memoria_max_header_bytes: int = Field(
+        default=16 * 1024, gt=0, description="Requests with more header bytes get 431."
+    )
+    memoria_max_url_bytes: int = Field(
+        default=8 * 1024, gt=0, description="Requests with a longer path and query get 414."
+    )
+    memoria_turn_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a turn waits for the turn before it on its thread to end "
+        "(one turn per thread at a time) before it gets 409 with Retry-After.",
+    )
     memoria_hot_window_messages: int = 20
     memoria_hot_window_ttl_s: int = 7 * 24 * 3600
 

@@ -179,6 +179,13 @@ class ConversationMemory:
         async with tenant_connection(self._history_pool, ident.tenant_id) as conn:
             return await transcript.read(conn, ident)
 
+    async def stored(self, ident: Identity, message_ids: Sequence[str]) -> list[BaseMessage]:
+        """Return the messages of the thread with these ids that it holds, oldest first."""
+        if not message_ids:
+            return []
+        async with tenant_connection(self._history_pool, ident.tenant_id) as conn:
+            return await transcript.stored(conn, ident, message_ids)
+
     async def recent(self, ident: Identity, n: int) -> list[BaseMessage]:
         """Return the thread's last `n` messages: Redis when it has them, else Postgres."""
         key = self.window_key(ident)

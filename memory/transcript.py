@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import BaseMessage, message_to_dict
+from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncConnection
 
@@ -28,6 +28,12 @@ INSERT = f"""
         WHERE session_id = %(session_id)s::uuid AND message -> 'data' ->> 'id' = %(message_id)s
     )
     RETURNING message -> 'data' ->> 'id'
+"""
+# The messages of a thread with these ids (the index on session and message id serves it).
+STORED = f"""
+    SELECT message FROM {CHAT_HISTORY_TABLE}
+    WHERE session_id = %s::uuid AND message -> 'data' ->> 'id' = ANY(%s)
+    ORDER BY id
 """
 USER_TEXTS = f"""
     SELECT message->'data'->>'content' AS text FROM {CHAT_HISTORY_TABLE}
@@ -54,6 +60,14 @@ async def read(conn: AsyncConnection, ident: Identity) -> list[BaseMessage]:
         CHAT_HISTORY_TABLE, ident.session_id, async_connection=conn
     )
     return await history.aget_messages()
+
+
+async def stored(
+    conn: AsyncConnection, ident: Identity, message_ids: Sequence[str]
+) -> list[BaseMessage]:
+    """Return the messages of `ident`'s thread whose ids are among `message_ids`, in order."""
+    cur = await conn.execute(STORED, (ident.session_id, list(message_ids)))
+    return messages_from_dict([row[0] for row in await cur.fetchall()])
 
 
 async def user_texts(conn: AsyncConnection, sessions: Sequence[Any]) -> list[str]:

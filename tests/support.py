@@ -177,13 +177,14 @@ async def asgi_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncC
 
 
 @asynccontextmanager
-async def socket_server(app: FastAPI) -> AsyncIterator[str]:
+async def socket_server(app: FastAPI, **options: Any) -> AsyncIterator[str]:
     """Serve `app` over a real socket on this event loop; yield its URL.
 
     For clients that need a URL (a browser, `memoria chat`) of an app in this process, whose
     lifespan the caller runs. Blocking calls in the test would block the server too.
+    `options` are uvicorn's (e.g. how it parses requests).
     """
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

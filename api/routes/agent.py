@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langserve.serialization import WellKnownLCSerializer
 from sse_starlette.sse import EventSourceResponse
+from starlette.types import Receive, Scope, Send
 
 from api.deps import Api, ApiDep, CallerDep, throttle
 from api.problems import POSTGRES_DOWN_DETAIL, POSTGRES_UNAVAILABLE, unprocessable
-from api.runs import BatchRequest, InvokeRequest, PreparedRun, configurable_schema, prepare_run
+from api.runs import (
+    BatchRequest,
+    InvokeRequest,
+    PreparedRun,
+    check_nesting,
+    configurable_schema,
+    prepare_run,
+)
+from graph.turn import resent_answer, resent_turn, turn_in_transcript
 from memory.conversation import ThreadOwnershipError
 from storage.tenancy import bind_tenant
 
@@ -44,16 +53,28 @@ async def config_schema(api: ApiDep) -> dict[str, Any]:
 
 @router.post("/invoke")
 async def invoke(body: InvokeRequest, api: ApiDep, caller: CallerDep) -> dict[str, Any]:
-    """Run one turn and return the thread's state after it (LangServe format)."""
+    """Run one turn and return the thread's state after it (LangServe format).
+
+    A turn sent again (the same message ids) gets the state that turn left; nothing runs.
+    """
+    check_nesting("kwargs", body.kwargs)
     run = _prepare(api, body.input, body.config, caller)
     await throttle_turns(api, [run])
-    output = await run_turn(api, run)
+    async with api.turns.hold([run.ident]):
+        output = await resent(api, run)
+        if output is None:
+            output = await run_turn(api, run)
     return {"output": output, "metadata": {"run_id": str(run.run_id), "feedback_tokens": []}}
 
 
 @router.post("/batch")
 async def batch(body: BatchRequest, api: ApiDep, caller: CallerDep) -> dict[str, Any]:
-    """Run several turns, each on its own thread (LangServe format)."""
+    """Run several turns, each on its own thread (LangServe format).
+
+    Every input is validated and its thread checked before any turn runs, so a refused batch
+    stores nothing; a batch sent again gets its turns' first answers.
+    """
+    check_nesting("kwargs", body.kwargs)
     configs = body.config if isinstance(body.config, list) else [body.config] * len(body.inputs)
     if len(configs) != len(body.inputs):
         raise unprocessable("config must be one object or a list as long as inputs")
@@ -62,7 +83,13 @@ async def batch(body: BatchRequest, api: ApiDep, caller: CallerDep) -> dict[str,
     if len(set(threads)) != len(threads):
         raise unprocessable("each batch input needs its own thread_id")
     await throttle_turns(api, runs)
-    outputs = [await run_turn(api, run) for run in runs]
+    async with api.turns.hold([run.ident for run in runs]):
+        for run in runs:
+            await api.resources.conversation.open_thread(run.ident)
+        outputs = [await resent(api, run) for run in runs]
+        for i, run in enumerate(runs):
+            if outputs[i] is None:
+                outputs[i] = await run_turn(api, run)
     run_ids = [str(r.run_id) for r in runs]
     return {
         "output": outputs,
@@ -88,16 +115,32 @@ async def stream(
         ),
     ] = False,
 ) -> EventSourceResponse:
-    """Run one turn, streaming each node's update as an SSE `data` event (LangServe format)."""
+    """Run one turn, streaming each node's update as an SSE `data` event (LangServe format).
+
+    A turn sent again (the same message ids) streams one `data` event, `{"replay": state}`:
+    the state that turn left; nothing runs.
+    """
+    check_nesting("kwargs", body.kwargs)
     run = _prepare(api, body.input, body.config, caller)
     await throttle_turns(api, [run])
     res = api.resources
-    # A stream's status goes out before the graph runs: refuse another's thread now (404),
-    # not as an error event after a 200. The router checks it again as the turn starts.
-    await res.conversation.open_thread(run.ident)
+    # The thread stays this turn's until the stream ends (`Releasing`).
+    release = await api.turns.acquire([run.ident])
+    try:
+        # A stream's status goes out before the graph runs: refuse another's thread now (404),
+        # not as an error event after a 200. The router checks it again as the turn starts.
+        await res.conversation.open_thread(run.ident)
+        replay = await resent(api, run)
+    except BaseException:
+        await release()
+        raise
 
     async def events() -> AsyncIterator[dict[str, str]]:
         yield {"event": "metadata", "data": json.dumps({"run_id": str(run.run_id)})}
+        if replay is not None:
+            yield {"event": "data", "data": json.dumps({"replay": replay})}
+            yield {"event": "end"}
+            return
         try:
             with res.tracing():
                 async for mode, payload in api.graph.astream(
@@ -126,7 +169,53 @@ async def stream(
             return
         yield {"event": "end"}
 
-    return EventSourceResponse(events())
+    return Releasing(events(), release=release)
+
+
+class Releasing(EventSourceResponse):
+    """An SSE response that calls `release` once it is over, however it ends.
+
+    A generator's `finally` would not do: a stream whose client left before its first event
+    never starts its generator.
+    """
+
+    def __init__(
+        self, content: AsyncIterator[dict[str, str]], *, release: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Stream `content`; call `release` when done."""
+        super().__init__(content)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the stream, then release."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._release()
+
+
+async def resent(api: Api, run: PreparedRun) -> Any:
+    """Return the serialised state the turn `run` sends again left, or None if `run` is new.
+
+    Call it holding the thread's turn lock, so a turn of the same messages still running
+    has stored them by then. Raises 422 when the ids were used for other messages.
+    """
+    if not run.sent_ids:
+        return None
+    conversation = api.resources.conversation
+    stored = await conversation.stored(run.ident, run.sent_ids)
+    if problem := resent_answer(stored, run.messages):
+        raise unprocessable(problem)
+    if not stored:
+        return None
+    output = await resent_turn(api.graph, run.config, run.sent_ids)
+    if output is None:
+        # No checkpoint records it (lost between its commit and its checkpoint, or too old):
+        # that turn as the transcript holds it.
+        transcript = await conversation.transcript(run.ident)
+        output = {"messages": turn_in_transcript(transcript, run.sent_ids)}
+    logger.info("turn sent again: answered from its first run", extra=run.ident.as_dict())
+    return _serializer.dumpd(output)
 
 
 def _prepare(api: Api, payload: dict[str, Any], config: Any, caller: Any) -> PreparedRun:

@@ -19,10 +19,18 @@ from psycopg import sql
 from schemathesis.checks import not_a_server_error
 
 from api import create_app
+from cli.process import HTTP_OPTIONS
 from configs.settings import Settings
 from graph.resources import Resources
 from storage.services import ServiceURLs
-from tests.support import BASE_URL, AsgiAdapter, api_app, own_database, resources_like
+from tests.support import (
+    BASE_URL,
+    AsgiAdapter,
+    api_app,
+    own_database,
+    resources_like,
+    socket_server,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -179,7 +187,7 @@ DEEP_IN = {
     "message-content": '{{"input": {{"messages": [{{"type": "human", "content": {deep}}}]}}}}',
     "knob": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
     ' "config": {{"configurable": {{"user_id": "ana", "thread_id": "deep", "k": {deep}}}}}}}',
-    # Fields memoria never reads: nested a little less deeply, they are valid (see below).
+    # Fields memoria never reads: refused too past 32 levels, accepted within (see below).
     "config-metadata": '{{"input": {{"messages": [{{"type": "human", "content": "hi"}}]}},'
     ' "config": {{"metadata": {{"x": {deep}}}, "configurable": {{"user_id": "ana",'
     ' "thread_id": "{thread}"}}}}}}',
@@ -195,9 +203,7 @@ def deep_body(where: str, depth: int) -> bytes:
 
 # 10k levels stop the JSON parser; 900 get past it, to the validation behind it.
 @pytest.mark.parametrize(
-    ("where", "depth"),
-    [(where, 10_000) for where in DEEP_IN]
-    + [("whole-body", 900), ("message-content", 900), ("knob", 900)],
+    ("where", "depth"), [(where, depth) for where in DEEP_IN for depth in (10_000, 900)]
 )
 async def test_deeply_nested_json_is_refused_clearly(client, nothing_stored, where, depth):
     response = await client.post(
@@ -208,9 +214,9 @@ async def test_deeply_nested_json_is_refused_clearly(client, nothing_stored, whe
 
 
 @pytest.mark.parametrize("where", ["config-metadata", "kwargs"])
-async def test_deep_nesting_where_memoria_reads_nothing_is_harmless(client, where):
+async def test_some_nesting_where_memoria_reads_nothing_is_harmless(client, where):
     response = await client.post(
-        "/agent/invoke", content=deep_body(where, 900),
+        "/agent/invoke", content=deep_body(where, 28),
         headers={"content-type": "application/json"},
     )  # fmt: skip
     assert response.status_code == 200, response.text[:300]
@@ -318,7 +324,9 @@ async def test_odd_ids_in_config_are_refused_naming_the_field(client, nothing_st
 async def test_odd_ids_in_paths_and_headers_are_refused(client, nothing_stored, value):
     path_id = quote(value.encode("utf-8", "surrogatepass"), safe="")
     header = value.encode("utf-8", "surrogatepass")  # sent as these raw bytes
-    refusals = [
+    # A path over the URL limit (8 KiB) is refused before the id is read.
+    status = 414 if len(path_id) > 8192 else 422
+    in_path = [
         await client.get(f"/threads/{path_id}", headers={"x-user-id": "ana"}),
         await client.delete(f"/threads/{path_id}", headers={"x-user-id": "ana"}),
         await client.get(f"/users/{path_id}/facts"),
@@ -327,6 +335,9 @@ async def test_odd_ids_in_paths_and_headers_are_refused(client, nothing_stored, 
         await client.delete(f"/documents/{path_id}"),
         await client.get(f"/documents/jobs/{path_id}"),
     ]
+    for response in in_path:
+        assert_clear_refusal(response, status)
+    refusals = []
     if b"\n" not in header and b"\x00" not in header:  # else no HTTP client can send it
         refusals += [
             await client.get("/threads", headers={"x-user-id": header}),
@@ -403,8 +414,43 @@ async def test_too_many_inputs_or_messages_in_one_request_are_refused(client, no
     assert "send at most 32" in assert_clear_refusal(response, 422)["detail"]
 
 
-async def test_oversized_urls_and_headers_are_refused(client):
-    long_url = await client.get(f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
-    assert "thread_id" in assert_clear_refusal(long_url, 422)["detail"]
+async def test_oversized_urls_and_headers_are_refused(client, nothing_stored):
+    long_path = await client.get(f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
+    assert "URL is 60009 bytes" in assert_clear_refusal(long_path, 414)["detail"]
+    long_query = await client.get(f"/threads?limit=1&x={'a' * 9000}", headers={"x-user-id": "a"})
+    assert_clear_refusal(long_query, 414)
     long_header = await client.get("/threads", headers={"x-user-id": "a" * (1 << 20)})
-    assert "user_id" in assert_clear_refusal(long_header, 422)["detail"]
+    assert "headers are" in assert_clear_refusal(long_header, 431)["detail"]
+    many = {f"x-padding-{i}": "p" * 200 for i in range(100)}  # 20 KB in all
+    body = turn("hello")
+    assert_clear_refusal(await client.post("/agent/invoke", json=body, headers=many), 431)
+    # Within the limits: ids say what is wrong with them.
+    long_id = await client.get(f"/threads/{'a' * 8000}", headers={"x-user-id": "ana"})
+    assert "thread_id" in assert_clear_refusal(long_id, 422)["detail"]
+    big_header = await client.get("/threads", headers={"x-user-id": "a" * 15_000})
+    assert "user_id" in assert_clear_refusal(big_header, 422)["detail"]
+
+
+async def head_status(port: int, pad: int) -> bytes:
+    """Send a request whose head carries `pad` bytes of header; return the status line."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = b"GET /healthz HTTP/1.1\r\nHost: memoria\r\nX-Pad: " + b"a" * pad + b"\r\n\r\n"
+    writer.write(head)
+    try:
+        await writer.drain()
+    except ConnectionError:
+        pass  # the server may stop reading (and close) before all of it is sent
+    try:
+        return await asyncio.wait_for(reader.readline(), 30)
+    finally:
+        writer.close()
+
+
+async def test_memoria_serve_bounds_what_it_buffers_of_a_request_head(app):
+    async with socket_server(app, **HTTP_OPTIONS) as url:
+        port = int(url.rsplit(":", 1)[1])
+        assert b" 431 " in await head_status(port, 1 << 20)
+        # Past what h11 buffers, the server answers 400 and closes, unread.
+        assert b" 400 " in await head_status(port, 6 << 20)
+        async with httpx.AsyncClient(base_url=url) as http:
+            assert (await http.get("/healthz")).status_code == 200
