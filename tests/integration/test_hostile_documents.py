@@ -189,7 +189,8 @@ async def test_healthz_and_other_tenants_stay_fast_while_hostile_files_are_read(
         f"max {latencies[-1] * 1000:.1f} ms; another tenant's turn {turn_s * 1000:.0f} ms"
     )
     logger.info(figures)
-    assert len(latencies) >= 100, figures
+    # Reading all of them takes about a second on a quiet box: enough probes to see a stall.
+    assert len(latencies) >= 30, figures
     assert p99 < 0.1, figures
     assert turn_s < 5, figures  # a turn takes well under a second; 23 s with reading on the loop
     for param, result in zip(HOSTILE * 2, results, strict=True):
