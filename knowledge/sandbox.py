@@ -5,9 +5,8 @@ would hold the event loop (and the GIL) for every tenant. A child can be killed 
 is up and has its address space capped, so the worst a file can do is fail its own upload.
 Children fork from multiprocessing's fork server, which has the reading modules imported: a
 child costs milliseconds, not an interpreter start, and never inherits the server's threads.
-As with any start method but fork, a child imports the main script when there is one (not a
-`python -m` module): a script that ingests needs an `if __name__ == "__main__":` guard, as
-the `memoria` command has.
+Nor does a child import the parent's main script again (`knowledge.forkserver` says why), so
+`fn` must live in a module, not in the script that calls `run`.
 """
 
 from __future__ import annotations
@@ -21,15 +20,18 @@ import resource
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
+
+from knowledge.forkserver import SANDBOX_MAIN
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 # What the fork server imports once, so that children start with it loaded.
-PRELOAD = ["knowledge.reading", "pypdf"]
+PRELOAD = ["knowledge.forkserver", "knowledge.reading", "pypdf"]
 # Children run at a lower priority than the server, which answers requests meanwhile.
 NICENESS = 10
 
@@ -71,6 +73,7 @@ class Sandbox:
 
 
 async def _run_child(budget: Budget, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    _name_main_script()
     receive, send = _CONTEXT.Pipe(duplex=False)
     child = _CONTEXT.Process(target=_child_main, args=(send, budget, fn, args), daemon=True)
     try:
@@ -103,6 +106,12 @@ async def _run_child(budget: Budget, fn: Callable[..., T], args: tuple[Any, ...]
     if kind == "memory":
         raise OverBudget(f"needed more than {budget.memory_bytes // 2**20} MB of memory")
     raise ValueError(value)
+
+
+def _name_main_script() -> None:
+    """Tell the fork server, before it starts, which script children need not run again."""
+    main_path = spawn.get_preparation_data("sandbox").get("init_main_from_path")
+    os.environ[SANDBOX_MAIN] = main_path or ""  # a value inherited from our parent is not ours
 
 
 async def _readable(receive: Connection, child: Any) -> None:
