@@ -157,9 +157,9 @@ def refuse_webhooks(value: Any) -> None:
     host = (urlsplit(str(webhook)).hostname or "").lower()
     if host and host in allowed:
         return
-    listed = ", ".join(sorted(allowed)) if allowed else "none"
+    # The allowed hosts are not listed: they may name internal services.
     raise Auth.exceptions.HTTPException(
         status_code=403,
-        detail=f"webhook host {host or str(webhook)[:100]!r} is not allowed (allowed: {listed}); "
+        detail=f"webhook host {host or str(webhook)[:100]!r} is not allowed on this server; "
         "leave webhook out, or have the operator add the host to MEMORIA_WEBHOOK_HOSTS",
     )
