@@ -15,11 +15,13 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from psycopg.errors import InsufficientPrivilege
 
 from access.api_keys import ApiKeys
 from access.user_tokens import UserTokens
 from graph.resources import Resources
 from storage.services import ServiceURLs
+from storage.tenancy import tenant_connection
 from tests.support import api_app, own_database, resources_like, turn_body
 
 pytestmark = pytest.mark.integration
@@ -274,3 +276,25 @@ async def test_local_mode_mints_nothing_and_works_as_before(token_resources):
             assert (await http.post("/agent/invoke", json=body)).status_code == 200
             missing = await http.get("/threads")
             assert missing.status_code == 422 and "X-User-Id is required" in missing.text
+
+
+async def test_token_rows_are_under_row_level_security(token_resources):
+    a, a_key_id, _ = await new_tenant(token_resources)
+    b, _, _ = await new_tenant(token_resources)
+    await UserTokens(token_resources.pool).mint(a, a_key_id, "ana", ttl_s=600)
+
+    async def tenants_seen(scope: str) -> set[str]:
+        async with tenant_connection(token_resources.pool, scope) as conn:
+            rows = await (await conn.execute("SELECT tenant_id FROM user_tokens")).fetchall()
+        return {row["tenant_id"] for row in rows}  # no WHERE at all
+
+    assert await tenants_seen(a) == {a}
+    assert await tenants_seen(b) == set()
+    assert await tenants_seen("") == set()
+    async with tenant_connection(token_resources.pool, b) as conn:
+        with pytest.raises(InsufficientPrivilege):
+            await conn.execute(
+                "INSERT INTO user_tokens (jti, tenant_id, user_id, key_id, issued_at, expires_at)"
+                " VALUES ('forged', %s, 'ana', %s, now(), now() + interval '1 hour')",
+                (a, a_key_id),
+            )
