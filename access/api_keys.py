@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -35,12 +33,11 @@ LIST_KEYS = """
 REVOKE_KEY = """
     UPDATE api_keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL RETURNING id
 """
-# How long `auto` mode trusts "no key exists" before asking Postgres again.
-KEYS_RECHECK_S = 5.0
 UNKNOWN_KEY = "the API key is unknown or revoked"
 KEY_REQUIRED = (
-    "this server requires an API key: send 'Authorization: Bearer <key>' "
-    "(an operator creates one with `memoria keys create --tenant TENANT`)"
+    "this server requires an API key: send 'Authorization: Bearer <key or user token>' "
+    "(an operator creates a key with `memoria keys create --tenant TENANT`; a key mints "
+    "user tokens with POST /tokens)"
 )
 
 
@@ -117,46 +114,4 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 
 
 class KeyRefused(Exception):
-    """A request that may not pass: its key is unknown or revoked, or keys are required."""
-
-
-class KeyGate:
-    """Decide who a request is: its key's tenant, or local mode while keys are not required.
-
-    One per process, shared by memoria's HTTP server and the LangGraph server's auth handler.
-    """
-
-    def __init__(self, keys: ApiKeys, mode: Literal["auto", "api_key", "off"]) -> None:
-        """Check keys with `keys` under `mode` (the `memoria_auth` setting)."""
-        self._keys = keys
-        self._mode = mode
-        self._required = False
-        self._checked_at = -KEYS_RECHECK_S
-
-    async def keys_required(self) -> bool:
-        """Whether a request without a key is refused."""
-        if self._mode != "auto":
-            return self._mode == "api_key"
-        # Sticky: once a key exists this process keeps requiring keys, even if all are revoked.
-        if self._required:
-            return True
-        if time.monotonic() - self._checked_at >= KEYS_RECHECK_S:
-            self._required = await self._keys.any_active()
-            self._checked_at = time.monotonic()
-        return self._required
-
-    async def check(self, key: str | None) -> tuple[str, str] | None:
-        """Return (key id, tenant) of the presented `key`, or None for local mode.
-
-        Raises:
-            KeyRefused: The key is unknown or revoked, or there is none and keys are required;
-                the message says what to send.
-        """
-        if self._mode != "off" and key is not None:
-            found = await self._keys.authenticate(key)
-            if found is None:
-                raise KeyRefused(UNKNOWN_KEY)
-            return found
-        if await self.keys_required():
-            raise KeyRefused(KEY_REQUIRED)
-        return None
+    """A request that may not pass: its key or token is not valid, or keys are required."""

@@ -19,12 +19,12 @@ from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
 from psycopg import AsyncConnection
 
-from access.api_keys import ApiKeys, KeyGate
+from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
 from api.middleware import BodyLimit, HeadLimit
 from api.problems import add_problem_handlers
-from api.routes import agent, documents, health, threads, users
+from api.routes import agent, documents, health, threads, tokens, users
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
@@ -92,7 +92,7 @@ def create_app(
         max_header_bytes=settings.memoria_max_header_bytes,
     )
     add_problem_handlers(app)
-    for routes in (agent, threads, users, documents, health):
+    for routes in (agent, threads, users, tokens, documents, health):
         app.include_router(routes.router)
     return app
 
@@ -120,7 +120,7 @@ async def _open_api(
         settings=settings,
         resources=res,
         graph=build_graph(res, chat_model=model, checkpointer=res.storage.checkpointer),
-        key_gate=KeyGate(ApiKeys(res.pool), settings.memoria_auth),
+        key_gate=build_gate(res.pool, settings),
         rate_limiter=RateLimiter(res.storage.speed),
         key_limit=parse_limit(settings.memoria_rate_limit_per_key),
         user_limit=parse_limit(settings.memoria_rate_limit_per_user),

@@ -9,7 +9,8 @@ from fastapi import Depends, Header, HTTPException, Request
 from fastapi import Path as PathParam
 from langgraph.graph.state import CompiledStateGraph
 
-from access.api_keys import KeyGate, KeyRefused, presented_key
+from access.api_keys import KeyRefused, presented_key
+from access.gate import KeyGate, Principal
 from access.ratelimit import Limit, RateLimiter
 from api.problems import unprocessable
 from configs.settings import Settings
@@ -48,15 +49,19 @@ ApiDep = Annotated[Api, Depends(get_api)]
 
 
 class Caller:
-    """Who is calling: the tenant of their API key, or local mode (no key needed)."""
+    """Who is calling: a tenant key, a user token (one user of a tenant), or local mode.
 
-    def __init__(
-        self, default_tenant: str, tenant_id: str | None = None, key_id: str | None = None
-    ) -> None:
-        """`tenant_id` None is local mode: the request's tenant, else `default_tenant`."""
+    A tenant key acts for any user of its tenant, named by the request. A user token acts
+    for its own user alone: a request naming another is refused, never silently redirected.
+    """
+
+    def __init__(self, default_tenant: str, principal: Principal | None = None) -> None:
+        """`principal` None is local mode: the request's tenant, else `default_tenant`."""
         self.default_tenant = default_tenant
-        self.tenant_id = tenant_id
-        self.key_id = key_id
+        self.principal = principal
+        self.tenant_id = principal.tenant_id if principal else None
+        self.key_id = principal.key_id if principal else None
+        self.user_id = principal.user_id if principal else None
 
     def tenant(self, requested: Any) -> str:
         """Return the tenant a request acts in; a key's tenant cannot be swapped for another.
@@ -75,22 +80,55 @@ class Caller:
         bind_tenant(tenant)
         return tenant
 
+    def user(self, requested: Any, field: str) -> Any:
+        """Return the user a request acts for: the token's, else the one it names in `field`.
+
+        Raises:
+            HTTPException: 403 when a user token's request names another user; 422 when a
+                key's (or local) request names none.
+        """
+        if self.user_id is not None:
+            if requested not in (None, "", self.user_id):
+                raise HTTPException(
+                    status_code=403,
+                    detail=f"{field} names another user than your user token's; a user token "
+                    "acts only for its own user: leave it out or send your own",
+                )
+            return self.user_id
+        if requested in (None, ""):
+            raise unprocessable(f"{field} is required")
+        return requested
+
+    def require_tenant_key(self, what: str) -> None:
+        """Refuse a user token what only a tenant key (or local mode) may do."""
+        if self.user_id is not None:
+            raise HTTPException(
+                status_code=403,
+                detail=f"{what} needs the tenant's API key; a user token acts only as its "
+                "user, in that user's threads and memory",
+            )
+
 
 async def get_caller(request: Request, api: ApiDep) -> Caller:
-    """Authenticate the request: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    """Authenticate the request: `Authorization: Bearer <key or user token>` or `X-API-Key`."""
     default_tenant = api.settings.memoria_default_tenant
     try:
-        found = await api.key_gate.check(presented_key(request.headers))
+        principal = await api.key_gate.check(presented_key(request.headers))
     except KeyRefused as exc:
         raise HTTPException(
             status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from exc
-    if found is None:
+    if principal is None:
         return Caller(default_tenant)
-    key_id, tenant = found
     if api.key_limit:
-        await throttle(api, tenant, f"key:{key_id}", api.key_limit, "this API key")
-    return Caller(default_tenant, tenant, key_id)
+        if principal.user_id is None:
+            scope, who = f"key:{principal.key_id}", "this API key"
+        else:
+            # Each token holder has the allowance of a key, so one user cannot use up
+            # the key that minted the tokens of all the others.
+            scope, who = f"user-token:{principal.user_id}", "this user's tokens"
+        await throttle(api, principal.tenant_id, scope, api.key_limit, who)
+    return Caller(default_tenant, principal)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -115,7 +153,12 @@ TenantHeader = Annotated[
     ),
 ]
 UserHeader = Annotated[
-    str, Header(description="Id of the user whose data this is.", json_schema_extra=ID_PARAM)
+    str | None,
+    Header(
+        description="Id of the user whose data this is; required with a tenant key, "
+        "optional with a user token (which names its user).",
+        json_schema_extra=ID_PARAM,
+    ),
 ]
 UserId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
 ThreadId = Annotated[str, PathParam(json_schema_extra=ID_PARAM)]
@@ -129,13 +172,19 @@ def validated(field: str, value: str | None) -> str:
         raise unprocessable(str(exc)) from exc
 
 
-def thread_ident(caller: Caller, tenant: str | None, user_id: str, thread_id: str) -> Identity:
-    """Return the caller's view of a thread: tenant from the key (or request), validated ids."""
-    return Identity(
-        caller.tenant(tenant), validated("user_id", user_id), validated("thread_id", thread_id)
-    )
+def thread_ident(
+    caller: Caller, tenant: str | None, user_id: str | None, thread_id: str
+) -> Identity:
+    """Return the caller's view of a thread: tenant from the key (or request), validated ids.
+
+    The user is the token's, or the X-User-Id header's with a key.
+    """
+    user = validated("user_id", caller.user(user_id, "X-User-Id"))
+    return Identity(caller.tenant(tenant), user, validated("thread_id", thread_id))
 
 
-def user_ident(caller: Caller, tenant: str | None, user_id: str) -> Identity:
+def user_ident(
+    caller: Caller, tenant: str | None, user_id: str | None, field: str = "X-User-Id"
+) -> Identity:
     """Return the caller's view of a user: tenant from the key (or request), no thread."""
-    return Identity(caller.tenant(tenant), validated("user_id", user_id), "-")
+    return Identity(caller.tenant(tenant), validated("user_id", caller.user(user_id, field)), "-")

@@ -257,8 +257,9 @@ def prepare_run(
             f"config.configurable has unknown keys {unknown}; allowed: {sorted(allowed)}"
         )
     configurable["tenant_id"] = caller.tenant(configurable.get("tenant_id"))
-    if not configurable.get("user_id"):
-        raise unprocessable("config.configurable.user_id is required")
+    configurable["user_id"] = caller.user(
+        configurable.get("user_id"), "config.configurable.user_id"
+    )
     if not configurable.get("thread_id"):
         raise unprocessable("config.configurable.thread_id is required")
     try:

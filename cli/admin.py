@@ -27,8 +27,17 @@ def register(sub: Any) -> None:
     kc.add_argument("--name", default="", help="a label, e.g. the client application")
     kl = keys_sub.add_parser("list", help="list keys (ids, tenants, state; never secrets)")
     kl.add_argument("--tenant", default=None, help="only this tenant's keys")
-    kr = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    kr = keys_sub.add_parser("revoke", help="revoke a key by its id (and the tokens it minted)")
     kr.add_argument("key_id", help="the id printed by create/list")
+    kt = keys_sub.add_parser(
+        "token", help="mint a user token with a key: it acts for one user of the key's tenant"
+    )
+    kt.add_argument("key_id", help="the id of an active key, printed by create/list")
+    kt.add_argument("--user", required=True, help="the one user the token acts for")
+    kt.add_argument("--ttl", type=int, default=None, help="seconds (default MEMORIA_TOKEN_TTL_S)")
+    kv = keys_sub.add_parser("revoke-tokens", help="revoke every user token of a user")
+    kv.add_argument("--tenant", required=True, help="the user's tenant")
+    kv.add_argument("--user", required=True, help="the user whose tokens stop working")
     keys.set_defaults(run=lambda args: asyncio.run(manage_keys(args)))
 
     fgt = sub.add_parser(
@@ -55,12 +64,30 @@ def register(sub: Any) -> None:
 
 async def manage_keys(args: argparse.Namespace) -> int:
     """Create, list or revoke API keys."""
-    from access.api_keys import ApiKeys
+    from access.gate import build_gate
     from storage.database import Storage
 
-    async with Storage(get_settings()) as storage:
-        api_keys = ApiKeys(storage.pool)
-        if args.action == "create":
+    settings = get_settings()
+    async with Storage(settings) as storage:
+        gate = build_gate(storage.pool, settings)
+        api_keys, tokens = gate.keys, gate.tokens
+        if args.action == "token":
+            found = {k.id: k for k in await api_keys.list() if k.revoked_at is None}
+            if args.key_id not in found:
+                raise ValueError(f"no active key with id {args.key_id!r}")
+            ttl = args.ttl or settings.memoria_token_ttl_s
+            if not 60 <= ttl <= settings.memoria_token_max_ttl_s:
+                raise ValueError(f"--ttl must be 60..{settings.memoria_token_max_ttl_s} seconds")
+            minted = await tokens.mint(found[args.key_id].tenant_id, args.key_id, args.user, ttl)
+            sys.stdout.write(
+                f"token {minted.token_id} for user {minted.user_id} of tenant "
+                f"{minted.tenant_id}, until {minted.expires_at:%Y-%m-%d %H:%M} UTC:\n"
+                f"{minted.token}\n"
+            )
+        elif args.action == "revoke-tokens":
+            count = await tokens.revoke_user(args.tenant, args.user)
+            sys.stdout.write(f"{count} token(s) of user {args.user} revoked\n")
+        elif args.action == "create":
             key_id, key = await api_keys.create(args.tenant, args.name)
             sys.stdout.write(
                 f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"

@@ -118,6 +118,22 @@ class Settings(BaseSettings):
         description="auto: API keys required once any key exists (`memoria keys create`); "
         "api_key: always required; off: local mode, the default tenant or the request's.",
     )
+    memoria_token_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs user tokens (HS256), at least 32 characters; unset: a random secret "
+        "generated once and kept in Postgres, shared by every process on that database.",
+    )
+    memoria_token_ttl_s: int = Field(
+        default=3600, ge=60, description="Lifetime of a user token whose request names none."
+    )
+    memoria_token_max_ttl_s: int = Field(
+        default=7 * 24 * 3600, ge=60, description="The longest lifetime a user token may ask for."
+    )
+    memoria_webhook_hosts: str = Field(
+        default="",
+        description="Hosts LangGraph runs may send webhooks to, comma-separated; empty refuses "
+        "every webhook.",
+    )
     memoria_rate_limit_per_key: str = Field(
         default="600/minute",
         description="Requests per API key: N/second, N/minute, N/hour, or off.",
@@ -152,6 +168,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
+        "memoria_token_secret",
         "langsmith_api_key",
         "langsmith_tracing",
         "langsmith_endpoint",
@@ -162,6 +179,22 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # docker-compose passes `LANGSMITH_API_KEY: ${LANGSMITH_API_KEY:-}`: empty, not absent.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("memoria_token_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "MEMORIA_TOKEN_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+                ", or unset to let memoria generate one"
+            )
+        return value
+
+    @property
+    def webhook_hosts(self) -> frozenset[str]:
+        """Hosts LangGraph runs may name as webhooks, lower-cased."""
+        hosts = (host.strip().lower() for host in self.memoria_webhook_hosts.split(","))
+        return frozenset(host for host in hosts if host)
 
     @property
     def memoria_embedding_dims(self) -> int:

@@ -270,6 +270,32 @@ def _migrations(dims: int) -> list[sql.Composable]:
         # to tell; NULL for rows written before, stemmed as English as they were), from the
         # accent-folded text (`search_text`: Postgres here has no unaccent).
         sql.SQL("; ").join(_language_aware_tsv(t) for t in ("memory_messages", "kb_chunks")),
+        # User tokens (access/user_tokens.py): the secret that signs them, one for every
+        # process on this database, and each token minted, so one (or all of a user's) can be
+        # revoked and a revoked minting key takes its tokens with it.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    CREATE TABLE token_secret (
+                        only_row   boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                        secret     bytea NOT NULL,
+                        created_at timestamptz NOT NULL DEFAULT now()
+                    );
+                    CREATE TABLE user_tokens (
+                        jti        text PRIMARY KEY,
+                        tenant_id  text NOT NULL,
+                        user_id    text NOT NULL,
+                        key_id     text NOT NULL,
+                        issued_at  timestamptz NOT NULL,
+                        expires_at timestamptz NOT NULL,
+                        revoked_at timestamptz
+                    );
+                    CREATE INDEX user_tokens_user_idx ON user_tokens (tenant_id, user_id);
+                    CREATE INDEX user_tokens_expires_idx ON user_tokens (expires_at)
+                """),
+                tenancy.table_policy_sql("user_tokens"),
+            ]
+        ),
     ]
 
 

@@ -42,7 +42,8 @@ APP_ROLE = "memoria_app"
 LOCK = 0x6D656D6F
 
 # Tables whose rows belong to one tenant, with a `tenant_id` column. Migrations 12 and 14
-# are built from these lists: a table added later needs its policy in a new migration.
+# are built from these lists: a table added later gets its policy (`table_policy_sql`) in
+# its own migration and is listed in LATER_TENANT_TABLES.
 TENANT_TABLES = (
     "threads",
     "kb_chunks",
@@ -54,6 +55,8 @@ TENANT_TABLES = (
     "memory_summaries",
     "ingest_jobs",
 )
+
+LATER_TENANT_TABLES = ("user_tokens",)
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
 
@@ -80,17 +83,7 @@ def tenant_scope(tenant_id: str) -> Iterator[None]:
 
 def policy_sql() -> sql.Composable:
     """Return the statements that put every tenant table under row-level security."""
-    allowed = _allowed()
-    statements = []
-    for table in TENANT_TABLES:
-        name = sql.Identifier(table)
-        statements.append(
-            sql.SQL(
-                "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
-                "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
-                "CREATE POLICY tenant_isolation ON {t} USING ({ok}) WITH CHECK ({ok})"
-            ).format(t=name, ok=allowed)
-        )
+    statements = [table_policy_sql(table) for table in TENANT_TABLES]
     # A transcript belongs to the thread whose session it is: visible only with that thread.
     statements.append(
         sql.SQL(
@@ -100,6 +93,15 @@ def policy_sql() -> sql.Composable:
         ).format(ok=_in_a_visible_thread())
     )
     return sql.SQL("; ").join(statements)
+
+
+def table_policy_sql(table: str) -> sql.Composable:
+    """Return the statements that admit only the session tenant's rows of `table`."""
+    return sql.SQL(
+        "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
+        "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
+        "CREATE POLICY tenant_isolation ON {t} USING ({ok}) WITH CHECK ({ok})"
+    ).format(t=sql.Identifier(table), ok=_allowed())
 
 
 # Tables whose reads are left to the queries' own filters; writes stay under the policy.

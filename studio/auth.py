@@ -7,16 +7,23 @@ names the tenant, and `X-User-Id`, the user acting in it. A thread is stamped wi
 by that stamp; crons, LangGraph's store and assistant edits are refused. The graph takes tenant
 and user from the authenticated user, never from the run's config
 (`storage.identity.identity_from_config`). In local mode every request passes as before.
+
+A user token (minted with a tenant key, access/user_tokens.py) names its user itself:
+X-User-Id may be left out, and naming another user is refused (403). Runs may send webhooks
+only to the hosts MEMORIA_WEBHOOK_HOSTS lists, in every mode: LangGraph's server would
+otherwise post to any address it can reach, private networks included.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from langgraph_sdk import Auth
 from starlette.datastructures import Headers
 
 from access.api_keys import KeyRefused, presented_key
+from configs.settings import get_settings
 from storage.identity import validate_id
 from studio.runtime import key_gate
 
@@ -38,36 +45,45 @@ def owner_of(tenant_id: str, user_id: str) -> str:
 
 @auth.authenticate
 async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
-    """Return the key's tenant and the X-User-Id user, or the local-mode user."""
+    """Return the key's tenant and the X-User-Id user, the token's user, or the local user."""
     request_headers = Headers(raw=list(headers.items()))
     gate = await key_gate()
     try:
-        found = await gate.check(presented_key(request_headers))
+        principal = await gate.check(presented_key(request_headers))
     except KeyRefused as exc:
         raise Auth.exceptions.HTTPException(status_code=401, detail=str(exc)) from exc
-    if found is None:
+    if principal is None:
         # No identity, as LangGraph's server gives when it has no auth: it fills a run's
         # user_id from the identity, and local runs keep the config's user or MEMORIA_DEV_USER.
         return {"identity": "", "permissions": [LOCAL_MODE]}
-    key_id, tenant_id = found
-    user_id = request_headers.get(USER_HEADER)
-    if not user_id:
+    named = request_headers.get(USER_HEADER)
+    if principal.user_id is not None:
+        if named not in (None, "", principal.user_id):
+            raise Auth.exceptions.HTTPException(
+                status_code=403,
+                detail="X-User-Id names another user than your user token's; a user token "
+                "acts only for its own user: leave the header out or send your own",
+            )
+        user_id = principal.user_id
+    elif not named:
         raise Auth.exceptions.HTTPException(
             status_code=401,
             detail="send 'X-User-Id: <user id>' with your API key: the key names the tenant, "
             "the header the user whose threads these are",
         )
-    try:
-        validate_id("X-User-Id", user_id)
-    except ValueError as exc:
-        raise Auth.exceptions.HTTPException(status_code=401, detail=str(exc)) from exc
+    else:
+        user_id = named
+        try:
+            validate_id("X-User-Id", user_id)
+        except ValueError as exc:
+            raise Auth.exceptions.HTTPException(status_code=401, detail=str(exc)) from exc
     return {
-        "identity": owner_of(tenant_id, user_id),
+        "identity": owner_of(principal.tenant_id, user_id),
         "permissions": [],
         # Read by the graph (storage.identity.authenticated_scope) in place of the config's.
-        "tenant_id": tenant_id,
+        "tenant_id": principal.tenant_id,
         "user_id": user_id,
-        "key_id": key_id,
+        "key_id": principal.key_id,
     }
 
 
@@ -88,6 +104,8 @@ def _owner(ctx: Auth.types.AuthContext) -> str | None:
 @auth.on.threads
 async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | bool:
     """Stamp new and updated threads with their owner; show and run only the caller's own."""
+    if ctx.action == "create_run":
+        refuse_webhooks(value)
     owner = _owner(ctx)
     if owner is None:
         return True
@@ -121,4 +139,27 @@ async def refuse_the_rest(ctx: Auth.types.AuthContext, value: Any) -> bool:
         status_code=403,
         detail=f"{ctx.resource}.{ctx.action} is not open to API keys; "
         "use threads and runs of the assistants langgraph.json defines",
+    )
+
+
+def refuse_webhooks(value: Any) -> None:
+    """Refuse a run whose webhook's host MEMORIA_WEBHOOK_HOSTS does not list.
+
+    LangGraph's server posts a run's result to its webhook from inside the deployment, where
+    private addresses (10.x, 192.168.x, cloud metadata) are in reach: an open webhook lets
+    any caller make the server send requests there.
+    """
+    kwargs = value.get("kwargs") if isinstance(value, dict) else None
+    webhook = kwargs.get("webhook") if isinstance(kwargs, dict) else None
+    if not webhook:
+        return
+    allowed = get_settings().webhook_hosts
+    host = (urlsplit(str(webhook)).hostname or "").lower()
+    if host and host in allowed:
+        return
+    # The allowed hosts are not listed: they may name internal services.
+    raise Auth.exceptions.HTTPException(
+        status_code=403,
+        detail=f"webhook host {host or str(webhook)[:100]!r} is not allowed on this server; "
+        "leave webhook out, or have the operator add the host to MEMORIA_WEBHOOK_HOSTS",
     )

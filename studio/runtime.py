@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 
-from access.api_keys import ApiKeys, KeyGate
+from access.gate import KeyGate, build_gate
 from configs.chat_models import build_chat_model
 from configs.settings import get_settings
 from graph.resources import Resources
@@ -35,7 +35,7 @@ def server_resources() -> Resources:
 
 @lru_cache
 def _gate(res: Resources) -> KeyGate:
-    return KeyGate(ApiKeys(res.pool), res.settings.memoria_auth)
+    return build_gate(res.pool, res.settings)
 
 
 async def key_gate() -> KeyGate:

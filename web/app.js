@@ -2,20 +2,57 @@
 const $ = (id) => document.getElementById(id);
 let threadId = localStorage.getItem("memoria.thread") || crypto.randomUUID();
 
-$("user").value = localStorage.getItem("memoria.user") || "guest";
-$("key").value = localStorage.getItem("memoria.key") || "";
+// The API key is used once, to get a user token for the user named (POST /tokens), and is
+// never kept: the page holds only the token, for this tab's session. In local mode (no key)
+// it names the user in X-User-Id, as before.
+let session = JSON.parse(sessionStorage.getItem("memoria.session") || "null");
+localStorage.removeItem("memoria.key"); // where pages before user tokens kept the key
+
+$("user").value = session ? session.user : localStorage.getItem("memoria.user") || "guest";
+const user = () => $("user").value.trim();
+
+function setSession(next) {
+  session = next;
+  if (next) sessionStorage.setItem("memoria.session", JSON.stringify(next));
+  else sessionStorage.removeItem("memoria.session");
+  $("session").textContent = next ? `signed in as ${next.user} until ${next.until.slice(11, 16)} UTC` : "";
+}
+setSession(session);
+
+async function signIn(key) {
+  const response = await fetch("/tokens", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ user_id: user(), ttl_s: 8 * 3600 }),
+  });
+  if (!response.ok) throw new Error(`signing in: ${(await response.json()).detail || response.statusText}`);
+  const minted = await response.json();
+  setSession({ token: minted.token, user: minted.user_id, until: minted.expires_at });
+}
 
 function headers(json) {
-  const h = { "x-user-id": $("user").value.trim() };
-  const key = $("key").value.trim();
-  if (key) h.authorization = `Bearer ${key}`;
+  const h = session ? { authorization: `Bearer ${session.token}` } : { "x-user-id": user() };
   if (json) h["content-type"] = "application/json";
   return h;
 }
 
+async function refused(response) {
+  const detail = (await response.json()).detail || response.statusText;
+  let error = new Error(detail);
+  if (response.status === 401 && session) {
+    setSession(null); // expired or revoked: ask for the key again
+    error = new Error(`${detail} (enter the API key to sign in again)`);
+  }
+  error.status = response.status;
+  return error;
+}
+
+// A thread not stored yet is a 404; anything else (a refused token) is the user's to see.
+const unlessAbsent = (err) => { if (err.status !== 404) throw err; };
+
 async function api(path) {
   const response = await fetch(path, { headers: headers(false) });
-  if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+  if (!response.ok) throw await refused(response);
   return response.json();
 }
 
@@ -52,8 +89,7 @@ async function refreshThreads() {
 }
 
 async function refreshMemory() {
-  const user = encodeURIComponent($("user").value.trim());
-  const facts = await api(`/users/${user}/facts`);
+  const facts = await api(`/users/${encodeURIComponent(user())}/facts`);
   const items = [
     ...facts.current.map((f) => [f.text, ""]),
     ...facts.history.map((f) => [`${f.text} (until ${(f.valid_to || "").slice(0, 10)})`, "history"]),
@@ -67,7 +103,10 @@ async function refreshMemory() {
   try {
     const thread = await api(`/threads/${encodeURIComponent(threadId)}`);
     $("summary").textContent = thread.summary ? thread.summary.summary : "–";
-  } catch { $("summary").textContent = "–"; }
+  } catch (err) {
+    $("summary").textContent = "–";
+    unlessAbsent(err);
+  }
 }
 
 async function openThread(id) {
@@ -80,7 +119,7 @@ async function openThread(id) {
     for (const m of thread.messages) {
       if (m.type === "human" || (m.type === "ai" && m.data.content)) addMessage(m.type, m.data.content);
     }
-  } catch { /* a new thread has no messages yet */ }
+  } catch (err) { unlessAbsent(err); /* a new thread has no messages yet */ }
   await refreshThreads();
   await refreshMemory();
 }
@@ -90,13 +129,13 @@ async function send(text) {
   const pending = addMessage("ai", "…");
   const body = {
     input: { messages: [{ type: "human", content: text }] },
-    config: { configurable: { user_id: $("user").value.trim(), thread_id: threadId } },
+    config: { configurable: { user_id: user(), thread_id: threadId } },
   };
   // tokens=true: with an LLM the answer appears as it is written; offline it arrives whole.
   const response = await fetch("/agent/stream?tokens=true", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
   if (!response.ok) {
     pending.remove();
-    throw new Error((await response.json()).detail || response.statusText);
+    throw await refused(response);
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "", event = "", streamed = "";
@@ -145,10 +184,19 @@ $("ask").onsubmit = async (e) => {
   } catch (err) { showError(err.message); }
 };
 $("new-thread").onclick = () => openThread(crypto.randomUUID());
-for (const id of ["user", "key"]) {
-  $(id).onchange = () => {
-    localStorage.setItem(`memoria.${id}`, $(id).value.trim());
-    openThread(crypto.randomUUID()).catch((err) => showError(err.message));
-  };
-}
+$("user").onchange = () => {
+  localStorage.setItem("memoria.user", user());
+  if (session && session.user !== user()) setSession(null); // a token acts for its user only
+  showError("");
+  openThread(crypto.randomUUID()).catch((err) => showError(err.message));
+};
+$("key").onchange = () => {
+  const key = $("key").value.trim();
+  $("key").value = "";
+  if (!key) return;
+  showError("");
+  signIn(key)
+    .then(() => openThread(crypto.randomUUID()))
+    .catch((err) => showError(err.message));
+};
 openThread(threadId).catch((err) => showError(err.message));

@@ -39,8 +39,10 @@ async def upload_document(
     time or memory than reading one may take) is a 422 saying why, and nothing is stored.
     Uploading the same file name again replaces that document once the new version is
     indexed; until then, and if its job fails, the previous version is served. A tenant
-    with `MEMORIA_INGEST_PER_TENANT` uploads in progress gets 429.
+    with `MEMORIA_INGEST_PER_TENANT` uploads in progress gets 429. The knowledge base is the
+    tenant's, so a user token may read it but not change it (403).
     """
+    caller.require_tenant_key("uploading a document")
     tenant = caller.tenant(x_tenant_id)
     filename = PurePath(file.filename or "").name
     if not filename or len(filename) > 255:
@@ -80,6 +82,7 @@ async def delete_document(
     doc_id: DocId, api: ApiDep, caller: CallerDep, x_tenant_id: TenantHeader = None
 ) -> dict[str, Any]:
     """Delete a document with its chunks and vectors; answers stop citing it at once."""
+    caller.require_tenant_key("deleting a document")
     removed = await api.documents.delete(caller.tenant(x_tenant_id), doc_id)
     if removed is None:
         raise HTTPException(status_code=404, detail=f"no document {doc_id}")

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/threads", tags=["memory"])
 async def list_threads(
     api: ApiDep,
     caller: CallerDep,
-    x_user_id: UserHeader,
+    x_user_id: UserHeader = None,
     x_tenant_id: TenantHeader = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -33,7 +33,7 @@ async def get_thread(
     thread_id: ThreadId,
     api: ApiDep,
     caller: CallerDep,
-    x_user_id: UserHeader,
+    x_user_id: UserHeader = None,
     x_tenant_id: TenantHeader = None,
 ) -> dict[str, Any]:
     """Return a thread's complete transcript and its running summary (404 if not yours)."""
@@ -54,7 +54,7 @@ async def delete_thread(
     thread_id: ThreadId,
     api: ApiDep,
     caller: CallerDep,
-    x_user_id: UserHeader,
+    x_user_id: UserHeader = None,
     x_tenant_id: TenantHeader = None,
 ) -> dict[str, Any]:
     """Delete one thread from every store; return a receipt of rows removed per store."""

@@ -224,7 +224,16 @@ def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
     assert key.startswith(f"mk_{key_id}_")
     listed = memoria("keys", "list", "--tenant", "cli-tenant")
     assert f"{key_id}  cli-tenant  active" in listed.stdout and key not in listed.stdout
+    minted = memoria("keys", "token", key_id, "--user", "ana", "--ttl", "600")
+    assert minted.returncode == 0, minted.stderr
+    assert "for user ana of tenant cli-tenant" in minted.stdout
+    assert minted.stdout.split()[-1].count(".") == 2  # a JWT
+    assert memoria("keys", "token", key_id, "--user", "ana", "--ttl", "5").returncode == 2
+    revoked_tokens = memoria("keys", "revoke-tokens", "--tenant", "cli-tenant", "--user", "ana")
+    assert revoked_tokens.stdout.startswith("1 token(s) of user ana revoked")
     assert memoria("keys", "revoke", key_id).returncode == 0
+    refused = memoria("keys", "token", key_id, "--user", "ana")
+    assert refused.returncode == 2 and "no active key" in refused.stderr
     again = memoria("keys", "revoke", key_id)
     assert again.returncode == 2 and "no active key" in again.stderr
 

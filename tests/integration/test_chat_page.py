@@ -6,14 +6,19 @@ the process started.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.support import drain, socket_server
+from access.api_keys import ApiKeys
+from graph.resources import Resources
+from storage.services import ServiceURLs
+from tests.support import api_app, drain, own_database, resources_like, socket_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.process]
 
@@ -22,6 +27,23 @@ pytestmark = [pytest.mark.integration, pytest.mark.process]
 async def url(app) -> AsyncIterator[str]:
     async with socket_server(app) as served:
         yield served
+
+
+async def settled(page, quiet_s: float = 0.5) -> None:
+    """Wait until no request of the page has ended for `quiet_s` seconds (its fetches done)."""
+    count = "performance.getEntriesByType('resource').length"
+    ended = await page.evaluate(count)
+    while True:
+        await asyncio.sleep(quiet_s)
+        if (now := await page.evaluate(count)) == ended:
+            return
+        ended = now
+
+
+async def launch(pw):
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (make setup installs it)"
+    return await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
 
 
 async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, resources):
@@ -65,5 +87,66 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, re
         )
         assert await page.locator(".msg").count() == 0  # the new thread starts empty
         assert await page.text_content("#error") == ""
+        assert errors == []
+        await browser.close()
+
+
+@pytest.fixture(scope="module")
+async def keyed(service_urls: ServiceURLs, resources: Resources) -> AsyncIterator[tuple]:
+    """The API requiring keys, on a database of its own, served on a socket: (url, resources)."""
+    urls = own_database(service_urls, "chat_page")
+    async with resources_like(resources, database_url=urls.database_url) as res:
+        served = api_app(res, memoria_auth="api_key")
+        async with served.router.lifespan_context(served), socket_server(served) as url:
+            yield url, res
+
+
+async def test_with_keys_the_page_keeps_a_user_token_never_the_key(keyed):
+    url, res = keyed
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    _, key = await ApiKeys(res.pool).create(tenant, "chat page")
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        page = await browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(url + "/")
+        await page.fill("#user", "ana")
+        await page.press("#user", "Tab")
+        await page.fill("#key", key)
+        await page.press("#key", "Tab")  # change event: the key is exchanged for a token
+        await page.wait_for_function(
+            "document.querySelector('#session').textContent.includes('signed in as ana')"
+        )
+        assert await page.input_value("#key") == ""
+        stored = await page.evaluate(
+            "JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})"
+        )
+        assert key not in stored and "memoria.session" in stored
+
+        await settled(page)
+        await page.fill("#text", "My favourite tea is genmaicha.")
+        await page.click("#ask button")
+        # The answer, then the panels' refresh, done before the token is revoked below.
+        await page.wait_for_function("document.querySelectorAll('#threads li').length === 1")
+        await settled(page)
+        assert "genmaicha" in await page.text_content(".msg.human")
+        assert await page.text_content(".msg.ai") not in ("", "…")
+        assert await page.text_content("#error") == ""
+        # The turn is ana's, in the key's tenant: the token acted for her.
+        async with httpx.AsyncClient(base_url=url) as http:
+            auth = {"authorization": f"Bearer {key}", "x-user-id": "ana"}
+            listed = (await http.get("/threads", headers=auth)).json()["threads"]
+            assert len(listed) == 1
+            # Revoked: the page says so, forgets the token and asks for the key again.
+            revoked = await http.delete("/users/ana/tokens", headers=auth)
+            assert revoked.json()["tokens_revoked"] == 1
+        await page.fill("#text", "Still there?")
+        await page.click("#ask button")
+        await page.wait_for_function("document.querySelector('#error').textContent !== ''")
+        assert "revoked" in await page.text_content("#error")
+        assert "sign in again" in await page.text_content("#error")
+        assert await page.text_content("#session") == ""
+        assert "memoria.session" not in await page.evaluate("JSON.stringify({...sessionStorage})")
         assert errors == []
         await browser.close()

@@ -24,6 +24,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from access.api_keys import ApiKeys
+from access.user_tokens import UserTokens
 from configs.settings import REPO_ROOT, Settings
 from memory import strategy_log, threads
 from storage.schema import setup
@@ -33,6 +34,8 @@ from tests.support import SMALL_TALK, STARTUP_TIMEOUT_S, free_port, own_database
 pytestmark = [pytest.mark.integration, pytest.mark.process]
 
 HELLO = {"messages": [{"type": "human", "content": "hello!"}]}
+# An address LangGraph's own checks let through (it resolves nothing) and memoria is told to.
+ALLOWED_WEBHOOK_HOST = "10.0.0.2"
 
 
 @contextmanager
@@ -139,8 +142,10 @@ async def pool(secured_urls: ServiceURLs, settings: Settings) -> AsyncIterator[A
 
 @pytest.fixture(scope="module")
 def secured(secured_urls: ServiceURLs) -> Iterator[str]:
-    """`langgraph dev` requiring memoria's API keys."""
-    with langgraph_dev(secured_urls, MEMORIA_AUTH="api_key") as url:
+    """`langgraph dev` requiring memoria's API keys, letting runs send webhooks to one host."""
+    with langgraph_dev(
+        secured_urls, MEMORIA_AUTH="api_key", MEMORIA_WEBHOOK_HOSTS=ALLOWED_WEBHOOK_HOST
+    ) as url:
         yield url
 
 
@@ -295,3 +300,92 @@ async def test_a_client_cannot_claim_another_tenant_through_config(secured: str,
     assert [str(d["thread_id"]) for d in decisions] == [thread]
     assert await threads.list_threads(pool, tenant_b, "bob") == []
     assert await strategy_log.latest(pool, tenant_b, "bob") == []
+
+
+async def test_a_user_token_acts_for_its_user_only(secured: str, pool):
+    tenant = f"acme-{uuid.uuid4().hex[:6]}"
+    key_id, key = await ApiKeys(pool).create(tenant, "studio tokens")
+    # Minted as POST /tokens does; the server verifies it with the database's secret.
+    token = (await UserTokens(pool).mint(tenant, key_id, "ana", ttl_s=600)).token
+    secret = f"S3CRET-{uuid.uuid4().hex[:6]}"
+    bob = client_for(secured, key, "bob")
+    bob_thread = (await bob.threads.create())["thread_id"]
+    told = {"messages": [{"type": "human", "content": f"My vault code is {secret}."}]}
+    await bob.runs.wait(bob_thread, "memoria", input=told)
+
+    # No X-User-Id: the token names its user.
+    ana = client_for(secured, token)
+    thread = (await ana.threads.create())["thread_id"]
+    assert await stream_nodes(ana, thread) == SMALL_TALK
+    listed = await threads.list_threads(pool, tenant, "ana")
+    assert [str(t["thread_id"]) for t in listed] == [thread]
+    assert (await client_for(secured, token, "ana").threads.get(thread))["thread_id"] == thread
+
+    claim_bob = {"configurable": {"user_id": "bob", "thread_id": bob_thread}}
+    ask = {"messages": [{"type": "human", "content": "What is my vault code?"}]}
+    as_bob = client_for(secured, token, "bob")
+    results = {
+        "as bob": await outcome(as_bob.threads.search(limit=100)),
+        "bob's thread": await outcome(ana.threads.get(bob_thread)),
+        "bob's state": await outcome(ana.threads.get_state(bob_thread)),
+        "run on bob's thread": await outcome(ana.runs.wait(bob_thread, "memoria", input=ask)),
+        "claim bob in config": await outcome(
+            ana.runs.wait(None, "memoria", input=ask, config=claim_bob)
+        ),
+    }
+    assert {name: got for name, (_, got) in results.items() if secret in got} == {}
+    assert results["as bob"][0] == 403 and "another user" in results["as bob"][1]
+    assert results["bob's thread"][0] == results["bob's state"][0] == 404
+    assert results["run on bob's thread"][0] == 404
+    # The stateless run ran as ana, on a thread of her own, not as bob.
+    assert len(await threads.list_threads(pool, tenant, "ana")) == 2
+    assert [str(t["thread_id"]) for t in await threads.list_threads(pool, tenant, "bob")] == [
+        bob_thread
+    ]
+
+    # Expired and revoked tokens are refused.
+    tokens = UserTokens(pool)
+    expired = (await tokens.mint(tenant, key_id, "ana", ttl_s=-3600)).token
+    revoked = await tokens.mint(tenant, key_id, "ana", ttl_s=600)
+    assert await tokens.revoke(tenant, revoked.token_id)
+    for name, credential, says in (
+        ("expired", expired, "expired"),
+        ("revoked", revoked.token, "revoked"),
+        ("tampered", token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"), "not valid"),
+    ):
+        with pytest.raises(APIStatusError) as refused:
+            await client_for(secured, credential).threads.create()
+        assert refused.value.status_code == 401, name
+        assert says in refused.value.response.text, name
+
+
+async def test_runs_may_send_webhooks_only_to_the_allowed_hosts(secured: str, pool):
+    client = client_for(secured, await new_key(pool, f"hooks-{uuid.uuid4().hex[:6]}"), "ana")
+    thread = (await client.threads.create())["thread_id"]
+    # (LangGraph itself refuses cloud metadata addresses and names it cannot resolve, 422,
+    # but lets private networks through.)
+    for webhook in ("http://10.0.0.1/x", "http://192.168.1.1/hook", "http://172.16.0.9:8080/"):
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await client.runs.create(thread, "memoria", input=HELLO, webhook=webhook)
+        assert refused.value.response.status_code == 403, webhook
+        assert "MEMORIA_WEBHOOK_HOSTS" in refused.value.response.text
+        # Stateless runs too.
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await client.runs.wait(None, "memoria", input=HELLO, webhook=webhook)
+        assert refused.value.response.status_code == 403, webhook
+    # The host the operator allows is accepted (whether it answers is the run's business).
+    run = await client.runs.create(
+        thread, "memoria", input=HELLO, webhook=f"http://{ALLOWED_WEBHOOK_HOST}/hook"
+    )
+    assert run["run_id"]
+    # And runs without a webhook are untouched.
+    assert await stream_nodes(client, thread, multitask_strategy="enqueue") == SMALL_TALK
+
+
+async def test_local_mode_refuses_webhooks_too(service_urls: ServiceURLs):
+    with langgraph_dev(service_urls, MEMORIA_AUTH="off") as url:
+        client = client_for(url, None)
+        thread = (await client.threads.create())["thread_id"]
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await client.runs.create(thread, "memoria", input=HELLO, webhook="http://10.0.0.1/x")
+        assert refused.value.response.status_code == 403
