@@ -69,6 +69,8 @@ class Victim:
     thread_id: str
     doc_id: str
     job_id: str
+    token: str
+    token_id: str
     headers: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -97,7 +99,19 @@ async def what_the_victim_has(client: httpx.AsyncClient, victim: Victim) -> dict
         "documents": sorted(d["doc_id"] for d in docs),
         "job": job["status"],
         "facts": sorted((f["attribute"], f["value"]) for f in facts),
+        "token works": (
+            await client.get("/threads", headers={"authorization": f"Bearer {victim.token}"})
+        ).status_code
+        == 200,
     }
+
+
+async def mint(client: httpx.AsyncClient, key: str, user_id: str) -> dict[str, Any]:
+    minted = await client.post(
+        "/tokens", json={"user_id": user_id}, headers={"authorization": f"Bearer {key}"}
+    )
+    assert minted.status_code == 201, minted.text
+    return minted.json()
 
 
 @pytest.fixture(scope="module")
@@ -125,14 +139,36 @@ async def victim(client: httpx.AsyncClient, attack_resources: Resources) -> Vict
     assert job["status"] == "done", job
     await drain(attack_resources)  # the facts of the turn
     docs = (await client.get("/documents", headers=headers)).json()["documents"]
-    return Victim(key=key, thread_id=thread_id, doc_id=docs[0]["doc_id"], job_id=job["id"])
+    token = await mint(client, key, VICTIM_USER)
+    return Victim(
+        key=key,
+        thread_id=thread_id,
+        doc_id=docs[0]["doc_id"],
+        job_id=job["id"],
+        token=token["token"],
+        token_id=token["token_id"],
+    )
 
 
-async def intruders(resources: Resources) -> dict[str, dict[str, str]]:
+async def intruders(
+    client: httpx.AsyncClient, resources: Resources, victim: Victim
+) -> dict[str, dict[str, str]]:
     """Every way in that is not the victim's: name -> headers."""
     _, other_key = await ApiKeys(resources.pool).create("intruder-co", "intruder")
     bearer = {"authorization": f"Bearer {other_key}", "x-user-id": VICTIM_USER}
+    colleague = {"authorization": f"Bearer {(await mint(client, victim.key, 'mallory'))['token']}"}
+    namesake = {"authorization": f"Bearer {(await mint(client, other_key, VICTIM_USER))['token']}"}
     return {
+        "a user token of another user of the tenant": colleague,
+        "a user token of another user of the tenant, naming the victim": {
+            **colleague,
+            "x-user-id": VICTIM_USER,
+        },
+        "another tenant's user token for a user of the same name": namesake,
+        "another tenant's user token naming the victim's tenant": {
+            **namesake,
+            "x-tenant-id": VICTIM_TENANT,
+        },
         "no credentials": {"x-user-id": VICTIM_USER},
         "a forged key": {"authorization": "Bearer mk_0000_forged", "x-user-id": VICTIM_USER},
         "a key in the wrong header": {"x-api-key": "Bearer mk_0000_forged"},
@@ -151,12 +187,15 @@ def requests_for(path: str, method: str, victim: Victim) -> list[dict[str, Any]]
         .replace("{user_id}", VICTIM_USER)
         .replace("{doc_id}", victim.doc_id)
         .replace("{job_id}", victim.job_id)
+        .replace("{token_id}", victim.token_id)
     )
     if method != "post":
         return [{"method": method, "url": url}]
     if path == "/documents":  # replace the victim's document with one of the intruder's
         page = b"# Badges\n\nThe staff badge code is 0000.\n"
         return [{"method": method, "url": url, "files": {"file": ("badges.md", page)}}]
+    if path == "/tokens":  # a token to act as the victim
+        return [{"method": method, "url": url, "json": {"user_id": VICTIM_USER}}]
     configs = [
         {"user_id": VICTIM_USER, "thread_id": victim.thread_id},
         {"user_id": VICTIM_USER, "thread_id": victim.thread_id, "tenant_id": VICTIM_TENANT},
@@ -179,9 +218,10 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
 ):
     before = await what_the_victim_has(client, victim)
     assert SECRET in str(before["messages"]) and before["documents"] == [victim.doc_id]
+    assert before["token works"]
 
     attempts, attacked, leaks, server_errors = 0, set(), [], []
-    for who, headers in (await intruders(attack_resources)).items():
+    for who, headers in (await intruders(client, attack_resources, victim)).items():
         for path, operations in app.openapi()["paths"].items():
             for method in operations:
                 for request in requests_for(path, method, victim):
@@ -190,6 +230,12 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
                     attacked.add((method, path))
                     seen = f"{who}: {method.upper()} {request['url']} -> {response.status_code}"
                     if SECRET in response.text or DOC_SECRET in response.text:
+                        leaks.append(seen)
+                    if (
+                        path == "/tokens"
+                        and response.is_success
+                        and response.json()["tenant_id"] == VICTIM_TENANT
+                    ):  # a token to act as the victim
                         leaks.append(seen)
                     if response.status_code >= 500:
                         server_errors.append(f"{seen} {response.text[:200]}")
@@ -208,6 +254,9 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
         ("post", "/documents"),
         ("delete", "/documents/{doc_id}"),
         ("get", "/documents/jobs/{job_id}"),
+        ("post", "/tokens"),
+        ("delete", "/tokens/{token_id}"),
+        ("delete", "/users/{user_id}/tokens"),
     } <= attacked
     assert leaks == []
     assert server_errors == []
