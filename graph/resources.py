@@ -162,7 +162,7 @@ class Resources:
             embeddings=self.embeddings.inner,
             facts=self.facts,
             extractor=extractor,
-            listen_conninfo=self.storage.urls.database_url,
+            listen_conninfo=self.storage.app_url,
         )
 
     def tracing(self) -> AbstractContextManager[None]:

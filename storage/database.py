@@ -13,11 +13,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Self
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, OperationalError
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -48,6 +49,20 @@ def sqlalchemy_url(database_url: str) -> str:
     if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
         raise ValueError(f"DATABASE_URL must be a postgresql:// URI, got scheme {scheme!r}")
     return f"postgresql+psycopg://{rest}"
+
+
+def login_as(database_url: str, user: str) -> str:
+    """Return `database_url` logging in as `user`, with no password (the server decides).
+
+    The embedded Postgres trusts logins on its unix socket, which lives in its private data
+    directory; other servers may ask a password, and `MEMORIA_APP_DATABASE_URL` gives one.
+    """
+    parts = urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("user", "password")]
+    return urlunsplit(
+        parts._replace(netloc=f"{quote(user, safe='')}@{host}", query=urlencode(query, safe="/"))
+    )
 
 
 def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -103,8 +118,7 @@ class Storage:
         self._stack.push_async_callback(self.speed.settle)  # Before the client closes.
         # Tables are created and migrated as the connecting user; the pools then act as a
         # role row-level security applies to, if that user would bypass it (storage/tenancy.py).
-        app_role = await self._migrate()
-        session = f"-c role={app_role}" if app_role else ""
+        self.app_url, session = await self._app_login(await self._migrate())
         self.pool = await self._open_pool(
             autocommit=True,
             prepare_threshold=0,
@@ -127,11 +141,38 @@ class Storage:
             await AsyncPostgresStore(owner, index=store_index(dims, _embed_nothing)).setup()
             return await tenancy.app_role(owner)
 
+    async def _app_login(self, role: str | None) -> tuple[str, str]:
+        """Return the URL the pools connect with, and the session options they add.
+
+        `role` None means the connecting user is subject to row-level security already.
+        Otherwise the pools log in as `role`, so `RESET ROLE` cannot make a session the
+        owner again; where the server refuses that login without a password (an external
+        server) and no `MEMORIA_APP_DATABASE_URL` is set, they switch to it with `SET ROLE`.
+        """
+        if self.settings.memoria_app_database_url:
+            return self.settings.memoria_app_database_url, ""
+        if role is None:
+            return self.urls.database_url, ""
+        url = login_as(self.urls.database_url, role)
+        try:
+            conn = await AsyncConnection.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+        except OperationalError as exc:
+            logger.warning(
+                "could not log in as %s (%s); the pools switch to it with SET ROLE, which a "
+                "session can undo with RESET ROLE: set MEMORIA_APP_DATABASE_URL to a login "
+                "of that role",
+                role,
+                str(exc).strip(),
+            )
+            return self.urls.database_url, f"-c role={role}"
+        await conn.close()
+        return url, ""
+
     async def _open_pool(self, **kwargs: Any) -> AsyncConnectionPool:
         """Open a pool that turns a Postgres outage into quick errors and heals after it."""
         s = self.settings
         pool = FailFastPool(
-            self.urls.database_url,
+            self.app_url,
             min_size=1,
             max_size=s.pool_max_size,
             kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
@@ -154,7 +195,7 @@ class Storage:
     def _sqlalchemy_engine(self, session: str) -> AsyncEngine:
         """Return the engine langchain-postgres's vector store writes through (lazy connects)."""
         engine = create_async_engine(
-            sqlalchemy_url(self.urls.database_url),
+            sqlalchemy_url(self.app_url),
             pool_pre_ping=True,
             pool_timeout=self.settings.pool_timeout_s,
             # pgvector settings for filtered HNSW scans, set once per connection rather

@@ -13,9 +13,17 @@ worker claiming jobs, start-up housekeeping) asks for `ALL_TENANTS`. Nothing bou
 tenant: those tables then look empty and refuse writes.
 
 Superusers and roles with BYPASSRLS skip every policy, so when memoria connects as one (the
-embedded Postgres's `postgres`, or a Docker image's default user) its pools `SET ROLE` to
-`APP_ROLE`, a role with just the privileges the app needs. This guards against our own bugs,
-not against SQL injection: a session could change the setting itself.
+embedded Postgres's `postgres`, or a Docker image's default user) it runs migrations as that
+owner and its pools log in as `APP_ROLE`: a login role with just the privileges the app
+needs, no superuser and no membership in any role that has more, so a session that runs
+`RESET ROLE` is still that role. Where that login is refused (a server that asks a password
+of it), `MEMORIA_APP_DATABASE_URL` names the app's own login; without one the pools fall
+back to `SET ROLE`, which a session could undo, and say so in the log.
+
+The policies guard against our own bugs (a query that forgot its tenant filter), not
+against SQL injection: a session could change the setting itself. What the setting does
+not decide is locked by privileges: API keys are found by hash only through a function
+that returns one key's tenant (`FIND_API_KEY`), never by reading the table across tenants.
 """
 
 from __future__ import annotations
@@ -140,11 +148,13 @@ def _in_a_visible_thread() -> sql.Composable:
 
 
 async def app_role(conn: AsyncConnection[dict]) -> str | None:
-    """Grant `APP_ROLE` the app's privileges and return it, if this session must switch to it.
+    """Give `APP_ROLE` the app's privileges and return it, if the pools must act as it.
 
     Call on an owner's connection (autocommit, dict rows) after every table exists. Returns
     None when the session's own role is already subject to the policies (neither superuser
-    nor BYPASSRLS): the tables force row-level security on their owner too.
+    nor BYPASSRLS): the tables force row-level security on their owner too. The role may
+    log in (the pools connect as it, `app_login`), but it is no superuser, cannot bypass
+    row-level security, create roles or databases, and is granted no other role.
     """
     cur = await conn.execute(
         "SELECT rolsuper OR rolbypassrls AS bypasses, rolsuper OR rolcreaterole AS can_create,"
@@ -170,11 +180,13 @@ async def app_role(conn: AsyncConnection[dict]) -> str | None:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         # Roles belong to the cluster, the lock to this database: tolerate another database's.
+        # Earlier versions made the role NOLOGIN (the pools switched to it): it logs in now.
         await conn.execute(
             sql.SQL(
-                "DO $$ BEGIN CREATE ROLE {} NOLOGIN NOBYPASSRLS;"
-                " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-            ).format(role)
+                "DO $$ BEGIN CREATE ROLE {r} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE"
+                " NOCREATEDB NOREPLICATION;"
+                " EXCEPTION WHEN duplicate_object THEN ALTER ROLE {r} LOGIN; END $$"
+            ).format(r=role)
         )
         await conn.execute(
             sql.SQL(
