@@ -177,7 +177,7 @@ async def measure_read(
     res: Resources, tenant: str, cfg: SuiteConfig, questions: Sequence[str]
 ) -> dict[str, Any]:
     """Time the read path for each question, asked by a random user on a new thread."""
-    await res.embeddings.forget(list(questions))
+    await res.embeddings.forget(list(questions), tenant_id=tenant)
     graph = build_retrieval_graph(res)
     rng = random.Random(cfg.seed)
     latencies: list[float] = []

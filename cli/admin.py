@@ -54,28 +54,30 @@ def register(sub: Any) -> None:
 
 
 async def manage_keys(args: argparse.Namespace) -> int:
-    """Create, list or revoke API keys."""
+    """Create, list or revoke API keys (an operator's command: any tenant's keys)."""
     from access.api_keys import ApiKeys
     from storage.database import Storage
+    from storage.tenancy import ALL_TENANTS, tenant_scope
 
     async with Storage(get_settings()) as storage:
         api_keys = ApiKeys(storage.pool)
-        if args.action == "create":
-            key_id, key = await api_keys.create(args.tenant, args.name)
-            sys.stdout.write(
-                f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"
-            )
-        elif args.action == "list":
-            for info in await api_keys.list(args.tenant):
-                state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+        with tenant_scope(ALL_TENANTS):
+            if args.action == "create":
+                key_id, key = await api_keys.create(args.tenant, args.name)
                 sys.stdout.write(
-                    f"{info.id}  {info.tenant_id}  {state}  created {info.created_at:%Y-%m-%d}"
-                    f"  {info.name}\n"
+                    f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"
                 )
-        elif not await api_keys.revoke(args.key_id):
-            raise ValueError(f"no active key with id {args.key_id!r}")
-        else:
-            sys.stdout.write(f"key {args.key_id} revoked\n")
+            elif args.action == "list":
+                for info in await api_keys.list(args.tenant):
+                    state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+                    sys.stdout.write(
+                        f"{info.id}  {info.tenant_id}  {state}"
+                        f"  created {info.created_at:%Y-%m-%d}  {info.name}\n"
+                    )
+            elif not await api_keys.revoke(args.key_id):
+                raise ValueError(f"no active key with id {args.key_id!r}")
+            else:
+                sys.stdout.write(f"key {args.key_id} revoked\n")
     return 0
 
 

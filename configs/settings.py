@@ -124,6 +124,11 @@ class Settings(BaseSettings):
         description="auto: API keys required once any key exists (`memoria keys create`); "
         "api_key: always required; off: local mode, the default tenant or the request's.",
     )
+    memoria_public_docs: bool = Field(
+        default=False,
+        description="Serve /docs, /redoc and /openapi.json without a key even when keys are "
+        "required (they are open in local mode anyway).",
+    )
     memoria_rate_limit_per_key: str = Field(
         default="600/minute",
         description="Requests per API key: N/second, N/minute, N/hour, or off.",

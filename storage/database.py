@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.base import BaseStore
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection, OperationalError
 from psycopg.rows import dict_row
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from configs.settings import Settings
 from storage import tenancy
+from storage.identity import authenticated_scope
 from storage.pool import FailFastPool, check_if_suspect
 from storage.schema import setup, store_index
 from storage.services import ServiceURLs, resolve_service_urls
@@ -78,6 +82,66 @@ def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None
     dbapi_conn.commit()
 
 
+class TenantSaver(AsyncPostgresSaver):
+    """LangGraph's Postgres saver, each call bound to its run's tenant when the task has none.
+
+    Checkpoints are under row-level security (storage/tenancy.py): a run started outside a
+    request (a test, a script invoking the graph) is bound to the tenant its config names,
+    as its nodes are. A task already bound (an HTTP request) keeps its own tenant.
+    """
+
+    def __init__(self, conn: Any, *, default_tenant: str) -> None:
+        """Save through `conn` (a pool); `default_tenant` when a config names none."""
+        super().__init__(conn)
+        self.default_tenant = default_tenant
+
+    def _bound(self, config: RunnableConfig) -> AbstractContextManager[None]:
+        if tenancy.current_scope():
+            return nullcontext()
+        scope = authenticated_scope(config)
+        configured = (config.get("configurable") or {}).get("tenant_id")
+        tenant = scope[0] if scope else configured or self.default_tenant
+        return tenancy.tenant_scope(str(tenant))
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """Return a checkpoint of the run's tenant."""
+        with self._bound(config):
+            return await super().aget_tuple(config)
+
+    async def alist(  # type: ignore[override]
+        self, config: RunnableConfig | None, **kwargs: Any
+    ) -> AsyncIterator[CheckpointTuple]:
+        """List checkpoints of the run's tenant."""
+        with self._bound(config or {}):
+            async for item in super().alist(config, **kwargs):
+                yield item
+
+    async def aput(self, config: RunnableConfig, *args: Any, **kwargs: Any) -> RunnableConfig:
+        """Save a checkpoint as the run's tenant's."""
+        with self._bound(config):
+            return await super().aput(config, *args, **kwargs)
+
+    async def aput_writes(self, config: RunnableConfig, *args: Any, **kwargs: Any) -> None:
+        """Save pending writes as the run's tenant's."""
+        with self._bound(config):
+            await super().aput_writes(config, *args, **kwargs)
+
+
+class TenantStore(AsyncPostgresStore):
+    """LangGraph's Postgres store (facts), each operation run in its caller's task.
+
+    The store batches operations in one background task, whose tenant is whoever opened it,
+    and mixes callers' operations in a batch; under row-level security (storage/tenancy.py)
+    each operation must run as its caller's tenant, so it runs in the caller's task.
+    """
+
+    aget = BaseStore.aget
+    asearch = BaseStore.asearch
+    aput = BaseStore.aput
+    adelete = BaseStore.adelete
+    alist_namespaces = BaseStore.alist_namespaces
+
+
 class Storage:
     """Postgres pools, the LangGraph checkpointer and the Redis speed layer of one process.
 
@@ -127,7 +191,7 @@ class Storage:
         )
         # langchain-postgres's chat history reads rows by position and commits itself.
         self.history_pool = await self._open_pool(options=session)
-        self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
+        self.checkpointer = TenantSaver(self.pool, default_tenant=s.memoria_default_tenant)
         self.engine = self._sqlalchemy_engine(session)
 
     async def _migrate(self) -> str | None:
@@ -135,10 +199,11 @@ class Storage:
         dims = self.settings.memoria_embedding_dims
         # Migrations that move data work across tenants.
         async with self.owner_connection() as owner:
-            await setup(owner, dims=dims)
+            # LangGraph's tables first: memoria's migrations put them under policies.
             await AsyncPostgresSaver(owner).setup()
             # The store's tables only need the index's shape; nothing is embedded here.
             await AsyncPostgresStore(owner, index=store_index(dims, _embed_nothing)).setup()
+            await setup(owner, dims=dims)
             return await tenancy.app_role(owner)
 
     async def _app_login(self, role: str | None) -> tuple[str, str]:

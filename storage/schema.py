@@ -270,6 +270,9 @@ def _migrations(dims: int) -> list[sql.Composable]:
         # to tell; NULL for rows written before, stemmed as English as they were), from the
         # accent-folded text (`search_text`: Postgres here has no unaccent).
         sql.SQL("; ").join(_language_aware_tsv(t) for t in ("memory_messages", "kb_chunks")),
+        # API keys, facts (LangGraph's store) and checkpoints under row-level security too;
+        # keys are found by digest through two owner's functions (storage/tenancy.py).
+        tenancy.langgraph_policy_sql(),
     ]
 
 

@@ -136,6 +136,82 @@ def read_open_policy_sql() -> sql.Composable:
     return sql.SQL("; ").join(statements)
 
 
+# LangGraph's checkpoint tables: their rows are keyed by thread alone, so each gets a
+# `tenant_id` filled in from the writing session's tenant (a column default LangGraph's own
+# INSERTs leave to Postgres), and the tenant policy.
+CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+# LangGraph's store, where facts live: the tenant is its namespace's second label, escaped
+# as memory/facts.py's `facts_namespace` escapes it.
+STORE_TABLES = ("store", "store_vectors")
+# Authentication finds a key before its tenant is known. Rather than a policy letting every
+# session read every key, these functions (run as the tables' owner, across tenants for
+# the call only) answer the two questions it asks: whose is this digest, is any key active.
+FIND_API_KEY = "SELECT id, tenant_id FROM memoria_find_api_key(%s)"
+ANY_API_KEY = "SELECT memoria_any_api_key() AS any"
+KEY_FUNCTIONS = ("memoria_find_api_key(bytea)", "memoria_any_api_key()")
+
+
+def langgraph_policy_sql() -> sql.Composable:
+    """Return the statements that put API keys, the store and checkpoints under the policies.
+
+    The tables LangGraph owns must exist by then: storage/database.py sets them up first.
+    """
+    statements = [_force_with("api_keys", _allowed())]
+    label = sql.SQL("replace(replace(current_setting({s}, true), '%', '%25'), '.', '%2E')").format(
+        s=sql.Literal(SETTING)
+    )
+    in_namespace = sql.SQL(
+        "(split_part(prefix, '.', 1) = 'facts' AND split_part(prefix, '.', 2) = {label})"
+        " OR current_setting({s}, true) = {all}"
+    ).format(label=label, s=sql.Literal(SETTING), all=sql.Literal(ALL_TENANTS))
+    statements += [_force_with(table, in_namespace) for table in STORE_TABLES]
+    bound = sql.SQL("nullif(current_setting({s}, true), '')").format(s=sql.Literal(SETTING))
+    for table in CHECKPOINT_TABLES:
+        # Rows written before belong to the thread whose session id keys them (HTTP runs);
+        # others stay visible to ALL_TENANTS only.
+        statements.append(
+            sql.SQL(
+                "ALTER TABLE {t} ADD COLUMN tenant_id text; "
+                "UPDATE {t} c SET tenant_id = th.tenant_id FROM threads th"
+                " WHERE c.thread_id = th.session_id::text; "
+                "ALTER TABLE {t} ALTER COLUMN tenant_id SET DEFAULT {bound}"
+            ).format(t=sql.Identifier(table), bound=bound)
+        )
+        statements.append(_force_with(table, _allowed()))
+    statements.append(
+        sql.SQL("""
+        DO $$ BEGIN
+            EXECUTE format($f$
+                CREATE FUNCTION memoria_find_api_key(digest bytea)
+                RETURNS TABLE (id text, tenant_id text)
+                LANGUAGE sql STABLE SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp SET {setting} = {all}
+                AS 'SELECT k.id, k.tenant_id FROM %1$I.api_keys k
+                    WHERE k.key_hash = digest AND k.revoked_at IS NULL';
+                CREATE FUNCTION memoria_any_api_key() RETURNS boolean
+                LANGUAGE sql STABLE SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp SET {setting} = {all}
+                AS 'SELECT EXISTS (SELECT 1 FROM %1$I.api_keys WHERE revoked_at IS NULL)'
+            $f$, current_schema());
+        END $$;
+        REVOKE EXECUTE ON FUNCTION {functions} FROM PUBLIC
+        """).format(
+            setting=sql.SQL(SETTING),
+            all=sql.Literal(ALL_TENANTS),
+            functions=sql.SQL(", ").join(sql.SQL(f) for f in KEY_FUNCTIONS),
+        )
+    )
+    return sql.SQL("; ").join(statements)
+
+
+def _force_with(table: str, ok: sql.Composable) -> sql.Composable:
+    return sql.SQL(
+        "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
+        "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
+        "CREATE POLICY tenant_isolation ON {t} USING ({ok}) WITH CHECK ({ok})"
+    ).format(t=sql.Identifier(table), ok=ok)
+
+
 def _allowed() -> sql.Composable:
     setting = sql.Literal(SETTING)
     return sql.SQL(
@@ -192,8 +268,13 @@ async def app_role(conn: AsyncConnection[dict]) -> str | None:
             sql.SQL(
                 "GRANT {r} TO CURRENT_USER; GRANT USAGE ON SCHEMA {s} TO {r}; "
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}; "
-                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}"
-            ).format(r=role, s=sql.Identifier(me["schema"])),
+                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}; "
+                "GRANT EXECUTE ON FUNCTION {f} TO {r}"
+            ).format(
+                r=role,
+                s=sql.Identifier(me["schema"]),
+                f=sql.SQL(", ").join(sql.SQL(f) for f in KEY_FUNCTIONS),
+            ),
             prepare=False,
         )
     return APP_ROLE

@@ -33,7 +33,13 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, re
         page = await browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await page.goto(url + "/")
+        # Chromium logs every content-security-policy violation to the console.
+        page.on(
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        loaded = await page.goto(url + "/")
+        assert "script-src 'self'" in loaded.headers["content-security-policy"]
         await page.fill("#user", user)
         await page.press("#user", "Tab")  # change event: a new thread for this user
 

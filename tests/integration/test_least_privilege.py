@@ -13,10 +13,12 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from psycopg.errors import InsufficientPrivilege
 
+from access.api_keys import ApiKeys, digest
 from graph.resources import Resources
-from storage.tenancy import tenant_connection
+from memory.facts import facts_namespace
+from storage.tenancy import CHECKPOINT_TABLES, tenant_connection, tenant_scope
 from tests.integration.test_long_term_memory import ident_of
-from tests.support import new_config
+from tests.support import mint_key, new_config
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +61,74 @@ async def test_reset_role_leaves_an_app_session_unprivileged(resources: Resource
                 await conn.execute("SET ROLE postgres")
             if not conn.autocommit:
                 await conn.rollback()
+
+
+async def test_a_tenant_session_sees_and_mints_no_other_tenants_api_keys(resources: Resources):
+    a, b = (f"t-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    b_id, b_key = await mint_key(resources.pool, b)
+    async with tenant_connection(resources.pool, a) as conn:
+        cur = await conn.execute("SELECT id FROM api_keys")  # no filter at all
+        assert b_id not in {row["id"] for row in await cur.fetchall()}
+        with pytest.raises(InsufficientPrivilege):
+            await conn.execute(
+                "INSERT INTO api_keys (id, tenant_id, key_hash) VALUES (%s, %s, %s)",
+                (uuid.uuid4().hex[:8], b, digest(f"mk_x_{uuid.uuid4()}")),
+            )
+        cur = await conn.execute("UPDATE api_keys SET revoked_at = now() WHERE id = %s", (b_id,))
+        assert cur.rowcount == 0
+    # Authentication, bound to no tenant yet, still finds the key by its digest alone.
+    assert await ApiKeys(resources.pool).authenticate(b_key) == (b_id, b)
+
+
+async def test_a_tenant_session_sees_and_writes_no_other_tenants_facts(resources: Resources):
+    a, b = ident_of(new_config()), ident_of(new_config())
+    with tenant_scope(b.tenant_id):
+        await resources.facts.store.aput(facts_namespace(b), "k", {"text": "B's secret"})
+    prefix_b = ".".join(facts_namespace(b))
+    async with tenant_connection(resources.pool, a.tenant_id) as conn:
+        for table in ("store", "store_vectors"):
+            cur = await conn.execute(f"SELECT DISTINCT prefix FROM {table}")  # noqa: S608
+            assert prefix_b not in {row["prefix"] for row in await cur.fetchall()}, table
+        with pytest.raises(InsufficientPrivilege):
+            await conn.execute(
+                "INSERT INTO store (prefix, key, value) VALUES (%s, 'planted', '{}')", (prefix_b,)
+            )
+    async with tenant_connection(resources.pool, b.tenant_id) as conn:
+        cur = await conn.execute("SELECT count(*) AS n FROM store WHERE prefix = %s", (prefix_b,))
+        assert (await cur.fetchone())["n"] == 1
+
+
+async def test_a_tenant_session_sees_and_writes_no_other_tenants_checkpoints(
+    resources: Resources, agent
+):
+    a, b = new_config(), new_config()
+    # Unbound, as a script invoking the graph is: the saver binds the config's tenant.
+    await agent.ainvoke({"messages": [("human", "hello")]}, b)
+    thread_b = b["configurable"]["thread_id"]
+    async with tenant_connection(resources.pool, a["configurable"]["tenant_id"]) as conn:
+        for table in CHECKPOINT_TABLES:
+            cur = await conn.execute(
+                f"SELECT count(*) AS n FROM {table} WHERE thread_id = %s",  # noqa: S608
+                (thread_b,),
+            )
+            assert (await cur.fetchone())["n"] == 0, table
+        with pytest.raises(InsufficientPrivilege):
+            await conn.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, checkpoint,"
+                " metadata, tenant_id) VALUES (%s, '', %s, '{}', '{}', %s)",
+                (thread_b, str(uuid.uuid4()), b["configurable"]["tenant_id"]),
+            )
+    # Its own tenant reads it back through LangGraph.
+    assert (await agent.aget_state(b)).values["messages"][-1].type == "ai"
+
+
+async def test_the_page_and_every_answer_carry_the_security_headers(client):
+    for method, path in [("GET", "/"), ("GET", "/web/app.js"), ("GET", "/healthz"),
+                         ("GET", "/threads"), ("POST", "/agent/invoke")]:  # fmt: skip
+        answer = await client.request(method, path)  # the last two: 422, no user or body
+        assert answer.headers["x-frame-options"] == "DENY", path
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["referrer-policy"] == "no-referrer", path
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
+        assert "unsafe-inline" not in policy, path
