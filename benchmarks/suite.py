@@ -386,7 +386,8 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
                 ]
             results["sizes"].append(entry)
             stored, pages_written = size, pages_needed
-        # Same pages again in another tenant: every chunk's vector should come from Redis.
+        # Same pages again in another tenant: embedded again, since the embedding cache is
+        # per tenant (a hit would tell that tenant another one holds the same pages).
         results["kb_repeat_ingest"] = await ingest_kb(res, repeat_tenant, pages)
     finally:
         shutil.rmtree(pages, ignore_errors=True)

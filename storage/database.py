@@ -31,7 +31,7 @@ from configs.settings import Settings
 from storage import tenancy
 from storage.identity import authenticated_scope
 from storage.pool import FailFastPool, check_if_suspect
-from storage.schema import setup, store_index
+from storage.schema import setup
 from storage.services import ServiceURLs, resolve_service_urls
 from storage.speed import SpeedLayer, connect_redis
 
@@ -199,10 +199,6 @@ class Storage:
         dims = self.settings.memoria_embedding_dims
         # Migrations that move data work across tenants.
         async with self.owner_connection() as owner:
-            # LangGraph's tables first: memoria's migrations put them under policies.
-            await AsyncPostgresSaver(owner).setup()
-            # The store's tables only need the index's shape; nothing is embedded here.
-            await AsyncPostgresStore(owner, index=store_index(dims, _embed_nothing)).setup()
             await setup(owner, dims=dims)
             return await tenancy.app_role(owner)
 
@@ -309,7 +305,3 @@ async def _answers(check: Any, timeout_s: float) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
     return True
-
-
-async def _embed_nothing(texts: list[str]) -> list[list[float]]:
-    raise RuntimeError("the store was opened to set up its tables, not to embed")
