@@ -154,7 +154,7 @@ KEY_FUNCTIONS = ("memoria_find_api_key(bytea)", "memoria_any_api_key()")
 def langgraph_policy_sql() -> sql.Composable:
     """Return the statements that put API keys, the store and checkpoints under the policies.
 
-    The tables LangGraph owns must exist by then: storage/database.py sets them up first.
+    The tables LangGraph owns must exist by then: `storage.schema.setup` makes them first.
     """
     statements = [_force_with("api_keys", _allowed())]
     label = sql.SQL("replace(replace(current_setting({s}, true), '%', '%25'), '.', '%2E')").format(
@@ -229,7 +229,7 @@ async def app_role(conn: AsyncConnection[dict]) -> str | None:
     Call on an owner's connection (autocommit, dict rows) after every table exists. Returns
     None when the session's own role is already subject to the policies (neither superuser
     nor BYPASSRLS): the tables force row-level security on their owner too. The role may
-    log in (the pools connect as it, `app_login`), but it is no superuser, cannot bypass
+    log in (the pools connect as it: `Storage._app_login`), but it is no superuser, cannot bypass
     row-level security, create roles or databases, and is granted no other role.
     """
     cur = await conn.execute(
