@@ -16,6 +16,7 @@ from datetime import datetime
 from psycopg_pool import AsyncConnectionPool
 
 from storage.identity import validate_id
+from storage.tenancy import ANY_API_KEY, FIND_API_KEY
 
 PREFIX = "mk_"
 
@@ -23,8 +24,10 @@ INSERT_KEY = """
     INSERT INTO api_keys (id, tenant_id, name, key_hash)
     VALUES (%(id)s, %(tenant_id)s, %(name)s, %(key_hash)s)
 """
-FIND_KEY = "SELECT id, tenant_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
-ANY_ACTIVE = "SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NULL) AS any"
+# Before its tenant is known, a key is found through the owner's functions, not the table
+# (row-level security keeps a session to its tenant's keys: storage/tenancy.py).
+FIND_KEY = FIND_API_KEY
+ANY_ACTIVE = ANY_API_KEY
 LIST_KEYS = """
     SELECT id, tenant_id, name, created_at, revoked_at FROM api_keys
     WHERE %(tenant_id)s::text IS NULL OR tenant_id = %(tenant_id)s

@@ -22,9 +22,9 @@ from psycopg import AsyncConnection
 from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
-from api.middleware import BodyLimit, HeadLimit
+from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
-from api.routes import agent, documents, health, threads, tokens, users
+from api.routes import agent, docs, documents, health, threads, tokens, users
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
@@ -76,6 +76,10 @@ def create_app(
         version="0.1.0",
         summary="A LangGraph agent that answers from a knowledge base and remembers its users.",
         lifespan=lifespan,
+        # Served by api/routes/docs.py, behind a key when the API wants one.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
 
@@ -91,8 +95,10 @@ def create_app(
         max_url_bytes=settings.memoria_max_url_bytes,
         max_header_bytes=settings.memoria_max_header_bytes,
     )
+    # Outermost: every answer carries them, the limits' 413/414/431 too.
+    app.add_middleware(SecurityHeaders)
     add_problem_handlers(app)
-    for routes in (agent, threads, users, tokens, documents, health):
+    for routes in (agent, threads, users, tokens, documents, health, docs):
         app.include_router(routes.router)
     return app
 

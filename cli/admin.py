@@ -63,46 +63,51 @@ def register(sub: Any) -> None:
 
 
 async def manage_keys(args: argparse.Namespace) -> int:
-    """Create, list or revoke API keys."""
+    """Manage keys and user tokens of any tenant (an operator's command)."""
     from access.gate import build_gate
     from storage.database import Storage
+    from storage.tenancy import ALL_TENANTS, tenant_scope
 
     settings = get_settings()
     async with Storage(settings) as storage:
         gate = build_gate(storage.pool, settings)
         api_keys, tokens = gate.keys, gate.tokens
-        if args.action == "token":
-            found = {k.id: k for k in await api_keys.list() if k.revoked_at is None}
-            if args.key_id not in found:
-                raise ValueError(f"no active key with id {args.key_id!r}")
-            ttl = args.ttl or settings.memoria_token_ttl_s
-            if not 60 <= ttl <= settings.memoria_token_max_ttl_s:
-                raise ValueError(f"--ttl must be 60..{settings.memoria_token_max_ttl_s} seconds")
-            minted = await tokens.mint(found[args.key_id].tenant_id, args.key_id, args.user, ttl)
-            sys.stdout.write(
-                f"token {minted.token_id} for user {minted.user_id} of tenant "
-                f"{minted.tenant_id}, until {minted.expires_at:%Y-%m-%d %H:%M} UTC:\n"
-                f"{minted.token}\n"
-            )
-        elif args.action == "revoke-tokens":
-            count = await tokens.revoke_user(args.tenant, args.user)
-            sys.stdout.write(f"{count} token(s) of user {args.user} revoked\n")
-        elif args.action == "create":
-            key_id, key = await api_keys.create(args.tenant, args.name)
-            sys.stdout.write(
-                f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"
-            )
-        elif args.action == "list":
-            for info in await api_keys.list(args.tenant):
-                state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+        with tenant_scope(ALL_TENANTS):
+            if args.action == "token":
+                found = {k.id: k for k in await api_keys.list() if k.revoked_at is None}
+                if args.key_id not in found:
+                    raise ValueError(f"no active key with id {args.key_id!r}")
+                ttl = args.ttl or settings.memoria_token_ttl_s
+                if not 60 <= ttl <= settings.memoria_token_max_ttl_s:
+                    raise ValueError(
+                        f"--ttl must be 60..{settings.memoria_token_max_ttl_s} seconds"
+                    )
+                tenant = found[args.key_id].tenant_id
+                minted = await tokens.mint(tenant, args.key_id, args.user, ttl)
                 sys.stdout.write(
-                    f"{info.id}  {info.tenant_id}  {state}  created {info.created_at:%Y-%m-%d}"
-                    f"  {info.name}\n"
+                    f"token {minted.token_id} for user {minted.user_id} of tenant "
+                    f"{minted.tenant_id}, until {minted.expires_at:%Y-%m-%d %H:%M} UTC:\n"
+                    f"{minted.token}\n"
                 )
-        elif not await api_keys.revoke(args.key_id):
-            raise ValueError(f"no active key with id {args.key_id!r}")
-        else:
-            sys.stdout.write(f"key {args.key_id} revoked\n")
+            elif args.action == "revoke-tokens":
+                count = await tokens.revoke_user(args.tenant, args.user)
+                sys.stdout.write(f"{count} token(s) of user {args.user} revoked\n")
+            elif args.action == "create":
+                key_id, key = await api_keys.create(args.tenant, args.name)
+                sys.stdout.write(
+                    f"key {key_id} for tenant {args.tenant} (shown once; store it now):\n{key}\n"
+                )
+            elif args.action == "list":
+                for info in await api_keys.list(args.tenant):
+                    state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+                    sys.stdout.write(
+                        f"{info.id}  {info.tenant_id}  {state}"
+                        f"  created {info.created_at:%Y-%m-%d}  {info.name}\n"
+                    )
+            elif not await api_keys.revoke(args.key_id):
+                raise ValueError(f"no active key with id {args.key_id!r}")
+            else:
+                sys.stdout.write(f"key {args.key_id} revoked\n")
     return 0
 
 

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     # Storage. Unset URLs mean "start the embedded servers under memoria_data_dir".
     database_url: str | None = Field(default=None, description="External Postgres URI.")
     redis_url: str | None = Field(default=None, description="External Redis URI.")
+    memoria_app_database_url: str | None = Field(
+        default=None,
+        description="The app's own Postgres login (role memoria_app, or a member of it) when "
+        "DATABASE_URL is a superuser the server will not let log in as memoria_app without "
+        "a password; migrations still run as DATABASE_URL.",
+    )
     memoria_data_dir: Path = Field(
         default=REPO_ROOT / ".memoria", description="Where embedded services keep their data."
     )
@@ -133,6 +139,11 @@ class Settings(BaseSettings):
         default="",
         description="Hosts LangGraph runs may send webhooks to, comma-separated; empty refuses "
         "every webhook.",
+    )
+    memoria_public_docs: bool = Field(
+        default=False,
+        description="Serve /docs, /redoc and /openapi.json without a key even when keys are "
+        "required (they are open in local mode anyway).",
     )
     memoria_rate_limit_per_key: str = Field(
         default="600/minute",

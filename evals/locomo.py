@@ -792,7 +792,7 @@ async def run_eval(
         graph = build_retrieval_graph(res) if method == "memoria" else None
         # Every question is new to the embedding caches, as a user's next question would be;
         # otherwise a second run would time cached vectors instead of the model.
-        await res.embeddings.forget([q.question for q in queries])
+        await res.embeddings.forget([q.question for q in queries], tenant_id=tenant_id)
         indexed: dict[str, IndexedConversation] = {}
         if method != "memoria":
             for c in conv_ids:
@@ -830,6 +830,8 @@ async def run_eval(
         else:
             # Also after a failure or an interrupt: a half-run must not leave its tenant behind.
             await delete_tenant(res, tenant_id)
+            # Its questions' vectors are the tenant's too (the embedding cache is per tenant).
+            await res.embeddings.forget([q.question for q in queries], tenant_id=tenant_id)
             logger.info("deleted the rows of eval tenant %s", tenant_id)
     return EvalReport(
         method=method,

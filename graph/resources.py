@@ -15,7 +15,6 @@ from typing import Self
 
 from langchain_core.runnables import RunnableConfig
 from langchain_postgres import PGVectorStore
-from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg_pool import AsyncConnectionPool
 
 from configs.settings import Settings
@@ -38,7 +37,7 @@ from retrievers.legs.base import Stores
 from retrievers.rerank import Reranker, build_reranker
 from retrievers.search import Retriever
 from storage import reindex, tenancy
-from storage.database import Storage
+from storage.database import Storage, TenantStore
 from storage.identity import Identity, identity_from_config
 from storage.schema import store_index
 from storage.tenancy import tenant_connection
@@ -111,7 +110,7 @@ class Resources:
         self.conversation = ConversationMemory.from_storage(self.storage, s)
         # The store embeds the facts it stores (as stored texts); questions search them
         # with the turn's own vector (memory/facts.py).
-        self.store = AsyncPostgresStore(
+        self.store = TenantStore(
             self.pool,  # type: ignore[arg-type]
             index=store_index(model.dims, model.aembed_documents),
         )
@@ -162,7 +161,7 @@ class Resources:
             embeddings=self.embeddings.inner,
             facts=self.facts,
             extractor=extractor,
-            listen_conninfo=self.storage.urls.database_url,
+            listen_conninfo=self.storage.app_url,
         )
 
     def tracing(self) -> AbstractContextManager[None]:

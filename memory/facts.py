@@ -32,7 +32,7 @@ from memory.messages import message_uuid_of
 from storage.identity import Identity
 from storage.reindex import Reindexable
 from storage.search import vector_literal
-from storage.tenancy import tenant_connection
+from storage.tenancy import tenant_connection, tenant_scope
 from storage.versions import bump_user
 
 logger = logging.getLogger(__name__)
@@ -241,6 +241,29 @@ class FactStore:
         Returns:
             The key of the fact now holding this value (an existing one if nothing changed).
         """
+        # The store runs in this task, whose sessions may write this tenant's facts only.
+        with tenant_scope(ident.tenant_id):
+            return await self._record(
+                ident,
+                fact,
+                source_id=source_id,
+                observed_at=observed_at,
+                origin=origin,
+                extractor=extractor,
+                conn=conn,
+            )
+
+    async def _record(
+        self,
+        ident: Identity,
+        fact: ExtractedFact,
+        *,
+        source_id: str,
+        observed_at: datetime,
+        origin: str,
+        extractor: str,
+        conn: AsyncConnection | None,
+    ) -> str:
         ns = facts_namespace(ident)
         key = str(
             uuid.uuid5(
@@ -324,11 +347,13 @@ class FactStore:
         items: list[Item] = []
         offset = 0
         query_filter = {"attribute": attribute} if attribute else None
-        while batch := await self.store.asearch(
-            facts_namespace(ident), filter=query_filter, limit=100, offset=offset
-        ):
-            items.extend(batch)
-            offset += len(batch)
+        # The store runs in this task, whose sessions see this tenant's facts only.
+        with tenant_scope(ident.tenant_id):
+            while batch := await self.store.asearch(
+                facts_namespace(ident), filter=query_filter, limit=100, offset=offset
+            ):
+                items.extend(batch)
+                offset += len(batch)
         return sorted(items, key=lambda item: item.value.get("valid_from", ""))
 
 

@@ -16,8 +16,10 @@ from knowledge import chunks
 from memory import facts, message_index
 from retrievers.embedders import EMBEDDERS, Embedder
 from retrievers.embedders.minilm import MiniLM
+from storage.identity import redis_key
 from storage.metrics import CACHE_LOOKUPS
 from storage.speed import SpeedLayer
+from storage.tenancy import current_scope
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +47,12 @@ class CachedEmbeddings(Embeddings):
 
     The router and the dense legs embed the same question; on a small CPU each embedding
     costs milliseconds, so a turn embeds its question once (in-process LRU). With Redis,
-    query and document vectors are shared across processes and restarts, keyed by model,
-    dimensions, kind (question or stored text: some models embed them differently) and a
-    hash of the text (never the text itself).
+    query and document vectors are shared across processes and restarts, keyed by tenant,
+    model, dimensions, kind (question or stored text: some models embed them differently)
+    and a hash of the text (never the text itself).
+
+    Both tiers are per tenant (the task's bound tenant, storage/tenancy.py): a hit, its
+    speed or a hit counter would otherwise tell one tenant that another sent the same words.
     """
 
     name = "embedding_cache"
@@ -72,24 +77,33 @@ class CachedEmbeddings(Embeddings):
         """
         self.inner = inner
         self._maxsize = maxsize
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._speed = speed
         self._model_id = model_id
         self._ttl_s = ttl_s
 
-    def key(self, text: str, kind: str = "q") -> str:
-        """Return the Redis key of `text`'s vector as a question ("q") or stored text ("p")."""
+    def key(self, text: str, kind: str = "q", tenant_id: str | None = None) -> str:
+        """Return the Redis key of `text`'s vector as a question ("q") or stored text ("p").
+
+        Args:
+            text: The embedded text.
+            kind: "q" or "p".
+            tenant_id: Whose vector; the task's bound tenant when None.
+        """
         digest = hashlib.sha256(text.encode()).hexdigest()
-        return f"memoria:emb:{self._model_id}:{kind}:{digest}"
+        tenant = current_scope() if tenant_id is None else tenant_id
+        return redis_key(tenant, "emb", self._model_id, kind, digest)
 
     def _recall(self, text: str) -> list[float] | None:
-        if (hit := self._cache.get(text)) is not None:
-            self._cache.move_to_end(text)
+        slot = (current_scope(), text)
+        if (hit := self._cache.get(slot)) is not None:
+            self._cache.move_to_end(slot)
         return hit
 
     def _remember(self, text: str, vector: list[float]) -> list[float]:
-        self._cache[text] = vector
-        self._cache.move_to_end(text)
+        slot = (current_scope(), text)
+        self._cache[slot] = vector
+        self._cache.move_to_end(slot)
         while len(self._cache) > self._maxsize:
             self._cache.popitem(last=False)
         return vector
@@ -168,15 +182,21 @@ class CachedEmbeddings(Embeddings):
         return vectors, len(missing)  # type: ignore[return-value]
 
     async def forget_user(self, tenant_id: str, user_id: str, questions: Sequence[str]) -> int:
-        """Drop the vectors of a user's `questions` (keyed by text alone); return keys deleted."""
-        return await self.forget(list(questions))
+        """Drop the vectors of a user's `questions` (keyed by tenant and text); return keys gone."""
+        return await self.forget(list(questions), tenant_id=tenant_id)
 
-    async def forget(self, texts: list[str]) -> int:
-        """Drop `texts`' vectors from both tiers; return how many Redis keys were deleted."""
+    async def forget(self, texts: list[str], *, tenant_id: str | None = None) -> int:
+        """Drop `texts`' vectors from both tiers; return how many Redis keys were deleted.
+
+        Args:
+            texts: The embedded texts.
+            tenant_id: Whose vectors; the task's bound tenant when None.
+        """
+        tenant = current_scope() if tenant_id is None else tenant_id
         for text in texts:
-            self._cache.pop(text, None)
+            self._cache.pop((tenant, text), None)
         if self._speed is None or not texts:
             return 0
-        keys = [self.key(t, kind) for t in texts for kind in ("q", "p")]
+        keys = [self.key(t, kind, tenant) for t in texts for kind in ("q", "p")]
         await self._speed.settle()  # A write still in flight must not outlive the delete.
         return int(await self._speed.run("embedding.forget", lambda r: r.unlink(*keys), 0))

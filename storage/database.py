@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any, Self
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.base import BaseStore
 from langgraph.store.postgres.aio import AsyncPostgresStore
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, OperationalError
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -25,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from configs.settings import Settings
 from storage import tenancy
+from storage.identity import authenticated_scope
 from storage.pool import FailFastPool, check_if_suspect
-from storage.schema import setup, store_index
+from storage.schema import setup
 from storage.services import ServiceURLs, resolve_service_urls
 from storage.speed import SpeedLayer, connect_redis
 
@@ -50,6 +55,20 @@ def sqlalchemy_url(database_url: str) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
+def login_as(database_url: str, user: str) -> str:
+    """Return `database_url` logging in as `user`, with no password (the server decides).
+
+    The embedded Postgres trusts logins on its unix socket, which lives in its private data
+    directory; other servers may ask a password, and `MEMORIA_APP_DATABASE_URL` gives one.
+    """
+    parts = urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("user", "password")]
+    return urlunsplit(
+        parts._replace(netloc=f"{quote(user, safe='')}@{host}", query=urlencode(query, safe="/"))
+    )
+
+
 def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
     """Set a SQLAlchemy connection's session to the calling task's tenant (storage/tenancy.py).
 
@@ -61,6 +80,66 @@ def _bind_tenant_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None
     finally:
         cursor.close()
     dbapi_conn.commit()
+
+
+class TenantSaver(AsyncPostgresSaver):
+    """LangGraph's Postgres saver, each call bound to its run's tenant when the task has none.
+
+    Checkpoints are under row-level security (storage/tenancy.py): a run started outside a
+    request (a test, a script invoking the graph) is bound to the tenant its config names,
+    as its nodes are. A task already bound (an HTTP request) keeps its own tenant.
+    """
+
+    def __init__(self, conn: Any, *, default_tenant: str) -> None:
+        """Save through `conn` (a pool); `default_tenant` when a config names none."""
+        super().__init__(conn)
+        self.default_tenant = default_tenant
+
+    def _bound(self, config: RunnableConfig) -> AbstractContextManager[None]:
+        if tenancy.current_scope():
+            return nullcontext()
+        scope = authenticated_scope(config)
+        configured = (config.get("configurable") or {}).get("tenant_id")
+        tenant = scope[0] if scope else configured or self.default_tenant
+        return tenancy.tenant_scope(str(tenant))
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """Return a checkpoint of the run's tenant."""
+        with self._bound(config):
+            return await super().aget_tuple(config)
+
+    async def alist(  # type: ignore[override]
+        self, config: RunnableConfig | None, **kwargs: Any
+    ) -> AsyncIterator[CheckpointTuple]:
+        """List checkpoints of the run's tenant."""
+        with self._bound(config or {}):
+            async for item in super().alist(config, **kwargs):
+                yield item
+
+    async def aput(self, config: RunnableConfig, *args: Any, **kwargs: Any) -> RunnableConfig:
+        """Save a checkpoint as the run's tenant's."""
+        with self._bound(config):
+            return await super().aput(config, *args, **kwargs)
+
+    async def aput_writes(self, config: RunnableConfig, *args: Any, **kwargs: Any) -> None:
+        """Save pending writes as the run's tenant's."""
+        with self._bound(config):
+            await super().aput_writes(config, *args, **kwargs)
+
+
+class TenantStore(AsyncPostgresStore):
+    """LangGraph's Postgres store (facts), each operation run in its caller's task.
+
+    The store batches operations in one background task, whose tenant is whoever opened it,
+    and mixes callers' operations in a batch; under row-level security (storage/tenancy.py)
+    each operation must run as its caller's tenant, so it runs in the caller's task.
+    """
+
+    aget = BaseStore.aget
+    asearch = BaseStore.asearch
+    aput = BaseStore.aput
+    adelete = BaseStore.adelete
+    alist_namespaces = BaseStore.alist_namespaces
 
 
 class Storage:
@@ -103,8 +182,7 @@ class Storage:
         self._stack.push_async_callback(self.speed.settle)  # Before the client closes.
         # Tables are created and migrated as the connecting user; the pools then act as a
         # role row-level security applies to, if that user would bypass it (storage/tenancy.py).
-        app_role = await self._migrate()
-        session = f"-c role={app_role}" if app_role else ""
+        self.app_url, session = await self._app_login(await self._migrate())
         self.pool = await self._open_pool(
             autocommit=True,
             prepare_threshold=0,
@@ -113,7 +191,7 @@ class Storage:
         )
         # langchain-postgres's chat history reads rows by position and commits itself.
         self.history_pool = await self._open_pool(options=session)
-        self.checkpointer = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
+        self.checkpointer = TenantSaver(self.pool, default_tenant=s.memoria_default_tenant)
         self.engine = self._sqlalchemy_engine(session)
 
     async def _migrate(self) -> str | None:
@@ -122,16 +200,40 @@ class Storage:
         # Migrations that move data work across tenants.
         async with self.owner_connection() as owner:
             await setup(owner, dims=dims)
-            await AsyncPostgresSaver(owner).setup()
-            # The store's tables only need the index's shape; nothing is embedded here.
-            await AsyncPostgresStore(owner, index=store_index(dims, _embed_nothing)).setup()
             return await tenancy.app_role(owner)
+
+    async def _app_login(self, role: str | None) -> tuple[str, str]:
+        """Return the URL the pools connect with, and the session options they add.
+
+        `role` None means the connecting user is subject to row-level security already.
+        Otherwise the pools log in as `role`, so `RESET ROLE` cannot make a session the
+        owner again; where the server refuses that login without a password (an external
+        server) and no `MEMORIA_APP_DATABASE_URL` is set, they switch to it with `SET ROLE`.
+        """
+        if self.settings.memoria_app_database_url:
+            return self.settings.memoria_app_database_url, ""
+        if role is None:
+            return self.urls.database_url, ""
+        url = login_as(self.urls.database_url, role)
+        try:
+            conn = await AsyncConnection.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+        except OperationalError as exc:
+            logger.warning(
+                "could not log in as %s (%s); the pools switch to it with SET ROLE, which a "
+                "session can undo with RESET ROLE: set MEMORIA_APP_DATABASE_URL to a login "
+                "of that role",
+                role,
+                str(exc).strip(),
+            )
+            return self.urls.database_url, f"-c role={role}"
+        await conn.close()
+        return url, ""
 
     async def _open_pool(self, **kwargs: Any) -> AsyncConnectionPool:
         """Open a pool that turns a Postgres outage into quick errors and heals after it."""
         s = self.settings
         pool = FailFastPool(
-            self.urls.database_url,
+            self.app_url,
             min_size=1,
             max_size=s.pool_max_size,
             kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
@@ -154,7 +256,7 @@ class Storage:
     def _sqlalchemy_engine(self, session: str) -> AsyncEngine:
         """Return the engine langchain-postgres's vector store writes through (lazy connects)."""
         engine = create_async_engine(
-            sqlalchemy_url(self.urls.database_url),
+            sqlalchemy_url(self.app_url),
             pool_pre_ping=True,
             pool_timeout=self.settings.pool_timeout_s,
             # pgvector settings for filtered HNSW scans, set once per connection rather
@@ -203,7 +305,3 @@ async def _answers(check: Any, timeout_s: float) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
     return True
-
-
-async def _embed_nothing(texts: list[str]) -> list[list[float]]:
-    raise RuntimeError("the store was opened to set up its tables, not to embed")

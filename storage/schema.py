@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from langchain_postgres import PostgresChatMessageHistory
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection, sql
 
 from storage import tenancy
@@ -296,6 +298,9 @@ def _migrations(dims: int) -> list[sql.Composable]:
                 tenancy.table_policy_sql("user_tokens"),
             ]
         ),
+        # API keys, facts (LangGraph's store) and checkpoints under row-level security too;
+        # keys are found by digest through two owner's functions (storage/tenancy.py).
+        tenancy.langgraph_policy_sql(),
     ]
 
 
@@ -325,16 +330,24 @@ def store_index(dims: int, embed: Any) -> dict[str, Any]:
     return {"dims": dims, "embed": embed, "fields": ["text"]}
 
 
+async def _embed_nothing(texts: list[str]) -> list[list[float]]:
+    raise RuntimeError("the store was opened to set up its tables, not to embed")
+
+
 async def setup(conn: AsyncConnection, *, dims: int) -> None:
-    """Create the chat-history table and apply pending migrations.
+    """Create LangGraph's and langchain-postgres's tables and apply pending migrations.
 
     Args:
-        conn: An autocommit connection.
+        conn: An autocommit connection with dict rows.
         dims: Embedding dimensions of the vector columns.
     """
     migrations = _migrations(dims)
-    # langchain-postgres owns the chat-history table (it commits, so not inside the
-    # transaction below); migrations may index it.
+    # LangGraph's checkpoint and store tables and langchain-postgres's chat-history table
+    # first (they commit, so not inside the transaction below): migrations index them and
+    # put them under row-level security.
+    await AsyncPostgresSaver(conn).setup()
+    # The store's tables only need the index's shape; nothing is embedded here.
+    await AsyncPostgresStore(conn, index=store_index(dims, _embed_nothing)).setup()
     await PostgresChatMessageHistory.acreate_tables(conn, CHAT_HISTORY_TABLE)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))

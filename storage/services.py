@@ -9,10 +9,12 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import secrets
 import stat
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -139,9 +141,30 @@ class EmbeddedServices:
         return (self.data_dir / "redis").expanduser().resolve()
 
     @property
+    def redis_password_file(self) -> Path:
+        """Return the file holding the embedded Redis's password (private to this user)."""
+        return self.redis_dir / "password"
+
+    @property
+    def redis_password(self) -> str:
+        """Return the embedded Redis's password, generated and saved on first use."""
+        return secrets_file(self.redis_password_file, lambda: secrets.token_urlsafe(32))
+
+    @property
     def redis_url(self) -> str:
-        """Return the URL of the embedded Redis, database 0."""
-        return f"redis://127.0.0.1:{self.redis_port}/0"
+        """Return the URL of the embedded Redis, database 0, with its password."""
+        return f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/0"
+
+    def keep_private(self) -> None:
+        """Make the data directory this user's only (its secrets are 0600 in 0700 dirs).
+
+        Run as root, postgres runs as the OS user `pgserver`, which must still pass through
+        to `postgres/` (itself 0700, that user's): others may then traverse, never list.
+        """
+        root = self.data_dir.expanduser().resolve()
+        private_dir(root)
+        if os.geteuid() == 0 and self.pg_dir.exists():
+            root.chmod(0o711)
 
     def up(self) -> ServiceURLs:
         """Start whichever server is not running yet and return both URLs."""
@@ -184,6 +207,8 @@ class EmbeddedServices:
             logger.info("starting postgres in %s", pgdata)
             # cleanup_mode=None: the server must outlive this process, like a service would.
             info = _pgserver().get_server(pgdata, cleanup_mode=None).get_postmaster_info()
+            # pgserver opened the data dir to everyone (o+rx) on its way; close it again.
+            self.keep_private()
         url = info.get_uri()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
@@ -216,14 +241,18 @@ class EmbeddedServices:
             logger.info("reusing redis (pid %d) on port %d", pid, self.redis_port)
             return self.redis_url
         rdir = self.redis_dir
-        rdir.mkdir(parents=True, exist_ok=True)
+        self.keep_private()
+        private_dir(rdir)
         pidfile, logfile = rdir / "redis.pid", rdir / "redis.log"
+        # In a private file, not on the command line, where any local user's `ps` reads it.
+        config = rdir / "redis.conf"
+        write_private(config, f"requirepass {self.redis_password}\n")
         # Redis writes its pidfile before binding, so a fresh one tells us which process to watch.
         pidfile.unlink(missing_ok=True)
         log_start = logfile.stat().st_size if logfile.exists() else 0
         binary, modules = _redis_executables()
         cmd = [
-            str(binary), "--bind", "127.0.0.1", "--port", str(self.redis_port),
+            str(binary), str(config), "--bind", "127.0.0.1", "--port", str(self.redis_port),
             "--dir", str(rdir), "--daemonize", "yes", "--pidfile", str(pidfile),
             "--logfile", str(logfile), "--save", "", "--appendonly", "no",
             *(arg for mod in modules for arg in ("--loadmodule", str(mod))),
@@ -257,11 +286,12 @@ class EmbeddedServices:
                 raise RuntimeError(f"redis (pid {pid}) did not exit within {_STOP_TIMEOUT:.0f} s")
             time.sleep(0.05)
 
-    def _redis_client(self) -> redis.Redis:
+    def _redis_client(self, password: str | None = None) -> redis.Redis:
         # No retries: redis-py's default backoff turns every probe of a closed port into seconds.
         return redis.Redis(
             host="127.0.0.1",
             port=self.redis_port,
+            password=password if password is not None else self.redis_password,
             socket_timeout=2,
             socket_connect_timeout=2,
             retry=Retry(NoBackoff(), 0),
@@ -273,14 +303,70 @@ class EmbeddedServices:
             with self._redis_client() as client:
                 pid = int(client.info("server")["process_id"])
                 served_dir = client.config_get("dir").get("dir", "")
+        except redis.AuthenticationError:
+            return self._probe_passwordless_redis()
         except redis.RedisError:
             return None  # nothing (or nothing that speaks Redis) on the port
         return pid, Path(served_dir)
+
+    def _probe_passwordless_redis(self) -> tuple[int, Path] | None:
+        """Probe a Redis that wants no password; if it serves our dir, give it the password.
+
+        An earlier version started the embedded Redis without one: it keeps running across
+        upgrades, so it is locked in place rather than restarted (and emptied).
+        """
+        try:
+            with self._redis_client(password="") as client:
+                pid = int(client.info("server")["process_id"])
+                served_dir = Path(client.config_get("dir").get("dir", ""))
+                if served_dir == self.redis_dir:
+                    logger.info("setting the password of redis (pid %d)", pid)
+                    client.config_set("requirepass", self.redis_password)
+        except redis.RedisError:
+            return None
+        return pid, served_dir
 
     def _redis_pid(self) -> int | None:
         """Return the pid of the Redis serving our dir on our port, or None."""
         probe = self._probe_redis()
         return probe[0] if probe and probe[1] == self.redis_dir else None
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and its parents) if need be and make it readable by this user only."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable and writable by this user only, from the start."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(text)
+
+
+def secrets_file(path: Path, generate: Callable[[], str]) -> str:
+    """Return the secret saved in `path`, generating and saving one (mode 0600) if none is.
+
+    Two processes starting at once may both generate one: the first link wins, the other
+    reads it, so every process of a data directory ends up with the same secret.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    private_dir(path.parent)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    write_private(draft, generate() + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
 def _redis_executables() -> tuple[Path, list[Path]]:

@@ -13,9 +13,17 @@ worker claiming jobs, start-up housekeeping) asks for `ALL_TENANTS`. Nothing bou
 tenant: those tables then look empty and refuse writes.
 
 Superusers and roles with BYPASSRLS skip every policy, so when memoria connects as one (the
-embedded Postgres's `postgres`, or a Docker image's default user) its pools `SET ROLE` to
-`APP_ROLE`, a role with just the privileges the app needs. This guards against our own bugs,
-not against SQL injection: a session could change the setting itself.
+embedded Postgres's `postgres`, or a Docker image's default user) it runs migrations as that
+owner and its pools log in as `APP_ROLE`: a login role with just the privileges the app
+needs, no superuser and no membership in any role that has more, so a session that runs
+`RESET ROLE` is still that role. Where that login is refused (a server that asks a password
+of it), `MEMORIA_APP_DATABASE_URL` names the app's own login; without one the pools fall
+back to `SET ROLE`, which a session could undo, and say so in the log.
+
+The policies guard against our own bugs (a query that forgot its tenant filter), not
+against SQL injection: a session could change the setting itself. What the setting does
+not decide is locked by privileges: API keys are found by hash only through a function
+that returns one key's tenant (`FIND_API_KEY`), never by reading the table across tenants.
 """
 
 from __future__ import annotations
@@ -130,6 +138,82 @@ def read_open_policy_sql() -> sql.Composable:
     return sql.SQL("; ").join(statements)
 
 
+# LangGraph's checkpoint tables: their rows are keyed by thread alone, so each gets a
+# `tenant_id` filled in from the writing session's tenant (a column default LangGraph's own
+# INSERTs leave to Postgres), and the tenant policy.
+CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+# LangGraph's store, where facts live: the tenant is its namespace's second label, escaped
+# as memory/facts.py's `facts_namespace` escapes it.
+STORE_TABLES = ("store", "store_vectors")
+# Authentication finds a key before its tenant is known. Rather than a policy letting every
+# session read every key, these functions (run as the tables' owner, across tenants for
+# the call only) answer the two questions it asks: whose is this digest, is any key active.
+FIND_API_KEY = "SELECT id, tenant_id FROM memoria_find_api_key(%s)"
+ANY_API_KEY = "SELECT memoria_any_api_key() AS any"
+KEY_FUNCTIONS = ("memoria_find_api_key(bytea)", "memoria_any_api_key()")
+
+
+def langgraph_policy_sql() -> sql.Composable:
+    """Return the statements that put API keys, the store and checkpoints under the policies.
+
+    The tables LangGraph owns must exist by then: `storage.schema.setup` makes them first.
+    """
+    statements = [_force_with("api_keys", _allowed())]
+    label = sql.SQL("replace(replace(current_setting({s}, true), '%', '%25'), '.', '%2E')").format(
+        s=sql.Literal(SETTING)
+    )
+    in_namespace = sql.SQL(
+        "(split_part(prefix, '.', 1) = 'facts' AND split_part(prefix, '.', 2) = {label})"
+        " OR current_setting({s}, true) = {all}"
+    ).format(label=label, s=sql.Literal(SETTING), all=sql.Literal(ALL_TENANTS))
+    statements += [_force_with(table, in_namespace) for table in STORE_TABLES]
+    bound = sql.SQL("nullif(current_setting({s}, true), '')").format(s=sql.Literal(SETTING))
+    for table in CHECKPOINT_TABLES:
+        # Rows written before belong to the thread whose session id keys them (HTTP runs);
+        # others stay visible to ALL_TENANTS only.
+        statements.append(
+            sql.SQL(
+                "ALTER TABLE {t} ADD COLUMN tenant_id text; "
+                "UPDATE {t} c SET tenant_id = th.tenant_id FROM threads th"
+                " WHERE c.thread_id = th.session_id::text; "
+                "ALTER TABLE {t} ALTER COLUMN tenant_id SET DEFAULT {bound}"
+            ).format(t=sql.Identifier(table), bound=bound)
+        )
+        statements.append(_force_with(table, _allowed()))
+    statements.append(
+        sql.SQL("""
+        DO $$ BEGIN
+            EXECUTE format($f$
+                CREATE FUNCTION memoria_find_api_key(digest bytea)
+                RETURNS TABLE (id text, tenant_id text)
+                LANGUAGE sql STABLE SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp SET {setting} = {all}
+                AS 'SELECT k.id, k.tenant_id FROM %1$I.api_keys k
+                    WHERE k.key_hash = digest AND k.revoked_at IS NULL';
+                CREATE FUNCTION memoria_any_api_key() RETURNS boolean
+                LANGUAGE sql STABLE SECURITY DEFINER
+                SET search_path = pg_catalog, pg_temp SET {setting} = {all}
+                AS 'SELECT EXISTS (SELECT 1 FROM %1$I.api_keys WHERE revoked_at IS NULL)'
+            $f$, current_schema());
+        END $$;
+        REVOKE EXECUTE ON FUNCTION {functions} FROM PUBLIC
+        """).format(
+            setting=sql.SQL(SETTING),
+            all=sql.Literal(ALL_TENANTS),
+            functions=sql.SQL(", ").join(sql.SQL(f) for f in KEY_FUNCTIONS),
+        )
+    )
+    return sql.SQL("; ").join(statements)
+
+
+def _force_with(table: str, ok: sql.Composable) -> sql.Composable:
+    return sql.SQL(
+        "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
+        "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
+        "CREATE POLICY tenant_isolation ON {t} USING ({ok}) WITH CHECK ({ok})"
+    ).format(t=sql.Identifier(table), ok=ok)
+
+
 def _allowed() -> sql.Composable:
     setting = sql.Literal(SETTING)
     return sql.SQL(
@@ -142,11 +226,13 @@ def _in_a_visible_thread() -> sql.Composable:
 
 
 async def app_role(conn: AsyncConnection[dict]) -> str | None:
-    """Grant `APP_ROLE` the app's privileges and return it, if this session must switch to it.
+    """Give `APP_ROLE` the app's privileges and return it, if the pools must act as it.
 
     Call on an owner's connection (autocommit, dict rows) after every table exists. Returns
     None when the session's own role is already subject to the policies (neither superuser
-    nor BYPASSRLS): the tables force row-level security on their owner too.
+    nor BYPASSRLS): the tables force row-level security on their owner too. The role may
+    log in (the pools connect as it: `Storage._app_login`), but it is no superuser, cannot bypass
+    row-level security, create roles or databases, and is granted no other role.
     """
     cur = await conn.execute(
         "SELECT rolsuper OR rolbypassrls AS bypasses, rolsuper OR rolcreaterole AS can_create,"
@@ -172,18 +258,25 @@ async def app_role(conn: AsyncConnection[dict]) -> str | None:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         # Roles belong to the cluster, the lock to this database: tolerate another database's.
+        # Earlier versions made the role NOLOGIN (the pools switched to it): it logs in now.
         await conn.execute(
             sql.SQL(
-                "DO $$ BEGIN CREATE ROLE {} NOLOGIN NOBYPASSRLS;"
-                " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-            ).format(role)
+                "DO $$ BEGIN CREATE ROLE {r} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE"
+                " NOCREATEDB NOREPLICATION;"
+                " EXCEPTION WHEN duplicate_object THEN ALTER ROLE {r} LOGIN; END $$"
+            ).format(r=role)
         )
         await conn.execute(
             sql.SQL(
                 "GRANT {r} TO CURRENT_USER; GRANT USAGE ON SCHEMA {s} TO {r}; "
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}; "
-                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}"
-            ).format(r=role, s=sql.Identifier(me["schema"])),
+                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {r}; "
+                "GRANT EXECUTE ON FUNCTION {f} TO {r}"
+            ).format(
+                r=role,
+                s=sql.Identifier(me["schema"]),
+                f=sql.SQL(", ").join(sql.SQL(f) for f in KEY_FUNCTIONS),
+            ),
             prepare=False,
         )
     return APP_ROLE

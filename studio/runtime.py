@@ -10,7 +10,9 @@ process that has one.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
@@ -19,6 +21,28 @@ from configs.chat_models import build_chat_model
 from configs.settings import get_settings
 from graph.resources import Resources
 from memory.facts import extractor_for
+
+# Where `langgraph dev` keeps its threads, runs and checkpoints: its working directory.
+LANGGRAPH_STATE_DIR = Path(".langgraph_api")
+
+
+def keep_langgraph_state_private() -> None:
+    """Make `langgraph dev`'s state (users' messages) readable by this OS user only.
+
+    Its in-memory runtime pickles that state into `.langgraph_api` with the default umask,
+    so the directory and files are world-readable; from now on this process creates files
+    for its user only, and the directory is closed if it exists already.
+    """
+    os.umask(0o077)
+    if LANGGRAPH_STATE_DIR.is_dir():
+        LANGGRAPH_STATE_DIR.chmod(0o700)
+        for path in LANGGRAPH_STATE_DIR.iterdir():
+            path.chmod(0o600 if path.is_file() else 0o700)
+
+
+# The server imports this module (through langgraph.json's graph and auth) as it starts and
+# calls no hook of ours earlier: the first place this process can set its file modes.
+keep_langgraph_state_private()
 
 
 @lru_cache

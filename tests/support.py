@@ -27,11 +27,13 @@ import uvicorn
 from fastapi import FastAPI
 from langserve import RemoteRunnable
 
+from access.api_keys import ApiKeys
 from api import create_app
 from configs.settings import REPO_ROOT, Settings
 from graph.resources import Resources
 from memory.facts import offline_extractor
 from storage.services import ServiceURLs
+from storage.tenancy import ALL_TENANTS, tenant_scope
 
 SAMPLE_KB = REPO_ROOT / "data" / "sample_kb"
 
@@ -273,3 +275,15 @@ def node_path(choices: dict[str, str]) -> list[str]:
 
 # A turn of small talk: no retrieval, no tool call, no summary.
 SMALL_TALK = node_path({"router": "generate", "generate": "persist", "persist": "__end__"})
+
+
+async def mint_key(pool: Any, tenant: str, name: str = "") -> tuple[str, str]:
+    """Create a key for `tenant` as an operator does (`memoria keys create`, any tenant)."""
+    with tenant_scope(ALL_TENANTS):
+        return await ApiKeys(pool).create(tenant, name)
+
+
+async def revoke_key(pool: Any, key_id: str) -> bool:
+    """Revoke a key as an operator does (`memoria keys revoke`)."""
+    with tenant_scope(ALL_TENANTS):
+        return await ApiKeys(pool).revoke(key_id)

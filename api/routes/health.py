@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import ApiDep
+from api.deps import ApiDep, CallerDep
 from api.problems import RETRY_AFTER_S
 
 router = APIRouter(tags=["health"])
@@ -35,6 +35,11 @@ async def readyz(api: ApiDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics: strategy use, cache hits, Redis fallbacks, write ack, outbox lag."""
+async def metrics(_: CallerDep) -> Response:
+    """Prometheus metrics: strategy use, cache hits, Redis fallbacks, write ack, outbox lag.
+
+    Any tenant's key may read them when keys are required: they count every tenant's
+    requests together, and no counter moves on what another tenant sent (the embedding
+    cache a hit counts is per tenant).
+    """
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -14,17 +14,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from access.api_keys import ApiKeys
 from graph.resources import Resources
 from storage.services import ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_connection
 from tests.support import (
     api_app,
+    asgi_client,
     drain,
+    mint_key,
     new_config,
     own_database,
     remote_runnable,
     resources_like,
+    revoke_key,
     turn_body,
 )
 
@@ -70,7 +72,7 @@ async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(clie
     # No key yet: local mode, as `make run` serves.
     assert (await turn(client, None, "hello", new_config())).status_code == 200
 
-    key_id, key = await ApiKeys(auth_resources.pool).create("acme", "test")
+    key_id, key = await mint_key(auth_resources.pool, "acme", "test")
     assert key.startswith("mk_") and key_id in key
     # The table holds a digest, never the key.
     async with tenant_connection(auth_resources.pool, ALL_TENANTS) as conn:
@@ -99,14 +101,14 @@ async def test_auto_mode_is_local_until_a_key_exists_then_keys_are_required(clie
     ]
 
     # Revoked: refused at once, and the server stays in key mode.
-    assert await ApiKeys(auth_resources.pool).revoke(key_id)
+    assert await revoke_key(auth_resources.pool, key_id)
     assert (await turn(client, key, "still there?", config)).status_code == 401
     assert (await turn(client, None, "still there?", config)).status_code == 401
 
 
 async def test_one_tenants_key_reaches_nothing_of_another_tenant(client, auth_resources):
-    _, key_a = await ApiKeys(auth_resources.pool).create("tenant-a")
-    _, key_b = await ApiKeys(auth_resources.pool).create("tenant-b")
+    _, key_a = await mint_key(auth_resources.pool, "tenant-a")
+    _, key_b = await mint_key(auth_resources.pool, "tenant-b")
     user, thread, secret = "bob", str(uuid.uuid4()), f"S3CRET-{uuid.uuid4().hex[:6]}"
     config = {"configurable": {"user_id": user, "thread_id": thread}}
     stored = await turn(client, key_b, f"My name is Bob and my vault code is {secret}.", config)
@@ -239,7 +241,7 @@ def test_keys_command_creates_lists_and_revokes(auth_urls: ServiceURLs):
 
 
 async def test_remote_runnable_works_with_a_key_and_is_refused_without(app, client, auth_resources):
-    _, key = await ApiKeys(auth_resources.pool).create("rr-tenant")
+    _, key = await mint_key(auth_resources.pool, "rr-tenant")
     config = {"configurable": {"user_id": "lia", "thread_id": str(uuid.uuid4())}}
     with_key = remote_runnable(app, headers={"Authorization": f"Bearer {key}"})
     output = await with_key.ainvoke({"messages": [("human", "hello")]}, config=config)
@@ -251,3 +253,50 @@ async def test_remote_runnable_works_with_a_key_and_is_refused_without(app, clie
     with pytest.raises(httpx.HTTPStatusError) as refused:
         await without.ainvoke({"messages": [("human", "hello")]}, config=config)
     assert refused.value.response.status_code == 401
+
+
+async def test_metrics_and_the_api_description_want_a_key_once_keys_are_required(
+    auth_resources,
+):
+    keyed = api_app(auth_resources, memoria_auth="api_key")
+    _, key = await mint_key(auth_resources.pool, "metrics-tenant")
+    paths = ["/metrics", "/docs", "/redoc", "/openapi.json"]
+    async with asgi_client(keyed) as http:
+        for path in paths:
+            assert (await http.get(path)).status_code == 401, path
+            assert (await http.get(path, headers={"X-API-Key": "mk_0_wrong"})).status_code == 401
+            with_key = await http.get(path, headers={"Authorization": f"Bearer {key}"})
+            assert with_key.status_code == 200, path
+        spec = await http.get("/openapi.json", headers={"Authorization": f"Bearer {key}"})
+        assert "/agent/invoke" in spec.json()["paths"]
+    public = api_app(auth_resources, memoria_auth="api_key", memoria_public_docs=True)
+    async with asgi_client(public) as http:
+        for path in paths[1:]:
+            assert (await http.get(path)).status_code == 200, path
+        assert (await http.get("/metrics")).status_code == 401
+
+
+async def test_no_response_tells_a_tenant_what_another_tenant_asked(client, auth_resources):
+    # The embedding cache once keyed vectors by text alone: tenant B asking A's question
+    # found A's vector (a hit in /metrics, in the turn's trace metadata, and in its speed).
+    _, key_a = await mint_key(auth_resources.pool, "asker-a")
+    _, key_b = await mint_key(auth_resources.pool, "asker-b")
+    question = f"What is the door code of the {uuid.uuid4().hex[:8]} archive?"
+
+    async def ask(http: httpx.AsyncClient, key: str, user: str) -> float:
+        config = {"configurable": {"user_id": user, "thread_id": str(uuid.uuid4())}}
+        assert (await turn(http, key, question, config)).status_code == 200
+        metrics = (await call(http, "GET", "/metrics", key)).text
+        for line in metrics.splitlines():
+            if line.startswith('memoria_cache_lookups_total{cache="embedding",result="hit"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    hits = await ask(client, key_a, "ana")
+    # Another server process (its in-process tier empty) on the same Redis.
+    async with (
+        resources_like(auth_resources) as other,
+        asgi_client(api_app(other, memoria_auth="auto")) as http,
+    ):
+        assert await ask(http, key_b, "bob") == hits
+        assert await ask(http, key_a, "ana") == hits + 1  # A's own vector, from Redis

@@ -32,8 +32,9 @@ async def test_bench_suite_reports_every_measure_and_deletes_its_tenant(resource
         assert [c["clients"] for c in entry["concurrency"]] == [1, 2]
         assert all(c["error_rate"] == 0 and c["turns"] > 0 for c in entry["concurrency"])
         assert entry["kb_chunks"] > 0
-    # The same pages into a second tenant: every chunk's vector comes from the Redis cache.
-    assert data["kb_repeat_ingest"]["embedding_cache_hit_rate"] == 1.0
+    # The same pages into a second tenant: embedded again, as the cache is per tenant (a
+    # hit would tell that tenant another one holds the same pages).
+    assert data["kb_repeat_ingest"]["embedding_cache_hit_rate"] == 0.0
     assert "| 120 |" in format_suite_report(data)
 
     leftovers = await tenant_row_counts(resources, data["tenant"])

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from access.api_keys import ApiKeys
 from graph.resources import Resources
@@ -55,7 +55,13 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, re
         page = await browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await page.goto(url + "/")
+        # Chromium logs every content-security-policy violation to the console.
+        page.on(
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        loaded = await page.goto(url + "/")
+        assert "script-src 'self'" in loaded.headers["content-security-policy"]
         await page.fill("#user", user)
         await page.press("#user", "Tab")  # change event: a new thread for this user
 
@@ -65,11 +71,8 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, re
             await page.click("#ask button")
             last = page.locator(".msg.ai").nth(answers)
             await last.wait_for()
-            await page.wait_for_function(
-                "n => { const m = document.querySelectorAll('.msg.ai')[n];"
-                " return m && m.textContent !== '…'; }",
-                arg=answers,
-            )
+            # Locators, not wait_for_function: the page's policy forbids the eval it uses.
+            await expect(last).not_to_have_text("…")
             return await last.text_content()
 
         await say("My favourite tea is genmaicha.")
@@ -81,10 +84,8 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, re
         # this thread in the list.
         await drain(resources)
         await page.click("#new-thread")
-        await page.wait_for_function("document.querySelectorAll('#threads li').length === 2")
-        await page.wait_for_function(
-            "document.querySelector('#facts').textContent.includes('genmaicha')", timeout=20000
-        )
+        await expect(page.locator("#threads li")).to_have_count(2)
+        await expect(page.locator("#facts")).to_contain_text("genmaicha", timeout=20000)
         assert await page.locator(".msg").count() == 0  # the new thread starts empty
         assert await page.text_content("#error") == ""
         assert errors == []

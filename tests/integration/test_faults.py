@@ -432,7 +432,7 @@ async def test_redis_stopped_under_load_fails_no_request_and_is_used_again(
             )
             # Redis came back empty: every thread's hot window is written there again.
             windows = [ConversationMemory.window_key(ident_of(c)) for c in load.configs]
-            with redis.Redis(host="127.0.0.1", port=own_redis.redis_port) as client:
+            with redis.Redis.from_url(own_redis.redis_url) as client:
                 rewritten_s = await eventually(
                     lambda: client.exists(*windows) == len(windows), RECOVERY_S
                 )

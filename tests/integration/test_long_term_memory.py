@@ -161,7 +161,9 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     again = configs[3]
     await ask(agent, again, question)
     assert (await agent.aget_state(again)).values["retrieval_cache"] == "hit"
-    assert await resources.storage.redis.exists(resources.embeddings.key(question))
+    assert await resources.storage.redis.exists(
+        resources.embeddings.key(question, tenant_id=tenant)
+    )
 
     receipt = await resources.forgetter.forget_user(tenant, user)
     counts = receipt.counts
@@ -187,7 +189,9 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
         assert (await agent.aget_state(config)).values == {}
     keys = [k async for k in resources.storage.redis.scan_iter(match=f"memoria:{tenant}:*")]
     assert not [k for k in keys if user.encode() in k]
-    assert not await resources.storage.redis.exists(resources.embeddings.key(question))
+    assert not await resources.storage.redis.exists(
+        resources.embeddings.key(question, tenant_id=tenant)
+    )
 
     after = new_config(tenant, user)
     out = await ask(agent, after, question)

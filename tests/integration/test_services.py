@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -70,7 +71,8 @@ def services(data_dir: Path) -> Iterator[EmbeddedServices]:
 
 def test_up_reuse_status_down(services: EmbeddedServices, data_dir: Path) -> None:
     urls = services.up()
-    assert urls.redis_url == f"redis://127.0.0.1:{services.redis_port}/0"
+    password = services.redis_password
+    assert urls.redis_url == f"redis://:{password}@127.0.0.1:{services.redis_port}/0"
     assert urls.database_url.startswith("postgresql://")
 
     with psycopg.connect(urls.database_url, autocommit=True) as conn:
@@ -161,3 +163,28 @@ def test_redis_start_failure_reports_log_tail(data_dir: Path) -> None:
         with pytest.raises(RuntimeError, match="(?s)did not come up.*Address already in use"):
             services.ensure_redis()
     assert processes_using(data_dir) == []
+
+
+def test_redis_wants_its_password_and_local_state_is_private(
+    services: EmbeddedServices, data_dir: Path
+) -> None:
+    urls = services.up()
+    with redis.Redis(host="127.0.0.1", port=services.redis_port) as stranger:
+        with pytest.raises(redis.AuthenticationError, match="(?i)auth"):
+            stranger.ping()
+    with redis.Redis.from_url(urls.redis_url) as client:
+        assert client.ping()
+    # Not on the command line, where any local user reads it.
+    assert services.redis_password not in " ".join(psutil.Process(redis_pid(data_dir)).cmdline())
+
+    def mode(path: Path) -> int:
+        return path.stat().st_mode & 0o777
+
+    assert mode(services.redis_password_file) == 0o600
+    assert mode(services.redis_dir / "redis.conf") == 0o600
+    assert mode(services.redis_dir) == 0o700
+    assert mode(services.pg_dir) == 0o700
+    # Root's postgres runs as the OS user `pgserver`, which must pass through the data dir.
+    assert mode(data_dir) in ((0o711,) if os.geteuid() == 0 else (0o700,))
+    # A new object (another process) uses the same password: it is kept, not made anew.
+    assert EmbeddedServices(data_dir, redis_port=services.redis_port).up() == urls

@@ -29,7 +29,14 @@ from configs.settings import REPO_ROOT, Settings
 from memory import strategy_log, threads
 from storage.schema import setup
 from storage.services import ServiceURLs
-from tests.support import SMALL_TALK, STARTUP_TIMEOUT_S, free_port, own_database
+from tests.support import (
+    SMALL_TALK,
+    STARTUP_TIMEOUT_S,
+    free_port,
+    mint_key,
+    own_database,
+    revoke_key,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.process]
 
@@ -117,6 +124,12 @@ async def test_langgraph_dev_serves_and_runs_the_graph(service_urls: ServiceURLs
         # A Studio thread names no user: it runs as .env.studio's MEMORIA_DEV_USER.
         unnamed = (await client.threads.create())["thread_id"]
         assert await stream_nodes(client, unnamed) == SMALL_TALK
+    # Its state (these messages) is this OS user's only, also as written at shutdown.
+    state_dir = REPO_ROOT / ".langgraph_api"
+    assert state_dir.stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o077 for p in state_dir.iterdir()} == {
+        p.name: 0 for p in state_dir.iterdir()
+    }
     async with open_pool(service_urls.database_url) as pool:
         assert [str(t["thread_id"]) for t in await threads.list_threads(pool, "local", user)] == [
             thread
@@ -151,7 +164,7 @@ def secured(secured_urls: ServiceURLs) -> Iterator[str]:
 
 async def new_key(pool: AsyncConnectionPool, tenant: str) -> str:
     """Create a key for `tenant` with memoria's own key code; return the key."""
-    return (await ApiKeys(pool).create(tenant, "studio test"))[1]
+    return (await mint_key(pool, tenant, "studio test"))[1]
 
 
 async def test_a_key_holder_streams_a_run_and_gets_an_answer(secured: str, pool):
@@ -170,8 +183,8 @@ async def test_a_key_holder_streams_a_run_and_gets_an_answer(secured: str, pool)
 async def test_no_key_or_a_wrong_one_is_refused(secured: str, pool):
     tenant = f"acme-{uuid.uuid4().hex[:6]}"
     key = await new_key(pool, tenant)
-    revoked_id, revoked = await ApiKeys(pool).create(tenant, "revoked")
-    assert await ApiKeys(pool).revoke(revoked_id)
+    revoked_id, revoked = await mint_key(pool, tenant, "revoked")
+    assert await revoke_key(pool, revoked_id)
 
     async def status(client: LangGraphClient) -> tuple[int, str]:
         with pytest.raises(APIStatusError) as refused:
