@@ -20,10 +20,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from access.api_keys import ApiKeys
 from graph.resources import Resources
 from storage.services import ServiceURLs
-from tests.support import BASE_URL, api_app, drain, own_database, resources_like, turn_body
+from tests.support import (
+    BASE_URL,
+    api_app,
+    drain,
+    mint_key,
+    own_database,
+    resources_like,
+    turn_body,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +123,7 @@ async def mint(client: httpx.AsyncClient, key: str, user_id: str) -> dict[str, A
 
 @pytest.fixture(scope="module")
 async def victim(client: httpx.AsyncClient, attack_resources: Resources) -> Victim:
-    _, key = await ApiKeys(attack_resources.pool).create(VICTIM_TENANT, "victim")
+    _, key = await mint_key(attack_resources.pool, VICTIM_TENANT, "victim")
     deadline = time.monotonic() + 15  # the server re-checks for keys every few seconds
     while (await client.get("/threads", headers={"x-user-id": "x"})).status_code != 401:
         assert time.monotonic() < deadline, "keys were never required"
@@ -154,7 +161,7 @@ async def intruders(
     client: httpx.AsyncClient, resources: Resources, victim: Victim
 ) -> dict[str, dict[str, str]]:
     """Every way in that is not the victim's: name -> headers."""
-    _, other_key = await ApiKeys(resources.pool).create("intruder-co", "intruder")
+    _, other_key = await mint_key(resources.pool, "intruder-co", "intruder")
     bearer = {"authorization": f"Bearer {other_key}", "x-user-id": VICTIM_USER}
     colleague = {"authorization": f"Bearer {(await mint(client, victim.key, 'mallory'))['token']}"}
     namesake = {"authorization": f"Bearer {(await mint(client, other_key, VICTIM_USER))['token']}"}

@@ -15,10 +15,9 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from access.api_keys import ApiKeys
 from graph.resources import Resources
 from storage.services import ServiceURLs
-from tests.support import api_app, drain, own_database, resources_like, socket_server
+from tests.support import api_app, drain, mint_key, own_database, resources_like, socket_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.process]
 
@@ -105,7 +104,7 @@ async def keyed(service_urls: ServiceURLs, resources: Resources) -> AsyncIterato
 async def test_with_keys_the_page_keeps_a_user_token_never_the_key(keyed):
     url, res = keyed
     tenant = f"t-{uuid.uuid4().hex[:8]}"
-    _, key = await ApiKeys(res.pool).create(tenant, "chat page")
+    _, key = await mint_key(res.pool, tenant, "chat page")
     async with async_playwright() as pw:
         browser = await launch(pw)
         page = await browser.new_page()

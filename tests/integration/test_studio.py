@@ -23,7 +23,6 @@ from langgraph_sdk.errors import APIStatusError
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from access.api_keys import ApiKeys
 from access.user_tokens import UserTokens
 from configs.settings import REPO_ROOT, Settings
 from memory import strategy_log, threads
@@ -317,7 +316,7 @@ async def test_a_client_cannot_claim_another_tenant_through_config(secured: str,
 
 async def test_a_user_token_acts_for_its_user_only(secured: str, pool):
     tenant = f"acme-{uuid.uuid4().hex[:6]}"
-    key_id, key = await ApiKeys(pool).create(tenant, "studio tokens")
+    key_id, key = await mint_key(pool, tenant, "studio tokens")
     # Minted as POST /tokens does; the server verifies it with the database's secret.
     token = (await UserTokens(pool).mint(tenant, key_id, "ana", ttl_s=600)).token
     secret = f"S3CRET-{uuid.uuid4().hex[:6]}"

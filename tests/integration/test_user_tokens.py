@@ -17,12 +17,11 @@ import pytest
 from fastapi import FastAPI
 from psycopg.errors import InsufficientPrivilege
 
-from access.api_keys import ApiKeys
 from access.user_tokens import UserTokens
 from graph.resources import Resources
 from storage.services import ServiceURLs
 from storage.tenancy import tenant_connection
-from tests.support import api_app, own_database, resources_like, turn_body
+from tests.support import api_app, mint_key, own_database, resources_like, revoke_key, turn_body
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +61,7 @@ async def call(
 async def new_tenant(res: Resources) -> tuple[str, str, str]:
     """Create a tenant's key; return (tenant, key id, key)."""
     tenant = f"t-{uuid.uuid4().hex[:8]}"
-    key_id, key = await ApiKeys(res.pool).create(tenant, "tokens test")
+    key_id, key = await mint_key(res.pool, tenant, "tokens test")
     return tenant, key_id, key
 
 
@@ -226,7 +225,7 @@ async def test_expired_revoked_and_orphaned_tokens_are_refused_with_what_to_do(
     assert (await call(client, "GET", "/threads", bobs["token"])).status_code == 200
 
     # The minting key revoked: its tokens go with it.
-    assert await ApiKeys(token_resources.pool).revoke(key_id)
+    assert await revoke_key(token_resources.pool, key_id)
     code, detail = await status(bobs["token"])
     assert code == 401 and "API key that minted" in detail
 
