@@ -143,19 +143,23 @@ class Driver:
         if not files:
             raise RuntimeError(f"no knowledge-base documents in {kb_dir}")
         status_urls = []
+        deadline = time.monotonic() + timeout_s
         for path in files:
-            response = await self.client.post(
-                "/documents",
-                headers=self.tenant_headers,
-                files={"file": (path.name, path.read_bytes())},
-            )
+            # A tenant may have MEMORIA_INGEST_PER_TENANT uploads in progress: 429 says wait.
+            while (
+                response := await self.client.post(
+                    "/documents",
+                    headers=self.tenant_headers,
+                    files={"file": (path.name, path.read_bytes())},
+                )
+            ).status_code == 429 and time.monotonic() < deadline:
+                await asyncio.sleep(self._retry_after(response))
             if response.status_code != 202:
                 raise RuntimeError(
                     f"upload of {path.name}: HTTP {response.status_code} {response.text[:200]}"
                 )
             status_urls.append((path.name, response.json()["status_url"]))
         chunks = 0
-        deadline = time.monotonic() + timeout_s
         for name, url in status_urls:
             while True:
                 job = (await self.client.get(url, headers=self.tenant_headers)).json()

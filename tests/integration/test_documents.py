@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from configs.settings import REPO_ROOT
+from evals.chat.driver import Driver
 from tests.support import new_config, turn_body
 
 pytestmark = pytest.mark.integration
@@ -153,3 +154,15 @@ def test_memoria_ingest_shows_a_files_chunks_as_they_are_indexed(service_urls, t
     counts = [int(n) for n, _ in drawn]
     assert counts == sorted(counts) and counts[0] == 0 and counts[-1] == total
     assert len({n for n in counts if 0 < n < total}) >= 3, f"no batches shown: {counts}"
+
+
+async def test_the_chat_eval_uploads_a_whole_knowledge_base_past_the_per_tenant_limit(client):
+    # Seven files, two uploads in progress at a time: the eval waits on 429 and goes on.
+    kb = REPO_ROOT / "data" / "sample_kb"
+    tenant = f"eval-{uuid.uuid4().hex[:8]}"
+
+    uploaded = await Driver(client, tenant).upload_kb(kb, timeout_s=240)
+
+    assert uploaded["documents"] == len(list(kb.iterdir())) > 2
+    listed = (await client.get("/documents", headers={"x-tenant-id": tenant})).json()
+    assert len(listed["documents"]) == uploaded["documents"]
