@@ -55,7 +55,8 @@ async def run_reindex(settings: Settings, *, tenant: str | None, batch: int) -> 
                     legacy=legacy_model(settings),
                 )
         recorded = await shadow.recorded_model(conn)
-        if recorded is not None and recorded[0] == model.model_id:
+        sized_otherwise = await shadow.columns_sized_otherwise(conn, VECTOR_TABLES, model.dims)
+        if recorded is not None and recorded[0] == model.model_id and not sized_otherwise:
             sys.stdout.write(f"stored vectors are already {model.model_id}; nothing to do\n")
             return 0
         for table in VECTOR_TABLES:

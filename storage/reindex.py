@@ -83,8 +83,12 @@ async def check_model(
         ModelMismatch: the stored vectors were made by another model; says what to run.
     """
     recorded = await recorded_model(conn)
+    # Columns sized for other vectors belong to another model, even with no row stored yet
+    # (a database first started with the old default): the configured model's vectors would
+    # not fit, and `memoria reindex` resizes them.
+    sized_otherwise = await columns_sized_otherwise(conn, tables, dims)
     if recorded is None:
-        stored = False
+        stored = sized_otherwise
         for table in tables:
             exists = sql.SQL("SELECT EXISTS (SELECT 1 FROM {}) AS e").format(
                 sql.Identifier(table.table)
@@ -99,6 +103,11 @@ async def check_model(
             "`memoria reindex` with the new model configured to re-embed what is stored "
             "(resumable, per tenant), or configure the old model again "
             "(MEMORIA_EMBEDDING_MODEL)"
+        )
+    if sized_otherwise:
+        raise ModelMismatch(
+            f"the vector columns hold vectors of another size than {model_id!r} makes "
+            f"({dims}): run `memoria reindex` to resize them (and re-embed any stored row)"
         )
 
 
@@ -202,12 +211,24 @@ async def record(conn: AsyncConnection, model_id: str, dims: int) -> None:
     await conn.execute(WRITE_RECORD, (model_id, dims))
 
 
+async def columns_sized_otherwise(
+    conn: AsyncConnection, tables: Sequence[Reindexable], dims: int
+) -> bool:
+    """Whether any table's `embedding` column holds vectors of another size than `dims`."""
+    sizes = [await _column_dims(conn, table.table, "embedding") for table in tables]
+    return any(size is not None and size != dims for size in sizes)
+
+
 async def _shadow_dims(conn: AsyncConnection, table: str) -> int | None:
+    return await _column_dims(conn, table, "embedding_next")
+
+
+async def _column_dims(conn: AsyncConnection, table: str, column: str) -> int | None:
     row = await (
         await conn.execute(
             "SELECT atttypmod FROM pg_attribute WHERE attrelid = %s::regclass"
-            " AND attname = 'embedding_next' AND NOT attisdropped",
-            (table,),
+            " AND attname = %s AND NOT attisdropped",
+            (table, column),
         )
     ).fetchone()
     return None if row is None else int(_get(row, "atttypmod"))

@@ -12,6 +12,7 @@ from graph.resources import Resources
 from graph.routing import decision
 from knowledge.ingest import ingest_paths
 from memory.facts import offline_extractor
+from retrievers.embeddings import build_embedder
 from storage.database import Storage
 from storage.identity import Identity
 from storage.reindex import ModelMismatch, recorded_model
@@ -100,3 +101,39 @@ async def test_reindex_on_a_fresh_database_records_the_model_and_changes_nothing
         ).fetchone()
     assert recorded is not None and recorded[1] == fresh.memoria_embedding_dims
     assert shadows["n"] == 0
+
+
+@pytest.mark.parametrize("record", ["none", "the new model's"])
+async def test_empty_tables_sized_for_the_old_model_are_resized_by_reindex(
+    service_urls, settings, tmp_path, record
+):
+    # A database first started with MiniLM before models were recorded, nothing stored yet
+    # (or recorded as the new model by a version that did not look at the columns): the
+    # configured model's vectors would not fit its columns, so every write would fail.
+    urls = own_database(service_urls, f"sized_{uuid.uuid4().hex[:6]}")
+    old = settings.model_copy(
+        update={"database_url": urls.database_url, "memoria_embedding_model": "minilm"}
+    )
+    new = old.model_copy(update={"memoria_embedding_model": "use"})
+    async with Resources(old):
+        pass
+    async with Storage(new) as storage, storage.owner_connection() as conn:
+        await conn.execute("DELETE FROM embedding_model")
+        if record != "none":
+            await conn.execute(
+                "INSERT INTO embedding_model (model_id, dims) VALUES (%s, %s)",
+                (build_embedder(new).model_id, new.memoria_embedding_dims),
+            )
+
+    with pytest.raises(ModelMismatch, match="memoria reindex"):
+        async with Resources(new):
+            pass
+    assert await run_reindex(new, tenant=None, batch=8) == 0
+
+    page = tmp_path / "hours.md"
+    page.write_text("# Hours\n\nThe Braga shop opens at nine, Monday to Saturday.\n")
+    async with Resources(new) as res:
+        report = await ingest_paths(
+            pool=res.pool, kb=await res.knowledge_base(), tenant_id="t-sized", paths=[page]
+        )
+    assert report.chunks == 1
