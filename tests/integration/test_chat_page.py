@@ -115,9 +115,8 @@ async def test_with_keys_the_page_keeps_a_user_token_never_the_key(keyed):
         await page.press("#user", "Tab")
         await page.fill("#key", key)
         await page.press("#key", "Tab")  # change event: the key is exchanged for a token
-        await page.wait_for_function(
-            "document.querySelector('#session').textContent.includes('signed in as ana')"
-        )
+        # Locators, not wait_for_function: the page's policy forbids the eval it uses.
+        await expect(page.locator("#session")).to_contain_text("signed in as ana")
         assert await page.input_value("#key") == ""
         stored = await page.evaluate(
             "JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})"
@@ -128,7 +127,7 @@ async def test_with_keys_the_page_keeps_a_user_token_never_the_key(keyed):
         await page.fill("#text", "My favourite tea is genmaicha.")
         await page.click("#ask button")
         # The answer, then the panels' refresh, done before the token is revoked below.
-        await page.wait_for_function("document.querySelectorAll('#threads li').length === 1")
+        await expect(page.locator("#threads li")).to_have_count(1)
         await settled(page)
         assert "genmaicha" in await page.text_content(".msg.human")
         assert await page.text_content(".msg.ai") not in ("", "…")
@@ -143,7 +142,7 @@ async def test_with_keys_the_page_keeps_a_user_token_never_the_key(keyed):
             assert revoked.json()["tokens_revoked"] == 1
         await page.fill("#text", "Still there?")
         await page.click("#ask button")
-        await page.wait_for_function("document.querySelector('#error').textContent !== ''")
+        await expect(page.locator("#error")).not_to_have_text("")
         assert "revoked" in await page.text_content("#error")
         assert "sign in again" in await page.text_content("#error")
         assert await page.text_content("#session") == ""
