@@ -14,7 +14,6 @@ import stat
 import subprocess
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +24,8 @@ import psycopg
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from storage.private_files import private_dir, secrets_file, write_private
 
 logger = logging.getLogger(__name__)
 
@@ -330,43 +331,6 @@ class EmbeddedServices:
         """Return the pid of the Redis serving our dir on our port, or None."""
         probe = self._probe_redis()
         return probe[0] if probe and probe[1] == self.redis_dir else None
-
-
-def private_dir(path: Path) -> Path:
-    """Create `path` (and its parents) if need be and make it readable by this user only."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path`, readable and writable by this user only, from the start."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        os.fchmod(f.fileno(), 0o600)
-        f.write(text)
-
-
-def secrets_file(path: Path, generate: Callable[[], str]) -> str:
-    """Return the secret saved in `path`, generating and saving one (mode 0600) if none is.
-
-    Two processes starting at once may both generate one: the first link wins, the other
-    reads it, so every process of a data directory ends up with the same secret.
-    """
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    private_dir(path.parent)
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    write_private(draft, generate() + "\n")
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink(missing_ok=True)
-    return path.read_text().strip()
 
 
 def _redis_executables() -> tuple[Path, list[Path]]:
