@@ -243,81 +243,69 @@ class FactStore:
         """
         # The store runs in this task, whose sessions may write this tenant's facts only.
         with tenant_scope(ident.tenant_id):
-            return await self._record(
-                ident,
-                fact,
-                source_id=source_id,
-                observed_at=observed_at,
-                origin=origin,
-                extractor=extractor,
-                conn=conn,
+            ns = facts_namespace(ident)
+            key = str(
+                uuid.uuid5(
+                    _FACT_NAMESPACE, f"{fact.attribute}\x1f{fact.value.casefold()}\x1f{source_id}"
+                )
             )
-
-    async def _record(
-        self,
-        ident: Identity,
-        fact: ExtractedFact,
-        *,
-        source_id: str,
-        observed_at: datetime,
-        origin: str,
-        extractor: str,
-        conn: AsyncConnection | None,
-    ) -> str:
-        ns = facts_namespace(ident)
-        key = str(
-            uuid.uuid5(
-                _FACT_NAMESPACE, f"{fact.attribute}\x1f{fact.value.casefold()}\x1f{source_id}"
+            if await self.store.aget(ns, key) is not None:
+                return key  # this observation was recorded before (a replayed job)
+            current = await self.store.asearch(
+                ns,
+                filter={"attribute": fact.attribute, "current": True},
+                limit=_SAME_ATTRIBUTE_LIMIT,
             )
-        )
-        if await self.store.aget(ns, key) is not None:
-            return key  # this observation was recorded before (a replayed job)
-        current = await self.store.asearch(
-            ns, filter={"attribute": fact.attribute, "current": True}, limit=_SAME_ATTRIBUTE_LIMIT
-        )
-        for item in current:
-            if item.value["value"].casefold() == fact.value.casefold():
-                return item.key  # already known; its valid_from stays the first time it was said
-        at = observed_at.astimezone(UTC).isoformat()
-        value: dict[str, Any] = {
-            "text": fact.text,
-            "attribute": fact.attribute,
-            "value": fact.value,
-            "single_valued": fact.single_valued,
-            "current": True,
-            "valid_from": at,
-            "valid_to": None,
-            "supersedes": None,
-            "superseded_by": None,
-            "thread_id": ident.thread_id,
-            "source_id": source_id,
-            "origin": origin,
-            "extractor": extractor,
-        }
-        ops = []
-        if fact.single_valued and current:
-            newest = max(current, key=lambda item: item.value["valid_from"])
-            if newest.value["valid_from"] > at:
-                value.update(current=False, valid_to=newest.value["valid_from"])
-                value["superseded_by"] = newest.key
+            for item in current:
+                if item.value["value"].casefold() == fact.value.casefold():
+                    return (
+                        item.key
+                    )  # already known; its valid_from stays the first time it was said
+            at = observed_at.astimezone(UTC).isoformat()
+            value: dict[str, Any] = {
+                "text": fact.text,
+                "attribute": fact.attribute,
+                "value": fact.value,
+                "single_valued": fact.single_valued,
+                "current": True,
+                "valid_from": at,
+                "valid_to": None,
+                "supersedes": None,
+                "superseded_by": None,
+                "thread_id": ident.thread_id,
+                "source_id": source_id,
+                "origin": origin,
+                "extractor": extractor,
+            }
+            ops = []
+            if fact.single_valued and current:
+                newest = max(current, key=lambda item: item.value["valid_from"])
+                if newest.value["valid_from"] > at:
+                    value.update(current=False, valid_to=newest.value["valid_from"])
+                    value["superseded_by"] = newest.key
+                else:
+                    value["supersedes"] = newest.key
+                    for old in current:
+                        closed = {
+                            **old.value,
+                            "current": False,
+                            "valid_to": at,
+                            "superseded_by": key,
+                        }
+                        ops.append(PutOp(ns, old.key, closed))
+            ops.append(PutOp(ns, key, value))
+            await self.store.abatch(ops)
+            stated_in = [
+                message_uuid_of(old.value["source_id"])
+                for old in current
+                if value["supersedes"] and old.value.get("origin") == "message"
+            ]
+            if conn is not None:
+                await self._after_change(conn, ident, stated_in, fact.text)
             else:
-                value["supersedes"] = newest.key
-                for old in current:
-                    closed = {**old.value, "current": False, "valid_to": at, "superseded_by": key}
-                    ops.append(PutOp(ns, old.key, closed))
-        ops.append(PutOp(ns, key, value))
-        await self.store.abatch(ops)
-        stated_in = [
-            message_uuid_of(old.value["source_id"])
-            for old in current
-            if value["supersedes"] and old.value.get("origin") == "message"
-        ]
-        if conn is not None:
-            await self._after_change(conn, ident, stated_in, fact.text)
-        else:
-            async with tenant_connection(self._pool, ident.tenant_id) as own, own.transaction():
-                await self._after_change(own, ident, stated_in, fact.text)
-        return key
+                async with tenant_connection(self._pool, ident.tenant_id) as own, own.transaction():
+                    await self._after_change(own, ident, stated_in, fact.text)
+            return key
 
     async def _after_change(
         self, conn: AsyncConnection, ident: Identity, stated_in: list[str], replaced_by: str
