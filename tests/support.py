@@ -157,6 +157,14 @@ def api_app(res: Resources, **settings: Any) -> FastAPI:
     return create_app(changed, resources=res, chat_model=None)
 
 
+@asynccontextmanager
+async def served_api(res: Resources, **settings: Any) -> AsyncIterator[FastAPI]:
+    """Yield `api_app(res, **settings)` with its lifespan running (a module's `app` fixture)."""
+    app = api_app(res, **settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
 async def drain(res: Resources) -> int:
     """Index every queued turn now, as a worker with the offline fact rules would."""
     return await res.outbox_worker(offline_extractor).drain()

@@ -18,7 +18,7 @@ from graph.builder import build_graph
 from graph.resources import Resources
 from knowledge.ingest import ingest_paths
 from storage.services import EmbeddedServices, ServiceURLs
-from tests.support import SAMPLE_KB, ServerProcess, api_app, free_port, http_client
+from tests.support import SAMPLE_KB, ServerProcess, free_port, http_client, served_api
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +107,7 @@ async def app(resources: Resources) -> AsyncIterator[FastAPI]:
 
     Configured as a test server is (local mode), with no worker: tests `drain` to index.
     """
-    served = api_app(resources)
-    async with served.router.lifespan_context(served):
+    async with served_api(resources) as served:
         yield served
 
 

@@ -26,9 +26,9 @@ from storage.services import ServiceURLs
 from tests.support import (
     BASE_URL,
     AsgiAdapter,
-    api_app,
     own_database,
     resources_like,
+    served_api,
     socket_server,
 )
 
@@ -59,8 +59,7 @@ async def abuse_resources(
 async def app(abuse_resources: Resources) -> AsyncIterator[FastAPI]:
     """The HTTP API on the module's database (`client` calls it)."""
     # Generated ids repeat ("0", "A"); past 60 turns a user would only get 429s.
-    served = api_app(abuse_resources, memoria_rate_limit_per_user="off")
-    async with served.router.lifespan_context(served):
+    async with served_api(abuse_resources, memoria_rate_limit_per_user="off") as served:
         yield served
 
 

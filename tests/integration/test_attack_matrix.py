@@ -24,11 +24,11 @@ from graph.resources import Resources
 from storage.services import ServiceURLs
 from tests.support import (
     BASE_URL,
-    api_app,
     drain,
     mint_key,
     own_database,
     resources_like,
+    served_api,
     turn_body,
 )
 
@@ -42,23 +42,18 @@ DOC_SECRET = f"BADGE-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
-def attack_urls(service_urls: ServiceURLs) -> ServiceURLs:
-    """A database of this module's own: its keys switch `auto` auth on."""
-    return own_database(service_urls, "attack")
-
-
-@pytest.fixture(scope="module")
 async def attack_resources(
-    attack_urls: ServiceURLs, resources: Resources
+    service_urls: ServiceURLs, resources: Resources
 ) -> AsyncIterator[Resources]:
-    async with resources_like(resources, database_url=attack_urls.database_url) as res:
+    """Resources on a database of this module's own: its keys switch `auto` auth on."""
+    own = own_database(service_urls, "attack")
+    async with resources_like(resources, database_url=own.database_url) as res:
         yield res
 
 
 @pytest.fixture(scope="module")
 async def app(attack_resources: Resources) -> AsyncIterator[FastAPI]:
-    served = api_app(attack_resources, memoria_auth="auto")
-    async with served.router.lifespan_context(served):
+    async with served_api(attack_resources, memoria_auth="auto") as served:
         yield served
 
 

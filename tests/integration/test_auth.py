@@ -27,6 +27,7 @@ from tests.support import (
     remote_runnable,
     resources_like,
     revoke_key,
+    served_api,
     turn_body,
 )
 
@@ -48,8 +49,7 @@ async def auth_resources(auth_urls: ServiceURLs, resources: Resources) -> AsyncI
 @pytest.fixture(scope="module")
 async def app(auth_resources: Resources) -> AsyncIterator[FastAPI]:
     """The HTTP API in `auto` auth mode on the module's database (`client` calls it)."""
-    served = api_app(auth_resources, memoria_auth="auto")
-    async with served.router.lifespan_context(served):
+    async with served_api(auth_resources, memoria_auth="auto") as served:
         yield served
 
 

@@ -17,7 +17,14 @@ from playwright.async_api import async_playwright, expect
 
 from graph.resources import Resources
 from storage.services import ServiceURLs
-from tests.support import api_app, drain, mint_key, own_database, resources_like, socket_server
+from tests.support import (
+    drain,
+    mint_key,
+    own_database,
+    resources_like,
+    served_api,
+    socket_server,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.process]
 
@@ -96,8 +103,10 @@ async def keyed(service_urls: ServiceURLs, resources: Resources) -> AsyncIterato
     """The API requiring keys, on a database of its own, served on a socket: (url, resources)."""
     urls = own_database(service_urls, "chat_page")
     async with resources_like(resources, database_url=urls.database_url) as res:
-        served = api_app(res, memoria_auth="api_key")
-        async with served.router.lifespan_context(served), socket_server(served) as url:
+        async with (
+            served_api(res, memoria_auth="api_key") as served,
+            socket_server(served) as url,
+        ):
             yield url, res
 
 

@@ -21,7 +21,15 @@ from access.user_tokens import UserTokens
 from graph.resources import Resources
 from storage.services import ServiceURLs
 from storage.tenancy import tenant_connection
-from tests.support import api_app, mint_key, own_database, resources_like, revoke_key, turn_body
+from tests.support import (
+    api_app,
+    mint_key,
+    own_database,
+    resources_like,
+    revoke_key,
+    served_api,
+    turn_body,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -29,23 +37,19 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def token_urls(service_urls: ServiceURLs) -> ServiceURLs:
-    return own_database(service_urls, "tokens")
-
-
-@pytest.fixture(scope="module")
 async def token_resources(
-    token_urls: ServiceURLs, resources: Resources
+    service_urls: ServiceURLs, resources: Resources
 ) -> AsyncIterator[Resources]:
-    async with resources_like(resources, database_url=token_urls.database_url) as res:
+    """Resources on a database of this module's own (its keys and tokens)."""
+    own = own_database(service_urls, "tokens")
+    async with resources_like(resources, database_url=own.database_url) as res:
         yield res
 
 
 @pytest.fixture(scope="module")
 async def app(token_resources: Resources) -> AsyncIterator[FastAPI]:
     """The HTTP API requiring keys on the module's database (`client` calls it)."""
-    served = api_app(token_resources, memoria_auth="api_key")
-    async with served.router.lifespan_context(served):
+    async with served_api(token_resources, memoria_auth="api_key") as served:
         yield served
 
 
