@@ -24,7 +24,18 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from memory.fact_words import BREED, BREEDS, CANONICAL, PARTNER, PET, PROFESSION, RELATIVE
+from memory.fact_words import (
+    BREED,
+    BREEDS,
+    CANONICAL,
+    CONDITION,
+    CONDITION_ADJECTIVE,
+    PARTNER,
+    PET,
+    PROFESSION,
+    RELATIVE,
+)
+from text.language import detect
 from text.words import fold
 
 
@@ -36,7 +47,8 @@ class ExtractedFact:
         attribute: Stable key: "name", "home", "workplace", "job", "age", "preference",
             "language" or "favourite:<thing>".
         value: The value as the user wrote it, e.g. "Lisbon".
-        text: A normalised English third-person statement, e.g. "The user lives in Lisbon.".
+        text: A normalised third-person statement in the language it was told in, e.g.
+            "The user lives in Lisbon." or "O usuário mora em Lisboa.".
         single_valued: True when a new value replaces the old one (name, home, job...); False
             when several can hold at once (likes, languages).
     """
@@ -117,7 +129,7 @@ _RULES: tuple[_Rule, ...] = (
           reject="also just here the a an not so really sure still going glad happy tired"),
     _rule("name", True, "The user's name is {value}.",
           r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
-          r"\s+(?:here|aqui|falando|speaking)\b",
+          r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
           max_words=2, names=True, reject="i eu me ok tudo"),
     _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
@@ -169,6 +181,14 @@ _RULES: tuple[_Rule, ...] = (
     _rule("hometown", True, "The user is from {value}.",
           _IM + r"from\s+", _I + r"come\s+from\s+", _EU + r"(?:sou|venho)\s+(?:de|do|da)\s+",
           max_words=4, names=True),
+    # A condition before a job: "sou diabético" is no profession, "I'm asthmatic" no article.
+    _rule("health", False, "The user is {value}.",
+          _IM + r"(?=" + CONDITION_ADJECTIVE + ")", _EU + r"sou\s+(?=" + CONDITION_ADJECTIVE + ")",
+          max_words=3),
+    _rule("health", False, "The user has {value}.",
+          _IVE + r"(?:got\s+|been\s+diagnosed\s+with\s+|suffer\s+from\s+)?(?=" + CONDITION + ")",
+          _EU + r"(?:tenho|sofro\s+de|fui\s+diagnosticad[oa]\s+com)\s+" + _ART
+          + r"(?=" + CONDITION + ")", max_words=4),
     _rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
     _rule("job", True, "The user is {value}.",
           _EU + r"sou\s+(?:(?:um|uma)\s+)?", max_words=3, check=PROFESSION),
@@ -181,7 +201,11 @@ _RULES: tuple[_Rule, ...] = (
           _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
           _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
-          r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART),
+          r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART,
+          # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
+          r"(?:" + _I + "|" + _WE + r")shifted\s+to\s+",
+          r"a\s+gente\s+(?:se\s+)?mudou\s+(?:para|pra)\s+" + _ART,
+          r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
     _rule("home", True, "The user lives in {value}.",
           _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+", max_words=4, names=True),
     _rule("workplace", True, "The user works at {value}.",
@@ -196,6 +220,11 @@ _RULES: tuple[_Rule, ...] = (
           _IVE + r"(?:been\s+)?(?:hired|taken\s+on)\s+(?:by|at)\s+",
           r"(?:eu\s+)?fui\s+contratad[oa]\s+(?:pel[oa]s?|para\s+(?:a|o)?|na|no|em)\s*",
           _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
+          _I + r"(?:got|landed|took|have|found)\s+(?:a\s+)?(?:new\s+)?job\s+(?:at|with)\s+",
+          _IM + r"(?:now\s+)?running\s+", _I + r"teach\s+at\s+",
+          r"(?:eu\s+)?consegui\s+(?:um\s+)?(?:novo\s+)?emprego\s+(?:na|no|em)\s+",
+          _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",
+          _EU + r"dou\s+aulas?\s+(?:na|no|em)\s+",
           max_words=4, names=True),
     # "I've been made deputy principal", "I got promoted to head of design", "fui promovida a".
     _rule("job", True, "The user is {value}.",
@@ -218,6 +247,17 @@ _RULES: tuple[_Rule, ...] = (
           max_words=3, reject="a com contigo consigo serio muito demais sobre"),
 )
 # fmt: on
+
+# The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
+# Hotel Maré Alta"): a name after "at/with/for/no/na/em".
+_JOB_PLACE = _rule(
+    "workplace",
+    True,
+    "The user works at {value}.",
+    r".*?\s(?:at|with|for|no|na|em|pela|pelo)\s+(?:the\s+)?",
+    max_words=5,
+    names=True,
+)
 
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 # "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
@@ -286,27 +326,83 @@ def _apply(rule: _Rule, message: str, folded: str, start: int, end: int) -> Extr
         return None
     if rule.check and not rule.check.fullmatch(" ".join(words)):
         return None
-    groups = {k: message[m.start(k) : m.end(k)] if m.start(k) >= 0 else "" for k in m.groupdict()}
+    written = {k: message[m.start(k) : m.end(k)] if m.start(k) >= 0 else "" for k in m.groupdict()}
+    groups = dict(written)
     for name in ("kin", "species"):
         if name in groups:
             word = fold(groups[name])
             groups[name] = CANONICAL.get(word, word)
     if "breed" in groups:
-        groups["breed"] = " ".join(groups["breed"].split())
+        groups["breed"] = written["breed"] = " ".join(groups["breed"].split())
         groups["species"] = BREEDS[fold(groups["breed"]).lower()]
-    groups["value"] = value
+        written.setdefault("species", groups["species"])
+    groups["value"] = written["value"] = value
     attribute = rule.attribute.format(
         **{k: " ".join(fold(v).split()) for k, v in groups.items() if k != "value"}
     )
-    text = " ".join(rule.template.format(**groups).split())
+    if _in_portuguese(message, folded[m.start() : vs]):
+        # Said in Portuguese, stored in Portuguese, in the user's own words ("cadela").
+        text = " ".join(_PORTUGUESE[rule.template].format(**written).split())
+        text = text[:1].upper() + text[1:]
+    else:
+        text = " ".join(rule.template.format(**groups).split())
     return ExtractedFact(attribute, value, text, rule.single_valued)
+
+
+# Each template in Portuguese: a fact told in Portuguese reads back in Portuguese.
+_PORTUGUESE = {
+    "The user's name is {value}.": "O nome do usuário é {value}.",
+    "The user's favourite {key} is {value}.": "Favorito do usuário ({key}): {value}.",
+    "The user is {value} years old.": "O usuário tem {value} anos.",
+    "The user likes {value}.": "O usuário gosta de {value}.",
+    "The user loves {value}.": "O usuário adora {value}.",
+    "The user prefers {value}.": "O usuário prefere {value}.",
+    "The user is allergic to {value}.": "O usuário tem alergia a {value}.",
+    "The user has a {species} called {value}.": "Animal de estimação do usuário ({species}): "
+    "{value}.",
+    "The user has a {breed} ({species}) called {value}.": "Animal de estimação do usuário "
+    "({breed}): {value}.",
+    "The user's {kin} is called {value}.": "{kin} do usuário: {value}.",
+    "The user plays {value}.": "O usuário joga {value}.",
+    "The user goes {value}.": "O usuário faz {value}.",
+    "The user does {value}.": "O usuário pratica {value}.",
+    "The user is from {value}.": "O usuário é de {value}.",
+    "The user is {art} {value}.": "O usuário é {value}.",
+    "The user is {value}.": "O usuário é {value}.",
+    "The user works as {art} {value}.": "O usuário trabalha como {value}.",
+    "The user lives in {value}.": "O usuário mora em {value}.",
+    "The user works at {value}.": "O usuário trabalha em {value}.",
+    "The user speaks {value}.": "O usuário fala {value}.",
+    "The user has {value}.": "O usuário tem {value}.",
+}
+_PORTUGUESE_PREFIX = re.compile(
+    r"\b(eu|sou|tenho|meu|minha|nosso|nossa|moro|vivo|trabalho|chamo|nome|gosto|prefiro|adoro"
+    r"|amo|jogo|faco|pratico|treino|falo|aqui|fui|entrei|comecei|mudei|mudamos|venho|sofro)\b"
+)
+
+
+def _in_portuguese(message: str, prefix: str) -> bool:
+    """Whether a fact was told in Portuguese: the message's language, else the rule's words."""
+    language = detect(message)
+    if language is not None:
+        return language == "pt"
+    return _PORTUGUESE_PREFIX.search(prefix) is not None
+
+
+_NAME_JOINERS = frozenset("de da do das dos of the and & e y von van".split())
 
 
 def _leading_name(value: str) -> str:
     """Return the capitalised words `value` starts with ("Priya" of "Priya 👋 first time")."""
     words = []
-    for word in value.split():
+    split = value.split()
+    for i, word in enumerate(split):
         core = word.strip(_STRIP + ",.!?;:()")
+        if words and core in _NAME_JOINERS and word == core and i + 1 < len(split):
+            following = split[i + 1].strip(_STRIP)
+            if following[:1].isupper():  # "Escola Básica de Celas", "Moura & Associados"
+                words.append(core)
+                continue
         if not core or not core[0].isupper() or not core[0].isalpha():
             break
         words.append(core)
@@ -368,9 +464,12 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             for rule in _RULES:
                 fact = _apply(rule, message, folded, c_start, c_end)
                 if fact:
-                    if (fact.attribute, fact.value.casefold()) not in seen:
-                        seen.add((fact.attribute, fact.value.casefold()))
-                        facts.append(fact)
+                    also = _JOB_PLACE if fact.attribute == "job" else None
+                    place = also and _apply(also, message, folded, c_start, c_end)
+                    for found in (fact, place) if place else (fact,):
+                        if (found.attribute, found.value.casefold()) not in seen:
+                            seen.add((found.attribute, found.value.casefold()))
+                            facts.append(found)
                     break
     if not any(f.attribute == "name" for f in facts) and (signed := _signed_name(message)):
         facts.append(signed)

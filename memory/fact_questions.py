@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from memory.fact_extraction import extract_facts
-from memory.fact_words import BREEDS
+from memory.fact_words import BREEDS, CONDITION, CONDITION_ADJECTIVE
 from text.words import fold
 
 # What a question about the user asks for, by the words it uses (accent-folded), most
@@ -87,6 +87,8 @@ def asked_attributes(question: str) -> list[str]:
             if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):
                 attribute = f"favourite:{(key.group(1) or key.group(2)).strip()}"
             found.append(attribute)
+            if attribute == "allergy":
+                found.append("health")  # "any health problem?" asks for both
     return found
 
 
@@ -112,6 +114,8 @@ _STATED: dict[str, re.Pattern[str]] = {
                   r"|twin|irma|irmao|filh|mae|pai|sobrinh|gemeo)",
         "allergy": r"\b(allerg|intoleran|coeliac|celiac|react|alergi|alergic|intoleran|celiac"
                    r"|doenca|condicao|remedio|medicament)",
+        "health": r"\b(diagnos|condition|doctor|medico|saude|doenca|" + CONDITION + "|"
+                  + CONDITION_ADJECTIVE + ")",
         "hobby": r"\b(play|playing|go [a-z]+ing|every (sunday|saturday|weekend)|weekends?|club"
                  r"|training|race|jogo|jogar|faco|pratico|treino|corrida|domingos|sabados"
                  r"|fins? de semana|clube)",

@@ -57,3 +57,18 @@ PROFESSION = (
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
     r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza)\b.*"
 )
+# Health conditions a user states ("I have asthma", "tenho rinite", "sou diabética"), as said
+# after "I have"/"tenho" (CONDITION) or "I'm"/"sou" (CONDITION_ADJECTIVE); accent-folded.
+CONDITION = (
+    r"(?:(?:type\s+[12]\s+)?diabetes|asthma|migraines?|hay\s+fever|high\s+blood\s+pressure"
+    r"|hypertension|c(?:o)?eliac\s+disease|eczema|psoriasis|arthritis|epilepsy|anxiety"
+    r"|depression|adhd|a\s+(?:bad\s+)?back|(?:a\s+)?(?:lactose|gluten)\s+intolerance"
+    r"|diabetes(?:\s+tipo\s+[12])?|asma|enxaquecas?|rinite(?:\s+alergica)?|sinusite|bronquite"
+    r"|pressao\s+alta|hipertensao|doenca\s+celiaca|artrite|epilepsia|gastrite|ansiedade"
+    r"|depressao|dermatite|intolerancia\s+(?:a|à)\s+(?:lactose|gluten))\b"
+)
+CONDITION_ADJECTIVE = (
+    r"(?:diabetic|asthmatic|c(?:o)?eliac|epileptic|an(?:a)?emic|(?:lactose|gluten)\s+intolerant"
+    r"|diabetic[oa]|asmatic[oa]|celiac[oa]|hipertens[oa]|epileptic[oa]|anemic[oa]"
+    r"|intolerante\s+(?:a|à)\s+(?:lactose|gluten))\b"
+)

@@ -47,15 +47,17 @@ def asks_about_own_questions(text: str) -> bool:
     return bool(_ABOUT_OWN_QUESTIONS.search(fold(text)))
 
 
-# Portuguese drops the pronoun ("quantos irmãos tenho?"): first-person verbs say it.
+# "Our cat", "a gente" are the user too. Portuguese drops the pronoun ("quantos irmãos
+# tenho?"): first-person verbs say it.
 _FIRST_PERSON = re.compile(
     r"\b(i|i'm|im|me|my|mine|myself|eu|meu|minha|meus|minhas|mim|comigo"
+    r"|we|our|ours|nosso|nossa|nossos|nossas|a gente"
     r"|(tenho|tinha)(?! (que|de)\b)|moro|morava|vivo|vivia|gosto|prefiro|fiz|faco anos|nasci"
     r"|pratico|chamo|bebo|torco|sofro)\b"
 )
 # How-to questions mention the user too ("how do I export my notes?") but ask the manual.
 _HOW_TO = re.compile(
-    r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) i\b"
+    r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) (i|we)\b"
     r"|is it possible|is there (a|any) (way|option|limit)|what happens|why\b"
     r"|what (should|do|can) i do (if|when|to|about)|o que (e que )?(eu )?(faco|devo fazer)"
     r" (se|quando|para|pra)"

@@ -47,6 +47,17 @@ def _base(turn: TurnResult, language: str, ask: str) -> dict[str, Any]:
             }
             for item in output.get("context") or []
         ],
+        # The same passages whole, as the responder saw them: `memoria eval chat --train`
+        # learns when to answer from these.
+        "route": output.get("route"),
+        "conversation_language": output.get("language"),
+        "passages": [
+            {
+                key: item.get(key)
+                for key in ("id", "source", "content", "metadata", "scores", "ranks")
+            }
+            for item in output.get("context") or []
+        ],
     }
 
 

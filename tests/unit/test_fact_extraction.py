@@ -237,13 +237,13 @@ def test_no_fact_from_questions_negations_hypotheticals_or_others(message):
         ("I work as a nurse", "The user works as a nurse.", True),
         ("I'm a nurse", "The user is a nurse.", True),
         ("I'm 34", "The user is 34 years old.", True),
-        ("tenho 34 anos", "The user is 34 years old.", True),
+        ("tenho 34 anos", "O usuário tem 34 anos.", True),
         ("I like jazz", "The user likes jazz.", False),
         ("I prefer tea", "The user prefers tea.", False),
         ("my favourite colour is green", "The user's favourite colour is green.", True),
-        ("a minha cor favorita é verde", "The user's favourite cor is verde.", True),
+        ("a minha cor favorita é verde", "Favorito do usuário (cor): verde.", True),
         ("I speak Portuguese", "The user speaks Portuguese.", False),
-        ("falo português", "The user speaks português.", False),
+        ("falo português", "O usuário fala português.", False),
     ],
 )
 def test_text_and_single_valued(message, text, single_valued):
@@ -326,11 +326,15 @@ def test_lookalikes_give_no_such_fact(message):
     assert not [p for p in pairs(message) if p[0] in ("name", "pet", "hobby", "job")]
 
 
-def test_relations_and_animals_are_recorded_in_english():
+def test_facts_told_in_portuguese_read_back_in_portuguese_under_english_keys():
     [fact] = extract_facts("O meu cão chama-se Bolinha.")
-    assert fact.text == "The user has a dog called Bolinha."
+    assert fact.text == "Animal de estimação do usuário (cão): Bolinha."
+    assert fact.attribute == "pet"
     [fact] = extract_facts("A minha namorada chama-se Sofia.")
-    assert fact.text == "The user's girlfriend is called Sofia." and fact.single_valued
+    assert fact.text == "Namorada do usuário: Sofia." and fact.single_valued
+    assert fact.attribute == "partner"
+    [fact] = extract_facts("Sou diabética, por isso meço a glicemia todos os dias.")
+    assert (fact.attribute, fact.text) == ("health", "O usuário é diabética.")
 
 
 @pytest.mark.parametrize(
@@ -389,3 +393,51 @@ def test_a_name_signed_in_passing_is_the_users_name(message, name):
 
 def test_a_capitalised_day_or_thanks_signed_in_passing_is_no_name():
     assert pairs("Monday, by the way, is a holiday. Thanks, btw!") == []
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # moves, as said in India, Brazil and Portugal
+        ("Namaste! We shifted to Pune last week.", {("home", "Pune")}),
+        ("atualização: a gente se mudou pra Campinas!", {("home", "Campinas")}),
+        ("Fomos morar em Belo Horizonte em março.", {("home", "Belo Horizonte")}),
+        # a job said with where it is held gives both
+        (
+            "Some news: I'm now a pharmacist at the Queen Elizabeth Hospital.",
+            {("job", "pharmacist"), ("workplace", "Queen Elizabeth Hospital")},
+        ),
+        (
+            "Aceitei uma proposta e agora sou chef no Hotel Maré Alta.",
+            {("job", "chef"), ("workplace", "Hotel Maré Alta")},
+        ),
+        (
+            "Sou professora na Escola Básica de Celas.",
+            {("job", "professora"), ("workplace", "Escola Básica de Celas")},
+        ),
+        # a new job or a business of one's own
+        ("I got a job at Deloitte.", {("workplace", "Deloitte")}),
+        ("Left the agency and now I'm running Okoro Studio.", {("workplace", "Okoro Studio")}),
+        ("Consegui um emprego na Natura.", {("workplace", "Natura")}),
+        ("Eu dou aula no Colégio Santa Maria.", {("workplace", "Colégio Santa Maria")}),
+        # names and conditions
+        ("Hello, Rahul this side. Is Pro charged in rupees?", {("name", "Rahul")}),
+        ("I have asthma, so no early runs for me.", {("health", "asthma")}),
+        ("Tenho rinite e o frio não ajuda.", {("health", "rinite")}),
+        ("I'm diabetic, type 1.", {("health", "diabetic")}),
+    ],
+)
+def test_phrasing_families(message, expected):
+    assert {(f.attribute, f.value) for f in extract_facts(message)} == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm a developer at a startup.",  # no name after "at": no workplace
+        "Sou enfermeira no plantão noturno.",
+        "I'm a nurse in A&E.",
+    ],
+)
+def test_a_job_without_a_named_place_records_no_workplace(message):
+    assert not [f for f in extract_facts(message) if f.attribute == "workplace"]
