@@ -136,7 +136,8 @@ def states(text: str, attribute: str) -> bool:
     family, _, key = attribute.partition(":")
     folded = fold(text)
     if family == "favourite":
-        return bool(key) and re.search(rf"\b{re.escape(key)}", folded) is not None
+        # the word itself: "cor" is no evidence in "corrida"
+        return bool(key) and re.search(rf"\b{re.escape(key)}s?\b", folded) is not None
     pattern = _STATED.get(family)
     if pattern and pattern.search(folded):
         return True
