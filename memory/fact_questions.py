@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from memory.fact_extraction import extract_facts
-from memory.fact_words import BREEDS, CONDITION, CONDITION_ADJECTIVE
+from memory.fact_words import BREEDS, CONDITION, CONDITION_ADJECTIVE, DRINK, HOBBY, JOB_WORDS
 from text.words import fold
 
 # What a question about the user asks for, by the words it uses (accent-folded), most
@@ -62,6 +62,8 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                 r"|faco anos)\b"),
         ("favourite", r"\b(favou?rite|fave|preferid[oa]|favorit[oa]|predilect[oa])\b"),
         ("preference", r"\b(do i (like|prefer|love|drink|eat|take)|what (do )?i (like|prefer)"
+                       r"|(usual|regular|go-to|morning|evening) (drink|coffee|tea|order)|bebida"
+                       r"|(gosto|costumo) de (beber|tomar|comer)"
                        r"|(eu )?(gosto|prefiro|bebo|curto)\b)"),
     )
 )
@@ -101,7 +103,8 @@ _STATED: dict[str, re.Pattern[str]] = {
         "hometown": r"\b(from|originally|grew up|born|sou d[eoa]|natural d[eoa]|nasci|venho d)",
         "home": r"\b(live|living|lived|moved|move|based|flat|house|city|town|moro|morar|morando"
                 r"|vivo|viver|mudei|mudamos|mudou|cidade|casa|apartamento|from)",
-        "job": r"\b(work|working|job|profession|career|i'?m an? |promoted|as an? |trabalho"
+        "job": r"\b(" + JOB_WORDS + r"|work|working|job|profession|career|i'?m an? |promoted"
+               r"|as an? |trabalho"
                r"|trabalhar|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
         "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalho|trabalhar"
                      r"|empresa|emprego|entrei|comecei)",
@@ -116,11 +119,13 @@ _STATED: dict[str, re.Pattern[str]] = {
                    r"|doenca|condicao|remedio|medicament)",
         "health": r"\b(diagnos|condition|doctor|medico|saude|doenca|" + CONDITION + "|"
                   + CONDITION_ADJECTIVE + ")",
-        "hobby": r"\b(play|playing|go [a-z]+ing|every (sunday|saturday|weekend)|weekends?|club"
+        "hobby": r"\b(" + HOBBY + r"|play|playing|go [a-z]+ing|every (sunday|saturday|weekend)"
+                 r"|weekends?|club"
                  r"|training|race|jogo|jogar|faco|pratico|treino|corrida|domingos|sabados"
                  r"|fins? de semana|clube)",
         "age": r"\b(years old|birthday|turned|anos|aniversario|fiz \d)",
-        "preference": r"\b(like|love|prefer|enjoy|hate|always|never|gosto|adoro|prefiro|detesto"
+        "preference": r"\b(" + DRINK + r"|like|love|prefer|enjoy|hate|always|never|gosto|adoro"
+                      r"|prefiro|detesto"
                       r"|odeio|sempre|nunca|bebo|curto)",
     }.items()
 }

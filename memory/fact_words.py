@@ -72,3 +72,37 @@ CONDITION_ADJECTIVE = (
     r"|diabetic[oa]|asmatic[oa]|celiac[oa]|hipertens[oa]|epileptic[oa]|anemic[oa]"
     r"|intolerante\s+(?:a|à)\s+(?:lactose|gluten))\b"
 )
+# Sports and pastimes people mention in passing ("off to badminton with my cousins", "aula de
+# forró hoje"): a statement naming one is evidence of a hobby (accent-folded).
+HOBBY = (
+    r"(?:football|soccer|rugby|cricket|tennis|badminton|squash|padel|pickleball|basketball"
+    r"|volleyball|baseball|softball|hockey|(?:disc\s+)?golf|netball|handball|futsal|swim\w*"
+    r"|running|jogging|marathons?|parkrun|cycling|biking|mountain\s+bik\w+|climbing|bouldering"
+    r"|hiking|hillwalking|munros?|trekking|yoga|pilates|crossfit|boxing|kickboxing|karate|judo"
+    r"|jiu[\s-]?jitsu|capoeira|fencing|rowing|kayak\w*|canoe\w*|surf\w*|bodyboard\w*|skat\w+"
+    r"|ski(?:ing)?|snowboard\w*|sailing|fishing|chess|salsa|tango|forro|samba|ballet|danc\w+"
+    r"|zumba|gardening|photography|painting|knitting|crochet|birdwatching|baking|pottery"
+    r"|guitar|piano|drums|choir|futevolei|volei|corrida|natacao|ciclismo|escalada|caminhad\w+"
+    r"|trilhas?|musculacao|academia|ginasio|gym|remo|vela|pesca\w*|xadrez|tenis|futebol"
+    r"|basquete\w*|andebol|handebol|hoquei|luta|muay\s+thai|btt|jardinagem|fotografia|pintura"
+    r"|trico|croche|violao|guitarra|bateria|coro|danca)\b"
+)
+# Drinks and foods a preference names ("a bica de manhã", "Earl Grey, can't stand coffee").
+DRINK = (
+    r"(?:coffee|tea|flat\s+white|latte|espresso|cappuccino|earl\s+grey|chai|matcha|beer|wine"
+    r"|cider|whisky|whiskey|gin|juice|smoothie|kombucha|cocoa|hot\s+chocolate|cafe\w*|cha"
+    r"|chimarrao|mate|terere|guarana|bica|galao|meia\s+de\s+leite|cerveja|vinho|suco|sumo"
+    r"|caipirinha|agua\s+de\s+coco|cha\s+\w+|refrigerante)\b"
+)
+# Work said without "I work as": the trade's nouns and the workplaces' (English; Portuguese
+# professions are caught by PROFESSION's endings).
+JOB_WORDS = (
+    r"(?:nurse|doctor|gp|surgeon|teacher|lecturer|professor|engineer|developer|programmer"
+    r"|driver|electrician|plumber|pharmacist|chef|cook|baker|lawyer|solicitor|accountant"
+    r"|analyst|designer|researcher|architect|mechanic|firefighter|paramedic|vet|dentist"
+    r"|physio\w*|carpenter|builder|farmer|pilot|journalist|writer|photographer|barista"
+    r"|waiter|waitress|cashier|manager|consultant|scientist|librarian|cleaner|midwife"
+    r"|therapist|psychologist|social\s+worker|police\w*|soldier|student|intern|freelanc\w+"
+    r"|self[\s-]employed|drive\s+a\s+(?:bus|cab|taxi|truck|lorry|van)|motorista|enfermeir\w"
+    r"|professor\w*|plantao|turno|escala)\b"
+)

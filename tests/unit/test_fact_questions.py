@@ -1,0 +1,49 @@
+"""What a question about the user asks for, and which of their statements are evidence of it."""
+
+import pytest
+
+from memory.fact_questions import asked_attributes, states
+
+
+@pytest.mark.parametrize(
+    ("question", "attribute"),
+    [
+        ("Have I got any health condition you know of?", "health"),
+        ("Tenho algum problema de saúde?", "health"),
+        ("What's my usual drink?", "preference"),
+        ("Qual é a minha bebida preferida?", "preference"),
+        ("Which sport do I play on Sundays?", "hobby"),
+        ("Where am I employed at the moment?", "workplace"),
+    ],
+)
+def test_questions_ask_for_the_attribute(question, attribute):
+    assert attribute in asked_attributes(question)
+
+
+@pytest.mark.parametrize(
+    ("statement", "attribute"),
+    [
+        # a sport, a drink, a trade or a condition named in passing is evidence of it
+        ("Going to badminton with my cousins now, then a big mug of tea.", "hobby"),
+        ("Excelente. Agora vou dar uma volta de BTT pelo Bom Jesus.", "hobby"),
+        ("Domingo é dia de pescaria e um guaraná bem gelado.", "preference"),
+        ("Good. I drive a bus for Lothian Buses, twelve years now.", "job"),
+        ("Outra: o médico mandou eu controlar a pressão alta.", "health"),
+        ("a minha cor preferida é azul", "favourite:cor"),
+    ],
+)
+def test_statements_in_passing_are_evidence(statement, attribute):
+    assert states(statement, attribute)
+
+
+@pytest.mark.parametrize(
+    ("statement", "attribute"),
+    [
+        ("Cursor, ótimo. Qual é o tamanho máximo de página?", "hobby"),
+        ("amanhã cedo tem corrida de rua na Pampulha", "favourite:cor"),  # "cor" in "corrida"
+        ("Can I export my notebooks to PDF?", "preference"),
+        ("The wifi at the office is dreadful today.", "health"),
+    ],
+)
+def test_unrelated_statements_are_not_evidence(statement, attribute):
+    assert not states(statement, attribute)
