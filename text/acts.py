@@ -67,6 +67,17 @@ _HOW_TO = re.compile(
 )
 
 
+# Trouble with the product, asked in the first person ("my codes keep getting refused —
+# why?", "o app não abre no meu telemóvel"): the manual answers, not the user's past.
+_TROUBLE = re.compile(
+    r"\b(why|how come|what should i do|keeps? (getting|failing|crashing|saying|showing|asking)"
+    r"|(won'?t|doesn'?t|don'?t|isn'?t|can'?t|cannot) (work|sync|load|open|log|sign|connect|save"
+    r"|show|let|accept|find|see|get)\w*|not (working|syncing|loading)|error|fail\w*|refus\w*"
+    r"|crash\w*|stuck|broken|por ?que|porque|nao (funciona|abre|sincroniza|carrega|consigo|deixa"
+    r"|aparece|aceita)|deu erro|da erro|erro|falh\w*|recus\w*|travou|trava)\b"
+)
+
+
 def is_about_user(text: str) -> bool:
     """Return whether a question asks about the user themselves ("where do I live?").
 
@@ -74,7 +85,11 @@ def is_about_user(text: str) -> bool:
     the knowledge base even when it says "my".
     """
     folded = fold(text)
-    return bool(_FIRST_PERSON.search(folded)) and not _HOW_TO.search(folded)
+    return (
+        bool(_FIRST_PERSON.search(folded))
+        and not _HOW_TO.search(folded)
+        and not _TROUBLE.search(folded)
+    )
 
 
 # Where a message's clauses end: sentence punctuation, a semicolon, a dash between words
