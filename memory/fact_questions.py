@@ -11,7 +11,15 @@ import re
 import unicodedata
 
 from memory.fact_extraction import extract_facts
-from memory.fact_words import BREEDS, CONDITION, CONDITION_ADJECTIVE, DRINK, HOBBY, JOB_WORDS
+from memory.fact_words import (
+    BREEDS,
+    CONDITION,
+    CONDITION_ADJECTIVE,
+    DRINK,
+    HOBBY,
+    JOB_WORDS,
+    PROFESSION,
+)
 from text.words import fold
 
 # What a question about the user asks for, by the words it uses (accent-folded), most
@@ -28,43 +36,56 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"(talking|chatting|speaking) (to|with)|quem (esta|ta) (falando|a falar)"
                  r"|nome (que )?(eu )?(te |lhe )?(dei|disse)"
                  r"|what i'?m called|who am i(?=\W*$)|(o )?meu nome|como (e que )?(eu )?me chamo"
-                 r"|me chamam)\b"),
+                 r"|me chamam|who am i\b|(my|meu|o meu) (good name|surname|last name|family name"
+                 r"|sobrenome|apelido|nome completo)|what should you call me|call me\?)\b"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
                       r"|(where|who) am i (employed|working)|employed (at|by)"
                       r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
                       + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
-                      r"|(minha|a minha) empresa)\b"),
+                      r"|(minha|a minha) empresa|outfit|pays my (wages|salary)|who pays me"
+                      r"|(which|what) (practice|firm|agency) |current employer"
+                      r"|(estou a|to|estou|ando a) trabalhar"
+                      r"|em que (clinica|oficina|escritorio|loja)"
+                      r"|(que|qual) (e a )?empresa)\b"),
         ("job", r"\b(my (job|profession|occupation|trade|role|career|job title|line of work)"
                 r"|what (do i do(?=\W*$)|kind of work|is it i do|work do i|am i by)"
                 r"|do for (a living|work)"
                 r"|(minha|a minha) (profissao|ocupacao|area)|(meu|o meu) (cargo|oficio|trabalho)"
                 r"|com o que (e que )?(eu )?trabalho|o que (e que )?(eu )?fa(co|zia)(?=\W*$)"
-                r"|em que (e que )?(eu )?trabalho)\b"),
+                r"|em que (e que )?(eu )?trabalho|for a crust|did i train as|(my|current) role"
+                r"|what (type|kind) of \w+ am i|trabalho com o que|(meu|o meu) trampo"
+                r"|(em )?que area|me dedico|faco profissionalmente|que cargo|o que (e que )?(eu )?"
+                r"faco (da vida|profissionalmente|no trabalho))\b"),
         ("home", r"\b(where do i live|where i live|(city|town|place) (do|am) i|i live in"
                  r"|live now|living (in|at the moment|now)|call home|is home|where am i based"
-                 r"|onde (e que )?(eu )?(moro|vivo)|(que|qual) cidade|a viver|morando)\b"),
+                 r"|onde (e que )?(eu )?(moro|vivo)|(que|qual) cidade|a viver|morando|whereabouts"
+                 r"|where('?s| is) home|(stay|staying) in|(moro|vivo) (onde|em que)|que terra"
+                 r"|onde fica a minha casa|where am i (living|staying))\b"),
         ("pet", r"\b(pets?|animal\w*|bicho\w*|estimacao|raca|breed|dog|cat|puppy|kitten"
                 r"|rabbit|parrot|budgie|hamster|cao|cachorr[oa]|cadela|gat[oa]|coelh[oa]"
                 r"|papagaio|periquito|calopsita|tartaruga)\b"),
         ("partner", r"\b(husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|married"
+                    r"|other half|going out with|seeing|share my life|missus|hubby|cara[ -]metade"
                     r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
         ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"
                    r"|father|siblings?|irmas?|irmaos?|filh[oa]s?|mae|pai|sobrinh[oa]s?)\b"),
         ("allergy", r"\b(allerg\w*|intoleran\w*|can'?t (eat|take|have|digest)|medicine|react\w*"
                     r"|medication|health|medical|condition|dietary|avoid|alergi\w*|alergic[oa]"
-                    r"|remedio|medicamento|saude|doenca|condicao|sofro|faz(em)? mal)\b"),
+                    r"|remedio|medicamento|saude|doenca|condicao|sofro|faz(em)? mal|epipen|managing"
+                    r"|problema de \w+|cansad\w*)\b"),
         ("hobby", r"\b(hobby|hobbies|sports?|free time|spare time|weekends?|for fun|play|train"
                   r"|desporto|esporte|tempo livre|fins? de semana|para me divertir|jogo|pratico"
-                  r"|treino|luta)\b"),
+                  r"|treino|luta|league|dance\w*|danc\w+|class(es)?|aulas?|learning|aprend\w+)\b"),
         ("age", r"\b(how old|my age|(minha|a minha) idade|quantos anos|birthday|aniversario"
                 r"|faco anos)\b"),
         ("favourite", r"\b(favou?rite|fave|preferid[oa]|favorit[oa]|predilect[oa])\b"),
         ("preference", r"\b(do i (like|prefer|love|drink|eat|take)|what (do )?i (like|prefer)"
                        r"|(usual|regular|go-to|morning|evening) (drink|coffee|tea|order)|bebida"
-                       r"|(gosto|costumo) de (beber|tomar|comer)"
-                       r"|(eu )?(gosto|prefiro|bebo|curto)\b)"),
+                       r"|(gosto|costumo) de (beber|tomar)|brew|cuppa|caffeine|(what|which) drink"
+                       r"|" + DRINK
+                       + r"|(eu )?(gosto|prefiro|bebo|curto)\b)"),
     )
 )
 # fmt: on
@@ -101,9 +122,13 @@ _STATED: dict[str, re.Pattern[str]] = {
     attribute: re.compile(pattern) for attribute, pattern in {
         "name": r"\b(name|call me|called|nome|chamo|chama)",
         "hometown": r"\b(from|originally|grew up|born|sou d[eoa]|natural d[eoa]|nasci|venho d)",
-        "home": r"\b(live|living|lived|moved|move|based|flat|house|city|town|moro|morar|morando"
+        "home": r"\b((good )?(morning|afternoon|evening|day|night|hello|hi|greetings|g'?day)"
+                 r" from|(bom dia|boa tarde|boa noite|ola|oi) (de|desde|direto de|aqui de)"
+                 r"|here in|traffic in|aqui (em|no|na)|ca em|live|living|lived|moved|move|based"
+                 r"|flat|house|city|town|moro|morar|morando"
                 r"|vivo|viver|mudei|mudamos|mudou|cidade|casa|apartamento|from)",
-        "job": r"\b(" + JOB_WORDS + r"|work|working|job|profession|career|i'?m an? |promoted"
+        "job": r"\b(" + JOB_WORDS + "|" + PROFESSION + r"|work|working|job|profession|career"
+               r"|i'?m an? |promoted"
                r"|as an? |trabalho"
                r"|trabalhar|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
         "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalho|trabalhar"

@@ -77,7 +77,7 @@ CONDITION_ADJECTIVE = (
 HOBBY = (
     r"(?:football|soccer|rugby|cricket|tennis|badminton|squash|padel|pickleball|basketball"
     r"|volleyball|baseball|softball|hockey|(?:disc\s+)?golf|netball|handball|futsal|swim\w*"
-    r"|running|jogging|marathons?|parkrun|cycling|biking|mountain\s+bik\w+|climbing|bouldering"
+    r"|jogging|marathons?|parkrun|cycling|biking|mountain\s+bik\w+|climbing|bouldering"
     r"|hiking|hillwalking|munros?|trekking|yoga|pilates|crossfit|boxing|kickboxing|karate|judo"
     r"|jiu[\s-]?jitsu|capoeira|fencing|rowing|kayak\w*|canoe\w*|surf\w*|bodyboard\w*|skat\w+"
     r"|ski(?:ing)?|snowboard\w*|sailing|fishing|chess|salsa|tango|forro|samba|ballet|danc\w+"
