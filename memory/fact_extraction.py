@@ -78,8 +78,9 @@ _IM = r"i(?:\s+am|'?m)\s+" + _ADV  # I am, I'm, Im
 _EU = r"(?:eu\s+)?(?:(?:tambem|agora|ainda|atualmente|actualmente|ja)\s+)?"
 _ART = r"(?:(?:o|a|os|as)\s+)?"
 _WE = r"we(?:'ve|\s+have)?\s+" + _ADV  # we, we've, we have (a household moving)
-_MY = r"(?:my|our)\s+"
-_MEU = r"(?:(?:o|a)\s+)?(?:meu|minha|nosso|nossa)\s+"
+_MY = r"(?:my|our)\s+(?:(?:new|little|baby|old|rescue)\s+)?"
+_MEU = r"(?:(?:o|a)\s+)?(?:meu|minha|nosso|nossa)\s+(?:(?:nov[oa]|pequen[oa])\s+)?"
+_NEW = r"(?:\s+nov[oa](?:zinh[oa])?)?"  # "o nosso cachorro novo se chama Paçoca"
 _CALLED = (
     r"\s+(?:is\s+called\s+|is\s+named\s+|'s\s+called\s+|'s\s+name\s+is\s+|"
     r"name\s+is\s+|called\s+|named\s+|se\s+chama\s+|chama-se\s+|chamad[oa]\s+|"
@@ -153,7 +154,10 @@ _RULES: tuple[_Rule, ...] = (
             names=True)
       for prefix in (
           _MY + PET + _CALLED + r"(?P<value>.+)",
-          _MEU + PET + _CALLED + r"(?P<value>.+)",
+          _MEU + PET + _NEW + _CALLED + r"(?P<value>.+)",
+          # "we got a new pup, Dusty", "we adopted a kitten called Mo"
+          r"(?:" + _I + "|" + _WE + r")(?:got|adopted|rescued|brought\s+home)\s+(?:a|an)\s+"
+          r"(?:(?:new|little|baby|rescue)\s+)?" + PET + _CALLED + r"(?P<value>.+)",
           _IVE + r"(?:got\s+)?an?\s+" + PET + r"\s+(?:called|named)\s+(?P<value>.+)",
           _EU + r"tenho\s+(?:um|uma)\s+" + PET
           + r"\s+(?:chamad[oa]|que\s+se\s+chama)\s+(?P<value>.+)",
@@ -166,6 +170,11 @@ _RULES: tuple[_Rule, ...] = (
             names=True)
       for prefix in (_MY + PARTNER + _CALLED + r"(?P<value>.+)",
                      _MEU + PARTNER + _CALLED + r"(?P<value>.+)")),
+    _rule("partner", True, "The user's partner is called {value}.",
+          _IM + r"(?:now\s+)?(?:seeing|dating|going\s+out\s+with|engaged\s+to|married\s+to)\s+",
+          _EU + r"(?:estou\s+(?:a\s+namorar|namorando|noiv[oa]|casad[oa])|to\s+namorando"
+          r"|namoro|sou\s+casad[oa])\s+(?:com\s+)?" + _ART,
+          max_words=3, names=True),
     *(_rule("family:{kin}", False, "The user's {kin} is called {value}.", prefix, max_words=3,
             names=True)
       for prefix in (_MY + RELATIVE + _CALLED + r"(?P<value>.+)",
@@ -222,6 +231,7 @@ _RULES: tuple[_Rule, ...] = (
           _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
           _I + r"(?:got|landed|took|have|found)\s+(?:a\s+)?(?:new\s+)?job\s+(?:at|with)\s+",
           _IM + r"(?:now\s+)?running\s+", _I + r"teach\s+at\s+",
+          r"(?:now\s+)?working\s+(?:at|for)\s+",
           r"(?:eu\s+)?consegui\s+(?:um\s+)?(?:novo\s+)?emprego\s+(?:na|no|em)\s+",
           _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",
           _EU + r"dou\s+aulas?\s+(?:na|no|em)\s+",
@@ -363,6 +373,7 @@ _PORTUGUESE = {
     "The user has a {breed} ({species}) called {value}.": "Animal de estimação do usuário "
     "({breed}): {value}.",
     "The user's {kin} is called {value}.": "{kin} do usuário: {value}.",
+    "The user's partner is called {value}.": "Companheiro(a) do usuário: {value}.",
     "The user plays {value}.": "O usuário joga {value}.",
     "The user goes {value}.": "O usuário faz {value}.",
     "The user does {value}.": "O usuário pratica {value}.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 PET = (
-    r"(?P<species>dog|puppy|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
+    r"(?P<species>dog|puppy|pup|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
     r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|tartaruga|cavalo"
     r"|egua|hamster)"
 )
@@ -45,7 +45,8 @@ CANONICAL = {
     "companheira": "partner", "namorado": "boyfriend", "namorada": "girlfriend",
     "noivo": "fiance", "noiva": "fiancee", "filho": "son", "filha": "daughter",
     "irma": "sister", "irmao": "brother", "mae": "mother", "pai": "father", "mum": "mother",
-    "mom": "mother", "dad": "father", "puppy": "dog", "cachorro": "dog", "cachorra": "dog",
+    "mom": "mother", "dad": "father", "puppy": "dog", "pup": "dog", "cachorro": "dog",
+    "cachorra": "dog",
     "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
     "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
     "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",

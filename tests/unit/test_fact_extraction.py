@@ -420,6 +420,13 @@ def test_a_capitalised_day_or_thanks_signed_in_passing_is_no_name():
         ("Left the agency and now I'm running Okoro Studio.", {("workplace", "Okoro Studio")}),
         ("Consegui um emprego na Natura.", {("workplace", "Natura")}),
         ("Eu dou aula no Colégio Santa Maria.", {("workplace", "Colégio Santa Maria")}),
+        # a new partner or pet replaces the old one
+        ("Mia and I split up. I'm seeing Bec now, she's lovely.", {("partner", "Bec")}),
+        ("Estou a namorar com o Tiago há três meses.", {("partner", "Tiago")}),
+        ("My new puppy Dusty is chewing everything.", {("pet", "Dusty")}),
+        ("O nosso cachorro novo se chama Paçoca.", {("pet", "Paçoca")}),
+        ("We adopted a kitten called Mo.", {("pet", "Mo")}),
+        ("Now working at Enercon.", {("workplace", "Enercon")}),
         # names and conditions
         ("Hello, Rahul this side. Is Pro charged in rupees?", {("name", "Rahul")}),
         ("I have asthma, so no early runs for me.", {("health", "asthma")}),
@@ -437,7 +444,8 @@ def test_phrasing_families(message, expected):
         "I'm a developer at a startup.",  # no name after "at": no workplace
         "Sou enfermeira no plantão noturno.",
         "I'm a nurse in A&E.",
+        "I'm seeing the doctor tomorrow.",
     ],
 )
-def test_a_job_without_a_named_place_records_no_workplace(message):
-    assert not [f for f in extract_facts(message) if f.attribute == "workplace"]
+def test_no_named_place_or_person_records_nothing(message):
+    assert not [f for f in extract_facts(message) if f.attribute in ("workplace", "partner")]
