@@ -88,6 +88,13 @@ _CALLED = (
 )
 _VALUE = r"(?P<value>.+)"
 _AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
+# Capitalised words that open "… here" and are no name ("Sunday morning here in Bangalore").
+_NOT_NAMES = (
+    "monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night "
+    "week weekend day today tonight sad happy busy lovely quick rainy sunny cold hot everyone "
+    "all everybody segunda terca quarta quinta sexta sabado domingo manha tarde noite semana "
+    "dia hoje todos gente"
+)
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -125,13 +132,13 @@ _RULES: tuple[_Rule, ...] = (
           names=True),
     # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
     # capitalised, which tells "I'm Priya" from "I'm tired".
-    _rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+",
+    _rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
           r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
           reject="also just here the a an not so really sure still going glad happy tired"),
     _rule("name", True, "The user's name is {value}.",
           r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
           r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
-          max_words=2, names=True, reject="i eu me ok tudo"),
+          max_words=2, names=True, reject="i eu me ok tudo " + _NOT_NAMES),
     _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
     _rule("favourite:{key}", True, "The user's favourite {key} is {value}.",

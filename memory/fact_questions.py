@@ -62,7 +62,8 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|live now|living (in|at the moment|now)|call home|is home|where am i based"
                  r"|onde (e que )?(eu )?(moro|vivo)|(que|qual) cidade|a viver|morando|whereabouts"
                  r"|where('?s| is) home|(stay|staying) in|(moro|vivo) (onde|em que)|que terra"
-                 r"|onde fica a minha casa|where am i (living|staying))\b"),
+                 r"|onde fica a minha casa|where am i (living|staying)|(which|what) (city|town)"
+                 r"|city'?s home)\b"),
         ("pet", r"\b(pets?|animal\w*|bicho\w*|estimacao|raca|breed|dog|cat|puppy|kitten"
                 r"|rabbit|parrot|budgie|hamster|cao|cachorr[oa]|cadela|gat[oa]|coelh[oa]"
                 r"|papagaio|periquito|calopsita|tartaruga)\b"),
