@@ -24,7 +24,7 @@ from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
 from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
-from api.routes import agent, docs, documents, health, threads, tokens, users
+from api.routes import agent, docs, documents, health, memory, threads, tokens, users
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
@@ -98,7 +98,7 @@ def create_app(
     # Outermost: every answer carries them, the limits' 413/414/431 too.
     app.add_middleware(SecurityHeaders)
     add_problem_handlers(app)
-    for routes in (agent, threads, users, tokens, documents, health, docs):
+    for routes in (agent, threads, users, memory, tokens, documents, health, docs):
         app.include_router(routes.router)
     return app
 
@@ -132,6 +132,7 @@ async def _open_api(
         user_limit=parse_limit(settings.memoria_rate_limit_per_user),
         documents=library,
         turns=turns,
+        extractor=extractor_for(model),
     )
 
 
