@@ -18,10 +18,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
 from psycopg import AsyncConnection
+from starlette.routing import Route
 
 from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
+from api.mcp import McpEndpoint
 from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
 from api.routes import agent, docs, documents, health, memory, threads, tokens, users
@@ -58,6 +60,7 @@ def create_app(
     """
     settings = settings or (resources.settings if resources else get_settings())
     model = build_chat_model(settings) if chat_model is FROM_SETTINGS else chat_model
+    mcp = McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +71,7 @@ def create_app(
             else:
                 res = await resources.open()
             app.state.api = await _open_api(stack, settings, res, model)
+            await stack.enter_async_context(mcp.running())
             await _log_ready(app.state.api)
             yield
 
@@ -100,6 +104,8 @@ def create_app(
     add_problem_handlers(app)
     for routes in (agent, threads, users, memory, tokens, documents, health, docs):
         app.include_router(routes.router)
+    # The MCP SDK answers the protocol itself (a raw ASGI endpoint, outside the OpenAPI spec).
+    app.router.routes.append(Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]))
     return app
 
 

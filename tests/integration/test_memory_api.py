@@ -8,14 +8,20 @@ and what another user or tenant gets.
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
+from mcp import Client as McpClient
+from mcp import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
+from configs.settings import REPO_ROOT
 from graph.resources import Resources
 from memoria import AsyncClient, Client, MemoriaError
 from memoria.retriever import MemoriaRetriever
@@ -173,3 +179,91 @@ async def test_sync_client_and_langchain_retriever(app, memory_resources):
     async with sdk(app, key, "dora") as memory:
         retriever = MemoriaRetriever(async_client=memory, kinds=("fact",))
         assert [d.id for d in await retriever.ainvoke("my job")] == [docs[0].id]
+
+
+# --- MCP: the same memory, for assistants -----------------------------------------------------
+
+MCP_TOOLS = {"search_memory", "remember", "correct_fact", "forget_fact", "search_knowledge_base"}
+
+
+def mcp_over_http(url: str, headers: dict[str, str]) -> McpClient:
+    return McpClient(
+        streamable_http_client(f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers))
+    )
+
+
+def structured(result) -> object:
+    assert not result.is_error, result.content
+    return (
+        result.structured_content["result"]
+        if "result" in result.structured_content
+        else result.structured_content
+    )
+
+
+async def test_mcp_over_http_acts_for_the_credential_s_user_only(app, memory_resources):
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    _, key = await mint_key(memory_resources.pool, tenant, "mcp")
+    _, other_key = await mint_key(memory_resources.pool, f"other-{tenant}", "mcp")
+    owner = {"authorization": f"Bearer {key}", "x-user-id": "eva"}
+    async with socket_server(app) as url:
+        async with mcp_over_http(url, owner) as mcp:
+            assert {tool.name for tool in (await mcp.list_tools()).tools} == MCP_TOOLS
+            [braga] = structured(await mcp.call_tool("remember", {"fact": "I live in Braga"}))
+            found = structured(await mcp.call_tool("search_memory", {"query": "where do I live?"}))
+            assert found[0]["id"] == braga["id"] and "Braga" in found[0]["text"]
+        # Another tenant's key naming the same user finds nothing of hers, and cannot edit it.
+        namesake = {"authorization": f"Bearer {other_key}", "x-user-id": "eva"}
+        async with mcp_over_http(url, namesake) as mcp:
+            assert structured(await mcp.call_tool("search_memory", {"query": "Braga"})) == []
+            refused = await mcp.call_tool("forget_fact", {"memory_id": braga["id"]})
+            assert refused.is_error and "not found" in refused.content[0].text
+        async with httpx.AsyncClient() as http:
+            hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+            anonymous = await http.post(f"{url}/mcp", json=hello, headers={"x-user-id": "eva"})
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        async with mcp_over_http(url, owner) as mcp:
+            lisbon = structured(
+                await mcp.call_tool(
+                    "correct_fact", {"memory_id": braga["id"], "text": "I live in Lisbon"}
+                )
+            )
+            assert lisbon["supersedes"] == braga["id"]
+            receipt = structured(await mcp.call_tool("forget_fact", {"memory_id": lisbon["id"]}))
+            assert receipt["counts"] == {"facts": 2}
+            assert structured(await mcp.call_tool("search_memory", {"query": "Braga"})) == []
+
+
+@pytest.mark.process
+async def test_memoria_mcp_over_stdio_remembers_and_finds(service_urls: ServiceURLs):
+    tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:6]}"
+    env = {
+        "DATABASE_URL": service_urls.database_url,
+        "REDIS_URL": service_urls.redis_url,
+        "MEMORIA_AUTH": "off",
+        "MEMORIA_WORKER": "off",
+        "LANGSMITH_TRACING": "false",
+        "OPENAI_API_KEY": "",
+        "HF_HUB_OFFLINE": "1",
+    }
+    command = StdioServerParameters(
+        # `memoria mcp`, run from the checkout under test (as ServerProcess runs the server).
+        command=sys.executable,
+        args=[
+            "-c",
+            "import sys, cli; sys.exit(cli.main())",
+            "mcp",
+            "--user",
+            user,
+            "--tenant",
+            tenant,
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    async with McpClient(command, read_timeout_seconds=120) as mcp:
+        assert {tool.name for tool in (await mcp.list_tools()).tools} == MCP_TOOLS
+        structured(await mcp.call_tool("remember", {"fact": "My favourite colour is teal"}))
+        found = structured(await mcp.call_tool("search_memory", {"query": "favourite colour"}))
+        assert "teal" in found[0]["text"]
