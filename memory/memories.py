@@ -65,6 +65,45 @@ class Memories:
             found = [await self._store.aget(facts_namespace(ident), key) for key in keys]
         return [item for item in found if item is not None]
 
+    async def put(
+        self,
+        ident: Identity,
+        key: str,
+        text: str,
+        *,
+        attribute: str | None = None,
+        value: str | None = None,
+    ) -> Item:
+        """Keep `text` as the new fact `key` (a note unless `attribute` says what it is).
+
+        Raises:
+            ValueError: `key` names a fact already (correct it instead).
+        """
+        ns = facts_namespace(ident)
+        now = datetime.now(UTC).isoformat()
+        fact = {
+            "text": text,
+            "attribute": attribute or "note",
+            "value": value or text,
+            "single_valued": False,
+            "current": True,
+            "valid_from": now,
+            "valid_to": None,
+            "supersedes": None,
+            "superseded_by": None,
+            "thread_id": ident.thread_id,
+            "source_id": key,
+            "origin": "remember",
+            "extractor": "client",
+        }
+        with tenant_scope(ident.tenant_id):
+            if await self._store.aget(ns, key) is not None:
+                raise ValueError(f"memory {key!r} exists; correct it instead")
+            await self._store.abatch([PutOp(ns, key, fact)])
+        async with tenant_connection(self._pool, ident.tenant_id) as conn:
+            await bump_user(conn, ident.tenant_id, ident.user_id)
+        return await self.get(ident, key)
+
     async def get(self, ident: Identity, key: str) -> Item:
         """Return the user's fact `key`, current or closed.
 
