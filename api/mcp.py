@@ -15,6 +15,7 @@ Tools never take a user or tenant argument: a model cannot ask for someone else'
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -173,9 +174,31 @@ class McpEndpoint:
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
 
-    def running(self) -> AbstractAsyncContextManager[None]:
-        """Run the MCP session manager (enter it in the app's lifespan)."""
-        return self.server.session_manager.run()
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the MCP session manager while the block runs (the app's lifespan).
+
+        In a task of its own: its task group must be left by the task that entered it, and
+        a lifespan may end in another task than it started in (test fixtures do).
+        """
+        started, stop = asyncio.Event(), asyncio.Event()
+
+        async def serve() -> None:
+            async with self.server.session_manager.run():
+                started.set()
+                await stop.wait()
+
+        task = asyncio.create_task(serve())
+        waiting = asyncio.create_task(started.wait())
+        await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if task.done():
+            task.result()  # it failed to start: raise why
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate (401/403/429 as problem details), then serve the MCP request."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Path as PathParam
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.store.base import Item
@@ -19,7 +19,6 @@ from langgraph.store.base import Item
 from api.deps import (
     ID_PARAM,
     ApiDep,
-    Caller,
     CallerDep,
     TenantHeader,
     UserId,
@@ -66,8 +65,14 @@ def as_result(cand: Candidate) -> SearchResult:
     )
 
 
-def _ident(caller: Caller, tenant: str | None, user_id: str) -> Identity:
-    return user_ident(caller, tenant, user_id, "the path's user_id")
+async def memory_owner(
+    user_id: UserId, caller: CallerDep, x_tenant_id: TenantHeader = None
+) -> Identity:
+    """Return whose memory the path names, as the caller may reach it (403 otherwise)."""
+    return user_ident(caller, x_tenant_id, user_id, "the path's user_id")
+
+
+Owner = Annotated[Identity, Depends(memory_owner)]
 
 
 @router.post(
@@ -76,19 +81,16 @@ def _ident(caller: Caller, tenant: str | None, user_id: str) -> Identity:
     responses={202: {"model": AddResult, "description": "Messages stored, facts on the way."}},
 )
 async def add_memory(
-    user_id: UserId,
+    ident: Owner,
     body: AddMemory,
     api: ApiDep,
-    caller: CallerDep,
     response: Response,
-    x_tenant_id: TenantHeader = None,
 ) -> AddResult:
     """Remember a fact now (`text`, 201), or store a conversation to learn from (`messages`, 202).
 
     Messages go into the thread's transcript in one transaction with their indexing job,
     as a chat turn's do; the outbox worker then indexes them and extracts their facts.
     """
-    ident = _ident(caller, x_tenant_id, user_id)
     limit = api.settings.memoria_max_message_chars
     if (body.text is None) == (body.messages is None):
         raise unprocessable("send either text (a fact) or messages (a conversation), not both")
@@ -125,10 +127,8 @@ def _messages(body: AddMemory, limit: int) -> list[BaseMessage]:
 
 @router.get("")
 async def list_memories(
-    user_id: UserId,
+    ident: Owner,
     api: ApiDep,
-    caller: CallerDep,
-    x_tenant_id: TenantHeader = None,
     include_history: Annotated[
         bool, Query(description="Also the superseded versions of facts.")
     ] = False,
@@ -139,7 +139,6 @@ async def list_memories(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MemoryList:
     """The user's facts, newest first: current ones, or with their history."""
-    ident = _ident(caller, x_tenant_id, user_id)
     if attribute is not None:
         attribute = checked_text("attribute", attribute, 128)
     items = await api.resources.memories.list(
@@ -150,14 +149,11 @@ async def list_memories(
 
 @router.post("/search")
 async def search_memories(
-    user_id: UserId,
+    ident: Owner,
     body: SearchMemory,
     api: ApiDep,
-    caller: CallerDep,
-    x_tenant_id: TenantHeader = None,
 ) -> SearchResults:
     """Search the user's facts and past messages (and the tenant's documents), best first."""
-    ident = _ident(caller, x_tenant_id, user_id)
     query = checked_text("query", body.query, api.settings.memoria_max_message_chars)
     if not query.strip():
         raise unprocessable("query is empty; say what to look for")
@@ -180,28 +176,22 @@ async def search_memories(
 
 @router.get("/{memory_id}", responses=NOT_FOUND)
 async def get_memory(
-    user_id: UserId,
+    ident: Owner,
     memory_id: MemoryId,
     api: ApiDep,
-    caller: CallerDep,
-    x_tenant_id: TenantHeader = None,
 ) -> Memory:
     """One fact of the user, current or superseded."""
-    ident = _ident(caller, x_tenant_id, user_id)
     return as_memory(await api.resources.memories.get(ident, validated("memory_id", memory_id)))
 
 
 @router.put("/{memory_id}", responses={**NOT_FOUND, 409: {"description": "Superseded already."}})
 async def update_memory(
-    user_id: UserId,
+    ident: Owner,
     memory_id: MemoryId,
     body: UpdateMemory,
     api: ApiDep,
-    caller: CallerDep,
-    x_tenant_id: TenantHeader = None,
 ) -> Memory:
     """Correct a fact: the new version (returned) supersedes it, which stays in its history."""
-    ident = _ident(caller, x_tenant_id, user_id)
     limit = api.settings.memoria_max_message_chars
     text = checked_text("text", body.text, limit).strip()
     value = checked_text("value", body.value, limit).strip() if body.value else None
@@ -213,27 +203,21 @@ async def update_memory(
 
 @router.delete("/{memory_id}", responses=NOT_FOUND)
 async def delete_memory(
-    user_id: UserId,
+    ident: Owner,
     memory_id: MemoryId,
     api: ApiDep,
-    caller: CallerDep,
-    x_tenant_id: TenantHeader = None,
 ) -> DeleteReceipt:
     """Delete a fact and every version of it; the conversations that stated it stay."""
-    ident = _ident(caller, x_tenant_id, user_id)
     receipt = await api.resources.memories.delete(ident, validated("memory_id", memory_id))
     return DeleteReceipt.model_validate(receipt.as_dict())
 
 
 @router.get("/{memory_id}/history", responses=NOT_FOUND)
 async def memory_history(
-    user_id: UserId,
+    ident: Owner,
     memory_id: MemoryId,
     api: ApiDep,
-    caller: CallerDep,
-    x_tenant_id: TenantHeader = None,
 ) -> MemoryList:
     """Every version of a fact, oldest first: what it said, and when each stopped holding."""
-    ident = _ident(caller, x_tenant_id, user_id)
     chain = await api.resources.memories.history(ident, validated("memory_id", memory_id))
     return MemoryList(memories=[as_memory(item) for item in chain])
