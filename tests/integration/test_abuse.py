@@ -492,6 +492,34 @@ async def test_bad_memory_requests_are_refused_and_store_nothing(client, nothing
     assert named in assert_clear_refusal(response, status)["detail"]
 
 
+MCP_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/json, text/event-stream",
+    "x-user-id": "ana",
+}
+NUL_FACT = {"name": "remember", "arguments": {"fact": "I like \u0000 tea"}}
+MCP_BODIES = {
+    "not-json": b"not json",
+    "empty-object": b"{}",
+    "no-method": b'{"jsonrpc": "2.0", "id": 1}',
+    "unknown-method": b'{"jsonrpc": "2.0", "id": 1, "method": "users/drop"}',
+    "unknown-tool": b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call",'
+    b' "params": {"name": "drop_all", "arguments": {}}}',
+    "nul-in-a-fact": json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": NUL_FACT}
+    ).encode(),
+    "deep": nested(5000).encode(),
+}
+
+
+@pytest.mark.parametrize("body", MCP_BODIES.values(), ids=MCP_BODIES.keys())
+async def test_odd_mcp_requests_get_no_server_error_and_store_nothing(client, nothing_stored, body):
+    response = await client.post("/mcp", content=body, headers=MCP_HEADERS)
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code == 200:  # a JSON-RPC error, as the protocol answers
+        assert "error" in response.text or '"isError":true' in response.text, response.text
+
+
 async def test_oversized_urls_and_headers_are_refused(client, nothing_stored):
     long_path = await client.get(f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
     assert "URL is 60009 bytes" in assert_clear_refusal(long_path, 414)["detail"]
