@@ -23,7 +23,7 @@ from starlette.routing import Route
 from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
-from api.mcp import McpEndpoint
+from api.mcp_route import McpRoute
 from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
 from api.routes import agent, docs, documents, health, memory, threads, tokens, users
@@ -60,7 +60,7 @@ def create_app(
     """
     settings = settings or (resources.settings if resources else get_settings())
     model = build_chat_model(settings) if chat_model is FROM_SETTINGS else chat_model
-    mcp = McpEndpoint()
+    mcp = McpRoute()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +71,7 @@ def create_app(
             else:
                 res = await resources.open()
             app.state.api = await _open_api(stack, settings, res, model)
-            await stack.enter_async_context(mcp.running())
+            stack.push_async_callback(mcp.aclose)
             await _log_ready(app.state.api)
             yield
 

@@ -4,9 +4,10 @@ Tools: `search_memory`, `remember`, `correct_fact`, `forget_fact`, `search_knowl
 over the same operations as the memory API (memory/memories.py, retrievers/memory_search.py).
 Two transports:
 
-- **streamable HTTP** at `/mcp` of the API server (`McpEndpoint`), stateless, with the API's
-  credentials: a tenant key with `X-User-Id`, or a user token; the same rate limits. Each
-  request is authenticated before the MCP SDK sees it, and the tools act for that identity.
+- **streamable HTTP** at `/mcp` of the API server (`HttpMcp`, behind `api/mcp_route.py`),
+  stateless, with the API's credentials: a tenant key with `X-User-Id`, or a user token; the
+  same rate limits. Each request is authenticated before the MCP SDK sees it, and the tools
+  act for that identity.
 - **stdio** (`memoria mcp --user U`, cli/mcp.py) for a local assistant, acting for the user
   the command names, as `memoria forget` does: whoever can run it can reach the database.
 
@@ -16,19 +17,19 @@ Tools never take a user or tenant argument: a model cannot ask for someone else'
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Request
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 from starlette.types import Receive, Scope, Send
 
-from api.deps import get_caller, user_ident
 from api.routes.memory import as_memory, as_result
 from graph.resources import Resources
 from memoria.models import MAX_K, MAX_TEXT_CHARS, DeleteReceipt, Memory, SearchResult
@@ -70,7 +71,16 @@ def build_server(
     lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Any]] | None = None,
 ) -> MCPServer:
     """Return memoria's MCP server; `session_of` says whom each tool call acts for."""
-    mcp = MCPServer(name="memoria", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan)
+    # MCPServer() calls logging.basicConfig, which would give a process whose root logger has
+    # no handler yet (`uvicorn server:app`) one of the SDK's: logging is configs/logs.py's.
+    root, placeholder = logging.getLogger(), logging.NullHandler()
+    root.addHandler(placeholder)
+    try:
+        mcp = MCPServer(
+            name="memoria", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan
+        )
+    finally:
+        root.removeHandler(placeholder)
 
     async def find(ctx: Context, query: str, k: int, kinds: Sequence[Kind]) -> list[SearchResult]:
         session = await session_of(ctx)
@@ -160,11 +170,11 @@ async def _request_session(ctx: Context) -> Session:
     return session
 
 
-class McpEndpoint:
-    """`/mcp`: authenticates each request as the API does, then hands it to the MCP SDK."""
+class HttpMcp:
+    """The MCP SDK's streamable HTTP handler, for requests `api/mcp_route.py` authenticated."""
 
     def __init__(self) -> None:
-        """Build the server; its session manager runs in the app's lifespan (`running`)."""
+        """Build the server; its session manager runs while `running` does."""
         self.server = build_server(_request_session)
         # Stateless: any API replica answers any request. The API's own limits, headers
         # and credentials guard it, as they guard every other route (no Host check here).
@@ -176,10 +186,11 @@ class McpEndpoint:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Run the MCP session manager while the block runs (the app's lifespan).
+        """Run the MCP session manager while the block runs.
 
-        In a task of its own: its task group must be left by the task that entered it, and
-        a lifespan may end in another task than it started in (test fixtures do).
+        In a task of its own, with a context of its own: its task group must be left by the
+        task that entered it (a lifespan may end in another task than it started in), and it
+        must not keep the tenant of the request that happened to start it.
         """
         started, stop = asyncio.Event(), asyncio.Event()
 
@@ -188,7 +199,7 @@ class McpEndpoint:
                 started.set()
                 await stop.wait()
 
-        task = asyncio.create_task(serve())
+        task = asyncio.create_task(serve(), context=contextvars.Context())
         waiting = asyncio.create_task(started.wait())
         await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
         waiting.cancel()
@@ -200,14 +211,9 @@ class McpEndpoint:
             stop.set()
             await task
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Authenticate (401/403/429 as problem details), then serve the MCP request."""
-        request = Request(scope, receive)
-        api = request.app.state.api
-        caller = await get_caller(request, api)
-        headers = request.headers
-        ident = user_ident(caller, headers.get("x-tenant-id"), headers.get("x-user-id"))
-        scope.setdefault("state", {})[STATE_KEY] = Session(ident, api.resources, api.extractor)
+    async def handle(self, scope: Scope, receive: Receive, send: Send, session: Session) -> None:
+        """Serve one MCP request whose tools act as `session`."""
+        scope.setdefault("state", {})[STATE_KEY] = session
         await self.server.session_manager.handle_request(scope, receive, send)
 
 
