@@ -10,20 +10,27 @@ version in Postgres, which retires their cached retrievals.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from langgraph.store.base import Item, PutOp
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from memory import message_index
 from memory.facts import Extractor, FactStore, facts_namespace
 from memory.forget import Receipt
 from memory.messages import message_uuid_of
+from memory.outbox import LOCK_USER
 from storage.identity import Identity
 from storage.tenancy import tenant_connection, tenant_scope
 from storage.versions import bump_user
 
+# Changes of facts one process makes at once (each holds a connection for its lock).
+CONCURRENT_CHANGES = 3
 # The longest chain of corrections followed; a chain is a handful of versions in practice.
 MAX_VERSIONS = 1000
 
@@ -57,10 +64,14 @@ class Memories:
         self._facts = facts
         self._store = facts.store
         self._pool = pool
+        # A change holds one pooled connection while the store takes others from the same
+        # pool: bounded, so concurrent changes can never hold every connection and wait.
+        self._slots = asyncio.Semaphore(CONCURRENT_CHANGES)
 
     async def add(self, ident: Identity, text: str, *, extractor: Extractor) -> list[Item]:
         """Record `text` as facts (typed when recognisable, else a note); return them."""
-        keys = await self._facts.remember(ident, text, extractor=extractor)
+        async with self._changing(ident):
+            keys = await self._facts.remember(ident, text, extractor=extractor)
         with tenant_scope(ident.tenant_id):
             found = [await self._store.aget(facts_namespace(ident), key) for key in keys]
         return [item for item in found if item is not None]
@@ -96,12 +107,11 @@ class Memories:
             "origin": "remember",
             "extractor": "client",
         }
-        with tenant_scope(ident.tenant_id):
-            if await self._store.aget(ns, key) is not None:
-                raise ValueError(f"memory {key!r} exists; correct it instead")
-            await self._store.abatch([PutOp(ns, key, fact)])
-        async with tenant_connection(self._pool, ident.tenant_id) as conn:
-            await bump_user(conn, ident.tenant_id, ident.user_id)
+        async with self._changing(ident):
+            with tenant_scope(ident.tenant_id):
+                if await self._store.aget(ns, key) is not None:
+                    raise ValueError(f"memory {key!r} exists; correct it instead")
+                await self._store.abatch([PutOp(ns, key, fact)])
         return await self.get(ident, key)
 
     async def get(self, ident: Identity, key: str) -> Item:
@@ -166,6 +176,13 @@ class Memories:
             MemoryNotFound: the user has no such fact.
             MemoryClosed: `key` was superseded already.
         """
+        async with self._changing(ident) as conn:
+            new_key = await self._correct(conn, ident, key, text, value)
+        return await self.get(ident, new_key)
+
+    async def _correct(
+        self, conn: AsyncConnection, ident: Identity, key: str, text: str, value: str | None
+    ) -> str:
         old = await self.get(ident, key)
         if not old.value.get("current"):
             raise MemoryClosed(key, await self._current_of(ident, old))
@@ -189,11 +206,9 @@ class Memories:
             await self._store.abatch([PutOp(ns, key, closed), PutOp(ns, new_key, new)])
         stated = old.value.get("origin") == "message"
         stated_in = [message_uuid_of(old.value["source_id"])] if stated else []
-        async with tenant_connection(self._pool, ident.tenant_id) as conn, conn.transaction():
-            # The messages that stated the old value now rank below current statements.
-            await message_index.mark_superseded(conn, ident, stated_in, text)
-            await bump_user(conn, ident.tenant_id, ident.user_id)
-        return await self.get(ident, new_key)
+        # The messages that stated the old value now rank below current statements.
+        await message_index.mark_superseded(conn, ident, stated_in, text)
+        return new_key
 
     async def delete(self, ident: Identity, key: str) -> Receipt:
         """Delete fact `key` and every version of its chain; return a receipt.
@@ -203,15 +218,31 @@ class Memories:
         Raises:
             MemoryNotFound: the user has no such fact.
         """
-        chain = await self.history(ident, key)
         ns = facts_namespace(ident)
-        with tenant_scope(ident.tenant_id):
-            await self._store.abatch([PutOp(ns, item.key, None) for item in chain])
-        async with tenant_connection(self._pool, ident.tenant_id) as conn:
-            await bump_user(conn, ident.tenant_id, ident.user_id)
+        async with self._changing(ident):
+            chain = await self.history(ident, key)
+            with tenant_scope(ident.tenant_id):
+                await self._store.abatch([PutOp(ns, item.key, None) for item in chain])
         receipt = Receipt({"tenant_id": ident.tenant_id, "user_id": ident.user_id, "id": key})
         receipt.add("facts", len(chain))
         return receipt
+
+    @asynccontextmanager
+    async def _changing(self, ident: Identity) -> AsyncIterator[AsyncConnection]:
+        """Hold the user's fact lock for a change; then bump their memory version.
+
+        The outbox worker takes the same lock while it records a user's facts, so a
+        correction and a fact arriving from a turn never interleave (latest wins holds).
+        """
+        async with (
+            self._slots,
+            tenant_connection(self._pool, ident.tenant_id) as conn,
+            conn.transaction(),
+        ):
+            await conn.execute(LOCK_USER, (f"{ident.tenant_id}\x1f{ident.user_id}",))
+            yield conn
+            # Cached retrievals of this user were made without this change.
+            await bump_user(conn, ident.tenant_id, ident.user_id)
 
     async def _current_of(self, ident: Identity, item: Item) -> str | None:
         chain = await self.history(ident, item.key)
