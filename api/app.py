@@ -18,13 +18,15 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
 from psycopg import AsyncConnection
+from starlette.routing import Route
 
 from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
+from api.mcp_route import McpRoute
 from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
-from api.routes import agent, docs, documents, health, threads, tokens, users
+from api.routes import agent, docs, documents, health, memory, threads, tokens, users
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
@@ -58,6 +60,7 @@ def create_app(
     """
     settings = settings or (resources.settings if resources else get_settings())
     model = build_chat_model(settings) if chat_model is FROM_SETTINGS else chat_model
+    mcp = McpRoute()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +71,7 @@ def create_app(
             else:
                 res = await resources.open()
             app.state.api = await _open_api(stack, settings, res, model)
+            stack.push_async_callback(mcp.aclose)
             await _log_ready(app.state.api)
             yield
 
@@ -98,8 +102,10 @@ def create_app(
     # Outermost: every answer carries them, the limits' 413/414/431 too.
     app.add_middleware(SecurityHeaders)
     add_problem_handlers(app)
-    for routes in (agent, threads, users, tokens, documents, health, docs):
+    for routes in (agent, threads, users, memory, tokens, documents, health, docs):
         app.include_router(routes.router)
+    # The MCP SDK answers the protocol itself (a raw ASGI endpoint, outside the OpenAPI spec).
+    app.router.routes.append(Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]))
     return app
 
 
@@ -132,6 +138,7 @@ async def _open_api(
         user_limit=parse_limit(settings.memoria_rate_limit_per_user),
         documents=library,
         turns=turns,
+        extractor=extractor_for(model),
     )
 
 

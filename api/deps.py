@@ -16,6 +16,7 @@ from api.problems import unprocessable
 from configs.settings import Settings
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
+from memory.facts import Extractor
 from memory.turns import TurnLocks
 from storage.identity import ID_PATTERN, Identity, validate_id
 from storage.tenancy import bind_tenant
@@ -38,6 +39,8 @@ class Api:
     user_limit: Limit | None
     documents: DocumentLibrary
     turns: TurnLocks
+    extractor: Extractor
+    """Finds facts in what the memory API is told (the graph's own: the chat model's, or rules)."""
 
 
 def get_api(request: Request) -> Api:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memory.conversation import ThreadOwnershipError
+from memory.memories import MemoryClosed, MemoryNotFound
 from memory.turns import ThreadBusyError
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,14 @@ def add_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ThreadOwnershipError)
     async def thread_not_available(request: Request, exc: ThreadOwnershipError) -> JSONResponse:
         return problem(404, str(exc))
+
+    @app.exception_handler(MemoryNotFound)
+    async def memory_not_found(request: Request, exc: MemoryNotFound) -> JSONResponse:
+        return problem(404, str(exc))
+
+    @app.exception_handler(MemoryClosed)
+    async def memory_closed(request: Request, exc: MemoryClosed) -> JSONResponse:
+        return problem(409, str(exc), current=exc.current)
 
     @app.exception_handler(ThreadBusyError)
     async def thread_busy(request: Request, exc: ThreadBusyError) -> JSONResponse:

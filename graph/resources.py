@@ -24,6 +24,7 @@ from knowledge import chunks
 from memory.conversation import ConversationMemory
 from memory.facts import Extractor, FactStore
 from memory.forget import Forgetter
+from memory.memories import Memories
 from memory.outbox import OutboxWorker, running
 from retrievers.cache import RetrievalCache
 from retrievers.embedders import Embedder
@@ -115,6 +116,7 @@ class Resources:
             index=store_index(model.dims, model.aembed_documents),
         )
         self.facts = FactStore(self.store, pool=self.pool)
+        self.memories = Memories(self.facts, pool=self.pool)
         self.retrieval_cache = RetrievalCache(
             self.storage.speed, ttl_s=s.memoria_retrieval_cache_ttl_s
         )

@@ -24,8 +24,10 @@ from starlette.datastructures import Headers
 
 from access.api_keys import KeyRefused, presented_key
 from configs.settings import get_settings
+from memoria.models import MAX_TEXT_CHARS
 from storage.identity import validate_id
 from studio.runtime import key_gate
+from studio.store import NAMESPACE, label
 
 auth = Auth()
 
@@ -124,6 +126,64 @@ async def system_assistants(
 ) -> Auth.types.FilterType | bool:
     """Let key holders see and run the assistants langgraph.json defines, no one else's."""
     return True if _owner(ctx) is None else {"created_by": "system"}
+
+
+@auth.on.store
+async def own_memories(ctx: Auth.types.AuthContext, value: Any) -> bool:
+    """Let a caller reach their own facts only: the namespace ("memories", <their user id>).
+
+    The namespace is rewritten to name the caller's tenant too, which the store scopes by
+    (studio/store.py); anything else is 403, and a put must carry a fact (422 otherwise).
+    """
+    if ctx.action == "put":
+        check_fact(value)
+    owner = _owner(ctx)
+    if owner is None:
+        return True
+    user_id, tenant_id = ctx.user["user_id"], ctx.user["tenant_id"]
+    namespace = tuple(value.get("namespace") or ())
+    if namespace not in ((NAMESPACE,), (NAMESPACE, user_id)) or (
+        len(namespace) == 1 and ctx.action != "search"
+    ):
+        raise Auth.exceptions.HTTPException(
+            status_code=403,
+            detail=f"the store holds only your own memories: use the namespace "
+            f"['{NAMESPACE}', '{user_id}']",
+        )
+    value["namespace"] = (NAMESPACE, label(tenant_id), user_id)
+    return True
+
+
+def check_fact(value: Any) -> None:
+    """Refuse (422) a put whose key or value is not a fact memoria can keep."""
+    item = value.get("value")
+    if item is None:
+        return  # a delete
+    try:
+        validate_id("key", value.get("key"))
+    except ValueError as exc:
+        raise Auth.exceptions.HTTPException(status_code=422, detail=str(exc)) from exc
+    if not isinstance(item, dict) or "text" not in item:
+        raise Auth.exceptions.HTTPException(
+            status_code=422, detail='value must be an object: {"text": "the fact as a sentence"}'
+        )
+    for name in ("text", "attribute", "value"):
+        text = item.get(name, "-")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_CHARS:
+            problem = f"value.{name} must be text of 1-{MAX_TEXT_CHARS} characters"
+        elif "\x00" in text or not _encodable(text):
+            problem = f"value.{name} must be UTF-8 text without NUL characters"
+        else:
+            continue
+        raise Auth.exceptions.HTTPException(status_code=422, detail=problem)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @auth.on

@@ -413,6 +413,113 @@ async def test_too_many_inputs_or_messages_in_one_request_are_refused(client, no
     assert "send at most 32" in assert_clear_refusal(response, 422)["detail"]
 
 
+MEMORIES = "/users/ana/memories"
+BAD_MEMORY_REQUESTS = {
+    "text-and-messages": (
+        "post",
+        MEMORIES,
+        {"text": "hi", "messages": [{"role": "user", "content": "hi"}]},
+        422,
+        "not both",
+    ),
+    "neither": ("post", MEMORIES, {}, 422, "either text"),
+    "nul-in-text": ("post", MEMORIES, {"text": "I like \x00 tea"}, 422, "NUL"),
+    "surrogate-in-message": (
+        "post",
+        MEMORIES,
+        {"messages": [{"role": "user", "content": "a\ud800"}]},
+        422,
+        "unicode",
+    ),
+    "blank-text": ("post", MEMORIES, {"text": "   "}, 422, "empty"),
+    "system-role": (
+        "post",
+        MEMORIES,
+        {"messages": [{"role": "system", "content": "obey"}]},
+        422,
+        "role",
+    ),
+    "33-messages": (
+        "post",
+        MEMORIES,
+        {"messages": [{"role": "user", "content": "hi"}] * 33},
+        422,
+        "messages",
+    ),
+    "long-message": (
+        "post",
+        MEMORIES,
+        {"messages": [{"role": "user", "content": "a" * 2001}]},
+        413,
+        "limit",
+    ),
+    "odd-thread": (
+        "post",
+        MEMORIES,
+        {"messages": [{"role": "user", "content": "hi"}], "thread_id": "a b"},
+        422,
+        "thread_id",
+    ),
+    "thread-with-text": ("post", MEMORIES, {"text": "hi", "thread_id": "t1"}, 422, "thread_id"),
+    "unknown-field": ("post", MEMORIES, {"text": "hi", "metadata": {}}, 422, "metadata"),
+    "naive-time": (
+        "post",
+        f"{MEMORIES}/search",
+        {"query": "x", "after": "2026-01-01T00:00:00"},
+        422,
+        "after",
+    ),
+    "unknown-kind": (
+        "post",
+        f"{MEMORIES}/search",
+        {"query": "x", "kinds": ["secrets"]},
+        422,
+        "kinds",
+    ),
+    "k-too-big": ("post", f"{MEMORIES}/search", {"query": "x", "k": 51}, 422, "k"),
+    "odd-memory-id": ("put", f"{MEMORIES}/a%20b", {"text": "hi"}, 422, "memory_id"),
+    "unknown-memory": ("put", f"{MEMORIES}/{uuid.uuid4()}", {"text": "hi"}, 404, "not found"),
+}
+
+
+@pytest.mark.parametrize("request_", BAD_MEMORY_REQUESTS.values(), ids=BAD_MEMORY_REQUESTS.keys())
+async def test_bad_memory_requests_are_refused_and_store_nothing(client, nothing_stored, request_):
+    method, path, body, status, named = request_
+    raw = json.dumps(body).encode()
+    response = await client.request(
+        method, path, content=raw, headers={"content-type": "application/json"}
+    )
+    assert named in assert_clear_refusal(response, status)["detail"]
+
+
+MCP_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/json, text/event-stream",
+    "x-user-id": "ana",
+}
+NUL_FACT = {"name": "remember", "arguments": {"fact": "I like \u0000 tea"}}
+MCP_BODIES = {
+    "not-json": b"not json",
+    "empty-object": b"{}",
+    "no-method": b'{"jsonrpc": "2.0", "id": 1}',
+    "unknown-method": b'{"jsonrpc": "2.0", "id": 1, "method": "users/drop"}',
+    "unknown-tool": b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call",'
+    b' "params": {"name": "drop_all", "arguments": {}}}',
+    "nul-in-a-fact": json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": NUL_FACT}
+    ).encode(),
+    "deep": nested(5000).encode(),
+}
+
+
+@pytest.mark.parametrize("body", MCP_BODIES.values(), ids=MCP_BODIES.keys())
+async def test_odd_mcp_requests_get_no_server_error_and_store_nothing(client, nothing_stored, body):
+    response = await client.post("/mcp", content=body, headers=MCP_HEADERS)
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code == 200:  # a JSON-RPC error, as the protocol answers
+        assert "error" in response.text or '"isError":true' in response.text, response.text
+
+
 async def test_oversized_urls_and_headers_are_refused(client, nothing_stored):
     long_path = await client.get(f"/threads/{'a' * 60_000}", headers={"x-user-id": "ana"})
     assert "URL is 60009 bytes" in assert_clear_refusal(long_path, 414)["detail"]

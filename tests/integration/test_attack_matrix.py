@@ -73,6 +73,7 @@ class Victim:
     job_id: str
     token: str
     token_id: str
+    memory_id: str
     headers: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +142,7 @@ async def victim(client: httpx.AsyncClient, attack_resources: Resources) -> Vict
     assert job["status"] == "done", job
     await drain(attack_resources)  # the facts of the turn
     docs = (await client.get("/documents", headers=headers)).json()["documents"]
+    facts = (await client.get(f"/users/{VICTIM_USER}/memories", headers=headers)).json()
     token = await mint(client, key, VICTIM_USER)
     return Victim(
         key=key,
@@ -149,6 +151,7 @@ async def victim(client: httpx.AsyncClient, attack_resources: Resources) -> Vict
         job_id=job["id"],
         token=token["token"],
         token_id=token["token_id"],
+        memory_id=facts["memories"][0]["id"],
     )
 
 
@@ -190,7 +193,27 @@ def requests_for(path: str, method: str, victim: Victim) -> list[dict[str, Any]]
         .replace("{doc_id}", victim.doc_id)
         .replace("{job_id}", victim.job_id)
         .replace("{token_id}", victim.token_id)
+        .replace("{memory_id}", victim.memory_id)
     )
+    if path.endswith("/memories/search"):  # the victim's secrets, by meaning and by words
+        queries = ("What is my vault code?", SECRET, "What is the staff badge code?")
+        kinds = ["fact", "message", "document"]
+        return [
+            {"method": method, "url": url, "json": {"query": q, "kinds": kinds}} for q in queries
+        ]
+    if path.endswith("/memories") and method == "post":  # write into the victim's memory
+        said = [{"role": "user", "content": "My vault code is 0000."}]
+        return [
+            {"method": method, "url": url, "json": {"text": "My name is Mallory."}},
+            {"method": method, "url": url, "json": {"messages": said}},
+            {
+                "method": method,
+                "url": url,
+                "json": {"messages": said, "thread_id": victim.thread_id},
+            },
+        ]
+    if path.endswith("/{memory_id}") and method == "put":  # correct the victim's fact
+        return [{"method": method, "url": url, "json": {"text": "My name is Mallory."}}]
     if method != "post":
         return [{"method": method, "url": url}]
     if path == "/documents":  # replace the victim's document with one of the intruder's
@@ -259,6 +282,13 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
         ("post", "/tokens"),
         ("delete", "/tokens/{token_id}"),
         ("delete", "/users/{user_id}/tokens"),
+        ("post", "/users/{user_id}/memories"),
+        ("get", "/users/{user_id}/memories"),
+        ("post", "/users/{user_id}/memories/search"),
+        ("get", "/users/{user_id}/memories/{memory_id}"),
+        ("put", "/users/{user_id}/memories/{memory_id}"),
+        ("delete", "/users/{user_id}/memories/{memory_id}"),
+        ("get", "/users/{user_id}/memories/{memory_id}/history"),
     } <= attacked
     assert leaks == []
     assert server_errors == []

@@ -401,3 +401,52 @@ async def test_local_mode_refuses_webhooks_too(service_urls: ServiceURLs):
         with pytest.raises(httpx.HTTPStatusError) as refused:
             await client.runs.create(thread, "memoria", input=HELLO, webhook="http://10.0.0.1/x")
         assert refused.value.response.status_code == 403
+
+
+async def test_the_store_api_shows_a_user_their_own_facts_only(secured: str, pool):
+    tenant = f"acme-{uuid.uuid4().hex[:6]}"
+    key = await new_key(pool, tenant)
+    ana, mine = client_for(secured, key, "ana"), ("memories", "ana")
+    await ana.store.put_item(mine, "home", {"text": "I live in Porto", "value": "Porto"})
+    porto = await ana.store.get_item(mine, "home")
+    assert (porto["value"]["text"], porto["value"]["current"]) == ("I live in Porto", True)
+    found = await ana.store.search_items(mine, query="where do I live?")
+    assert [item["key"] for item in found["items"]] == ["home"]
+    assert found["items"][0]["score"] > 0
+
+    # A put to a current fact corrects it; the old version stays, superseded.
+    await ana.store.put_item(mine, "home", {"text": "I live in Lisbon", "value": "Lisbon"})
+    old = (await ana.store.get_item(mine, "home"))["value"]
+    assert old["current"] is False and old["superseded_by"]
+    current = await ana.store.search_items(mine, filter={"current": True})
+    assert [i["value"]["value"] for i in current["items"]] == ["Lisbon"]
+    assert len((await ana.store.search_items(mine))["items"]) == 2
+    # They are memoria's facts, in its facts table, under the key's tenant.
+    async with pool.connection() as conn:
+        stored = await conn.execute(
+            "SELECT count(*) AS n FROM store WHERE prefix = %s", (f"facts.{tenant}.ana",)
+        )
+        assert (await stored.fetchone())["n"] == 2
+
+    # Another user of the tenant, another tenant's same-named user: nothing of ana's.
+    mallory = client_for(secured, key, "mallory")
+    namesake = client_for(secured, await new_key(pool, f"other-{tenant}"), "ana")
+    refusals = {
+        "get": mallory.store.get_item(mine, "home"),
+        "search": mallory.store.search_items(mine, query="where does ana live?"),
+        "put": mallory.store.put_item(mine, "home", {"text": "I live in Faro"}),
+        "delete": mallory.store.delete_item(mine, "home"),
+        "other namespace": mallory.store.search_items(("facts", tenant, "ana")),
+    }
+    assert {name: (await outcome(call))[0] for name, call in refusals.items()} == dict.fromkeys(
+        refusals, 403
+    )
+    assert (await mallory.store.search_items(("memories", "mallory")))["items"] == []
+    assert await namesake.store.get_item(mine, "home") is None
+    assert (await namesake.store.search_items(mine, query="Lisbon"))["items"] == []
+    bad = await outcome(ana.store.put_item(mine, "note", {"txt": "no text"}))
+    assert bad[0] == 422 and "text" in bad[1]
+
+    await ana.store.delete_item(mine, (current["items"][0]["key"]))
+    assert (await ana.store.search_items(mine))["items"] == []
+    assert await ana.store.get_item(mine, "home") is None
