@@ -24,7 +24,7 @@ from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
 from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
-from api.routes import agent, docs, documents, health, threads, tokens, users
+from api.routes import agent, docs, documents, health, langserve_routes, threads, tokens, users
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
@@ -100,6 +100,8 @@ def create_app(
     add_problem_handlers(app)
     for routes in (agent, threads, users, tokens, documents, health, docs):
         app.include_router(routes.router)
+    # stream_log, stream_events, the playground (and feedback when LangSmith is keyed).
+    app.include_router(langserve_routes.build_router(settings))
     return app
 
 

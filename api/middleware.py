@@ -94,6 +94,16 @@ DOCS_POLICY = (
     "frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+# LangServe's playground (a React build) sets its schemas in an inline script, compiles them
+# into validators at run time (ajv: eval) and styles its widgets inline; it loads nothing from
+# another origin. Only its own path gets this policy; it stores no key (the page sends none).
+PLAYGROUND_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PLAYGROUND_PREFIX = "/agent/playground/"
 
 
 class SecurityHeaders:
@@ -113,6 +123,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else PAGE_POLICY
+        if scope["path"].startswith(PLAYGROUND_PREFIX):
+            policy = PLAYGROUND_POLICY
         extra = [
             (b"content-security-policy", policy.encode()),
             (b"x-frame-options", b"DENY"),
