@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import re
+import sys
 import uuid
 
 import httpx
@@ -18,6 +20,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from api import create_app
+from cli import main
 from cli.chat import run_chat
 from tests.fakes import StreamingScriptedChatModel
 from tests.support import new_config, socket_server
@@ -122,3 +125,18 @@ async def test_memoria_chat_prints_the_answer_as_it_is_written_then_its_sources(
     for n in range(1, len(words)):
         partial = "memoria> " + "".join(words[:n])
         assert any(s.endswith(partial) for s in terminal.screens), f"never showed {partial!r}"
+
+
+async def test_memoria_chat_shows_the_conversation_without_request_logs(served, monkeypatch, capfd):
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # `main` replaces them
+    monkeypatch.setattr(sys, "stdin", io.StringIO("How long do I have to ask for a refund?\n"))
+    argv = ["chat", "--user", f"u-{uuid.uuid4().hex[:8]}", "--url", served]
+    level = root.level
+    try:
+        assert await asyncio.to_thread(main, argv) == 0
+    finally:
+        root.setLevel(level)
+    out, err = capfd.readouterr()
+    assert f"memoria> {ANSWER}" in out
+    assert "HTTP Request" not in out + err, err
