@@ -22,12 +22,13 @@ from psycopg import AsyncConnection
 from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
-from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
+from api.middleware import BodyLimit, CountResponses, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
 from api.routes import agent, docs, documents, health, langserve_routes, threads, tokens, users
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
+from graph.node_metrics import NodeTimer
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
 from knowledge.sandbox import Budget
@@ -97,6 +98,7 @@ def create_app(
     )
     # Outermost: every answer carries them, the limits' 413/414/431 too.
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CountResponses)
     add_problem_handlers(app)
     for routes in (agent, threads, users, tokens, documents, health, docs):
         app.include_router(routes.router)
@@ -127,7 +129,9 @@ async def _open_api(
     return Api(
         settings=settings,
         resources=res,
-        graph=build_graph(res, chat_model=model, checkpointer=res.storage.checkpointer),
+        graph=build_graph(res, chat_model=model, checkpointer=res.storage.checkpointer).with_config(
+            callbacks=[NodeTimer()]
+        ),
         key_gate=build_gate(res.pool, settings),
         rate_limiter=RateLimiter(res.storage.speed),
         key_limit=parse_limit(settings.memoria_rate_limit_per_key),
