@@ -172,11 +172,12 @@ def turn_runnable() -> Runnable:
 def build_router(settings: Settings) -> APIRouter:
     """Return LangServe's routes for the agent; feedback only when LangSmith is keyed."""
     router = APIRouter()
-    add_routes(
-        router,
-        turn_runnable(),
-        path=PATH,
-        enabled_endpoints=["stream_log", "stream_events"],
+
+    def serve(endpoints: list[str], **options: Any) -> None:
+        add_routes(router, turn_runnable(), path=PATH, enabled_endpoints=endpoints, **options)
+
+    serve(
+        ["stream_log", "stream_events"],
         # `held_turn` has checked the input as strictly as /agent/invoke does (and read
         # LangChain's short forms); LangServe's own check would only refuse those forms.
         input_type=dict,
@@ -185,14 +186,11 @@ def build_router(settings: Settings) -> APIRouter:
     )
     # The playground's page and scripts hold no data: a browser opens it without a key. Its
     # runs go through stream_log above, with the credentials the API asks for.
-    add_routes(router, turn_runnable(), path=PATH, enabled_endpoints=["playground"])
+    serve(["playground"])
     if settings.tracing_enabled:
         # Feedback is on a run the caller got: it needs the same credentials.
-        add_routes(
-            router,
-            turn_runnable(),
-            path=PATH,
-            enabled_endpoints=["feedback", "public_trace_link"],
+        serve(
+            ["feedback", "public_trace_link"],
             enable_feedback_endpoint=True,
             enable_public_trace_link_endpoint=True,
             dependencies=[Depends(get_caller)],

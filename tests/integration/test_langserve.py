@@ -10,18 +10,17 @@ import shutil
 import uuid
 
 import pytest
-from langchain_core.messages import AIMessage
 from playwright.async_api import async_playwright
 from pydantic import SecretStr
 
 from api import create_app
-from tests.fakes import StreamingScriptedChatModel
 from tests.support import (
     SMALL_TALK,
     http_client,
     new_config,
     remote_runnable,
     socket_server,
+    streaming_app,
     turn_body,
 )
 
@@ -31,12 +30,10 @@ ANSWER = "Refunds are possible within 30 days of purchase [1]."
 
 
 @pytest.fixture(scope="module")
-async def app(settings, resources, kb_tenant):
-    local = settings.model_copy(update={"memoria_auth": "off", "memoria_default_tenant": kb_tenant})
-    model = StreamingScriptedChatModel(script=[AIMessage(ANSWER)])
-    app = create_app(local, resources=resources, chat_model=model)
-    async with app.router.lifespan_context(app):
-        yield app
+async def app(resources, kb_tenant):
+    # Local mode with the knowledge base as the default tenant: what `memoria chat` talks to.
+    async with streaming_app(resources, kb_tenant, ANSWER) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

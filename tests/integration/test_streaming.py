@@ -17,13 +17,10 @@ import uuid
 
 import httpx
 import pytest
-from langchain_core.messages import AIMessage
 
-from api import create_app
 from cli import main
 from cli.chat import run_chat
-from tests.fakes import StreamingScriptedChatModel
-from tests.support import new_config, socket_server
+from tests.support import new_config, socket_server, streaming_app
 
 pytestmark = pytest.mark.integration
 
@@ -45,13 +42,10 @@ def sse_events(body: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def app(settings, resources, kb_tenant):
+async def app(resources, kb_tenant):
     # Local mode with the knowledge base as the default tenant: what `memoria chat` talks to.
-    local = settings.model_copy(update={"memoria_auth": "off", "memoria_default_tenant": kb_tenant})
-    model = StreamingScriptedChatModel(script=[AIMessage(ANSWER)])
-    app = create_app(local, resources=resources, chat_model=model)
-    async with app.router.lifespan_context(app):
-        yield app
+    async with streaming_app(resources, kb_tenant, ANSWER) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
