@@ -32,6 +32,7 @@ from langchain_core.runnables import (
     RunnableLambda,
 )
 from langserve import add_routes
+from pydantic import ValidationError
 
 from api.deps import Api, ApiDep, CallerDep, get_caller
 from api.problems import unprocessable
@@ -80,11 +81,15 @@ async def held_turn(request: Request, api: ApiDep, caller: CallerDep) -> AsyncIt
     config = body.get("config") or {}
     if not isinstance(config, dict) or not isinstance(config.get("configurable", {}), dict):
         raise unprocessable("config.configurable must be an object with user_id and thread_id")
+    try:
+        run_config = RunConfig.model_validate(config)
+    except ValidationError as exc:
+        where = "; ".join(
+            f"config.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        raise unprocessable(where) from exc
     run = prepare_run(
-        body["input"],
-        RunConfig.model_validate(config),
-        caller,
-        max_chars=api.settings.memoria_max_message_chars,
+        body["input"], run_config, caller, max_chars=api.settings.memoria_max_message_chars
     )
     await throttle_turns(api, [run])
     release = await api.turns.acquire([run.ident])

@@ -102,6 +102,7 @@ async def test_refusals_are_problem_details_before_the_stream_starts(client, kb_
         ({**turn_body("hi", owner), "input": {"messages": []}}, 422),
         (turn_body("hi", {"configurable": {"user_id": "u"}}), 422),
         ({**turn_body("hi", owner), "surprise": 1}, 422),
+        ({**turn_body("hi", owner), "config": {**owner, "tags": "not-a-list"}}, 422),
     ]
     for body, status in cases:
         response = await client.post(f"/agent/{endpoint}", json=body)
