@@ -123,10 +123,7 @@ def _log_tail(path: Path, start: int = 0, lines: int = 20) -> str:
 
 @contextmanager
 def _pgserver_log_in(path: Path) -> Iterator[None]:
-    """Send pgserver's log (command lines, initdb's whole output) to `path`, not the console.
-
-    On a failure, the log's tail is logged (pgserver writes why there, with the server's log).
-    """
+    """Send pgserver's log (initdb's whole output...) to `path`; on a failure, log its tail."""
     pg_log = logging.getLogger("pgserver")
     start = path.stat().st_size if path.exists() else 0
     handler = logging.FileHandler(path, encoding="utf-8")
