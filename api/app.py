@@ -24,12 +24,23 @@ from access.gate import build_gate
 from access.ratelimit import RateLimiter, parse_limit
 from api.deps import Api
 from api.mcp_route import McpRoute
-from api.middleware import BodyLimit, HeadLimit, SecurityHeaders
+from api.middleware import BodyLimit, CountResponses, HeadLimit, SecurityHeaders
 from api.problems import add_problem_handlers
-from api.routes import agent, docs, documents, health, memory, threads, tokens, users
+from api.routes import (
+    agent,
+    docs,
+    documents,
+    health,
+    langserve_routes,
+    memory,
+    threads,
+    tokens,
+    users,
+)
 from configs.chat_models import build_chat_model
 from configs.settings import Settings, get_settings
 from graph.builder import build_graph
+from graph.node_metrics import NodeTimer
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
 from knowledge.sandbox import Budget
@@ -101,11 +112,14 @@ def create_app(
     )
     # Outermost: every answer carries them, the limits' 413/414/431 too.
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CountResponses)
     add_problem_handlers(app)
     for routes in (agent, threads, users, memory, tokens, documents, health, docs):
         app.include_router(routes.router)
     # The MCP SDK answers the protocol itself (a raw ASGI endpoint, outside the OpenAPI spec).
     app.router.routes.append(Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]))
+    # stream_log, stream_events, the playground (and feedback when LangSmith is keyed).
+    app.include_router(langserve_routes.build_router(settings))
     return app
 
 
@@ -131,7 +145,9 @@ async def _open_api(
     return Api(
         settings=settings,
         resources=res,
-        graph=build_graph(res, chat_model=model, checkpointer=res.storage.checkpointer),
+        graph=build_graph(res, chat_model=model, checkpointer=res.storage.checkpointer).with_config(
+            callbacks=[NodeTimer()]
+        ),
         key_gate=build_gate(res.pool, settings),
         rate_limiter=RateLimiter(res.storage.speed),
         key_limit=parse_limit(settings.memoria_rate_limit_per_key),

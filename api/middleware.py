@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
+from storage.metrics import HTTP_RESPONSES
 
 
 class BodyLimit:
@@ -94,6 +95,16 @@ DOCS_POLICY = (
     "frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+# LangServe's playground (a React build) sets its schemas in an inline script, compiles them
+# into validators at run time (ajv: eval) and styles its widgets inline; it loads nothing from
+# another origin. Only its own path gets this policy; it stores no key (the page sends none).
+PLAYGROUND_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PLAYGROUND_PREFIX = "/agent/playground/"
 
 
 class SecurityHeaders:
@@ -113,6 +124,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else PAGE_POLICY
+        if scope["path"].startswith(PLAYGROUND_PREFIX):
+            policy = PLAYGROUND_POLICY
         extra = [
             (b"content-security-policy", policy.encode()),
             (b"x-frame-options", b"DENY"),
@@ -128,3 +141,32 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class CountResponses:
+    """Count every HTTP response by status class (`memoria_http_responses_total`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap `app`."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the status the response starts with; an app that fails before is a 5xx."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def counted(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                HTTP_RESPONSES.labels(f"{message['status'] // 100}xx").inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        except BaseException:
+            if not started:
+                HTTP_RESPONSES.labels("5xx").inc()
+            raise

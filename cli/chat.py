@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,6 +36,9 @@ def chat(args: argparse.Namespace) -> int:
     """Chat with a running server until end of input."""
     s = get_settings()
     url = args.url or f"http://{s.memoria_host}:{s.memoria_port}"
+    # The terminal shows the conversation only: no httpx request lines, no library chatter.
+    # Warnings and errors still reach stderr.
+    logging.getLogger().setLevel(logging.WARNING)
     return run_chat(url, user_id=args.user, thread_id=args.thread, api_key=args.key)
 
 
@@ -90,10 +94,14 @@ def run_chat(
     user_id: str,
     thread_id: str | None = None,
     api_key: str | None = None,
-    stdin: TextIO = sys.stdin,
-    stdout: TextIO = sys.stdout,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
 ) -> int:
-    """Read lines from `stdin`, send each as a turn, print the answer and its sources."""
+    """Read lines from `stdin`, send each as a turn, print the answer and its sources.
+
+    `stdin` and `stdout` are the process's (as they are when called) unless given.
+    """
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     thread_id = thread_id or str(uuid.uuid4())
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
     config = {"configurable": {"user_id": user_id, "thread_id": thread_id}}

@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +79,30 @@ def serve(args: argparse.Namespace) -> int:
 
     s = get_settings()
     port = args.port or s.memoria_port
-    sys.stdout.write(f"memoria: serving on http://{s.memoria_host}:{port} (docs at /docs)\n")
-    sys.stdout.flush()
+    url = f"http://{s.memoria_host}:{port}"
+    threading.Thread(target=announce_when_ready, args=(url,), daemon=True).start()
     # log_config=None: uvicorn's loggers go through the handler `main` set up.
     uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None, **HTTP_OPTIONS)
     return 0
+
+
+def announce_when_ready(url: str, poll_s: float = 0.2) -> None:
+    """Print where memoria serves once its `/readyz` answers 200 (Postgres reachable).
+
+    The lifespan opens pools and loads the embedding model first: a URL printed before that
+    would be refused. urllib, not httpx: httpx would log every poll.
+    """
+    probe = url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+    while True:
+        try:
+            with urllib.request.urlopen(f"{probe}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:  # refused while starting, or 503 until Postgres answers
+            pass
+        time.sleep(poll_s)
+    sys.stdout.write(f"memoria: serving on {url} (chat page at /, docs at /docs)\n")
+    sys.stdout.flush()
 
 
 # How uvicorn parses requests. httptools, its default, buffers a request's head however long

@@ -179,6 +179,18 @@ class ConversationMemory:
         async with tenant_connection(self._history_pool, ident.tenant_id) as conn:
             return await transcript.read(conn, ident)
 
+    async def first_questions(self, idents: Sequence[Identity]) -> dict[str, str]:
+        """Return each thread's first user message (what it is about), by thread id.
+
+        All of `idents` are of one tenant.
+        """
+        if not idents:
+            return {}
+        by_session = {ident.session_id: ident.thread_id for ident in idents}
+        async with tenant_connection(self._history_pool, idents[0].tenant_id) as conn:
+            found = await transcript.first_questions(conn, list(by_session))
+        return {by_session[session]: text for session, text in found.items()}
+
     async def stored(self, ident: Identity, message_ids: Sequence[str]) -> list[BaseMessage]:
         """Return the messages of the thread with these ids that it holds, oldest first."""
         if not message_ids:

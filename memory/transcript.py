@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 from langchain_postgres import PostgresChatMessageHistory
 from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
 
 from storage.identity import Identity
 from storage.schema import CHAT_HISTORY_TABLE
@@ -38,6 +39,13 @@ STORED = f"""
 USER_TEXTS = f"""
     SELECT message->'data'->>'content' AS text FROM {CHAT_HISTORY_TABLE}
     WHERE session_id = ANY(%s) AND message->>'type' = 'human'
+"""
+# Each transcript's first user message: what the thread is about (its title on the page).
+FIRST_QUESTIONS = f"""
+    SELECT DISTINCT ON (session_id) session_id, message->'data'->>'content' AS text
+    FROM {CHAT_HISTORY_TABLE}
+    WHERE session_id = ANY(%s) AND message->>'type' = 'human'
+    ORDER BY session_id, id
 """
 DELETE = f"DELETE FROM {CHAT_HISTORY_TABLE} WHERE session_id = ANY(%s)"
 
@@ -74,6 +82,13 @@ async def user_texts(conn: AsyncConnection, sessions: Sequence[Any]) -> list[str
     """Return the texts of every user message of the transcripts `sessions`."""
     rows = await (await conn.execute(USER_TEXTS, (list(sessions),))).fetchall()
     return [r["text"] for r in rows if r["text"]]
+
+
+async def first_questions(conn: AsyncConnection, sessions: Sequence[Any]) -> dict[str, str]:
+    """Return the first user message of each transcript of `sessions`, by session id."""
+    cur = conn.cursor(row_factory=tuple_row)
+    rows = await (await cur.execute(FIRST_QUESTIONS, (list(sessions),))).fetchall()
+    return {str(session): text for session, text in rows if text}
 
 
 async def delete(conn: AsyncConnection, sessions: Sequence[Any]) -> int:

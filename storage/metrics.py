@@ -40,3 +40,16 @@ RETRIEVE_MS = Histogram(
     ["strategy", "cache"],
     buckets=_MS_BUCKETS,
 )
+# Seconds-scale buckets too: generate with an LLM takes seconds; router or persist, milliseconds.
+NODE_MS = Histogram(
+    "memoria_node_ms",
+    "Milliseconds each graph node took per turn, by node.",
+    ["node"],
+    buckets=(*_MS_BUCKETS, 10000, 30000),
+)
+NODE_ERRORS = Counter(
+    "memoria_node_errors_total", "Graph node runs that raised, by node.", ["node"]
+)
+HTTP_RESPONSES = Counter(
+    "memoria_http_responses_total", "HTTP responses by status class (2xx, 4xx, 5xx).", ["status"]
+)

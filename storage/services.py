@@ -14,6 +14,8 @@ import stat
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -49,6 +51,8 @@ def _pgserver() -> ModuleType:
         # pgserver picks its lock-file directory at import time; the /tmp fallback is fine here.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         import pgserver
+    # Its INFO lines are bookkeeping (handles cleaned up at exit); starts log to a file instead.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     return pgserver
 
 
@@ -115,6 +119,30 @@ def _log_tail(path: Path, start: int = 0, lines: int = 20) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def _pgserver_log_in(path: Path) -> Iterator[None]:
+    """Send pgserver's log (initdb's whole output...) to `path`; on a failure, log its tail."""
+    pg_log = logging.getLogger("pgserver")
+    start = path.stat().st_size if path.exists() else 0
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    saved = pg_log.propagate, pg_log.level
+    pg_log.addHandler(handler)
+    pg_log.propagate = False
+    pg_log.setLevel(logging.INFO)
+    try:
+        yield
+    except BaseException:
+        handler.flush()
+        logger.error("postgres did not start; %s tail:\n%s", path, _log_tail(path, start, 60))
+        raise
+    finally:
+        pg_log.removeHandler(handler)
+        handler.close()
+        pg_log.propagate = saved[0]
+        pg_log.setLevel(saved[1])  # setLevel, not assignment: it clears the logger's cache
 
 
 class EmbeddedServices:
@@ -207,7 +235,10 @@ class EmbeddedServices:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
             logger.info("starting postgres in %s", pgdata)
             # cleanup_mode=None: the server must outlive this process, like a service would.
-            info = _pgserver().get_server(pgdata, cleanup_mode=None).get_postmaster_info()
+            pgserver = _pgserver()
+            with _pgserver_log_in(pgdata.parent / "pgserver.log"):
+                server = pgserver.get_server(pgdata, cleanup_mode=None)
+            info = server.get_postmaster_info()
             # pgserver opened the data dir to everyone (o+rx) on its way; close it again.
             self.keep_private()
         url = info.get_uri()

@@ -25,6 +25,7 @@ import requests
 import urllib3
 import uvicorn
 from fastapi import FastAPI
+from langchain_core.messages import AIMessage
 from langserve import RemoteRunnable
 
 from access.api_keys import ApiKeys
@@ -34,6 +35,7 @@ from graph.resources import Resources
 from memory.facts import offline_extractor
 from storage.services import ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_scope
+from tests.fakes import StreamingScriptedChatModel
 
 SAMPLE_KB = REPO_ROOT / "data" / "sample_kb"
 
@@ -161,6 +163,22 @@ def api_app(res: Resources, **settings: Any) -> FastAPI:
 async def served_api(res: Resources, **settings: Any) -> AsyncIterator[FastAPI]:
     """Yield `api_app(res, **settings)` with its lifespan running (a module's `app` fixture)."""
     app = api_app(res, **settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
+async def streaming_app(res: Resources, tenant: str, answer: str) -> AsyncIterator[FastAPI]:
+    """Yield the API in local mode acting in `tenant`, whose model streams `answer` word by word.
+
+    For tests of token streaming (the scripted model is the one fake allowed); its lifespan
+    runs around the block.
+    """
+    local = res.settings.model_copy(
+        update={"memoria_auth": "off", "memoria_default_tenant": tenant}
+    )
+    model = StreamingScriptedChatModel(script=[AIMessage(answer)])
+    app = create_app(local, resources=res, chat_model=model)
     async with app.router.lifespan_context(app):
         yield app
 

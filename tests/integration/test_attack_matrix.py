@@ -272,6 +272,8 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
         ("post", "/agent/invoke"),
         ("post", "/agent/batch"),
         ("post", "/agent/stream"),
+        ("post", "/agent/stream_log"),
+        ("post", "/agent/stream_events"),
         ("get", "/threads/{thread_id}"),
         ("delete", "/threads/{thread_id}"),
         ("get", "/users/{user_id}/facts"),

@@ -7,6 +7,7 @@ the process started.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -85,7 +86,9 @@ async def test_send_a_message_see_the_streamed_answer_sources_and_memory(url, re
         answer = await say("What did I just say?")
         assert "genmaicha" in answer
         assert (await page.text_content("#strategy")).startswith("recent_history")
-        assert "genmaicha" in await page.text_content("#sources")
+        assert (
+            "genmaicha" in await page.locator(".msg.ai").nth(1).locator(".sources").text_content()
+        )
         # The memory panel: the fact extracted after the ack (by a worker; here, now), and
         # this thread in the list.
         await drain(resources)
@@ -158,3 +161,79 @@ async def test_with_keys_the_page_keeps_a_user_token_never_the_key(keyed):
         assert "memoria.session" not in await page.evaluate("JSON.stringify({...sessionStorage})")
         assert errors == []
         await browser.close()
+
+
+# One knowledge-base document and two questions on it, per language the page speaks.
+PAGES = {
+    "en-1280": (1280, "parking.md", "# Parking\n\nThe staff parking code is 4417. Visitors park "
+                "on level 2.\n", ["What is the staff parking code?", "Where do visitors park?"],
+                "New thread"),
+    "pt-360": (360, "estacionamento.md", "# Estacionamento\n\nO código do estacionamento do "
+               "pessoal é 4417. Os visitantes estacionam no piso 2.\n",
+               ["Qual é o código do estacionamento do pessoal?",
+                "Onde estacionam os visitantes?"], "Nova conversa"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def own_tenant_url(resources: Resources) -> AsyncIterator[str]:
+    """The page in local mode on a tenant of its own: its uploads reach no other test."""
+    tenant = f"page-{uuid.uuid4().hex[:8]}"
+    async with served_api(resources, memoria_default_tenant=tenant) as app:
+        async with socket_server(app) as served:
+            yield served
+
+
+@pytest.mark.parametrize(
+    ("width", "filename", "text", "questions", "new_thread"), PAGES.values(), ids=PAGES.keys()
+)
+async def test_upload_ask_sources_per_answer_and_thread_switch_at_any_width(
+    own_tenant_url, width, filename, text, questions, new_thread
+):
+    url = own_tenant_url
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        page = await browser.new_page(viewport={"width": width, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        await page.goto(url + "/")
+        await page.fill("#user", f"u-{uuid.uuid4().hex[:8]}")
+        await page.press("#user", "Tab")
+
+        await page.set_input_files(
+            "#file",
+            files=[{"name": filename, "mimeType": "text/markdown", "buffer": text.encode()}],
+        )
+        await expect(page.locator("#upload-status")).to_contain_text(filename, timeout=60_000)
+        await expect(page.locator("progress#upload-progress")).to_be_visible()
+        await expect(page.locator("#upload-status")).to_contain_text("(", timeout=60_000)
+
+        for n, question in enumerate(questions):
+            await page.fill("#text", question)
+            await page.click("#ask button")
+            answer = page.locator(".msg.ai").nth(n)
+            await expect(answer).not_to_have_text("…")
+            # Each answer keeps its own sources, the first too once the second has come.
+            await expect(answer.locator(".sources")).to_contain_text(filename.split(".")[0])
+        await expect(page.locator(".msg.ai .sources")).to_have_count(2)
+        strategy = await page.text_content("#strategy")
+        assert strategy != "–"
+        # Titled by its first question; labels in the conversation's language.
+        await expect(page.locator("#threads li.current")).to_have_text(questions[0])
+        await expect(page.locator("#new-thread")).to_have_text(new_thread)
+
+        await page.click("#new-thread")
+        await expect(page.locator(".msg")).to_have_count(0)
+        await expect(page.locator("#strategy")).to_have_text("–")  # the new thread's, not the last
+        await page.locator("#threads li", has_text=questions[0]).click()
+        await expect(page.locator(".msg.ai")).to_have_count(2)
+        await expect(page.locator(".msg.ai .sources")).to_have_count(2)  # kept with the thread
+        await expect(page.locator("#strategy")).to_have_text(strategy)
+
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px wider than the {width} px screen"
+        if shots := os.environ.get("MEMORIA_SCREENSHOTS"):
+            await page.screenshot(path=f"{shots}/chat-page-{width}.png", full_page=True)
+        await browser.close()
+    assert errors == []

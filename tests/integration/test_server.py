@@ -13,7 +13,14 @@ import httpx
 import pytest
 
 from storage.identity import identity_from_config
-from tests.support import SMALL_TALK, new_config, remote_runnable, turn_body
+from tests.support import (
+    REPO_ROOT,
+    SMALL_TALK,
+    ServerProcess,
+    new_config,
+    remote_runnable,
+    turn_body,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -264,3 +271,25 @@ def test_memoria_chat_shows_a_refused_turn_and_carries_on(server):
     assert done.returncode == 0, done.stderr
     assert "error: 413: input.messages[0] has 2100 characters" in done.stdout
     assert sum(line.startswith("memoria> ") for line in done.stdout.splitlines()) == 1
+
+
+@pytest.mark.process
+def test_memoria_serve_says_where_it_serves_only_once_it_answers(service_urls):
+    server = ServerProcess(service_urls)
+    serve = "import sys; from cli import main; sys.exit(main(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", serve, "serve", "--port", str(server.port)]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO_ROOT,
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        said = proc.stdout.readline()  # blocks until the first line (or the process ends)
+        assert said.startswith(f"memoria: serving on http://127.0.0.1:{server.port}"), said
+        assert httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)

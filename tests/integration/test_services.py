@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -118,6 +119,16 @@ def test_up_reuse_status_down(services: EmbeddedServices, data_dir: Path) -> Non
     assert not status["postgres"]["running"] and status["postgres"]["url"] is None
     assert not status["redis"]["running"] and status["redis"]["url"] is None
     services.down()
+
+
+def test_a_first_start_keeps_initdbs_output_in_a_log_file(
+    services: EmbeddedServices, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        services.ensure_postgres()
+    assert [r.getMessage()[:80] for r in caplog.records if r.name == "pgserver"] == []
+    log = (data_dir / "pgserver.log").read_text()
+    assert "initdb" in log and "Success" in log
 
 
 def test_up_again_after_down_keeps_data(services: EmbeddedServices) -> None:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import re
+import sys
 import uuid
 
 import httpx
 import pytest
-from langchain_core.messages import AIMessage
 
-from api import create_app
+from cli import main
 from cli.chat import run_chat
-from tests.fakes import StreamingScriptedChatModel
-from tests.support import new_config, socket_server
+from tests.support import new_config, socket_server, streaming_app
 
 pytestmark = pytest.mark.integration
 
@@ -42,13 +42,10 @@ def sse_events(body: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def app(settings, resources, kb_tenant):
+async def app(resources, kb_tenant):
     # Local mode with the knowledge base as the default tenant: what `memoria chat` talks to.
-    local = settings.model_copy(update={"memoria_auth": "off", "memoria_default_tenant": kb_tenant})
-    model = StreamingScriptedChatModel(script=[AIMessage(ANSWER)])
-    app = create_app(local, resources=resources, chat_model=model)
-    async with app.router.lifespan_context(app):
-        yield app
+    async with streaming_app(resources, kb_tenant, ANSWER) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +119,18 @@ async def test_memoria_chat_prints_the_answer_as_it_is_written_then_its_sources(
     for n in range(1, len(words)):
         partial = "memoria> " + "".join(words[:n])
         assert any(s.endswith(partial) for s in terminal.screens), f"never showed {partial!r}"
+
+
+async def test_memoria_chat_shows_the_conversation_without_request_logs(served, monkeypatch, capfd):
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # `main` replaces them
+    monkeypatch.setattr(sys, "stdin", io.StringIO("How long do I have to ask for a refund?\n"))
+    argv = ["chat", "--user", f"u-{uuid.uuid4().hex[:8]}", "--url", served]
+    level = root.level
+    try:
+        assert await asyncio.to_thread(main, argv) == 0
+    finally:
+        root.setLevel(level)
+    out, err = capfd.readouterr()
+    assert f"memoria> {ANSWER}" in out
+    assert "HTTP Request" not in out + err, err
