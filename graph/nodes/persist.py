@@ -26,8 +26,6 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
         done = state.get("persisted_ids", [])
         seen = set(done)
         new = [m for m in state["messages"] if m.id not in seen]
-        await res.conversation.append(ident, new, extractor=extractor.kind)
-
         route = state.get("route")
         decision = {
             "strategy": route["strategy"] if route else None,
@@ -35,19 +33,19 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
             "latency_ms": state.get("timings", {}).get("retrieve_ms", 0.0),
             "cache": state.get("retrieval_cache", "off"),
         }
+        log = None
+        if route:
+            query = latest_question(state)
+            log = strategy_log.entry(ident, **decision, reason=route["reason"], query=query)
+        # The messages, the outbox job and the log row: one transaction.
+        await res.conversation.append(ident, new, extractor=extractor.kind, log=log)
         # One structured record per turn: ids and counts, never the messages.
         logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": len(new)})
-        if route:
-            await strategy_log.record(
-                res.pool,
-                ident,
-                **decision,
-                reason=route["reason"],
-                query=latest_question(state),
-            )
         return {
             "persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:],
             "open_turn": [],
+            # Retrieval's working set is spent: the thread's checkpoint need not carry it.
+            "candidates": [],
         }
 
     return persist
