@@ -25,6 +25,13 @@ def register(sub: Any) -> None:
 
     srv = sub.add_parser("serve", help="serve the HTTP API (LangServe-style /agent endpoints)")
     srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
+    srv.add_argument(
+        "--workers",
+        type=_at_least_one,
+        default=1,
+        help="server processes sharing the port (uvicorn workers; default 1). Every process "
+        "is stateless: threads, locks, limits and the outbox live in Postgres and Redis",
+    )
     srv.set_defaults(run=serve)
 
     wrk = sub.add_parser(
@@ -37,6 +44,13 @@ def register(sub: Any) -> None:
         "without an LLM leaves the jobs of turns served with an LLM to a worker that has one.",
     )
     wrk.add_argument("--drain", action="store_true", help="process what is queued, then exit")
+    wrk.add_argument(
+        "--concurrency",
+        type=_at_least_one,
+        default=1,
+        help="batches processed at once by this process (default 1): one embeds while others "
+        "wait on Postgres; for more cores, run more worker processes",
+    )
     wrk.set_defaults(run=lambda args: asyncio.run(worker(args)))
 
     ing = sub.add_parser(
@@ -76,11 +90,46 @@ def serve(args: argparse.Namespace) -> int:
 
     s = get_settings()
     port = args.port or s.memoria_port
-    sys.stdout.write(f"memoria: serving on http://{s.memoria_host}:{port} (docs at /docs)\n")
+    if args.workers > 1:
+        asyncio.run(_prepare_workers())
+    processes = f", {args.workers} processes" if args.workers > 1 else ""
+    sys.stdout.write(
+        f"memoria: serving on http://{s.memoria_host}:{port}{processes} (docs at /docs)\n"
+    )
     sys.stdout.flush()
     # log_config=None: uvicorn's loggers go through the handler `main` set up.
-    uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None, **HTTP_OPTIONS)
+    uvicorn.run(
+        "server:app",
+        host=s.memoria_host,
+        port=port,
+        log_config=None,
+        workers=args.workers,
+        **HTTP_OPTIONS,
+    )
     return 0
+
+
+async def _prepare_workers() -> None:
+    """Start the embedded services and migrate once, before the server processes start.
+
+    Each process would otherwise race the others to start the same embedded Postgres and to
+    create LangGraph's tables. They inherit the services' URLs through the environment.
+    """
+    import os
+
+    from storage.database import Storage
+
+    async with Storage(get_settings()) as storage:
+        os.environ.setdefault("DATABASE_URL", storage.urls.database_url)
+        os.environ.setdefault("REDIS_URL", storage.urls.redis_url)
+    get_settings.cache_clear()
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 # How uvicorn parses requests. httptools, its default, buffers a request's head however long
@@ -103,11 +152,11 @@ async def worker(args: argparse.Namespace) -> int:
             sys.stdout.write(f"outbox drained: {n} jobs processed\n")
             return 0
         sys.stdout.write(
-            f"memoria worker: draining the outbox with {outbox.extractor.name} facts "
-            "(Ctrl-C to stop)\n"
+            f"memoria worker: draining the outbox with {outbox.extractor.name} facts, "
+            f"{args.concurrency} at a time (Ctrl-C to stop)\n"
         )
         sys.stdout.flush()
-        await outbox.run_forever()
+        await outbox.run_forever(concurrency=args.concurrency)
     return 0
 
 
