@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import shutil
 import sys
 import tempfile
@@ -32,7 +31,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from benchmarks.suite import (
@@ -40,13 +38,12 @@ from benchmarks.suite import (
     BenchServer,
     SuiteConfig,
     _delete_kb,
-    _turn_body,
     ingest_kb,
+    run_clients,
     seed_messages,
-    unique_questions,
     write_kb_pages,
 )
-from benchmarks.write import machine, summarise
+from benchmarks.write import machine
 from evals.locomo import delete_tenant
 from graph.resources import Resources
 from storage.tenancy import ALL_TENANTS, tenant_connection
@@ -163,70 +160,14 @@ async def _worker(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Proce
         await proc.wait()
 
 
-async def _clients(
-    urls: Sequence[str],
-    tenant: str,
-    users: int,
-    *,
-    clients: int,
-    seconds: float,
-    max_turns: int,
-    questions: Sequence[str],
-    seed: int,
-) -> dict[str, Any]:
-    """Closed loop: each client sends a turn, waits for it, sends the next, on its own thread.
-
-    Clients are spread over `urls` round-robin (client n talks to server n mod len(urls)).
-    """
-    rng = random.Random(seed + clients)
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    sent = 0
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-
-    async def client(n: int, http: httpx.AsyncClient) -> None:
-        nonlocal sent
-        url = urls[n % len(urls)]
-        user, thread = f"user-{rng.randrange(users):04d}", f"cost-{clients}-{n}-{uuid.uuid4()}"
-        while time.perf_counter() < deadline and sent < max_turns:
-            text = questions[sent % len(questions)]
-            sent += 1
-            started = time.perf_counter()
-            try:
-                response = await http.post(
-                    f"{url}/agent/invoke", json=_turn_body(tenant, user, thread, text)
-                )
-                outcome = str(response.status_code)
-            except httpx.HTTPError as exc:
-                outcome = type(exc).__name__
-            latencies.append((time.perf_counter() - started) * 1000)
-            statuses[outcome] = statuses.get(outcome, 0) + 1
-
-    started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        await asyncio.gather(*(client(n, http) for n in range(clients)))
-    elapsed = time.perf_counter() - started
-    ok = statuses.get("200", 0)
-    return {
-        "clients": clients,
-        "turns": sent,
-        "seconds": round(elapsed, 2),
-        "turns_per_s": round(ok / elapsed, 1),
-        "errors": sent - ok,
-        "statuses": statuses,
-        "turn_ms": summarise(latencies),
-    }
-
-
 async def measure_cost(
     res: Resources, servers: Servers, tenant: str, cfg: CostConfig
 ) -> dict[str, Any]:
     """Run `cfg.turns` one-client turns; return CPU and statements per turn."""
-    questions = unique_questions(cfg.turns + cfg.warmup, cfg.seed, 500_000)
-    common = {"users": cfg.users, "seed": cfg.seed, "seconds": 3600}
-    await _clients(
-        servers.urls, tenant, clients=1, max_turns=cfg.warmup, questions=questions, **common
+    load = SuiteConfig(users=cfg.users, seed=cfg.seed)
+    one = {"clients": 1, "seconds": 3600}
+    await run_clients(
+        servers.urls, tenant, load, max_turns=cfg.warmup, question_offset=500_000, **one
     )
     pgdata = Path(res.storage.urls.database_url.split("host=")[-1].split("&")[0])
     pg_pids = _postgres_pids(pgdata)
@@ -234,13 +175,8 @@ async def measure_cost(
     before = await _pg_counters(res)
     cpu0 = (_cpu_s(servers.pids), _cpu_s(pg_pids), _cpu_s(worker_pids))
     started = time.perf_counter()
-    run = await _clients(
-        servers.urls,
-        tenant,
-        clients=1,
-        max_turns=cfg.turns,
-        questions=questions[cfg.warmup :],
-        **common,
+    run = await run_clients(
+        servers.urls, tenant, load, max_turns=cfg.turns, question_offset=550_000, **one
     )
     elapsed = time.perf_counter() - started
     # The in-process worker finishes the last turns' jobs within a second or two.
@@ -283,21 +219,19 @@ async def run_cost(res: Resources, cfg: CostConfig, command: str = "") -> dict[s
         await ingest_kb(res, tenant, pages)
         async with Servers(res, cfg.servers, cfg.worker) as servers:
             results["cost"] = await measure_cost(res, servers, tenant, cfg)
-            results["throughput"] = []
-            for c in cfg.clients:
-                questions = unique_questions(4000, cfg.seed, 600_000 + 10_000 * c)
-                results["throughput"].append(
-                    await _clients(
-                        servers.urls,
-                        tenant,
-                        cfg.users,
-                        clients=c,
-                        seconds=cfg.seconds,
-                        max_turns=4000,
-                        questions=questions,
-                        seed=cfg.seed,
-                    )
+            load = SuiteConfig(users=cfg.users, seed=cfg.seed)
+            results["throughput"] = [
+                await run_clients(
+                    servers.urls,
+                    tenant,
+                    load,
+                    clients=c,
+                    seconds=cfg.seconds,
+                    max_turns=4000,
+                    question_offset=600_000 + 10_000 * c,
                 )
+                for c in cfg.clients
+            ]
     finally:
         shutil.rmtree(pages, ignore_errors=True)
         await _delete_kb(res, tenant)

@@ -112,15 +112,7 @@ def register(sub: Any) -> None:
         "--read-queries", type=positive, default=300, help="read-path questions per size"
     )
     bs.add_argument("--turns", type=positive, default=200, help="single-client HTTP turns per size")
-    bs.add_argument(
-        "--clients",
-        type=lambda text: [positive(v) for v in text.split(",")],
-        default=[1, 8, 32],
-        help="concurrent client counts (default 1,8,32)",
-    )
-    bs.add_argument(
-        "--seconds", type=float, default=20.0, help="seconds per concurrency level (default 20)"
-    )
+    _add_load_args(bs)
     bs.add_argument("--keep", action="store_true", help="keep the benchmark tenant's rows")
     bs.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
     bs.set_defaults(run=lambda args: asyncio.run(bench_suite(args)))
@@ -141,17 +133,22 @@ def register(sub: Any) -> None:
         default="inprocess",
         help="outbox worker inside each server (default), or one `memoria worker` process",
     )
-    bt.add_argument(
+    _add_load_args(bt)
+    bt.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    bt.set_defaults(run=lambda args: asyncio.run(bench_turns(args)))
+
+
+def _add_load_args(parser: argparse.ArgumentParser) -> None:
+    """Add how many concurrent clients to run, and for how long each."""
+    parser.add_argument(
         "--clients",
         type=lambda text: [positive(v) for v in text.split(",")],
         default=[1, 8, 32],
         help="concurrent client counts (default 1,8,32)",
     )
-    bt.add_argument(
+    parser.add_argument(
         "--seconds", type=float, default=20.0, help="seconds per concurrency level (default 20)"
     )
-    bt.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
-    bt.set_defaults(run=lambda args: asyncio.run(bench_turns(args)))
 
 
 def _check_locomo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli.measure import positive
 from configs.settings import get_settings
 
 
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
     srv.add_argument(
         "--workers",
-        type=_at_least_one,
+        type=positive,
         default=1,
         help="server processes sharing the port (uvicorn workers; default 1). Every process "
         "is stateless: threads, locks, limits and the outbox live in Postgres and Redis",
@@ -46,7 +47,7 @@ def register(sub: Any) -> None:
     wrk.add_argument("--drain", action="store_true", help="process what is queued, then exit")
     wrk.add_argument(
         "--concurrency",
-        type=_at_least_one,
+        type=positive,
         default=1,
         help="batches processed at once by this process (default 1): one embeds while others "
         "wait on Postgres; for more cores, run more worker processes",
@@ -123,13 +124,6 @@ async def _prepare_workers() -> None:
         os.environ.setdefault("DATABASE_URL", storage.urls.database_url)
         os.environ.setdefault("REDIS_URL", storage.urls.redis_url)
     get_settings.cache_clear()
-
-
-def _at_least_one(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 # How uvicorn parses requests. httptools, its default, buffers a request's head however long
