@@ -101,11 +101,17 @@ def _postgres_pids(pgdata: Path) -> list[int]:
         return []
 
 
-async def _pg_counters(res: Resources) -> dict[str, int]:
+async def _counters(res: Resources) -> dict[str, int]:
+    """Return Postgres's counters (`PG_COUNTERS`) and the commands Redis has processed."""
     await asyncio.sleep(FLUSH_STATS_S)
     async with tenant_connection(res.pool, ALL_TENANTS) as conn:
         row = await (await conn.execute(PG_COUNTERS)).fetchone()
-    return {k: int(v or 0) for k, v in row.items()}
+    redis_stats = await res.storage.speed.redis.info("stats")
+    return {
+        **{k: int(v or 0) for k, v in row.items()},
+        # Includes the two INFO calls themselves: negligible over hundreds of turns.
+        "redis_commands": int(redis_stats["total_commands_processed"]),
+    }
 
 
 class Servers:
@@ -172,7 +178,7 @@ async def measure_cost(
     pgdata = Path(res.storage.urls.database_url.split("host=")[-1].split("&")[0])
     pg_pids = _postgres_pids(pgdata)
     worker_pids = [servers.worker.pid] if servers.worker else []
-    before = await _pg_counters(res)
+    before = await _counters(res)
     cpu0 = (_cpu_s(servers.pids), _cpu_s(pg_pids), _cpu_s(worker_pids))
     started = time.perf_counter()
     run = await run_clients(
@@ -182,7 +188,7 @@ async def measure_cost(
     # The in-process worker finishes the last turns' jobs within a second or two.
     await asyncio.sleep(2)
     cpu1 = (_cpu_s(servers.pids), _cpu_s(pg_pids), _cpu_s(worker_pids))
-    after = await _pg_counters(res)
+    after = await _counters(res)
     n = run["turns"]
 
     def per_turn_ms(i: int) -> float:
@@ -247,11 +253,13 @@ def format_cost_report(data: dict[str, Any]) -> str:
         f"turn cost, {cfg['servers']} server(s), worker {cfg['worker']}; machine {data['machine']}",
         "",
         "| turns | server CPU/turn | Postgres CPU/turn | worker CPU/turn | transactions/turn "
-        "| checkpoint reads/turn | checkpoints written/turn | turn p50 | p95 | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| checkpoint reads/turn | checkpoints written/turn | Redis commands/turn "
+        "| turn p50 | p95 | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         f"| {cost['turns']} | {cost['server_cpu_ms_per_turn']} ms | "
         f"{cost['postgres_cpu_ms_per_turn']} ms | {cost['worker_cpu_ms_per_turn'] or '-'} | "
         f"{per['transactions']} | {per['checkpoint_reads']} | {per['checkpoints_written']} | "
+        f"{per['redis_commands']} | "
         f"{cost['turn_ms'].get('p50')} ms | {cost['turn_ms'].get('p95')} ms | {cost['errors']} |",
         "",
         "| clients | turns/s | errors | p50 | p95 | p99 |",
