@@ -50,16 +50,17 @@ from storage.tenancy import ALL_TENANTS, tenant_connection
 
 logger = logging.getLogger(__name__)
 
-# Postgres's counters for the whole database, and the checkpoint table's reads.
+# Postgres's counters for the whole database, and the checkpoint table's scans: a turn's read
+# and its upsert's probe of the primary key (so 2 per turn is one read).
 PG_COUNTERS = """
     SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database
             WHERE datname = current_database()) AS transactions,
            (SELECT coalesce(sum(seq_scan + idx_scan), 0) FROM pg_stat_user_tables
-            WHERE relname = 'checkpoints') AS checkpoint_reads,
+            WHERE relname = 'checkpoints') AS checkpoint_scans,
            (SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables
             WHERE relname = 'checkpoints') AS checkpoints_written
 """
-# Backends publish their counters at most once a second, and at once on this call.
+# Backends publish their counters at most once a second: wait that long before reading them.
 FLUSH_STATS_S = 1.2
 
 
@@ -253,12 +254,12 @@ def format_cost_report(data: dict[str, Any]) -> str:
         f"turn cost, {cfg['servers']} server(s), worker {cfg['worker']}; machine {data['machine']}",
         "",
         "| turns | server CPU/turn | Postgres CPU/turn | worker CPU/turn | transactions/turn "
-        "| checkpoint reads/turn | checkpoints written/turn | Redis commands/turn "
+        "| checkpoint scans/turn | checkpoints written/turn | Redis commands/turn "
         "| turn p50 | p95 | errors |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         f"| {cost['turns']} | {cost['server_cpu_ms_per_turn']} ms | "
         f"{cost['postgres_cpu_ms_per_turn']} ms | {cost['worker_cpu_ms_per_turn'] or '-'} | "
-        f"{per['transactions']} | {per['checkpoint_reads']} | {per['checkpoints_written']} | "
+        f"{per['transactions']} | {per['checkpoint_scans']} | {per['checkpoints_written']} | "
         f"{per['redis_commands']} | "
         f"{cost['turn_ms'].get('p50')} ms | {cost['turn_ms'].get('p95')} ms | {cost['errors']} |",
         "",

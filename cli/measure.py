@@ -122,8 +122,8 @@ def register(sub: Any) -> None:
         description="Seed a small tenant (messages through the write path, a few knowledge-base "
         "pages), start N server processes on loopback (offline responder) and time one-client "
         "turns: CPU of the servers and of Postgres per turn (psutil), transactions and "
-        "checkpoint reads per turn (Postgres's counters); then closed-loop clients spread "
-        "over the servers. The tenant is deleted after.",
+        "checkpoint scans per turn (Postgres's counters), Redis commands per turn; then "
+        "closed-loop clients spread over the servers. The tenant is deleted after.",
     )
     bt.add_argument("--turns", type=positive, default=300, help="measured turns (default 300)")
     bt.add_argument("--servers", type=positive, default=1, help="server processes (default 1)")
