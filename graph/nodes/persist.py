@@ -20,7 +20,7 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
     """Build the persist node bound to `resources`; turns ask for `extractor`'s kind of facts."""
 
     async def persist(state: State, config: RunnableConfig) -> dict:
-        """Store every message of the window not stored yet, then log the route."""
+        """Store every message of the window not stored yet, and the route's log row, at once."""
         res = await resources.open()
         ident = res.identity(config)
         done = state.get("persisted_ids", [])
