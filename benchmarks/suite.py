@@ -271,7 +271,7 @@ def _turn_body(tenant: str, user: str, thread: str, text: str) -> dict[str, Any]
 
 
 async def run_clients(
-    url: str,
+    urls: str | Sequence[str],
     tenant: str,
     cfg: SuiteConfig,
     *,
@@ -282,9 +282,11 @@ async def run_clients(
 ) -> dict[str, Any]:
     """Closed loop: `clients` clients each send a turn, wait for it, send the next.
 
-    Each client is a random seeded user talking on a thread of its own. Stops after `seconds`
-    or `max_turns` turns, whichever comes first.
+    Each client is a random seeded user talking on a thread of its own, to one of `urls`
+    (client n to server n mod their number). Stops after `seconds` or `max_turns` turns,
+    whichever comes first.
     """
+    urls = [urls] if isinstance(urls, str) else list(urls)
     rng = random.Random(cfg.seed + clients)
     questions = unique_questions(max_turns + clients, cfg.seed, question_offset)
     latencies: list[float] = []
@@ -295,6 +297,7 @@ async def run_clients(
 
     async def client(n: int, http: httpx.AsyncClient) -> None:
         nonlocal sent
+        url = urls[n % len(urls)]
         user, thread = _user(rng.randrange(cfg.users)), f"load-{clients}-{n}-{uuid.uuid4()}"
         while time.perf_counter() < deadline and sent < max_turns:
             text = questions[sent]
@@ -320,6 +323,7 @@ async def run_clients(
         "turns": sent,
         "seconds": round(elapsed, 2),
         "turns_per_s": round(ok / elapsed, 1),
+        "errors": sent - ok,
         "error_rate": round(1 - ok / max(sent, 1), 4),
         "statuses": statuses,
         "turn_ms": summarise(latencies),

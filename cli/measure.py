@@ -112,18 +112,43 @@ def register(sub: Any) -> None:
         "--read-queries", type=positive, default=300, help="read-path questions per size"
     )
     bs.add_argument("--turns", type=positive, default=200, help="single-client HTTP turns per size")
-    bs.add_argument(
+    _add_load_args(bs)
+    bs.add_argument("--keep", action="store_true", help="keep the benchmark tenant's rows")
+    bs.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    bs.set_defaults(run=lambda args: asyncio.run(bench_suite(args)))
+    bt = bench_sub.add_parser(
+        "turns",
+        help="server CPU and statements per turn; turns/s for 1..N server processes",
+        description="Seed a small tenant (messages through the write path, a few knowledge-base "
+        "pages), start N server processes on loopback (offline responder) and time one-client "
+        "turns: CPU of the servers and of Postgres per turn (psutil), transactions and "
+        "checkpoint scans per turn (Postgres's counters), Redis commands per turn; then "
+        "closed-loop clients spread over the servers. The tenant is deleted after.",
+    )
+    bt.add_argument("--turns", type=positive, default=300, help="measured turns (default 300)")
+    bt.add_argument("--servers", type=positive, default=1, help="server processes (default 1)")
+    bt.add_argument(
+        "--worker",
+        choices=["inprocess", "process"],
+        default="inprocess",
+        help="outbox worker inside each server (default), or one `memoria worker` process",
+    )
+    _add_load_args(bt)
+    bt.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    bt.set_defaults(run=lambda args: asyncio.run(bench_turns(args)))
+
+
+def _add_load_args(parser: argparse.ArgumentParser) -> None:
+    """Add how many concurrent clients to run, and for how long each."""
+    parser.add_argument(
         "--clients",
         type=lambda text: [positive(v) for v in text.split(",")],
         default=[1, 8, 32],
         help="concurrent client counts (default 1,8,32)",
     )
-    bs.add_argument(
+    parser.add_argument(
         "--seconds", type=float, default=20.0, help="seconds per concurrency level (default 20)"
     )
-    bs.add_argument("--keep", action="store_true", help="keep the benchmark tenant's rows")
-    bs.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
-    bs.set_defaults(run=lambda args: asyncio.run(bench_suite(args)))
 
 
 def _check_locomo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -260,6 +285,28 @@ async def bench_suite(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=2) + "\n")
     sys.stdout.write(format_suite_report(data) + "\n")
+    return 0
+
+
+async def bench_turns(args: argparse.Namespace) -> int:
+    """Measure what a turn costs and print its report."""
+    from benchmarks.turn_cost import CostConfig, format_cost_report, run_cost
+    from graph.resources import Resources
+
+    cfg = CostConfig(
+        turns=args.turns,
+        servers=args.servers,
+        worker=args.worker,
+        clients=tuple(args.clients),
+        seconds=args.seconds,
+    )
+    # No worker here: seeding drains the outbox itself, and the servers' jobs stay theirs.
+    async with Resources(get_settings()) as res:
+        data = await run_cost(res, cfg, command=" ".join(["memoria", *sys.argv[1:]]))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=2) + "\n")
+    sys.stdout.write(format_cost_report(data) + "\n")
     return 0
 
 

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from cli.measure import positive
 from configs.settings import get_settings
 
 
@@ -28,6 +29,13 @@ def register(sub: Any) -> None:
 
     srv = sub.add_parser("serve", help="serve the HTTP API (LangServe-style /agent endpoints)")
     srv.add_argument("--port", type=int, default=None, help="port (default: MEMORIA_PORT, 8080)")
+    srv.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="server processes sharing the port (uvicorn workers; default 1). Every process "
+        "is stateless: threads, locks, limits and the outbox live in Postgres and Redis",
+    )
     srv.set_defaults(run=serve)
 
     wrk = sub.add_parser(
@@ -40,6 +48,13 @@ def register(sub: Any) -> None:
         "without an LLM leaves the jobs of turns served with an LLM to a worker that has one.",
     )
     wrk.add_argument("--drain", action="store_true", help="process what is queued, then exit")
+    wrk.add_argument(
+        "--concurrency",
+        type=positive,
+        default=1,
+        help="batches processed at once by this process (default 1): one embeds while others "
+        "wait on Postgres; for more cores, run more worker processes",
+    )
     wrk.set_defaults(run=lambda args: asyncio.run(worker(args)))
 
     ing = sub.add_parser(
@@ -79,14 +94,24 @@ def serve(args: argparse.Namespace) -> int:
 
     s = get_settings()
     port = args.port or s.memoria_port
+    if args.workers > 1:
+        asyncio.run(_prepare_workers())
     url = f"http://{s.memoria_host}:{port}"
-    threading.Thread(target=announce_when_ready, args=(url,), daemon=True).start()
+    processes = f", {args.workers} processes" if args.workers > 1 else ""
+    threading.Thread(target=announce_when_ready, args=(url, processes), daemon=True).start()
     # log_config=None: uvicorn's loggers go through the handler `main` set up.
-    uvicorn.run("server:app", host=s.memoria_host, port=port, log_config=None, **HTTP_OPTIONS)
+    uvicorn.run(
+        "server:app",
+        host=s.memoria_host,
+        port=port,
+        log_config=None,
+        workers=args.workers,
+        **HTTP_OPTIONS,
+    )
     return 0
 
 
-def announce_when_ready(url: str, poll_s: float = 0.2) -> None:
+def announce_when_ready(url: str, processes: str = "", poll_s: float = 0.2) -> None:
     """Print where memoria serves once its `/readyz` answers 200 (Postgres reachable).
 
     The lifespan opens pools and loads the embedding model first: a URL printed before that
@@ -101,8 +126,24 @@ def announce_when_ready(url: str, poll_s: float = 0.2) -> None:
         except OSError:  # refused while starting, or 503 until Postgres answers
             pass
         time.sleep(poll_s)
-    sys.stdout.write(f"memoria: serving on {url} (chat page at /, docs at /docs)\n")
+    sys.stdout.write(f"memoria: serving on {url}{processes} (chat page at /, docs at /docs)\n")
     sys.stdout.flush()
+
+
+async def _prepare_workers() -> None:
+    """Start the embedded services and migrate once, before the server processes start.
+
+    Each process would otherwise race the others to start the same embedded Postgres and to
+    create LangGraph's tables. They inherit the services' URLs through the environment.
+    """
+    import os
+
+    from storage.database import Storage
+
+    async with Storage(get_settings()) as storage:
+        os.environ.setdefault("DATABASE_URL", storage.urls.database_url)
+        os.environ.setdefault("REDIS_URL", storage.urls.redis_url)
+    get_settings.cache_clear()
 
 
 # How uvicorn parses requests. httptools, its default, buffers a request's head however long
@@ -125,11 +166,11 @@ async def worker(args: argparse.Namespace) -> int:
             sys.stdout.write(f"outbox drained: {n} jobs processed\n")
             return 0
         sys.stdout.write(
-            f"memoria worker: draining the outbox with {outbox.extractor.name} facts "
-            "(Ctrl-C to stop)\n"
+            f"memoria worker: draining the outbox with {outbox.extractor.name} facts, "
+            f"{args.concurrency} at a time (Ctrl-C to stop)\n"
         )
         sys.stdout.flush()
-        await outbox.run_forever()
+        await outbox.run_forever(concurrency=args.concurrency)
     return 0
 
 

@@ -5,8 +5,9 @@ START -> router -> (retrieve -> rerank)? -> generate <-> tools -> persist -> (su
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Literal, ParamSpec, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -27,6 +28,9 @@ from graph.state import InputState, OutputState, State
 from memory.facts import extractor_for
 from tools import build_tools
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 def route_after_router(state: State) -> Literal["retrieve", "generate"]:
     """Skip retrieval for small talk."""
@@ -46,6 +50,21 @@ def route_after_persist(state: State, runtime: Runtime[Context]) -> Literal["sum
     """Summarise when the window is over budget."""
     ctx = runtime.context or Context()
     return "summarise" if needs_summary(state["messages"], ctx) else END
+
+
+def on_the_loop(route: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Return `route` as a coroutine function, so LangGraph calls it on the event loop.
+
+    LangGraph runs a plain function given to `add_conditional_edges` in a thread pool: three
+    thread hops per turn for routers that only read the state. The wrapper keeps the
+    router's signature and `Literal` return type, which name the branches.
+    """
+
+    @functools.wraps(route)
+    async def on_loop(*args: P.args, **kwargs: P.kwargs) -> R:
+        return route(*args, **kwargs)
+
+    return on_loop
 
 
 def build_graph(
@@ -74,9 +93,9 @@ def build_graph(
     builder.add_node("summarise", make_summarise(resources, chat_model))
 
     builder.add_edge("rerank", "generate")
-    builder.add_conditional_edges("generate", route_after_generate)
+    builder.add_conditional_edges("generate", on_the_loop(route_after_generate))
     builder.add_edge("tools", "generate")
-    builder.add_conditional_edges("persist", route_after_persist)
+    builder.add_conditional_edges("persist", on_the_loop(route_after_persist))
     builder.add_edge("summarise", END)
     return builder.compile(checkpointer=checkpointer, name="memoria")
 
@@ -101,5 +120,5 @@ def _add_read_path(
     builder.add_node("retrieve", make_retrieve(resources))
     builder.add_node("rerank", make_rerank(resources))
     builder.add_edge(START, "router")
-    builder.add_conditional_edges("router", route, path_map)
+    builder.add_conditional_edges("router", on_the_loop(route), path_map)
     builder.add_edge("retrieve", "rerank")

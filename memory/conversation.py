@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 from psycopg import AsyncCursor
@@ -19,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from configs.settings import Settings
-from memory import outbox, threads, transcript
+from memory import outbox, strategy_log, threads, transcript
 from memory.facts import RULES
 from memory.message_index import index_entries
 from storage.database import Storage
@@ -106,7 +107,12 @@ class ConversationMemory:
         return version_label(row["memory_version"], row["kb_version"])
 
     async def append(
-        self, ident: Identity, messages: Sequence[BaseMessage], *, extractor: str = RULES
+        self,
+        ident: Identity,
+        messages: Sequence[BaseMessage],
+        *,
+        extractor: str = RULES,
+        log: dict[str, Any] | None = None,
     ) -> None:
         """Acknowledge a turn: its messages and an outbox job commit in one transaction.
 
@@ -119,8 +125,10 @@ class ConversationMemory:
             messages: The turn's new messages, in order.
             extractor: Which fact extractor the job asks for ("llm" or "rules"): only a worker
                 that has it takes the job, so no process silently extracts with less.
+            log: The turn's strategy-log row (`strategy_log.entry`), written in the same
+                transaction: a turn's writes cost one pipeline and one commit.
         """
-        if not messages:
+        if not messages and not log:
             return
         started = time.perf_counter()
         acked_at = datetime.now(UTC)
@@ -137,10 +145,13 @@ class ConversationMemory:
                         await conn.execute(
                             outbox.ENQUEUE, outbox.enqueue_params(ident, job, extractor)
                         )
-                    rows = transcript.insert_rows(ident, messages)
-                    await cur.executemany(transcript.INSERT, rows, returning=True)
+                    if log:
+                        await conn.execute(strategy_log.INSERT, log)
+                    if messages:
+                        rows = transcript.insert_rows(ident, messages)
+                        await cur.executemany(transcript.INSERT, rows, returning=True)
                     owned = await claim.fetchone() is not None
-                    stored = await _returned(cur)
+                    stored = await _returned(cur) if messages else set()
             except InsufficientPrivilege as exc:
                 # Row-level security: the thread (so its transcript) is another's.
                 await conn.rollback()

@@ -264,8 +264,12 @@ class OutboxWorker:
             row = await (await conn.execute(WAITING_FOR_OTHERS, self._can_do)).fetchone()
         return int(row["n"])
 
-    async def run_forever(self) -> None:
-        """Process jobs as they arrive until cancelled; survive database outages."""
+    async def run_forever(self, *, concurrency: int = 1) -> None:
+        """Process jobs as they arrive until cancelled; survive database outages.
+
+        With `concurrency` > 1, that many batches are processed at once (claims never
+        overlap: SKIP LOCKED), so one batch embeds while the others wait on Postgres.
+        """
         if waiting := await self.waiting_for_others():
             logger.warning(
                 "%s outbox jobs ask for a fact extractor this worker lacks (it has %s); "
@@ -275,7 +279,7 @@ class OutboxWorker:
             )
         listener = asyncio.create_task(self._listen()) if self._listen_conninfo else None
         try:
-            await self._process_forever()
+            await asyncio.gather(*(self._process_forever() for _ in range(concurrency)))
         finally:
             if listener:
                 listener.cancel()

@@ -37,8 +37,7 @@ DELETE_THREADS = """
 DELETE_OLDER = "DELETE FROM strategy_log WHERE created_at < now() - make_interval(days => %s)"
 
 
-async def record(
-    pool: AsyncConnectionPool,
+def entry(
     ident: Identity,
     *,
     strategy: str,
@@ -47,9 +46,13 @@ async def record(
     results: int,
     latency_ms: float,
     cache: str,
-) -> None:
-    """Log one turn's routing decision."""
-    params = {
+) -> dict[str, Any]:
+    """Return the parameters of `INSERT` logging one turn's routing decision.
+
+    A turn's acknowledgement writes it in its own transaction (`ConversationMemory.append`):
+    no connection or round trip of its own.
+    """
+    return {
         **ident.as_dict(),
         "strategy": strategy,
         "reason": reason,
@@ -58,8 +61,6 @@ async def record(
         "latency_ms": latency_ms,
         "cache": cache,
     }
-    async with tenant_connection(pool, ident.tenant_id) as conn:
-        await conn.execute(INSERT, params)
 
 
 async def latest(

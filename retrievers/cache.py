@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from retrievers.types import Candidate
 from storage.identity import Identity, redis_key
@@ -25,6 +26,16 @@ from storage.speed import SpeedLayer
 
 # Bump when the shape of cached results or the retrieval code that fills them changes.
 CACHE_SCHEMA = "1"
+# Stores one entry (KEYS: vectors, results; ARGV: field, vector, results, ttl, max entries)
+# unless the scope is full: one round trip, the check and the write atomic.
+STORE = """
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
 
 
 def fingerprint(**knobs: Any) -> str:
@@ -56,6 +67,7 @@ class RetrievalCache:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._min_similarity = min_similarity
+        self._store: AsyncScript | None = None
 
     @staticmethod
     def user_prefix(tenant_id: str, user_id: str) -> str:
@@ -74,9 +86,12 @@ class RetrievalCache:
         field = _field(query)
 
         async def lookup(redis: Redis) -> list[Candidate] | None:
-            exact = await redis.hget(res_key, field)
+            # One round trip: the exact entry and every stored question's vector.
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.hget(res_key, field)
+                pipe.hgetall(vec_key)
+                exact, stored = await pipe.execute()
             if exact is None:
-                stored = await redis.hgetall(vec_key)
                 if not stored:
                     return None
                 fields = list(stored)
@@ -112,14 +127,10 @@ class RetrievalCache:
         payload = json.dumps(candidates)
 
         async def store(redis: Redis) -> None:
-            if await redis.hlen(res_key) >= self._max_entries:
-                return
-            async with redis.pipeline(transaction=True) as pipe:
-                pipe.hset(vec_key, field, blob)
-                pipe.hset(res_key, field, payload)
-                pipe.expire(vec_key, self._ttl_s)
-                pipe.expire(res_key, self._ttl_s)
-                await pipe.execute()
+            if self._store is None:
+                self._store = redis.register_script(STORE)
+            keys = [vec_key, res_key]
+            await self._store(keys, [field, blob, payload, self._ttl_s, self._max_entries], redis)
 
         self._speed.write_behind("retrieval_cache.write", store)
 

@@ -21,8 +21,8 @@ from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.base import BaseStore
 from langgraph.store.postgres.aio import AsyncPostgresStore
-from psycopg import AsyncConnection, OperationalError
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection, AsyncCursor, OperationalError
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -94,6 +94,26 @@ class TenantSaver(AsyncPostgresSaver):
         """Save through `conn` (a pool); `default_tenant` when a config names none."""
         super().__init__(conn)
         self.default_tenant = default_tenant
+
+    @asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+        """Yield a cursor on a pooled connection of its own, without the saver's process lock.
+
+        LangGraph's saver runs every operation under one asyncio lock, which a saver sharing
+        one connection needs; from a pool each operation has its own connection, and the lock
+        only made concurrent turns queue for each other's checkpoint round trips.
+        """
+        if not isinstance(self.conn, AsyncConnectionPool):
+            async with super()._cursor(pipeline=pipeline) as cur:
+                yield cur
+            return
+        async with self.conn.connection() as conn:
+            if pipeline:
+                async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    yield cur
+            else:
+                async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    yield cur
 
     def _bound(self, config: RunnableConfig) -> AbstractContextManager[None]:
         if tenancy.current_scope():

@@ -20,14 +20,12 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
     """Build the persist node bound to `resources`; turns ask for `extractor`'s kind of facts."""
 
     async def persist(state: State, config: RunnableConfig) -> dict:
-        """Store every message of the window not stored yet, then log the route."""
+        """Store every message of the window not stored yet, and the route's log row, at once."""
         res = await resources.open()
         ident = res.identity(config)
         done = state.get("persisted_ids", [])
         seen = set(done)
         new = [m for m in state["messages"] if m.id not in seen]
-        await res.conversation.append(ident, new, extractor=extractor.kind)
-
         route = state.get("route")
         decision = {
             "strategy": route["strategy"] if route else None,
@@ -35,19 +33,19 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
             "latency_ms": state.get("timings", {}).get("retrieve_ms", 0.0),
             "cache": state.get("retrieval_cache", "off"),
         }
+        log = None
+        if route:
+            query = latest_question(state)
+            log = strategy_log.entry(ident, **decision, reason=route["reason"], query=query)
+        # The messages, the outbox job and the log row: one transaction.
+        await res.conversation.append(ident, new, extractor=extractor.kind, log=log)
         # One structured record per turn: ids and counts, never the messages.
         logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": len(new)})
-        if route:
-            await strategy_log.record(
-                res.pool,
-                ident,
-                **decision,
-                reason=route["reason"],
-                query=latest_question(state),
-            )
         return {
             "persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:],
             "open_turn": [],
+            # Retrieval's working set is spent: the thread's checkpoint need not carry it.
+            "candidates": [],
         }
 
     return persist
