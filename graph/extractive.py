@@ -205,7 +205,37 @@ def _evidence(
         quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
     if attributes:
         quotable.sort(key=lambda c: c["source"] != "facts")  # stable: facts first
+        if all(a.partition(":")[0] in _REPLACED for a in attributes):
+            quotable = _latest_statements_first(quotable, attributes)
     return quotable
+
+
+# Attributes a new statement replaces ("we shifted to Pune" after "I live in Bengaluru").
+_REPLACED = frozenset({"name", "home", "job", "workplace", "partner", "age", "favourite"})
+
+
+def _latest_statements_first(
+    quotable: list[Candidate], attributes: Sequence[str]
+) -> list[Candidate]:
+    """Reorder the user's statements of the asked attribute newest first, in their places.
+
+    Facts are already current (a correction supersedes); messages are not: the one that
+    states the attribute last is the one that holds.
+    """
+    slots = [
+        i
+        for i, c in enumerate(quotable)
+        if c["source"] == "conversation"
+        and c["metadata"].get("created_at")
+        and any(states(statements(c["content"]), a) for a in attributes)
+    ]
+    newest = sorted(
+        (quotable[i] for i in slots), key=lambda c: str(c["metadata"]["created_at"]), reverse=True
+    )
+    reordered = list(quotable)
+    for i, cand in zip(slots, newest, strict=True):
+        reordered[i] = cand
+    return reordered
 
 
 def _answers(fact: Candidate, attributes: Sequence[str]) -> bool:

@@ -95,6 +95,7 @@ _NOT_NAMES = (
     "all everybody segunda terca quarta quinta sexta sabado domingo manha tarde noite semana "
     "dia hoje todos gente"
 )
+_SEVERITY = r"(?:(?:severe|bad|mild|serious|slight|terrible|strong|nasty|life-threatening)\s+)?"
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -152,11 +153,13 @@ _RULES: tuple[_Rule, ...] = (
           _IM + r"(?:an?\s+)?(?:(?:big|huge|great|massive|real)\s+)?fan\s+of\s+", _IM + r"into\s+"),
     _rule("allergy", False, "The user is allergic to {value}.",
           _IM + r"(?:(?:very|quite|badly|severely)\s+)?allergic\s+to\s+",
-          _IVE + r"(?:got\s+)?an?\s+allergy\s+to\s+",
+          _IVE + r"(?:got\s+)?an?\s+" + _SEVERITY + r"allergy\s+to\s+",
           _EU + r"sou\s+(?:muito\s+)?alergic[oa]\s+(?:a|ao|a|aos|as)\s+",
-          _EU + r"tenho\s+(?:uma\s+)?alergia\s+(?:a|ao|a|aos|as|de)\s+"),
+          _EU + r"tenho\s+(?:uma\s+)?alergia\s+(?:(?:grave|forte|seria|severa|ligeira)\s+)?"
+          r"(?:a|ao|a|aos|as|de)\s+"),
     _rule("allergy", False, "The user is allergic to {value}.",
-          _IVE + r"(?:got\s+)?an?\s+(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+allergy\b", max_words=2),
+          _IVE + r"(?:got\s+)?an?\s+" + _SEVERITY + r"(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+allergy\b",
+          max_words=2),
     *(_rule("pet", False, "The user has a {species} called {value}.", prefix, max_words=3,
             names=True)
       for prefix in (
@@ -238,6 +241,7 @@ _RULES: tuple[_Rule, ...] = (
           _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
           _I + r"(?:got|landed|took|have|found)\s+(?:a\s+)?(?:new\s+)?job\s+(?:at|with)\s+",
           _IM + r"(?:now\s+)?running\s+", _I + r"teach\s+at\s+",
+          r"(?:i\s+(?:have\s+)?)?resumed\s+(?:work\s+)?(?:at|with)\s+",
           r"(?:now\s+)?working\s+(?:at|for)\s+",
           r"(?:eu\s+)?consegui\s+(?:um\s+)?(?:novo\s+)?emprego\s+(?:na|no|em)\s+",
           _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",

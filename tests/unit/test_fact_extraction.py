@@ -420,6 +420,11 @@ def test_a_capitalised_day_or_thanks_signed_in_passing_is_no_name():
         ("Left the agency and now I'm running Okoro Studio.", {("workplace", "Okoro Studio")}),
         ("Consegui um emprego na Natura.", {("workplace", "Natura")}),
         ("Eu dou aula no Colégio Santa Maria.", {("workplace", "Colégio Santa Maria")}),
+        ("Also I have a severe allergy to peanuts.", {("allergy", "peanuts")}),
+        (
+            "I resigned from Julius Berger and resumed at Dangote Group.",
+            {("workplace", "Dangote Group")},
+        ),
         # "X here" is a name only when X is one
         ("Hi, Sunday morning here in Bangalore!", {("home", "Bangalore")}),
         ("Sad week here.", set()),
