@@ -42,14 +42,13 @@ from evals.locomo.metrics import (
 )
 from evals.locomo.run import (
     EvalReport,
-    delete_tenant,
     format_report,
     ingest,
     rank_baseline,
     rank_memoria,
     run_eval,
-    tenant_row_counts,
 )
+from evals.locomo.tenant import delete_tenant, tenant_row_counts
 
 __all__ = [
     "ADVERSARIAL",

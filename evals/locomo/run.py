@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,15 +47,29 @@ from evals.locomo.metrics import (
     score_query,
     top_by_score,
 )
+from evals.locomo.tenant import delete_tenant
 from graph.builder import build_retrieval_graph
 from graph.context import Context
 from graph.resources import Resources
 from memory.facts import offline_extractor
-from memory.threads import users_of
-from storage.schema import CHAT_HISTORY_TABLE, MESSAGES_TABLE
+from storage.identity import Identity
+from storage.schema import MESSAGES_TABLE
 from storage.tenancy import tenant_connection
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question the read path answered: the query, whose memory it asked, the final state."""
+
+    query: Query
+    ident: Identity
+    state: Mapping[str, Any]
+
+
+Analysis = Callable[[Resources, Sequence[Asked]], Awaitable[Any]]
+"""A step run after ranking, over the answered questions, before the tenant is deleted."""
 
 # The indexed texts of one eval user, as the write path stored them (baselines rank these).
 SELECT_INDEXED = sql.SQL("""
@@ -63,19 +77,6 @@ SELECT_INDEXED = sql.SQL("""
     FROM {messages}
     WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s
 """).format(messages=sql.Identifier(MESSAGES_TABLE))
-
-# Cleanup of one eval tenant, in one transaction. Transcript rows are keyed by the session_id
-# of their thread, so they go before the threads that name them.
-COUNT_TENANT_ROWS = sql.SQL("""
-    SELECT
-      (SELECT count(*) FROM {messages} WHERE tenant_id = %(tenant_id)s) AS memory_messages,
-      (SELECT count(*) FROM threads WHERE tenant_id = %(tenant_id)s) AS threads,
-      (SELECT count(*) FROM {history} h JOIN threads t ON t.session_id = h.session_id
-        WHERE t.tenant_id = %(tenant_id)s) AS chat_history,
-      (SELECT count(*) FROM strategy_log WHERE tenant_id = %(tenant_id)s) AS strategy_log,
-      (SELECT count(*) FROM memory_outbox WHERE tenant_id = %(tenant_id)s) AS memory_outbox,
-      (SELECT count(*) FROM store WHERE prefix LIKE 'facts.' || %(tenant_id)s || '.%%') AS facts
-""").format(messages=sql.Identifier(MESSAGES_TABLE), history=sql.Identifier(CHAT_HISTORY_TABLE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,6 +100,8 @@ class EvalReport:
     strategies: Counter[str] = field(default_factory=Counter)
     counters: dict[str, int] = field(default_factory=dict)
     kept: bool = False
+    analysis: Any = None
+    """What the run's `analyse` step returned (e.g. the cross-validation report)."""
 
     @property
     def p50_ms(self) -> float:
@@ -193,16 +196,20 @@ async def load_indexed(
 
 
 async def rank_memoria(
-    graph: Any, tenant_id: str, user_id: str, query: Query, n: int, context: Context | None = None
+    graph: Any,
+    tenant_id: str,
+    user_id: str,
+    query: Query,
+    n: int,
+    context: Context | None = None,
+    states: list[Asked] | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
-    """Answer one query with the read path; return ranked dia_ids and the run's signals."""
-    config = {
-        "configurable": {
-            "tenant_id": tenant_id,
-            "user_id": user_id,
-            "thread_id": f"{tenant_id}.{user_id}.q{n}",
-        }
-    }
+    """Answer one query with the read path; return ranked dia_ids and the run's signals.
+
+    With `states`, the run's final graph state is appended to it (for an `Analysis`).
+    """
+    ident = Identity(tenant_id, user_id, f"{tenant_id}.{user_id}.q{n}")
+    config = {"configurable": ident.as_dict()}
     started = time.perf_counter()
     state = await graph.ainvoke(
         {"messages": [HumanMessage(query.question)]},
@@ -210,6 +217,10 @@ async def rank_memoria(
         context=context or Context(**EVAL_CONTEXT),
     )
     latency_ms = (time.perf_counter() - started) * 1000
+    if states is not None:
+        states.append(
+            Asked(query, Identity(tenant_id, user_id, config["configurable"]["thread_id"]), state)
+        )
     route = state.get("route") or {}
     ranked: list[str] = []
     top: list[dict[str, Any]] = []
@@ -258,26 +269,6 @@ async def rank_baseline(
     return ranked, signals
 
 
-async def delete_tenant(res: Resources, tenant_id: str) -> None:
-    """Forget every user of an eval tenant, in every store (only `eval-` tenants)."""
-    if not tenant_id.startswith(TENANT_PREFIX):
-        raise ValueError(f"refusing to delete tenant {tenant_id!r}: not an eval tenant")
-    async with tenant_connection(res.pool, tenant_id) as conn:
-        users = await users_of(conn, tenant_id)
-    for user_id in users:
-        await res.forgetter.forget_user(tenant_id, user_id)
-    async with tenant_connection(res.pool, tenant_id) as conn:
-        await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant_id,))
-
-
-async def tenant_row_counts(res: Resources, tenant_id: str) -> dict[str, int]:
-    """Return how many rows of each table the tenant still has."""
-    async with tenant_connection(res.pool, tenant_id) as conn:
-        cur = await conn.execute(COUNT_TENANT_ROWS, {"tenant_id": tenant_id})
-        row = await cur.fetchone()
-    return dict(row or {})
-
-
 async def run_eval(
     res: Resources,
     turns: Sequence[Turn],
@@ -289,6 +280,7 @@ async def run_eval(
     keep: bool = False,
     tenant_id: str | None = None,
     knobs: Mapping[str, Any] | None = None,
+    analyse: Analysis | None = None,
 ) -> EvalReport:
     """Ingest the conversations into a fresh tenant, rank every query, score, clean up.
 
@@ -302,6 +294,9 @@ async def run_eval(
         keep: Leave the tenant's rows in place for inspection.
         tenant_id: An `eval-` tenant to use instead of a fresh one.
         knobs: Run knobs (graph Context fields) over the eval defaults, e.g. {"rerank": False}.
+        analyse: Called with every memoria query's final state once all are ranked, while the
+            tenant's rows still exist (cross-validation re-ranks them); its result is the
+            report's `analysis`.
 
     Raises:
         ValueError: unknown method, or data `check_dataset` rejects.
@@ -349,11 +344,14 @@ async def run_eval(
         latencies: list[float] = []
         strategies: Counter[str] = Counter()
         counters = {"n_skipped_no_evidence": 0, "n_foreign_or_unknown_ids_dropped": 0}
+        asked: list[Asked] | None = [] if analyse is not None and graph is not None else None
         with out_path.open("w", encoding="utf-8") as out:
             for n, query in enumerate(queries):
                 user = user_ids[query.conv_id]
                 if graph is not None:
-                    ranked, signals = await rank_memoria(graph, tenant_id, user, query, n, context)
+                    ranked, signals = await rank_memoria(
+                        graph, tenant_id, user, query, n, context, asked
+                    )
                     strategies[str(signals["strategy"])] += 1
                 else:
                     ranked, signals = await rank_baseline(
@@ -372,6 +370,7 @@ async def run_eval(
                     scored.append((query.category, metrics))
                 if (n + 1) % 50 == 0:
                     logger.info("ranked %d/%d queries", n + 1, len(queries))
+        analysis = await analyse(res, asked) if analyse is not None and asked else None
     finally:
         if keep:
             logger.info("kept the rows of eval tenant %s", tenant_id)
@@ -394,4 +393,5 @@ async def run_eval(
         strategies=strategies,
         counters=counters,
         kept=keep,
+        analysis=analysis,
     )
