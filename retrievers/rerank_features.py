@@ -55,21 +55,20 @@ FEATURES: tuple[str, ...] = (
 # Ranks of candidates a leg did not return count as one past the deepest fetch.
 _MISSING_RANK = 51
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
-_DATED = re.compile(
-    r"\b(yesterday|today|tonight|tomorrow|ago|last|next|this (?:week|weekend|month|year)|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|"
-    r"january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|(?:19|20)\d\d)\b",
-    re.IGNORECASE,
+# Words that date what a turn tells ("yesterday", "last Saturday", "in May", "2022").
+_DATED_WORDS = frozenset(
+    "yesterday today tonight tomorrow ago last next weekend monday tuesday wednesday thursday "
+    "friday saturday sunday january february march april may june july august september "
+    "october november december".split()
 )
+_DATED_PHRASE = re.compile(r"\b(?:19|20)\d\d\b|\bthis (?:week|month|year)\b", re.IGNORECASE)
 
 
 def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarray:
     """Return one row of `FEATURES` per candidate, each relative to the whole list."""
     n = len(candidates)
-    out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
-        return out
+        return np.zeros((0, len(FEATURES)), dtype=np.float64)
     scores = [c["scores"] for c in candidates]
     vectors = [s.get("vector") for s in scores]
     present = [v for v in vectors if v is not None]
@@ -88,39 +87,51 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
     named = {w.lower() for w in _NAME.findall(query)}
     when = asks_when(query)
     wanted = QueryTerms(query)
-    col = {name: i for i, name in enumerate(FEATURES)}
+    rows = []
     for i, (cand, s) in enumerate(zip(candidates, scores, strict=True)):
-        row = out[i]
-        meta = cand["metadata"]
-        vector = vectors[i]
-        row[col["vector"]] = v_floor if vector is None else vector
-        row[col["vector_z"]] = ((v_floor if vector is None else vector) - v_mean) / (v_std or 1.0)
-        row[col["has_vector"]] = vector is not None
-        row[col["lexical_share"]] = s.get("lexical", 0.0) / lexical_top
-        row[col["has_lexical"]] = "lexical" in s
-        ranks = cand["ranks"]
-        row[col["log_rank_vector"]] = math.log(ranks.get("vector", _MISSING_RANK))
-        row[col["log_rank_lexical"]] = math.log(ranks.get("lexical", _MISSING_RANK))
-        row[col["log_position"]] = math.log(i + 1)
-        row[col["fused_share"]] = (fused[i] - f_low) / f_range
-        row[col["neighbours_share"]] = s.get("neighbours", 0.0) / f_range
-        row[col["neighbour_only"]] = vector is None and "lexical" not in s
+        meta, ranks, content = cand["metadata"], cand["ranks"], cand["content"]
+        vector = v_floor if vectors[i] is None else vectors[i]
         speaker = str(meta.get("speaker") or "").lower()
-        row[col["author_named"]] = bool(speaker) and speaker in named
-        row[col["author_other"]] = bool(named) and bool(speaker) and speaker not in named
         asking = s.get("question")
-        row[col["asking"]] = asking_share(cand["content"]) if asking is None else asking
-        row[col["in_window"]] = s.get("time", 0.0)
-        row[col["when_x_dated"]] = when and bool(_DATED.search(cand["content"]))
-        row[col["when_x_resolved"]] = when and bool(meta.get("time_refs"))
-        row[col["coverage"]] = wanted.match(cand["content"])[0]
-        row[col["log_words"]] = math.log1p(len(cand["content"].split()))
-        if dates[i] is not None and d_low is not None and d_range:
-            row[col["recency"]] = (dates[i] - d_low).total_seconds() / d_range
-        row[col["thread_share"]] = threads[meta.get("thread_id")] / n
-        row[col["same_thread_as_top"]] = meta.get("thread_id") == top_thread
-        row[col["superseded"]] = bool(meta.get("superseded_by"))
-    return out
+        thread = meta.get("thread_id")
+        when_at = dates[i]
+        # One entry per name of FEATURES, in its order.
+        rows.append(
+            (
+                vector,
+                (vector - v_mean) / (v_std or 1.0),
+                vectors[i] is not None,
+                s.get("lexical", 0.0) / lexical_top,
+                "lexical" in s,
+                math.log(ranks.get("vector", _MISSING_RANK)),
+                math.log(ranks.get("lexical", _MISSING_RANK)),
+                math.log(i + 1),
+                (fused[i] - f_low) / f_range,
+                s.get("neighbours", 0.0) / f_range,
+                vectors[i] is None and "lexical" not in s,
+                bool(speaker) and speaker in named,
+                bool(named) and bool(speaker) and speaker not in named,
+                asking_share(content) if asking is None else asking,
+                s.get("time", 0.0),
+                when and _dated(content),
+                when and bool(meta.get("time_refs")),
+                wanted.match(content)[0],
+                math.log1p(len(content.split())),
+                (when_at - d_low).total_seconds() / d_range
+                if when_at is not None and d_low is not None and d_range
+                else 0.0,
+                threads[thread] / n,
+                thread == top_thread,
+                bool(meta.get("superseded_by")),
+            )
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _dated(content: str) -> bool:
+    """Return whether a turn names a time (cheaper than one regex over every candidate)."""
+    words = {w.strip(".,!?;:'\"()").removesuffix("'s") for w in content.lower().split()}
+    return not words.isdisjoint(_DATED_WORDS) or bool(_DATED_PHRASE.search(content))
 
 
 def _created(cand: Candidate) -> datetime | None:

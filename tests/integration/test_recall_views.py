@@ -29,9 +29,7 @@ async def test_a_when_question_finds_the_turn_that_said_yesterday(resources, tmp
     ]
     asked = Query("views", "views_q0", "When did Ana go to the support group?", "7 May 2023",
                   ("D1:3",), 2)  # fmt: skip
-    report = await run_eval(
-        resources, turns, [asked], out_path=tmp_path / "r.jsonl", keep=True
-    )
+    report = await run_eval(resources, turns, [asked], out_path=tmp_path / "r.jsonl", keep=True)
     try:
         ranked = json.loads((tmp_path / "r.jsonl").read_text())["ranked"]
         # Ana's own "yesterday" turn, not the turns that only repeat the topic's words.
