@@ -35,7 +35,8 @@ class Tuning:
     """Constants of the steps after fusion (retrievers/search.py).
 
     Chosen by leave-one-conversation-out cross-validation on the LoCoMo dev split (`memoria
-    eval locomo --cv`, BENCHMARKS.md): each fold picked these author and question values.
+    eval locomo --cv`, BENCHMARKS.md): the values best on every conversation, which the
+    shipped reranker (`retrievers/models/rerank-v1.json`) was trained on top of.
     """
 
     neighbour_weight: float = 0.3
@@ -44,7 +45,7 @@ class Tuning:
     """How many top conversation hits lend score to their neighbours."""
     author_bonus: float = 0.8
     """Share of the fused-score range given to messages by a person the question names."""
-    question_penalty: float = 0.45
+    question_penalty: float = 0.6
     """Share of the fused-score range the user's past questions lose to their statements."""
     stated_bonus: float = 0.5
     """Share of the range given to messages stating what a question about the user asks for

@@ -33,6 +33,7 @@ from evals.locomo.train import (
     Scored,
     Setup,
     cross_validate_reranker,
+    held_out_rows,
     objective,
     score_all,
 )
@@ -54,6 +55,18 @@ GRID: Mapping[str, tuple[float, ...]] = {
     "neighbour_weight": (0.2, 0.4),
 }
 COVERAGE_WEIGHTS = (0.0, 0.15, 0.3)
+# Groups of reranker features, each left out in turn to measure what it adds under CV.
+ABLATIONS: Mapping[str, frozenset[str]] = {
+    "dates (when x dated turn, resolved time_refs, named period)": frozenset(
+        {"when_x_dated", "when_x_resolved", "in_window"}
+    ),
+    "resolved time_refs alone": frozenset({"when_x_resolved"}),
+    "speaker named": frozenset({"author_named", "author_other"}),
+    "session (thread share, same thread as the top)": frozenset(
+        {"thread_share", "same_thread_as_top"}
+    ),
+    "text (term coverage, length)": frozenset({"coverage", "log_words"}),
+}
 CV_COLUMNS = ("R@1", "R@5", "R@10", "R@20", "MRR")
 
 
@@ -175,9 +188,14 @@ async def cross_validate(
     setups: dict[tuple, Setup] = {}
     for point in {*hand_chosen.values(), best}:
         setups[point] = Setup(await retrieve_at(res, asked, point, found), point[-1])
-    learned = await cross_validate_reranker(
-        asked, {conv: setups[hand_chosen[conv]] for conv in convs}, setups[best], embedder
-    )
+    folds = {conv: setups[hand_chosen[conv]] for conv in convs}
+    learned = await cross_validate_reranker(asked, folds, setups[best], embedder)
+    ablated = OrderedDict()
+    for label, drop in ABLATIONS.items():
+        ablated[f"learned reranker without {label}, LOCO-CV"] = (
+            await held_out_rows(asked, folds, embedder, drop)
+        )[0]
+        logger.info("ablation %s done", label)
     if model_out is not None:
         model_out.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(learned.model.to_dict(), indent=1) + "\n"
@@ -196,6 +214,7 @@ async def cross_validate(
                 ("hand-tuned constants, LOCO-CV", table(hand_cv)),
                 ("learned reranker, in-sample (fitted on all)", table(learned.in_sample)),
                 ("learned reranker, LOCO-CV", table(learned.held_out)),
+                *((name, table(rows)) for name, rows in ablated.items()),
             ]
         ),
         hand_choices={

@@ -74,12 +74,16 @@ class Examples:
         self.rows.append(candidate_features(item.query.question, turns))
         self.labels.append(labels)
 
-    def fit(self, convs: set[str], c_value: float, embedder: str) -> RerankModel:
-        """Fit the model on the questions of `convs`."""
+    def fit(
+        self, convs: set[str], c_value: float, embedder: str, drop: frozenset[str] = frozenset()
+    ) -> RerankModel:
+        """Fit the model on the questions of `convs`, features in `drop` held at 0."""
         from sklearn.linear_model import LogisticRegression
 
         picked = [i for i, conv in enumerate(self.conv) if conv in convs]
         x = np.vstack([self.rows[i] for i in picked])
+        if drop:
+            x[:, [FEATURES.index(name) for name in drop]] = 0.0
         y = np.concatenate([self.labels[i] for i in picked])
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
@@ -130,53 +134,90 @@ async def score_all(
     return rows
 
 
+def examples_of(asked: Sequence[Asked], setup: Setup) -> Examples:
+    """Return the training rows of every question under `setup`."""
+    ex = Examples()
+    for item, cands in zip(asked, setup.candidates, strict=True):
+        ex.add(item, cands)
+    return ex
+
+
+@dataclass
+class Trainer:
+    """Fits and scores the reranker for one setup, without the features in `drop`."""
+
+    asked: Sequence[Asked]
+    setup: Setup
+    embedder: str
+    drop: frozenset[str] = frozenset()
+    examples: Examples = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Build the examples once per setup."""
+        self.examples = examples_of(self.asked, self.setup)
+
+    def fit(self, train: set[str], c_value: float) -> RerankModel:
+        """Fit on the questions of `train`."""
+        return self.examples.fit(train, c_value, self.embedder, drop=self.drop)
+
+    async def held_out(self, train: set[str], test: str, c_value: float) -> Scored:
+        """Fit on `train`, return the metrics of the questions of `test`."""
+        reranker = LearnedReranker(
+            self.fit(train, c_value), LocalReranker(coverage_weight=self.setup.coverage_weight)
+        )
+        items = [
+            (a, cands)
+            for a, cands in zip(self.asked, self.setup.candidates, strict=True)
+            if a.query.conv_id == test
+        ]
+        return await score_all([a for a, _ in items], [c for _, c in items], reranker)
+
+    async def choose_c(self, train: set[str]) -> float:
+        """Pick C by leave-one-out over the conversations of `train` alone."""
+        by_c: dict[float, Scored] = {}
+        for c_value in C_VALUES:
+            by_c[c_value] = []
+            for inner in sorted(train):
+                by_c[c_value] += await self.held_out(train - {inner}, inner, c_value)
+        return max(C_VALUES, key=lambda c: objective(by_c[c]))
+
+
+async def held_out_rows(
+    asked: Sequence[Asked],
+    folds: Mapping[str, Setup],
+    embedder: str,
+    drop: frozenset[str] = frozenset(),
+) -> tuple[Scored, dict[str, float]]:
+    """Return every conversation's held-out metrics and the C each fold chose.
+
+    Args:
+        asked: Every question.
+        folds: Per held-out conversation, what its fold reorders (chosen without it).
+        embedder: The embedder whose similarities the features hold.
+        drop: Features left out (an ablation).
+    """
+    convs = sorted(folds)
+    rows: Scored = []
+    chosen: dict[str, float] = {}
+    for conv in convs:
+        trainer = Trainer(asked, folds[conv], embedder, drop)
+        train = set(convs) - {conv}
+        chosen[conv] = await trainer.choose_c(train)
+        rows += await trainer.held_out(train, conv, chosen[conv])
+    return rows, chosen
+
+
 async def cross_validate_reranker(
     asked: Sequence[Asked], folds: Mapping[str, Setup], final: Setup, embedder: str
 ) -> LearnedCv:
     """Score the reranker on each held-out conversation; fit the shipped one on all.
 
-    Args:
-        asked: Every question.
-        folds: Per held-out conversation, what its fold reorders (chosen without it).
-        final: What the model fitted on every conversation reorders.
-        embedder: The embedder whose similarities the features hold.
+    `final` is what the model fitted on every conversation reorders.
     """
-
-    def examples_of(setup: Setup) -> Examples:
-        ex = Examples()
-        for item, cands in zip(asked, setup.candidates, strict=True):
-            ex.add(item, cands)
-        return ex
-
-    async def held_out(setup: Setup, ex: Examples, train: set[str], test: str, c: float) -> Scored:
-        model = ex.fit(train, c, embedder)
-        items = [
-            (a, cands)
-            for a, cands in zip(asked, setup.candidates, strict=True)
-            if a.query.conv_id == test
-        ]
-        reranker = LearnedReranker(model, LocalReranker(coverage_weight=setup.coverage_weight))
-        return await score_all([a for a, _ in items], [c for _, c in items], reranker)
-
-    async def choose_c(setup: Setup, ex: Examples, train: set[str]) -> float:
-        by_c: dict[float, Scored] = {}
-        for c_value in C_VALUES:
-            by_c[c_value] = []
-            for inner in sorted(train):
-                by_c[c_value] += await held_out(setup, ex, train - {inner}, inner, c_value)
-        return max(C_VALUES, key=lambda c: objective(by_c[c]))
-
-    convs = sorted(folds)
-    rows: Scored = []
-    chosen: dict[str, float] = {}
-    for conv in convs:
-        setup = folds[conv]
-        ex = examples_of(setup)
-        train = set(convs) - {conv}
-        chosen[conv] = await choose_c(setup, ex, train)
-        rows += await held_out(setup, ex, train, conv, chosen[conv])
-    ex = examples_of(final)
-    model = ex.fit(set(convs), await choose_c(final, ex, set(convs)), embedder)
+    rows, chosen = await held_out_rows(asked, folds, embedder)
+    trainer = Trainer(asked, final, embedder)
+    convs = set(folds)
+    model = trainer.fit(convs, await trainer.choose_c(convs))
     local = LocalReranker(coverage_weight=final.coverage_weight)
     in_sample = await score_all(asked, final.candidates, LearnedReranker(model, local))
     return LearnedCv(rows, chosen, model, in_sample)
