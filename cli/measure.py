@@ -44,6 +44,20 @@ def register(sub: Any) -> None:
         help="override a run knob of the read path, e.g. --set rerank=false --set fusion=rrf",
     )
 
+    loc.add_argument(
+        "--cv",
+        action="store_true",
+        help="also cross-validate by conversation (leave one out): the hand-tuned constants "
+        "over a grid and the learned reranker, reported next to the in-sample figures",
+    )
+    loc.add_argument(
+        "--model-out",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="with --cv: write the reranker fitted on every conversation here "
+        "(the shipped one is retrievers/models/rerank-v1.json)",
+    )
     loc.set_defaults(run=lambda args: asyncio.run(eval_locomo(args)), check=_check_locomo)
     from evals.chat.run import build_parser
     from evals.chat.run import run as run_chat_eval
@@ -158,11 +172,16 @@ def _check_locomo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         parser.error("eval locomo: give --turns and --queries (or --locomo)")
     if args.limit_queries is not None and args.limit_queries < 1:
         parser.error("eval locomo: --limit-queries must be at least 1")
+    if args.model_out and not args.cv:
+        parser.error("eval locomo: --model-out needs --cv (the model is trained by it)")
+    if args.cv and args.method != "memoria":
+        parser.error("eval locomo: --cv cross-validates the memoria read path, not a baseline")
 
 
 async def eval_locomo(args: argparse.Namespace) -> int:
     """Run the LoCoMo retrieval eval and print its report."""
     from evals.locomo import format_report, load_jsonl_benchmark, load_locomo10, run_eval
+    from evals.locomo.cv import cross_validate, format_cv
     from graph.resources import Resources
 
     try:
@@ -184,10 +203,15 @@ async def eval_locomo(args: argparse.Namespace) -> int:
             limit_queries=args.limit_queries,
             keep=args.keep,
             knobs=dict(args.set),
+            analyse=functools.partial(cross_validate, model_out=args.model_out)
+            if args.cv
+            else None,
         )
     finally:
         await res.aclose()
     sys.stdout.write(format_report(report) + "\n")
+    if report.analysis is not None:
+        sys.stdout.write(format_cv(report.analysis) + "\n")
     return 0
 
 

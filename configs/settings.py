@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # Reranking: Cohere when keyed, else the local scorer.
     cohere_api_key: SecretStr | None = None
     memoria_cohere_rerank_model: str = "rerank-v3.5"
+    memoria_rerank_model: Path | None = Field(
+        default=REPO_ROOT / "retrievers" / "models" / "rerank-v1.json",
+        description="Learned reranker (JSON coefficients written by `memoria eval locomo --cv`); "
+        "unset, missing or trained for another embedder: the hand-tuned order.",
+    )
 
     # Embeddings: models shipped in pip wheels (retrievers/embedders). Changing the model
     # changes every vector: `memoria reindex` re-embeds what is stored (README).

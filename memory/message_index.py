@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from memory.messages import is_extractive_reply, message_text, message_uuid
+from memory.time_refs import resolve_time_refs
 from storage.identity import Identity
 from storage.reindex import Reindexable
 from storage.schema import MESSAGES_TABLE
@@ -142,6 +143,8 @@ def index_entries(
         view = f"{previous}\n{text}" if previous and EMBED_WITH_PREVIOUS else text
         previous = text
         created = message.additional_kwargs.get("created_at")
+        said_at = datetime.fromisoformat(created) if created else acked_at
+        time_refs = resolve_time_refs(text, said_at)
         entries.append(
             IndexEntry(
                 id=message_uuid(message),
@@ -149,7 +152,7 @@ def index_entries(
                 content=text,
                 view=view,
                 role=message.type,
-                created_at=datetime.fromisoformat(created) if created else acked_at,
+                created_at=said_at,
                 seq=base_seq + position,
                 metadata={
                     # Caller-supplied provenance (e.g. an importer's turn id); it can never
@@ -160,6 +163,8 @@ def index_entries(
                         if k not in INDEX_COLUMNS
                     },
                     **({"speaker": message.name} if message.name else {}),
+                    # "yesterday" said on 8 May is 7 May: resolved once, here, off the read path.
+                    **({"time_refs": time_refs} if time_refs else {}),
                     "message_id": message.id,
                 },
             )

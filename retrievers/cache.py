@@ -25,7 +25,7 @@ from storage.metrics import CACHE_LOOKUPS
 from storage.speed import SpeedLayer
 
 # Bump when the shape of cached results or the retrieval code that fills them changes.
-CACHE_SCHEMA = "1"
+CACHE_SCHEMA = "2"  # 2: post-fusion constants chosen by cross-validation (issue 15)
 # Stores one entry (KEYS: vectors, results; ARGV: field, vector, results, ttl, max entries)
 # unless the scope is full: one round trip, the check and the write atomic.
 STORE = """

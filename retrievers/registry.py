@@ -32,15 +32,20 @@ class Entry:
 
 @dataclass(frozen=True)
 class Tuning:
-    """Constants of the steps after fusion (retrievers/search.py)."""
+    """Constants of the steps after fusion (retrievers/search.py).
+
+    Chosen by leave-one-conversation-out cross-validation on the LoCoMo dev split (`memoria
+    eval locomo --cv`, BENCHMARKS.md): the values best on every conversation, which the
+    shipped reranker (`retrievers/models/rerank-v1.json`) was trained on top of.
+    """
 
     neighbour_weight: float = 0.3
     """Share of a conversation hit's score lent to the turns next to it."""
     neighbour_hits: int = 10
     """How many top conversation hits lend score to their neighbours."""
-    author_bonus: float = 0.3
+    author_bonus: float = 0.8
     """Share of the fused-score range given to messages by a person the question names."""
-    question_penalty: float = 0.2
+    question_penalty: float = 0.6
     """Share of the fused-score range the user's past questions lose to their statements."""
     stated_bonus: float = 0.5
     """Share of the range given to messages stating what a question about the user asks for

@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 from pydantic import SecretStr
 
 from configs.settings import Settings
+from retrievers.learned_rerank import LearnedReranker, load_model
 from retrievers.types import Candidate
 from text.words import QueryTerms, fold
 
@@ -62,10 +63,15 @@ class LocalReranker:
 
 
 def build_reranker(settings: Settings) -> Reranker:
-    """Return Cohere Rerank when a key is set, else the local scorer."""
+    """Return Cohere Rerank when a key is set, else the learned model over the local scorer.
+
+    Without a usable model file (`memoria_rerank_model`), the local scorer alone.
+    """
     if settings.cohere_api_key:
         return CohereReranker(settings.cohere_api_key, settings.memoria_cohere_rerank_model)
-    return LocalReranker()
+    local = LocalReranker()
+    model = load_model(settings.memoria_rerank_model, settings.memoria_embedding_model)
+    return LearnedReranker(model, local) if model is not None else local
 
 
 def retrieval_score(cand: Candidate) -> float:

@@ -1,0 +1,93 @@
+"""LoCoMo retrieval evaluation: ingest through the write path, rank through the read path.
+
+`data` reads and checks the benchmark, `metrics` scores rankings as its score.py does (and holds
+the in-process baselines), `run` is one evaluation run, `cv` the leave-one-conversation-out
+tuning and the learned reranker's training.
+"""
+
+from evals.locomo.data import (
+    ADVERSARIAL,
+    CATEGORY_NAMES,
+    DEPTH,
+    EVAL_CONTEXT,
+    KS,
+    METHODS,
+    TENANT_PREFIX,
+    Method,
+    Query,
+    Turn,
+    check_dataset,
+    convert_locomo10,
+    load_jsonl_benchmark,
+    load_locomo10,
+    new_tenant_id,
+    normalise_evidence,
+    parse_session_date,
+    queries_from_records,
+    read_jsonl,
+    safe_id,
+    session_threads,
+    turn_content,
+    turn_message,
+    turns_from_records,
+)
+from evals.locomo.metrics import (
+    BM25,
+    IndexedConversation,
+    aggregate,
+    bm25_tokens,
+    percentile,
+    score_query,
+    top_by_score,
+)
+from evals.locomo.run import (
+    EvalReport,
+    format_report,
+    ingest,
+    rank_baseline,
+    rank_memoria,
+    run_eval,
+)
+from evals.locomo.tenant import delete_tenant, tenant_row_counts
+
+__all__ = [
+    "ADVERSARIAL",
+    "BM25",
+    "CATEGORY_NAMES",
+    "DEPTH",
+    "EVAL_CONTEXT",
+    "KS",
+    "METHODS",
+    "TENANT_PREFIX",
+    "EvalReport",
+    "IndexedConversation",
+    "Method",
+    "Query",
+    "Turn",
+    "aggregate",
+    "bm25_tokens",
+    "check_dataset",
+    "convert_locomo10",
+    "delete_tenant",
+    "format_report",
+    "ingest",
+    "load_jsonl_benchmark",
+    "load_locomo10",
+    "new_tenant_id",
+    "normalise_evidence",
+    "parse_session_date",
+    "percentile",
+    "queries_from_records",
+    "rank_baseline",
+    "rank_memoria",
+    "read_jsonl",
+    "run_eval",
+    "safe_id",
+    "score_query",
+    "session_threads",
+    "tenant_row_counts",
+    "top_by_score",
+    "turn_content",
+    "turn_message",
+    "turns_from_records",
+]
