@@ -118,12 +118,12 @@ async def forget(args: argparse.Namespace) -> int:
     s = get_settings()
     tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
     user = validate_id("user_id", args.user)
-    async with _forgetter(s) as forgetter:
+    async with forgetter(s) as erasure:
         if args.thread:
             ident = Identity(tenant, user, validate_id("thread_id", args.thread))
-            receipt = await forgetter.delete_thread(ident)
+            receipt = await erasure.delete_thread(ident)
         else:
-            receipt = await forgetter.forget_user(tenant, user)
+            receipt = await erasure.forget_user(tenant, user)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0
 
@@ -134,14 +134,14 @@ async def purge(args: argparse.Namespace) -> int:
     days = args.days or s.memoria_retention_days
     if days is None:
         raise ValueError("no retention period: pass --days N or set MEMORIA_RETENTION_DAYS")
-    async with _forgetter(s) as forgetter:
-        receipt = await forgetter.purge(days)
+    async with forgetter(s) as erasure:
+        receipt = await erasure.purge(days)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0
 
 
 @asynccontextmanager
-async def _forgetter(settings: Settings) -> AsyncIterator[Any]:
+async def forgetter(settings: Settings) -> AsyncIterator[Any]:
     """Yield a Forgetter over storage alone: its caches are addressed without a model."""
     from memory.conversation import ConversationMemory
     from memory.forget import Forgetter

@@ -13,6 +13,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from memory.consent import READ_CONSENT
 from storage.identity import Identity
 from storage.tenancy import tenant_connection
 from storage.versions import READ_VERSIONS
@@ -27,13 +28,14 @@ CLAIM = """
     RETURNING thread_id
 """
 # Whether the caller may use the thread (theirs, or nobody's yet in the tenant), and the
-# versions of what their retrieval can see. Reads only: the turn claims the thread when it is
-# acknowledged, and checks again then.
+# versions of what their retrieval can see, and their consent to memory. Reads only: the turn
+# claims the thread when it is acknowledged, and checks again then.
 AVAILABLE_AND_VERSIONS = f"""
     SELECT coalesce((SELECT user_id = %(user_id)s FROM threads
                      WHERE tenant_id = %(tenant_id)s AND thread_id = %(thread_id)s), true)
                AS available,
-           {READ_VERSIONS}
+           {READ_VERSIONS},
+           {READ_CONSENT}
 """
 LIST = """
     SELECT thread_id, created_at, updated_at FROM threads

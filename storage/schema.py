@@ -301,6 +301,24 @@ def _migrations(dims: int) -> list[sql.Composable]:
         # API keys, facts (LangGraph's store) and checkpoints under row-level security too;
         # keys are found by digest through two owner's functions (storage/tenancy.py).
         tenancy.langgraph_policy_sql(),
+        # ---- Privacy (issue 18): consent, retention, user-level isolation. ----
+        # Each user's own choice of memory on or off (memory/consent.py); no row: the
+        # tenant's default from settings.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    CREATE TABLE memory_consent (
+                        tenant_id  text NOT NULL,
+                        user_id    text NOT NULL,
+                        memory     boolean NOT NULL,
+                        updated_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (tenant_id, user_id)
+                    )
+                """),
+                tenancy.table_policy_sql("memory_consent"),
+            ]
+        ),
+        # ---- end of privacy ----
     ]
 
 

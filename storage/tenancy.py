@@ -64,7 +64,7 @@ TENANT_TABLES = (
     "ingest_jobs",
 )
 
-LATER_TENANT_TABLES = ("user_tokens",)
+LATER_TENANT_TABLES = ("user_tokens", "memory_consent")
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
 

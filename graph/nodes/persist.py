@@ -6,6 +6,7 @@ import logging
 
 from langchain_core.runnables import RunnableConfig
 
+from graph.privacy import is_private
 from graph.state import State, latest_question
 from memory import strategy_log
 from memory.facts import Extractor
@@ -26,7 +27,12 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
         done = state.get("persisted_ids", [])
         seen = set(done)
         new = [m for m in state["messages"] if m.id not in seen]
-        await res.conversation.append(ident, new, extractor=extractor.kind)
+        private = is_private(state)
+        if private:
+            # The thread's checkpoint holds the messages; they are marked done, never stored.
+            await res.conversation.claim(ident)
+        else:
+            await res.conversation.append(ident, new, extractor=extractor.kind)
 
         route = state.get("route")
         decision = {
@@ -36,8 +42,9 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
             "cache": state.get("retrieval_cache", "off"),
         }
         # One structured record per turn: ids and counts, never the messages.
-        logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": len(new)})
-        if route:
+        stored = 0 if private else len(new)
+        logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": stored})
+        if route and not private:
             await strategy_log.record(
                 res.pool,
                 ident,

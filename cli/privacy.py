@@ -1,0 +1,54 @@
+"""Privacy commands: a user's consent to memory and the export of what is stored about them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from configs.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add `consent` and `export`."""
+    cns = sub.add_parser(
+        "consent",
+        help="show or change whether memoria remembers a user",
+        description="on: turns are stored and recalled across threads. off: turns are "
+        "answered but nothing is kept beyond each thread's own state; --erase also deletes "
+        "what was stored (as `memoria forget`). Without on/off, print the consent in force.",
+    )
+    cns.add_argument("memory", nargs="?", choices=("on", "off"), help="the user's choice")
+    cns.add_argument("--user", required=True, help="user id")
+    cns.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    cns.add_argument("--erase", action="store_true", help="with off: delete what was stored")
+    cns.set_defaults(run=lambda args: asyncio.run(consent(args)), check=_check_consent)
+
+
+def _check_consent(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.erase and args.memory != "off":
+        parser.error("--erase goes with off: turn memory off to erase what was stored")
+
+
+async def consent(args: argparse.Namespace) -> int:
+    """Print, or record and print, a user's consent (with the erasure receipt if asked)."""
+    from cli.admin import forgetter
+    from memory import consent as consents
+    from storage.database import Storage
+    from storage.identity import validate_id
+
+    s = get_settings()
+    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
+    user = validate_id("user_id", args.user)
+    async with Storage(s) as storage:
+        if args.memory is not None:
+            await consents.record(storage.pool, tenant, user, args.memory == "on")
+        choice = await consents.read(storage.pool, tenant, user)
+    body = consents.resolve(choice, s.privacy(tenant).memory).as_dict()
+    if args.erase:
+        async with forgetter(s) as erasure:
+            body["erased"] = (await erasure.forget_user(tenant, user)).as_dict()
+    sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    return 0
