@@ -26,6 +26,19 @@ def register(sub: Any) -> None:
     cns.add_argument("--erase", action="store_true", help="with off: delete what was stored")
     cns.set_defaults(run=lambda args: asyncio.run(consent(args)), check=_check_consent)
 
+    exp = sub.add_parser(
+        "export",
+        help="write everything stored about a user (right of access), with a schema version",
+        description="Transcripts, thread states, summaries, message index, strategy log, "
+        "pending jobs and facts with their history, read store by store (the stores "
+        "`memoria forget` deletes from).",
+    )
+    exp.add_argument("--user", required=True, help="user id")
+    exp.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    exp.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
+    exp.add_argument("--out", default="-", help="file to write (default: standard output)")
+    exp.set_defaults(run=lambda args: asyncio.run(export(args)))
+
 
 def _check_consent(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.erase and args.memory != "off":
@@ -45,10 +58,35 @@ async def consent(args: argparse.Namespace) -> int:
     async with Storage(s) as storage:
         if args.memory is not None:
             await consents.record(storage.pool, tenant, user, args.memory == "on")
-        choice = await consents.read(storage.pool, tenant, user)
-    body = consents.resolve(choice, s.privacy(tenant).memory).as_dict()
+        said = await consents.in_force(storage.pool, tenant, user, s.privacy(tenant).memory)
+    body = said.as_dict()
     if args.erase:
         async with forgetter(s) as erasure:
             body["erased"] = (await erasure.forget_user(tenant, user)).as_dict()
     sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    return 0
+
+
+async def export(args: argparse.Namespace) -> int:
+    """Write a user's export to `--out` (or standard output)."""
+    from memory import consent as consents
+    from memory import export as exports
+    from storage.database import Storage
+    from storage.identity import validate_id
+
+    s = get_settings()
+    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
+    user = validate_id("user_id", args.user)
+    render = exports.json_lines if args.format == "jsonl" else exports.json_document
+    async with Storage(s) as storage:
+        said = await consents.in_force(storage.pool, tenant, user, s.privacy(tenant).memory)
+        head = exports.header(tenant, user, said.as_dict())
+        exporter = exports.Exporter(pool=storage.pool, checkpointer=storage.checkpointer)
+        out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            async for piece in render(head, exporter.sections(tenant, user)):
+                out.write(piece)
+        finally:
+            if out is not sys.stdout:
+                out.close()
     return 0

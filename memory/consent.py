@@ -71,3 +71,10 @@ async def record(pool: AsyncConnectionPool, tenant_id: str, user_id: str, memory
     params = {"tenant_id": tenant_id, "user_id": user_id, "memory": memory}
     async with tenant_connection(pool, tenant_id) as conn:
         await conn.execute(SET, params)
+
+
+async def in_force(
+    pool: AsyncConnectionPool, tenant_id: str, user_id: str, tenant_default: bool
+) -> Consent:
+    """Return the user's consent in force: their own choice, else `tenant_default`."""
+    return resolve(await read(pool, tenant_id, user_id), tenant_default)

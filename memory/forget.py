@@ -25,6 +25,25 @@ from storage.identity import Identity
 from storage.tenancy import ALL_TENANTS, tenant_connection
 from storage.versions import bump_user
 
+# Every store a user's data can reach, as receipts name them: forgetting deletes from each,
+# and export (memory/export.py) reads each, so the two cannot drift apart.
+STORES = (
+    "threads",
+    "chat_history",
+    "checkpoints",
+    "summaries",
+    "message_index",
+    "strategy_log",
+    "outbox",
+    "facts",
+)
+# Redis copies of those stores, deleted with them and rebuilt from them: what each copies.
+COPIES = {
+    "hot_window": "chat_history: each thread's latest messages",
+    "retrieval_cache": "message_index and facts: search results for the user's questions",
+    "embedding_cache": "the user's questions, as vectors keyed by a hash of their text",
+}
+
 
 class UserCache(Protocol):
     """A Redis cache that may hold copies of a user's data (retrievals, question vectors)."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ApiDep, CallerDep, TenantHeader, UserId, user_ident
+from api.deps import Api, ApiDep, CallerDep, TenantHeader, UserId, user_ident
 from api.problems import unprocessable
-from memory import consent, strategy_log
+from memory import consent, export, strategy_log
+from storage.identity import Identity
 
 router = APIRouter(prefix="/users", tags=["memory"])
 
@@ -74,9 +76,7 @@ async def user_consent(
 ) -> dict[str, Any]:
     """Whether memoria remembers this user, and whether that is their choice or the default."""
     ident = user_ident(caller, x_tenant_id, user_id, "the path's user_id")
-    choice = await consent.read(api.resources.pool, ident.tenant_id, ident.user_id)
-    default = api.settings.privacy(ident.tenant_id).memory
-    return consent.resolve(choice, default).as_dict()
+    return (await _consent(api, ident)).as_dict()
 
 
 @router.put("/{user_id}/consent")
@@ -98,3 +98,45 @@ async def change_consent(
         forgetter = api.resources.forgetter
         body["erased"] = (await forgetter.forget_user(ident.tenant_id, ident.user_id)).as_dict()
     return body
+
+
+# How an export is sent: its media type and the file name's extension.
+EXPORT_FORMATS = {"jsonl": ("application/x-ndjson", "jsonl"), "json": ("application/json", "json")}
+
+
+@router.get(
+    "/{user_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {media: {} for media, _ in EXPORT_FORMATS.values()}}},
+)
+async def export_user(
+    user_id: UserId,
+    api: ApiDep,
+    caller: CallerDep,
+    x_tenant_id: TenantHeader = None,
+    format: Annotated[Literal["jsonl", "json"], Query()] = "jsonl",  # noqa: A002 - its name
+) -> StreamingResponse:
+    """Stream everything memoria holds about the user, store by store, with a schema version.
+
+    `jsonl`: a header line, then one record per line (`store` names its store); `json`: one
+    document with the header's fields and `data` holding an array per store.
+    """
+    ident = user_ident(caller, x_tenant_id, user_id, "the path's user_id")
+    res = api.resources
+    said = await _consent(api, ident)
+    head = export.header(ident.tenant_id, ident.user_id, said.as_dict())
+    exporter = export.Exporter(pool=res.pool, checkpointer=res.storage.checkpointer)
+    render = export.json_lines if format == "jsonl" else export.json_document
+    media, extension = EXPORT_FORMATS[format]
+    return StreamingResponse(
+        render(head, exporter.sections(ident.tenant_id, ident.user_id)),
+        media_type=media,
+        headers={
+            "content-disposition": f'attachment; filename="memoria-{ident.user_id}.{extension}"'
+        },
+    )
+
+
+async def _consent(api: Api, ident: Identity) -> consent.Consent:
+    default = api.settings.privacy(ident.tenant_id).memory
+    return await consent.in_force(api.resources.pool, ident.tenant_id, ident.user_id, default)

@@ -259,6 +259,7 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
         ("delete", "/users/{user_id}"),
         ("get", "/users/{user_id}/consent"),
         ("put", "/users/{user_id}/consent"),
+        ("get", "/users/{user_id}/export"),
         ("post", "/documents"),
         ("delete", "/documents/{doc_id}"),
         ("get", "/documents/jobs/{job_id}"),
