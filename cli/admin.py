@@ -59,6 +59,12 @@ def register(sub: Any) -> None:
         "closed more than N days ago, and older strategy-log rows. Prints a receipt.",
     )
     prg.add_argument("--days", type=int, default=None, help="default: MEMORIA_RETENTION_DAYS")
+    prg.add_argument(
+        "--policies",
+        action="store_true",
+        help="apply each tenant's MEMORIA_PRIVACY retention policy now, as the worker does on "
+        "its schedule, and print a receipt per tenant",
+    )
     prg.set_defaults(run=lambda args: asyncio.run(purge(args)))
 
 
@@ -129,8 +135,16 @@ async def forget(args: argparse.Namespace) -> int:
 
 
 async def purge(args: argparse.Namespace) -> int:
-    """Apply the retention period; print the receipt."""
+    """Apply the retention period (or every tenant's policy); print the receipt(s)."""
     s = get_settings()
+    if args.policies:
+        from memory.retention import Retention
+
+        async with forgetter(s) as erasure:
+            retention = Retention(pool=erasure.pool, forgetter=erasure, policy=s.privacy)
+            receipts = [r.as_dict() for r in await retention.apply()]
+        sys.stdout.write(json.dumps(receipts, indent=2) + "\n")
+        return 0
     days = args.days or s.memoria_retention_days
     if days is None:
         raise ValueError("no retention period: pass --days N or set MEMORIA_RETENTION_DAYS")

@@ -93,6 +93,7 @@ async def worker(args: argparse.Namespace) -> int:
     """Drain the outbox with the configured chat model's fact extractor (rules without one)."""
     from configs.chat_models import build_chat_model
     from graph.resources import Resources
+    from memory import retention
     from memory.facts import extractor_for
 
     settings = get_settings()
@@ -107,7 +108,9 @@ async def worker(args: argparse.Namespace) -> int:
             "(Ctrl-C to stop)\n"
         )
         sys.stdout.flush()
-        await outbox.run_forever()
+        # Retention policies (MEMORIA_PRIVACY) run on the worker's schedule too.
+        async with retention.running(res.retention, settings.memoria_retention_interval_s):
+            await outbox.run_forever()
     return 0
 
 

@@ -32,7 +32,7 @@ SCHEMA = "memoria.user-export"
 VERSION = 1
 
 THREADS = """
-    SELECT thread_id, session_id, created_at, updated_at FROM threads
+    SELECT thread_id, session_id, created_at, updated_at, archived_at FROM threads
     WHERE tenant_id = %s AND user_id = %s ORDER BY created_at
 """
 MESSAGES = f"SELECT message FROM {CHAT_HISTORY_TABLE} WHERE session_id = %s ORDER BY id"

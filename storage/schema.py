@@ -318,6 +318,8 @@ def _migrations(dims: int) -> list[sql.Composable]:
                 tenancy.table_policy_sql("memory_consent"),
             ]
         ),
+        # When retention archived a thread (memory/forget.py): out of recall, transcript kept.
+        sql.SQL("ALTER TABLE threads ADD COLUMN archived_at timestamptz"),
         # ---- end of privacy ----
     ]
 
