@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         description='Privacy policy per tenant id, JSON; "*" is every other tenant\'s, e.g. '
         '{"*": {"memory": true}, "clinic": {"memory": false, "retention_days": 180}}.',
     )
+    memoria_backup_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Encrypts `memoria backup` files (and decrypts them on restore); unset: "
+        "backups are written unencrypted unless --passphrase-file is given.",
+    )
     memoria_retention_interval_s: float = Field(
         default=3600.0, gt=0, description="How often the worker applies retention policies."
     )
@@ -214,6 +219,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "memoria_token_secret",
+        "memoria_backup_passphrase",
         "langsmith_api_key",
         "langsmith_tracing",
         "langsmith_endpoint",
