@@ -179,8 +179,9 @@ class Resources:
         """Return the validated identity of a run (tenant, user, thread) from its config.
 
         On LangGraph's server with memoria's auth, tenant and user are the authenticated ones.
-        The calling task (a node, a tool) is bound to that tenant from here on: its
-        database sessions see that tenant's rows only (storage/tenancy.py).
+        The calling task (a node, a tool) is bound to that tenant and user from here on: its
+        database sessions see that tenant's rows, and that user's content, only
+        (storage/tenancy.py).
         """
         ident = identity_from_config(
             config,
@@ -188,6 +189,7 @@ class Resources:
             default_user=self.settings.memoria_dev_user,
         )
         tenancy.bind_tenant(ident.tenant_id)
+        tenancy.bind_user(ident.tenant_id, ident.user_id)
         return ident
 
     async def aclose(self) -> None:

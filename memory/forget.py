@@ -11,6 +11,7 @@ anyway and expire on their own. Each call returns a receipt with the count per s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from memory import checkpoints, facts, message_index, outbox, strategy_log, summ
 from memory import transcript as transcripts
 from memory.conversation import ConversationMemory, ThreadOwnershipError
 from storage.identity import Identity
-from storage.tenancy import ALL_TENANTS, tenant_connection
+from storage.tenancy import ALL_TENANTS, tenant_connection, user_connection
 from storage.versions import bump_user
 
 # Every store a user's data can reach, as receipts name them: forgetting deletes from each,
@@ -115,7 +116,7 @@ class Forgetter:
                 use again when `idle_days` is given).
         """
         receipt = Receipt(ident.as_dict())
-        async with tenant_connection(self.pool, ident.tenant_id) as conn, conn.transaction():
+        async with self._acting_for(ident.tenant_id, ident.user_id) as conn, conn.transaction():
             owned = await self._lock_thread(conn, ident, idle_days)
             questions = await self._delete(conn, receipt, ident.tenant_id, ident.user_id, owned)
             if not keep_facts:
@@ -138,7 +139,7 @@ class Forgetter:
         """
         receipt = Receipt(ident.as_dict())
         tenant_id, user_id = ident.tenant_id, ident.user_id
-        async with tenant_connection(self.pool, tenant_id) as conn, conn.transaction():
+        async with self._acting_for(tenant_id, user_id) as conn, conn.transaction():
             owned = await self._lock_thread(conn, ident, idle_days)
             ids = [ident.thread_id]
             receipt.add("outbox", await outbox.delete_threads(conn, tenant_id, user_id, ids))
@@ -154,6 +155,13 @@ class Forgetter:
         await self._clear_redis(receipt, tenant_id, user_id, owned, [])
         return receipt
 
+    def _acting_for(
+        self, tenant_id: str, user_id: str
+    ) -> AbstractAsyncContextManager[AsyncConnection]:
+        # As the user whose data goes, whoever calls: a caller acting for another user of
+        # the tenant (a background task that inherited one) would see none of its rows.
+        return user_connection(self.pool, tenant_id, user_id)
+
     @staticmethod
     async def _lock_thread(
         conn: AsyncConnection, ident: Identity, idle_days: int | None
@@ -168,7 +176,7 @@ class Forgetter:
     async def forget_user(self, tenant_id: str, user_id: str) -> Receipt:
         """Delete everything memoria holds about one user of a tenant."""
         receipt = Receipt({"tenant_id": tenant_id, "user_id": user_id})
-        async with tenant_connection(self.pool, tenant_id) as conn, conn.transaction():
+        async with self._acting_for(tenant_id, user_id) as conn, conn.transaction():
             owned = await threads.lock_for_delete(conn, tenant_id, user_id)
             questions = await self._delete(conn, receipt, tenant_id, user_id, owned)
             receipt.add("facts", await facts.delete_user(conn, tenant_id, user_id))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -112,7 +113,10 @@ class Retention:
 @asynccontextmanager
 async def running(retention: Retention, interval_s: float) -> AsyncIterator[Retention]:
     """Run `retention.run_forever` in the background for the block; stop it on the way out."""
-    task = asyncio.create_task(retention.run_forever(interval_s), name="memoria-retention")
+    # A context of its own: it acts for every tenant and user, never its starter's.
+    task = asyncio.create_task(
+        retention.run_forever(interval_s), name="memoria-retention", context=contextvars.Context()
+    )
     try:
         yield retention
     finally:

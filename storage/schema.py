@@ -320,6 +320,21 @@ def _migrations(dims: int) -> list[sql.Composable]:
         ),
         # When retention archived a thread (memory/forget.py): out of recall, transcript kept.
         sql.SQL("ALTER TABLE threads ADD COLUMN archived_at timestamptz"),
+        # A session acting for one user reads and writes that user's content only
+        # (storage/tenancy.py USER_TABLES); the transcript's message id gets a column of its
+        # own, so its lookups compare text and keep their index under the policy.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    ALTER TABLE chat_history ADD COLUMN message_id text
+                        GENERATED ALWAYS AS (message -> 'data' ->> 'id') STORED;
+                    CREATE INDEX chat_history_session_message_idx
+                        ON chat_history (session_id, message_id);
+                    DROP INDEX chat_history_message_id_idx
+                """),
+                tenancy.user_policy_sql(),
+            ]
+        ),
         # ---- end of privacy ----
     ]
 
