@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from configs.settings import Settings, get_settings
+from cli.privacy import forgetter, tenant_and_user, user_arguments
+from configs.settings import get_settings
 
 
 def register(sub: Any) -> None:
@@ -47,8 +46,7 @@ def register(sub: Any) -> None:
         "strategy log, facts and Redis copies of one user (or one of their threads). Prints a "
         "receipt with the count removed per store.",
     )
-    fgt.add_argument("--user", required=True, help="user id")
-    fgt.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    user_arguments(fgt)
     fgt.add_argument("--thread", default=None, help="only this thread of the user")
     fgt.set_defaults(run=lambda args: asyncio.run(forget(args)))
 
@@ -122,8 +120,7 @@ async def forget(args: argparse.Namespace) -> int:
     from storage.identity import Identity, validate_id
 
     s = get_settings()
-    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
-    user = validate_id("user_id", args.user)
+    tenant, user = tenant_and_user(args, s)
     async with forgetter(s) as erasure:
         if args.thread:
             ident = Identity(tenant, user, validate_id("thread_id", args.thread))
@@ -152,22 +149,3 @@ async def purge(args: argparse.Namespace) -> int:
         receipt = await erasure.purge(days)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0
-
-
-@asynccontextmanager
-async def forgetter(settings: Settings) -> AsyncIterator[Any]:
-    """Yield a Forgetter over storage alone: its caches are addressed without a model."""
-    from memory.conversation import ConversationMemory
-    from memory.forget import Forgetter
-    from retrievers.cache import RetrievalCache
-    from retrievers.embeddings import CachedEmbeddings, build_embedder
-    from storage.database import Storage
-
-    async with Storage(settings) as storage:
-        model = build_embedder(settings)  # addresses its cached vectors; never loaded here
-        question_vectors = CachedEmbeddings(model, speed=storage.speed, model_id=model.model_id)
-        yield Forgetter(
-            pool=storage.pool,
-            conversation=ConversationMemory.from_storage(storage, settings),
-            caches=[RetrievalCache(storage.speed), question_vectors],
-        )

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from configs.settings import get_settings
+from configs.settings import Settings, get_settings
 
 
 def register(sub: Any) -> None:
@@ -21,8 +23,7 @@ def register(sub: Any) -> None:
         "what was stored (as `memoria forget`). Without on/off, print the consent in force.",
     )
     cns.add_argument("memory", nargs="?", choices=("on", "off"), help="the user's choice")
-    cns.add_argument("--user", required=True, help="user id")
-    cns.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    user_arguments(cns)
     cns.add_argument("--erase", action="store_true", help="with off: delete what was stored")
     cns.set_defaults(run=lambda args: asyncio.run(consent(args)), check=_check_consent)
 
@@ -33,11 +34,26 @@ def register(sub: Any) -> None:
         "pending jobs and facts with their history, read store by store (the stores "
         "`memoria forget` deletes from).",
     )
-    exp.add_argument("--user", required=True, help="user id")
-    exp.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    user_arguments(exp)
     exp.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
     exp.add_argument("--out", default="-", help="file to write (default: standard output)")
     exp.set_defaults(run=lambda args: asyncio.run(export(args)))
+
+
+def user_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add `--user` and `--tenant`: whose data a command is about."""
+    parser.add_argument("--user", required=True, help="user id")
+    parser.add_argument(
+        "--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)"
+    )
+
+
+def tenant_and_user(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
+    """Return the validated `--tenant` (or the default tenant) and `--user`."""
+    from storage.identity import validate_id
+
+    tenant = validate_id("tenant_id", args.tenant or settings.memoria_default_tenant)
+    return tenant, validate_id("user_id", args.user)
 
 
 def _check_consent(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -47,14 +63,11 @@ def _check_consent(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 async def consent(args: argparse.Namespace) -> int:
     """Print, or record and print, a user's consent (with the erasure receipt if asked)."""
-    from cli.admin import forgetter
     from memory import consent as consents
     from storage.database import Storage
-    from storage.identity import validate_id
 
     s = get_settings()
-    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
-    user = validate_id("user_id", args.user)
+    tenant, user = tenant_and_user(args, s)
     async with Storage(s) as storage:
         if args.memory is not None:
             await consents.record(storage.pool, tenant, user, args.memory == "on")
@@ -72,11 +85,9 @@ async def export(args: argparse.Namespace) -> int:
     from memory import consent as consents
     from memory import export as exports
     from storage.database import Storage
-    from storage.identity import validate_id
 
     s = get_settings()
-    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
-    user = validate_id("user_id", args.user)
+    tenant, user = tenant_and_user(args, s)
     render = exports.json_lines if args.format == "jsonl" else exports.json_document
     async with Storage(s) as storage:
         said = await consents.in_force(storage.pool, tenant, user, s.privacy(tenant).memory)
@@ -90,3 +101,22 @@ async def export(args: argparse.Namespace) -> int:
             if out is not sys.stdout:
                 out.close()
     return 0
+
+
+@asynccontextmanager
+async def forgetter(settings: Settings) -> AsyncIterator[Any]:
+    """Yield a Forgetter over storage alone: its caches are addressed without a model."""
+    from memory.conversation import ConversationMemory
+    from memory.forget import Forgetter
+    from retrievers.cache import RetrievalCache
+    from retrievers.embeddings import CachedEmbeddings, build_embedder
+    from storage.database import Storage
+
+    async with Storage(settings) as storage:
+        model = build_embedder(settings)  # addresses its cached vectors; never loaded here
+        question_vectors = CachedEmbeddings(model, speed=storage.speed, model_id=model.model_id)
+        yield Forgetter(
+            pool=storage.pool,
+            conversation=ConversationMemory.from_storage(storage, settings),
+            caches=[RetrievalCache(storage.speed), question_vectors],
+        )
