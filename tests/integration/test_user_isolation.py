@@ -98,3 +98,35 @@ async def test_a_session_acting_for_a_user_cannot_write_as_another(resources, tw
             )
         ).fetchone()
         assert row["n"] > 0
+
+
+async def plan(conn, query: str, params: tuple) -> str:
+    # Only an index can serve these; a tiny table would be scanned anyway.
+    await conn.execute("SET enable_seqscan = off")
+    try:
+        cur = await conn.execute("EXPLAIN " + query, params)
+        return "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
+    finally:
+        await conn.execute("RESET enable_seqscan")
+
+
+async def test_user_bound_lookups_keep_their_indexes(resources, two_users):
+    tenant, ana, _ = two_users
+    async with user_connection(resources.pool, tenant, ana) as conn:
+        # The messages' lexical leg: the user's rows come from the owner index, then `@@`
+        # (not LEAKPROOF, so no longer the GIN index's condition) filters those rows only.
+        found = await plan(
+            conn,
+            "SELECT langchain_id FROM memory_messages"
+            " WHERE tenant_id = %s AND user_id = %s AND content_tsv @@ 'viseu'::tsquery",
+            (tenant, ana),
+        )
+        assert "Seq Scan" not in found and "memory_messages_" in found, found
+        # Storing a message checks its id with the index, as before the policy.
+        stored = await plan(
+            conn,
+            "SELECT 1 FROM chat_history WHERE session_id = %s::uuid AND message_id = %s",
+            (str(uuid.uuid4()), "m"),
+        )
+        assert "chat_history_session_message_idx" in stored, stored
+        assert "message_id" in stored.split("chat_history_session_message_idx", 1)[1], stored
