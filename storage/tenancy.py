@@ -288,12 +288,10 @@ def user_policy_sql() -> sql.Composable:
         u=sql.Literal(USER_SETTING), all=sql.Literal(ALL_TENANTS)
     )
     user = sql.SQL("current_setting({u}, true)").format(u=sql.Literal(USER_SETTING))
-    statements = [
-        _restrict(
-            table, sql.SQL("{unbound} OR user_id = {user}").format(unbound=unbound, user=user)
-        )
-        for table in USER_TABLES
-    ]
+    # The tenant too: reads of the message index are left open by the tenant policy (above).
+    own = sql.SQL("{unbound} OR (user_id = {user} AND tenant_id = current_setting({t}, true))")
+    own = own.format(unbound=unbound, user=user, t=sql.Literal(SETTING))
+    statements = [_restrict(table, own) for table in USER_TABLES]
     label = sql.SQL("replace(replace({user}, '%', '%25'), '.', '%2E')").format(user=user)
     statements += [
         _restrict(
