@@ -19,7 +19,7 @@ from knowledge.documents import DocumentLibrary
 from memory.facts import Extractor
 from memory.turns import TurnLocks
 from storage.identity import ID_PATTERN, Identity, validate_id
-from storage.tenancy import bind_tenant
+from storage.tenancy import bind_tenant, bind_user
 
 # Ids as the OpenAPI spec describes them; `validate_id` checks them, with a 422 naming the field.
 ID_PARAM = {"pattern": ID_PATTERN.pattern}
@@ -183,11 +183,15 @@ def thread_ident(
     The user is the token's, or the X-User-Id header's with a key.
     """
     user = validated("user_id", caller.user(user_id, "X-User-Id"))
-    return Identity(caller.tenant(tenant), user, validated("thread_id", thread_id))
+    ident = Identity(caller.tenant(tenant), user, validated("thread_id", thread_id))
+    bind_user(ident.tenant_id, ident.user_id)  # its sessions see this user's content only
+    return ident
 
 
 def user_ident(
     caller: Caller, tenant: str | None, user_id: str | None, field: str = "X-User-Id"
 ) -> Identity:
     """Return the caller's view of a user: tenant from the key (or request), no thread."""
-    return Identity(caller.tenant(tenant), validated("user_id", caller.user(user_id, field)), "-")
+    ident = Identity(caller.tenant(tenant), validated("user_id", caller.user(user_id, field)), "-")
+    bind_user(ident.tenant_id, ident.user_id)  # its sessions see this user's content only
+    return ident

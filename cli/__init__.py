@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import admin, chat, mcp, measure, process, reindex
+from cli import admin, backup, chat, mcp, measure, privacy, process, reindex
 from configs import logs
 from configs.settings import get_settings
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         "remembers its users. Settings come from the environment (see README).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (process, chat, admin, reindex, measure, mcp):
+    for module in (process, chat, admin, privacy, backup, reindex, measure, mcp):
         module.register(sub)
     args = parser.parse_args(argv)
     if check := getattr(args, "check", None):

@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from configs.settings import Settings, get_settings
+from cli.privacy import forgetter, tenant_and_user, user_arguments
+from configs.settings import get_settings
 
 
 def register(sub: Any) -> None:
@@ -47,8 +46,7 @@ def register(sub: Any) -> None:
         "strategy log, facts and Redis copies of one user (or one of their threads). Prints a "
         "receipt with the count removed per store.",
     )
-    fgt.add_argument("--user", required=True, help="user id")
-    fgt.add_argument("--tenant", default=None, help="tenant id (default: MEMORIA_DEFAULT_TENANT)")
+    user_arguments(fgt)
     fgt.add_argument("--thread", default=None, help="only this thread of the user")
     fgt.set_defaults(run=lambda args: asyncio.run(forget(args)))
 
@@ -59,6 +57,12 @@ def register(sub: Any) -> None:
         "closed more than N days ago, and older strategy-log rows. Prints a receipt.",
     )
     prg.add_argument("--days", type=int, default=None, help="default: MEMORIA_RETENTION_DAYS")
+    prg.add_argument(
+        "--policies",
+        action="store_true",
+        help="apply each tenant's MEMORIA_PRIVACY retention policy now, as the worker does on "
+        "its schedule, and print a receipt per tenant",
+    )
     prg.set_defaults(run=lambda args: asyncio.run(purge(args)))
 
 
@@ -116,44 +120,32 @@ async def forget(args: argparse.Namespace) -> int:
     from storage.identity import Identity, validate_id
 
     s = get_settings()
-    tenant = validate_id("tenant_id", args.tenant or s.memoria_default_tenant)
-    user = validate_id("user_id", args.user)
-    async with _forgetter(s) as forgetter:
+    tenant, user = tenant_and_user(args, s)
+    async with forgetter(s) as erasure:
         if args.thread:
             ident = Identity(tenant, user, validate_id("thread_id", args.thread))
-            receipt = await forgetter.delete_thread(ident)
+            receipt = await erasure.delete_thread(ident)
         else:
-            receipt = await forgetter.forget_user(tenant, user)
+            receipt = await erasure.forget_user(tenant, user)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0
 
 
 async def purge(args: argparse.Namespace) -> int:
-    """Apply the retention period; print the receipt."""
+    """Apply the retention period (or every tenant's policy); print the receipt(s)."""
     s = get_settings()
+    if args.policies:
+        from memory.retention import Retention
+
+        async with forgetter(s) as erasure:
+            retention = Retention(pool=erasure.pool, forgetter=erasure, policy=s.privacy)
+            receipts = [r.as_dict() for r in await retention.apply()]
+        sys.stdout.write(json.dumps(receipts, indent=2) + "\n")
+        return 0
     days = args.days or s.memoria_retention_days
     if days is None:
         raise ValueError("no retention period: pass --days N or set MEMORIA_RETENTION_DAYS")
-    async with _forgetter(s) as forgetter:
-        receipt = await forgetter.purge(days)
+    async with forgetter(s) as erasure:
+        receipt = await erasure.purge(days)
     sys.stdout.write(json.dumps(receipt.as_dict(), indent=2) + "\n")
     return 0
-
-
-@asynccontextmanager
-async def _forgetter(settings: Settings) -> AsyncIterator[Any]:
-    """Yield a Forgetter over storage alone: its caches are addressed without a model."""
-    from memory.conversation import ConversationMemory
-    from memory.forget import Forgetter
-    from retrievers.cache import RetrievalCache
-    from retrievers.embeddings import CachedEmbeddings, build_embedder
-    from storage.database import Storage
-
-    async with Storage(settings) as storage:
-        model = build_embedder(settings)  # addresses its cached vectors; never loaded here
-        question_vectors = CachedEmbeddings(model, speed=storage.speed, model_id=model.model_id)
-        yield Forgetter(
-            pool=storage.pool,
-            conversation=ConversationMemory.from_storage(storage, settings),
-            caches=[RetrievalCache(storage.speed), question_vectors],
-        )

@@ -156,6 +156,7 @@ async def worker(args: argparse.Namespace) -> int:
     """Drain the outbox with the configured chat model's fact extractor (rules without one)."""
     from configs.chat_models import build_chat_model
     from graph.resources import Resources
+    from memory import retention
     from memory.facts import extractor_for
 
     settings = get_settings()
@@ -170,7 +171,9 @@ async def worker(args: argparse.Namespace) -> int:
             f"{args.concurrency} at a time (Ctrl-C to stop)\n"
         )
         sys.stdout.flush()
-        await outbox.run_forever(concurrency=args.concurrency)
+        # Retention policies (MEMORIA_PRIVACY) run on the worker's schedule too.
+        async with retention.running(res.retention, settings.memoria_retention_interval_s):
+            await outbox.run_forever(concurrency=args.concurrency)
     return 0
 
 

@@ -6,13 +6,39 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Vector size of each embedding model (retrievers/embedders defines them; a test keeps the two
 # in step), known here so storage can size its columns without loading a model.
 EMBEDDING_DIMS = {"e5": 384, "minilm": 384, "use": 512}
+
+
+class TenantPrivacy(BaseModel):
+    """A tenant's privacy policy: memory by default, and how long idle conversations are kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    memory: bool = Field(
+        default=True,
+        description="Whether users remember by default (a user's own consent overrides it).",
+    )
+    retention_days: int | None = Field(
+        default=None, ge=1, description="Threads idle this long are deleted or archived."
+    )
+    retention_action: Literal["delete", "archive"] = Field(
+        default="delete",
+        description="delete: every store, as `memoria forget --thread`; archive: the transcript "
+        "is kept (and exported) but leaves recall, caches and the thread's state.",
+    )
+    keep_facts: bool = Field(
+        default=True, description="Whether facts first stated in an expired thread stay."
+    )
+
+
+# The policy of tenants `memoria_privacy` does not name, unless it names "*".
+DEFAULT_PRIVACY = TenantPrivacy()
 
 
 class Settings(BaseSettings):
@@ -122,6 +148,19 @@ class Settings(BaseSettings):
         default=None, ge=1, description="`memoria purge` deletes threads idle this long."
     )
     memoria_retrieval_cache_ttl_s: int = 3600
+    memoria_privacy: dict[str, TenantPrivacy] = Field(
+        default_factory=dict,
+        description='Privacy policy per tenant id, JSON; "*" is every other tenant\'s, e.g. '
+        '{"*": {"memory": true}, "clinic": {"memory": false, "retention_days": 180}}.',
+    )
+    memoria_backup_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Encrypts `memoria backup` files (and decrypts them on restore); unset: "
+        "backups are written unencrypted unless --passphrase-file is given.",
+    )
+    memoria_retention_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often the worker applies retention policies."
+    )
 
     # Serving.
     memoria_auth: Literal["auto", "api_key", "off"] = Field(
@@ -185,6 +224,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "memoria_token_secret",
+        "memoria_backup_passphrase",
         "langsmith_api_key",
         "langsmith_tracing",
         "langsmith_endpoint",
@@ -211,6 +251,11 @@ class Settings(BaseSettings):
         """Hosts LangGraph runs may name as webhooks, lower-cased."""
         hosts = (host.strip().lower() for host in self.memoria_webhook_hosts.split(","))
         return frozenset(host for host in hosts if host)
+
+    def privacy(self, tenant_id: str) -> TenantPrivacy:
+        """Return `tenant_id`'s privacy policy (its own, else "*", else the default)."""
+        policies = self.memoria_privacy
+        return policies.get(tenant_id) or policies.get("*") or DEFAULT_PRIVACY
 
     @property
     def memoria_embedding_dims(self) -> int:

@@ -63,6 +63,14 @@ class Context:
     max_tool_rounds: int = field(
         default=3, metadata={"description": "Most generate <-> tools round trips per turn."}
     )
+    incognito: bool = field(
+        default=False,
+        metadata={
+            "description": "Incognito thread: answered, but nothing kept beyond the thread's own "
+            "state (no transcript, facts, recall from other threads or caches); sticks to the "
+            "thread once set."
+        },
+    )
 
     def __post_init__(self) -> None:
         """Reject values no run could use."""

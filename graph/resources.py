@@ -21,6 +21,7 @@ from configs.settings import Settings
 from graph.routing import SemanticRouter
 from graph.tracing import Tracing
 from knowledge import chunks
+from memory import retention
 from memory.conversation import ConversationMemory
 from memory.facts import Extractor, FactStore
 from memory.forget import Forgetter
@@ -127,12 +128,18 @@ class Resources:
             conversation=self.conversation,
             caches=[self.retrieval_cache, self.embeddings],
         )
+        self.retention = retention.Retention(
+            pool=self.pool, forgetter=self.forgetter, policy=s.privacy
+        )
         self.reranker: Reranker = build_reranker(s)
         self.router = await SemanticRouter.load(self.embeddings, model.calibration)
         worker = "off"
         if self._worker_extractor is not None and s.memoria_worker == "inprocess":
             worker_ = self.outbox_worker(self._worker_extractor)
             await self._stack.enter_async_context(running(worker_))
+            await self._stack.enter_async_context(
+                retention.running(self.retention, s.memoria_retention_interval_s)
+            )
             worker = f"in-process ({self._worker_extractor.name} facts)"
         logger.info(
             "memoria resources ready: postgres=%s redis=%s reranker=%s worker=%s tracing=%s",
@@ -174,8 +181,9 @@ class Resources:
         """Return the validated identity of a run (tenant, user, thread) from its config.
 
         On LangGraph's server with memoria's auth, tenant and user are the authenticated ones.
-        The calling task (a node, a tool) is bound to that tenant from here on: its
-        database sessions see that tenant's rows only (storage/tenancy.py).
+        The calling task (a node, a tool) is bound to that tenant and user from here on: its
+        database sessions see that tenant's rows, and that user's content, only
+        (storage/tenancy.py).
         """
         ident = identity_from_config(
             config,
@@ -183,6 +191,7 @@ class Resources:
             default_user=self.settings.memoria_dev_user,
         )
         tenancy.bind_tenant(ident.tenant_id)
+        tenancy.bind_user(ident.tenant_id, ident.user_id)
         return ident
 
     async def aclose(self) -> None:

@@ -64,6 +64,10 @@ class State(InputState):
     """The conversation's language ("en", "pt"): the latest question's, or the one before."""
     open_turn: NotRequired[list[str]]
     """Input ids of the turn in progress: set by the router, cleared by persist."""
+    incognito: NotRequired[bool]
+    """The thread is incognito: once a run asks for it, every later turn of the thread is too."""
+    private: NotRequired[bool]
+    """This turn keeps nothing beyond the thread (incognito, or the user's memory is off)."""
 
 
 class OutputState(TypedDict):

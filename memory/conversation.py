@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,16 @@ class ThreadOwnershipError(PermissionError):
             f"thread_id {thread_id!r} is not available to this user; "
             "start a new thread with a fresh id (a UUID is a good choice)"
         )
+
+
+@dataclass(frozen=True)
+class OpenedThread:
+    """What a turn learns as it opens its thread."""
+
+    version: str
+    """The user's memory and the knowledge base versions the turn reads, e.g. "12.3"."""
+    consent: bool | None
+    """The user's own choice of memory on or off; None: the tenant's default holds."""
 
 
 class ConversationMemory:
@@ -87,14 +98,18 @@ class ConversationMemory:
         return redis_key(ident.tenant_id, "window", ident.user_id, ident.thread_id)
 
     async def open_thread(self, ident: Identity) -> str:
-        """Check `ident` may use its thread; return the memory version its turn reads.
+        """Check `ident` may use its thread; return the memory version its turn reads."""
+        return (await self.open_turn(ident)).version
+
+    async def open_turn(self, ident: Identity) -> OpenedThread:
+        """Check `ident` may use its thread; return the versions and consent its turn reads.
 
         Reads only (one round trip): the thread is created, or touched, by the turn's
         acknowledgement (`append`), which checks ownership again as it commits.
 
         Returns:
-            The user's memory and the tenant's knowledge base versions, e.g. "12.3". It
-            changes whenever what retrieval can return changes.
+            The user's memory and the tenant's knowledge base versions, e.g. "12.3" (it
+            changes whenever what retrieval can return changes), and the user's consent.
 
         Raises:
             ThreadOwnershipError: another user of the tenant owns this thread id.
@@ -104,7 +119,24 @@ class ConversationMemory:
             row = await cur.fetchone()
         if not row["available"]:
             raise ThreadOwnershipError(ident.thread_id)
-        return version_label(row["memory_version"], row["kb_version"])
+        return OpenedThread(version_label(row["memory_version"], row["kb_version"]), row["consent"])
+
+    async def claim(self, ident: Identity) -> None:
+        """Claim (or touch) the thread for `ident` and store nothing else: a private turn.
+
+        The thread's row holds ids and times only; it keeps the id its owner's, and lets
+        forgetting and retention find the thread's checkpoint.
+
+        Raises:
+            ThreadOwnershipError: another user of the tenant owns this thread id.
+        """
+        async with tenant_connection(self._pool, ident.tenant_id) as conn:
+            try:
+                cur = await conn.execute(threads.CLAIM, threads.claim_params(ident))
+            except InsufficientPrivilege as exc:
+                raise ThreadOwnershipError(ident.thread_id) from exc
+            if await cur.fetchone() is None:
+                raise ThreadOwnershipError(ident.thread_id)
 
     async def append(
         self,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -349,7 +350,10 @@ def _entries(job: dict[str, Any]) -> list[IndexEntry]:
 @asynccontextmanager
 async def running(worker: OutboxWorker) -> AsyncIterator[OutboxWorker]:
     """Run `worker.run_forever()` in the background for the block; stop it on the way out."""
-    task = asyncio.create_task(worker.run_forever(), name="memoria-outbox-worker")
+    # A context of its own: it acts for every tenant and user, never its starter's.
+    task = asyncio.create_task(
+        worker.run_forever(), name="memoria-outbox-worker", context=contextvars.Context()
+    )
     try:
         yield worker
     finally:

@@ -26,14 +26,15 @@ INSERT = f"""
     SELECT %(session_id)s::uuid, %(message)s::jsonb
     WHERE NOT EXISTS (
         SELECT 1 FROM {CHAT_HISTORY_TABLE}
-        WHERE session_id = %(session_id)s::uuid AND message -> 'data' ->> 'id' = %(message_id)s
+        WHERE session_id = %(session_id)s::uuid AND message_id = %(message_id)s
     )
-    RETURNING message -> 'data' ->> 'id'
+    RETURNING message_id
 """
-# The messages of a thread with these ids (the index on session and message id serves it).
+# The messages of a thread with these ids (the index on session and message id serves it;
+# `message_id` is generated from the message, a plain column the user policy lets it use).
 STORED = f"""
     SELECT message FROM {CHAT_HISTORY_TABLE}
-    WHERE session_id = %s::uuid AND message -> 'data' ->> 'id' = ANY(%s)
+    WHERE session_id = %s::uuid AND message_id = ANY(%s)
     ORDER BY id
 """
 USER_TEXTS = f"""

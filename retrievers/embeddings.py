@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -40,6 +42,20 @@ def legacy_model(settings: Settings) -> tuple[str, int]:
     """Return the model that made vectors stored before models were recorded: MiniLM."""
     minilm = MiniLM(settings.memoria_embedding_model_path, settings.memoria_embedding_quantize)
     return minilm.model_id, minilm.dims
+
+
+# Set while a private turn (memory off, incognito) embeds: its texts are kept in no cache.
+_private: ContextVar[bool] = ContextVar("memoria_private_embedding", default=False)
+
+
+@contextmanager
+def private() -> Iterator[None]:
+    """Embed in the block without storing any vector in either cache tier (reads still hit)."""
+    token = _private.set(True)
+    try:
+        yield
+    finally:
+        _private.reset(token)
 
 
 class CachedEmbeddings(Embeddings):
@@ -101,6 +117,8 @@ class CachedEmbeddings(Embeddings):
         return hit
 
     def _remember(self, text: str, vector: list[float]) -> list[float]:
+        if _private.get():
+            return vector
         slot = (current_scope(), text)
         self._cache[slot] = vector
         self._cache.move_to_end(slot)
@@ -170,6 +188,8 @@ class CachedEmbeddings(Embeddings):
             fresh = await embed(todo) if batch else [await embed(t) for t in todo]
             for i, vector in zip(missing, fresh, strict=True):
                 vectors[i] = vector
+            if _private.get():
+                return vectors, len(missing)  # type: ignore[return-value]
 
             async def store(redis: Redis) -> None:
                 async with redis.pipeline(transaction=False) as pipe:

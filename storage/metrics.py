@@ -53,3 +53,17 @@ NODE_ERRORS = Counter(
 HTTP_RESPONSES = Counter(
     "memoria_http_responses_total", "HTTP responses by status class (2xx, 4xx, 5xx).", ["status"]
 )
+RETENTION_THREADS = Counter(
+    "memoria_retention_threads_total",
+    "Threads the scheduled retention expired, by action (delete, archive).",
+    ["action"],
+)
+RETENTION_REMOVED = Counter(
+    "memoria_retention_removed_total",
+    "What the scheduled retention removed, by store (its receipts' counts).",
+    ["store"],
+)
+RETENTION_LAST_RUN = Gauge(
+    "memoria_retention_last_run_timestamp_seconds",
+    "When the scheduled retention last applied every tenant's policy (Unix time).",
+)

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from storage.tenancy import SET_SESSION_TENANT, current_scope
+from storage.tenancy import SET_SESSION_SCOPE, current_scope, current_user
 
 # How long callers wait for a connection once one has waited the full timeout in vain: long
 # enough to pick up a connection the pool is making, short because LangGraph's Postgres saver
@@ -37,8 +37,8 @@ class FailFastPool(AsyncConnectionPool):
         """Create the pool; see `psycopg_pool.AsyncConnectionPool` for the arguments."""
         super().__init__(*args, **kwargs)
         self._in_outage = False
-        # The tenant each connection's session is set to (see memory/tenancy.py).
-        self._scopes: weakref.WeakKeyDictionary[AsyncConnection[Any], str] = (
+        # The tenant and user each connection's session is set to (see storage/tenancy.py).
+        self._scopes: weakref.WeakKeyDictionary[AsyncConnection[Any], tuple[str, str]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -62,15 +62,15 @@ class FailFastPool(AsyncConnectionPool):
         return conn
 
     async def _bind_scope(self, conn: AsyncConnection[Any]) -> None:
-        """Set the session's tenant to the calling task's, when it is not that already.
+        """Set the session's tenant and user to the calling task's, when not those already.
 
         Set for the session and committed, so no later rollback can undo it behind the
         record kept here; most checkouts find it set and cost nothing.
         """
-        scope = current_scope()
+        scope = (current_scope(), current_user())
         if self._scopes.get(conn) == scope:
             return
-        await conn.execute(SET_SESSION_TENANT, (scope,))
+        await conn.execute(SET_SESSION_SCOPE, scope)
         if not conn.autocommit:
             await conn.commit()
         self._scopes[conn] = scope

@@ -301,6 +301,41 @@ def _migrations(dims: int) -> list[sql.Composable]:
         # API keys, facts (LangGraph's store) and checkpoints under row-level security too;
         # keys are found by digest through two owner's functions (storage/tenancy.py).
         tenancy.langgraph_policy_sql(),
+        # ---- Privacy (issue 18): consent, retention, user-level isolation. ----
+        # Each user's own choice of memory on or off (memory/consent.py); no row: the
+        # tenant's default from settings.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    CREATE TABLE memory_consent (
+                        tenant_id  text NOT NULL,
+                        user_id    text NOT NULL,
+                        memory     boolean NOT NULL,
+                        updated_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (tenant_id, user_id)
+                    )
+                """),
+                tenancy.table_policy_sql("memory_consent"),
+            ]
+        ),
+        # When retention archived a thread (memory/forget.py): out of recall, transcript kept.
+        sql.SQL("ALTER TABLE threads ADD COLUMN archived_at timestamptz"),
+        # A session acting for one user reads and writes that user's content only
+        # (storage/tenancy.py USER_TABLES); the transcript's message id gets a column of its
+        # own, so its lookups compare text and keep their index under the policy.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    ALTER TABLE chat_history ADD COLUMN message_id text
+                        GENERATED ALWAYS AS (message -> 'data' ->> 'id') STORED;
+                    CREATE INDEX chat_history_session_message_idx
+                        ON chat_history (session_id, message_id);
+                    DROP INDEX chat_history_message_id_idx
+                """),
+                tenancy.user_policy_sql(),
+            ]
+        ),
+        # ---- end of privacy ----
     ]
 
 

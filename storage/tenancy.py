@@ -43,6 +43,12 @@ SETTING = "memoria.tenant_id"
 # Set the session's tenant (until changed), or the transaction's (until it ends): (tenant,).
 SET_SESSION_TENANT = f"SELECT set_config('{SETTING}', %s, false)"
 SET_TRANSACTION_TENANT = f"SELECT set_config('{SETTING}', %s, true)"
+# The user a session acts for within its tenant ("" : every user, e.g. the worker's).
+USER_SETTING = "memoria.user_id"
+# Set the session's tenant and user in one statement: (tenant, user).
+SET_SESSION_SCOPE = (
+    f"SELECT set_config('{SETTING}', %s, false), set_config('{USER_SETTING}', %s, false)"
+)
 # Not a valid tenant id (ids start with a letter or digit): every tenant's rows.
 ALL_TENANTS = "*"
 APP_ROLE = "memoria_app"
@@ -64,9 +70,11 @@ TENANT_TABLES = (
     "ingest_jobs",
 )
 
-LATER_TENANT_TABLES = ("user_tokens",)
+LATER_TENANT_TABLES = ("user_tokens", "memory_consent")
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
+# (tenant, user) a task acts for; it narrows sessions bound to that same tenant only.
+_user: ContextVar[tuple[str, str]] = ContextVar("memoria_user_scope", default=("", ""))
 
 
 def current_scope() -> str:
@@ -74,9 +82,40 @@ def current_scope() -> str:
     return _scope.get()
 
 
+def current_user() -> str:
+    """Return the user this task's sessions act for ("": every user of the bound tenant).
+
+    Only when the task's bound tenant is that user's: a task that switches to another
+    tenant, or to `ALL_TENANTS`, acts for every user there.
+    """
+    tenant, user = _user.get()
+    return user if tenant and tenant == _scope.get() else ""
+
+
+def bind_user(tenant_id: str, user_id: str) -> None:
+    """Bind this task (and tasks it starts from now on) to one user of `tenant_id`."""
+    _user.set((tenant_id, user_id))
+
+
+@contextmanager
+def user_scope(tenant_id: str, user_id: str) -> Iterator[None]:
+    """Bind the code in the block to one user of `tenant_id` (and to that tenant)."""
+    token = _user.set((tenant_id, user_id))
+    try:
+        with tenant_scope(tenant_id):
+            yield
+    finally:
+        _user.reset(token)
+
+
 def bind_tenant(tenant_id: str) -> None:
-    """Bind this task (and tasks it starts from now on) to `tenant_id` until it ends."""
+    """Bind this task (and tasks it starts from now on) to `tenant_id` until it ends.
+
+    It then acts for every user of the tenant until `bind_user` names one: a task running
+    several users' turns one after another binds each in turn.
+    """
     _scope.set(tenant_id)
+    _user.set(("", ""))
 
 
 @contextmanager
@@ -225,6 +264,58 @@ def _in_a_visible_thread() -> sql.Composable:
     return sql.SQL("EXISTS (SELECT 1 FROM threads t WHERE t.session_id = chat_history.session_id)")
 
 
+# Tables of one user's content, each with a `user_id` column, kept to the session's user
+# (`USER_SETTING`) when one is set: transcripts, their index and summaries, the strategy
+# log, pending jobs and consent. Thread ownership (`threads`) stays visible tenant-wide, so a
+# turn can tell a thread id is taken; it holds ids and times only.
+USER_TABLES = (
+    "memory_messages",
+    "memory_summaries",
+    "strategy_log",
+    "memory_outbox",
+    "memory_consent",
+)
+
+
+def user_policy_sql() -> sql.Composable:
+    """Return the statements that keep a user-bound session to that user's rows.
+
+    The policies are RESTRICTIVE: they narrow the tenant policies (a row must pass both).
+    Their test compares text (`=` is LEAKPROOF), so the owner indexes still serve it; the
+    transcript is matched through its thread's owner.
+    """
+    unbound = sql.SQL("coalesce(nullif(current_setting({u}, true), ''), {all}) = {all}").format(
+        u=sql.Literal(USER_SETTING), all=sql.Literal(ALL_TENANTS)
+    )
+    user = sql.SQL("current_setting({u}, true)").format(u=sql.Literal(USER_SETTING))
+    # The tenant too: reads of the message index are left open by the tenant policy (above).
+    own = sql.SQL("{unbound} OR (user_id = {user} AND tenant_id = current_setting({t}, true))")
+    own = own.format(unbound=unbound, user=user, t=sql.Literal(SETTING))
+    statements = [_restrict(table, own) for table in USER_TABLES]
+    label = sql.SQL("replace(replace({user}, '%', '%25'), '.', '%2E')").format(user=user)
+    statements += [
+        _restrict(
+            table,
+            sql.SQL("{unbound} OR split_part(prefix, '.', 3) = {label}").format(
+                unbound=unbound, label=label
+            ),
+        )
+        for table in STORE_TABLES
+    ]
+    owner = sql.SQL(
+        "{unbound} OR EXISTS (SELECT 1 FROM threads t"
+        " WHERE t.session_id = chat_history.session_id AND t.user_id = {user})"
+    ).format(unbound=unbound, user=user)
+    statements.append(_restrict("chat_history", owner))
+    return sql.SQL("; ").join(statements)
+
+
+def _restrict(table: str, ok: sql.Composable) -> sql.Composable:
+    return sql.SQL(
+        "CREATE POLICY user_isolation ON {t} AS RESTRICTIVE USING ({ok}) WITH CHECK ({ok})"
+    ).format(t=sql.Identifier(table), ok=ok)
+
+
 async def app_role(conn: AsyncConnection[dict]) -> str | None:
     """Give `APP_ROLE` the app's privileges and return it, if the pools must act as it.
 
@@ -286,7 +377,20 @@ async def app_role(conn: AsyncConnection[dict]) -> str | None:
 async def tenant_connection(
     pool: AsyncConnectionPool, tenant_id: str
 ) -> AsyncIterator[AsyncConnection[Any]]:
-    """Yield a connection of `pool` whose session sees and writes `tenant_id`'s rows only."""
+    """Yield a connection of `pool` whose session sees and writes `tenant_id`'s rows only.
+
+    If the task acts for one user of that tenant (`bind_user`), that user's rows only.
+    """
     with tenant_scope(tenant_id):
+        async with pool.connection() as conn:
+            yield conn
+
+
+@asynccontextmanager
+async def user_connection(
+    pool: AsyncConnectionPool, tenant_id: str, user_id: str
+) -> AsyncIterator[AsyncConnection[Any]]:
+    """Yield a connection of `pool` whose session acts for one user of `tenant_id`."""
+    with user_scope(tenant_id, user_id):
         async with pool.connection() as conn:
             yield conn

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
+from langgraph.prebuilt import InjectedState
 from pydantic import Field
 
 from memory.facts import Extractor
@@ -25,11 +26,21 @@ def _render(candidates: list[Candidate], limit: int, label: Labeller) -> str:
     return "\n".join(f"- ({label(c)}) {c['content']}" for c in candidates[:limit])
 
 
+PRIVATE = (
+    "Memory is off for this conversation (incognito, or the user turned it off): "
+    "nothing was searched or stored."
+)
+
+
 def build_tools(resources, extractor: Extractor) -> list[BaseTool]:  # noqa: ANN001
     """Return the agent's tools bound to `resources` (graph.resources.Resources).
 
     `remember` records facts with `extractor`, the graph's own.
     """
+
+    def _private(state: dict) -> bool:
+        # Set by the router: memory is off for the user, or the thread is incognito.
+        return bool(state.get("private"))
 
     async def _search(
         config: RunnableConfig, query: str, strategy: Strategy, sources: list[Source], limit: int
@@ -51,9 +62,12 @@ def build_tools(resources, extractor: Extractor) -> list[BaseTool]:  # noqa: ANN
     async def search_memory(
         query: Annotated[str, Field(min_length=1, description="What to look for.")],
         config: RunnableConfig,
+        state: Annotated[dict, InjectedState],
         limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most results.")] = 5,
     ) -> str:
         """Search this user's past conversations (all threads) and remembered facts."""
+        if _private(state):
+            return PRIVATE
         return await _search(config, query, "cross_conversation", ["conversation", "facts"], limit)
 
     @tool
@@ -72,8 +86,11 @@ def build_tools(resources, extractor: Extractor) -> list[BaseTool]:  # noqa: ANN
             Field(min_length=1, max_length=2000, description="The fact, as a full sentence."),
         ],
         config: RunnableConfig,
+        state: Annotated[dict, InjectedState],
     ) -> str:
         """Store a fact the user asked you to keep; it is available in all their conversations."""
+        if _private(state):
+            return PRIVATE
         res = await resources.open()
         await res.facts.remember(res.identity(config), fact, extractor=extractor)
         return f"Remembered: {fact}"

@@ -189,7 +189,7 @@ async function send(text) {
   const pending = addMessage("ai", "…");
   const body = {
     input: { messages: [{ type: "human", content: text }] },
-    config: { configurable: { user_id: user(), thread_id: id } },
+    config: { configurable: { user_id: user(), thread_id: id, ...($("incognito").checked ? { incognito: true } : {}) } },
   };
   // tokens=true: with an LLM the answer appears as it is written; offline it arrives whole.
   const response = await fetch("/agent/stream?tokens=true", { method: "POST", headers: headers(true), body: JSON.stringify(body) });

@@ -6,6 +6,7 @@ import logging
 
 from langchain_core.runnables import RunnableConfig
 
+from graph.privacy import is_private
 from graph.state import State, latest_question
 from memory import strategy_log
 from memory.facts import Extractor
@@ -26,6 +27,7 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
         done = state.get("persisted_ids", [])
         seen = set(done)
         new = [m for m in state["messages"] if m.id not in seen]
+        private = is_private(state)
         route = state.get("route")
         decision = {
             "strategy": route["strategy"] if route else None,
@@ -33,14 +35,19 @@ def make_persist(resources, extractor: Extractor):  # noqa: ANN001, ANN201 - gra
             "latency_ms": state.get("timings", {}).get("retrieve_ms", 0.0),
             "cache": state.get("retrieval_cache", "off"),
         }
-        log = None
-        if route:
-            query = latest_question(state)
-            log = strategy_log.entry(ident, **decision, reason=route["reason"], query=query)
-        # The messages, the outbox job and the log row: one transaction.
-        await res.conversation.append(ident, new, extractor=extractor.kind, log=log)
+        if private:
+            # The thread's checkpoint holds the messages; they are marked done, never stored.
+            await res.conversation.claim(ident)
+        else:
+            log = None
+            if route:
+                query = latest_question(state)
+                log = strategy_log.entry(ident, **decision, reason=route["reason"], query=query)
+            # The messages, the outbox job and the log row: one transaction.
+            await res.conversation.append(ident, new, extractor=extractor.kind, log=log)
         # One structured record per turn: ids and counts, never the messages.
-        logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": len(new)})
+        stored = 0 if private else len(new)
+        logger.info("turn persisted", extra={**ident.as_dict(), **decision, "stored": stored})
         return {
             "persisted_ids": [*done, *(m.id for m in new)][-PERSISTED_IDS_KEPT:],
             "open_turn": [],

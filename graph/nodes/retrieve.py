@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.privacy import is_private, uncached
 from graph.state import State, latest_question
 from graph.tracing import annotate_turn, candidate_counts
 from retrievers.cache import fingerprint
@@ -27,8 +28,10 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
         query = latest_question(state)
         started = time.perf_counter()
         version = state.get("memory_version")
-        # The thread's own recent messages change every turn: never cached.
-        cacheable = bool(version) and "thread" not in route["sources"]
+        # The thread's own recent messages change every turn: never cached. A private turn
+        # leaves nothing in any cache.
+        private = is_private(state)
+        cacheable = bool(version) and "thread" not in route["sources"] and not private
         knobs = fingerprint(
             sources=sorted(route["sources"]),
             strategy=route["strategy"],
@@ -45,15 +48,16 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
             candidates = await res.retrieval_cache.get(ident, version, knobs, query, vector)
         cache = "hit" if candidates is not None else "miss" if cacheable else "off"
         if candidates is None:
-            candidates = await res.retriever.retrieve(
-                ident,
-                query,
-                route,
-                fetch_k=ctx.fetch_k,
-                neighbour_weight=ctx.neighbour_weight,
-                fusion=ctx.fusion,
-                language=state.get("language"),
-            )
+            with uncached(private):
+                candidates = await res.retriever.retrieve(
+                    ident,
+                    query,
+                    route,
+                    fetch_k=ctx.fetch_k,
+                    neighbour_weight=ctx.neighbour_weight,
+                    fusion=ctx.fusion,
+                    language=state.get("language"),
+                )
             if cacheable:
                 res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
         elapsed_ms = (time.perf_counter() - started) * 1000

@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.privacy import private_reason, uncached, without_user_memory
 from graph.routing import choose_strategy, decision, for_a_new_thread, skip_empty_sources
 from graph.state import State, latest_question
 from graph.tracing import annotate_turn, strategy_tag
@@ -25,20 +26,30 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         res = await resources.open()
         ctx = runtime.context or Context()
         query = latest_question(state)
-        opened = res.conversation.open_thread(res.identity(config))
+        ident = res.identity(config)
+        incognito = ctx.incognito or bool(state.get("incognito"))
+        opened = res.conversation.open_turn(ident)
         registry = res.retriever.registry
         embedding_cache: dict[str, str] = {}
+        cached = True
         if ctx.strategy or not query:
-            version = await opened
+            thread = await opened
             similarities: dict[str, float] = {}
         else:
             # Independent: the thread is checked in Postgres while the question is embedded.
             # The decision below only reaches state if the check passed.
-            version, (vector, cached) = await asyncio.gather(
-                opened, res.embeddings.aembed_query_cached(query)
-            )
+            with uncached(incognito):
+                thread, (vector, cached) = await asyncio.gather(
+                    opened, res.embeddings.aembed_query_cached(query)
+                )
             similarities = res.router.similarities(vector)
             embedding_cache["memoria_embedding_cache"] = "hit" if cached else "miss"
+        version = thread.version
+        tenant_memory = res.settings.privacy(ident.tenant_id).memory
+        private = private_reason(incognito, thread.consent, tenant_memory)
+        if private and not cached and not incognito:
+            # Memory turned out to be off after the question was embedded: unlearn its vector.
+            await res.embeddings.forget([query], tenant_id=ident.tenant_id)
         if ctx.strategy:
             decided = decision(ctx.strategy, "forced by the run's context", {}, registry)
         else:
@@ -46,6 +57,8 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         if not ctx.strategy and not state.get("persisted_ids"):
             decided = for_a_new_thread(decided, registry)
         decided = skip_empty_sources(decided, version, registry)
+        if private:
+            decided = without_user_memory(decided, private)
         STRATEGY_USE.labels(decided["strategy"]).inc()
         # Every turn carries every key: later nodes overwrite the ones they get to.
         annotate_turn(
@@ -73,6 +86,8 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
             "context": [],
             "citations": [],
             "tool_rounds": 0,
+            "incognito": incognito,
+            "private": bool(private),
         }
 
     return router

@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 
 from configs.prompts import SUMMARY_PROMPT
 from graph.context import Context
+from graph.privacy import is_private
 from graph.state import State
 from graph.tracing import annotate_turn
 from memory import summaries
@@ -105,7 +106,9 @@ def make_summarise(
         covered = [*state.get("summarised_ids", []), *(m.id for m in folded)]
         ident = res.identity(config)
         try:
-            await summaries.record(res.pool, ident, summary, covered)
+            # A private thread's summary lives in its state alone.
+            if not is_private(state):
+                await summaries.record(res.pool, ident, summary, covered)
         except Exception as exc:  # noqa: BLE001 - an unrecorded summary must not trim anything
             logger.warning("summary not recorded, keeping the window as is: %s", exc)
             return {}

@@ -97,7 +97,9 @@ async def what_the_victim_has(client: httpx.AsyncClient, victim: Victim) -> dict
     docs = (await client.get("/documents", headers=h)).json()["documents"]
     job = (await client.get(f"/documents/jobs/{victim.job_id}", headers=h)).json()
     facts = (await client.get(f"/users/{VICTIM_USER}/facts", headers=h)).json()["current"]
+    consent = (await client.get(f"/users/{VICTIM_USER}/consent", headers=h)).json()
     return {
+        "consent": consent,
         "messages": [(m["type"], m["data"]["content"]) for m in thread["messages"]],
         "documents": sorted(d["doc_id"] for d in docs),
         "job": job["status"],
@@ -214,13 +216,15 @@ def requests_for(path: str, method: str, victim: Victim) -> list[dict[str, Any]]
         ]
     if path.endswith("/{memory_id}") and method == "put":  # correct the victim's fact
         return [{"method": method, "url": url, "json": {"text": "My name is Mallory."}}]
-    if method != "post":
+    if method not in ("post", "put"):
         return [{"method": method, "url": url}]
     if path == "/documents":  # replace the victim's document with one of the intruder's
         page = b"# Badges\n\nThe staff badge code is 0000.\n"
         return [{"method": method, "url": url, "files": {"file": ("badges.md", page)}}]
     if path == "/tokens":  # a token to act as the victim
         return [{"method": method, "url": url, "json": {"user_id": VICTIM_USER}}]
+    if path.endswith("/consent"):  # turn the victim's memory off and erase it
+        return [{"method": method, "url": url, "json": {"memory": False, "erase": True}}]
     configs = [
         {"user_id": VICTIM_USER, "thread_id": victim.thread_id},
         {"user_id": VICTIM_USER, "thread_id": victim.thread_id, "tenant_id": VICTIM_TENANT},
@@ -278,6 +282,9 @@ async def test_no_route_gives_an_intruder_anything_of_the_victim(
         ("delete", "/threads/{thread_id}"),
         ("get", "/users/{user_id}/facts"),
         ("delete", "/users/{user_id}"),
+        ("get", "/users/{user_id}/consent"),
+        ("put", "/users/{user_id}/consent"),
+        ("get", "/users/{user_id}/export"),
         ("post", "/documents"),
         ("delete", "/documents/{doc_id}"),
         ("get", "/documents/jobs/{job_id}"),
