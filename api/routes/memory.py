@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.store.base import Item
@@ -92,6 +92,12 @@ async def add_memory(
     as a chat turn's do; the outbox worker then indexes them and extracts their facts.
     """
     limit = api.settings.memoria_max_message_chars
+    if not (await api.consent(ident)).memory:
+        raise HTTPException(
+            status_code=409,
+            detail="memory is off for this user, so nothing was stored; turn it on with PUT "
+            f'/users/{ident.user_id}/consent {{"memory": true}}',
+        )
     if (body.text is None) == (body.messages is None):
         raise unprocessable("send either text (a fact) or messages (a conversation), not both")
     if body.text is not None:

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Api, ApiDep, CallerDep, TenantHeader, UserId, user_ident
+from api.deps import ApiDep, CallerDep, TenantHeader, UserId, user_ident
 from api.problems import unprocessable
 from memory import consent, export, strategy_log
-from storage.identity import Identity
 
 router = APIRouter(prefix="/users", tags=["memory"])
 
@@ -76,7 +75,7 @@ async def user_consent(
 ) -> dict[str, Any]:
     """Whether memoria remembers this user, and whether that is their choice or the default."""
     ident = user_ident(caller, x_tenant_id, user_id, "the path's user_id")
-    return (await _consent(api, ident)).as_dict()
+    return (await api.consent(ident)).as_dict()
 
 
 @router.put("/{user_id}/consent")
@@ -123,7 +122,7 @@ async def export_user(
     """
     ident = user_ident(caller, x_tenant_id, user_id, "the path's user_id")
     res = api.resources
-    said = await _consent(api, ident)
+    said = await api.consent(ident)
     head = export.header(ident.tenant_id, ident.user_id, said.as_dict())
     exporter = export.Exporter(pool=res.pool, checkpointer=res.storage.checkpointer)
     render = export.json_lines if format == "jsonl" else export.json_document
@@ -135,8 +134,3 @@ async def export_user(
             "content-disposition": f'attachment; filename="memoria-{ident.user_id}.{extension}"'
         },
     )
-
-
-async def _consent(api: Api, ident: Identity) -> consent.Consent:
-    default = api.settings.privacy(ident.tenant_id).memory
-    return await consent.in_force(api.resources.pool, ident.tenant_id, ident.user_id, default)

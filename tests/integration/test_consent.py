@@ -116,6 +116,10 @@ async def test_a_user_who_turns_memory_off_is_answered_but_not_remembered(agent,
     response = await client.post("/agent/invoke", json=turn_body(said, config))
     assert response.status_code == 200, response.text
     await drain(resources)
+    # The memory API refuses to remember for them too, and says how to turn memory on.
+    for body in ({"text": said}, {"messages": [{"role": "user", "content": said}]}):
+        refused = await client.post(f"/users/{user}/memories", json=body, headers=headers)
+        assert refused.status_code == 409 and "consent" in refused.json()["detail"]
     # Nothing new in any store: one more thread row (ownership only), the rest unchanged.
     assert await stored_rows(resources, tenant, user) == {**kept, "threads": kept["threads"] + 1}
     assert await redis_keys_of(resources, tenant, user, [said]) == cached
