@@ -16,7 +16,6 @@ from api.problems import unprocessable
 from configs.settings import Settings
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
-from memory import consent
 from memory.facts import Extractor
 from memory.turns import TurnLocks
 from storage.identity import ID_PATTERN, Identity, validate_id
@@ -42,11 +41,6 @@ class Api:
     turns: TurnLocks
     extractor: Extractor
     """Finds facts in what the memory API is told (the graph's own: the chat model's, or rules)."""
-
-    async def consent(self, ident: Identity) -> consent.Consent:
-        """Return the user's consent in force: their own choice, else their tenant's default."""
-        default = self.settings.privacy(ident.tenant_id).memory
-        return await consent.in_force(self.resources.pool, ident.tenant_id, ident.user_id, default)
 
 
 def get_api(request: Request) -> Api:

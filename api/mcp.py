@@ -105,6 +105,8 @@ def build_server(
     async def remember(fact: Text, ctx: Context) -> list[Memory]:
         """Keep a fact about this user for every later conversation (a full sentence)."""
         session = await session_of(ctx)
+        if not (await session.resources.consent(session.ident)).memory:
+            raise ToolError("memory is off for this user, so nothing was stored")
         items = await session.resources.memories.add(
             session.ident, _text("fact", fact), extractor=session.extractor
         )

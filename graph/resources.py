@@ -21,7 +21,7 @@ from configs.settings import Settings
 from graph.routing import SemanticRouter
 from graph.tracing import Tracing
 from knowledge import chunks
-from memory import retention
+from memory import consent, retention
 from memory.conversation import ConversationMemory
 from memory.facts import Extractor, FactStore
 from memory.forget import Forgetter
@@ -176,6 +176,11 @@ class Resources:
     def tracing(self) -> AbstractContextManager[None]:
         """Trace the runs started inside to LangSmith when configured, and never otherwise."""
         return self.tracer.context()
+
+    async def consent(self, ident: Identity) -> consent.Consent:
+        """Return the user's consent in force: their own choice, else their tenant's default."""
+        default = self.settings.privacy(ident.tenant_id).memory
+        return await consent.in_force(self.pool, ident.tenant_id, ident.user_id, default)
 
     def identity(self, config: RunnableConfig) -> Identity:
         """Return the validated identity of a run (tenant, user, thread) from its config.

@@ -92,7 +92,7 @@ async def add_memory(
     as a chat turn's do; the outbox worker then indexes them and extracts their facts.
     """
     limit = api.settings.memoria_max_message_chars
-    if not (await api.consent(ident)).memory:
+    if not (await api.resources.consent(ident)).memory:
         raise HTTPException(
             status_code=409,
             detail="memory is off for this user, so nothing was stored; turn it on with PUT "

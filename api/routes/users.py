@@ -75,7 +75,7 @@ async def user_consent(
 ) -> dict[str, Any]:
     """Whether memoria remembers this user, and whether that is their choice or the default."""
     ident = user_ident(caller, x_tenant_id, user_id, "the path's user_id")
-    return (await api.consent(ident)).as_dict()
+    return (await api.resources.consent(ident)).as_dict()
 
 
 @router.put("/{user_id}/consent")
@@ -122,7 +122,7 @@ async def export_user(
     """
     ident = user_ident(caller, x_tenant_id, user_id, "the path's user_id")
     res = api.resources
-    said = await api.consent(ident)
+    said = await api.resources.consent(ident)
     head = export.header(ident.tenant_id, ident.user_id, said.as_dict())
     exporter = export.Exporter(pool=res.pool, checkpointer=res.storage.checkpointer)
     render = export.json_lines if format == "jsonl" else export.json_document

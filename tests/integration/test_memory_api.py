@@ -233,6 +233,14 @@ async def test_mcp_over_http_acts_for_the_credential_s_user_only(app, memory_res
             receipt = structured(await mcp.call_tool("forget_fact", {"memory_id": lisbon["id"]}))
             assert receipt["counts"] == {"facts": 2}
             assert structured(await mcp.call_tool("search_memory", {"query": "Braga"})) == []
+        # With her memory switched off, remember keeps nothing and says so.
+        async with httpx.AsyncClient(base_url=url, headers=owner) as http:
+            off = await http.put("/users/eva/consent", json={"memory": False})
+            assert off.status_code == 200, off.text
+        async with mcp_over_http(url, owner) as mcp:
+            refused = await mcp.call_tool("remember", {"fact": "I live in Faro"})
+            assert refused.is_error and "memory is off" in refused.content[0].text
+            assert structured(await mcp.call_tool("search_memory", {"query": "Faro"})) == []
 
 
 @pytest.mark.process
