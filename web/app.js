@@ -56,6 +56,7 @@ async function signIn(key) {
   if (!response.ok) throw new Error(`signing in: ${(await response.json()).detail || response.statusText}`);
   const minted = await response.json();
   setSession({ token: minted.token, user: minted.user_id, until: minted.expires_at });
+  lapsed = null;
 }
 
 function headers(json) {
@@ -64,12 +65,19 @@ function headers(json) {
   return h;
 }
 
+// Why the last session ended (expired, revoked), if it did: a background refresh may be the
+// first to learn it, and the next request, sent without a token, must still say so.
+let lapsed = null;
+
 async function refused(response) {
   const detail = (await response.json()).detail || response.statusText;
   let error = new Error(detail);
   if (response.status === 401 && session) {
     setSession(null); // expired or revoked: ask for the key again
-    error = new Error(`${detail} (enter the API key to sign in again)`);
+    lapsed = detail;
+  }
+  if (response.status === 401 && lapsed) {
+    error = new Error(`${lapsed} (enter the API key to sign in again)`);
   }
   error.status = response.status;
   return error;
