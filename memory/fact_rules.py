@@ -1,0 +1,246 @@
+"""The extractor's rules: how each kind of self-statement opens, in English and Portuguese.
+
+Each rule is a set of alternative openings ("i live in", "moro em", "we shifted to") matched at
+the start of a clause of the accent-folded message; the value follows (`memory/fact_extraction.py`
+slices it, checks it and renders the fact). Tried in order: the first rule giving a valid value
+wins the clause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from memory.fact_words import (
+    BREED,
+    CONDITION,
+    CONDITION_ADJECTIVE,
+    PARTNER,
+    PET,
+    PROFESSION,
+    RELATIVE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One kind of statement: its attribute, how it opens, and what its value may be."""
+
+    attribute: str  # may hold "{key}", filled with the folded `key` group
+    single_valued: bool
+    template: str  # formatted with `value` and the pattern's other named groups
+    pattern: re.Pattern[str]  # matched at the start of a clause; ends where the value starts
+    max_words: int = 5
+    reject: frozenset[str] = frozenset()  # first words of the value that rule it out
+    names: bool = False  # the value is a proper name: its capitalised words, as written
+    check: re.Pattern[str] | None = None  # the folded value must match this (e.g. a job)
+
+
+_ADV = r"(?:(?:just|recently|also|actually|currently|really|now|finally|still|absolutely)\s+)*"
+_I = r"i\s+" + _ADV
+_IVE = r"i(?:'ve|\s+have)?\s+" + _ADV  # I, I've, I have
+_IM = r"i(?:\s+am|'?m)\s+" + _ADV  # I am, I'm, Im
+_EU = r"(?:eu\s+)?(?:(?:tambem|agora|ainda|atualmente|actualmente|ja)\s+)?"
+_ART = r"(?:(?:o|a|os|as)\s+)?"
+_WE = r"we(?:'ve|\s+have)?\s+" + _ADV  # we, we've, we have (a household moving)
+_MY = r"(?:my|our)\s+(?:(?:new|little|baby|old|rescue)\s+)?"
+_MEU = r"(?:(?:o|a)\s+)?(?:meu|minha|nosso|nossa)\s+(?:(?:nov[oa]|pequen[oa])\s+)?"
+_NEW = r"(?:\s+nov[oa](?:zinh[oa])?)?"  # "o nosso cachorro novo se chama Paçoca"
+_CALLED = (
+    r"\s+(?:is\s+called\s+|is\s+named\s+|'s\s+called\s+|'s\s+name\s+is\s+|"
+    r"name\s+is\s+|called\s+|named\s+|se\s+chama\s+|chama-se\s+|chamad[oa]\s+|"
+    r"e\s+(?:o|a)\s+|,?\s*)"
+)
+_VALUE = r"(?P<value>.+)"
+_AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
+# Capitalised words that open "… here" and are no name ("Sunday morning here in Bangalore").
+_NOT_HERE_NAMES = (
+    "monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night "
+    "week weekend day today tonight sad happy busy lovely quick rainy sunny cold hot everyone "
+    "all everybody segunda terca quarta quinta sexta sabado domingo manha tarde noite semana "
+    "dia hoje todos gente"
+)
+_SEVERITY = r"(?:(?:severe|bad|mild|serious|slight|terrible|strong|nasty|life-threatening)\s+)?"
+_JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
+
+
+def rule(
+    attribute: str,
+    single: bool,
+    template: str,
+    *prefixes: str,
+    max_words: int = 5,
+    reject: str = "",
+    names: bool = False,
+    check: str | None = None,
+) -> Rule:
+    """Build a rule from alternative prefixes, each followed by the value unless it has one."""
+    body = "|".join(prefixes)
+    pattern = body if "(?P<value>" in body else f"(?:{body}){_VALUE}"
+    return Rule(
+        attribute,
+        single,
+        template,
+        re.compile(pattern),
+        max_words,
+        frozenset(reject.split()),
+        names,
+        re.compile(check) if check else None,
+    )
+
+
+# Tried in order; the first rule giving a valid value wins the clause.
+# fmt: off
+RULES: tuple[Rule, ...] = (
+    rule("name", True, "The user's name is {value}.",
+          r"my\s+name(?:\s+is|'s)\s+", _IM + r"called\s+", _I + r"go\s+by\s+", r"call\s+me\s+",
+          r"(?:o\s+)?meu\s+nome\s+e\s+", _EU + r"(?:me\s+chamo|chamo-me)\s+", max_words=4,
+          names=True),
+    # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
+    # capitalised, which tells "I'm Priya" from "I'm tired".
+    rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
+          r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
+          reject="also just here the a an not so really sure still going glad happy tired"),
+    rule("name", True, "The user's name is {value}.",
+          r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
+          r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
+          max_words=2, names=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
+    rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
+          r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
+    rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
+          r"(?:(?:a|o)\s+)?(?:minha|meu)\s+(?P<key>[a-z]+(?:\s+[a-z]+)?)\s+"
+          r"(?:favorit[ao]|preferid[ao])\s+e\s+" + _VALUE),
+    rule("age", True, "The user is {value} years old.",
+          _IM + r"(?P<value>\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?|\s*y/?o)?" + _AGE_END),
+    rule("age", True, "The user is {value} years old.",
+          _EU + r"tenho\s+(?P<value>\d{1,3})\s+anos(?:\s+de\s+idade)?" + _AGE_END),
+    rule("preference", False, "The user likes {value}.",
+          _IM + r"(?:an?\s+)?(?:(?:big|huge|great|massive|real)\s+)?fan\s+of\s+", _IM + r"into\s+"),
+    rule("allergy", False, "The user is allergic to {value}.",
+          _IM + r"(?:(?:very|quite|badly|severely)\s+)?allergic\s+to\s+",
+          _IVE + r"(?:got\s+)?an?\s+" + _SEVERITY + r"allergy\s+to\s+",
+          _EU + r"sou\s+(?:muito\s+)?alergic[oa]\s+(?:a|ao|a|aos|as)\s+",
+          _EU + r"tenho\s+(?:uma\s+)?alergia\s+(?:(?:grave|forte|seria|severa|ligeira)\s+)?"
+          r"(?:a|ao|a|aos|as|de)\s+"),
+    rule("allergy", False, "The user is allergic to {value}.",
+          _IVE + r"(?:got\s+)?an?\s+" + _SEVERITY + r"(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+allergy\b",
+          max_words=2),
+    *(rule("pet", False, "The user has a {species} called {value}.", prefix, max_words=3,
+            names=True)
+      for prefix in (
+          _MY + PET + _CALLED + r"(?P<value>.+)",
+          _MEU + PET + _NEW + _CALLED + r"(?P<value>.+)",
+          # "we got a new pup, Dusty", "we adopted a kitten called Mo"
+          r"(?:" + _I + "|" + _WE + r")(?:got|adopted|rescued|brought\s+home)\s+(?:a|an)\s+"
+          r"(?:(?:new|little|baby|rescue)\s+)?" + PET + _CALLED + r"(?P<value>.+)",
+          _IVE + r"(?:got\s+)?an?\s+" + PET + r"\s+(?:called|named)\s+(?P<value>.+)",
+          _EU + r"tenho\s+(?:um|uma)\s+" + PET
+          + r"\s+(?:chamad[oa]|que\s+se\s+chama)\s+(?P<value>.+)",
+      )),
+    *(rule("pet", False, "The user has a {breed} ({species}) called {value}.", prefix,
+            max_words=3, names=True)
+      for prefix in (_MY + BREED + _CALLED + r"(?P<value>.+)",
+                     _MEU + BREED + _CALLED + r"(?P<value>.+)")),
+    *(rule("partner", True, "The user's {kin} is called {value}.", prefix, max_words=3,
+            names=True)
+      for prefix in (_MY + PARTNER + _CALLED + r"(?P<value>.+)",
+                     _MEU + PARTNER + _CALLED + r"(?P<value>.+)")),
+    rule("partner", True, "The user's partner is called {value}.",
+          _IM + r"(?:now\s+)?(?:seeing|dating|going\s+out\s+with|engaged\s+to|married\s+to)\s+",
+          _EU + r"(?:estou\s+(?:a\s+namorar|namorando|noiv[oa]|casad[oa])|to\s+namorando"
+          r"|namoro|sou\s+casad[oa])\s+(?:com\s+)?" + _ART,
+          max_words=3, names=True),
+    *(rule("family:{kin}", False, "The user's {kin} is called {value}.", prefix, max_words=3,
+            names=True)
+      for prefix in (_MY + RELATIVE + _CALLED + r"(?P<value>.+)",
+                     _MEU + RELATIVE + _CALLED + r"(?P<value>.+)")),
+    rule("hobby", False, "The user plays {value}.",
+          _I + r"play\s+(?:(?:some|a\s+lot\s+of)\s+)?", _EU + r"jogo\s+(?:(?:um\s+pouco\s+de)\s+)?",
+          max_words=3, reject="with games video the it music"),
+    rule("hobby", False, "The user goes {value}.",
+          r"(?:" + _I + "|" + _WE + r")go\s+(?P<value>[a-z]+ing)\b", max_words=1),
+    rule("hobby", False, "The user does {value}.",
+          _EU + r"(?:faco|pratico|treino)\s+", _I + r"(?:practise|practice|do)\s+",
+          max_words=3, reject="it this that what not anything nothing nada isso"),
+    rule("hometown", True, "The user is from {value}.",
+          _IM + r"from\s+", _I + r"come\s+from\s+", _EU + r"(?:sou|venho)\s+(?:de|do|da)\s+",
+          max_words=4, names=True),
+    # A condition before a job: "sou diabético" is no profession, "I'm asthmatic" no article.
+    rule("health", False, "The user is {value}.",
+          _IM + r"(?=" + CONDITION_ADJECTIVE + ")", _EU + r"sou\s+(?=" + CONDITION_ADJECTIVE + ")",
+          max_words=3),
+    rule("health", False, "The user has {value}.",
+          _IVE + r"(?:got\s+|been\s+diagnosed\s+with\s+|suffer\s+from\s+)?(?=" + CONDITION + ")",
+          _EU + r"(?:tenho|sofro\s+de|fui\s+diagnosticad[oa]\s+com)\s+" + _ART
+          + r"(?=" + CONDITION + ")", max_words=4),
+    rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
+    rule("job", True, "The user is {value}.",
+          _EU + r"sou\s+(?:(?:um|uma)\s+)?", max_words=3, check=PROFESSION),
+    rule("job", True, "The user works as {art} {value}.",
+          _I + r"work\s+as\s+(?:(?P<art>an?)\s+)?", _EU + r"trabalho\s+como\s+(?:(?:um|uma)\s+)?"),
+    rule("home", True, "The user lives in {value}.",
+          _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
+          _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
+          _IM + r"(?:based|living)\s+in\s+",
+          _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
+          r"(?:em|no|na|nos|nas)\s+",
+          _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
+          r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART,
+          # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
+          r"(?:" + _I + "|" + _WE + r")shifted\s+to\s+",
+          r"a\s+gente\s+(?:se\s+)?mudou\s+(?:para|pra)\s+" + _ART,
+          r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
+    rule("home", True, "The user lives in {value}.",
+          _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+", max_words=4, names=True),
+    rule("workplace", True, "The user works at {value}.",
+          _I + r"work\s+(?:at|for)\s+", _IVE + r"(?:been\s+)?working\s+(?:at|for)\s+",
+          _IM + r"working\s+(?:at|for)\s+",
+          _EU + r"trabalho\s+(?:em|no|na|nos|nas|para|pra)\s+" + _ART),
+    # A new job: "I've joined Bluefin", "accepted an offer from X", "fui contratada pela X".
+    rule("workplace", True, "The user works at {value}.",
+          _IVE + r"(?:joined|started\s+(?:a\s+new\s+job\s+)?at|moved\s+to\s+work\s+at)\s+",
+          r"started\s+(?:a\s+new\s+job\s+)?at\s+",
+          _IVE + r"(?:accepted|took)\s+(?:an?\s+)?(?:job\s+)?offer\s+(?:from|at)\s+",
+          _IVE + r"(?:been\s+)?(?:hired|taken\s+on)\s+(?:by|at)\s+",
+          r"(?:eu\s+)?fui\s+contratad[oa]\s+(?:pel[oa]s?|para\s+(?:a|o)?|na|no|em)\s*",
+          _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
+          _I + r"(?:got|landed|took|have|found)\s+(?:a\s+)?(?:new\s+)?job\s+(?:at|with)\s+",
+          _IM + r"(?:now\s+)?running\s+", _I + r"teach\s+at\s+",
+          r"(?:i\s+(?:have\s+)?)?resumed\s+(?:work\s+)?(?:at|with)\s+",
+          r"(?:now\s+)?working\s+(?:at|for)\s+",
+          r"(?:eu\s+)?consegui\s+(?:um\s+)?(?:novo\s+)?emprego\s+(?:na|no|em)\s+",
+          _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",
+          _EU + r"dou\s+aulas?\s+(?:na|no|em)\s+",
+          max_words=4, names=True),
+    # "I've been made deputy principal", "I got promoted to head of design", "fui promovida a".
+    rule("job", True, "The user is {value}.",
+          _IVE + r"(?:been|got|was|were)\s+(?:made|promoted\s+to|appointed(?:\s+as)?)\s+"
+          r"(?:(?:the|an?)\s+)?",
+          r"(?:eu\s+)?fui\s+promovid[oa]\s+(?:a|para)\s+(?:(?:o|a)\s+)?",
+          max_words=4, reject=_JOB_REJECT),
+    # "here in Austin", "aqui em Curitiba": where the user is, said in passing.
+    rule("home", True, "The user lives in {value}.",
+          r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True),
+    rule("preference", False, "The user prefers {value}.",
+          _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
+    rule("preference", False, "The user likes {value}.", _I + r"(?:like|enjoy)\s+",
+          _EU + r"gosto\s+(?:(?:muito|imenso|bastante)\s+)?(?:de|do|da|dos|das)\s+"),
+    rule("preference", False, "The user loves {value}.",
+          _I + r"(?:love|adore)\s+", _EU + r"(?:adoro|amo)\s+" + _ART),
+    rule("language", False, "The user speaks {value}.",
+          _I + r"speak\s+(?:(?:fluent|some|a\s+little|a\s+bit\s+of)\s+)?",
+          _EU + r"falo\s+(?:(?:fluentemente|bem|um\s+pouco\s+de)\s+)?",
+          max_words=3, reject="a com contigo consigo serio muito demais sobre"),
+)
+# fmt: on
+
+# The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
+# Hotel Maré Alta"): a name after "at/with/for/no/na/em".
+JOB_PLACE = rule(
+    "workplace",
+    True,
+    "The user works at {value}.",
+    r".*?\s(?:at|with|for|no|na|em|pela|pelo)\s+(?:the\s+)?",
+    max_words=5,
+    names=True,
+)
