@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
+from graph.routing import without_sources
 from graph.state import State
 from retrievers import embeddings
 from retrievers.types import RouteDecision, Source
@@ -38,14 +39,9 @@ def private_reason(incognito: bool, consent: bool | None, tenant_default: bool) 
 
 def without_user_memory(decided: RouteDecision, reason: str) -> RouteDecision:
     """Return `decided` without the sources that recall the user's other threads."""
-    dropped = [s for s in decided["sources"] if s in USER_MEMORY_SOURCES]
-    if not dropped:
-        return decided
-    return {
-        **decided,
-        "sources": [s for s in decided["sources"] if s not in USER_MEMORY_SOURCES],
-        "reason": f"{decided['reason']}; no recall of {', '.join(dropped)}: {reason}",
-    }
+    return without_sources(
+        decided, USER_MEMORY_SOURCES, lambda names: f"no recall of {names}: {reason}"
+    )
 
 
 def is_private(state: State) -> bool:

@@ -6,6 +6,7 @@ Pure functions and the example embeddings; `graph/nodes/router.py` adapts them t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import numpy as np
@@ -162,13 +163,24 @@ def skip_empty_sources(
     """
     memory, _, kb = version.partition(".")
     empty = registry.empty_sources(memory, kb)
-    skipped = [source for source in decided["sources"] if source in empty]
-    if not skipped:
+    return without_sources(decided, empty, lambda names: f"nothing stored yet in {names}")
+
+
+def without_sources(
+    decided: RouteDecision, dropped: Collection[str], why: Callable[[str], str]
+) -> RouteDecision:
+    """Return `decided` without the `dropped` sources it had, its reason saying so.
+
+    `why(names)` is appended to the reason, `names` listing the sources dropped; a decision
+    that had none of them is returned as it is.
+    """
+    gone = [source for source in decided["sources"] if source in dropped]
+    if not gone:
         return decided
     return {
         **decided,
-        "sources": [source for source in decided["sources"] if source not in empty],
-        "reason": f"{decided['reason']}; nothing stored yet in {', '.join(skipped)}",
+        "sources": [source for source in decided["sources"] if source not in dropped],
+        "reason": f"{decided['reason']}; {why(', '.join(gone))}",
     }
 
 
