@@ -174,6 +174,7 @@ def _evidence(
         return not (language and written_in and written_in != language)
 
     quotable = []
+    stating: set[str] = set()  # the user's messages using the words that state what is asked
     for cand in context:
         if fold(cand["content"]).strip() == same_text:
             continue
@@ -183,11 +184,12 @@ def _evidence(
         elif attributes:
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
-            elif source == "conversation" and (
-                any(states(statements(cand["content"]), a) for a in attributes)
-                or (covers(cand) and similarity >= calibration.evidence)
-            ):
-                quotable.append(cand)
+            elif source == "conversation":
+                if any(states(statements(cand["content"]), a) for a in attributes):
+                    stating.add(cand["id"])
+                    quotable.append(cand)
+                elif covers(cand) and similarity >= calibration.evidence:
+                    quotable.append(cand)
         elif about_user:
             if source == "knowledge_base":
                 # "Where is my data stored?" asks the manual: a passage on the topic answers.
@@ -206,7 +208,7 @@ def _evidence(
     if attributes:
         quotable.sort(key=lambda c: c["source"] != "facts")  # stable: facts first
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
-            quotable = _latest_statements_first(quotable, attributes)
+            quotable = _latest_statements_first(quotable, stating)
     return quotable
 
 
@@ -214,20 +216,14 @@ def _evidence(
 _REPLACED = frozenset({"name", "home", "job", "workplace", "partner", "age", "favourite"})
 
 
-def _latest_statements_first(
-    quotable: list[Candidate], attributes: Sequence[str]
-) -> list[Candidate]:
-    """Reorder the user's statements of the asked attribute newest first, in their places.
+def _latest_statements_first(quotable: list[Candidate], stating: set[str]) -> list[Candidate]:
+    """Reorder the user's statements of the asked attribute (ids in `stating`), newest first.
 
-    Facts are already current (a correction supersedes); messages are not: the one that
-    states the attribute last is the one that holds.
+    They keep their places among the other passages. Facts are already current (a correction
+    supersedes); messages are not: the one that states the attribute last is the one that holds.
     """
     slots = [
-        i
-        for i, c in enumerate(quotable)
-        if c["source"] == "conversation"
-        and c["metadata"].get("created_at")
-        and any(states(statements(c["content"]), a) for a in attributes)
+        i for i, c in enumerate(quotable) if c["id"] in stating and c["metadata"].get("created_at")
     ]
     newest = sorted(
         (quotable[i] for i in slots), key=lambda c: str(c["metadata"]["created_at"]), reverse=True
