@@ -1,13 +1,18 @@
-"""Index-time views: a turn's relative dates resolved when it is indexed, and found by "when"."""
+"""Index-time views: relative dates resolved, sentences embedded; what they let a question find."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
+from langchain_core.messages import HumanMessage
 
 from evals.locomo import Query, Turn, delete_tenant, run_eval
+from graph.routing import decision
+from storage.identity import Identity
 from storage.tenancy import tenant_connection
+from tests.support import drain
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +49,65 @@ async def test_a_when_question_finds_the_turn_that_said_yesterday(resources, tmp
         assert row["refs"] == ["yesterday: 7 May 2023"]
     finally:
         await delete_tenant(resources, report.tenant_id)
+
+
+async def test_one_sentence_of_a_long_turn_is_found_by_its_own_vector(resources):
+    ident = Identity(f"t-{uuid.uuid4().hex[:8]}", "ana", str(uuid.uuid4()))
+    said = [
+        "How was your week?",
+        "Busy! Work was hectic and the car broke down twice on the motorway. My sister "
+        "finally adopted a rescue greyhound from the shelter. Then the boiler needed fixing "
+        "on Friday, and the plumber was late again.",
+        "I'm reading a novel about sailing around Cape Horn.",
+        "The quarterly report is due next Tuesday and nobody has started it.",
+    ]
+    await resources.conversation.append(
+        ident, [HumanMessage(text, id=str(uuid.uuid4())) for text in said]
+    )
+    await drain(resources)
+    found = await resources.retriever.retrieve(
+        ident, "Which pet joined the family?", decision("semantic_search", "test", {}), fetch_k=5
+    )
+    top = found[0]
+    # The long turn comes first, and on its best sentence, closer than the whole turn is.
+    assert "greyhound" in top["content"], [c["content"] for c in found]
+    assert top["scores"]["sentence"] > top["scores"]["vector"]
+
+
+# Two sessions a week apart: what Ana told about Marisol is split between them, among small talk.
+SESSIONS = {
+    1: [
+        ("Ben", "Hey Ana, how was the weekend?"),
+        ("Ana", "Lovely, we went to the beach and had grilled sardines."),
+        ("Ben", "Nice, I spent mine fixing the garden fence."),
+        ("Ana", "My cousin Marisol moved to Lisbon last month for a fresh start."),
+        ("Ben", "That's a big step! Does she like it?"),
+        ("Ana", "She loves the light there, she says the city feels like home."),
+        ("Ben", "I should visit Portugal one day, I hear the food is great."),
+        ("Ana", "You should, the pastries alone are worth the trip."),
+    ],
+    2: [
+        ("Ben", "Morning Ana! Any news this week?"),
+        ("Ana", "Big news from the family: Marisol got a job as a tile restorer at a museum."),
+        ("Ben", "Wow, restoring old tiles sounds like a dream job."),
+        ("Ana", "She's thrilled, she starts on Monday."),
+        ("Ben", "My week was quiet, just work and running in the park."),
+        ("Ana", "Running is great, I keep meaning to start again."),
+        ("Ben", "I'm training for a half marathon in October."),
+        ("Ana", "Good luck with the training, let me know how it goes!"),
+    ],
+}
+
+
+async def test_a_question_about_two_sessions_finds_both_turns(resources, tmp_path):
+    dates = {1: "10:00 am on 6 May, 2023", 2: "9:30 am on 13 May, 2023"}
+    turns = [
+        Turn("hops", f"D{s}:{i + 1}", s, dates[s], speaker, text, i)
+        for s, said in SESSIONS.items()
+        for i, (speaker, text) in enumerate(said)
+    ]
+    asked = Query("hops", "hops_q0", "Where does Ana's cousin live now, and what job did she get?",
+                  "Lisbon; tile restorer at a museum", ("D1:4", "D2:2"), 1)  # fmt: skip
+    report = await run_eval(resources, turns, [asked], out_path=tmp_path / "r.jsonl")
+    ranked = json.loads((tmp_path / "r.jsonl").read_text())["ranked"]
+    assert report.aggregate["overall"]["R@10"] == 1.0, ranked
