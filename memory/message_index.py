@@ -7,7 +7,6 @@ value; forgetting deletes them. Every statement on the table lives here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,21 +40,14 @@ COLUMNS = ["thread_id", "role", "created_at"]
 # Embed each message together with the one before it in the same append (measured on the
 # LoCoMo dev split, see BENCHMARKS.md).
 EMBED_WITH_PREVIOUS = True
-# Finer views of a message, embedded beside its window view: each sentence of a message of
-# several, or the message alone when its main vector mixes in the one before. A search scores
-# a message by its best one ("sentence similarity"): one sentence on the asked topic inside a
-# long turn, or a reply whose window is about something else, is then not diluted.
-MAX_SENTENCES = 8
-MIN_SENTENCE_WORDS = 3
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 # Same layout as langchain-postgres PGVectorStore rows (scoping columns plus JSON metadata),
 # written by the outbox worker so the rows commit with its job. A replayed job inserts nothing.
 INSERT_ROW = f"""
     INSERT INTO {MESSAGES_TABLE} (langchain_id, content, embedding, tenant_id, user_id,
                                   thread_id, role, created_at, seq, langchain_metadata,
-                                  embedded_text, lang, search_text, sentence_embeddings)
-    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[]::vector[])
+                                  embedded_text, lang, search_text)
+    VALUES (%s, %s, %s::vector, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (langchain_id) DO NOTHING
 """
 # What `memoria reindex` re-embeds: the view a row's vector was made of.
@@ -65,7 +57,6 @@ REINDEX = Reindexable(
     text="coalesce(embedded_text, content)",
     tenant="tenant_id",
     index="memory_messages_embedding_idx",
-    derived=("sentence_embeddings",),
 )
 MARK_SUPERSEDED = f"""
     UPDATE {MESSAGES_TABLE}
@@ -80,20 +71,8 @@ DELETE_THREADS = f"""
 """
 # Searches find messages by the roles asked for: the user's own words are evidence about
 # them, the assistant's earlier answers only when the question is about what it said.
-# The nearest messages by their window vector, each with its best sentence similarity (the
-# sentences of these few rows only: computed after the LIMIT). Sentence vectors of another
-# model's size (left from before a reindex) are skipped.
-DENSE = sql.SQL("""
-    SELECT n.*,
-           (SELECT max(1 - (s <=> %(vector)s::vector)) FROM unnest(m.sentence_embeddings) s
-            WHERE vector_dims(s) = vector_dims(%(vector)s::vector)) AS sentence_similarity
-    FROM ({nearest}) n JOIN {table} m ON m.langchain_id = n.id::uuid
-    ORDER BY n.distance, n.id
-""").format(
-    nearest=scoped_statement(
-        "dense", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
-    ),
-    table=sql.Identifier(MESSAGES_TABLE),
+DENSE = scoped_statement(
+    "dense", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
 )
 LEXICAL = scoped_statement(
     "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
@@ -141,29 +120,6 @@ class IndexEntry:
     created_at: datetime
     seq: int
     metadata: dict[str, Any]
-    sentences: tuple[str, ...] = ()
-    """Finer views embedded beside `view` (see `sentences_of`)."""
-
-    @property
-    def texts(self) -> tuple[str, ...]:
-        """Return what to embed for this entry: its view, then its sentences."""
-        return (self.view, *self.sentences)
-
-
-def sentences_of(text: str, view: str) -> tuple[str, ...]:
-    """Return the finer views of a message embedded beside its window `view` (pure).
-
-    The sentences of a message of several (those of at least `MIN_SENTENCE_WORDS` words, at
-    most `MAX_SENTENCES`), else the message alone when `view` is not the message alone.
-    """
-    kept = [
-        part
-        for part in _SENTENCE_END.split(text.strip())
-        if len(part.split()) >= MIN_SENTENCE_WORDS
-    ]
-    if len(kept) >= 2:
-        return tuple(kept[:MAX_SENTENCES])
-    return (text,) if view != text else ()
 
 
 def index_entries(
@@ -198,7 +154,6 @@ def index_entries(
                 role=message.type,
                 created_at=said_at,
                 seq=base_seq + position,
-                sentences=sentences_of(text, view),
                 metadata={
                     # Caller-supplied provenance (e.g. an importer's turn id); it can never
                     # shadow the columns every query scopes by.
@@ -217,33 +172,15 @@ def index_entries(
     return entries
 
 
-def embedding_texts(entries: Sequence[IndexEntry]) -> list[str]:
-    """Return every text `entries` need embedded, entry by entry (see `IndexEntry.texts`)."""
-    return [text for e in entries for text in e.texts]
-
-
 async def insert(
     conn: AsyncConnection,
     ident: Identity,
     entries: Sequence[IndexEntry],
     vectors: Sequence[Sequence[float]],
 ) -> None:
-    """Write `entries` of `ident`'s thread, in the caller's transaction.
-
-    Args:
-        conn: The caller's connection.
-        ident: Whose thread.
-        entries: The messages.
-        vectors: The vectors of `embedding_texts(entries)`, in its order.
-    """
+    """Write `entries` of `ident`'s thread with their vectors, in the caller's transaction."""
     if not entries:
         return
-    grouped, offset = [], 0
-    for e in entries:
-        grouped.append(vectors[offset : offset + len(e.texts)])
-        offset += len(e.texts)
-    if offset != len(vectors):
-        raise ValueError(f"{len(vectors)} vectors for {offset} texts to embed")
     async with conn.cursor() as cur:
         await cur.executemany(
             INSERT_ROW,
@@ -251,7 +188,7 @@ async def insert(
                 (
                     e.id,
                     e.content,
-                    vector_literal(v[0]),
+                    vector_literal(v),
                     ident.tenant_id,
                     ident.user_id,
                     ident.thread_id,
@@ -262,9 +199,8 @@ async def insert(
                     e.view if e.view != e.content else None,
                     row_language(e.content),
                     fold(e.content),
-                    [vector_literal(s) for s in v[1:]] or None,
                 )
-                for e, v in zip(entries, grouped, strict=True)
+                for e, v in zip(entries, vectors, strict=True)
             ],
         )
 

@@ -33,7 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory import message_index
 from memory.facts import Extractor, FactStore
-from memory.message_index import IndexEntry, embedding_texts, index_entries
+from memory.message_index import IndexEntry, index_entries
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from storage.schema import OUTBOX_CHANNEL
@@ -172,10 +172,7 @@ class OutboxWorker:
             # one user each would deadlock; a user's jobs keep their order (latest fact wins).
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: _entries(job) for job in jobs}
-            texts = {
-                job_id: embedding_texts(job_entries) for job_id, job_entries in entries.items()
-            }
-            views = [text for job_texts in texts.values() for text in job_texts]
+            views = [e.view for job_entries in entries.values() for e in job_entries]
             try:
                 vectors = await self._embeddings.aembed_documents(views) if views else []
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
@@ -185,8 +182,8 @@ class OutboxWorker:
             offset = 0
             for job in jobs:
                 job_entries = entries[job["id"]]
-                job_vectors = vectors[offset : offset + len(texts[job["id"]])]
-                offset += len(texts[job["id"]])
+                job_vectors = vectors[offset : offset + len(job_entries)]
+                offset += len(job_entries)
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():

@@ -49,21 +49,12 @@ FEATURES: tuple[str, ...] = (
     "thread_share",
     "same_thread_as_top",
     "superseded",
-    "sentence",
-    "sentence_z",
-    "sentence_gain",
-    "session_best",
-    "log_session_rank",
-    "names_asked",
-    "linked_to_top",
 )
 """The feature vector's layout; a model file must list exactly these, in this order."""
 
 # Ranks of candidates a leg did not return count as one past the deepest fetch.
 _MISSING_RANK = 51
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
-# Entity links: a candidate naming what one of the top hits (of another session) names.
-_LINK_TOP = 3
 # Words that date what a turn tells ("yesterday", "last Saturday", "in May", "2022").
 _DATED_WORDS = frozenset(
     "yesterday today tonight tomorrow ago last next weekend monday tuesday wednesday thursday "
@@ -96,16 +87,6 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
     named = {w.lower() for w in _NAME.findall(query)}
     when = asks_when(query)
     wanted = QueryTerms(query)
-    sentences = _sentence_scores(scores, vectors, v_floor)
-    s_present = [s["sentence"] for s in scores if "sentence" in s] or [0.0]
-    s_mean, s_std = float(np.mean(s_present)), float(np.std(s_present)) or 1.0
-    fused_shares = [(f - f_low) / f_range for f in fused]
-    session_best, session_rank = _sessions(
-        [c["metadata"].get("thread_id") for c in candidates], fused_shares
-    )
-    speakers = {str(c["metadata"].get("speaker") or "").lower() for c in candidates}
-    names = [_names(c["content"]) - speakers for c in candidates]
-    asked_names = _names(query) - speakers
     rows = []
     for i, (cand, s) in enumerate(zip(candidates, scores, strict=True)):
         meta, ranks, content = cand["metadata"], cand["ranks"], cand["content"]
@@ -142,58 +123,9 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
                 threads[thread] / n,
                 thread == top_thread,
                 bool(meta.get("superseded_by")),
-                sentences[i],
-                (sentences[i] - s_mean) / s_std,
-                sentences[i] - vector,
-                session_best[i],
-                math.log(session_rank[i]),
-                len(names[i] & asked_names),
-                _linked(i, names, candidates, top=_LINK_TOP),
             )
         )
     return np.asarray(rows, dtype=np.float64)
-
-
-def _sentence_scores(
-    scores: Sequence[dict[str, float]], vectors: Sequence[float | None], floor: float
-) -> list[float]:
-    """Return each candidate's best view's similarity (sentences or window), else the floor."""
-    out = []
-    for s, v in zip(scores, vectors, strict=True):
-        best = s.get("sentence")
-        out.append(max(best, v if v is not None else best) if best is not None else (v or floor))
-    return out
-
-
-def _sessions(threads: Sequence[object], shares: Sequence[float]) -> tuple[list[float], list[int]]:
-    """Return each candidate's session's best fused share, and that session's rank by it."""
-    best: dict[object, float] = {}
-    for thread, share in zip(threads, shares, strict=True):
-        best[thread] = max(best.get(thread, 0.0), share)
-    rank = {t: r for r, t in enumerate(sorted(best, key=lambda t: -best[t]), start=1)}
-    return [best[t] for t in threads], [rank[t] for t in threads]
-
-
-def _names(text: str) -> set[str]:
-    """Return the capitalised words of `text` not opening a sentence, lowercased (names)."""
-    found = set()
-    for match in _NAME.finditer(text):
-        before = text[: match.start()].rstrip()
-        if before and not before.endswith((".", "!", "?", ":", '"')):
-            found.add(match.group(0).lower())
-    return found
-
-
-def _linked(
-    i: int, names: Sequence[set[str]], candidates: Sequence[Candidate], *, top: int
-) -> bool:
-    """Return whether candidate `i` names someone or something a top hit of another session does."""
-    thread = candidates[i]["metadata"].get("thread_id")
-    return any(
-        names[i] & names[j]
-        for j in range(min(top, len(candidates)))
-        if j != i and candidates[j]["metadata"].get("thread_id") != thread
-    )
 
 
 def _dated(content: str) -> bool:

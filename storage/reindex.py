@@ -44,8 +44,6 @@ class Reindexable:
         text: SQL expression of the text its vector embeds.
         tenant: SQL expression of the row's tenant.
         index: Name of its HNSW index on `embedding` (rebuilt after the swap).
-        derived: Columns of further vectors of the row's text (e.g. one per sentence), made
-            by the old model: emptied at the swap; readers do without them until rewritten.
     """
 
     table: str
@@ -53,7 +51,6 @@ class Reindexable:
     text: str
     tenant: str
     index: str
-    derived: tuple[str, ...] = ()
 
 
 async def recorded_model(conn: AsyncConnection) -> tuple[str, int] | None:
@@ -196,12 +193,6 @@ async def swap(conn: AsyncConnection, table: Reindexable) -> None:
     )
     if row["attnotnull"]:
         await conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN embedding SET NOT NULL").format(t))
-    for column in table.derived:
-        await conn.execute(
-            sql.SQL("UPDATE {t} SET {c} = NULL WHERE {c} IS NOT NULL").format(
-                t=t, c=sql.Identifier(column)
-            )
-        )
     await conn.execute(
         sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding vector_cosine_ops)").format(
             sql.Identifier(table.index), t

@@ -336,8 +336,6 @@ def _migrations(dims: int) -> list[sql.Composable]:
             ]
         ),
         # ---- end of privacy ----
-        # recall (issue 15): per-sentence vectors of a message (message_index.sentences_of)
-        sql.SQL("ALTER TABLE memory_messages ADD COLUMN sentence_embeddings vector[]"),
     ]
 
 

@@ -66,15 +66,6 @@ ABLATIONS: Mapping[str, frozenset[str]] = {
         {"thread_share", "same_thread_as_top"}
     ),
     "text (term coverage, length)": frozenset({"coverage", "log_words"}),
-    "sentence-level similarity (best sentence or own-text view)": frozenset(
-        {"sentence", "sentence_z", "sentence_gain"}
-    ),
-    "session score from its turns (best turn, session rank)": frozenset(
-        {"session_best", "log_session_rank"}
-    ),
-    "entity links (names asked, names shared with a top hit of another session)": frozenset(
-        {"names_asked", "linked_to_top"}
-    ),
 }
 CV_COLUMNS = ("R@1", "R@5", "R@10", "R@20", "MRR")
 

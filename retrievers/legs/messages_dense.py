@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from memory import message_index
 from retrievers.legs.base import Search, Stores, Version
@@ -24,22 +24,14 @@ class MessagesDense:
         self._pool = stores.pool
 
     async def search(self, q: Search) -> list[Candidate]:
-        """Return the nearest messages, scored by cosine similarity (and best sentence's)."""
+        """Return the nearest messages, scored by cosine similarity."""
         assert q.vector is not None
         rows = await message_index.dense(
             self._pool, q.ident, q.vector, q.fetch_k, roles=roles_for(q.text)
         )
-        return [message_candidate(r, _scores(r)) for r in rows]
+        return [message_candidate(r, {"vector": 1.0 - float(r["distance"])}) for r in rows]
 
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:
         """Return who said it, and when."""
         return message_label(cand, language)
-
-
-def _scores(row: dict[str, Any]) -> dict[str, float]:
-    """Return a row's window similarity, and its best sentence's when it has sentences."""
-    scores = {"vector": 1.0 - float(row["distance"])}
-    if row.get("sentence_similarity") is not None:
-        scores["sentence"] = float(row["sentence_similarity"])
-    return scores

@@ -1,18 +1,13 @@
-"""Index-time views: relative dates resolved, sentences embedded; what they let a question find."""
+"""Index-time views and recall across sessions: a "when" question, a two-session question."""
 
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from langchain_core.messages import HumanMessage
 
 from evals.locomo import Query, Turn, delete_tenant, run_eval
-from graph.routing import decision
-from storage.identity import Identity
 from storage.tenancy import tenant_connection
-from tests.support import drain
 
 pytestmark = pytest.mark.integration
 
@@ -49,29 +44,6 @@ async def test_a_when_question_finds_the_turn_that_said_yesterday(resources, tmp
         assert row["refs"] == ["yesterday: 7 May 2023"]
     finally:
         await delete_tenant(resources, report.tenant_id)
-
-
-async def test_one_sentence_of_a_long_turn_is_found_by_its_own_vector(resources):
-    ident = Identity(f"t-{uuid.uuid4().hex[:8]}", "ana", str(uuid.uuid4()))
-    said = [
-        "How was your week?",
-        "Busy! Work was hectic and the car broke down twice on the motorway. My sister "
-        "finally adopted a rescue greyhound from the shelter. Then the boiler needed fixing "
-        "on Friday, and the plumber was late again.",
-        "I'm reading a novel about sailing around Cape Horn.",
-        "The quarterly report is due next Tuesday and nobody has started it.",
-    ]
-    await resources.conversation.append(
-        ident, [HumanMessage(text, id=str(uuid.uuid4())) for text in said]
-    )
-    await drain(resources)
-    found = await resources.retriever.retrieve(
-        ident, "Which pet joined the family?", decision("semantic_search", "test", {}), fetch_k=5
-    )
-    top = found[0]
-    # The long turn comes first, and on its best sentence, closer than the whole turn is.
-    assert "greyhound" in top["content"], [c["content"] for c in found]
-    assert top["scores"]["sentence"] > top["scores"]["vector"]
 
 
 # Two sessions a week apart: what Ana told about Marisol is split between them, among small talk.
