@@ -46,7 +46,7 @@ async def test_a_when_question_finds_the_turn_that_said_yesterday(resources, tmp
         await delete_tenant(resources, report.tenant_id)
 
 
-# Two sessions a week apart: what Ana told about Marisol is split between them, among small talk.
+# What Ana told about Marisol is split between two sessions a week apart, among small talk.
 SESSIONS = {
     1: [
         ("Ben", "Hey Ana, how was the weekend?"),
@@ -68,11 +68,26 @@ SESSIONS = {
         ("Ben", "I'm training for a half marathon in October."),
         ("Ana", "Good luck with the training, let me know how it goes!"),
     ],
+    # Later small talk with the question's words (job, live, cousin, new), about others.
+    3: [
+        ("Ben", "I got a new job offer from a bank, but I'm not sure about it."),
+        ("Ana", "Where would you live if you took it?"),
+        ("Ben", "Probably somewhere near the river, I like it there."),
+        ("Ana", "My neighbour's cousin lives near the river too."),
+        ("Ben", "Small world! What does she do?"),
+        ("Ana", "No idea, I only met her once at a barbecue."),
+        ("Ben", "Anyway, how's your own job going?"),
+        ("Ana", "Busy, but I'm enjoying the new project."),
+    ],
 }
 
 
 async def test_a_question_about_two_sessions_finds_both_turns(resources, tmp_path):
-    dates = {1: "10:00 am on 6 May, 2023", 2: "9:30 am on 13 May, 2023"}
+    dates = {
+        1: "10:00 am on 6 May, 2023",
+        2: "9:30 am on 13 May, 2023",
+        3: "8:00 pm on 2 June, 2023",
+    }
     turns = [
         Turn("hops", f"D{s}:{i + 1}", s, dates[s], speaker, text, i)
         for s, said in SESSIONS.items()
@@ -82,4 +97,4 @@ async def test_a_question_about_two_sessions_finds_both_turns(resources, tmp_pat
                   "Lisbon; tile restorer at a museum", ("D1:4", "D2:2"), 1)  # fmt: skip
     report = await run_eval(resources, turns, [asked], out_path=tmp_path / "r.jsonl")
     ranked = json.loads((tmp_path / "r.jsonl").read_text())["ranked"]
-    assert report.aggregate["overall"]["R@10"] == 1.0, ranked
+    assert report.aggregate["overall"]["R@10"] == 1.0, ranked[:10]
