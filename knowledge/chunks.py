@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from knowledge import terms
 from storage.reindex import Reindexable
 from storage.schema import KB_TABLE
 from storage.search import scoped_statement, vector_literal
@@ -41,7 +42,66 @@ KB_STATS = """
     FROM kb_documents WHERE tenant_id = %(tenant_id)s
 """
 DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
-LEXICAL = scoped_statement("lexical", KB_TABLE, ["tenant_id"], COLUMNS, KB_STATS)
+# Lexical leg: Okapi BM25 over a bounded set of candidates, so that its cost does not grow
+# with the number of chunks holding a common word. Each query lexeme (stemmed as in
+# `storage.search`) is weighed by its document frequency kept in `kb_terms`; candidates are
+# up to %(per_term)s chunks per lexeme from the GIN index (all of them for a lexeme rarer
+# than that, which is where BM25's weight lies) and up to as many holding every common
+# lexeme of the query at once (the best of the chunks without a rare one). Candidates are
+# scored exactly; a chunk holding only common words beyond the cap may be missed.
+LEXICAL = sql.SQL("""
+    WITH q AS (
+        SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
+        FROM unnest(%(configs)s::regconfig[]) AS config,
+             unnest(to_tsvector(config, %(query)s))
+        WHERE length(lexeme) > 1
+    ),
+    terms AS MATERIALIZED (
+        SELECT t.lexeme, t.chunks::float8 AS df, quote_literal(t.lexeme)::tsquery AS query
+        FROM kb_terms t, q WHERE t.tenant_id = %(tenant_id)s AND t.lexeme = ANY(q.lexemes)
+    ),
+    scope AS MATERIALIZED ({stats}),
+    common AS (
+        SELECT string_agg(quote_literal(lexeme), ' & ')::tsquery AS query
+        FROM terms WHERE df > %(per_term)s HAVING count(*) > 1
+    ),
+    found AS MATERIALIZED (
+        SELECT c.langchain_id FROM terms, LATERAL (
+            SELECT k.langchain_id FROM {table} k
+            WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ terms.query
+            LIMIT %(per_term)s
+        ) c
+        UNION
+        (SELECT k.langchain_id FROM {table} k, common
+         WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ common.query
+         LIMIT %(per_term)s)
+    ),
+    hits AS (
+        SELECT t.langchain_id, u.lexeme,
+               coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
+               length(t.content_tsv)::float8 AS dl
+        FROM found JOIN {table} t USING (langchain_id), q,
+             unnest(ts_filter(setweight(t.content_tsv, 'A', q.lexemes), ARRAY['a']::"char"[])) u
+    ),
+    scored AS (
+        SELECT h.langchain_id,
+               sum(ln(1 + (s.n - terms.df + 0.5) / (terms.df + 0.5))
+                   * h.tf * (%(k1)s + 1)
+                   / (h.tf + %(k1)s * (1 - %(b)s + %(b)s * h.dl / s.avgdl))) AS bm25
+        FROM hits h JOIN terms USING (lexeme), scope s
+        GROUP BY h.langchain_id
+        ORDER BY bm25 DESC, h.langchain_id
+        LIMIT %(limit)s
+    )
+    SELECT t.langchain_id::text AS id, t.content, {columns}, t.langchain_metadata AS extra,
+           scored.bm25 AS lexical
+    FROM scored JOIN {table} t USING (langchain_id)
+    ORDER BY lexical DESC, t.langchain_id
+""").format(
+    table=sql.Identifier(KB_TABLE),
+    stats=sql.SQL(KB_STATS),
+    columns=sql.SQL(", ").join(sql.Identifier("t", c) for c in COLUMNS),
+)
 # What `memoria reindex` re-embeds: the chunk's text, as the vector store embedded it.
 REINDEX = Reindexable(
     table=KB_TABLE,
@@ -95,7 +155,8 @@ async def vector_store(engine: AsyncEngine, embeddings: Embeddings) -> PGVectorS
 
 
 async def delete_document(conn: AsyncConnection, tenant_id: str, doc_id: str) -> int:
-    """Delete a document's chunks and vectors; return how many went."""
+    """Delete a document's chunks, vectors and term counts; return how many chunks went."""
+    await terms.remove_document(conn, tenant_id, doc_id)
     return (await conn.execute(DELETE_DOCUMENT, (tenant_id, doc_id))).rowcount
 
 
@@ -110,11 +171,15 @@ async def replace_document(
             await cur.executemany(
                 INSERT, [row.params() for row in rows[start : start + INSERT_SLICE]]
             )
+    await terms.add_document(conn, tenant_id, doc_id)
 
 
 async def delete_orphans(conn: AsyncConnection) -> int:
     """Delete chunks whose document has no catalogue row (every tenant's the session sees)."""
-    return (await conn.execute(DELETE_ORPHANS)).rowcount
+    deleted = (await conn.execute(DELETE_ORPHANS)).rowcount
+    if deleted:
+        await terms.rebuild(conn)
+    return deleted
 
 
 async def dense(
@@ -134,10 +199,12 @@ async def lexical(
     configs: list[str],
     k1: float,
     b: float,
+    per_term: int,
 ) -> list[dict[str, Any]]:
     """Return the tenant's chunks best by BM25 for the query `words` (rows with `lexical`).
 
-    `configs` are the text-search configurations the words are stemmed with.
+    `configs` are the text-search configurations the words are stemmed with; `per_term`
+    bounds the chunks read for each of its words (`LEXICAL`).
     """
     params = {
         "tenant_id": tenant_id,
@@ -146,6 +213,7 @@ async def lexical(
         "limit": limit,
         "k1": k1,
         "b": b,
+        "per_term": per_term,
     }
     return await _rows(pool, LEXICAL, params)
 

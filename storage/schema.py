@@ -336,6 +336,25 @@ def _migrations(dims: int) -> list[sql.Composable]:
             ]
         ),
         # ---- end of privacy ----
+        # ---- KB lexical leg (issue 17): per-term document frequencies, kept by
+        # knowledge/terms.py with the chunks, so BM25 weighs a word without reading its chunks.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    CREATE TABLE kb_terms (
+                        tenant_id text NOT NULL,
+                        lexeme    text NOT NULL,
+                        chunks    integer NOT NULL,
+                        PRIMARY KEY (tenant_id, lexeme)
+                    );
+                    INSERT INTO kb_terms (tenant_id, lexeme, chunks)
+                    SELECT c.tenant_id, u.lexeme, count(*)
+                    FROM kb_chunks c, unnest(c.content_tsv) u GROUP BY 1, 2
+                """),
+                tenancy.table_policy_sql("kb_terms"),
+            ]
+        ),
+        # ---- end of KB lexical leg ----
     ]
 
 
