@@ -39,6 +39,13 @@ REBUILD = """
     SELECT c.tenant_id, u.lexeme, count(*) FROM kb_chunks c, unnest(c.content_tsv) u
     GROUP BY 1, 2
 """
+# One tenant's counts, from its chunks: after a bulk load (benchmarks' seeder).
+FORGET = "DELETE FROM kb_terms WHERE tenant_id = %(tenant_id)s"
+RECOUNT = """
+    INSERT INTO kb_terms (tenant_id, lexeme, chunks)
+    SELECT %(tenant_id)s, u.lexeme, count(*) FROM kb_chunks c, unnest(c.content_tsv) u
+    WHERE c.tenant_id = %(tenant_id)s GROUP BY u.lexeme
+"""
 # Documents of one tenant change their counts one transaction at a time: two documents
 # sharing words would otherwise lock the same rows in different orders.
 LOCK = "SELECT pg_advisory_xact_lock(%s::int4, hashtext(%s))"
@@ -60,3 +67,10 @@ async def remove_document(conn: AsyncConnection, tenant_id: str, doc_id: str) ->
 async def rebuild(conn: AsyncConnection) -> None:
     """Recount every visible tenant's term frequencies from its chunks (rare repairs)."""
     await conn.execute(REBUILD, prepare=False)
+
+
+async def recount(conn: AsyncConnection, tenant_id: str) -> None:
+    """Recount the tenant's term frequencies from its chunks, in the caller's transaction."""
+    await conn.execute(LOCK, (LOCK_CLASS, tenant_id))
+    await conn.execute(FORGET, {"tenant_id": tenant_id})
+    await conn.execute(RECOUNT, {"tenant_id": tenant_id})
