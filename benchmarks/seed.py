@@ -299,7 +299,7 @@ class _bulk:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._dropped:
-            await self._conn.execute("SET maintenance_work_mem = '2GB'")
+            await self._conn.execute("SET maintenance_work_mem = '3GB'")
         for index in self._dropped:
             started = time.perf_counter()
             await self._conn.execute(index["indexdef"])
