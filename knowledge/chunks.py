@@ -24,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from knowledge import terms
 from storage.reindex import Reindexable
 from storage.schema import KB_TABLE
-from storage.search import scoped_statement, vector_literal
+from storage.search import (
+    HIT_COLUMNS,
+    QUERY_LEXEMES,
+    ROW_LEXEMES,
+    SCORED,
+    scoped_statement,
+    vector_literal,
+)
 from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
@@ -49,53 +56,36 @@ DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
 # than that, which is where BM25's weight lies) and up to as many holding every common
 # lexeme of the query at once (the best of the chunks without a rare one). Candidates are
 # scored exactly; a chunk holding only common words beyond the cap may be missed.
-LEXICAL = sql.SQL("""
-    WITH q AS (
-        SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
-        FROM unnest(%(configs)s::regconfig[]) AS config,
-             unnest(to_tsvector(config, %(query)s))
-        WHERE length(lexeme) > 1
-    ),
-    terms AS MATERIALIZED (
+LEXICAL = sql.SQL(f"""
+    WITH {QUERY_LEXEMES},
+    df AS MATERIALIZED (
         SELECT t.lexeme, t.chunks::float8 AS df, quote_literal(t.lexeme)::tsquery AS query
         FROM kb_terms t, q WHERE t.tenant_id = %(tenant_id)s AND t.lexeme = ANY(q.lexemes)
     ),
-    scope AS MATERIALIZED ({stats}),
+    scope AS MATERIALIZED ({{stats}}),
     common AS (
         SELECT string_agg(quote_literal(lexeme), ' & ')::tsquery AS query
-        FROM terms WHERE df > %(per_term)s HAVING count(*) > 1
+        FROM df WHERE df > %(per_term)s HAVING count(*) > 1
     ),
     found AS MATERIALIZED (
-        SELECT c.langchain_id FROM terms, LATERAL (
-            SELECT k.langchain_id FROM {table} k
-            WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ terms.query
+        SELECT c.langchain_id FROM df, LATERAL (
+            SELECT k.langchain_id FROM {{table}} k
+            WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ df.query
             LIMIT %(per_term)s
         ) c
         UNION
-        (SELECT k.langchain_id FROM {table} k, common
+        (SELECT k.langchain_id FROM {{table}} k, common
          WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ common.query
          LIMIT %(per_term)s)
     ),
     hits AS (
-        SELECT t.langchain_id, u.lexeme,
-               coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
-               length(t.content_tsv)::float8 AS dl
-        FROM found JOIN {table} t USING (langchain_id), q,
-             unnest(ts_filter(setweight(t.content_tsv, 'A', q.lexemes), ARRAY['a']::"char"[])) u
+        SELECT {HIT_COLUMNS}
+        FROM found JOIN {{table}} t USING (langchain_id), q, {ROW_LEXEMES}
     ),
-    scored AS (
-        SELECT h.langchain_id,
-               sum(ln(1 + (s.n - terms.df + 0.5) / (terms.df + 0.5))
-                   * h.tf * (%(k1)s + 1)
-                   / (h.tf + %(k1)s * (1 - %(b)s + %(b)s * h.dl / s.avgdl))) AS bm25
-        FROM hits h JOIN terms USING (lexeme), scope s
-        GROUP BY h.langchain_id
-        ORDER BY bm25 DESC, h.langchain_id
-        LIMIT %(limit)s
-    )
-    SELECT t.langchain_id::text AS id, t.content, {columns}, t.langchain_metadata AS extra,
+    {SCORED}
+    SELECT t.langchain_id::text AS id, t.content, {{columns}}, t.langchain_metadata AS extra,
            scored.bm25 AS lexical
-    FROM scored JOIN {table} t USING (langchain_id)
+    FROM scored JOIN {{table}} t USING (langchain_id)
     ORDER BY lexical DESC, t.langchain_id
 """).format(
     table=sql.Identifier(KB_TABLE),
