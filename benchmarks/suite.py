@@ -450,13 +450,14 @@ async def _count_chunks(res: Resources, tenant: str) -> int:
 
 
 async def delete_kb(res: Resources, tenant: str) -> None:
-    """Delete a benchmark tenant's knowledge base: chunks, catalogue, term counts, versions."""
+    """Delete a benchmark tenant's knowledge base: chunks, catalogue, statistics, versions."""
     if not tenant.startswith(TENANT_PREFIX):
         raise ValueError(f"refusing to delete the knowledge base of {tenant!r}")
     async with tenant_connection(res.pool, tenant) as conn, conn.transaction():
         await conn.execute("DELETE FROM kb_chunks WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM kb_documents WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM kb_terms WHERE tenant_id = %s", (tenant,))
+        await conn.execute("DELETE FROM kb_stats WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant,))
 
 

@@ -51,11 +51,12 @@ KB_STATS = """
 DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
 # Lexical leg: Okapi BM25 over a bounded set of candidates, so that its cost does not grow
 # with the number of chunks holding a common word. Each query lexeme (stemmed as in
-# `storage.search`) is weighed by its document frequency kept in `kb_terms`; candidates are
-# up to %(per_term)s chunks per lexeme from the GIN index (all of them for a lexeme rarer
-# than that, which is where BM25's weight lies) and up to as many holding every common
-# lexeme of the query at once (the best of the chunks without a rare one). Candidates are
-# scored exactly; a chunk holding only common words beyond the cap may be missed.
+# `storage.search`) is weighed by its document frequency kept in `kb_terms`, the knowledge
+# base's size and mean length are its totals in `kb_stats`. Candidates are every chunk
+# holding a lexeme found in at most %(per_term)s chunks (where BM25's weight lies) and up to
+# %(per_term)s chunks holding all the commoner ones at once (GIN intersects their lists
+# without reading them whole). Candidates are scored exactly, from the tsvector read once;
+# a chunk holding only some of the common words and none of the rare ones may be missed.
 LEXICAL = sql.SQL(f"""
     WITH {QUERY_LEXEMES},
     df AS MATERIALIZED (
@@ -65,22 +66,22 @@ LEXICAL = sql.SQL(f"""
     scope AS MATERIALIZED ({{stats}}),
     common AS (
         SELECT string_agg(quote_literal(lexeme), ' & ')::tsquery AS query
-        FROM df WHERE df > %(per_term)s HAVING count(*) > 1
+        FROM df WHERE df > %(per_term)s HAVING count(*) > 0
     ),
     found AS MATERIALIZED (
-        SELECT c.langchain_id FROM df, LATERAL (
-            SELECT k.langchain_id FROM {{table}} k
+        SELECT c.* FROM df, LATERAL (
+            SELECT k.langchain_id, k.content_tsv FROM {{table}} k
             WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ df.query
-            LIMIT %(per_term)s
         ) c
-        UNION
-        (SELECT k.langchain_id FROM {{table}} k, common
+        WHERE df.df <= %(per_term)s
+        UNION ALL
+        (SELECT k.langchain_id, k.content_tsv FROM {{table}} k, common
          WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ common.query
          LIMIT %(per_term)s)
     ),
     hits AS (
         SELECT {HIT_COLUMNS}
-        FROM found JOIN {{table}} t USING (langchain_id), q, {ROW_LEXEMES}
+        FROM (SELECT DISTINCT ON (langchain_id) * FROM found) t, q, {ROW_LEXEMES}
     ),
     {SCORED}
     SELECT t.langchain_id::text AS id, t.content, {{columns}}, t.langchain_metadata AS extra,
@@ -89,7 +90,7 @@ LEXICAL = sql.SQL(f"""
     ORDER BY lexical DESC, t.langchain_id
 """).format(
     table=sql.Identifier(KB_TABLE),
-    stats=sql.SQL(KB_STATS),
+    stats=sql.SQL(terms.TOTALS),
     columns=sql.SQL(", ").join(sql.Identifier("t", c) for c in COLUMNS),
 )
 # What `memoria reindex` re-embeds: the chunk's text, as the vector store embedded it.
@@ -166,9 +167,10 @@ async def replace_document(
 
 async def delete_orphans(conn: AsyncConnection) -> int:
     """Delete chunks whose document has no catalogue row (every tenant's the session sees)."""
-    deleted = (await conn.execute(DELETE_ORPHANS)).rowcount
-    if deleted:
-        await terms.rebuild(conn)
+    async with conn.transaction():
+        deleted = (await conn.execute(DELETE_ORPHANS)).rowcount
+        if deleted:
+            await terms.rebuild(conn)
     return deleted
 
 

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.documents import Document
 
 from graph.resources import Resources
-from knowledge import chunks
+from knowledge import chunks, terms
 from knowledge.documents import DocumentLibrary
 from knowledge.ingest import document_id, index_document
 from knowledge.reading import Prepared
@@ -21,6 +21,10 @@ KEPT = "SELECT lexeme, chunks FROM kb_terms WHERE tenant_id = %s"
 COUNTED = """
     SELECT u.lexeme, count(*) AS chunks FROM kb_chunks c, unnest(c.content_tsv) u
     WHERE c.tenant_id = %s GROUP BY u.lexeme
+"""
+TOTALS_COUNTED = """
+    SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
+    FROM kb_chunks WHERE tenant_id = %s
 """
 
 
@@ -46,10 +50,17 @@ async def lexical(res: Resources, tenant: str, words: str, per_term: int) -> lis
 
 
 async def kept_and_counted(res: Resources, tenant: str) -> tuple[dict, dict]:
+    """Return the tenant's statistics as kept and as counted from its chunks."""
     async with tenant_connection(res.pool, tenant) as conn:
         kept = await (await conn.execute(KEPT, (tenant,))).fetchall()
         counted = await (await conn.execute(COUNTED, (tenant,))).fetchall()
-    return {r["lexeme"]: r["chunks"] for r in kept}, {r["lexeme"]: r["chunks"] for r in counted}
+        totals = await (await conn.execute(terms.TOTALS, {"tenant_id": tenant})).fetchone()
+        cur = await conn.execute(TOTALS_COUNTED, (tenant,))
+        totals_counted = await cur.fetchone()
+    return (
+        {**{r["lexeme"]: r["chunks"] for r in kept}, "": totals},
+        {**{r["lexeme"]: r["chunks"] for r in counted}, "": totals_counted},
+    )
 
 
 async def test_rare_and_combined_words_rank_first_though_only_a_few_chunks_per_word_are_read(
@@ -90,9 +101,11 @@ async def test_term_statistics_follow_ingest_reingest_and_delete_within_the_tena
     await DocumentLibrary(pool=resources.pool, kb=kb).delete(tenant, document_id("faq"))
     kept, counted = await kept_and_counted(resources, tenant)
     assert kept == counted and "refund" not in kept and kept["receipt"] == 1
+    assert kept[""]["n"] == 1
     assert (await kept_and_counted(resources, other))[0]["refund"] == 1
 
-    # The app's role sees another tenant's counts through no query.
+    # The app's role sees another tenant's statistics through no query.
     async with tenant_connection(resources.pool, tenant) as conn:
-        cur = await conn.execute("SELECT DISTINCT tenant_id FROM kb_terms")
-        assert {r["tenant_id"] for r in await cur.fetchall()} == {tenant}
+        for table in ("kb_terms", "kb_stats"):
+            cur = await conn.execute(f"SELECT DISTINCT tenant_id FROM {table}")
+            assert {r["tenant_id"] for r in await cur.fetchall()} == {tenant}, table
