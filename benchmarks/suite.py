@@ -20,6 +20,7 @@ summary; `BENCHMARKS.md` quotes them with the machine and the command.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -402,6 +403,8 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
                     for c in cfg.clients
                 ]
             results["sizes"].append(entry)
+            # Each size as it is measured: a long run (1M) stopped later keeps these figures.
+            logger.info("measured %d: %s", size, json.dumps(entry))
             stored, pages_written = max(size, stored), max(pages_needed, pages_written)
         if not cfg.bulk:
             # Same pages again in another tenant: embedded again, since the embedding cache
