@@ -55,8 +55,9 @@ DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
 # base's size and mean length are its totals in `kb_stats`. Candidates are every chunk
 # holding a lexeme found in at most %(per_term)s chunks (where BM25's weight lies) and up to
 # %(per_term)s chunks holding all the commoner ones at once (GIN intersects their lists
-# without reading them whole). Candidates are scored exactly, from the tsvector read once;
-# a chunk holding only some of the common words and none of the rare ones may be missed.
+# without reading them whole; one common word alone is read only when no rarer one is
+# there). Candidates are scored exactly, from the tsvector read once; a chunk holding only
+# some of the common words and none of the rare ones may be missed.
 LEXICAL = sql.SQL(f"""
     WITH {QUERY_LEXEMES},
     df AS MATERIALIZED (
@@ -66,7 +67,8 @@ LEXICAL = sql.SQL(f"""
     scope AS MATERIALIZED ({{stats}}),
     common AS (
         SELECT string_agg(quote_literal(lexeme), ' & ')::tsquery AS query
-        FROM df WHERE df > %(per_term)s HAVING count(*) > 0
+        FROM df WHERE df > %(per_term)s
+        HAVING count(*) > 1 OR (count(*) = 1 AND min(df) = (SELECT min(df) FROM df))
     ),
     found AS MATERIALIZED (
         SELECT c.* FROM df, LATERAL (

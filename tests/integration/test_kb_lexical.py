@@ -78,6 +78,8 @@ async def test_rare_and_combined_words_rank_first_though_only_a_few_chunks_per_w
     assert (await lexical(resources, tenant, "zirconium parcels", per_term=5))[0] == rare
     # No rare word: the chunk holding both common words is found through their conjunction.
     assert (await lexical(resources, tenant, "parcel shipping labels", per_term=5))[0] == both
+    # One common word and nothing rarer: its chunks are still read (a bounded number).
+    assert len(await lexical(resources, tenant, "parcels", per_term=5)) == 5
     # Unbounded, the same answers: the cap changes what is read, not the ranking's top.
     assert (await lexical(resources, tenant, "parcel shipping labels", per_term=10**6))[0] == both
 
