@@ -47,6 +47,7 @@ from knowledge.reading import prepare
 from memory.message_index import index_entries
 from storage.identity import Identity
 from storage.schema import CHAT_HISTORY_TABLE, KB_TABLE, MESSAGES_TABLE
+from storage.tenancy import tenant_connection
 from storage.versions import bump_kb, bump_user
 
 logger = logging.getLogger(__name__)
@@ -316,3 +317,28 @@ def plan_growth(
     """
     pages = tuple(int(m * chunks_per_message / CHUNKS_PER_PAGE) for m in messages)
     return SeedPlan(tenant=tenant, messages=messages, pages=pages, **kw)  # type: ignore[arg-type]
+
+
+async def held(res: Resources, tenant: str) -> tuple[int, int]:
+    """Return the messages and pages a tenant seeded before holds (to grow it from there)."""
+    async with tenant_connection(res.pool, tenant) as conn:
+        cur = await conn.execute(
+            "SELECT (SELECT count(*) FROM chat_history h JOIN threads t USING (session_id)"
+            "        WHERE t.tenant_id = %(t)s) AS messages,"
+            " (SELECT count(*) FROM kb_documents WHERE tenant_id = %(t)s) AS pages",
+            {"t": tenant},
+        )
+        row = await cur.fetchone()
+    return int(row["messages"]), int(row["pages"])
+
+
+async def vector_settings(res: Resources) -> dict[str, str]:
+    """Return pgvector's version and the HNSW settings the read path's sessions run with."""
+    async with res.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector,"
+            " current_setting('hnsw.iterative_scan') AS iterative_scan,"
+            " current_setting('hnsw.ef_search') AS ef_search,"
+            " current_setting('hnsw.max_scan_tuples') AS max_scan_tuples"
+        )
+        return dict(await cur.fetchone())

@@ -41,7 +41,15 @@ from langchain_core.messages import AIMessage, HumanMessage
 from prometheus_client import REGISTRY
 
 from benchmarks.corpus import kb_page, message_text, message_time, question_text
-from benchmarks.seed import CHUNKS_PER_PAGE, SeedPlan, seed, thread_id, user_id
+from benchmarks.seed import (
+    CHUNKS_PER_PAGE,
+    SeedPlan,
+    held,
+    seed,
+    thread_id,
+    user_id,
+    vector_settings,
+)
 from benchmarks.write import machine, summarise
 from configs.settings import REPO_ROOT
 from evals.locomo import delete_tenant
@@ -341,7 +349,7 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
         "config": asdict(cfg),
         "machine": machine(),
         "command": command,
-        "vector_search": await _vector_settings(res),
+        "vector_search": await vector_settings(res),
         "sizes": [],
     }
     pages = Path(tempfile.mkdtemp(prefix="memoria-bench-kb-"))
@@ -417,31 +425,6 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
             await delete_kb(res, tenant)
             await delete_tenant(res, tenant)
     return results
-
-
-async def held(res: Resources, tenant: str) -> tuple[int, int]:
-    """Return the messages and pages a tenant seeded before holds (to grow it from there)."""
-    async with tenant_connection(res.pool, tenant) as conn:
-        cur = await conn.execute(
-            "SELECT (SELECT count(*) FROM chat_history h JOIN threads t USING (session_id)"
-            "        WHERE t.tenant_id = %(t)s) AS messages,"
-            " (SELECT count(*) FROM kb_documents WHERE tenant_id = %(t)s) AS pages",
-            {"t": tenant},
-        )
-        row = await cur.fetchone()
-    return int(row["messages"]), int(row["pages"])
-
-
-async def _vector_settings(res: Resources) -> dict[str, str]:
-    """Return pgvector's version and the HNSW settings the read path's sessions run with."""
-    async with res.pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector,"
-            " current_setting('hnsw.iterative_scan') AS iterative_scan,"
-            " current_setting('hnsw.ef_search') AS ef_search,"
-            " current_setting('hnsw.max_scan_tuples') AS max_scan_tuples"
-        )
-        return dict(await cur.fetchone())
 
 
 async def _count_chunks(res: Resources, tenant: str) -> int:

@@ -347,8 +347,8 @@ async def bench_suite(args: argparse.Namespace) -> int:
 
 async def bench_seed(args: argparse.Namespace) -> int:
     """Grow a benchmark tenant in bulk and print what was added."""
-    from benchmarks.seed import CHUNKS_PER_PAGE, SeedPlan, seed
-    from benchmarks.suite import TENANT_PREFIX, held
+    from benchmarks.seed import CHUNKS_PER_PAGE, SeedPlan, held, seed
+    from benchmarks.suite import TENANT_PREFIX
     from graph.resources import Resources
 
     if not args.tenant.startswith(TENANT_PREFIX):
