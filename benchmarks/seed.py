@@ -335,10 +335,12 @@ async def held(res: Resources, tenant: str) -> tuple[int, int]:
 async def vector_settings(res: Resources) -> dict[str, str]:
     """Return pgvector's version and the HNSW settings the read path's sessions run with."""
     async with res.pool.connection() as conn:
+        # pgvector defines its settings once a session has used a vector.
+        await conn.execute("SELECT '[1]'::vector <=> '[1]'::vector")
         cur = await conn.execute(
             "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector,"
-            " current_setting('hnsw.iterative_scan') AS iterative_scan,"
-            " current_setting('hnsw.ef_search') AS ef_search,"
-            " current_setting('hnsw.max_scan_tuples') AS max_scan_tuples"
+            " current_setting('hnsw.iterative_scan', true) AS iterative_scan,"
+            " current_setting('hnsw.ef_search', true) AS ef_search,"
+            " current_setting('hnsw.max_scan_tuples', true) AS max_scan_tuples"
         )
         return dict(await cur.fetchone())
