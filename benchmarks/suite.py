@@ -20,6 +20,7 @@ summary; `BENCHMARKS.md` quotes them with the machine and the command.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -40,6 +41,15 @@ from langchain_core.messages import AIMessage, HumanMessage
 from prometheus_client import REGISTRY
 
 from benchmarks.corpus import kb_page, message_text, message_time, question_text
+from benchmarks.seed import (
+    CHUNKS_PER_PAGE,
+    SeedPlan,
+    held,
+    seed,
+    thread_id,
+    user_id,
+    vector_settings,
+)
 from benchmarks.write import machine, summarise
 from configs.settings import REPO_ROOT
 from evals.locomo import delete_tenant
@@ -55,7 +65,6 @@ logger = logging.getLogger(__name__)
 
 TENANT_PREFIX = "eval-bench-"  # `delete_tenant` only deletes eval- tenants.
 SERVER_STARTUP_S = 180
-CHUNKS_PER_PAGE = 12  # `kb_page` at the default chunk size
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,10 @@ class SuiteConfig:
     concurrency_max_turns: int = 2000
     seed: int = 7
     keep: bool = False
-
-
-def _user(n: int) -> str:
-    return f"user-{n:04d}"
-
-
-def _thread(user: int, thread: int) -> str:
-    return f"thread-{user:04d}-{thread:02d}"
+    bulk: bool = False
+    """Seed with `benchmarks.seed` (COPY, word-sum vectors) instead of the write path."""
+    tenant: str | None = None
+    """Grow (and keep) this tenant rather than a new one: a tenant seeded before is reused."""
 
 
 async def seed_messages(
@@ -92,7 +97,7 @@ async def seed_messages(
     outbox worker indexes them as they land. Returns once every job is indexed.
     """
     threads = [
-        Identity(tenant, _user(u), _thread(u, t))
+        Identity(tenant, user_id(u), thread_id(u, t))
         for u in range(cfg.users)
         for t in range(cfg.threads_per_user)
     ]
@@ -187,7 +192,7 @@ async def measure_read(
         config = {
             "configurable": {
                 "tenant_id": tenant,
-                "user_id": _user(rng.randrange(cfg.users)),
+                "user_id": user_id(rng.randrange(cfg.users)),
                 "thread_id": f"read-{uuid.uuid4()}",
             }
         }
@@ -298,7 +303,7 @@ async def run_clients(
     async def client(n: int, http: httpx.AsyncClient) -> None:
         nonlocal sent
         url = urls[n % len(urls)]
-        user, thread = _user(rng.randrange(cfg.users)), f"load-{clients}-{n}-{uuid.uuid4()}"
+        user, thread = user_id(rng.randrange(cfg.users)), f"load-{clients}-{n}-{uuid.uuid4()}"
         while time.perf_counter() < deadline and sent < max_turns:
             text = questions[sent]
             sent += 1
@@ -336,7 +341,7 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
     `command` is recorded with the results: how to reproduce them.
     """
     logging.getLogger("httpx").setLevel(logging.WARNING)  # One line per request otherwise.
-    tenant = f"{TENANT_PREFIX}{uuid.uuid4().hex[:8]}"
+    tenant = cfg.tenant or f"{TENANT_PREFIX}{uuid.uuid4().hex[:8]}"
     repeat_tenant = f"{tenant}-repeat"
     results: dict[str, Any] = {
         "benchmark": "suite",
@@ -344,22 +349,44 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
         "config": asdict(cfg),
         "machine": machine(),
         "command": command,
+        "vector_search": await vector_settings(res),
         "sizes": [],
     }
     pages = Path(tempfile.mkdtemp(prefix="memoria-bench-kb-"))
-    stored = pages_written = 0
+    stored, pages_written = await held(res, tenant) if cfg.tenant else (0, 0)
     try:
         for size in sorted(cfg.sizes):
-            seed_s = await seed_messages(res, tenant, cfg, stored, size, max(cfg.sizes))
+            if size < stored:  # a reused tenant already holds more: not this size any more
+                logger.warning(
+                    "skipping size %d: tenant %s holds %d messages", size, tenant, stored
+                )
+                continue
             pages_needed = int(size * cfg.chunks_per_message / CHUNKS_PER_PAGE)
-            write_kb_pages(pages, pages_written, pages_needed - pages_written, cfg.seed)
-            kb = await ingest_kb(res, tenant, pages)
+            kb: dict[str, Any] | None = None
+            if cfg.bulk:
+                plan = SeedPlan(
+                    tenant=tenant,
+                    messages=(stored, max(size, stored)),
+                    pages=(pages_written, max(pages_needed, pages_written)),
+                    users=cfg.users,
+                    threads_per_user=cfg.threads_per_user,
+                    total_messages=max(cfg.sizes),
+                    seed=cfg.seed,
+                )
+                seed_s = (await seed(res, plan))["seconds"]
+            else:
+                seed_s = await seed_messages(res, tenant, cfg, stored, size, max(cfg.sizes))
+                write_kb_pages(pages, pages_written, pages_needed - pages_written, cfg.seed)
+                kb = await ingest_kb(res, tenant, pages)
             logger.info("size %d seeded; measuring", size)
             entry: dict[str, Any] = {
                 "messages": size,
                 "kb_chunks": await _count_chunks(res, tenant),
+                "seed": "bulk" if cfg.bulk else "write path",
                 "seed_seconds": round(seed_s, 1),
-                "seed_messages_per_s": round((size - stored) / seed_s, 1) if seed_s else None,
+                "seed_messages_per_s": round((size - stored) / seed_s, 1)
+                if seed_s and size > stored
+                else None,
                 "kb_ingest": kb,
                 "read": await measure_read(
                     res, tenant, cfg, unique_questions(cfg.read_queries + 10, cfg.seed, size)
@@ -389,15 +416,18 @@ async def run_suite(res: Resources, cfg: SuiteConfig, command: str = "") -> dict
                     for c in cfg.clients
                 ]
             results["sizes"].append(entry)
-            stored, pages_written = size, pages_needed
-        # Same pages again in another tenant: embedded again, since the embedding cache is
-        # per tenant (a hit would tell that tenant another one holds the same pages).
-        results["kb_repeat_ingest"] = await ingest_kb(res, repeat_tenant, pages)
+            # Each size as it is measured: a long run (1M) stopped later keeps these figures.
+            logger.info("measured %d: %s", size, json.dumps(entry))
+            stored, pages_written = max(size, stored), max(pages_needed, pages_written)
+        if not cfg.bulk:
+            # Same pages again in another tenant: embedded again, since the embedding cache
+            # is per tenant (a hit would tell that tenant another one holds the same pages).
+            results["kb_repeat_ingest"] = await ingest_kb(res, repeat_tenant, pages)
     finally:
         shutil.rmtree(pages, ignore_errors=True)
-        if not cfg.keep:
-            await _delete_kb(res, repeat_tenant)
-            await _delete_kb(res, tenant)
+        if not cfg.keep and not cfg.tenant:
+            await delete_kb(res, repeat_tenant)
+            await delete_kb(res, tenant)
             await delete_tenant(res, tenant)
     return results
 
@@ -410,12 +440,15 @@ async def _count_chunks(res: Resources, tenant: str) -> int:
         return int((await cur.fetchone())["n"])
 
 
-async def _delete_kb(res: Resources, tenant: str) -> None:
+async def delete_kb(res: Resources, tenant: str) -> None:
+    """Delete a benchmark tenant's knowledge base: chunks, catalogue, statistics, versions."""
     if not tenant.startswith(TENANT_PREFIX):
         raise ValueError(f"refusing to delete the knowledge base of {tenant!r}")
     async with tenant_connection(res.pool, tenant) as conn, conn.transaction():
         await conn.execute("DELETE FROM kb_chunks WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM kb_documents WHERE tenant_id = %s", (tenant,))
+        await conn.execute("DELETE FROM kb_terms WHERE tenant_id = %s", (tenant,))
+        await conn.execute("DELETE FROM kb_stats WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant,))
 
 
@@ -454,7 +487,8 @@ def format_suite_report(data: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for e in data["sizes"]:
-        kb = e["kb_ingest"]
+        if not (kb := e["kb_ingest"]):
+            continue
         lines.append(
             f"| to {e['messages']} messages | {kb['chunks']} | {kb['chunks_per_s']} | "
             f"{kb['embedding_cache_hit_rate']} |"

@@ -120,7 +120,23 @@ def register(sub: Any) -> None:
         default=[10_000, 100_000],
         help="stored-message counts, comma-separated (default 10000,100000)",
     )
-    bs.add_argument("--with-1m", action="store_true", help="also grow to 1,000,000 messages")
+    bs.add_argument(
+        "--with-1m",
+        action="store_true",
+        help="also grow to 1,000,000 messages (seeds every size in bulk: implies --bulk-seed)",
+    )
+    bs.add_argument(
+        "--bulk-seed",
+        action="store_true",
+        help="seed with `bench seed`'s bulk loader (COPY, word-sum vectors, no facts) instead "
+        "of the write path; ingestion is then not measured",
+    )
+    bs.add_argument(
+        "--tenant",
+        default=None,
+        help="grow and keep this tenant (eval-bench-...) instead of a new one: a tenant "
+        "seeded before, e.g. by `bench seed`, is measured without seeding it again",
+    )
     bs.add_argument("--users", type=positive, default=100, help="users (default 100)")
     bs.add_argument(
         "--read-queries", type=positive, default=300, help="read-path questions per size"
@@ -130,6 +146,21 @@ def register(sub: Any) -> None:
     bs.add_argument("--keep", action="store_true", help="keep the benchmark tenant's rows")
     bs.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
     bs.set_defaults(run=lambda args: asyncio.run(bench_suite(args)))
+    bd = bench_sub.add_parser(
+        "seed",
+        help="bulk-load messages and knowledge-base chunks into a benchmark tenant",
+        description="Add messages (human/AI turns of the synthetic corpus, round-robin over "
+        "users' threads) and knowledge-base pages to a benchmark tenant with COPY: the "
+        "transcript, thread and message-index rows the write path writes (no facts), chunks "
+        "with their catalogue rows and term statistics. Vectors are the normalised sums of "
+        "the model's vectors of each text's words. Grows the tenant from what it holds; "
+        "`bench suite --tenant` then measures it. 1M messages + 100k chunks: see BENCHMARKS.md.",
+    )
+    bd.add_argument("--tenant", default="eval-bench-seed", help="tenant (default eval-bench-seed)")
+    bd.add_argument("--messages", type=positive, required=True, help="messages it should hold")
+    bd.add_argument("--chunks", type=int, default=0, help="knowledge-base chunks (~12 a page)")
+    bd.add_argument("--users", type=positive, default=100, help="users (default 100)")
+    bd.set_defaults(run=lambda args: asyncio.run(bench_seed(args)))
     bt = bench_sub.add_parser(
         "turns",
         help="server CPU and statements per turn; turns/s for 1..N server processes",
@@ -301,6 +332,8 @@ async def bench_suite(args: argparse.Namespace) -> int:
         clients=tuple(args.clients),
         concurrency_seconds=args.seconds,
         keep=args.keep,
+        bulk=args.bulk_seed or args.with_1m,
+        tenant=args.tenant,
     )
     settings = get_settings().model_copy(update={"memoria_worker": "inprocess"})
     async with Resources(settings, worker=offline_extractor) as res:
@@ -309,6 +342,28 @@ async def bench_suite(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=2) + "\n")
     sys.stdout.write(format_suite_report(data) + "\n")
+    return 0
+
+
+async def bench_seed(args: argparse.Namespace) -> int:
+    """Grow a benchmark tenant in bulk and print what was added."""
+    from benchmarks.seed import CHUNKS_PER_PAGE, SeedPlan, held, seed
+    from benchmarks.suite import TENANT_PREFIX
+    from graph.resources import Resources
+
+    if not args.tenant.startswith(TENANT_PREFIX):
+        raise ValueError(f"--tenant must start with {TENANT_PREFIX!r}: benchmark tenants only")
+    async with Resources(get_settings()) as res:
+        messages, pages = await held(res, args.tenant)
+        plan = SeedPlan(
+            tenant=args.tenant,
+            messages=(messages, max(messages, args.messages + args.messages % 2)),
+            pages=(pages, max(pages, -(-args.chunks // CHUNKS_PER_PAGE))),
+            users=args.users,
+            total_messages=args.messages,
+        )
+        report = await seed(res, plan)
+    sys.stdout.write(json.dumps(report) + "\n")
     return 0
 
 

@@ -21,9 +21,17 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from knowledge import terms
 from storage.reindex import Reindexable
 from storage.schema import KB_TABLE
-from storage.search import scoped_statement, vector_literal
+from storage.search import (
+    HIT_COLUMNS,
+    QUERY_LEXEMES,
+    ROW_LEXEMES,
+    SCORED,
+    scoped_statement,
+    vector_literal,
+)
 from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
@@ -41,7 +49,52 @@ KB_STATS = """
     FROM kb_documents WHERE tenant_id = %(tenant_id)s
 """
 DENSE = scoped_statement("dense", KB_TABLE, ["tenant_id"], COLUMNS)
-LEXICAL = scoped_statement("lexical", KB_TABLE, ["tenant_id"], COLUMNS, KB_STATS)
+# Lexical leg: Okapi BM25 over a bounded set of candidates, so that its cost does not grow
+# with the number of chunks holding a common word. Each query lexeme (stemmed as in
+# `storage.search`) is weighed by its document frequency kept in `kb_terms`, the knowledge
+# base's size and mean length are its totals in `kb_stats`. Candidates are every chunk
+# holding a lexeme found in at most %(per_term)s chunks (where BM25's weight lies) and up to
+# %(per_term)s chunks holding all the commoner ones at once (GIN intersects their lists
+# without reading them whole; one common word alone is read only when no rarer one is
+# there). Candidates are scored exactly, from the tsvector read once; a chunk holding only
+# some of the common words and none of the rare ones may be missed.
+LEXICAL = sql.SQL(f"""
+    WITH {QUERY_LEXEMES},
+    df AS MATERIALIZED (
+        SELECT t.lexeme, t.chunks::float8 AS df, quote_literal(t.lexeme)::tsquery AS query
+        FROM kb_terms t, q WHERE t.tenant_id = %(tenant_id)s AND t.lexeme = ANY(q.lexemes)
+    ),
+    scope AS MATERIALIZED ({{stats}}),
+    common AS (
+        SELECT string_agg(quote_literal(lexeme), ' & ')::tsquery AS query
+        FROM df WHERE df > %(per_term)s
+        HAVING count(*) > 1 OR (count(*) = 1 AND min(df) = (SELECT min(df) FROM df))
+    ),
+    found AS MATERIALIZED (
+        SELECT c.* FROM df, LATERAL (
+            SELECT k.langchain_id, k.content_tsv FROM {{table}} k
+            WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ df.query
+        ) c
+        WHERE df.df <= %(per_term)s
+        UNION ALL
+        (SELECT k.langchain_id, k.content_tsv FROM {{table}} k, common
+         WHERE k.tenant_id = %(tenant_id)s AND k.content_tsv @@ common.query
+         LIMIT %(per_term)s)
+    ),
+    hits AS (
+        SELECT {HIT_COLUMNS}
+        FROM (SELECT DISTINCT ON (langchain_id) * FROM found) t, q, {ROW_LEXEMES}
+    ),
+    {SCORED}
+    SELECT t.langchain_id::text AS id, t.content, {{columns}}, t.langchain_metadata AS extra,
+           scored.bm25 AS lexical
+    FROM scored JOIN {{table}} t USING (langchain_id)
+    ORDER BY lexical DESC, t.langchain_id
+""").format(
+    table=sql.Identifier(KB_TABLE),
+    stats=sql.SQL(terms.TOTALS),
+    columns=sql.SQL(", ").join(sql.Identifier("t", c) for c in COLUMNS),
+)
 # What `memoria reindex` re-embeds: the chunk's text, as the vector store embedded it.
 REINDEX = Reindexable(
     table=KB_TABLE,
@@ -95,7 +148,8 @@ async def vector_store(engine: AsyncEngine, embeddings: Embeddings) -> PGVectorS
 
 
 async def delete_document(conn: AsyncConnection, tenant_id: str, doc_id: str) -> int:
-    """Delete a document's chunks and vectors; return how many went."""
+    """Delete a document's chunks, vectors and term counts; return how many chunks went."""
+    await terms.remove_document(conn, tenant_id, doc_id)
     return (await conn.execute(DELETE_DOCUMENT, (tenant_id, doc_id))).rowcount
 
 
@@ -110,11 +164,16 @@ async def replace_document(
             await cur.executemany(
                 INSERT, [row.params() for row in rows[start : start + INSERT_SLICE]]
             )
+    await terms.add_document(conn, tenant_id, doc_id)
 
 
 async def delete_orphans(conn: AsyncConnection) -> int:
     """Delete chunks whose document has no catalogue row (every tenant's the session sees)."""
-    return (await conn.execute(DELETE_ORPHANS)).rowcount
+    async with conn.transaction():
+        deleted = (await conn.execute(DELETE_ORPHANS)).rowcount
+        if deleted:
+            await terms.rebuild(conn)
+    return deleted
 
 
 async def dense(
@@ -134,10 +193,12 @@ async def lexical(
     configs: list[str],
     k1: float,
     b: float,
+    per_term: int,
 ) -> list[dict[str, Any]]:
     """Return the tenant's chunks best by BM25 for the query `words` (rows with `lexical`).
 
-    `configs` are the text-search configurations the words are stemmed with.
+    `configs` are the text-search configurations the words are stemmed with; `per_term`
+    bounds the chunks read for each of its words (`LEXICAL`).
     """
     params = {
         "tenant_id": tenant_id,
@@ -146,6 +207,7 @@ async def lexical(
         "limit": limit,
         "k1": k1,
         "b": b,
+        "per_term": per_term,
     }
     return await _rows(pool, LEXICAL, params)
 

@@ -116,7 +116,8 @@ class Registry:
 
 # BM25 constants per source. Chat turns are short and alike in length, so length
 # normalisation (b) matters little there; document chunks vary more.
-KB_BM25 = {"k1": 1.2, "b": 0.75}
+# The knowledge base reads at most `per_term` chunks per query word (all of a rarer word's).
+KB_BM25 = {"k1": 1.2, "b": 0.75, "per_term": 400}
 MESSAGES_BM25 = {"k1": 1.2, "b": 0.2}
 
 # Lookups of codes and ids lean lexical (hybrid); "do you remember" questions lean on meaning.

@@ -336,6 +336,34 @@ def _migrations(dims: int) -> list[sql.Composable]:
             ]
         ),
         # ---- end of privacy ----
+        # ---- KB lexical leg (issue 17): per-term document frequencies and the totals, kept
+        # by knowledge/terms.py with the chunks, so BM25 weighs a word without reading chunks.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    CREATE TABLE kb_terms (
+                        tenant_id text NOT NULL,
+                        lexeme    text NOT NULL,
+                        chunks    integer NOT NULL,
+                        PRIMARY KEY (tenant_id, lexeme)
+                    );
+                    INSERT INTO kb_terms (tenant_id, lexeme, chunks)
+                    SELECT c.tenant_id, u.lexeme, count(*)
+                    FROM kb_chunks c, unnest(c.content_tsv) u GROUP BY 1, 2;
+                    CREATE TABLE kb_stats (
+                        tenant_id text PRIMARY KEY,
+                        chunks    bigint NOT NULL,
+                        lexemes   bigint NOT NULL
+                    );
+                    INSERT INTO kb_stats (tenant_id, chunks, lexemes)
+                    SELECT tenant_id, count(*), coalesce(sum(length(content_tsv)), 0)
+                    FROM kb_chunks GROUP BY 1
+                """),
+                tenancy.table_policy_sql("kb_terms"),
+                tenancy.table_policy_sql("kb_stats"),
+            ]
+        ),
+        # ---- end of KB lexical leg ----
     ]
 
 

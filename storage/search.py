@@ -19,31 +19,29 @@ from psycopg import sql
 # and "simple" for names and codes), so they meet rows stemmed in either; the tsquery is
 # built from those lexemes verbatim (no second stemming).
 # The statistics CTEs are MATERIALIZED: inlined, the planner re-ran them once per hit row.
-_BM25 = """
-    WITH q AS (
+# Pieces of the BM25 statement a table's owner may build its own from (the knowledge base
+# reads bounded candidates, `knowledge.chunks.LEXICAL`): the question's lexemes (`q`); a
+# row's query lexemes with their term frequency and the row's length (`hits`, from `t`
+# joined with `q` and ROW_LEXEMES); and the scores from `hits`, `df` (lexeme, df) and
+# `scope` (n, avgdl).
+QUERY_LEXEMES = """
+    q AS (
         SELECT coalesce(array_agg(DISTINCT lexeme), ARRAY[]::text[]) AS lexemes
         FROM unnest(%(configs)s::regconfig[]) AS config,
              unnest(to_tsvector(config, %(query)s))
         -- The parser splits "E-4012" into e-4012, e and 4012; a lone letter matches every
         -- code in a table and means nothing on its own.
         WHERE length(lexeme) > 1
-    ),
-    tsq AS (
-        SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
-    ),
-    scope AS MATERIALIZED ({stats}),
-    -- Each matching row's tsvector is cut down to the query's lexemes before unnesting
-    -- (marked with weight A, then filtered on it, in C): unnesting whole tsvectors cost ~100
-    -- rows per match and made the leg grow with the number of matching chunks.
-    hits AS (
-        SELECT t.langchain_id, u.lexeme,
-               coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
-               length(t.content_tsv)::float8 AS dl
-        FROM {table} t, q, tsq,
-             unnest(ts_filter(setweight(t.content_tsv, 'A', q.lexemes), ARRAY['a']::"char"[])) AS u
-        WHERE {scope_t} AND t.content_tsv @@ tsq.query
-    ),
-    df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
+    )"""
+HIT_COLUMNS = """
+    t.langchain_id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf,
+    length(t.content_tsv)::float8 AS dl"""
+# Each matching row's tsvector is cut down to the query's lexemes before unnesting (marked
+# with weight A, then filtered on it, in C): unnesting whole tsvectors cost ~100 rows per
+# match and made the leg grow with the number of matching chunks.
+ROW_LEXEMES = """
+    unnest(ts_filter(setweight(t.content_tsv, 'A', q.lexemes), ARRAY['a']::"char"[])) AS u"""
+SCORED = """
     scored AS (
         SELECT h.langchain_id,
                sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
@@ -53,9 +51,22 @@ _BM25 = """
         GROUP BY h.langchain_id
         ORDER BY bm25 DESC, h.langchain_id
         LIMIT %(limit)s
-    )
-    SELECT t.langchain_id::text AS id, t.content, {columns}, scored.bm25 AS lexical
-    FROM scored JOIN {table} t USING (langchain_id)
+    )"""
+_BM25 = f"""
+    WITH {QUERY_LEXEMES},
+    tsq AS (
+        SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
+    ),
+    scope AS MATERIALIZED ({{stats}}),
+    hits AS (
+        SELECT {HIT_COLUMNS}
+        FROM {{table}} t, q, tsq, {ROW_LEXEMES}
+        WHERE {{scope_t}} AND t.content_tsv @@ tsq.query
+    ),
+    df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
+    {SCORED}
+    SELECT t.langchain_id::text AS id, t.content, {{columns}}, scored.bm25 AS lexical
+    FROM scored JOIN {{table}} t USING (langchain_id)
     ORDER BY lexical DESC, t.langchain_id
 """
 

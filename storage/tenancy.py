@@ -70,7 +70,7 @@ TENANT_TABLES = (
     "ingest_jobs",
 )
 
-LATER_TENANT_TABLES = ("user_tokens", "memory_consent")
+LATER_TENANT_TABLES = ("user_tokens", "memory_consent", "kb_terms", "kb_stats")
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
 # (tenant, user) a task acts for; it narrows sessions bound to that same tenant only.
