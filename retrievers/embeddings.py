@@ -220,3 +220,50 @@ class CachedEmbeddings(Embeddings):
         keys = [self.key(t, kind, tenant) for t in texts for kind in ("q", "p")]
         await self._speed.settle()  # A write still in flight must not outlive the delete.
         return int(await self._speed.run("embedding.forget", lambda r: r.unlink(*keys), 0))
+
+
+class StoredTextEmbeddings(Embeddings):
+    """Stored texts embedded by the model, reusing a question's vector its turn just made.
+
+    The outbox worker embeds each user message it indexes; with a symmetric model that is the
+    vector the turn's router already computed for the same words, held in the in-process tier
+    of `questions` under the task's tenant. Only that tier is read, and nothing is stored: a
+    stored text's view (a message with the one before it) never enters a cache, as forgetting
+    a user finds cached vectors by the user's questions alone.
+    """
+
+    def __init__(self, questions: CachedEmbeddings) -> None:
+        """Embed with `questions.inner`, reusing what `questions` remembers for this tenant."""
+        self.questions = questions
+        self.inner = questions.inner
+
+    def _known(self, texts: list[str]) -> list[list[float] | None]:
+        if not self.inner.symmetric:
+            return [None] * len(texts)
+        return [self.questions._recall(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a question with the model."""
+        return self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts to store: questions already embedded from memory, the rest by the model."""
+        known = self._known(texts)
+        missing = [i for i, v in enumerate(known) if v is None]
+        fresh = self.inner.embed_documents([texts[i] for i in missing]) if missing else []
+        return _merged(known, missing, fresh)
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts to store, off the event loop for what the model must compute."""
+        known = self._known(texts)
+        missing = [i for i, v in enumerate(known) if v is None]
+        fresh = await self.inner.aembed_documents([texts[i] for i in missing]) if missing else []
+        return _merged(known, missing, fresh)
+
+
+def _merged(
+    known: list[list[float] | None], missing: list[int], fresh: list[list[float]]
+) -> list[list[float]]:
+    for i, vector in zip(missing, fresh, strict=True):
+        known[i] = vector
+    return known  # type: ignore[return-value]
