@@ -88,9 +88,15 @@ class FailFastPool(AsyncConnectionPool):
         scope = (current_scope(), current_user())
         if self._scopes.get(conn) == scope:
             return
-        await conn.execute(SET_SESSION_SCOPE, scope)
-        if not conn.autocommit:
-            await conn.commit()
+        if conn.autocommit:
+            await conn.execute(SET_SESSION_SCOPE, scope)
+        else:
+            # One statement in autocommit: one round trip, where BEGIN, it and COMMIT took three.
+            await conn.set_autocommit(True)
+            try:
+                await conn.execute(SET_SESSION_SCOPE, scope)
+            finally:
+                await conn.set_autocommit(False)
         self._scopes[conn] = scope
 
     async def _fail_waiting(self, error: PoolTimeout) -> None:

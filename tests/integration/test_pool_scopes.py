@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from psycopg.rows import dict_row
 
 from storage.pool import FailFastPool
@@ -11,15 +12,16 @@ from storage.tenancy import USER_SETTING, user_scope
 SESSION_USER = f"SELECT current_setting('{USER_SETTING}', true) AS user_id"
 
 
+@pytest.mark.parametrize("autocommit", [True, False], ids=["autocommit", "transactions"])
 async def test_a_checkout_takes_the_idle_connection_already_set_to_its_user(
-    service_urls: ServiceURLs,
+    service_urls: ServiceURLs, autocommit: bool
 ):
     pool = FailFastPool(
         service_urls.database_url,
         min_size=3,
         max_size=3,
         open=False,
-        kwargs={"autocommit": True, "row_factory": dict_row},
+        kwargs={"autocommit": autocommit, "row_factory": dict_row},
     )
     await pool.open(wait=True, timeout=30)
     try:
@@ -36,8 +38,10 @@ async def test_a_checkout_takes_the_idle_connection_already_set_to_its_user(
             with user_scope("pool-tenant", "alice"):
                 async with pool.connection() as conn:
                     assert conn is alices
+                    await conn.rollback()  # the scope is the session's: no rollback undoes it
                     row = await (await conn.execute(SESSION_USER)).fetchone()
                     assert row["user_id"] == "alice"
+                    assert conn.autocommit is autocommit
         with user_scope("pool-tenant", "bob"):
             async with pool.connection() as conn:
                 assert conn is bobs
