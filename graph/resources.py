@@ -32,6 +32,7 @@ from retrievers.embedders import Embedder
 from retrievers.embeddings import (
     VECTOR_TABLES,
     CachedEmbeddings,
+    StoredTextEmbeddings,
     build_embedder,
     legacy_model,
 )
@@ -163,11 +164,11 @@ class Resources:
 
     def outbox_worker(self, extractor: Extractor) -> OutboxWorker:
         """Return a worker that drains the outbox with `extractor` finding facts."""
-        # Message views are embedded straight by the model, so no user's text lands in the
-        # shared embedding cache.
+        # Message views are embedded by the model, so no user's text lands in the shared
+        # embedding cache; a user message's vector its turn already made is reused.
         return OutboxWorker(
             pool=self.pool,
-            embeddings=self.embeddings.inner,
+            embeddings=StoredTextEmbeddings(self.embeddings),
             facts=self.facts,
             extractor=extractor,
             listen_conninfo=self.storage.app_url,

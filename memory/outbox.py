@@ -37,7 +37,7 @@ from memory.message_index import IndexEntry, index_entries
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from storage.schema import OUTBOX_CHANNEL
-from storage.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection
+from storage.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection, tenant_scope
 from storage.versions import bump_user
 
 logger = logging.getLogger(__name__)
@@ -172,18 +172,15 @@ class OutboxWorker:
             # one user each would deadlock; a user's jobs keep their order (latest fact wins).
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: _entries(job) for job in jobs}
-            views = [e.view for job_entries in entries.values() for e in job_entries]
             try:
-                vectors = await self._embeddings.aembed_documents(views) if views else []
+                vectors = await self._embed(jobs, entries)
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
                 for job in jobs:
                     await self._retry(conn, job, exc)
                 return len(jobs)
-            offset = 0
             for job in jobs:
                 job_entries = entries[job["id"]]
-                job_vectors = vectors[offset : offset + len(job_entries)]
-                offset += len(job_entries)
+                job_vectors = vectors[job["id"]]
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
@@ -198,6 +195,28 @@ class OutboxWorker:
                 lag = datetime.now(UTC) - job["created_at"]
                 OUTBOX_LAG_MS.observe(lag.total_seconds() * 1000)
             return len(jobs)
+
+    async def _embed(
+        self, jobs: Sequence[dict[str, Any]], entries: dict[int, list[IndexEntry]]
+    ) -> dict[int, list[list[float]]]:
+        """Embed the jobs' views, each tenant's as that tenant (a model call per tenant).
+
+        Embeddings that remember vectors (the turn's question, `StoredTextEmbeddings`) then
+        find only the vectors of the job's own tenant.
+        """
+        tenants: dict[str, list[int]] = {}
+        for job in jobs:
+            tenants.setdefault(job["tenant_id"], []).append(job["id"])
+        vectors: dict[int, list[list[float]]] = {}
+        for tenant, ids in tenants.items():
+            views = [e.view for job_id in ids for e in entries[job_id]]
+            with tenant_scope(tenant):
+                embedded = await self._embeddings.aembed_documents(views) if views else []
+            offset = 0
+            for job_id in ids:
+                vectors[job_id] = embedded[offset : offset + len(entries[job_id])]
+                offset += len(entries[job_id])
+        return vectors
 
     async def _apply(
         self,

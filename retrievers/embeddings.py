@@ -173,13 +173,7 @@ class CachedEmbeddings(Embeddings):
             vectors = await embed(texts) if batch else [await embed(t) for t in texts]
             return vectors, len(texts)
         keys = [self.key(t, kind) for t in texts]
-        found = await self._speed.run("embedding.read", lambda r: r.mget(keys), None)
-        if found is None:
-            CACHE_LOOKUPS.labels("embedding", "unavailable").inc(len(texts))
-            found = [None] * len(texts)
-        vectors: list[list[float] | None] = [
-            np.frombuffer(raw, dtype=np.float32).tolist() if raw else None for raw in found
-        ]
+        vectors = await self._stored(keys)
         missing = [i for i, v in enumerate(vectors) if v is None]
         CACHE_LOOKUPS.labels("embedding", "hit").inc(len(texts) - len(missing))
         if missing:
@@ -201,6 +195,28 @@ class CachedEmbeddings(Embeddings):
             self._speed.write_behind("embedding.write", store)
         return vectors, len(missing)  # type: ignore[return-value]
 
+    async def _stored(self, keys: list[str]) -> list[list[float] | None]:
+        """Return the vectors Redis holds under `keys` (None where it holds none)."""
+        assert self._speed is not None
+        found = await self._speed.run("embedding.read", lambda r: r.mget(keys), None)
+        if found is None:
+            CACHE_LOOKUPS.labels("embedding", "unavailable").inc(len(keys))
+            return [None] * len(keys)
+        return [np.frombuffer(raw, dtype=np.float32).tolist() if raw else None for raw in found]
+
+    async def recalled_questions(self, texts: list[str]) -> list[list[float] | None]:
+        """Return the vectors of `texts` asked as questions in this tenant, where remembered.
+
+        Reads the in-process tier, then Redis for the rest; stores nothing anywhere.
+        """
+        known = [self._recall(text) for text in texts]
+        missing = [i for i, v in enumerate(known) if v is None]
+        if self._speed is not None and missing:
+            stored = await self._stored([self.key(texts[i], "q") for i in missing])
+            for i, vector in zip(missing, stored, strict=True):
+                known[i] = vector
+        return known
+
     async def forget_user(self, tenant_id: str, user_id: str, questions: Sequence[str]) -> int:
         """Drop the vectors of a user's `questions` (keyed by tenant and text); return keys gone."""
         return await self.forget(list(questions), tenant_id=tenant_id)
@@ -220,3 +236,52 @@ class CachedEmbeddings(Embeddings):
         keys = [self.key(t, kind, tenant) for t in texts for kind in ("q", "p")]
         await self._speed.settle()  # A write still in flight must not outlive the delete.
         return int(await self._speed.run("embedding.forget", lambda r: r.unlink(*keys), 0))
+
+
+class StoredTextEmbeddings(Embeddings):
+    """Stored texts embedded by the model, reusing a question's vector its turn just made.
+
+    The outbox worker embeds each user message it indexes; with a symmetric model that is the
+    vector the turn's router already computed for the same words, which `questions` holds
+    under the task's tenant: in-process when the worker runs in the server, in Redis when it
+    runs apart. Those are only read, and nothing is stored: a stored text's view (a message
+    with the one before it) never enters a cache, as forgetting a user finds cached vectors by
+    the user's questions alone.
+    """
+
+    def __init__(self, questions: CachedEmbeddings) -> None:
+        """Embed with `questions.inner`, reusing what `questions` remembers for this tenant."""
+        self.questions = questions
+        self.inner = questions.inner
+
+    def _known(self, texts: list[str]) -> list[list[float] | None]:
+        if not self.inner.symmetric:
+            return [None] * len(texts)
+        return [self.questions._recall(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a question with the model."""
+        return self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts to store: questions already embedded from memory, the rest by the model."""
+        known = self._known(texts)
+        missing = [i for i, v in enumerate(known) if v is None]
+        fresh = self.inner.embed_documents([texts[i] for i in missing]) if missing else []
+        return _merged(known, missing, fresh)
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts to store, off the event loop for what the model must compute."""
+        symmetric = self.inner.symmetric
+        known = await self.questions.recalled_questions(texts) if symmetric else [None] * len(texts)
+        missing = [i for i, v in enumerate(known) if v is None]
+        fresh = await self.inner.aembed_documents([texts[i] for i in missing]) if missing else []
+        return _merged(known, missing, fresh)
+
+
+def _merged(
+    known: list[list[float] | None], missing: list[int], fresh: list[list[float]]
+) -> list[list[float]]:
+    for i, vector in zip(missing, fresh, strict=True):
+        known[i] = vector
+    return known  # type: ignore[return-value]

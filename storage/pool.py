@@ -61,6 +61,24 @@ class FailFastPool(AsyncConnectionPool):
             raise
         return conn
 
+    async def _get_ready_connection(self, timeout: float | None) -> AsyncConnection[Any] | None:
+        """Hand out an idle connection already set to the caller's scope first, if one is.
+
+        psycopg_pool hands idle connections out oldest first, so a turn's checkouts (opening
+        the turn, the retrieval legs, the checkpoint, persist) each found a connection last
+        used by another user and paid a round trip to set the scope. Called under the pool's
+        lock, over its idle connections (a handful).
+        """
+        scope = (current_scope(), current_user())
+        idle = self._pool
+        for i, conn in enumerate(idle):
+            if self._scopes.get(conn) == scope:
+                if i:
+                    del idle[i]
+                    idle.appendleft(conn)
+                break
+        return await super()._get_ready_connection(timeout)
+
     async def _bind_scope(self, conn: AsyncConnection[Any]) -> None:
         """Set the session's tenant and user to the calling task's, when not those already.
 
@@ -70,9 +88,15 @@ class FailFastPool(AsyncConnectionPool):
         scope = (current_scope(), current_user())
         if self._scopes.get(conn) == scope:
             return
-        await conn.execute(SET_SESSION_SCOPE, scope)
-        if not conn.autocommit:
-            await conn.commit()
+        if conn.autocommit:
+            await conn.execute(SET_SESSION_SCOPE, scope)
+        else:
+            # One statement in autocommit: one round trip, where BEGIN, it and COMMIT took three.
+            await conn.set_autocommit(True)
+            try:
+                await conn.execute(SET_SESSION_SCOPE, scope)
+            finally:
+                await conn.set_autocommit(False)
         self._scopes[conn] = scope
 
     async def _fail_waiting(self, error: PoolTimeout) -> None:

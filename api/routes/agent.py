@@ -25,7 +25,7 @@ from api.runs import (
 )
 from graph.turn import resent_answer, resent_turn, turn_in_transcript
 from memory.conversation import ThreadOwnershipError
-from storage.tenancy import bind_tenant
+from storage.tenancy import bind_tenant, bind_user
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/agent", tags=["agent"])
@@ -142,6 +142,7 @@ async def stream(
             yield {"event": "end"}
             return
         try:
+            bind_run(run)
             with res.tracing():
                 async for mode, payload in api.graph.astream(
                     run.graph_input,
@@ -230,9 +231,22 @@ async def throttle_turns(api: Api, runs: list[PreparedRun]) -> None:
             await throttle(api, run.ident.tenant_id, scope, api.user_limit, "this user")
 
 
+def bind_run(run: PreparedRun) -> None:
+    """Bind the task to the run's tenant and user, as its nodes bind theirs.
+
+    LangGraph reads and writes the checkpoint in this task's context: bound to the user as
+    well, those round trips find a pooled connection the nodes left set to the same scope
+    (storage/pool.py) instead of setting the session again. Checkpoints are keyed by the
+    thread's owner (`http_config`) and have no per-user policy, so nothing else changes.
+    """
+    # A batch in local mode may hold runs of several tenants.
+    bind_tenant(run.ident.tenant_id)
+    bind_user(run.ident.tenant_id, run.ident.user_id)
+
+
 async def run_turn(api: Api, run: PreparedRun) -> Any:
     """Run one turn to the end; return the thread's state after it, serialised."""
-    bind_tenant(run.ident.tenant_id)  # A batch in local mode may hold runs of several tenants.
+    bind_run(run)
     with api.resources.tracing():
         output = await api.graph.ainvoke(
             run.graph_input,

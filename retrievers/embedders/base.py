@@ -36,6 +36,8 @@ class Embedder(Embeddings):
     """The `MEMORIA_EMBEDDING_MODEL` value that selects it."""
     dims: ClassVar[int]
     calibration: ClassVar[Calibration]
+    symmetric: ClassVar[bool] = False
+    """Whether a question and a stored text of the same words get the same vector."""
 
     def __init__(self) -> None:
         """Record nothing but a lock: the model loads on first use."""

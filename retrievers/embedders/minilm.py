@@ -17,6 +17,7 @@ class MiniLM(Embedder):
     """sentence-transformers all-MiniLM-L6-v2: 384 dims, symmetric, English-only."""
 
     name: ClassVar[str] = "minilm"
+    symmetric: ClassVar[bool] = True
     dims: ClassVar[int] = 384
     calibration: ClassVar[Calibration] = Calibration(
         route_min=0.45, route_strict=0.8, on_topic=0.4, evidence=0.35

@@ -13,6 +13,7 @@ class UniversalSentenceEncoder(Embedder):
     """USE multilingual v3 (16 languages): 512 dims, symmetric, numpy only, fast on one core."""
 
     name: ClassVar[str] = "use"
+    symmetric: ClassVar[bool] = True
     dims: ClassVar[int] = 512
     calibration: ClassVar[Calibration] = Calibration(
         route_min=0.45, route_strict=0.75, on_topic=0.35, evidence=0.3

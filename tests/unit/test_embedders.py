@@ -52,3 +52,10 @@ def test_multilingual_models_match_a_portuguese_question_to_an_english_statement
         ["My dog is called Rex.", "The invoice is due at the end of the month."]
     )
     assert cosine(query, answer) > cosine(query, other) + 0.1
+
+
+def test_a_model_called_symmetric_gives_a_question_and_a_stored_text_one_vector(embedder):
+    # The outbox worker reuses a turn's question vector for the stored message on this word.
+    text = "Last summer I moved to Porto with my sister."
+    same = cosine(embedder.embed_query(text), embedder.embed_documents([text])[0]) > 0.9999
+    assert same == embedder.symmetric

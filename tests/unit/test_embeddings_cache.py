@@ -40,3 +40,25 @@ def test_documents_are_never_cached():
     cached.embed_documents(["x", "x"])
     cached.embed_documents(["x"])
     assert inner.calls == 3
+
+
+async def test_the_worker_reuses_its_tenants_question_vectors_and_caches_nothing():
+    from retrievers.embedders.use import UniversalSentenceEncoder
+    from retrievers.embeddings import StoredTextEmbeddings
+    from storage.tenancy import tenant_scope
+
+    cached = CachedEmbeddings(UniversalSentenceEncoder())
+    with tenant_scope("acme"):
+        question = await cached.aembed_query("I moved to Porto last summer.")
+    stored = StoredTextEmbeddings(cached)
+    with tenant_scope("acme"):
+        reused, fresh = await stored.aembed_documents(
+            ["I moved to Porto last summer.", "My sister came too."]
+        )
+    with tenant_scope("globex"):  # another tenant's same words: computed, not reused
+        [computed] = await stored.aembed_documents(["I moved to Porto last summer."])
+    assert reused is question
+    assert computed is not question and len(computed) == len(question)
+    assert len(fresh) == len(question)
+    with tenant_scope("acme"):  # the stored texts' vectors went into no cache
+        assert cached._recall("My sister came too.") is None
