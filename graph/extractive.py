@@ -200,11 +200,11 @@ def _evidence(
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
-                if any(states(statements(cand["content"]), a) for a in attributes) or (
-                    semantics is not None and semantics.states(cand, attributes)
-                ):
+                if any(states(statements(cand["content"]), a) for a in attributes):
                     stating.add(cand["id"])
                     quotable.append(cand)
+                elif semantics is not None and semantics.states(cand, attributes):
+                    quotable.append(cand)  # says it in words no rule knows
                 elif (
                     covers(cand) and similarity >= calibration.evidence and _agrees(semantics, cand)
                 ):

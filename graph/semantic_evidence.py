@@ -21,6 +21,8 @@ from retrievers.types import Candidate
 from text.acts import statements
 from text.words import sentences
 
+# Attributes only the word rules may find stated.
+BY_WORDS_ONLY = frozenset({"age", "favourite"})
 # Sentences this short say nothing by themselves ("ok", "haha").
 MIN_CHARS = 12
 
@@ -49,8 +51,14 @@ class SemanticEvidence:
         return max((held.get(a.partition(":")[0], 0.0) for a in attributes), default=0.0)
 
     def states(self, cand: Candidate, attributes: Sequence[str]) -> bool:
-        """Return whether `cand` states one of `attributes` sure enough."""
-        return self.likelihood(cand, attributes) >= self.floor
+        """Return whether `cand` states one of `attributes` sure enough.
+
+        Never an age or a favourite: those are a number or the thing named, which the word
+        rules see; by meaning alone "pineapple on pizza is the best" would answer "my
+        favourite beer?".
+        """
+        wanted = [a for a in attributes if a.partition(":")[0] not in BY_WORDS_ONLY]
+        return self.likelihood(cand, wanted) >= self.floor
 
 
 # Where a long sentence changes subject: "I'm at St Mary's, so sync matters, anyway".
@@ -59,20 +67,33 @@ _CLAUSE = re.compile(
 )
 
 
+# Someone else's things: sentence embeddings read "my friend's dog" as a pet of the user's.
+_SOMEONE_ELSES = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:friend|mate|colleague|co-?worker|neighbou?r|boss|manager"
+    r"|cousin|flatmate|roommate|client|teacher)s?'s?\b"
+    r"|\bd[oa]s?\s+(?:meu|minha|meus|minhas|nosso|nossa)\s+(?:\w+\s+)?(?:amig|colega|vizinh"
+    r"|chefe|prim|cliente|professor)",
+    re.IGNORECASE,
+)
+
+
 def statement_sentences(text: str) -> list[str]:
     """Return the sentences of `text` that state something, and their clauses when long.
 
     A sentence that says three things is read whole and clause by clause: the classifier
-    spreads its belief over the three when it reads them together.
+    spreads its belief over the three when it reads them together. Clauses about someone
+    else's things ("my friend's dog is a beagle") are left out.
     """
     out: list[str] = []
     for sentence in sentences(statements(text)):
         if len(sentence) < MIN_CHARS:
             continue
-        out.append(sentence)
-        clauses = [c for c in _CLAUSE.split(sentence) if c and len(c.strip()) >= MIN_CHARS]
-        if len(clauses) > 1:
-            out.extend(c.strip() for c in clauses)
+        clauses = [c.strip() for c in _CLAUSE.split(sentence) if c and len(c.strip()) >= MIN_CHARS]
+        mine = [c for c in clauses if not _SOMEONE_ELSES.search(c)]
+        if len(mine) == len(clauses):
+            out.append(sentence)
+        if len(clauses) > 1 or len(mine) < len(clauses):
+            out.extend(mine)
     return list(dict.fromkeys(out))
 
 

@@ -16,12 +16,15 @@ talk, other people's facts).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 MODELS = Path(__file__).parent / "models"
 NONE = "none"
@@ -133,9 +136,22 @@ def weights_path(model_name: str) -> Path:
 
 
 @cache
-def load(model_name: str) -> AttributeClassifier | None:
-    """Return the classifier trained for `model_name`'s vectors, or None when there is none."""
+def load(model_name: str, model_id: str | None = None) -> AttributeClassifier | None:
+    """Return the classifier trained for `model_name`'s vectors, or None when there is none.
+
+    With `model_id`, weights trained on another version of the model are not used either
+    (their coefficients would read different vectors).
+    """
     path = weights_path(model_name)
     if not path.exists():
         return None
-    return AttributeClassifier(json.loads(path.read_text()))
+    classifier = AttributeClassifier(json.loads(path.read_text()))
+    if model_id is not None and classifier.model_id != model_id:
+        logger.warning(
+            "attribute classifier %s was trained on %s, not %s: not used",
+            path.name,
+            classifier.model_id,
+            model_id,
+        )
+        return None
+    return classifier

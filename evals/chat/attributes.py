@@ -24,7 +24,7 @@ from memory.fact_semantics import weights_path
 from retrievers.embedders import EMBEDDERS
 
 BANK = Path(__file__).resolve().parents[2] / "memory" / "attribute_bank.yaml"
-DEFAULT_THRESHOLDS = {"question": 0.5, "statement": 0.6, "extract": 0.8}
+DEFAULT_THRESHOLDS = {"question": 0.5, "statement": 0.15, "extract": 0.8, "personal": 0.5}
 
 
 def load_bank(path: Path = BANK) -> dict[str, dict[str, list[str]]]:
