@@ -230,7 +230,15 @@ def _evidence(
     if attributes:
         first = semantics.asked if semantics is not None and semantics.asked else attributes
         # stable: facts of the attribute asked by meaning first, then other facts asked
-        quotable.sort(key=lambda c: (c["source"] != "facts", not _answers(c, first)))
+        # The words say it, the meaning hardly: "aqui na 3 Corações..." uses the words of
+        # a home and is about a workplace. Such passages go last and are not "the latest".
+        unlikely = {
+            c["id"] for c in quotable if semantics is not None and semantics.unlikely(c, first)
+        }
+        stating -= unlikely
+        quotable.sort(
+            key=lambda c: (c["source"] != "facts", not _answers(c, first), c["id"] in unlikely)
+        )
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
             quotable = _latest_statements_first(quotable, stating)
     return quotable

@@ -38,17 +38,24 @@ class SemanticEvidence:
             answers it.
         stated: Per conversation candidate id, how likely its sentences state each attribute.
         floor: The probability from which a passage counts as stating an attribute.
+        demote: A recalled message less likely than this to state the asked attribute is
+            quoted after the others, whatever its words.
     """
 
     asked: tuple[str, ...] = ()
     personal: bool = False
     stated: dict[str, dict[str, float]] = field(default_factory=dict)
     floor: float = 1.0
+    demote: float = 0.0
 
     def likelihood(self, cand: Candidate, attributes: Sequence[str]) -> float:
         """Return how likely `cand` states one of `attributes` (families: "family:sister")."""
         held = self.stated.get(cand["id"], {})
         return max((held.get(a.partition(":")[0], 0.0) for a in attributes), default=0.0)
+
+    def unlikely(self, cand: Candidate, attributes: Sequence[str]) -> bool:
+        """Return whether a recalled message hardly states any of `attributes` by meaning."""
+        return cand["source"] == "conversation" and self.likelihood(cand, attributes) < self.demote
 
     def states(self, cand: Candidate, attributes: Sequence[str]) -> bool:
         """Return whether `cand` states one of `attributes` sure enough.
@@ -125,4 +132,5 @@ async def read_evidence(
         personal=classifier.none_probability(vector) <= classifier.thresholds.personal,
         stated=stated,
         floor=classifier.thresholds.statement,
+        demote=classifier.thresholds.demote,
     )

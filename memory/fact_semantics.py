@@ -57,12 +57,15 @@ class Thresholds:
         extract: A sentence no rule matched is stored as a fact of its attribute this sure.
         personal: A question whose chance of asking for none of the user's attributes is at
             most this asks about the user (the knowledge base cannot answer it).
+        demote: A recalled message less likely than this to state the asked attribute is
+            quoted after those more likely, whatever words it shares with the question.
     """
 
     question: float
     statement: float
     extract: float
     personal: float = 0.0
+    demote: float = 0.0
 
 
 class _Softmax:

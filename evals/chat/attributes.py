@@ -24,7 +24,13 @@ from memory.fact_semantics import weights_path
 from retrievers.embedders import EMBEDDERS
 
 BANK = Path(__file__).resolve().parents[2] / "memory" / "attribute_bank.yaml"
-DEFAULT_THRESHOLDS = {"question": 0.5, "statement": 0.15, "extract": 0.8, "personal": 0.5}
+DEFAULT_THRESHOLDS = {
+    "question": 0.5,
+    "statement": 0.15,
+    "extract": 0.8,
+    "personal": 0.5,
+    "demote": 0.1,
+}
 
 
 def load_bank(path: Path = BANK) -> dict[str, dict[str, list[str]]]:

@@ -118,7 +118,13 @@ def _line(name: str, t: dict[str, list[int]]) -> str:
     )
 
 
-GRID = [(q, s, p) for q in (0.5, 0.6) for s in (0.15, 0.2, 0.3) for p in (0.0, 0.1, 0.2, 0.3, 0.5)]
+GRID = [
+    (q, s, p, d)
+    for q in (0.5, 0.6)
+    for s in (0.15, 0.2, 0.3)
+    for p in (0.0, 0.3, 0.5)
+    for d in (0.0, 0.1, 0.15)
+]
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -140,15 +146,17 @@ async def main_async(args: argparse.Namespace) -> int:
     _say(_line("rules only", await tally(records, None, None)))
     _say(_line(f"with semantics {base.thresholds}", await tally(records, base, memo)))
 
-    def at(q: float, s: float, p: float) -> AttributeClassifier:
+    def at(q: float, s: float, p: float, d: float) -> AttributeClassifier:
         c = AttributeClassifier.__new__(AttributeClassifier)
         c.__dict__.update(base.__dict__)
-        c.thresholds = replace(base.thresholds, question=q, statement=s, personal=p)
+        c.thresholds = replace(base.thresholds, question=q, statement=s, personal=p, demote=d)
         return c
 
     if args.sweep:
-        for q, s, p in GRID:
-            _say(_line(f"q={q} s={s} p={p}", await tally(records, at(q, s, p), memo)))
+        for point in GRID:
+            _say(
+                _line("q={} s={} p={} d={}".format(*point), await tally(records, at(*point), memo))
+            )
     if args.cv:
         personas = sorted({r.get("persona") or r["id"] for r in records})
         folds = [personas[i::6] for i in range(6)]
@@ -157,13 +165,13 @@ async def main_async(args: argparse.Namespace) -> int:
             train = [r for r in records if (r.get("persona") or r["id"]) not in held]
             test = [r for r in records if (r.get("persona") or r["id"]) in held]
             best, best_gain = None, None
-            for q, s, p in GRID:
-                t = await tally(train, at(q, s, p), memo)
+            for point in GRID:
+                t = await tally(train, at(*point), memo)
                 gain = t["facts"][0] + t["abstain"][0] + t["kb"][0]  # each right answer counts 1
                 if best_gain is None or gain > best_gain:
-                    best, best_gain = (q, s, p), gain
+                    best, best_gain = point, gain
             t = await tally(test, at(*best), memo)
-            _say(f"fold {held[:2]}...: chose q, s, p = {best}; " + _line("held", t))
+            _say(f"fold {held[:2]}...: chose q, s, p, d = {best}; " + _line("held", t))
             for k in total:
                 total[k][0] += t[k][0]
                 total[k][1] += t[k][1]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 
 from evals.chat.attributes import examples, load_bank
-from graph.semantic_evidence import statement_sentences
+from graph.extractive import PHRASES, extractive_answer
+from graph.semantic_evidence import SemanticEvidence, statement_sentences
 from memory.fact_semantics import NONE, load
 from retrievers.embedders import EMBEDDERS
+from retrievers.types import Candidate, RouteDecision
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +109,47 @@ def test_a_long_sentence_is_also_read_clause_by_clause():
     parts = statement_sentences("Long day, I'm at the Mater on nights, so ignore typos. Ok?")
     assert "I'm at the Mater on nights" in parts
     assert all(not p.endswith("?") for p in parts)
+
+
+def _passage(id_: str, source: str, content: str, **metadata) -> Candidate:
+    return Candidate(id=id_, source=source, content=content, metadata=metadata, scores={}, ranks={})
+
+
+MEMORY = RouteDecision(
+    strategy="cross_conversation", sources=["facts", "conversation"], reason="", similarities={}
+)
+
+
+def test_the_attribute_asked_by_meaning_is_answered_first():
+    # The words "who am I" ask for a name; by meaning, "married to" asks for a partner.
+    context = [
+        _passage("f1", "facts", "The user's name is Priya.", attribute="name"),
+        _passage("f2", "facts", "The user's husband is called Dev.", attribute="partner"),
+    ]
+    _, citations = extractive_answer(
+        "Who am I married to?", context, MEMORY, semantics=SemanticEvidence(asked=("partner",))
+    )
+    assert "Dev" in citations[0]["snippet"]
+    _, citations = extractive_answer("Who am I married to?", context, MEMORY)
+    assert "Priya" in citations[0]["snippet"]  # the words alone
+
+
+def test_a_statement_in_words_no_rule_knows_is_evidence_by_meaning():
+    said = _passage("m1", "conversation", "Shrimp and I are not friends, my throat closes up.")
+    question = "Is there anything I can't eat?"
+    assert extractive_answer(question, [said], MEMORY)[1] == []  # the rules: not evidence
+    semantics = SemanticEvidence(
+        asked=("allergy", "health"), stated={"m1": {"allergy": 0.5, "health": 0.5}}, floor=0.15
+    )
+    _, citations = extractive_answer(question, [said], MEMORY, semantics=semantics)
+    assert "Shrimp" in citations[0]["snippet"]
+
+
+def test_a_question_surely_about_the_user_is_not_answered_from_the_manual():
+    page = _passage("kb1", "knowledge_base", "Your blood type of plan is shown under Billing.")
+    route = RouteDecision(strategy="hybrid", sources=["knowledge_base"], reason="", similarities={})
+    assert extractive_answer("What's my blood type?", [page], route)[1]  # shared words
+    message, citations = extractive_answer(
+        "What's my blood type?", [page], route, semantics=SemanticEvidence(personal=True)
+    )
+    assert citations == [] and message.text.startswith(PHRASES["en"]["unknown"])
