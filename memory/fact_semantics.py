@@ -54,7 +54,6 @@ class Thresholds:
     Attributes:
         question: A question is taken to ask for its attribute at least this sure.
         statement: A sentence counts as stating its attribute at least this sure.
-        extract: A sentence no rule matched is stored as a fact of its attribute this sure.
         personal: A question whose chance of asking for none of the user's attributes is at
             most this asks about the user (the knowledge base cannot answer it).
         demote: A recalled message less likely than this to state the asked attribute is
@@ -63,7 +62,6 @@ class Thresholds:
 
     question: float
     statement: float
-    extract: float
     personal: float = 0.0
     demote: float = 0.0
 

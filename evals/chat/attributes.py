@@ -1,6 +1,6 @@
 """Train the semantic attribute classifier on the labelled bank; check it; write its weights.
 
-    python -m evals.chat.attributes train [--model use|e5] [--question T --statement T --extract T]
+    python -m evals.chat.attributes train [--model use|e5] [--question T --statement T ...]
     python -m evals.chat.attributes cv [--model use]    # bank cross-validation, per kind
 
 `train` embeds `memory/attribute_bank.yaml` with the embedding model (questions as queries,
@@ -27,7 +27,6 @@ BANK = Path(__file__).resolve().parents[2] / "memory" / "attribute_bank.yaml"
 DEFAULT_THRESHOLDS = {
     "question": 0.5,
     "statement": 0.15,
-    "extract": 0.8,
     "personal": 0.5,
     "demote": 0.1,
 }
