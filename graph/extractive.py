@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
+from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
 from memory.fact_extraction import extract_facts
 from memory.fact_questions import asked_attributes, states
@@ -93,6 +94,7 @@ def extractive_answer(
     label: Labeller = DEFAULT.label,
     calibration: Calibration = MiniLM.calibration,
     language: str | None = None,
+    semantics: SemanticEvidence | None = None,
 ) -> tuple[AIMessage, list[Citation]]:
     """Answer `query` by quoting the best evidence in `context` with numbered citations.
 
@@ -103,6 +105,8 @@ def extractive_answer(
         label: Labels a passage's origin in a language.
         calibration: What the embedding model's similarities mean.
         language: The conversation's language; the message's own when None.
+        semantics: What the attribute classifier read in the question and the passages
+            (`graph.semantic_evidence`); the word rules alone when None.
     """
     lang = language or detect(query) or "en"
     say = PHRASES.get(lang, PHRASES["en"])
@@ -114,8 +118,18 @@ def extractive_answer(
         return _reply(f"{say['greeting']} {say['offline']}"), []
     about_user = is_about_user(query)
     attributes = asked_attributes(query) if about_user else []
+    if about_user and semantics is not None and semantics.asked:
+        # By meaning first, then by the words: "who am I married to?" asks for a partner,
+        # not the name the words "who am I" suggest; no word of it at all still asks.
+        attributes = list(dict.fromkeys([*semantics.asked, *attributes]))
     quotable = _evidence(
-        query, context, calibration, about_user=about_user, attributes=attributes, language=lang
+        query,
+        context,
+        calibration,
+        about_user=about_user,
+        attributes=attributes,
+        language=lang,
+        semantics=semantics,
     )
     if not quotable:
         if about_user:
@@ -143,6 +157,7 @@ def _evidence(
     about_user: bool,
     attributes: Sequence[str] = (),
     language: str | None = None,
+    semantics: SemanticEvidence | None = None,
 ) -> list[Candidate]:
     """Return the passages worth quoting for `query`, in the order to quote them.
 
@@ -188,16 +203,23 @@ def _evidence(
                 if any(states(statements(cand["content"]), a) for a in attributes):
                     stating.add(cand["id"])
                     quotable.append(cand)
-                elif covers(cand) and similarity >= calibration.evidence:
+                elif semantics is not None and semantics.states(cand, attributes):
+                    quotable.append(cand)  # says it in words no rule knows
+                elif (
+                    covers(cand) and similarity >= calibration.evidence and _agrees(semantics, cand)
+                ):
                     quotable.append(cand)
         elif about_user:
             if source == "knowledge_base":
-                # "Where is my data stored?" asks the manual: a passage on the topic answers.
+                # "Where is my data stored?" asks the manual: a passage on the topic answers;
+                # "what's my blood type?" does not, whatever words they share.
+                if semantics is not None and semantics.personal:
+                    continue
                 if covers(cand) or similarity >= calibration.on_topic:
                     quotable.append(cand)
             elif source == "conversation" and not statements(cand["content"]):
                 continue  # what the user asked says nothing about them
-            elif covers(cand) or similarity >= calibration.evidence:
+            elif (covers(cand) or similarity >= calibration.evidence) and _agrees(semantics, cand):
                 quotable.append(cand)
         elif wanted.coverage(cand["content"]) > 0 or similarity >= calibration.on_topic:
             quotable.append(cand)
@@ -206,7 +228,17 @@ def _evidence(
         floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
         quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
     if attributes:
-        quotable.sort(key=lambda c: c["source"] != "facts")  # stable: facts first
+        first = semantics.asked if semantics is not None and semantics.asked else attributes
+        # stable: facts of the attribute asked by meaning first, then other facts asked
+        # The words say it, the meaning hardly: "aqui na 3 Corações..." uses the words of
+        # a home and is about a workplace. Such passages go last and are not "the latest".
+        unlikely = {
+            c["id"] for c in quotable if semantics is not None and semantics.unlikely(c, first)
+        }
+        stating -= unlikely
+        quotable.sort(
+            key=lambda c: (c["source"] != "facts", not _answers(c, first), c["id"] in unlikely)
+        )
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
             quotable = _latest_statements_first(quotable, stating)
     return quotable
@@ -232,6 +264,17 @@ def _latest_statements_first(quotable: list[Candidate], stating: set[str]) -> li
     for i, cand in zip(slots, newest, strict=True):
         reordered[i] = cand
     return reordered
+
+
+def _agrees(semantics: SemanticEvidence | None, cand: Candidate) -> bool:
+    """Return whether the classifier lets a passage in on shared words or closeness alone.
+
+    When it is sure the question asks for an attribute, the passage must state that one
+    ("my favourite colour?" is not answered by "the colour printer is down again").
+    """
+    if semantics is None or not semantics.asked:
+        return True
+    return semantics.states(cand, semantics.asked)
 
 
 def _answers(fact: Candidate, attributes: Sequence[str]) -> bool:

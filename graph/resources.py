@@ -21,7 +21,7 @@ from configs.settings import Settings
 from graph.routing import SemanticRouter
 from graph.tracing import Tracing
 from knowledge import chunks
-from memory import consent, retention
+from memory import consent, fact_semantics, retention
 from memory.conversation import ConversationMemory
 from memory.facts import Extractor, FactStore
 from memory.forget import Forgetter
@@ -110,6 +110,8 @@ class Resources:
         await asyncio.to_thread(language.load)
         self.embeddings = CachedEmbeddings(model, speed=self.storage.speed, model_id=model.model_id)
         self.calibration = model.calibration
+        # What questions ask and sentences state, by meaning (None: the word rules alone).
+        self.attributes = fact_semantics.load(model.name, model.model_id)
         self.conversation = ConversationMemory.from_storage(self.storage, s)
         # The store embeds the facts it stores (as stored texts); questions search them
         # with the turn's own vector (memory/facts.py).

@@ -16,9 +16,12 @@ from configs.chat_models import model_name
 from configs.prompts import SYSTEM_PROMPT
 from graph.context import Context
 from graph.extractive import best_excerpt, extractive_answer
+from graph.privacy import is_private, uncached
+from graph.semantic_evidence import read_evidence
 from graph.state import Citation, State, latest_question
 from graph.tracing import annotate_turn
 from retrievers.types import Candidate, Labeller
+from text.acts import is_about_user
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +81,10 @@ def make_generate(
         query = latest_question(state)
         context = state.get("context", [])
         if chat_model is None:
+            semantics = None
+            if res.attributes is not None and context and is_about_user(query):
+                with uncached(is_private(state)):
+                    semantics = await read_evidence(res.attributes, res.embeddings, query, context)
             message, citations = extractive_answer(
                 query,
                 context,
@@ -85,6 +92,7 @@ def make_generate(
                 res.retriever.label,
                 res.calibration,
                 state.get("language"),
+                semantics=semantics,
             )
             annotate_turn(
                 config,

@@ -1,0 +1,136 @@
+"""What a question asks and what each recalled message states, by meaning, for the answer gate.
+
+The offline responder trusts a past message as evidence when it uses the words that state
+the asked attribute (`memory.fact_questions.states`). People say things the word lists never
+heard ("Biscuit goes mental when the postman comes"); the attribute classifier
+(`memory.fact_semantics`) reads them by meaning. The question's vector is the one the router
+already computed (a cache hit); the recalled statements' sentences are embedded as stored
+texts through the same caches, only for questions about the user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.embeddings import Embeddings
+
+from memory.fact_semantics import AttributeClassifier
+from retrievers.types import Candidate
+from text.acts import statements
+from text.words import sentences
+
+# Attributes only the word rules may find stated.
+BY_WORDS_ONLY = frozenset({"age", "favourite"})
+# Sentences this short say nothing by themselves ("ok", "haha").
+MIN_CHARS = 12
+
+
+@dataclass(frozen=True)
+class SemanticEvidence:
+    """The classifier's reading of one question and its recalled messages.
+
+    Attributes:
+        asked: The attributes the question asks for when the classifier is sure (else empty).
+        personal: The classifier is sure the question asks for something about the user
+            themselves, known attribute or not ("what's my blood type?"): no manual page
+            answers it.
+        stated: Per conversation candidate id, how likely its sentences state each attribute.
+        floor: The probability from which a passage counts as stating an attribute.
+        demote: A recalled message less likely than this to state the asked attribute is
+            quoted after the others, whatever its words.
+    """
+
+    asked: tuple[str, ...] = ()
+    personal: bool = False
+    stated: dict[str, dict[str, float]] = field(default_factory=dict)
+    floor: float = 1.0
+    demote: float = 0.0
+
+    def likelihood(self, cand: Candidate, attributes: Sequence[str]) -> float:
+        """Return how likely `cand` states one of `attributes` (families: "family:sister")."""
+        held = self.stated.get(cand["id"], {})
+        return max((held.get(a.partition(":")[0], 0.0) for a in attributes), default=0.0)
+
+    def unlikely(self, cand: Candidate, attributes: Sequence[str]) -> bool:
+        """Return whether a recalled message hardly states any of `attributes` by meaning."""
+        return cand["source"] == "conversation" and self.likelihood(cand, attributes) < self.demote
+
+    def states(self, cand: Candidate, attributes: Sequence[str]) -> bool:
+        """Return whether `cand` states one of `attributes` sure enough.
+
+        Never an age or a favourite: those are a number or the thing named, which the word
+        rules see; by meaning alone "pineapple on pizza is the best" would answer "my
+        favourite beer?".
+        """
+        wanted = [a for a in attributes if a.partition(":")[0] not in BY_WORDS_ONLY]
+        return self.likelihood(cand, wanted) >= self.floor
+
+
+# Where a long sentence changes subject: "I'm at St Mary's, so sync matters, anyway".
+_CLAUSE = re.compile(
+    r",\s+|;\s+|\s+[-\u2013\u2014]+\s+|\s*[()]\s*|\s+(?:so|but|and then|mas|então|por isso)\s+"
+)
+
+
+# Someone else's things: sentence embeddings read "my friend's dog" as a pet of the user's.
+_SOMEONE_ELSES = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:friend|mate|colleague|co-?worker|neighbou?r|boss|manager"
+    r"|cousin|flatmate|roommate|client|teacher)s?'s?\b"
+    r"|\bd[oa]s?\s+(?:meu|minha|meus|minhas|nosso|nossa)\s+(?:\w+\s+)?(?:amig|colega|vizinh"
+    r"|chefe|prim|cliente|professor)",
+    re.IGNORECASE,
+)
+
+
+def statement_sentences(text: str) -> list[str]:
+    """Return the sentences of `text` that state something, and their clauses when long.
+
+    A sentence that says three things is read whole and clause by clause: the classifier
+    spreads its belief over the three when it reads them together. Clauses about someone
+    else's things ("my friend's dog is a beagle") are left out.
+    """
+    out: list[str] = []
+    for sentence in sentences(statements(text)):
+        if len(sentence) < MIN_CHARS:
+            continue
+        clauses = [c.strip() for c in _CLAUSE.split(sentence) if c and len(c.strip()) >= MIN_CHARS]
+        mine = [c for c in clauses if not _SOMEONE_ELSES.search(c)]
+        if len(mine) == len(clauses):
+            out.append(sentence)
+        if len(clauses) > 1 or len(mine) < len(clauses):
+            out.extend(mine)
+    return list(dict.fromkeys(out))
+
+
+async def read_evidence(
+    classifier: AttributeClassifier,
+    embeddings: Embeddings,
+    query: str,
+    context: Sequence[Candidate],
+) -> SemanticEvidence:
+    """Classify `query` and the statement sentences of the conversation passages in `context`."""
+    vector = await embeddings.aembed_query(query)
+    verdict = classifier.question(vector)
+    sure = verdict.probability >= classifier.thresholds.question
+    owners: list[str] = []
+    texts: list[str] = []
+    for cand in context:
+        if cand["source"] == "conversation":
+            for sentence in statement_sentences(cand["content"]):
+                owners.append(cand["id"])
+                texts.append(sentence)
+    stated: dict[str, dict[str, float]] = {}
+    if texts:
+        vectors = await embeddings.aembed_documents(texts)
+        for owner in dict.fromkeys(owners):
+            mine = [v for o, v in zip(owners, vectors, strict=True) if o == owner]
+            stated[owner] = classifier.stated(mine)
+    return SemanticEvidence(
+        asked=verdict.asks if sure else (),
+        personal=classifier.none_probability(vector) <= classifier.thresholds.personal,
+        stated=stated,
+        floor=classifier.thresholds.statement,
+        demote=classifier.thresholds.demote,
+    )
