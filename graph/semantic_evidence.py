@@ -10,7 +10,6 @@ texts through the same caches, only for questions about the user.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,13 +17,10 @@ from langchain_core.embeddings import Embeddings
 
 from memory.fact_semantics import AttributeClassifier
 from retrievers.types import Candidate
-from text.acts import statements
-from text.words import sentences
+from text.acts import statement_sentences
 
 # Attributes only the word rules may find stated.
 BY_WORDS_ONLY = frozenset({"age", "favourite"})
-# Sentences this short say nothing by themselves ("ok", "haha").
-MIN_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -68,42 +64,6 @@ class SemanticEvidence:
         return self.likelihood(cand, wanted) >= self.floor
 
 
-# Where a long sentence changes subject: "I'm at St Mary's, so sync matters, anyway".
-_CLAUSE = re.compile(
-    r",\s+|;\s+|\s+[-\u2013\u2014]+\s+|\s*[()]\s*|\s+(?:so|but|and then|mas|então|por isso)\s+"
-)
-
-
-# Someone else's things: sentence embeddings read "my friend's dog" as a pet of the user's.
-_SOMEONE_ELSES = re.compile(
-    r"\b(?:my|our)\s+(?:\w+\s+)?(?:friend|mate|colleague|co-?worker|neighbou?r|boss|manager"
-    r"|cousin|flatmate|roommate|client|teacher)s?'s?\b"
-    r"|\bd[oa]s?\s+(?:meu|minha|meus|minhas|nosso|nossa)\s+(?:\w+\s+)?(?:amig|colega|vizinh"
-    r"|chefe|prim|cliente|professor)",
-    re.IGNORECASE,
-)
-
-
-def statement_sentences(text: str) -> list[str]:
-    """Return the sentences of `text` that state something, and their clauses when long.
-
-    A sentence that says three things is read whole and clause by clause: the classifier
-    spreads its belief over the three when it reads them together. Clauses about someone
-    else's things ("my friend's dog is a beagle") are left out.
-    """
-    out: list[str] = []
-    for sentence in sentences(statements(text)):
-        if len(sentence) < MIN_CHARS:
-            continue
-        clauses = [c.strip() for c in _CLAUSE.split(sentence) if c and len(c.strip()) >= MIN_CHARS]
-        mine = [c for c in clauses if not _SOMEONE_ELSES.search(c)]
-        if len(mine) == len(clauses):
-            out.append(sentence)
-        if len(clauses) > 1 or len(mine) < len(clauses):
-            out.extend(mine)
-    return list(dict.fromkeys(out))
-
-
 async def read_evidence(
     classifier: AttributeClassifier,
     embeddings: Embeddings,
@@ -117,7 +77,9 @@ async def read_evidence(
     owners: list[str] = []
     texts: list[str] = []
     for cand in context:
-        if cand["source"] == "conversation":
+        # The user's own past messages: an assistant's answer states nothing about the user,
+        # and only the user's texts are found again when the user is forgotten.
+        if cand["source"] == "conversation" and cand["metadata"].get("role") == "human":
             for sentence in statement_sentences(cand["content"]):
                 owners.append(cand["id"])
                 texts.append(sentence)

@@ -22,6 +22,7 @@ from storage.identity import redis_key
 from storage.metrics import CACHE_LOOKUPS
 from storage.speed import SpeedLayer
 from storage.tenancy import current_scope
+from text.acts import statement_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -218,8 +219,13 @@ class CachedEmbeddings(Embeddings):
         return known
 
     async def forget_user(self, tenant_id: str, user_id: str, questions: Sequence[str]) -> int:
-        """Drop the vectors of a user's `questions` (keyed by tenant and text); return keys gone."""
-        return await self.forget(list(questions), tenant_id=tenant_id)
+        """Drop the vectors of a user's messages `questions`; return the Redis keys gone.
+
+        Keyed by tenant and text: each message whole (asked as a question) and the statement
+        sentences the answer gate embeds from it (`graph.semantic_evidence`).
+        """
+        pieces = (s for text in questions for s in statement_sentences(text))
+        return await self.forget(list(dict.fromkeys([*questions, *pieces])), tenant_id=tenant_id)
 
     async def forget(self, texts: list[str], *, tenant_id: str | None = None) -> int:
         """Drop `texts`' vectors from both tiers; return how many Redis keys were deleted.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from text.words import fold
+from text.words import fold, sentences
 
 _QUESTION_OPENERS = tuple(
     f"{opener} "
@@ -127,3 +127,43 @@ def asking_share(text: str) -> float:
         return 0.0
     total = len(text.strip()) or 1
     return max(0.0, min(1.0, 1.0 - len(statements(text)) / total))
+
+
+# Sentences this short say nothing by themselves ("ok", "haha").
+MIN_CHARS = 12
+
+# Where a long sentence changes subject: "I'm at St Mary's, so sync matters, anyway".
+_SUBJECT_CHANGE = re.compile(
+    r",\s+|;\s+|\s+[-\u2013\u2014]+\s+|\s*[()]\s*|\s+(?:so|but|and then|mas|então|por isso)\s+"
+)
+
+
+# Someone else's things: sentence embeddings read "my friend's dog" as a pet of the user's.
+_SOMEONE_ELSES = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:friend|mate|colleague|co-?worker|neighbou?r|boss|manager"
+    r"|cousin|flatmate|roommate|client|teacher)s?'s?\b"
+    r"|\bd[oa]s?\s+(?:meu|minha|meus|minhas|nosso|nossa)\s+(?:\w+\s+)?(?:amig|colega|vizinh"
+    r"|chefe|prim|cliente|professor)",
+    re.IGNORECASE,
+)
+
+
+def statement_sentences(text: str) -> list[str]:
+    """Return the sentences of `text` that state something, and their clauses when long.
+
+    A sentence that says three things is read whole and clause by clause: the classifier
+    spreads its belief over the three when it reads them together. Clauses about someone
+    else's things ("my friend's dog is a beagle") are left out.
+    """
+    out: list[str] = []
+    for sentence in sentences(statements(text)):
+        if len(sentence) < MIN_CHARS:
+            continue
+        parts = (c.strip() for c in _SUBJECT_CHANGE.split(sentence) if c)
+        clauses = [c for c in parts if len(c) >= MIN_CHARS]
+        mine = [c for c in clauses if not _SOMEONE_ELSES.search(c)]
+        if len(mine) == len(clauses):
+            out.append(sentence)
+        if len(clauses) > 1 or len(mine) < len(clauses):
+            out.extend(mine)
+    return list(dict.fromkeys(out))

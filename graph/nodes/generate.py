@@ -83,6 +83,7 @@ def make_generate(
         if chat_model is None:
             semantics = None
             if res.attributes is not None and context and is_about_user(query):
+                res.identity(config)  # binds the tenant its sentences' vectors are cached under
                 with uncached(is_private(state)):
                     semantics = await read_evidence(res.attributes, res.embeddings, query, context)
             message, citations = extractive_answer(

@@ -29,6 +29,7 @@ from storage.services import EmbeddedServices, ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_connection
 from tests.fakes import RuleChatModel, ScriptedChatModel
 from tests.support import ServerProcess, drain, new_config
+from text.acts import statement_sentences
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +156,8 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     secret = f"kiwi{uuid.uuid4().hex[:6]}"
     configs = [new_config(tenant, user) for _ in range(4)]
-    await ask(agent, configs[0], f"My name is Zed and my locker word is {secret}.")
+    told = f"Hi there! My name is Zed, and my locker word is {secret}."
+    await ask(agent, configs[0], told)
     await ask(agent, configs[1], "I live in Porto.")
     neighbour = new_config(tenant)
     await ask(agent, neighbour, f"My locker word is also {secret}.")
@@ -170,6 +172,10 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     assert await resources.storage.redis.exists(
         resources.embeddings.key(question, tenant_id=tenant)
     )
+    # The answer gate read the recalled statement by meaning: its sentences' vectors too.
+    stated = [resources.embeddings.key(s, "p", tenant) for s in statement_sentences(told)]
+    await resources.storage.speed.settle()  # cache writes land behind the answer
+    assert stated and await resources.storage.redis.exists(*stated) == len(stated)
 
     receipt = await resources.forgetter.forget_user(tenant, user)
     counts = receipt.counts
@@ -198,6 +204,7 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     assert not await resources.storage.redis.exists(
         resources.embeddings.key(question, tenant_id=tenant)
     )
+    assert not await resources.storage.redis.exists(*stated)
 
     after = new_config(tenant, user)
     out = await ask(agent, after, question)

@@ -11,10 +11,11 @@ import pytest
 
 from evals.chat.attributes import examples, load_bank
 from graph.extractive import PHRASES, extractive_answer
-from graph.semantic_evidence import SemanticEvidence, statement_sentences
+from graph.semantic_evidence import SemanticEvidence
 from memory.fact_semantics import NONE, load
 from retrievers.embedders import EMBEDDERS
 from retrievers.types import Candidate, RouteDecision
+from text.acts import statement_sentences
 
 
 @pytest.fixture(scope="module")
