@@ -22,12 +22,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -50,8 +46,8 @@ from benchmarks.seed import (
     user_id,
     vector_settings,
 )
+from benchmarks.server import BenchServer
 from benchmarks.write import machine, summarise
-from configs.settings import REPO_ROOT
 from evals.locomo import delete_tenant
 from graph.builder import build_retrieval_graph
 from graph.context import Context
@@ -64,7 +60,6 @@ from storage.tenancy import tenant_connection
 logger = logging.getLogger(__name__)
 
 TENANT_PREFIX = "eval-bench-"  # `delete_tenant` only deletes eval- tenants.
-SERVER_STARTUP_S = 180
 
 
 @dataclass(frozen=True)
@@ -211,61 +206,6 @@ async def measure_read(
         "retrieve_node_ms": summarise(retrieve),
         "mean_results": round(sum(found) / max(len(found), 1), 1),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class BenchServer:
-    """`uvicorn server:app` on loopback, on the suite's services, limits out of the way."""
-
-    def __init__(self, res: Resources) -> None:
-        """Prepare a server on a free port; nothing starts until `async with`."""
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        self._env = {
-            **os.environ,
-            "DATABASE_URL": res.storage.urls.database_url,
-            "REDIS_URL": res.storage.urls.redis_url,
-            # The benchmark names its tenant in each request (local mode, loopback only).
-            "MEMORIA_AUTH": "off",
-            "MEMORIA_RATE_LIMIT_PER_KEY": "1000000/minute",
-            "MEMORIA_RATE_LIMIT_PER_USER": "1000000/minute",
-            "MEMORIA_WORKER": "inprocess",
-            "LANGSMITH_TRACING": "false",
-        }
-        self._proc: subprocess.Popen | None = None
-
-    async def __aenter__(self) -> BenchServer:
-        """Start the server and wait until it is ready (Postgres and Redis reachable)."""
-        port = self.url.rsplit(":", 1)[1]
-        cmd = [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1"]
-        self._proc = subprocess.Popen(
-            [*cmd, "--port", port, "--log-level", "warning"], cwd=REPO_ROOT, env=self._env
-        )
-        deadline = time.monotonic() + SERVER_STARTUP_S
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                if self._proc.poll() is not None:
-                    raise RuntimeError("benchmark server exited during startup")
-                try:
-                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
-                        return self
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.5)
-        raise TimeoutError("benchmark server did not become ready")
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 30 s)."""
-        if self._proc and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
 
 
 def _turn_body(tenant: str, user: str, thread: str, text: str) -> dict[str, Any]:
@@ -450,52 +390,3 @@ async def delete_kb(res: Resources, tenant: str) -> None:
         await conn.execute("DELETE FROM kb_terms WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM kb_stats WHERE tenant_id = %s", (tenant,))
         await conn.execute("DELETE FROM memory_versions WHERE tenant_id = %s", (tenant,))
-
-
-def format_suite_report(data: dict[str, Any]) -> str:
-    """Return markdown tables of a suite run."""
-
-    def pcts(s: dict[str, Any]) -> str:
-        return f"{s.get('p50')} | {s.get('p95')} | {s.get('p99')}"
-
-    lines = [
-        f"benchmark suite, tenant {data['tenant']}; machine {data['machine']}",
-        "",
-        "| messages | KB chunks | read p50 | read p95 | read p99 "
-        "| turn p50 | turn p95 | turn p99 |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for e in data["sizes"]:
-        lines.append(
-            f"| {e['messages']} | {e['kb_chunks']} | {pcts(e['read']['read_ms'])} | "
-            f"{pcts(e['turn']['turn_ms'])} |"
-        )
-    lines += [
-        "",
-        "| messages | clients | turns/s | error rate | p50 | p95 | p99 |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for e in data["sizes"]:
-        for c in e["concurrency"]:
-            lines.append(
-                f"| {e['messages']} | {c['clients']} | {c['turns_per_s']} | {c['error_rate']} | "
-                f"{pcts(c['turn_ms'])} |"
-            )
-    lines += [
-        "",
-        "| ingestion | chunks | chunks/s | embedding cache hit rate |",
-        "|---|---|---|---|",
-    ]
-    for e in data["sizes"]:
-        if not (kb := e["kb_ingest"]):
-            continue
-        lines.append(
-            f"| to {e['messages']} messages | {kb['chunks']} | {kb['chunks_per_s']} | "
-            f"{kb['embedding_cache_hit_rate']} |"
-        )
-    if rep := data.get("kb_repeat_ingest"):
-        lines.append(
-            f"| same pages, new tenant | {rep['chunks']} | {rep['chunks_per_s']} | "
-            f"{rep['embedding_cache_hit_rate']} |"
-        )
-    return "\n".join(lines)

@@ -33,11 +33,11 @@ from typing import Any
 
 import psutil
 
+from benchmarks.server import BenchServer
 from benchmarks.suite import (
     TENANT_PREFIX,
-    BenchServer,
     SuiteConfig,
-    _delete_kb,
+    delete_kb,
     ingest_kb,
     run_clients,
     seed_messages,
@@ -241,7 +241,7 @@ async def run_cost(res: Resources, cfg: CostConfig, command: str = "") -> dict[s
             ]
     finally:
         shutil.rmtree(pages, ignore_errors=True)
-        await _delete_kb(res, tenant)
+        await delete_kb(res, tenant)
         await delete_tenant(res, tenant)
     return results
 

@@ -319,7 +319,8 @@ async def _turn_locks(res: Any, wanted: bool) -> AsyncIterator[Any]:
 
 async def bench_suite(args: argparse.Namespace) -> int:
     """Run the benchmark suite and print its report."""
-    from benchmarks.suite import SuiteConfig, format_suite_report, run_suite
+    from benchmarks.suite import SuiteConfig, run_suite
+    from benchmarks.suite_report import format_suite_report
     from graph.resources import Resources
     from memory.facts import offline_extractor
 

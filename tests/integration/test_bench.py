@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.suite import SuiteConfig, format_suite_report, run_suite
+from benchmarks.suite import SuiteConfig, run_suite
+from benchmarks.suite_report import format_suite_report
 from evals.locomo import tenant_row_counts
 from storage.tenancy import ALL_TENANTS, tenant_connection
 
