@@ -198,7 +198,9 @@ async def test_healthz_and_other_tenants_stay_fast_while_hostile_files_are_read(
     logger.info(figures)
     # Reading all of them takes about a second on a quiet box: enough probes to see a stall.
     assert len(latencies) >= 30, figures
-    assert p99 < 0.1, figures
+    # A file read on the loop stalls it for seconds; a quarter second leaves room for a
+    # shared, loaded machine (p99 124 ms was seen at load 5 with nothing on the loop).
+    assert p99 < 0.25, figures
     assert turn_s < 5, figures  # a turn takes well under a second; 23 s with reading on the loop
     for param, result in zip(HOSTILE * 2, results, strict=True):
         assert param.values[2] in result, (param.id, result)
