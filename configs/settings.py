@@ -89,13 +89,6 @@ class Settings(BaseSettings):
         "overall, BENCHMARKS.md); e5: multilingual-e5-small (4-bit); minilm: "
         "all-MiniLM-L6-v2 (English only).",
     )
-    memoria_fact_fallback: float | None = Field(
-        default=0.38,
-        ge=0.0,
-        description="Offline facts by meaning (memory/fact_fallback.py): a sentence the "
-        "attribute classifier is at least this sure states an attribute the word rules missed "
-        "is stored as a fact in the user's words; off (or blank): the rules alone.",
-    )
     # minilm only: a local sentence-transformers model dir instead of the bundled one, and
     # int8 (linear layers quantised per channel, ~2.5x faster on CPU) or float32.
     memoria_embedding_model_path: Path | None = None
@@ -236,15 +229,12 @@ class Settings(BaseSettings):
         "langsmith_tracing",
         "langsmith_endpoint",
         "langsmith_project",
-        "memoria_fact_fallback",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # docker-compose passes `LANGSMITH_API_KEY: ${LANGSMITH_API_KEY:-}`: empty, not absent.
-        if isinstance(value, str) and value.strip().lower() in ("", "off"):
-            return None
-        return value
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("memoria_token_secret")
     @classmethod

@@ -23,7 +23,6 @@ from graph.tracing import Tracing
 from knowledge import chunks
 from memory import consent, fact_semantics, retention
 from memory.conversation import ConversationMemory
-from memory.fact_fallback import Fallback
 from memory.facts import Extractor, FactStore
 from memory.forget import Forgetter
 from memory.memories import Memories
@@ -169,18 +168,12 @@ class Resources:
         """Return a worker that drains the outbox with `extractor` finding facts."""
         # Message views are embedded by the model, so no user's text lands in the shared
         # embedding cache; a user message's vector its turn already made is reused.
-        embeddings = StoredTextEmbeddings(self.embeddings)
-        threshold = self.settings.memoria_fact_fallback
-        fallback = None
-        if self.attributes is not None and threshold is not None:
-            fallback = Fallback(self.attributes, embeddings, threshold)
         return OutboxWorker(
             pool=self.pool,
-            embeddings=embeddings,
+            embeddings=StoredTextEmbeddings(self.embeddings),
             facts=self.facts,
             extractor=extractor,
             listen_conninfo=self.storage.app_url,
-            fallback=fallback,
         )
 
     def tracing(self) -> AbstractContextManager[None]:

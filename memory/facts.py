@@ -28,7 +28,6 @@ from configs.chat_models import model_name
 from configs.prompts import FACTS_PROMPT
 from memory import message_index
 from memory.fact_extraction import ExtractedFact, extract_facts
-from memory.fact_fallback import SAID, Fallback, rule_keys, said_key
 from memory.messages import message_uuid_of
 from storage.identity import Identity
 from storage.reindex import Reindexable
@@ -145,11 +144,6 @@ def llm_extractor(model: BaseChatModel) -> Extractor:
     return Extractor(LLM, f"{LLM}:{model_name(model)}", extract)
 
 
-def _closed(old: Item, at: str, key: str) -> dict[str, Any]:
-    """Return fact `old` closed at `at`, superseded by the fact `key`."""
-    return {**old.value, "current": False, "valid_to": at, "superseded_by": key}
-
-
 class FactStore:
     """A user's facts: recorded with history, searched by meaning (current ones only)."""
 
@@ -172,7 +166,6 @@ class FactStore:
         message_id: str,
         observed_at: datetime,
         conn: AsyncConnection | None = None,
-        fallback: Fallback | None = None,
     ) -> list[str]:
         """Record the facts a user message states; replaying the same message changes nothing.
 
@@ -184,19 +177,12 @@ class FactStore:
             observed_at: When the user said it.
             conn: The caller's open transaction, for the memory-version bump (the outbox
                 worker's: a second connection would wait on the worker's own row lock).
-            fallback: Also record, in the user's words, what the classifier reads a sentence
-                to state when the extractor found nothing of that attribute (offline only).
 
         Returns:
             Keys of the facts recorded or confirmed.
         """
-        found = [(fact, extractor.name) for fact in await extractor.extract(message)]
-        if fallback is not None and extractor.kind == RULES:
-            for fact in await fallback.facts(message, [fact for fact, _ in found]):
-                if not await self._holds(ident, rule_keys(fact.attribute)):
-                    found.append((fact, fallback.name))
         keys = []
-        for fact, name in found:
+        for fact in await extractor.extract(message):
             keys.append(
                 await self.record(
                     ident,
@@ -204,7 +190,7 @@ class FactStore:
                     source_id=message_id,
                     observed_at=observed_at,
                     origin="message",
-                    extractor=name,
+                    extractor=extractor.name,
                     conn=conn,
                 )
             )
@@ -299,9 +285,14 @@ class FactStore:
                     value["superseded_by"] = newest.key
                 else:
                     value["supersedes"] = newest.key
-                    ops += [PutOp(ns, old.key, _closed(old, at, key)) for old in current]
-            if not fact.attribute.endswith(SAID):
-                ops += await self._close_said(ns, said_key(fact.attribute), at, key)
+                    for old in current:
+                        closed = {
+                            **old.value,
+                            "current": False,
+                            "valid_to": at,
+                            "superseded_by": key,
+                        }
+                        ops.append(PutOp(ns, old.key, closed))
             ops.append(PutOp(ns, key, value))
             await self.store.abatch(ops)
             stated_in = [
@@ -315,26 +306,6 @@ class FactStore:
                 async with tenant_connection(self._pool, ident.tenant_id) as own, own.transaction():
                     await self._after_change(own, ident, stated_in, fact.text)
             return key
-
-    async def _holds(self, ident: Identity, attributes: Sequence[str]) -> bool:
-        """Return whether the user has a current fact of one of `attributes`."""
-        with tenant_scope(ident.tenant_id):
-            for attribute in attributes:
-                filter_ = {"attribute": attribute, "current": True}
-                if await self.store.asearch(facts_namespace(ident), filter=filter_, limit=1):
-                    return True
-        return False
-
-    async def _close_said(self, ns: tuple[str, ...], said: str, at: str, key: str) -> list[PutOp]:
-        """Return the writes closing the fallback facts (`said`) older than a new fact `key`."""
-        current = await self.store.asearch(
-            ns, filter={"attribute": said, "current": True}, limit=_SAME_ATTRIBUTE_LIMIT
-        )
-        return [
-            PutOp(ns, old.key, _closed(old, at, key))
-            for old in current
-            if old.value["valid_from"] <= at
-        ]
 
     async def _after_change(
         self, conn: AsyncConnection, ident: Identity, stated_in: list[str], replaced_by: str

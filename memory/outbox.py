@@ -32,7 +32,6 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from memory import message_index
-from memory.fact_fallback import Fallback
 from memory.facts import Extractor, FactStore
 from memory.message_index import IndexEntry, index_entries
 from storage.identity import Identity
@@ -132,7 +131,6 @@ class OutboxWorker:
         batch_size: int = 32,
         poll_s: float = 1.0,
         listen_conninfo: str | None = None,
-        fallback: Fallback | None = None,
     ) -> None:
         """Wire the worker; nothing runs until `run_once`, `drain` or `run_forever`.
 
@@ -147,8 +145,6 @@ class OutboxWorker:
             poll_s: Seconds between polls when nothing wakes the worker.
             listen_conninfo: Database to LISTEN on for enqueue notifications (any process's
                 appends wake this worker); None: only `notify` and polling wake it.
-            fallback: Stores what the rules miss when the attribute classifier is sure
-                (memory/fact_fallback.py); None: the extractor alone.
         """
         self._pool = pool
         self._embeddings = embeddings
@@ -158,7 +154,6 @@ class OutboxWorker:
         self._batch_size = batch_size
         self._poll_s = poll_s
         self._listen_conninfo = listen_conninfo
-        self._fallback = fallback
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -242,7 +237,6 @@ class OutboxWorker:
                     message_id=entry.message_id,
                     observed_at=entry.created_at,
                     conn=conn,
-                    fallback=self._fallback,
                 )
         await bump_user(conn, ident.tenant_id, ident.user_id)
         await conn.execute(FINISH_JOB, (job["id"],))
