@@ -60,11 +60,7 @@ async def bench_write(args: argparse.Namespace) -> int:
             turn_locks=turn_locks,
         )
     data = report.as_dict()
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(data, indent=2) + "\n")
-    sys.stdout.write(format_write_report(data) + "\n")
-    return 0
+    return _report(args, data, format_write_report(data))
 
 
 @contextlib.asynccontextmanager
@@ -107,11 +103,7 @@ async def bench_suite(args: argparse.Namespace) -> int:
     settings = get_settings().model_copy(update={"memoria_worker": "inprocess"})
     async with Resources(settings, worker=offline_extractor) as res:
         data = await run_suite(res, cfg, command=" ".join(["memoria", *sys.argv[1:]]))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(data, indent=2) + "\n")
-    sys.stdout.write(format_suite_report(data) + "\n")
-    return 0
+    return _report(args, data, format_suite_report(data))
 
 
 async def bench_seed(args: argparse.Namespace) -> int:
@@ -151,8 +143,13 @@ async def bench_turns(args: argparse.Namespace) -> int:
     # No worker here: seeding drains the outbox itself, and the servers' jobs stay theirs.
     async with Resources(get_settings()) as res:
         data = await run_cost(res, cfg, command=" ".join(["memoria", *sys.argv[1:]]))
+    return _report(args, data, format_cost_report(data))
+
+
+def _report(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
+    """Write `data` as JSON to `--out` when given, print `text`; the command's exit status."""
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=2) + "\n")
-    sys.stdout.write(format_cost_report(data) + "\n")
+    sys.stdout.write(text + "\n")
     return 0
