@@ -214,8 +214,7 @@ class CachedEmbeddings(Embeddings):
         missing = [i for i, v in enumerate(known) if v is None]
         if self._speed is not None and missing:
             stored = await self._stored([self.key(texts[i], "q") for i in missing])
-            for i, vector in zip(missing, stored, strict=True):
-                known[i] = vector
+            return _merged(known, missing, stored)  # type: ignore[arg-type]
         return known
 
     async def forget_user(self, tenant_id: str, user_id: str, questions: Sequence[str]) -> int:
