@@ -250,8 +250,8 @@ class StoredTextEmbeddings(Embeddings):
     vector the turn's router already computed for the same words, which `questions` holds
     under the task's tenant: in-process when the worker runs in the server, in Redis when it
     runs apart. Those are only read, and nothing is stored: a stored text's view (a message
-    with the one before it) never enters a cache, as forgetting a user finds cached vectors by
-    the user's questions alone.
+    with the one before it) never enters a cache, as forgetting a user finds cached vectors
+    only by the user's messages and the statement sentences cut from them (`forget_user`).
     """
 
     def __init__(self, questions: CachedEmbeddings) -> None:
