@@ -98,19 +98,31 @@ class QueryTerms:
 
     def match(self, text: str) -> tuple[float, bool]:
         """Return the coverage of `text` and whether it holds every identifier of the query."""
-        have = set(terms(text))
+        have, prefixes, stems = _term_index(text)
         named = bool(self.identifiers) and self.identifiers <= have
         if not self.total:
             return 0.0, named
-        prefixes = {w[:5] for w in have if len(w) >= 5}
         hits = sum(
             weight
             for w, weight in self.weights.items()
-            if w in have
-            or (len(w) >= 5 and w[:5] in prefixes)
-            or (len(w) == 4 and any(h.startswith(w) and len(h) <= 7 for h in have))
+            if w in have or (len(w) >= 5 and w[:5] in prefixes) or (len(w) == 4 and w in stems)
         )
         return hits / self.total, named
+
+
+@lru_cache(maxsize=16384)
+def _term_index(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Return what `QueryTerms.match` looks up in `text`: its terms, 5-letter prefixes, stems.
+
+    A stem is the first four letters of a term of four to seven letters: a 4-letter query
+    term matches exactly the terms it begins that are at most three letters longer. Cached
+    by text, as `terms` is: the same ~40 passages are matched by the reranker and its
+    features on every question, and building these sets was most of the matching's cost.
+    """
+    have = frozenset(_terms(text))
+    prefixes = frozenset(w[:5] for w in have if len(w) >= 5)
+    stems = frozenset(w[:4] for w in have if 4 <= len(w) <= 7)
+    return have, prefixes, stems
 
 
 def overlap(query: str, text: str) -> float:

@@ -1,9 +1,11 @@
+import random
+
 import pytest
 
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.rerank import LocalReranker, select
 from retrievers.types import Candidate
-from text.words import overlap
+from text.words import QueryTerms, overlap, terms
 
 
 def test_rrf_rewards_agreement_and_keeps_the_union():
@@ -25,6 +27,36 @@ def test_overlap_matches_across_inflections_and_accents():
     assert overlap("card", "See the cardiology ward") == 0.0  # not an inflection
     assert overlap("você", "voce") == 0.0  # stop word both ways: no content terms
     assert overlap("the of and", "anything") == 0.0
+
+
+def _match_by_scanning(query: str, text: str) -> tuple[float, bool]:
+    """The matching rule written out plainly: every passage term scanned per query term."""
+    wanted = QueryTerms(query)
+    have = set(terms(text))
+    named = bool(wanted.identifiers) and wanted.identifiers <= have
+    if not wanted.total:
+        return 0.0, named
+    hits = sum(
+        weight
+        for w, weight in wanted.weights.items()
+        if w in have
+        or (len(w) >= 5 and any(h[:5] == w[:5] for h in have if len(h) >= 5))
+        or (len(w) == 4 and any(h.startswith(w) and len(h) <= 7 for h in have))
+    )
+    return hits / wanted.total, named
+
+
+def test_term_matching_from_cached_sets_equals_scanning_every_term():
+    assert overlap("move", "They moved to Porto") == 1.0  # 4 letters + up to 3 more
+    assert overlap("move", "A movement of people") == 0.0  # 8 letters: not an inflection
+    assert overlap("mov", "They moved") == 0.0
+    vocabulary = "move moved moves movement refund refunds e-4012 card cards cardiology trip"
+    words = [*vocabulary.split(), "lisbon", "porto", "reembolso", "política", "ab", "x1"]
+    rng = random.Random(17)
+    for _ in range(300):
+        query = " ".join(rng.choices(words, k=rng.randint(1, 4)))
+        text = " ".join(rng.choices(words, k=rng.randint(0, 8)))
+        assert QueryTerms(query).match(text) == _match_by_scanning(query, text), (query, text)
 
 
 def cand(cid: str, content: str, vector: float | None) -> Candidate:
