@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from configs.settings import Settings
 from storage import tenancy
 from storage.identity import authenticated_scope
-from storage.pool import FailFastPool, check_if_suspect
+from storage.pool import FailFastPool, check_if_suspect, configure_connection
 from storage.schema import setup
 from storage.services import ServiceURLs, resolve_service_urls
 from storage.speed import SpeedLayer, connect_redis
@@ -260,6 +260,7 @@ class Storage:
             # After a restart every pooled connection is dead: checking each one as it
             # leaves the pool replaces it instead of failing a request.
             check=check_if_suspect,
+            configure=configure_connection,
             # While Postgres is down the first request waits this long for a connection, the
             # next ones a moment (FailFastPool), then they get 503.
             timeout=s.pool_timeout_s,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import select
 import weakref
 from typing import Any
 
+import orjson
 from psycopg import AsyncConnection, OperationalError
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from storage.tenancy import SET_SESSION_SCOPE, current_scope, current_user
@@ -15,6 +19,8 @@ from storage.tenancy import SET_SESSION_SCOPE, current_scope, current_user
 # enough to pick up a connection the pool is making, short because LangGraph's Postgres saver
 # takes its connections one caller at a time, so failing runs queue behind each other.
 OUTAGE_WAIT_S = 0.1
+# A JSON number orjson would not read exactly: an integer beyond 64 bits comes back a float.
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 class FailFastPool(AsyncConnectionPool):
@@ -121,3 +127,23 @@ async def check_if_suspect(conn: AsyncConnection[Any]) -> None:
     readable, _, _ = select.select([conn.fileno()], [], [], 0)
     if readable:
         await AsyncConnectionPool.check_connection(conn)
+
+
+def load_json(data: bytes) -> Any:
+    """Decode a json/jsonb value from Postgres with orjson, as `json.loads` would.
+
+    A turn decodes ~90 jsonb values (candidates' metadata, facts); orjson does it several
+    times faster. What orjson reads differently goes to `json.loads`: long integers (orjson
+    makes them floats) and what it refuses (numbers beyond a double, lone surrogates).
+    """
+    if _LONG_NUMBER.search(data):
+        return json.loads(data)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+async def configure_connection(conn: AsyncConnection[Any]) -> None:
+    """Set up a new pooled connection: json and jsonb decoded by `load_json`."""
+    set_json_loads(load_json, conn)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from psycopg.rows import dict_row
 
-from storage.pool import FailFastPool
+from storage.pool import FailFastPool, configure_connection
 from storage.services import ServiceURLs
 from storage.tenancy import USER_SETTING, user_scope
 
@@ -53,3 +55,26 @@ async def test_a_checkout_takes_the_idle_connection_already_set_to_its_user(
                 assert row["user_id"] == "carol"
     finally:
         await pool.close()
+
+
+async def test_pooled_jsonb_reads_back_exactly_what_json_would(service_urls: ServiceURLs):
+    pool = FailFastPool(
+        service_urls.database_url,
+        min_size=1,
+        max_size=1,
+        open=False,
+        kwargs={"autocommit": True, "row_factory": dict_row},
+        configure=configure_connection,
+    )
+    await pool.open(wait=True, timeout=30)
+    value = {"n": 123456789012345678901234, "x": 1.5, "s": "Você", "l": [1, None, True]}
+    try:
+        with user_scope("pool-tenant", "alice"):
+            async with pool.connection() as conn:
+                row = await (
+                    await conn.execute("SELECT %s::jsonb AS j", (json.dumps(value),))
+                ).fetchone()
+    finally:
+        await pool.close()
+    assert row["j"] == value
+    assert isinstance(row["j"]["n"], int)  # orjson alone would give a float
