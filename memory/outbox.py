@@ -346,8 +346,11 @@ class OutboxWorker:
                 )
                 await self._wait(delay)  # or sooner: the listener wakes it when Postgres is back
                 continue
-            if processed:
-                continue
+            if processed >= self._batch_size:
+                continue  # A full batch: more may be ready.
+            # Fewer than a batch: none was left to claim. Jobs enqueued since woke `_wake`
+            # (notify, the listener), so this returns at once for them; asking again now
+            # would cost an empty claim's transaction after every turn.
             await self._wait(self._poll_s)
 
     async def _wait(self, timeout_s: float) -> None:
