@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,14 @@ class OpenedThread:
     """The user's memory and the knowledge base versions the turn reads, e.g. "12.3"."""
     consent: bool | None
     """The user's own choice of memory on or off; None: the tenant's default holds."""
+
+
+# Threads a request checked before its graph ran (`check_thread`), each taken once by that
+# turn's `open_turn` (the router) instead of a second round trip. The dict is shared by the
+# tasks the request's context is copied into (LangGraph's node tasks), so taking is once.
+_CHECKED: ContextVar[dict[Identity, OpenedThread] | None] = ContextVar(
+    "memoria_checked_threads", default=None
+)
 
 
 class ConversationMemory:
@@ -101,6 +110,24 @@ class ConversationMemory:
         """Check `ident` may use its thread; return the memory version its turn reads."""
         return (await self.open_turn(ident)).version
 
+    async def check_thread(self, ident: Identity) -> None:
+        """Check `ident` may use its thread before this request runs its turn.
+
+        For a request that must refuse another's thread before the graph starts (a stream's
+        status goes out first; a batch stores nothing unless every thread is the caller's).
+        Call it holding the thread's turn lock: the turn's router then takes this check as
+        its own (`open_turn`), versions included, instead of asking Postgres again.
+
+        Raises:
+            ThreadOwnershipError: another user of the tenant owns this thread id.
+        """
+        opened = await self._open_turn(ident)
+        checked = _CHECKED.get()
+        if checked is None:
+            checked = {}
+            _CHECKED.set(checked)
+        checked[ident] = opened
+
     async def open_turn(self, ident: Identity) -> OpenedThread:
         """Check `ident` may use its thread; return the versions and consent its turn reads.
 
@@ -114,6 +141,12 @@ class ConversationMemory:
         Raises:
             ThreadOwnershipError: another user of the tenant owns this thread id.
         """
+        checked = _CHECKED.get()
+        if checked and (opened := checked.pop(ident, None)) is not None:
+            return opened
+        return await self._open_turn(ident)
+
+    async def _open_turn(self, ident: Identity) -> OpenedThread:
         async with tenant_connection(self._pool, ident.tenant_id) as conn:
             cur = await conn.execute(threads.AVAILABLE_AND_VERSIONS, ident.as_dict())
             row = await cur.fetchone()

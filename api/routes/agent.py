@@ -85,7 +85,7 @@ async def batch(body: BatchRequest, api: ApiDep, caller: CallerDep) -> dict[str,
     await throttle_turns(api, runs)
     async with api.turns.hold([run.ident for run in runs]):
         for run in runs:
-            await api.resources.conversation.open_thread(run.ident)
+            await api.resources.conversation.check_thread(run.ident)
         outputs = [await resent(api, run) for run in runs]
         for i, run in enumerate(runs):
             if outputs[i] is None:
@@ -128,8 +128,8 @@ async def stream(
     release = await api.turns.acquire([run.ident])
     try:
         # A stream's status goes out before the graph runs: refuse another's thread now (404),
-        # not as an error event after a 200. The router checks it again as the turn starts.
-        await res.conversation.open_thread(run.ident)
+        # not as an error event after a 200. The turn's router takes this check as its own.
+        await res.conversation.check_thread(run.ident)
         replay = await resent(api, run)
     except BaseException:
         await release()

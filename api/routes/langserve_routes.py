@@ -94,7 +94,7 @@ async def held_turn(request: Request, api: ApiDep, caller: CallerDep) -> AsyncIt
     await throttle_turns(api, [run])
     release = await api.turns.acquire([run.ident])
     try:
-        await api.resources.conversation.open_thread(run.ident)
+        await api.resources.conversation.check_thread(run.ident)
         request.state.memoria_run = run
         yield
     finally:
