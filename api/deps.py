@@ -43,8 +43,12 @@ class Api:
     """Finds facts in what the memory API is told (the graph's own: the chat model's, or rules)."""
 
 
-def get_api(request: Request) -> Api:
-    """Return the process's services, opened in the lifespan."""
+async def get_api(request: Request) -> Api:
+    """Return the process's services, opened in the lifespan.
+
+    A coroutine function, though it awaits nothing: FastAPI runs a plain function
+    dependency in its thread pool, a hand-off to another thread on every request.
+    """
     return request.app.state.api
 
 
