@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from psycopg.rows import dict_row
@@ -14,18 +15,26 @@ from storage.tenancy import USER_SETTING, user_scope
 SESSION_USER = f"SELECT current_setting('{USER_SETTING}', true) AS user_id"
 
 
+async def open_pool(
+    service_urls: ServiceURLs, size: int, *, autocommit: bool, **options: Any
+) -> FailFastPool:
+    pool = FailFastPool(
+        service_urls.database_url,
+        min_size=size,
+        max_size=size,
+        open=False,
+        kwargs={"autocommit": autocommit, "row_factory": dict_row},
+        **options,
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool
+
+
 @pytest.mark.parametrize("autocommit", [True, False], ids=["autocommit", "transactions"])
 async def test_a_checkout_takes_the_idle_connection_already_set_to_its_user(
     service_urls: ServiceURLs, autocommit: bool
 ):
-    pool = FailFastPool(
-        service_urls.database_url,
-        min_size=3,
-        max_size=3,
-        open=False,
-        kwargs={"autocommit": autocommit, "row_factory": dict_row},
-    )
-    await pool.open(wait=True, timeout=30)
+    pool = await open_pool(service_urls, 3, autocommit=autocommit)
     try:
         with user_scope("pool-tenant", "alice"):
             async with pool.connection() as conn:
@@ -58,15 +67,7 @@ async def test_a_checkout_takes_the_idle_connection_already_set_to_its_user(
 
 
 async def test_pooled_jsonb_reads_back_exactly_what_json_would(service_urls: ServiceURLs):
-    pool = FailFastPool(
-        service_urls.database_url,
-        min_size=1,
-        max_size=1,
-        open=False,
-        kwargs={"autocommit": True, "row_factory": dict_row},
-        configure=configure_connection,
-    )
-    await pool.open(wait=True, timeout=30)
+    pool = await open_pool(service_urls, 1, autocommit=True, configure=configure_connection)
     value = {"n": 123456789012345678901234, "x": 1.5, "s": "Você", "l": [1, None, True]}
     try:
         with user_scope("pool-tenant", "alice"):

@@ -29,21 +29,24 @@ def test_overlap_matches_across_inflections_and_accents():
     assert overlap("the of and", "anything") == 0.0
 
 
+def _same_term(asked: str, word: str) -> bool:
+    """The matching rule for one query term and one passage word, written out plainly."""
+    if asked == word:
+        return True
+    if len(asked) >= 5:
+        return len(word) >= 5 and asked[:5] == word[:5]
+    return len(asked) == 4 and word.startswith(asked) and len(word) <= 7
+
+
 def _match_by_scanning(query: str, text: str) -> tuple[float, bool]:
-    """The matching rule written out plainly: every passage term scanned per query term."""
+    """Coverage by scanning every passage word for every query term."""
     wanted = QueryTerms(query)
-    have = set(terms(text))
-    named = bool(wanted.identifiers) and wanted.identifiers <= have
+    words = terms(text)
+    named = bool(wanted.identifiers) and all(w in words for w in wanted.identifiers)
     if not wanted.total:
         return 0.0, named
-    hits = sum(
-        weight
-        for w, weight in wanted.weights.items()
-        if w in have
-        or (len(w) >= 5 and any(h[:5] == w[:5] for h in have if len(h) >= 5))
-        or (len(w) == 4 and any(h.startswith(w) and len(h) <= 7 for h in have))
-    )
-    return hits / wanted.total, named
+    found = [w for w in wanted.weights if any(_same_term(w, word) for word in words)]
+    return sum(wanted.weights[w] for w in found) / wanted.total, named
 
 
 def test_term_matching_from_cached_sets_equals_scanning_every_term():
