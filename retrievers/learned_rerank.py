@@ -23,8 +23,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from retrievers.rerank_features import FEATURES, candidate_features
-from retrievers.rerank_trees import FORMAT as TREES_FORMAT
-from retrievers.rerank_trees import TreeModel
 from retrievers.types import Candidate
 
 logger = logging.getLogger(__name__)
@@ -90,34 +88,6 @@ class RerankModel:
         )
 
 
-class Model(Protocol):
-    """A rerank model over `FEATURES`: the logistic `RerankModel` or boosted `TreeModel`."""
-
-    name: str
-    embedder: str
-    features: tuple[str, ...]
-    trained: Mapping[str, Any]
-
-    def scores(self, rows: np.ndarray) -> np.ndarray:
-        """Return the model's score of each feature row (higher: more likely evidence)."""
-        ...
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the model as its JSON file stores it."""
-        ...
-
-
-def model_from_dict(data: Mapping[str, Any]) -> Model:
-    """Build the model a JSON file holds, by its `format`.
-
-    Raises:
-        ValueError: an unknown format, or a malformed model of a known one.
-    """
-    if data.get("format") == TREES_FORMAT:
-        return TreeModel.from_dict(data)
-    return RerankModel.from_dict(data)
-
-
 class Scorer(Protocol):
     """The hand-tuned scorer whose slots the model reorders (`retrievers.rerank.LocalReranker`)."""
 
@@ -129,7 +99,7 @@ class Scorer(Protocol):
 class LearnedReranker:
     """Orders conversation turns by a `RerankModel`, inside the local scorer's slots."""
 
-    def __init__(self, model: Model, fallback: Scorer) -> None:
+    def __init__(self, model: RerankModel, fallback: Scorer) -> None:
         """Score with `model`; non-conversation candidates keep `fallback`'s scores."""
         if model.features != FEATURES:
             raise ValueError(f"rerank model {model.name} was trained on other features")
@@ -153,7 +123,7 @@ class LearnedReranker:
         return out
 
 
-def load_model(path: Path | None, embedder: str) -> Model | None:
+def load_model(path: Path | None, embedder: str) -> RerankModel | None:
     """Return the rerank model in `path`, or None (logged) when it cannot be used.
 
     It cannot when there is no file, it is not a model of this format, it was trained on
@@ -162,7 +132,7 @@ def load_model(path: Path | None, embedder: str) -> Model | None:
     if path is None:
         return None
     try:
-        model = model_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        model = RerankModel.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
         if model.features != FEATURES:
             raise ValueError("trained on another feature list")
         if model.embedder != embedder:

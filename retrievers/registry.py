@@ -17,7 +17,6 @@ from retrievers.legs.kb_dense import KbDense
 from retrievers.legs.kb_lexical import KbLexical
 from retrievers.legs.messages_dense import MessagesDense
 from retrievers.legs.messages_lexical import MessagesLexical
-from retrievers.legs.messages_prf import MessagesPrf
 from retrievers.legs.thread_window import ThreadWindow
 from retrievers.types import STRATEGIES, Candidate, Source, Strategy
 
@@ -129,8 +128,6 @@ DEFAULT = Registry(
         Entry(KbLexical, {"hybrid": 1.0}, KB_BM25),
         Entry(MessagesDense, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 1.0}),
         Entry(MessagesLexical, {"hybrid": 1.0, "cross_conversation": 0.6}, MESSAGES_BM25),
-        # Measured and dropped (BENCHMARKS.md): reverted in the next commit.
-        Entry(MessagesPrf, {"hybrid": 0.5, "cross_conversation": 0.5}),
         Entry(Facts, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 1.0}),
         Entry(ThreadWindow, {"recent_history": 1.0}),
     )

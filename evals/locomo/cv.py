@@ -38,7 +38,7 @@ from evals.locomo.train import (
     score_all,
 )
 from graph.resources import Resources
-from retrievers.learned_rerank import Model, RerankModel
+from retrievers.learned_rerank import RerankModel
 from retrievers.registry import Tuning
 from retrievers.rerank import LocalReranker
 from retrievers.rerank_features import FEATURES
@@ -157,8 +157,8 @@ class CvReport:
     rows: OrderedDict[str, OrderedDict[str, dict]]
     hand_choices: dict[str, dict[str, float]]
     best_point: dict[str, float]
-    learned_choices: dict[str, float | str]
-    model: Model | None = None
+    learned_choices: dict[str, float]
+    model: RerankModel | None = None
     model_path: Path | None = None
 
 
@@ -221,7 +221,7 @@ async def cross_validate(
             conv: dict(zip(names, point, strict=True)) for conv, point in hand_chosen.items()
         },
         best_point=dict(zip(names, best, strict=True)),
-        learned_choices=learned.chosen,
+        learned_choices=learned.chosen_c,
         model=learned.model,
         model_path=model_out,
     )
@@ -252,9 +252,9 @@ def format_cv(report: CvReport) -> str:
     lines.append(
         f"constants best on every conversation (the shipped reranker's): {report.best_point}"
     )
-    for conv, choice in report.learned_choices.items():
-        lines.append(f"fold {conv}: reranker (C or trees) chosen on the others {choice}")
-    if isinstance(report.model, RerankModel):
+    for conv, c_value in report.learned_choices.items():
+        lines.append(f"fold {conv}: reranker C chosen on the others {c_value}")
+    if report.model is not None:
         top = sorted(zip(FEATURES, report.model.coef, strict=True), key=lambda p: -abs(p[1]))
         lines.append(
             "reranker fitted on all (C {}): {}".format(
@@ -262,8 +262,6 @@ def format_cv(report: CvReport) -> str:
                 ", ".join(f"{n} {w:+.2f}" for n, w in top[:8]),
             )
         )
-    elif report.model is not None:
-        lines.append(f"reranker fitted on all: {report.model.name} {dict(report.model.trained)}")
     if report.model_path is not None:
         lines.append(f"reranker written to {report.model_path}")
     return "\n".join(lines)

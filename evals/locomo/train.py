@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -18,37 +17,14 @@ from evals.locomo.data import DEPTH
 from evals.locomo.metrics import score_query
 from evals.locomo.run import Asked
 from graph.nodes.rerank import RERANK_DEPTH
-from retrievers.learned_rerank import LearnedReranker, Model, RerankModel
+from retrievers.learned_rerank import LearnedReranker, RerankModel
 from retrievers.rerank import LocalReranker, Reranker, select
 from retrievers.rerank_features import FEATURES, candidate_features
-from retrievers.rerank_trees import TreeModel, from_sklearn
 from retrievers.types import Candidate
 
 MODEL_NAME = "learned-v1"
-TREES_NAME = "learned-trees-v1"
-# Inverse regularisation strengths the logistic reranker chooses from.
+# Inverse regularisation strengths the learned reranker chooses from.
 C_VALUES = (0.01, 0.1, 1.0)
-# Boosted-trees settings the reranker may choose instead (scikit-learn's names); few shallow
-# trees with large leaves, since a fold trains on ~250 questions.
-TREE_CHOICES: Mapping[str, Mapping[str, Any]] = {
-    "trees-small": {
-        "max_iter": 60,
-        "learning_rate": 0.1,
-        "max_leaf_nodes": 8,
-        "min_samples_leaf": 40,
-        "l2_regularization": 1.0,
-    },
-    "trees-mid": {
-        "max_iter": 120,
-        "learning_rate": 0.05,
-        "max_leaf_nodes": 15,
-        "min_samples_leaf": 40,
-        "l2_regularization": 1.0,
-    },
-}
-Choice = float | str
-"""A logistic regression's C, or the name of a `TREE_CHOICES` setting."""
-CHOICES: tuple[Choice, ...] = (*C_VALUES, *TREE_CHOICES)
 
 
 Scored = list[tuple[str, int, dict[str, float]]]
@@ -72,11 +48,11 @@ class Setup:
 
 @dataclass(frozen=True)
 class LearnedCv:
-    """The reranker's held-out rows, its per-fold choice of model, and the model fitted on all."""
+    """The reranker's held-out rows, its per-fold choice of C, and the model fitted on all."""
 
     held_out: Scored
-    chosen: dict[str, Choice]
-    model: Model
+    chosen_c: dict[str, float]
+    model: RerankModel
     in_sample: Scored
 
 
@@ -99,20 +75,16 @@ class Examples:
         self.labels.append(labels)
 
     def fit(
-        self, convs: set[str], choice: Choice, embedder: str, drop: frozenset[str] = frozenset()
-    ) -> Model:
+        self, convs: set[str], c_value: float, embedder: str, drop: frozenset[str] = frozenset()
+    ) -> RerankModel:
         """Fit the model on the questions of `convs`, features in `drop` held at 0."""
+        from sklearn.linear_model import LogisticRegression
+
         picked = [i for i, conv in enumerate(self.conv) if conv in convs]
         x = np.vstack([self.rows[i] for i in picked])
         if drop:
             x[:, [FEATURES.index(name) for name in drop]] = 0.0
         y = np.concatenate([self.labels[i] for i in picked])
-        trained = {"conversations": sorted(convs), "questions": len(picked), "rows": int(len(y))}
-        if isinstance(choice, str):
-            return _fit_trees(x, y, choice, embedder, trained)
-        from sklearn.linear_model import LogisticRegression
-
-        c_value = choice
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         clf = LogisticRegression(C=c_value, max_iter=2000)
@@ -125,26 +97,13 @@ class Examples:
             scale=scale,
             coef=clf.coef_[0],
             intercept=float(clf.intercept_[0]),
-            trained={**trained, "C": c_value},
+            trained={
+                "conversations": sorted(convs),
+                "questions": len(picked),
+                "rows": int(len(y)),
+                "C": c_value,
+            },
         )
-
-
-def _fit_trees(
-    x: np.ndarray, y: np.ndarray, choice: str, embedder: str, trained: Mapping[str, Any]
-) -> TreeModel:
-    """Fit boosted trees of the `TREE_CHOICES` setting `choice` (deterministic)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    settings = TREE_CHOICES[choice]
-    clf = HistGradientBoostingClassifier(**settings, early_stopping=False, random_state=0)
-    clf.fit(x, y)
-    return from_sklearn(
-        clf,
-        name=TREES_NAME,
-        embedder=embedder,
-        features=FEATURES,
-        trained={**trained, "choice": choice, **settings},
-    )
 
 
 async def product_order(
@@ -191,21 +150,20 @@ class Trainer:
     setup: Setup
     embedder: str
     drop: frozenset[str] = frozenset()
-    choices: Sequence[Choice] = CHOICES
     examples: Examples = field(init=False)
 
     def __post_init__(self) -> None:
         """Build the examples once per setup."""
         self.examples = examples_of(self.asked, self.setup)
 
-    def fit(self, train: set[str], choice: Choice) -> Model:
+    def fit(self, train: set[str], c_value: float) -> RerankModel:
         """Fit on the questions of `train`."""
-        return self.examples.fit(train, choice, self.embedder, drop=self.drop)
+        return self.examples.fit(train, c_value, self.embedder, drop=self.drop)
 
-    async def held_out(self, train: set[str], test: str, choice: Choice) -> Scored:
+    async def held_out(self, train: set[str], test: str, c_value: float) -> Scored:
         """Fit on `train`, return the metrics of the questions of `test`."""
         reranker = LearnedReranker(
-            self.fit(train, choice), LocalReranker(coverage_weight=self.setup.coverage_weight)
+            self.fit(train, c_value), LocalReranker(coverage_weight=self.setup.coverage_weight)
         )
         items = [
             (a, cands)
@@ -214,14 +172,14 @@ class Trainer:
         ]
         return await score_all([a for a, _ in items], [c for _, c in items], reranker)
 
-    async def choose(self, train: set[str]) -> Choice:
-        """Pick the model (a C or a trees setting) by leave-one-out over `train` alone."""
-        by_choice: dict[Choice, Scored] = {}
-        for choice in self.choices:
-            by_choice[choice] = []
+    async def choose_c(self, train: set[str]) -> float:
+        """Pick C by leave-one-out over the conversations of `train` alone."""
+        by_c: dict[float, Scored] = {}
+        for c_value in C_VALUES:
+            by_c[c_value] = []
             for inner in sorted(train):
-                by_choice[choice] += await self.held_out(train - {inner}, inner, choice)
-        return max(self.choices, key=lambda c: objective(by_choice[c]))
+                by_c[c_value] += await self.held_out(train - {inner}, inner, c_value)
+        return max(C_VALUES, key=lambda c: objective(by_c[c]))
 
 
 async def held_out_rows(
@@ -229,43 +187,37 @@ async def held_out_rows(
     folds: Mapping[str, Setup],
     embedder: str,
     drop: frozenset[str] = frozenset(),
-    choices: Sequence[Choice] = CHOICES,
-) -> tuple[Scored, dict[str, Choice]]:
-    """Return every conversation's held-out metrics and the model each fold chose.
+) -> tuple[Scored, dict[str, float]]:
+    """Return every conversation's held-out metrics and the C each fold chose.
 
     Args:
         asked: Every question.
         folds: Per held-out conversation, what its fold reorders (chosen without it).
         embedder: The embedder whose similarities the features hold.
         drop: Features left out (an ablation).
-        choices: The models each fold chooses among.
     """
     convs = sorted(folds)
     rows: Scored = []
-    chosen: dict[str, Choice] = {}
+    chosen: dict[str, float] = {}
     for conv in convs:
-        trainer = Trainer(asked, folds[conv], embedder, drop, choices)
+        trainer = Trainer(asked, folds[conv], embedder, drop)
         train = set(convs) - {conv}
-        chosen[conv] = await trainer.choose(train)
+        chosen[conv] = await trainer.choose_c(train)
         rows += await trainer.held_out(train, conv, chosen[conv])
     return rows, chosen
 
 
 async def cross_validate_reranker(
-    asked: Sequence[Asked],
-    folds: Mapping[str, Setup],
-    final: Setup,
-    embedder: str,
-    choices: Sequence[Choice] = CHOICES,
+    asked: Sequence[Asked], folds: Mapping[str, Setup], final: Setup, embedder: str
 ) -> LearnedCv:
     """Score the reranker on each held-out conversation; fit the shipped one on all.
 
     `final` is what the model fitted on every conversation reorders.
     """
-    rows, chosen = await held_out_rows(asked, folds, embedder, choices=choices)
-    trainer = Trainer(asked, final, embedder, choices=choices)
+    rows, chosen = await held_out_rows(asked, folds, embedder)
+    trainer = Trainer(asked, final, embedder)
     convs = set(folds)
-    model = trainer.fit(convs, await trainer.choose(convs))
+    model = trainer.fit(convs, await trainer.choose_c(convs))
     local = LocalReranker(coverage_weight=final.coverage_weight)
     in_sample = await score_all(asked, final.candidates, LearnedReranker(model, local))
     return LearnedCv(rows, chosen, model, in_sample)
