@@ -68,7 +68,10 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
                     candidates = await searching
                     res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
             finally:
-                searching.cancel()
+                if not searching.done():
+                    searching.cancel()
+                elif not searching.cancelled():
+                    searching.exception()  # a search that failed beside a hit is moot
         else:
             candidates, cache = await search(), "off"
         elapsed_ms = (time.perf_counter() - started) * 1000
