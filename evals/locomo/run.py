@@ -79,11 +79,6 @@ SELECT_INDEXED = sql.SQL("""
 """).format(messages=sql.Identifier(MESSAGES_TABLE))
 
 
-# ---------------------------------------------------------------------------------------------
-# The run
-# ---------------------------------------------------------------------------------------------
-
-
 @dataclass
 class EvalReport:
     """What one evaluation run measured."""
@@ -102,6 +97,7 @@ class EvalReport:
     kept: bool = False
     analysis: Any = None
     """What the run's `analyse` step returned (e.g. the cross-validation report)."""
+    fetch_k: int | None = None  # per leg, as the read path's `fetch_k` (None: a baseline)
 
     @property
     def p50_ms(self) -> float:
@@ -140,6 +136,8 @@ def format_report(report: EvalReport) -> str:
         f"ingest: {report.n_turns} turns of {report.n_conversations} conversations "
         f"in {report.ingest_s:.1f} s ({per_turn_ms:.1f} ms/turn)"
     )
+    if report.fetch_k not in (None, product := Context().fetch_k):
+        lines.append(f"per leg {report.fetch_k} candidates; the product fetches {product}")
     if report.strategies:
         chosen = ", ".join(f"{s} {n}" for s, n in report.strategies.most_common())
         lines.append(f"router strategies: {chosen}")
@@ -394,4 +392,5 @@ async def run_eval(
         counters=counters,
         kept=keep,
         analysis=analysis,
+        fetch_k=context.fetch_k if method == "memoria" else None,
     )

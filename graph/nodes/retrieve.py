@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -42,14 +43,10 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
             # Relative dates ("last week") resolve against today.
             day=datetime.now(UTC).date().isoformat(),
         )
-        candidates = None
-        if cacheable:
-            vector = await res.embeddings.aembed_query(query)
-            candidates = await res.retrieval_cache.get(ident, version, knobs, query, vector)
-        cache = "hit" if candidates is not None else "miss" if cacheable else "off"
-        if candidates is None:
+
+        async def search() -> list:
             with uncached(private):
-                candidates = await res.retriever.retrieve(
+                return await res.retriever.retrieve(
                     ident,
                     query,
                     route,
@@ -58,8 +55,25 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
                     fusion=ctx.fusion,
                     language=state.get("language"),
                 )
-            if cacheable:
-                res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
+
+        if cacheable:
+            vector = await res.embeddings.aembed_query(query)
+            # The legs start while the cache is read (a miss costs no extra round trip);
+            # a hit cancels them.
+            searching = asyncio.create_task(search())
+            try:
+                candidates = await res.retrieval_cache.get(ident, version, knobs, query, vector)
+                cache = "hit" if candidates is not None else "miss"
+                if candidates is None:
+                    candidates = await searching
+                    res.retrieval_cache.put(ident, version, knobs, query, vector, candidates)
+            finally:
+                if not searching.done():
+                    searching.cancel()
+                elif not searching.cancelled():
+                    searching.exception()  # a search that failed beside a hit is moot
+        else:
+            candidates, cache = await search(), "off"
         elapsed_ms = (time.perf_counter() - started) * 1000
         RETRIEVE_MS.labels(route["strategy"], cache).observe(elapsed_ms)
         annotate_turn(
