@@ -86,7 +86,38 @@ _DENSE = """
     LIMIT %(limit)s
 """
 
-_STATEMENTS = {"lexical": _BM25, "dense": _DENSE}
+# Dense leg for a scope that is a small part of a large table (one user's messages among
+# everyone's). HNSW under a filter that keeps 1% of the rows walks ~100x the graph nodes it
+# returns (74-155 ms at 1M messages, BENCHMARKS.md); the scope's own rows, read in one
+# contiguous range of a covering btree (scope columns, INCLUDE id and embedding), are exact
+# and cheaper up to tens of thousands of rows. So the scope is counted first, up to
+# %(exact_up_to)s rows (a thin index), and one branch runs: the other's one-time filter is
+# false and Postgres skips it. OFFSET 0 keeps the exact branch off the HNSW index.
+_DENSE_BOUNDED = """
+    WITH n AS MATERIALIZED (
+        SELECT count(*) AS rows
+        FROM (SELECT 1 FROM {table} WHERE {scope} LIMIT %(exact_up_to)s + 1) s
+    ),
+    nearest AS (
+        (SELECT s.langchain_id, s.distance
+         FROM (SELECT t.langchain_id, t.embedding <=> %(vector)s::vector AS distance
+               FROM {table} t
+               WHERE {scope_t} AND (SELECT rows FROM n) <= %(exact_up_to)s
+               OFFSET 0) s
+         ORDER BY s.distance LIMIT %(limit)s)
+        UNION ALL
+        (SELECT t.langchain_id, t.embedding <=> %(vector)s::vector AS distance
+         FROM {table} t
+         WHERE {scope_t} AND (SELECT rows FROM n) > %(exact_up_to)s
+         ORDER BY t.embedding <=> %(vector)s::vector
+         LIMIT %(limit)s)
+    )
+    SELECT t.langchain_id::text AS id, t.content, {columns}, nearest.distance
+    FROM nearest JOIN {table} t USING (langchain_id)
+    ORDER BY nearest.distance, t.langchain_id
+"""
+
+_STATEMENTS = {"lexical": _BM25, "dense": _DENSE, "dense_bounded": _DENSE_BOUNDED}
 
 # BM25's scope statistics, row count and mean tsvector length, over the scope's rows (one
 # user's messages: hundreds or thousands). A table whose scope is too large to count per
@@ -98,7 +129,7 @@ ROW_STATS = """
 
 
 def scoped_statement(
-    kind: Literal["lexical", "dense"],
+    kind: Literal["lexical", "dense", "dense_bounded"],
     table: str,
     scope: list[str],
     columns: list[str],
@@ -118,6 +149,7 @@ def scoped_statement(
         _STATEMENTS[kind].format(
             table="{table}",
             stats=stats.format(table="{table}", scope=where),
+            scope=where,
             scope_t=" AND ".join(found),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
