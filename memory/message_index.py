@@ -233,14 +233,18 @@ async def dense(
     limit: int,
     *,
     roles: Sequence[str] = USER_ROLES,
+    exact_up_to: int = EXACT_UP_TO,
 ) -> list[dict[str, Any]]:
-    """Return the user's messages of `roles` nearest to `vector` (rows with `distance`)."""
+    """Return the user's messages of `roles` nearest to `vector` (rows with `distance`).
+
+    Exact when the user holds at most `exact_up_to` messages, by HNSW beyond.
+    """
     params = {
         **_scope(ident),
         "vector": vector_literal(vector),
         "limit": limit,
         "role": list(roles),
-        "exact_up_to": EXACT_UP_TO,
+        "exact_up_to": exact_up_to,
     }
     return await _rows(pool, DENSE, params)
 
