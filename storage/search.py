@@ -20,7 +20,7 @@ from psycopg import sql
 # and "simple" for names and codes), so they meet rows stemmed in either; the tsquery is
 # built from those lexemes verbatim (no second stemming).
 # The statistics CTEs and the tsquery are MATERIALIZED: inlined, the planner re-ran them once
-# per row tested (the tsquery: ~20 us a row, most of the messages leg at 1k rows a user).
+# per row tested (the tsquery: ~20 us a row).
 # Pieces of the BM25 statement a table's owner may build its own from (the knowledge base
 # reads bounded candidates, `knowledge.chunks.LEXICAL`): the question's lexemes (`q`); a
 # row's query lexemes with their term frequency and the row's length (`hits`, from `t`
