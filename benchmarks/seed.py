@@ -305,10 +305,10 @@ class _bulk:
             started = time.perf_counter()
             await self._conn.execute(index["indexdef"])
             logger.info("rebuilt %s in %.0f s", index["indexname"], time.perf_counter() - started)
-        # VACUUM too: it marks the loaded pages all-visible, as autovacuum would later, so
-        # index-only scans (a user's vectors, memory_messages_user_vectors_idx) skip the heap.
-        vacuum = sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(self._table))
-        await self._conn.execute(vacuum)
+        # After a bulk load VACUUM too: it marks the loaded pages all-visible, as autovacuum
+        # would later, so index-only scans (a user's vectors) skip the heap at once.
+        command = "VACUUM (ANALYZE) {}" if self._dropped else "ANALYZE {}"
+        await self._conn.execute(sql.SQL(command).format(sql.Identifier(self._table)))
 
 
 def plan_growth(
