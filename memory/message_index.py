@@ -71,9 +71,13 @@ DELETE_THREADS = f"""
 """
 # Searches find messages by the roles asked for: the user's own words are evidence about
 # them, the assistant's earlier answers only when the question is about what it said.
+# A user's messages are a small part of the table: up to EXACT_UP_TO of them are ranked
+# exactly from the covering index `memory_messages_user_vectors_idx` (one contiguous range),
+# more by HNSW with pgvector's iterative scan (storage/search.py, BENCHMARKS.md "a million").
 DENSE = scoped_statement(
-    "dense", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
+    "dense_bounded", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
 )
+EXACT_UP_TO = 20_000
 LEXICAL = scoped_statement(
     "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
 )
@@ -229,13 +233,18 @@ async def dense(
     limit: int,
     *,
     roles: Sequence[str] = USER_ROLES,
+    exact_up_to: int = EXACT_UP_TO,
 ) -> list[dict[str, Any]]:
-    """Return the user's messages of `roles` nearest to `vector` (rows with `distance`)."""
+    """Return the user's messages of `roles` nearest to `vector` (rows with `distance`).
+
+    Exact when the user holds at most `exact_up_to` messages, by HNSW beyond.
+    """
     params = {
         **_scope(ident),
         "vector": vector_literal(vector),
         "limit": limit,
         "role": list(roles),
+        "exact_up_to": exact_up_to,
     }
     return await _rows(pool, DENSE, params)
 

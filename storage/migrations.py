@@ -349,6 +349,16 @@ def migrations(dims: int) -> list[sql.Composable]:
             ]
         ),
         # ---- end of KB lexical leg ----
+        # ---- A million messages (issue 17): each user's message vectors in one contiguous
+        # range of a covering btree, so the dense leg ranks a user's rows exactly without the
+        # shared HNSW graph or a random heap page per row (memory/message_index.py DENSE).
+        # An entry stays under btree's 2,704-byte limit: ids are <= 128 characters and the
+        # widest model's vector (512 dims) is 2,056 bytes.
+        sql.SQL("""
+            CREATE INDEX memory_messages_user_vectors_idx
+                ON memory_messages (tenant_id, user_id, role) INCLUDE (langchain_id, embedding)
+        """),
+        # ---- end of a million messages ----
     ]
 
 

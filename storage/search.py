@@ -19,7 +19,8 @@ from psycopg import sql
 # The question's words are stemmed with each configuration in %(configs)s (its language's,
 # and "simple" for names and codes), so they meet rows stemmed in either; the tsquery is
 # built from those lexemes verbatim (no second stemming).
-# The statistics CTEs are MATERIALIZED: inlined, the planner re-ran them once per hit row.
+# The statistics CTEs and the tsquery are MATERIALIZED: inlined, the planner re-ran them once
+# per row tested (the tsquery: ~20 us a row).
 # Pieces of the BM25 statement a table's owner may build its own from (the knowledge base
 # reads bounded candidates, `knowledge.chunks.LEXICAL`): the question's lexemes (`q`); a
 # row's query lexemes with their term frequency and the row's length (`hits`, from `t`
@@ -55,7 +56,7 @@ SCORED = """
     )"""
 _BM25 = f"""
     WITH {QUERY_LEXEMES},
-    tsq AS (
+    tsq AS MATERIALIZED (
         SELECT string_agg(quote_literal(l), ' | ')::tsquery AS query FROM q, unnest(q.lexemes) l
     ),
     scope AS MATERIALIZED ({{stats}}),
@@ -86,7 +87,38 @@ _DENSE = """
     LIMIT %(limit)s
 """
 
-_STATEMENTS = {"lexical": _BM25, "dense": _DENSE}
+# Dense leg for a scope that is a small part of a large table (one user's messages among
+# everyone's). HNSW under a filter that keeps 1% of the rows walks ~100x the graph nodes it
+# returns (74-155 ms at 1M messages, BENCHMARKS.md); the scope's own rows, read in one
+# contiguous range of a covering btree (scope columns, INCLUDE id and embedding), are exact
+# and cheaper up to tens of thousands of rows. So the scope is counted first, up to
+# %(exact_up_to)s rows (a thin index), and one branch runs: the other's one-time filter is
+# false and Postgres skips it. OFFSET 0 keeps the exact branch off the HNSW index.
+_DENSE_BOUNDED = """
+    WITH n AS MATERIALIZED (
+        SELECT count(*) AS rows
+        FROM (SELECT 1 FROM {table} WHERE {scope} LIMIT %(exact_up_to)s + 1) s
+    ),
+    nearest AS (
+        (SELECT s.langchain_id, s.distance
+         FROM (SELECT t.langchain_id, t.embedding <=> %(vector)s::vector AS distance
+               FROM {table} t
+               WHERE {scope_t} AND (SELECT rows FROM n) <= %(exact_up_to)s
+               OFFSET 0) s
+         ORDER BY s.distance LIMIT %(limit)s)
+        UNION ALL
+        (SELECT t.langchain_id, t.embedding <=> %(vector)s::vector AS distance
+         FROM {table} t
+         WHERE {scope_t} AND (SELECT rows FROM n) > %(exact_up_to)s
+         ORDER BY t.embedding <=> %(vector)s::vector
+         LIMIT %(limit)s)
+    )
+    SELECT t.langchain_id::text AS id, t.content, {columns}, nearest.distance
+    FROM nearest JOIN {table} t USING (langchain_id)
+    ORDER BY nearest.distance, t.langchain_id
+"""
+
+_STATEMENTS = {"lexical": _BM25, "dense": _DENSE, "dense_bounded": _DENSE_BOUNDED}
 
 # BM25's scope statistics, row count and mean tsvector length, over the scope's rows (one
 # user's messages: hundreds or thousands). A table whose scope is too large to count per
@@ -98,7 +130,7 @@ ROW_STATS = """
 
 
 def scoped_statement(
-    kind: Literal["lexical", "dense"],
+    kind: Literal["lexical", "dense", "dense_bounded"],
     table: str,
     scope: list[str],
     columns: list[str],
@@ -118,6 +150,7 @@ def scoped_statement(
         _STATEMENTS[kind].format(
             table="{table}",
             stats=stats.format(table="{table}", scope=where),
+            scope=where,
             scope_t=" AND ".join(found),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
