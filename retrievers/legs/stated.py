@@ -27,8 +27,6 @@ from text.acts import asks_about_assistant, is_about_user
 BY_WORDS_ONLY = frozenset({"age", "favourite"})
 # How many of the newest statements become candidates.
 LATEST = 3
-# Said together: "I'm a nurse at St James's" is read as the job more than the workplace.
-ALONG = {"workplace": ("job",), "job": ("workplace",)}
 # How sure a stored label must be. The classifier's own statement threshold (.15) suits the
 # gate, which weighs a passage already recalled; as a reason to recall one it let in three
 # wrong statements for every right one below .25, one in two from .25 to .35, one in ten
@@ -39,17 +37,20 @@ FLOOR = 0.3
 def asked(
     query: str, vector: Sequence[float] | None, classifier: AttributeClassifier | None
 ) -> list[str]:
-    """Return the attributes a question about the user asks for: the rules', then by meaning.
+    """Return the attributes a question about the user asks for: the rules', else by meaning.
 
     Prefixes as facts record them ("family" asks for "family:sister"); empty for a question
-    not about the user.
+    not about the user. By meaning alone only where the rules are silent (they are the more
+    precise); where both speak, what both read goes first ("who am I married to?" has the
+    words of a `name` question and of a `partner` one, and means the partner).
     """
     if not is_about_user(query):
         return []
     found = asked_attributes(query)
-    if classifier is not None and vector is not None:
-        found += [a for a in classifier.asked(vector) if a not in found]
-    return found
+    meant = list(classifier.asked(vector)) if classifier and vector is not None else []
+    if not found:
+        return meant
+    return sorted(found, key=lambda a: a.partition(":")[0] not in meant)
 
 
 class StatedAttribute:
@@ -80,7 +81,6 @@ class StatedAttribute:
             for a in asked(q.text, q.vector, self._classifier)
             if a.partition(":")[0] not in BY_WORDS_ONLY
         ]
-        wanted += [along for a in wanted for along in ALONG.get(a, ())]
         rows = await statement_labels.latest_stating(
             self._pool,
             q.ident,
