@@ -124,7 +124,13 @@ class Resources:
         self.retrieval_cache = RetrievalCache(
             self.storage.speed, ttl_s=s.memoria_retrieval_cache_ttl_s
         )
-        stores = Stores(self.pool, self.conversation, self.facts, s.memoria_hot_window_messages)
+        stores = Stores(
+            self.pool,
+            self.conversation,
+            self.facts,
+            s.memoria_hot_window_messages,
+            attributes=self.attributes,
+        )
         self.retriever = Retriever(stores=stores, embeddings=self.embeddings)
         self.forgetter = Forgetter(
             pool=self.pool,
@@ -174,6 +180,7 @@ class Resources:
             facts=self.facts,
             extractor=extractor,
             listen_conninfo=self.storage.app_url,
+            attributes=self.attributes,
         )
 
     def tracing(self) -> AbstractContextManager[None]:

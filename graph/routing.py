@@ -6,7 +6,7 @@ Pure functions and the example embeddings; `graph/nodes/router.py` adapts them t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +73,7 @@ def choose_strategy(
     similarities: dict[str, float],
     registry: Registry = DEFAULT,
     calibration: Calibration = DEFAULT_CALIBRATION,
+    asked_by_meaning: Sequence[str] = (),
 ) -> RouteDecision:
     """Return the strategy for `query`: small talk, then rules, then the closest example.
 
@@ -81,6 +82,8 @@ def choose_strategy(
         similarities: Best cosine similarity of the query to each strategy's examples.
         registry: Which sources each strategy searches.
         calibration: What those similarities mean for the model that made them.
+        asked_by_meaning: The user's attributes the attribute classifier is sure the query
+            asks for ("what do I do for a paycheck?": job), where the word rules see none.
 
     Raises:
         ValueError: `similarities` names a strategy that does not exist.
@@ -93,14 +96,15 @@ def choose_strategy(
         return decision("session_only", SMALL_TALK, similarities, registry)
     if not is_question(query) and extract_facts(query):
         return decision("session_only", STATEMENT, similarities, registry)
+    about_user = _asks_about_user(query, asked_by_meaning)
     for strategy, pattern, reason in _RULES:
-        if strategy == "cross_conversation" and _asks_about_user(query):
+        if strategy == "cross_conversation" and about_user:
             # Before "do you remember…", after "what did I just say" and exact identifiers.
             reason = "asks about the user themselves: what they told before, and their facts"
             return decision("cross_conversation", f"rule: {reason}", similarities, registry)
         if pattern.search(text):
             return decision(strategy, f"rule: {reason}", similarities, registry)
-    if _asks_about_user(query):
+    if about_user:
         reason = "asks about the user themselves: what they told before, and their facts"
         return decision("cross_conversation", f"rule: {reason}", similarities, registry)
     eligible = {
@@ -118,8 +122,9 @@ def choose_strategy(
     )
 
 
-def _asks_about_user(query: str) -> bool:
-    return is_question(query) and is_about_user(query) and bool(asked_attributes(query))
+def _asks_about_user(query: str, asked_by_meaning: Sequence[str] = ()) -> bool:
+    asked = bool(asked_attributes(query)) or bool(asked_by_meaning)
+    return is_question(query) and is_about_user(query) and asked
 
 
 def for_a_new_thread(decided: RouteDecision, registry: Registry = DEFAULT) -> RouteDecision:

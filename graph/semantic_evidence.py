@@ -10,13 +10,16 @@ texts through the same caches, only for questions about the user.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
+from psycopg_pool import AsyncConnectionPool
 
+from memory import statement_labels
 from memory.fact_semantics import AttributeClassifier
 from retrievers.types import Candidate
+from storage.identity import Identity
 from text.acts import statement_sentences
 
 # Attributes only the word rules may find stated.
@@ -64,13 +67,28 @@ class SemanticEvidence:
         return self.likelihood(cand, wanted) >= self.floor
 
 
+async def stored_labels(
+    pool: AsyncConnectionPool, ident: Identity, context: Sequence[Candidate]
+) -> dict[str, dict[str, float]]:
+    """Return the labels the outbox worker stored for the recalled messages, by candidate id."""
+    ids = [c["id"].removeprefix("msg:") for c in context if c["source"] == "conversation"]
+    found = await statement_labels.stated(pool, ident, ids)
+    return {f"msg:{row_id}": held for row_id, held in found.items()}
+
+
 async def read_evidence(
     classifier: AttributeClassifier,
     embeddings: Embeddings,
     query: str,
     context: Sequence[Candidate],
+    known: Mapping[str, Mapping[str, float]] | None = None,
 ) -> SemanticEvidence:
-    """Classify `query` and the statement sentences of the conversation passages in `context`."""
+    """Classify `query` and the statement sentences of the conversation passages in `context`.
+
+    `known`: labels the outbox worker stored (`memory.statement_labels.stated`), by
+    candidate id; those passages' sentences are not embedded again.
+    """
+    known = known or {}
     vector = await embeddings.aembed_query(query)
     verdict = classifier.question(vector)
     sure = verdict.probability >= classifier.thresholds.question
@@ -79,11 +97,13 @@ async def read_evidence(
     for cand in context:
         # The user's own past messages: an assistant's answer states nothing about the user,
         # and only the user's texts are found again when the user is forgotten.
+        if cand["id"] in known:
+            continue
         if cand["source"] == "conversation" and cand["metadata"].get("role") == "human":
             for sentence in statement_sentences(cand["content"]):
                 owners.append(cand["id"])
                 texts.append(sentence)
-    stated: dict[str, dict[str, float]] = {}
+    stated: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.items()}
     if texts:
         vectors = await embeddings.aembed_documents(texts)
         for owner in dict.fromkeys(owners):

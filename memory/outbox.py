@@ -31,7 +31,8 @@ from psycopg import AsyncConnection, OperationalError
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from memory import message_index
+from memory import message_index, statement_labels
+from memory.fact_semantics import AttributeClassifier
 from memory.facts import Extractor, FactStore
 from memory.message_index import IndexEntry, index_entries
 from storage.identity import Identity
@@ -131,6 +132,7 @@ class OutboxWorker:
         batch_size: int = 32,
         poll_s: float = 1.0,
         listen_conninfo: str | None = None,
+        attributes: AttributeClassifier | None = None,
     ) -> None:
         """Wire the worker; nothing runs until `run_once`, `drain` or `run_forever`.
 
@@ -145,6 +147,8 @@ class OutboxWorker:
             poll_s: Seconds between polls when nothing wakes the worker.
             listen_conninfo: Database to LISTEN on for enqueue notifications (any process's
                 appends wake this worker); None: only `notify` and polling wake it.
+            attributes: Labels user messages with the attributes they state
+                (`memory.statement_labels`); None: no labels (no classifier for the model).
         """
         self._pool = pool
         self._embeddings = embeddings
@@ -155,6 +159,7 @@ class OutboxWorker:
         self._poll_s = poll_s
         self._listen_conninfo = listen_conninfo
         self._wake = asyncio.Event()
+        self._attributes = attributes
 
     def notify(self) -> None:
         """Wake the in-process worker: a job was just enqueued."""
@@ -173,7 +178,7 @@ class OutboxWorker:
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: _entries(job) for job in jobs}
             try:
-                vectors = await self._embed(jobs, entries)
+                vectors, labels = await self._embed(jobs, entries)
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
                 for job in jobs:
                     await self._retry(conn, job, exc)
@@ -181,13 +186,14 @@ class OutboxWorker:
             for job in jobs:
                 job_entries = entries[job["id"]]
                 job_vectors = vectors[job["id"]]
+                job_labels = labels.get(job["id"], {})
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
                         # The job's writes run as its tenant (until the batch commits): row-level
                         # security then refuses any row of another tenant.
                         await conn.execute(SET_TRANSACTION_TENANT, (job["tenant_id"],))
-                        await self._apply(conn, job, job_entries, job_vectors)
+                        await self._apply(conn, job, job_entries, job_vectors, job_labels)
                 except Exception as exc:  # noqa: BLE001 - retried with backoff, never dropped
                     await self._retry(conn, job, exc)
                     continue
@@ -198,9 +204,11 @@ class OutboxWorker:
 
     async def _embed(
         self, jobs: Sequence[dict[str, Any]], entries: dict[int, list[IndexEntry]]
-    ) -> dict[int, list[list[float]]]:
+    ) -> tuple[dict[int, list[list[float]]], dict[int, dict[str, dict[str, float]]]]:
         """Embed the jobs' views, each tenant's as that tenant (a model call per tenant).
 
+        With a classifier, user messages' statement sentences are embedded in the same call
+        and labelled (`memory.statement_labels`): per job, its entries' vectors and labels.
         Embeddings that remember vectors (the turn's question, `StoredTextEmbeddings`) then
         find only the vectors of the job's own tenant.
         """
@@ -208,15 +216,24 @@ class OutboxWorker:
         for job in jobs:
             tenants.setdefault(job["tenant_id"], []).append(job["id"])
         vectors: dict[int, list[list[float]]] = {}
+        labels: dict[int, dict[str, dict[str, float]]] = {}
         for tenant, ids in tenants.items():
-            views = [e.view for job_id in ids for e in entries[job_id]]
+            said = {
+                i: statement_labels.sentences(entries[i]) if self._attributes else [] for i in ids
+            }
+            texts = [e.view for i in ids for e in entries[i]]
+            texts += [sentence for i in ids for _, sentence in said[i]]
             with tenant_scope(tenant):
-                embedded = await self._embeddings.aembed_documents(views) if views else []
-            offset = 0
-            for job_id in ids:
-                vectors[job_id] = embedded[offset : offset + len(entries[job_id])]
-                offset += len(entries[job_id])
-        return vectors
+                embedded = await self._embeddings.aembed_documents(texts) if texts else []
+            for i in ids:
+                vectors[i], embedded = embedded[: len(entries[i])], embedded[len(entries[i]) :]
+            for i in ids:
+                mine, embedded = embedded[: len(said[i])], embedded[len(said[i]) :]
+                if self._attributes is not None:
+                    labels[i] = statement_labels.classify(
+                        self._attributes, entries[i], said[i], mine
+                    )
+        return vectors, labels
 
     async def _apply(
         self,
@@ -224,10 +241,12 @@ class OutboxWorker:
         job: dict[str, Any],
         entries: list[IndexEntry],
         vectors: list[list[float]],
+        labels: dict[str, dict[str, float]],
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
         await conn.execute(LOCK_USER, (f"{ident.tenant_id}\x1f{ident.user_id}",))
         await message_index.insert(conn, ident, entries, vectors)
+        await statement_labels.insert(conn, ident, entries, labels)
         for entry in entries:
             if entry.role == "human":
                 await self._facts.observe(

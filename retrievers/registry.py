@@ -17,6 +17,7 @@ from retrievers.legs.kb_dense import KbDense
 from retrievers.legs.kb_lexical import KbLexical
 from retrievers.legs.messages_dense import MessagesDense
 from retrievers.legs.messages_lexical import MessagesLexical
+from retrievers.legs.stated import StatedAttribute
 from retrievers.legs.thread_window import ThreadWindow
 from retrievers.types import STRATEGIES, Candidate, Source, Strategy
 
@@ -129,6 +130,8 @@ DEFAULT = Registry(
         Entry(MessagesDense, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 1.0}),
         Entry(MessagesLexical, {"hybrid": 1.0, "cross_conversation": 0.6}, MESSAGES_BM25),
         Entry(Facts, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 1.0}),
+        # Statements labelled with the asked attribute (questions about the user only).
+        Entry(StatedAttribute, {"semantic_search": 1.0, "hybrid": 1.0, "cross_conversation": 1.0}),
         Entry(ThreadWindow, {"recent_history": 1.0}),
     )
 )

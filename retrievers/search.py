@@ -18,7 +18,6 @@ from typing import Literal
 from langchain_core.embeddings import Embeddings
 
 from memory import message_index
-from memory.fact_questions import asked_attributes
 from retrievers.boosts import (
     boost_asked_facts,
     boost_named_authors,
@@ -30,11 +29,12 @@ from retrievers.boosts import (
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
 from retrievers.legs.base import Leg, Search, Stores
 from retrievers.legs.sources import message_candidate, roles_for
+from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
 from storage.identity import Identity
-from text.acts import asks_about_own_questions, is_about_user
+from text.acts import asks_about_own_questions
 
 Fusion = Literal["zscore", "rrf"]
 
@@ -87,32 +87,38 @@ class Retriever:
         }
         if not weights:
             return []
-        found = await self._run_legs(ident, query, list(weights), fetch_k, language)
+        found, vector = await self._run_legs(ident, query, list(weights), fetch_k, language)
         fused = _fuse(found, [self.legs[n] for n in weights], weights, fusion)
         if window := time_window(query):
             fused = boost_window(fused, window)
         if tuning.author_bonus > 0:
             fused = boost_named_authors(fused, query, tuning.author_bonus)
         fused = demote_superseded(fused)
-        if "facts" in route["sources"] and is_about_user(query):
-            fused = boost_asked_facts(fused, asked_attributes(query), tuning.stated_bonus)
+        if "facts" in route["sources"] and (wanted := asked(query, vector, self.stores.attributes)):
+            fused = boost_asked_facts(fused, wanted, tuning.stated_bonus)
         weight = tuning.neighbour_weight if neighbour_weight is None else neighbour_weight
         if "conversation" in route["sources"] and weight > 0:
             fused = await self._with_neighbours(ident, fused, weight, roles_for(query))
         # After the neighbours: a question still lends to the answer after it.
         if tuning.question_penalty > 0 and not asks_about_own_questions(query):
             fused = demote_questions(fused, tuning.question_penalty)
-        return fused
+        # The asked attribute's current facts, then the user's newest statements of it, first.
+        return lift_latest(fused)
 
     async def _run_legs(
         self, ident: Identity, query: str, names: list[str], fetch_k: int, language: str | None
-    ) -> list[list[Candidate]]:
-        """Run the named legs; those needing no vector start while the question is embedded."""
+    ) -> tuple[list[list[Candidate]], list[float] | None]:
+        """Run the named legs; those needing no vector start while the question is embedded.
+
+        Returns:
+            Each leg's candidates, and the question's vector (None if no leg needed it).
+        """
         legs = [self.legs[name] for name in names]
         early = Search(ident, query, None, fetch_k, language)
         tasks: dict[str, asyncio.Task[list[Candidate]]] = {
             leg.name: asyncio.create_task(leg.search(early)) for leg in legs if not leg.needs_vector
         }
+        vector = None
         try:
             if any(leg.needs_vector for leg in legs):
                 vector = await self._embeddings.aembed_query(query)
@@ -124,7 +130,7 @@ class Retriever:
         finally:
             for task in tasks.values():
                 task.cancel()
-        return [tasks[name].result() for name in names]
+        return [tasks[name].result() for name in names], vector
 
     async def _with_neighbours(
         self, ident: Identity, fused: list[Candidate], weight: float, roles: tuple[str, ...]

@@ -359,6 +359,31 @@ def migrations(dims: int) -> list[sql.Composable]:
                 ON memory_messages (tenant_id, user_id, role) INCLUDE (langchain_id, embedding)
         """),
         # ---- end of a million messages ----
+        # ---- Statement labels (issue 13, session 6): which of the user's attributes each
+        # of their messages states, classified once by the outbox worker
+        # (memory/statement_labels.py owns the table). A row goes with its message (the
+        # foreign key cascades), so forgetting, thread deletion and archiving take it along.
+        sql.SQL("; ").join(
+            [
+                sql.SQL("""
+                    CREATE TABLE memory_statement_labels (
+                        message_id  uuid NOT NULL
+                            REFERENCES memory_messages (langchain_id) ON DELETE CASCADE,
+                        attribute   text NOT NULL,
+                        probability real NOT NULL,
+                        tenant_id   text NOT NULL,
+                        user_id     text NOT NULL,
+                        created_at  timestamptz NOT NULL,
+                        PRIMARY KEY (message_id, attribute)
+                    );
+                    CREATE INDEX memory_statement_labels_user_idx ON memory_statement_labels
+                        (tenant_id, user_id, attribute, created_at DESC)
+                """),
+                tenancy.table_policy_sql("memory_statement_labels"),
+                tenancy.user_table_policy_sql("memory_statement_labels"),
+            ]
+        ),
+        # ---- end of statement labels ----
     ]
 
 

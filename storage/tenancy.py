@@ -70,7 +70,13 @@ TENANT_TABLES = (
     "ingest_jobs",
 )
 
-LATER_TENANT_TABLES = ("user_tokens", "memory_consent", "kb_terms", "kb_stats")
+LATER_TENANT_TABLES = (
+    "user_tokens",
+    "memory_consent",
+    "kb_terms",
+    "kb_stats",
+    "memory_statement_labels",
+)
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
 # (tenant, user) a task acts for; it narrows sessions bound to that same tenant only.
@@ -288,10 +294,7 @@ def user_policy_sql() -> sql.Composable:
         u=sql.Literal(USER_SETTING), all=sql.Literal(ALL_TENANTS)
     )
     user = sql.SQL("current_setting({u}, true)").format(u=sql.Literal(USER_SETTING))
-    # The tenant too: reads of the message index are left open by the tenant policy (above).
-    own = sql.SQL("{unbound} OR (user_id = {user} AND tenant_id = current_setting({t}, true))")
-    own = own.format(unbound=unbound, user=user, t=sql.Literal(SETTING))
-    statements = [_restrict(table, own) for table in USER_TABLES]
+    statements = [user_table_policy_sql(table) for table in USER_TABLES]
     label = sql.SQL("replace(replace({user}, '%', '%25'), '.', '%2E')").format(user=user)
     statements += [
         _restrict(
@@ -308,6 +311,26 @@ def user_policy_sql() -> sql.Composable:
     ).format(unbound=unbound, user=user)
     statements.append(_restrict("chat_history", owner))
     return sql.SQL("; ").join(statements)
+
+
+# User tables created after `user_policy_sql`'s migration; each gets `user_table_policy_sql`
+# in its own.
+LATER_USER_TABLES = ("memory_statement_labels",)
+
+
+def _own_rows() -> sql.Composable:
+    # The tenant too: reads of the message index are left open by the tenant policy (above).
+    unbound = sql.SQL("coalesce(nullif(current_setting({u}, true), ''), {all}) = {all}").format(
+        u=sql.Literal(USER_SETTING), all=sql.Literal(ALL_TENANTS)
+    )
+    user = sql.SQL("current_setting({u}, true)").format(u=sql.Literal(USER_SETTING))
+    own = sql.SQL("{unbound} OR (user_id = {user} AND tenant_id = current_setting({t}, true))")
+    return own.format(unbound=unbound, user=user, t=sql.Literal(SETTING))
+
+
+def user_table_policy_sql(table: str) -> sql.Composable:
+    """Return the statement that keeps a user-bound session to its user's rows of `table`."""
+    return _restrict(table, _own_rows())
 
 
 def _restrict(table: str, ok: sql.Composable) -> sql.Composable:

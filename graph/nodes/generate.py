@@ -17,7 +17,7 @@ from configs.prompts import SYSTEM_PROMPT
 from graph.context import Context
 from graph.extractive import best_excerpt, extractive_answer
 from graph.privacy import is_private, uncached
-from graph.semantic_evidence import read_evidence
+from graph.semantic_evidence import read_evidence, stored_labels
 from graph.state import Citation, State, latest_question
 from graph.tracing import annotate_turn
 from retrievers.types import Candidate, Labeller
@@ -83,9 +83,13 @@ def make_generate(
         if chat_model is None:
             semantics = None
             if res.attributes is not None and context and is_about_user(query):
-                res.identity(config)  # binds the tenant its sentences' vectors are cached under
+                # Binds the tenant its sentences' vectors are cached under.
+                ident = res.identity(config)
+                known = await stored_labels(res.pool, ident, context)
                 with uncached(is_private(state)):
-                    semantics = await read_evidence(res.attributes, res.embeddings, query, context)
+                    semantics = await read_evidence(
+                        res.attributes, res.embeddings, query, context, known
+                    )
             message, citations = extractive_answer(
                 query,
                 context,

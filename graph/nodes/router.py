@@ -32,6 +32,7 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         registry = res.retriever.registry
         embedding_cache: dict[str, str] = {}
         cached = True
+        asked_by_meaning: tuple[str, ...] = ()
         if ctx.strategy or not query:
             thread = await opened
             similarities: dict[str, float] = {}
@@ -43,6 +44,9 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
                     opened, res.embeddings.aembed_query_cached(query)
                 )
             similarities = res.router.similarities(vector)
+            # What the question asks of the user by meaning, where no word rule sees it.
+            if res.attributes is not None:
+                asked_by_meaning = res.attributes.asked(vector)
             embedding_cache["memoria_embedding_cache"] = "hit" if cached else "miss"
         version = thread.version
         tenant_memory = res.settings.privacy(ident.tenant_id).memory
@@ -53,7 +57,9 @@ def make_router(resources):  # noqa: ANN001, ANN201 - resources is graph.resourc
         if ctx.strategy:
             decided = decision(ctx.strategy, "forced by the run's context", {}, registry)
         else:
-            decided = choose_strategy(query, similarities, registry, res.router.calibration)
+            decided = choose_strategy(
+                query, similarities, registry, res.router.calibration, asked_by_meaning
+            )
         if not ctx.strategy and not state.get("persisted_ids"):
             decided = for_a_new_thread(decided, registry)
         decided = skip_empty_sources(decided, version, registry)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from psycopg_pool import AsyncConnectionPool
 
 from memory.conversation import ConversationMemory
+from memory.fact_semantics import AttributeClassifier
 from memory.facts import FactStore
 from retrievers.types import Candidate, Source
 from storage.identity import Identity
@@ -33,6 +34,8 @@ class Stores:
     conversation: ConversationMemory
     facts: FactStore
     recent_window: int
+    attributes: AttributeClassifier | None = None
+    """What questions ask by meaning (None: the model has none; the word rules alone)."""
 
 
 @dataclass(frozen=True)

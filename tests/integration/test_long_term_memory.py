@@ -29,7 +29,6 @@ from storage.services import EmbeddedServices, ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_connection
 from tests.fakes import RuleChatModel, ScriptedChatModel
 from tests.support import ServerProcess, drain, new_config
-from text.acts import statement_sentences
 
 pytestmark = pytest.mark.integration
 
@@ -172,10 +171,9 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     assert await resources.storage.redis.exists(
         resources.embeddings.key(question, tenant_id=tenant)
     )
-    # The answer gate read the recalled statement by meaning: its sentences' vectors too.
-    stated = [resources.embeddings.key(s, "p", tenant) for s in statement_sentences(told)]
-    await resources.storage.speed.settle()  # cache writes land behind the answer
-    assert stated and await resources.storage.redis.exists(*stated) == len(stated)
+    # The worker labelled what the told statement states (memory/statement_labels.py).
+    labels = "SELECT count(*) FROM memory_statement_labels WHERE tenant_id = %s AND user_id = %s"
+    assert await scalar(resources, labels, tenant, user) > 0
 
     receipt = await resources.forgetter.forget_user(tenant, user)
     counts = receipt.counts
@@ -189,6 +187,7 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     for table in (
         "threads",
         "memory_messages",
+        "memory_statement_labels",
         "memory_outbox",
         "memory_summaries",
         "strategy_log",
@@ -204,7 +203,6 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     assert not await resources.storage.redis.exists(
         resources.embeddings.key(question, tenant_id=tenant)
     )
-    assert not await resources.storage.redis.exists(*stated)
 
     after = new_config(tenant, user)
     out = await ask(agent, after, question)

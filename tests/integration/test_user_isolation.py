@@ -15,14 +15,23 @@ from psycopg.errors import InsufficientPrivilege
 from graph.context import Context
 from memory import consent
 from storage.identity import Identity, identity_from_config
-from storage.tenancy import APP_ROLE, USER_TABLES, tenant_connection, user_connection
+from storage.tenancy import (
+    APP_ROLE,
+    LATER_USER_TABLES,
+    USER_TABLES,
+    tenant_connection,
+    user_connection,
+)
 from tests.support import drain, new_config
 
 pytestmark = pytest.mark.integration
 
 # What a user-bound session can read of each store, with no user filter in the query.
 READS = {
-    **{table: f"SELECT DISTINCT user_id AS owner FROM {table}" for table in USER_TABLES},
+    **{
+        table: f"SELECT DISTINCT user_id AS owner FROM {table}"
+        for table in (*USER_TABLES, *LATER_USER_TABLES)
+    },
     "chat_history": (
         "SELECT DISTINCT t.user_id AS owner FROM chat_history h"
         " JOIN threads t ON t.session_id = h.session_id"

@@ -398,3 +398,11 @@ def test_cli_needs_a_server_and_a_positive_limit(capsys):
 def test_importing_the_runner_starts_nothing():
     code = "import sys, evals.chat.run; assert 'server' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_the_third_dev_set_is_sound_and_its_personas_are_new():
+    dev3 = load_scenarios(REPO / "evals" / "chat" / "dev3.yaml")
+    assert check_scenarios(dev3, full_set=False) == []
+    earlier = SET.personas + load_scenarios(REPO / "evals" / "chat" / "dev2.yaml").personas
+    assert {p.id for p in dev3.personas}.isdisjoint(p.id for p in earlier)
+    assert {p.locale for p in dev3.personas} >= {"pt-BR", "pt-PT", "en-NG", "en-IN", "en-AU"}

@@ -128,3 +128,20 @@ def test_a_question_about_the_user_searches_their_memory_not_the_manual():
 )
 def test_asking_what_name_was_given_asks_for_the_name(question):
     assert asked_attributes(question)[0] == "name"
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What do I do for a paycheck?", ("job",)),
+        ("Tenho algum problema respiratório?", ("health",)),
+    ],
+)
+def test_a_question_the_rules_miss_but_the_classifier_reads_searches_the_users_memory(
+    question, asked
+):
+    assert asked_attributes(question) == []
+    sims = {"hybrid": 0.2, "semantic_search": 0.2}
+    assert choose_strategy(question, sims)["strategy"] == "hybrid"
+    decided = choose_strategy(question, sims, asked_by_meaning=asked)
+    assert decided["strategy"] == "cross_conversation", decided

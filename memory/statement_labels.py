@@ -1,0 +1,162 @@
+"""Statement labels (`memory_statement_labels`): which attribute of the user a message states.
+
+The word rules find "my dog Simba" but not "Biscuit couldn't care less, he's a tortoise"; the
+attribute classifier (`memory.fact_semantics`) reads both by meaning. The outbox worker
+classifies each user message's statement sentences ONCE, as it indexes the message, and
+stores per message how likely its sentences state each attribute (the highest over its
+sentences, from `FLOOR` up). Two readers, neither embedding a sentence on the read path:
+
+- retrieval (`retrievers.legs.stated`) puts the user's latest statements of the attribute a
+  question asks for among the candidates, newest first (a move or a new job wins);
+- the answer gate (`graph.semantic_evidence`) reads the stored probabilities of the recalled
+  messages (`stated`) instead of embedding their sentences again.
+
+A classified message stating none of the attributes keeps one `NONE` row, so readers tell it
+from a message indexed before labels existed (which the gate still reads by embedding).
+Rows go with their message (the foreign key cascades): deleting a thread, archiving it or
+forgetting the user takes the labels along. Every statement on the table lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from memory.fact_semantics import AttributeClassifier
+from memory.message_index import IndexEntry
+from storage.identity import Identity
+from storage.search import vector_literal
+from storage.tenancy import tenant_connection
+from text.acts import statement_sentences
+
+TABLE = "memory_statement_labels"
+# Probabilities below this are not stored (the gate reads them as 0: below its demote line).
+FLOOR = 0.05
+# The one row of a classified message that states no attribute.
+NONE = "none"
+
+INSERT = f"""
+    INSERT INTO {TABLE} (message_id, attribute, probability, tenant_id, user_id, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (message_id, attribute) DO NOTHING
+"""
+STATED = f"""
+    SELECT message_id::text AS id, attribute, probability FROM {TABLE}
+    WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s
+      AND message_id = ANY(%(ids)s::uuid[])
+"""
+# The user's newest messages stating one of some attributes, with their cosine similarity to
+# the question (so they rank beside the other legs' candidates on one scale).
+LATEST = f"""
+    SELECT m.langchain_id::text AS id, m.content, m.thread_id, m.role, m.created_at,
+           m.langchain_metadata AS extra, l.attribute, l.probability,
+           1 - (m.embedding <=> %(vector)s::vector) AS similarity
+    FROM {TABLE} l JOIN memory_messages m ON m.langchain_id = l.message_id
+    WHERE l.tenant_id = %(tenant_id)s AND l.user_id = %(user_id)s
+      AND l.attribute = ANY(%(attributes)s) AND l.probability >= %(floor)s
+      AND m.tenant_id = %(tenant_id)s AND m.user_id = %(user_id)s
+    ORDER BY l.created_at DESC, l.probability DESC
+    LIMIT %(limit)s
+"""
+
+
+def sentences(entries: Sequence[IndexEntry]) -> list[tuple[str, str]]:
+    """Return (message row id, sentence) for every statement sentence of the user's messages."""
+    return [
+        (entry.id, sentence)
+        for entry in entries
+        if entry.role == "human"
+        for sentence in statement_sentences(entry.content)
+    ]
+
+
+def classify(
+    classifier: AttributeClassifier,
+    entries: Sequence[IndexEntry],
+    owned: Sequence[tuple[str, str]],
+    vectors: Sequence[Sequence[float]],
+) -> dict[str, dict[str, float]]:
+    """Return, per user message of `entries`, the attributes its sentences state (from FLOOR).
+
+    Args:
+        classifier: The attribute classifier of the model that embedded `vectors`.
+        entries: A turn's index entries; every user message gets an entry (maybe empty).
+        owned: `sentences(entries)`, the (message row id, sentence) pairs `vectors` embed.
+        vectors: One vector per pair of `owned`, embedded as stored texts.
+    """
+    labels: dict[str, dict[str, float]] = {e.id: {} for e in entries if e.role == "human"}
+    for message_id in labels:
+        mine = [v for (owner, _), v in zip(owned, vectors, strict=True) if owner == message_id]
+        stated = classifier.stated(mine)
+        labels[message_id] = {a: round(p, 4) for a, p in stated.items() if p >= FLOOR}
+    return labels
+
+
+async def insert(
+    conn: AsyncConnection,
+    ident: Identity,
+    entries: Sequence[IndexEntry],
+    labels: Mapping[str, Mapping[str, float]],
+) -> None:
+    """Store `labels` of `entries` (after their message rows), in the caller's transaction."""
+    when = {e.id: e.created_at for e in entries}
+    rows = [
+        (message_id, attribute, probability, ident.tenant_id, ident.user_id, when[message_id])
+        for message_id, stated in labels.items()
+        for attribute, probability in (stated or {NONE: 1.0}).items()
+    ]
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(INSERT, rows)
+
+
+async def stated(
+    pool: AsyncConnectionPool, ident: Identity, message_ids: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Return the stored labels of some of `ident`'s messages, by message row id.
+
+    A message without labels (indexed before they existed, or not the user's) is absent; a
+    classified message stating nothing maps to an empty dict.
+    """
+    if not message_ids:
+        return {}
+    params = {"tenant_id": ident.tenant_id, "user_id": ident.user_id, "ids": list(message_ids)}
+    async with tenant_connection(pool, ident.tenant_id) as conn:
+        rows = await (await conn.execute(STATED, params)).fetchall()
+    out: dict[str, dict[str, float]] = {}
+    for row in rows:
+        held = out.setdefault(row["id"], {})
+        if row["attribute"] != NONE:
+            held[row["attribute"]] = float(row["probability"])
+    return out
+
+
+async def latest_stating(
+    pool: AsyncConnectionPool,
+    ident: Identity,
+    attributes: Sequence[str],
+    vector: Sequence[float],
+    *,
+    floor: float,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Return `ident`'s newest messages stating one of `attributes` at least `floor` sure.
+
+    Newest first; each row has the message's columns plus `attribute`, `probability` and
+    `similarity` (cosine, to `vector`).
+    """
+    if not attributes:
+        return []
+    params = {
+        "tenant_id": ident.tenant_id,
+        "user_id": ident.user_id,
+        "attributes": list(attributes),
+        "floor": floor,
+        "limit": limit,
+        "vector": vector_literal(vector),
+    }
+    async with tenant_connection(pool, ident.tenant_id) as conn:
+        return await (await conn.execute(LATEST, params)).fetchall()
