@@ -272,6 +272,14 @@ def _evidence(
             key=lambda c: (c["source"] != "facts", not _answers(c, first), c["id"] in unlikely)
         )
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
+            # The newest statement holds only among those that surely state the attribute:
+            # "writing from Brisbane, we relocated for Liam's work" says "work" in passing.
+            if semantics is not None:
+                stating = {
+                    c["id"]
+                    for c in quotable
+                    if c["id"] in stating and semantics.likelihood(c, first) >= semantics.floor
+                }
             quotable = _latest_statements_first(quotable, stating)
     return quotable
 
