@@ -16,21 +16,7 @@ import pytest
 from graph.extractive import PHRASES, extractive_answer
 from graph.semantic_evidence import read_evidence
 from memory.fact_semantics import load
-from retrievers.embedders import EMBEDDERS
 from retrievers.types import Candidate, RouteDecision
-
-
-@pytest.fixture(scope="module")
-def model():
-    return EMBEDDERS["use"]()
-
-
-@pytest.fixture(scope="module")
-def classifier(model):
-    found = load("use", model.model_id)
-    assert found is not None, "memory/models/attributes-use.json is missing or stale"
-    return found
-
 
 MEMORY = RouteDecision(
     strategy="cross_conversation",
