@@ -154,10 +154,10 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
 
     The words miss questions with no pronoun ("em que área trabalho?", "what's the hamster
     called?"): the classifier sure of an attribute asked says so, or the words name one and
-    the classifier is sure the question is personal. The words also take a
-    question about the product for one about the user ("I'm on Pro, how soon does support
-    reply?"): the classifier sure nothing of the user is asked overrules them, unless the
-    words name an attribute.
+    the classifier is sure the question is personal. The words also take a question about
+    the product for one about the user ("I'm on Pro, how soon does support reply?"): the
+    classifier sure nothing of the user is asked overrules them, unless the words name an
+    attribute. How-tos and trouble reports ask the manual whatever the classifier reads.
     """
     if semantics is None or asks_manual(query):
         return is_about_user(query)
