@@ -21,7 +21,7 @@ from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
-from text.acts import is_about_user, is_question, statements
+from text.acts import asks_manual, is_about_user, is_question, statements
 from text.language import detect
 from text.words import QueryTerms, clip, fold, sentences, terms
 
@@ -116,7 +116,7 @@ def extractive_answer(
         return _reply(f"{say['noted']} {say['offline']}"), []
     if strategy == "session_only":
         return _reply(f"{say['greeting']} {say['offline']}"), []
-    about_user = is_about_user(query)
+    about_user = _about_user(query, semantics)
     attributes = asked_attributes(query) if about_user else []
     if about_user and semantics is not None and semantics.asked:
         # By meaning first, then by the words: "who am I married to?" asks for a partner,
@@ -149,6 +149,26 @@ def extractive_answer(
     return _reply("\n".join([say["intro"], *lines, say["quoting"]])), citations
 
 
+def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
+    """Return whether `query` asks about the user, by its words or by its meaning.
+
+    The words miss questions with no pronoun ("em que área trabalho?", "what's the hamster
+    called?"): the classifier sure of an attribute asked says so, or the words name one and
+    the classifier is sure the question is personal. The words also take a question about
+    the product for one about the user ("I'm on Pro, how soon does support reply?"): the
+    classifier sure nothing of the user is asked overrules them, unless the words name an
+    attribute. How-tos and trouble reports ask the manual whatever the classifier reads.
+    """
+    if semantics is None or asks_manual(query):
+        return is_about_user(query)
+    if semantics.asked:
+        return True
+    named = bool(asked_attributes(query))
+    if not is_about_user(query):
+        return named and semantics.personal
+    return named or not semantics.product
+
+
 def _evidence(
     query: str,
     context: Sequence[Candidate],
@@ -174,7 +194,9 @@ def _evidence(
     - otherwise: a shared content word, or a meaning close enough to be on topic.
     """
     wanted = QueryTerms(query)
-    asked = {t for t in terms(query) if t not in _ASKING_WORDS}
+    # A one-letter token ("what's" gives "s") says nothing of what is asked, and every
+    # "the user's ..." fact would cover it.
+    asked = {t for t in terms(query) if t not in _ASKING_WORDS and len(t) > 1}
     specific = QueryTerms(" ".join(asked)) if asked else None
     same_text = fold(query).strip()
 
@@ -189,7 +211,7 @@ def _evidence(
         return not (language and written_in and written_in != language)
 
     quotable = []
-    stating: set[str] = set()  # the user's messages using the words that state what is asked
+    stating: set[str] = set()  # the user's messages that state what is asked
     for cand in context:
         if fold(cand["content"]).strip() == same_text:
             continue
@@ -200,11 +222,11 @@ def _evidence(
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
-                if any(states(statements(cand["content"]), a) for a in attributes):
+                if any(states(statements(cand["content"]), a) for a in attributes) or (
+                    semantics is not None and semantics.states(cand, attributes)
+                ):  # in the words that state it, or in words no rule knows
                     stating.add(cand["id"])
                     quotable.append(cand)
-                elif semantics is not None and semantics.states(cand, attributes):
-                    quotable.append(cand)  # says it in words no rule knows
                 elif (
                     covers(cand) and similarity >= calibration.evidence and _agrees(semantics, cand)
                 ):
@@ -224,9 +246,19 @@ def _evidence(
         elif wanted.coverage(cand["content"]) > 0 or similarity >= calibration.on_topic:
             quotable.append(cand)
     if quotable and "rerank" in quotable[0]["scores"]:
-        # Quote only passages close to the best one: a weak third quote reads as noise.
+        # Quote only passages close to the best one: a weak third quote reads as noise. What
+        # states the attribute asked (its fact, the user's statement of it) is no noise
+        # however the reranker scored it: a fact's short sentence scores low.
         floor = RELATIVE_QUOTE_FLOOR * quotable[0]["scores"]["rerank"]
-        quotable = [c for c in quotable if c["scores"].get("rerank", 0.0) >= floor]
+        quotable = [
+            c
+            for c in quotable
+            if c["scores"].get("rerank", 0.0) >= floor
+            or c["id"] in stating
+            or (c["source"] == "facts" and _answers(c, attributes))
+        ]
+    if not about_user:
+        quotable = _across_languages(quotable, language)
     if attributes:
         first = semantics.asked if semantics is not None and semantics.asked else attributes
         # stable: facts of the attribute asked by meaning first, then other facts asked
@@ -240,6 +272,14 @@ def _evidence(
             key=lambda c: (c["source"] != "facts", not _answers(c, first), c["id"] in unlikely)
         )
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
+            # The newest statement holds only among those that surely state the attribute:
+            # "writing from Brisbane, we relocated for Liam's work" says "work" in passing.
+            if semantics is not None:
+                stating = {
+                    c["id"]
+                    for c in quotable
+                    if c["id"] in stating and semantics.likelihood(c, first) >= semantics.floor
+                }
             quotable = _latest_statements_first(quotable, stating)
     return quotable
 
@@ -264,6 +304,18 @@ def _latest_statements_first(quotable: list[Candidate], stating: set[str]) -> li
     for i, cand in zip(slots, newest, strict=True):
         reordered[i] = cand
     return reordered
+
+
+def _across_languages(quotable: list[Candidate], language: str | None) -> list[Candidate]:
+    """Order passages by closeness in meaning when some are in another language than asked.
+
+    The reranker reads shared words, which a question and a page in two languages hardly
+    have ("até quando dá pra recuperar uma versão antiga?" and "Version history ... goes back
+    7 days"); the multilingual embedding reads meaning across them.
+    """
+    if not language or all(detect(c["content"]) in (language, None) for c in quotable):
+        return quotable
+    return sorted(quotable, key=lambda c: -c["scores"].get("vector", 0.0))
 
 
 def _agrees(semantics: SemanticEvidence | None, cand: Candidate) -> bool:

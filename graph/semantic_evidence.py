@@ -35,17 +35,23 @@ class SemanticEvidence:
         personal: The classifier is sure the question asks for something about the user
             themselves, known attribute or not ("what's my blood type?"): no manual page
             answers it.
+        product: The classifier is sure the question asks nothing about the user ("I'm on
+            Pro, how soon does support answer?"): the manual answers it, pronouns or not.
         stated: Per conversation candidate id, how likely its sentences state each attribute.
         floor: The probability from which a passage counts as stating an attribute.
         demote: A recalled message less likely than this to state the asked attribute is
             quoted after the others, whatever its words.
+        margin: By meaning alone, a message states an attribute only at least this share
+            of its likeliest attribute's probability.
     """
 
     asked: tuple[str, ...] = ()
     personal: bool = False
+    product: bool = False
     stated: dict[str, dict[str, float]] = field(default_factory=dict)
     floor: float = 1.0
     demote: float = 0.0
+    margin: float = 0.0
 
     def likelihood(self, cand: Candidate, attributes: Sequence[str]) -> float:
         """Return how likely `cand` states one of `attributes` (families: "family:sister")."""
@@ -56,15 +62,27 @@ class SemanticEvidence:
         """Return whether a recalled message hardly states any of `attributes` by meaning."""
         return cand["source"] == "conversation" and self.likelihood(cand, attributes) < self.demote
 
-    def states(self, cand: Candidate, attributes: Sequence[str]) -> bool:
-        """Return whether `cand` states one of `attributes` sure enough.
+    def about(self, cand: Candidate, attributes: Sequence[str]) -> bool:
+        """Return whether `cand` states one of `attributes` about as likely as anything else.
 
-        Never an age or a favourite: those are a number or the thing named, which the word
-        rules see; by meaning alone "pineapple on pizza is the best" would answer "my
-        favourite beer?".
+        At least `margin` times its likeliest attribute: a message about an allergy that
+        names the city in passing still states the city; one about a dog does not state a
+        name because the dog has one.
+        """
+        held = self.stated.get(cand["id"], {})
+        return bool(held) and self.likelihood(cand, attributes) >= self.margin * max(held.values())
+
+    def states(self, cand: Candidate, attributes: Sequence[str]) -> bool:
+        """Return whether `cand` states one of `attributes` sure enough, by meaning alone.
+
+        Sure enough: at least `floor`, and about it (`about`). "Pickle, our old spaniel,
+        says hello" reads a little like a name, but more like a pet: it does not answer
+        "what's my middle name?". Never an age or a favourite: those are a number or the
+        thing named, which the word rules see; by meaning alone "pineapple on pizza is the
+        best" would answer "my favourite beer?".
         """
         wanted = [a for a in attributes if a.partition(":")[0] not in BY_WORDS_ONLY]
-        return self.likelihood(cand, wanted) >= self.floor
+        return self.likelihood(cand, wanted) >= self.floor and self.about(cand, wanted)
 
 
 async def stored_labels(
@@ -109,10 +127,13 @@ async def read_evidence(
         for owner in dict.fromkeys(owners):
             mine = [v for o, v in zip(owners, vectors, strict=True) if o == owner]
             stated[owner] = classifier.stated(mine)
+    unasked = classifier.none_probability(vector)
     return SemanticEvidence(
         asked=verdict.asks if sure else (),
-        personal=classifier.none_probability(vector) <= classifier.thresholds.personal,
+        personal=unasked <= classifier.thresholds.personal,
+        product=unasked >= classifier.thresholds.product,
         stated=stated,
         floor=classifier.thresholds.statement,
         demote=classifier.thresholds.demote,
+        margin=classifier.thresholds.margin,
     )

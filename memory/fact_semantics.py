@@ -58,12 +58,18 @@ class Thresholds:
             most this asks about the user (the knowledge base cannot answer it).
         demote: A recalled message less likely than this to state the asked attribute is
             quoted after those more likely, whatever words it shares with the question.
+        product: A question whose chance of asking for none of the user's attributes is at
+            least this asks the manual, even in the first person (above 1: never).
+        margin: A recalled sentence states the asked attribute by meaning alone only at
+            least this share of its likeliest attribute's probability (0: any share).
     """
 
     question: float
     statement: float
     personal: float = 0.0
     demote: float = 0.0
+    product: float = 1.1
+    margin: float = 0.0
 
 
 class _Softmax:

@@ -78,18 +78,19 @@ _TROUBLE = re.compile(
 )
 
 
+def asks_manual(text: str) -> bool:
+    """Return whether `text` asks how to do something or why something fails (the manual)."""
+    folded = fold(text)
+    return bool(_HOW_TO.search(folded) or _TROUBLE.search(folded))
+
+
 def is_about_user(text: str) -> bool:
     """Return whether a question asks about the user themselves ("where do I live?").
 
     First person, and not a how-to ("how do I…", "can I…", "como faço…"), which asks
     the knowledge base even when it says "my".
     """
-    folded = fold(text)
-    return (
-        bool(_FIRST_PERSON.search(folded))
-        and not _HOW_TO.search(folded)
-        and not _TROUBLE.search(folded)
-    )
+    return bool(_FIRST_PERSON.search(fold(text))) and not asks_manual(text)
 
 
 # Where a message's clauses end: sentence punctuation, a semicolon, a dash between words

@@ -29,6 +29,8 @@ DEFAULT_THRESHOLDS = {
     "statement": 0.15,
     "personal": 0.5,
     "demote": 0.1,
+    "product": 0.6,
+    "margin": 0.8,
 }
 
 

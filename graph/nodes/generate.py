@@ -21,7 +21,7 @@ from graph.semantic_evidence import read_evidence, stored_labels
 from graph.state import Citation, State, latest_question
 from graph.tracing import annotate_turn
 from retrievers.types import Candidate, Labeller
-from text.acts import is_about_user
+from text.acts import is_question
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,9 @@ def make_generate(
         context = state.get("context", [])
         if chat_model is None:
             semantics = None
-            if res.attributes is not None and context and is_about_user(query):
+            # Every question: the classifier also tells a question about the user that has
+            # no pronoun ("em que área trabalho?") and one about the product that has one.
+            if res.attributes is not None and context and is_question(query):
                 # Binds the tenant its sentences' vectors are cached under.
                 ident = res.identity(config)
                 known = await stored_labels(res.pool, ident, context)

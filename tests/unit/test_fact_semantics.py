@@ -12,23 +12,9 @@ import pytest
 from evals.chat.attributes import examples, load_bank
 from graph.extractive import PHRASES, extractive_answer
 from graph.semantic_evidence import SemanticEvidence
-from memory.fact_semantics import NONE, load
-from retrievers.embedders import EMBEDDERS
+from memory.fact_semantics import NONE
 from retrievers.types import Candidate, RouteDecision
 from text.acts import statement_sentences
-
-
-@pytest.fixture(scope="module")
-def model():
-    return EMBEDDERS["use"]()
-
-
-@pytest.fixture(scope="module")
-def classifier(model):
-    found = load("use", model.model_id)
-    assert found is not None, "memory/models/attributes-use.json is missing or stale"
-    return found
-
 
 QUESTIONS = [
     ("any idea what my other half is called?", "partner"),
