@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from storage import tenancy
+from storage import langgraph_policies, tenancy
 
 
 def migrations(dims: int) -> list[sql.Composable]:
@@ -285,7 +285,7 @@ def migrations(dims: int) -> list[sql.Composable]:
         ),
         # API keys, facts (LangGraph's store) and checkpoints under row-level security too;
         # keys are found by digest through two owner's functions (storage/tenancy.py).
-        tenancy.langgraph_policy_sql(),
+        langgraph_policies.langgraph_policy_sql(),
         # ---- Privacy (issue 18): consent, retention, user-level isolation. ----
         # Each user's own choice of memory on or off (memory/consent.py); no row: the
         # tenant's default from settings.
@@ -349,20 +349,15 @@ def migrations(dims: int) -> list[sql.Composable]:
             ]
         ),
         # ---- end of KB lexical leg ----
-        # ---- A million messages (issue 17): each user's message vectors in one contiguous
-        # range of a covering btree, so the dense leg ranks a user's rows exactly without the
-        # shared HNSW graph or a random heap page per row (memory/message_index.py DENSE).
-        # An entry stays under btree's 2,704-byte limit: ids are <= 128 characters and the
-        # widest model's vector (512 dims) is 2,056 bytes.
-        sql.SQL("""
-            CREATE INDEX memory_messages_user_vectors_idx
-                ON memory_messages (tenant_id, user_id, role) INCLUDE (langchain_id, embedding)
-        """),
+        # ---- A million messages (issue 17): a user's vectors in one range of a covering btree,
+        # ranked exactly without the HNSW graph (memory/message_index.py DENSE); an entry
+        # (id <= 128 chars, 512 dims = 2,056 bytes) stays under btree's 2,704-byte limit.
+        sql.SQL("""CREATE INDEX memory_messages_user_vectors_idx
+            ON memory_messages (tenant_id, user_id, role) INCLUDE (langchain_id, embedding)"""),
         # ---- end of a million messages ----
-        # ---- Statement labels (issue 13, session 6): which of the user's attributes each
-        # of their messages states, classified once by the outbox worker
-        # (memory/statement_labels.py owns the table). A row goes with its message (the
-        # foreign key cascades), so forgetting, thread deletion and archiving take it along.
+        # ---- Statement labels (issue 13, session 6): the attributes each user message states,
+        # classified once by the outbox worker (memory/statement_labels.py owns the table); the
+        # foreign key cascades, so forgetting, thread deletion and archiving take rows along.
         sql.SQL("; ").join(
             [
                 sql.SQL("""

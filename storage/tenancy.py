@@ -154,7 +154,7 @@ def table_policy_sql(table: str) -> sql.Composable:
         "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
         "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
         "CREATE POLICY tenant_isolation ON {t} USING ({ok}) WITH CHECK ({ok})"
-    ).format(t=sql.Identifier(table), ok=_allowed())
+    ).format(t=sql.Identifier(table), ok=allowed())
 
 
 # Tables whose reads are left to the queries' own filters; writes stay under the policy.
@@ -170,7 +170,7 @@ def read_open_policy_sql() -> sql.Composable:
     statements = []
     for table in READ_OPEN_TABLES:
         name = sql.Identifier(table)
-        ok = _allowed() if table != "chat_history" else _in_a_visible_thread()
+        ok = allowed() if table != "chat_history" else _in_a_visible_thread()
         statements.append(
             sql.SQL(
                 "DROP POLICY tenant_isolation ON {t}; "
@@ -198,60 +198,8 @@ ANY_API_KEY = "SELECT memoria_any_api_key() AS any"
 KEY_FUNCTIONS = ("memoria_find_api_key(bytea)", "memoria_any_api_key()")
 
 
-def langgraph_policy_sql() -> sql.Composable:
-    """Return the statements that put API keys, the store and checkpoints under the policies.
-
-    The tables LangGraph owns must exist by then: `storage.schema.setup` makes them first.
-    """
-    statements = [_force_with("api_keys", _allowed())]
-    label = sql.SQL("replace(replace(current_setting({s}, true), '%', '%25'), '.', '%2E')").format(
-        s=sql.Literal(SETTING)
-    )
-    in_namespace = sql.SQL(
-        "(split_part(prefix, '.', 1) = 'facts' AND split_part(prefix, '.', 2) = {label})"
-        " OR current_setting({s}, true) = {all}"
-    ).format(label=label, s=sql.Literal(SETTING), all=sql.Literal(ALL_TENANTS))
-    statements += [_force_with(table, in_namespace) for table in STORE_TABLES]
-    bound = sql.SQL("nullif(current_setting({s}, true), '')").format(s=sql.Literal(SETTING))
-    for table in CHECKPOINT_TABLES:
-        # Rows written before belong to the thread whose session id keys them (HTTP runs);
-        # others stay visible to ALL_TENANTS only.
-        statements.append(
-            sql.SQL(
-                "ALTER TABLE {t} ADD COLUMN tenant_id text; "
-                "UPDATE {t} c SET tenant_id = th.tenant_id FROM threads th"
-                " WHERE c.thread_id = th.session_id::text; "
-                "ALTER TABLE {t} ALTER COLUMN tenant_id SET DEFAULT {bound}"
-            ).format(t=sql.Identifier(table), bound=bound)
-        )
-        statements.append(_force_with(table, _allowed()))
-    statements.append(
-        sql.SQL("""
-        DO $$ BEGIN
-            EXECUTE format($f$
-                CREATE FUNCTION memoria_find_api_key(digest bytea)
-                RETURNS TABLE (id text, tenant_id text)
-                LANGUAGE sql STABLE SECURITY DEFINER
-                SET search_path = pg_catalog, pg_temp SET {setting} = {all}
-                AS 'SELECT k.id, k.tenant_id FROM %1$I.api_keys k
-                    WHERE k.key_hash = digest AND k.revoked_at IS NULL';
-                CREATE FUNCTION memoria_any_api_key() RETURNS boolean
-                LANGUAGE sql STABLE SECURITY DEFINER
-                SET search_path = pg_catalog, pg_temp SET {setting} = {all}
-                AS 'SELECT EXISTS (SELECT 1 FROM %1$I.api_keys WHERE revoked_at IS NULL)'
-            $f$, current_schema());
-        END $$;
-        REVOKE EXECUTE ON FUNCTION {functions} FROM PUBLIC
-        """).format(
-            setting=sql.SQL(SETTING),
-            all=sql.Literal(ALL_TENANTS),
-            functions=sql.SQL(", ").join(sql.SQL(f) for f in KEY_FUNCTIONS),
-        )
-    )
-    return sql.SQL("; ").join(statements)
-
-
-def _force_with(table: str, ok: sql.Composable) -> sql.Composable:
+def force_with(table: str, ok: sql.Composable) -> sql.Composable:
+    """Put `table` under row-level security (its owner too) with the policy `ok`."""
     return sql.SQL(
         "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY; "
         "ALTER TABLE {t} FORCE ROW LEVEL SECURITY; "
@@ -259,7 +207,8 @@ def _force_with(table: str, ok: sql.Composable) -> sql.Composable:
     ).format(t=sql.Identifier(table), ok=ok)
 
 
-def _allowed() -> sql.Composable:
+def allowed() -> sql.Composable:
+    """The tenant policy: the session's tenant's rows, or every row for ALL_TENANTS."""
     setting = sql.Literal(SETTING)
     return sql.SQL(
         "tenant_id = current_setting({s}, true) OR current_setting({s}, true) = {all}"
