@@ -22,7 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from configs.settings import Settings
-from memory import outbox, strategy_log, threads, transcript
+from memory import outbox_jobs, strategy_log, threads, transcript
 from memory.facts import RULES
 from memory.message_index import index_entries
 from storage.database import Storage
@@ -206,9 +206,9 @@ class ConversationMemory:
                 async with conn.pipeline(), conn.cursor() as cur:
                     claim = await conn.execute(threads.CLAIM, params)
                     if index_entries(messages, base_seq=0, acked_at=acked_at):
-                        job = outbox.job_payload(dicts, acked_at)
+                        job = outbox_jobs.job_payload(dicts, acked_at)
                         await conn.execute(
-                            outbox.ENQUEUE, outbox.enqueue_params(ident, job, extractor)
+                            outbox_jobs.ENQUEUE, outbox_jobs.enqueue_params(ident, job, extractor)
                         )
                     if log:
                         await conn.execute(strategy_log.INSERT, log)

@@ -19,22 +19,19 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.messages import messages_from_dict
 from psycopg import AsyncConnection, OperationalError
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from memory import message_index, statement_labels
+from memory import message_index, outbox_jobs, statement_labels
 from memory.fact_semantics import AttributeClassifier
 from memory.facts import Extractor, FactStore
-from memory.message_index import IndexEntry, index_entries
+from memory.message_index import IndexEntry
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from storage.schema import OUTBOX_CHANNEL
@@ -43,15 +40,6 @@ from storage.versions import bump_user
 
 logger = logging.getLogger(__name__)
 
-# The notification is delivered at commit (never for a rolled-back turn) and wakes workers.
-ENQUEUE = f"""
-    WITH job AS (
-        INSERT INTO memory_outbox (tenant_id, user_id, thread_id, payload, extractor)
-        VALUES (%(tenant_id)s, %(user_id)s, %(thread_id)s, %(payload)s, %(extractor)s)
-        RETURNING id
-    )
-    SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM job
-"""
 # Ready jobs this worker can do: it has the fact extractor each asks for (or a better one).
 CLAIM_JOBS = """
     SELECT id, tenant_id, user_id, thread_id, payload, extractor, attempts, created_at
@@ -86,21 +74,6 @@ DELETE_THREADS = """
 MAX_BACKOFF_S = 300.0
 # The listener retries every poll; a Postgres host that does not answer must not stall it.
 LISTEN_CONNECT_S = 5
-
-
-def job_payload(messages: list[dict[str, Any]], acked_at: datetime) -> dict[str, Any]:
-    """Return the payload of a turn's job: its messages (as dicts), where they sit, when acked."""
-    return {
-        "messages": messages,
-        # Microseconds: increasing within a thread across turns.
-        "base_seq": time.time_ns() // 1000,
-        "acked_at": acked_at.isoformat(),
-    }
-
-
-def enqueue_params(ident: Identity, payload: dict[str, Any], extractor: str) -> dict[str, Any]:
-    """Return the parameters of `ENQUEUE` for a job of `ident`'s thread."""
-    return {**ident.as_dict(), "payload": Jsonb(payload), "extractor": extractor}
 
 
 async def delete_threads(
@@ -176,7 +149,7 @@ class OutboxWorker:
             # Users' locks (LOCK_USER) in one order in every worker, or two workers holding
             # one user each would deadlock; a user's jobs keep their order (latest fact wins).
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
-            entries = {job["id"]: _entries(job) for job in jobs}
+            entries = {job["id"]: outbox_jobs.job_entries(job) for job in jobs}
             try:
                 vectors, labels = await self._embed(jobs, entries)
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
@@ -379,13 +352,6 @@ class OutboxWorker:
         except TimeoutError:
             pass
         self._wake.clear()
-
-
-def _entries(job: dict[str, Any]) -> list[IndexEntry]:
-    payload = job["payload"]
-    messages = messages_from_dict(payload["messages"])
-    acked_at = datetime.fromisoformat(payload["acked_at"])
-    return index_entries(messages, base_seq=int(payload["base_seq"]), acked_at=acked_at)
 
 
 @asynccontextmanager
