@@ -17,13 +17,10 @@ from langchain_core.embeddings import Embeddings
 from psycopg_pool import AsyncConnectionPool
 
 from memory import statement_labels
-from memory.fact_semantics import AttributeClassifier
+from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
 from retrievers.types import Candidate
 from storage.identity import Identity
 from text.acts import statement_sentences
-
-# Attributes only the word rules may find stated.
-BY_WORDS_ONLY = frozenset({"age", "favourite"})
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 MODELS = Path(__file__).parent / "models"
 NONE = "none"
+# Attributes the classifier does not answer by meaning (a number, a thing named): only the
+# word rules find them stated.
+BY_WORDS_ONLY = frozenset({"age", "favourite"})
 # A class -> the attributes a fact of it is stored under (prefixes, as `asked_attributes`).
 ASKS: dict[str, tuple[str, ...]] = {"health": ("allergy", "health")}
 

@@ -16,15 +16,13 @@ from typing import ClassVar
 
 from memory import statement_labels
 from memory.fact_questions import asked_attributes
-from memory.fact_semantics import AttributeClassifier
+from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
 from retrievers.boosts import reranked, retrieval_order
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import message_candidate, message_label
 from retrievers.types import Candidate, Source
 from text.acts import asks_about_assistant, is_about_user
 
-# Attributes the classifier does not answer by meaning (a number, a thing named): the rules do.
-BY_WORDS_ONLY = frozenset({"age", "favourite"})
 # How many of the newest statements become candidates.
 LATEST = 3
 # How sure a stored label must be. The classifier's own statement threshold (.15) suits the
