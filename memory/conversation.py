@@ -106,10 +106,6 @@ class ConversationMemory:
         """Return the Redis key of `ident`'s thread's hot window."""
         return redis_key(ident.tenant_id, "window", ident.user_id, ident.thread_id)
 
-    async def open_thread(self, ident: Identity) -> str:
-        """Check `ident` may use its thread; return the memory version its turn reads."""
-        return (await self.open_turn(ident)).version
-
     async def check_thread(self, ident: Identity) -> None:
         """Check `ident` may use its thread before this request runs its turn.
 
