@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, message_to_dict
 from prometheus_client import REGISTRY
 from psycopg.types.json import Jsonb
 
@@ -19,8 +20,9 @@ from configs.settings import REPO_ROOT
 from graph.builder import build_graph
 from graph.context import Context
 from graph.resources import Resources
+from memory import outbox_jobs
 from memory.conversation import ThreadOwnershipError
-from memory.facts import LLM, llm_extractor, offline_extractor
+from memory.facts import LLM, RULES, llm_extractor, offline_extractor
 from memory.messages import message_uuid_of
 from memory.outbox import OutboxWorker
 from storage.identity import Identity, identity_from_config
@@ -307,6 +309,30 @@ async def test_workers_sharing_users_never_deadlock_on_their_locks(resources):
     assert sum(await drain_concurrently(resources, workers=4, batch_size=4)) == 16
     now = REGISTRY.get_sample_value("memoria_outbox_jobs_total", {"outcome": "retry"}) or 0
     assert now == retried
+
+
+async def test_a_job_postgres_refuses_is_retried_alone_and_the_batch_commits(resources):
+    # Each job's statements go in one pipeline; a statement Postgres refuses must fail that
+    # job inside its own savepoint, not the batch's transaction at the pipeline's end.
+    await drain(resources)
+    bad, good = ident_of(new_config()), ident_of(new_config())
+    now = datetime.now(UTC)
+    refused = [message_to_dict(HumanMessage("I own 3 kites.", id="m1"))]
+    async with tenant_connection(resources.pool, bad.tenant_id) as conn:
+        # Its index row's position overflows the bigint column: Postgres refuses the row.
+        payload = {**outbox_jobs.job_payload(refused, now), "base_seq": 2**63}
+        await conn.execute(outbox_jobs.ENQUEUE, outbox_jobs.enqueue_params(bad, payload, RULES))
+    await resources.conversation.append(good, _turn("I own 4 kites."))
+    worker = resources.outbox_worker(offline_extractor)
+    assert await worker.run_once() == 2
+    assert await _pending_jobs(resources, good) == 0
+    rows = "SELECT count(*) FROM memory_messages WHERE tenant_id = %s AND thread_id = %s"
+    assert await scalar(resources, rows, good.tenant_id, good.thread_id) == 2
+    assert await scalar(resources, rows, bad.tenant_id, bad.thread_id) == 0
+    tried = "SELECT attempts FROM memory_outbox WHERE tenant_id = %s AND thread_id = %s"
+    assert await scalar(resources, tried, bad.tenant_id, bad.thread_id) == 1
+    async with tenant_connection(resources.pool, bad.tenant_id) as conn:
+        await conn.execute("DELETE FROM memory_outbox WHERE thread_id = %s", (bad.thread_id,))
 
 
 async def test_a_worker_elsewhere_is_woken_by_the_commit_not_by_polling(
