@@ -140,13 +140,8 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim and process one batch of ready jobs; return how many were claimed."""
-        # Claims jobs of every tenant; each job then runs in its own. In a pipeline: BEGIN
-        # travels with the claim, each job's statements together (below), COMMIT alone.
-        async with (
-            tenant_connection(self._pool, ALL_TENANTS) as conn,
-            conn.pipeline(),
-            conn.transaction(),
-        ):
+        # Claims jobs of every tenant; each job then runs in its own.
+        async with tenant_connection(self._pool, ALL_TENANTS) as conn, conn.transaction():
             params = {**self._can_do, "limit": self._batch_size}
             jobs = await (await conn.execute(CLAIM_JOBS, params)).fetchall()
             if not jobs:
@@ -167,9 +162,6 @@ class OutboxWorker:
                 job_labels = labels.get(job["id"], {})
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
-                    # Its ~8 statements go as one pipeline (more round trips only where a
-                    # fact's write reads a result back); leaving the savepoint syncs, so a
-                    # statement Postgres refuses fails this job alone.
                     async with conn.transaction():
                         # The job's writes run as its tenant (until the batch commits): row-level
                         # security then refuses any row of another tenant.
