@@ -243,6 +243,9 @@ class OutboxWorker:
             exc,
         )
         OUTBOX_JOBS.labels("retry").inc()
+        # As the job's tenant: the failed job's savepoint rolled back to the tenant the batch's
+        # previous job set, whose row-level security hid this row (attempts and backoff stayed).
+        await conn.execute(SET_TRANSACTION_TENANT, (job["tenant_id"],))
         await conn.execute(RETRY_JOB, {"id": job["id"], "error": repr(exc)[:2000], "delay": delay})
 
     async def drain(self) -> int:

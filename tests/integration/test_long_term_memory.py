@@ -312,10 +312,13 @@ async def test_workers_sharing_users_never_deadlock_on_their_locks(resources):
 
 
 async def test_a_job_postgres_refuses_is_retried_alone_and_the_batch_commits(resources):
-    # Each job's statements go in one pipeline; a statement Postgres refuses must fail that
-    # job inside its own savepoint, not the batch's transaction at the pipeline's end.
+    # A job Postgres refuses is rolled back to its savepoint and marked for a retry with
+    # backoff; the batch's other jobs commit.
     await drain(resources)
-    bad, good = ident_of(new_config()), ident_of(new_config())
+    # Jobs run in tenant order: the refused one after another tenant's, whose tenant its
+    # retry mark was written under (row-level security hid the row: attempts stayed 0).
+    bad = ident_of(new_config(f"t-zz-{uuid.uuid4().hex[:8]}"))
+    good = ident_of(new_config(f"t-aa-{uuid.uuid4().hex[:8]}"))
     now = datetime.now(UTC)
     refused = [message_to_dict(HumanMessage("I own 3 kites.", id="m1"))]
     async with tenant_connection(resources.pool, bad.tenant_id) as conn:
