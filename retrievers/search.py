@@ -27,7 +27,7 @@ from retrievers.boosts import (
     reranked,
 )
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
-from retrievers.legs.base import Leg, Search, Stores
+from retrievers.legs.base import Leg, Search, Stores, vector_text
 from retrievers.legs.sources import message_candidate, roles_for
 from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
@@ -121,10 +121,21 @@ class Retriever:
         vector = None
         try:
             if any(leg.needs_vector for leg in legs):
-                vector = await self._embeddings.aembed_query(query)
-                ready = Search(ident, query, vector, fetch_k, language)
+                # The question's own vector first (facts and the asked attribute read it),
+                # then any other text a leg embeds instead (`vector_text`).
+                texts = list(
+                    dict.fromkeys(
+                        [query, *(vector_text(leg, query) for leg in legs if leg.needs_vector)]
+                    )
+                )
+                vectors = await asyncio.gather(*map(self._embeddings.aembed_query, texts))
+                by_text = dict(zip(texts, vectors, strict=True))
+                vector = by_text[query]
                 for leg in legs:
                     if leg.needs_vector:
+                        ready = Search(
+                            ident, query, by_text[vector_text(leg, query)], fetch_k, language
+                        )
                         tasks[leg.name] = asyncio.create_task(leg.search(ready))
             await asyncio.gather(*tasks.values())
         finally:
