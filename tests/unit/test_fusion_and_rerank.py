@@ -218,7 +218,7 @@ def test_a_short_list_with_nothing_to_scale_by_counts_membership():
 
 
 def test_the_meaning_leg_embeds_the_question_without_its_names():
-    from retrievers.legs.messages_dense import without_names
+    from text.names import without_names
 
     assert without_names("When did Melanie run a charity race?") == "When did run a charity race?"
     assert without_names("What is Caroline's job?") == "What is job?"
