@@ -118,28 +118,27 @@ class Retriever:
         tasks: dict[str, asyncio.Task[list[Candidate]]] = {
             leg.name: asyncio.create_task(leg.search(early)) for leg in legs if not leg.needs_vector
         }
+        # Each distinct text a leg embeds (`vector_text`; the question itself by default) is
+        # embedded once, all at once; a leg starts as soon as its own vector is ready.
+        embedding: dict[str, asyncio.Task[list[float]]] = {}
+
+        async def search(leg: Leg) -> list[Candidate]:
+            vec = await embedding[vector_text(leg, query)]
+            return await leg.search(Search(ident, query, vec, fetch_k, language))
+
         vector = None
         try:
             if any(leg.needs_vector for leg in legs):
-                # The question's own vector first (facts and the asked attribute read it),
-                # then any other text a leg embeds instead (`vector_text`).
-                texts = list(
-                    dict.fromkeys(
-                        [query, *(vector_text(leg, query) for leg in legs if leg.needs_vector)]
-                    )
-                )
-                vectors = await asyncio.gather(*map(self._embeddings.aembed_query, texts))
-                by_text = dict(zip(texts, vectors, strict=True))
-                vector = by_text[query]
+                for text in [query, *(vector_text(leg, query) for leg in legs if leg.needs_vector)]:
+                    if text not in embedding:
+                        embedding[text] = asyncio.create_task(self._embeddings.aembed_query(text))
                 for leg in legs:
                     if leg.needs_vector:
-                        ready = Search(
-                            ident, query, by_text[vector_text(leg, query)], fetch_k, language
-                        )
-                        tasks[leg.name] = asyncio.create_task(leg.search(ready))
+                        tasks[leg.name] = asyncio.create_task(search(leg))
+                vector = await embedding[query]
             await asyncio.gather(*tasks.values())
         finally:
-            for task in tasks.values():
+            for task in [*tasks.values(), *embedding.values()]:
                 task.cancel()
         return [tasks[name].result() for name in names], vector
 
