@@ -23,6 +23,7 @@ from storage.metrics import CACHE_LOOKUPS
 from storage.speed import SpeedLayer
 from storage.tenancy import current_scope
 from text.acts import statement_sentences
+from text.names import without_names
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +235,9 @@ class CachedEmbeddings(Embeddings):
             tenant_id: Whose vectors; the task's bound tenant when None.
         """
         tenant = current_scope() if tenant_id is None else tenant_id
+        # The messages leg embeds a question without its names (`text.names`): that vector
+        # is the text's too.
+        texts = list(dict.fromkeys([*texts, *map(without_names, texts)]))
         for text in texts:
             self._cache.pop((tenant, text), None)
         if self._speed is None or not texts:

@@ -27,7 +27,7 @@ from retrievers.boosts import (
     reranked,
 )
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
-from retrievers.legs.base import Leg, Search, Stores
+from retrievers.legs.base import Leg, Search, Stores, vector_text
 from retrievers.legs.sources import message_candidate, roles_for
 from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
@@ -118,17 +118,27 @@ class Retriever:
         tasks: dict[str, asyncio.Task[list[Candidate]]] = {
             leg.name: asyncio.create_task(leg.search(early)) for leg in legs if not leg.needs_vector
         }
+        # Each distinct text a leg embeds (`vector_text`; the question itself by default) is
+        # embedded once, all at once; a leg starts as soon as its own vector is ready.
+        embedding: dict[str, asyncio.Task[list[float]]] = {}
+
+        async def search(leg: Leg) -> list[Candidate]:
+            vec = await embedding[vector_text(leg, query)]
+            return await leg.search(Search(ident, query, vec, fetch_k, language))
+
         vector = None
         try:
             if any(leg.needs_vector for leg in legs):
-                vector = await self._embeddings.aembed_query(query)
-                ready = Search(ident, query, vector, fetch_k, language)
+                for text in [query, *(vector_text(leg, query) for leg in legs if leg.needs_vector)]:
+                    if text not in embedding:
+                        embedding[text] = asyncio.create_task(self._embeddings.aembed_query(text))
                 for leg in legs:
                     if leg.needs_vector:
-                        tasks[leg.name] = asyncio.create_task(leg.search(ready))
+                        tasks[leg.name] = asyncio.create_task(search(leg))
+                vector = await embedding[query]
             await asyncio.gather(*tasks.values())
         finally:
-            for task in tasks.values():
+            for task in [*tasks.values(), *embedding.values()]:
                 task.cancel()
         return [tasks[name].result() for name in names], vector
 

@@ -75,6 +75,16 @@ class Leg(Protocol):
         ...
 
 
+def vector_text(leg: Leg, question: str) -> str:
+    """Return the text a leg's question vector embeds: the question, unless the leg says.
+
+    A leg that `needs_vector` may define `vector_text(question) -> str` (e.g. the question
+    without the names in it); legs that embed the same text share one vector.
+    """
+    view = getattr(leg, "vector_text", None)
+    return view(question) if view is not None else question
+
+
 def iso(value: Any) -> Any:
     """Return datetimes as ISO strings, anything else as it is."""
     return value.isoformat() if isinstance(value, datetime) else value

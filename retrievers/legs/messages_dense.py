@@ -8,6 +8,7 @@ from memory import message_index
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import message_candidate, message_label, roles_for
 from retrievers.types import Candidate, Source
+from text.names import without_names
 
 
 class MessagesDense:
@@ -22,6 +23,11 @@ class MessagesDense:
     def __init__(self, stores: Stores) -> None:
         """Search `stores.pool`."""
         self._pool = stores.pool
+
+    @staticmethod
+    def vector_text(question: str) -> str:
+        """Return what the question's vector for this leg embeds: the question without names."""
+        return without_names(question)
 
     async def search(self, q: Search) -> list[Candidate]:
         """Return the nearest messages, scored by cosine similarity."""

@@ -98,3 +98,31 @@ async def test_a_question_about_two_sessions_finds_both_turns(resources, tmp_pat
     report = await run_eval(resources, turns, [asked], out_path=tmp_path / "r.jsonl")
     ranked = json.loads((tmp_path / "r.jsonl").read_text())["ranked"]
     assert report.aggregate["overall"]["R@10"] == 1.0, ranked[:10]
+
+
+# Melanie and Caroline name each other in half their turns; the race is told without its words.
+NAMED = [
+    ("Melanie", "Hey Caroline! So good to hear from you, Melanie here with news."),
+    ("Caroline", "Hi Melanie! What have you been up to lately?"),
+    ("Melanie", "Melanie is doing great, thanks for asking Caroline."),
+    ("Caroline", "I started a pottery class, Melanie, you would love it."),
+    ("Melanie", "I finished a 5k for the children's hospital last weekend, my legs still hurt!"),
+    ("Caroline", "My cat knocked over a plant again this morning."),
+    ("Melanie", "Oh Caroline, Melanie's cat does the same thing!"),
+    ("Caroline", "Let's meet for coffee soon, Melanie."),
+    ("Melanie", "Sure Caroline, Melanie would like that."),
+]
+
+
+async def test_a_question_naming_a_speaker_finds_what_she_said_by_meaning(resources, tmp_path):
+    turns = [
+        Turn("named", f"D1:{i + 1}", 1, SAID, speaker, text, i)
+        for i, (speaker, text) in enumerate(NAMED)
+    ]
+    asked = Query("named", "named_q0", "When did Melanie run a charity race?", "last weekend",
+                  ("D1:5",), 2)  # fmt: skip
+    await run_eval(resources, turns, [asked], out_path=tmp_path / "r.jsonl")
+    ranked = json.loads((tmp_path / "r.jsonl").read_text())["ranked"]
+    # The name would pull the question's vector to every turn saying "Melanie"; the race
+    # shares no word with the question, so only its meaning can rank it first.
+    assert ranked[0] == "D1:5", ranked

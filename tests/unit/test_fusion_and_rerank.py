@@ -215,3 +215,14 @@ def test_a_short_list_with_nothing_to_scale_by_counts_membership():
     assert list(zscore_fusion({"dense": dense, "pinned": {"c": 3.0}})) == ["a", "c", "b"]
     weighted = zscore_fusion({"dense": dense, "pinned": {"c": 3.0}}, weights={"pinned": 3.0})
     assert list(weighted)[0] == "c"
+
+
+def test_the_meaning_leg_embeds_the_question_without_its_names():
+    from text.names import without_names
+
+    assert without_names("When did Melanie run a charity race?") == "When did run a charity race?"
+    assert without_names("What is Caroline's job?") == "What is job?"
+    # A sentence's first word is not a name; nor is "I"; a bare name question stays whole.
+    assert without_names("I moved. Where do I live now?") == "I moved. Where do I live now?"
+    assert without_names("Jon?") == "Jon?"
+    assert without_names("Quando é que a Sofia faz anos?") == "Quando é que a faz anos?"
