@@ -1,0 +1,114 @@
+"""The messages BM25 leg from per-user postings: the ranking every matching row gives, only
+the user's rows, and nothing left once the user is forgotten."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from evals.locomo import delete_tenant
+from graph.resources import Resources
+from memory import message_index, threads
+from memory.message_index import COLUMNS, IndexEntry
+from storage.identity import Identity
+from storage.schema import MESSAGES_TABLE
+from storage.search import scoped_statement
+from storage.tenancy import tenant_connection, user_scope
+from text.language import query_configs, row_language
+from text.words import terms
+
+pytestmark = pytest.mark.integration
+
+# What the leg ran before the postings: BM25 over every row of the user holding a word.
+EVERY_ROW = scoped_statement(
+    "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
+)
+QUESTION = "which coffee shop near the station did you say, the dog park or the bakery"
+MINE = [
+    "I walk my dog to the park every morning before coffee",
+    "The bakery near the station sells the best croissants",
+    "Coffee, coffee and more coffee: my shop opens at seven",
+    "My sister's dog hates the park when it rains",
+    "We met at the station café last spring",
+    "Tomei um café na padaria perto da estação",
+    "Nothing about any of that here, just a note on taxes",
+    "The dog, the park, the coffee shop and the station, all on one street",
+    "A bakery is opening next to the station",
+    "OK",
+]
+
+
+def _entries(texts: list[str], role: str = "human") -> list[IndexEntry]:
+    now = datetime.now(UTC)
+    return [
+        IndexEntry(str(uuid.uuid4()), f"m{i}", t, t, role, now, i, {}) for i, t in enumerate(texts)
+    ]
+
+
+async def _store(res: Resources, ident: Identity, entries: list[IndexEntry]) -> None:
+    dims = len(await res.embeddings.aembed_query("dimensions"))
+    vectors = np.ones((len(entries), dims), np.float32).tolist()
+    with user_scope(ident.tenant_id, ident.user_id):
+        async with tenant_connection(res.pool, ident.tenant_id) as conn, conn.transaction():
+            await conn.execute(threads.CLAIM, threads.claim_params(ident))
+            await message_index.insert(conn, ident, entries, vectors)
+
+
+async def test_postings_rank_as_every_row_did_and_only_the_users(resources: Resources):
+    tenant, other_tenant = (f"eval-lex-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    me = Identity(tenant, "small-user", "t-me")
+    # Others hold many rows with the question's words: any of them in my results is a leak.
+    crowd = [f"coffee shop {i} by the station, dog park and bakery" for i in range(120)]
+    try:
+        for k in range(4):
+            await _store(resources, Identity(tenant, f"big-{k}", f"t-{k}"), _entries(crowd))
+        await _store(resources, Identity(other_tenant, me.user_id, "t-x"), _entries(crowd))
+        entries = _entries(MINE)
+        await _store(resources, me, entries)
+        await _store(resources, me, _entries(["the coffee shop by the station"] * 3, role="ai"))
+
+        params = {
+            "tenant_id": tenant,
+            "user_id": me.user_id,
+            "query": QUESTION,
+            "configs": query_configs(None),
+            "limit": 8,
+            "k1": 1.2,
+            "b": 0.75,
+            "role": ["human"],
+        }
+        with user_scope(tenant, me.user_id):
+            found = await message_index.lexical(
+                resources.pool, me, QUESTION, 8, configs=params["configs"], k1=1.2, b=0.75
+            )
+            async with tenant_connection(resources.pool, tenant) as conn:
+                every = await (await conn.execute(EVERY_ROW, params)).fetchall()
+        assert [r["id"] for r in found] == [r["id"] for r in every]
+        assert [r["lexical"] for r in found] == pytest.approx([r["lexical"] for r in every])
+        assert len(found) >= 5 and {r["id"] for r in found} <= {e.id for e in entries}
+        # Stemmed in the row's own language: the Portuguese row found by "estação".
+        assert row_language(MINE[5]) == "pt"
+        words = " ".join(terms("a estação"))
+        pt = await message_index.lexical(
+            resources.pool, me, words, 8, configs=query_configs("pt"), k1=1.2, b=0.75
+        )
+        assert [r["content"] for r in pt] == [MINE[5]]
+
+        await resources.forgetter.forget_user(tenant, me.user_id)
+        async with tenant_connection(resources.pool, tenant) as conn:
+            cur = await conn.execute(
+                "SELECT count(*) AS n FROM memory_message_terms WHERE user_id = %s", (me.user_id,)
+            )
+            assert (await cur.fetchone())["n"] == 0
+        assert (
+            await message_index.lexical(
+                resources.pool, me, QUESTION, 8, configs=params["configs"], k1=1.2, b=0.75
+            )
+            == []
+        )
+    finally:
+        for t in (tenant, other_tenant):
+            await delete_tenant(resources, t)
