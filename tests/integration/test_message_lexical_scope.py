@@ -1,5 +1,5 @@
-"""The messages BM25 leg from per-user postings: the ranking every matching row gives, only
-the user's rows, and nothing left once the user is forgotten."""
+"""The messages BM25 leg from per-user postings: the ranking testing every row of the user
+gave (`benchmarks.legs.LEXICAL_EVERY_ROW`), only the user's rows, none once forgotten."""
 
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from benchmarks.legs import LEXICAL_EVERY_ROW
 from evals.locomo import delete_tenant
 from graph.resources import Resources
 from memory import message_index, threads
-from memory.message_index import COLUMNS, IndexEntry
+from memory.message_index import IndexEntry
 from storage.identity import Identity
-from storage.schema import MESSAGES_TABLE
-from storage.search import scoped_statement
 from storage.tenancy import tenant_connection, user_scope
 from text.language import query_configs, row_language
 from text.words import terms
 
 pytestmark = pytest.mark.integration
 
-# What the leg ran before the postings: BM25 over every row of the user holding a word.
-EVERY_ROW = scoped_statement(
-    "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
-)
 QUESTION = "which coffee shop near the station did you say, the dog park or the bakery"
 MINE = [
     "I walk my dog to the park every morning before coffee",
@@ -85,7 +80,7 @@ async def test_postings_rank_as_every_row_did_and_only_the_users(resources: Reso
                 resources.pool, me, QUESTION, 8, configs=params["configs"], k1=1.2, b=0.75
             )
             async with tenant_connection(resources.pool, tenant) as conn:
-                every = await (await conn.execute(EVERY_ROW, params)).fetchall()
+                every = await (await conn.execute(LEXICAL_EVERY_ROW, params)).fetchall()
         assert [r["id"] for r in found] == [r["id"] for r in every]
         assert [r["lexical"] for r in found] == pytest.approx([r["lexical"] for r in every])
         assert len(found) >= 5 and {r["id"] for r in found} <= {e.id for e in entries}
