@@ -192,7 +192,6 @@ _BM25_POSTINGS = f"""
     {SCORED}
     SELECT t.langchain_id::text AS id, t.content, {{columns}}, scored.bm25 AS lexical
     FROM scored JOIN {{table}} t USING (langchain_id)
-    WHERE {{scope_t}}
     ORDER BY lexical DESC, t.langchain_id
 """
 
@@ -221,7 +220,6 @@ def postings_statement(
             postings="{postings}",
             scope_p=" AND ".join(f"p.{col} = %({col})s" for col in scope),
             any_of_p="".join(f" AND p.{col} = ANY(%({col})s)" for col in any_of),
-            scope_t=" AND ".join(f"t.{col} = %({col})s" for col in scope),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
     ).format(table=sql.Identifier(table), postings=sql.Identifier(postings))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from psycopg import sql
 
 from benchmarks.legs import LEXICAL_EVERY_ROW
 from evals.locomo import delete_tenant
@@ -15,7 +16,7 @@ from graph.resources import Resources
 from memory import message_index, threads
 from memory.message_index import IndexEntry
 from storage.identity import Identity
-from storage.tenancy import tenant_connection, user_scope
+from storage.tenancy import tenant_connection, user_connection, user_scope
 from text.language import query_configs, row_language
 from text.words import terms
 
@@ -84,6 +85,14 @@ async def test_postings_rank_as_every_row_did_and_only_the_users(resources: Reso
         assert [r["id"] for r in found] == [r["id"] for r in every]
         assert [r["lexical"] for r in found] == pytest.approx([r["lexical"] for r in every])
         assert len(found) >= 5 and {r["id"] for r in found} <= {e.id for e in entries}
+        # As the app, acting for the user, the question's words are conditions of the
+        # postings btree (equality is LEAKPROOF; `@@` was not and lost the GIN index).
+        async with user_connection(resources.pool, tenant, me.user_id) as conn:
+            await conn.execute("SET enable_seqscan = off")
+            cur = await conn.execute(sql.SQL("EXPLAIN ") + message_index.LEXICAL, params)
+            plan = "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
+        hits = plan.split("CTE hits")[1].splitlines()
+        assert "memory_message_terms_user_idx" in hits[1] and "lexeme = ANY" in hits[2], plan
         # Stemmed in the row's own language: the Portuguese row found by "estação".
         assert row_language(MINE[5]) == "pt"
         words = " ".join(terms("a estação"))
