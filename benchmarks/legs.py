@@ -121,7 +121,7 @@ def main() -> None:
     for name, values in times.items():
         values.sort()
         p95 = values[int(len(values) * 0.95)]
-        line = f"{name:18s} p50 {statistics.median(values):7.1f} {unit}  p95 {p95:7.1f} {unit}"
+        line = f"{name:26s} p50 {statistics.median(values):7.1f} {unit}  p95 {p95:7.1f} {unit}"
         sys.stdout.write(line + "\n")
 
 
