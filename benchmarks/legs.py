@@ -5,7 +5,8 @@
 
 Questions of the synthetic corpus from random seeded users (`memoria bench seed`), each leg
 run on its own with the product's `fetch_k`; prints p50/p95 per leg in milliseconds (with
-`--pages`, the 8 kB pages the messages legs' statements touch: steady under load).
+`--pages`, the 8 kB pages the messages legs' statements touch: steady under load; the
+messages BM25 leg also as it was before per-user postings, every row of the user tested).
 """
 
 from __future__ import annotations
@@ -27,12 +28,18 @@ from graph.resources import Resources
 from memory import message_index
 from retrievers.legs.base import Search
 from storage.identity import Identity
-from storage.search import vector_literal
+from storage.schema import MESSAGES_TABLE
+from storage.search import scoped_statement, vector_literal
 from storage.tenancy import bind_tenant, bind_user, tenant_connection
 from text.language import query_configs
 from text.words import terms
 
 EXPLAIN = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ")
+# The messages BM25 leg before per-user postings (main `ccd67b5`): every row of the user
+# tested for the question's words; the same scores, for an A/B on the same database.
+LEXICAL_EVERY_ROW = scoped_statement(
+    "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], message_index.COLUMNS, any_of=["role"]
+)
 
 
 async def _questions(
@@ -71,16 +78,22 @@ async def message_pages(
     Counted by EXPLAIN (ANALYZE, BUFFERS): unlike milliseconds, it does not move with the
     machine's load.
     """
-    pages: dict[str, list[float]] = {"messages_dense": [], "messages_lexical": []}
+    pages: dict[str, list[float]] = {
+        "messages_dense": [],
+        "messages_lexical": [],
+        "messages_lexical_every_row": [],
+    }
     async with Resources(get_settings()) as res:
         async for q in _questions(res, tenant, queries, users, fetch_k, seed):
             scope = {"tenant_id": tenant, "user_id": q.ident.user_id, "role": ["human"]}
             scope["limit"] = q.fetch_k
             dense = {"vector": vector_literal(q.vector), "exact_up_to": message_index.EXACT_UP_TO}
             words = {"query": " ".join(terms(q.text)), "configs": query_configs("en")}
+            bm25 = {"k1": 1.2, "b": 0.75}
             runs = {
                 "messages_dense": (message_index.DENSE, scope | dense),
-                "messages_lexical": (message_index.LEXICAL, scope | words | {"k1": 1.2, "b": 0.75}),
+                "messages_lexical": (message_index.LEXICAL, scope | words | bm25),
+                "messages_lexical_every_row": (LEXICAL_EVERY_ROW, scope | words | bm25),
             }
             async with tenant_connection(res.pool, tenant) as conn:
                 for name, (statement, params) in runs.items():
@@ -108,7 +121,7 @@ def main() -> None:
     for name, values in times.items():
         values.sort()
         p95 = values[int(len(values) * 0.95)]
-        line = f"{name:18s} p50 {statistics.median(values):7.1f} {unit}  p95 {p95:7.1f} {unit}"
+        line = f"{name:26s} p50 {statistics.median(values):7.1f} {unit}  p95 {p95:7.1f} {unit}"
         sys.stdout.write(line + "\n")
 
 

@@ -17,12 +17,13 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from memory import message_terms
 from memory.messages import is_extractive_reply, message_text, message_uuid
 from memory.time_refs import resolve_time_refs
 from storage.identity import Identity
 from storage.reindex import Reindexable
-from storage.schema import MESSAGES_TABLE
-from storage.search import scoped_statement, vector_literal
+from storage.schema import MESSAGE_TERMS_TABLE, MESSAGES_TABLE
+from storage.search import postings_statement, scoped_statement, vector_literal
 from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
@@ -78,8 +79,9 @@ DENSE = scoped_statement(
     "dense_bounded", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
 )
 EXACT_UP_TO = 20_000
-LEXICAL = scoped_statement(
-    "lexical", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
+# BM25 from the postings of the question's lexemes in the user's rows (memory/message_terms.py).
+LEXICAL = postings_statement(
+    MESSAGES_TABLE, MESSAGE_TERMS_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
 )
 USER_ROLES = ("human",)
 ALL_ROLES = ("human", "ai")
@@ -207,6 +209,7 @@ async def insert(
                 for e, v in zip(entries, vectors, strict=True)
             ],
         )
+    await message_terms.add(conn, [e.id for e in entries])
 
 
 async def mark_superseded(

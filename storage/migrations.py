@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from storage import langgraph_policies, tenancy
+from storage import langgraph_policies, search, tenancy
 
 
 def migrations(dims: int) -> list[sql.Composable]:
@@ -379,6 +379,13 @@ def migrations(dims: int) -> list[sql.Composable]:
             ]
         ),
         # ---- end of statement labels ----
+        # ---- Messages by words at a million (issue 17): each message's lexemes with their
+        # term frequency and the message's length (storage/search.py POSTINGS), kept by
+        # memory/message_terms.py with the message; the messages BM25 leg reads the question's
+        # lexemes from the user's range of the btree instead of every row of the user. Back-
+        # filled here, in key order, before the search index is built.
+        _message_terms(),
+        # ---- end of messages by words ----
     ]
 
 
@@ -397,3 +404,34 @@ def _language_aware_tsv(table: str) -> sql.Composable:
             END) STORED;
         CREATE INDEX {index} ON {t} USING gin (content_tsv)
     """).format(t=sql.Identifier(table), text=text, index=sql.Identifier(f"{table}_tsv_idx"))
+
+
+def _message_terms() -> sql.Composable:
+    """Return the statements that create, back-fill and index `memory_message_terms`."""
+    create = sql.SQL("""
+        CREATE TABLE memory_message_terms (
+            message_id uuid NOT NULL
+                REFERENCES memory_messages (langchain_id) ON DELETE CASCADE,
+            lexeme     text NOT NULL,
+            tenant_id  text NOT NULL,
+            user_id    text NOT NULL,
+            role       text NOT NULL,
+            tf         integer NOT NULL,
+            dl         integer NOT NULL,
+            PRIMARY KEY (message_id, lexeme)
+        );
+        INSERT INTO memory_message_terms (message_id, lexeme, tenant_id, user_id, role, tf, dl)
+    """)
+    index = sql.SQL("""
+        ORDER BY 1, 2;
+        CREATE INDEX memory_message_terms_user_idx ON memory_message_terms
+            (tenant_id, user_id, lexeme, role) INCLUDE (message_id, tf, dl)
+    """)
+    rows = search.postings_rows("memory_messages", ["tenant_id", "user_id"], "true")
+    return sql.SQL("; ").join(
+        [
+            sql.SQL(" ").join([create, rows, index]),
+            tenancy.table_policy_sql("memory_message_terms"),
+            tenancy.user_table_policy_sql("memory_message_terms"),
+        ]
+    )

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 CHAT_HISTORY_TABLE = "chat_history"
 KB_TABLE = "kb_chunks"
 MESSAGES_TABLE = "memory_messages"
+MESSAGE_TERMS_TABLE = "memory_message_terms"
 
 # Advisory lock key so concurrent processes don't race the same migration.
 _MIGRATION_LOCK = tenancy.LOCK

@@ -157,6 +157,74 @@ def scoped_statement(
     ).format(table=sql.Identifier(table))
 
 
+# Lexical leg over per-scope postings: one row per (row, lexeme) of the searched table, with
+# the lexeme's term frequency and the row's length, under a btree led by the scope columns
+# and the lexeme (storage/migrations.py, memory/message_terms.py). A question's words are
+# equality lookups in the scope's range of that btree, which row-level security lets through
+# an index (`=` is LEAKPROOF, `@@` is not): the leg reads the postings of the question's
+# lexemes in the user's rows, not every row of the user (nor every row holding a common
+# word, as a GIN shared by all scopes would). Each row also has one posting of lexeme
+# DOCUMENT (the empty string, never a lexeme) from which the scope's statistics are counted.
+# Same scores as `_BM25`: df over the found rows of the asked roles, n and avgdl over all
+# the scope's rows.
+DOCUMENT = ""
+POSTINGS = """
+    SELECT t.langchain_id, u.lexeme, {scope_columns}, t.role,
+           coalesce(array_length(u.positions, 1), 1) AS tf, length(t.content_tsv) AS dl
+    FROM {table} t CROSS JOIN LATERAL (
+        SELECT lexeme, positions FROM unnest(t.content_tsv)
+        UNION ALL SELECT '', NULL
+    ) u
+    WHERE {where}
+"""
+_BM25_POSTINGS = f"""
+    WITH {QUERY_LEXEMES},
+    scope AS MATERIALIZED (
+        SELECT count(*)::float8 AS n, coalesce(avg(p.dl), 1)::float8 AS avgdl
+        FROM {{postings}} p WHERE {{scope_p}} AND p.lexeme = ''
+    ),
+    hits AS MATERIALIZED (
+        SELECT p.message_id AS langchain_id, p.lexeme, p.tf::float8 AS tf, p.dl::float8 AS dl
+        FROM {{postings}} p
+        WHERE {{scope_p}} AND p.lexeme = ANY((SELECT lexemes FROM q)::text[]) {{any_of_p}}
+    ),
+    df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS df FROM hits GROUP BY lexeme),
+    {SCORED}
+    SELECT t.langchain_id::text AS id, t.content, {{columns}}, scored.bm25 AS lexical
+    FROM scored JOIN {{table}} t USING (langchain_id)
+    ORDER BY lexical DESC, t.langchain_id
+"""
+
+
+def postings_rows(table: str, scope: Sequence[str], where: str) -> sql.Composed:
+    """Return the SELECT of the postings of `table`'s rows matching `where` (over `t`).
+
+    Columns: row id, lexeme, the `scope` columns, role, tf, dl (POSTINGS).
+    """
+    return sql.SQL(
+        POSTINGS.format(
+            table="{table}",
+            scope_columns=", ".join(f"t.{c}" for c in scope),
+            where=where,
+        )
+    ).format(table=sql.Identifier(table))
+
+
+def postings_statement(
+    table: str, postings: str, scope: list[str], columns: list[str], any_of: Sequence[str] = ()
+) -> sql.Composed:
+    """Build the BM25 leg over `postings` (POSTINGS of `table`) scoped as `scoped_statement`."""
+    return sql.SQL(
+        _BM25_POSTINGS.format(
+            table="{table}",
+            postings="{postings}",
+            scope_p=" AND ".join(f"p.{col} = %({col})s" for col in scope),
+            any_of_p="".join(f" AND p.{col} = ANY(%({col})s)" for col in any_of),
+            columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
+        )
+    ).format(table=sql.Identifier(table), postings=sql.Identifier(postings))
+
+
 def vector_literal(vector: Sequence[float]) -> str:
     """Return pgvector's text form of `vector` (cast with ::vector), exact for float32.
 

@@ -76,6 +76,7 @@ LATER_TENANT_TABLES = (
     "kb_terms",
     "kb_stats",
     "memory_statement_labels",
+    "memory_message_terms",
 )
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
@@ -264,7 +265,7 @@ def user_policy_sql() -> sql.Composable:
 
 # User tables created after `user_policy_sql`'s migration; each gets `user_table_policy_sql`
 # in its own.
-LATER_USER_TABLES = ("memory_statement_labels",)
+LATER_USER_TABLES = ("memory_statement_labels", "memory_message_terms")
 
 
 def _own_rows() -> sql.Composable:

@@ -23,7 +23,9 @@ COUNTS = """
            (SELECT count(*) FROM kb_terms WHERE tenant_id = %(t)s) AS terms,
            (SELECT count(DISTINCT u.lexeme) FROM kb_chunks c, unnest(c.content_tsv) u
             WHERE c.tenant_id = %(t)s) AS lexemes,
-           (SELECT count(DISTINCT user_id) FROM memory_messages WHERE tenant_id = %(t)s) AS users
+           (SELECT count(DISTINCT user_id) FROM memory_messages WHERE tenant_id = %(t)s) AS users,
+           (SELECT count(*) FROM memory_message_terms
+            WHERE tenant_id = %(t)s AND lexeme = '') AS postings_of
 """
 
 
@@ -43,6 +45,7 @@ async def test_seeded_messages_and_pages_are_counted_scoped_and_retrievable(
             counts = await (await conn.execute(COUNTS, {"t": tenant})).fetchone()
         assert counts["chunks"] == counts["catalogued"] == report["chunks"]
         assert counts["terms"] == counts["lexemes"] > 0 and counts["users"] == 5
+        assert counts["postings_of"] == 1000  # every message's postings, for the words leg
 
         # Message 404 is user 1's (turn 202, threads round-robin, two per user): the read
         # path finds it for them by its words and meaning, and never for another user.

@@ -176,6 +176,9 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     # The worker labelled what the told statement states (memory/statement_labels.py).
     labels = "SELECT count(*) FROM memory_statement_labels WHERE tenant_id = %s AND user_id = %s"
     assert await scalar(resources, labels, tenant, user) > 0
+    # ...and wrote the told messages' postings for the words leg (memory/message_terms.py).
+    postings = "SELECT count(*) FROM memory_message_terms WHERE tenant_id = %s AND user_id = %s"
+    assert await scalar(resources, postings, tenant, user) > 0
 
     receipt = await resources.forgetter.forget_user(tenant, user)
     counts = receipt.counts
@@ -190,6 +193,7 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
         "threads",
         "memory_messages",
         "memory_statement_labels",
+        "memory_message_terms",
         "memory_outbox",
         "memory_summaries",
         "strategy_log",
