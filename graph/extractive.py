@@ -261,24 +261,36 @@ def _evidence(
         quotable = _across_languages(quotable, language)
     if attributes:
         first = semantics.asked if semantics is not None and semantics.asked else attributes
-        # stable: facts of the attribute asked by meaning first, then other facts asked
-        # The words say it, the meaning hardly: "aqui na 3 Corações..." uses the words of
-        # a home and is about a workplace. Such passages go last and are not "the latest".
-        unlikely = {
-            c["id"] for c in quotable if semantics is not None and semantics.unlikely(c, first)
-        }
+        # Stable, in three bands: the facts of the attribute asked; the user's messages
+        # whose stored labels say they are mainly about it ("I'm the pastry chef at …"
+        # before "moved to Milwaukee, Marco got a job up here" for "where do I work?");
+        # then the rest in the reranker's order. The words say it, the meaning hardly ("aqui
+        # na 3 Corações..." uses the words of a home and is about a workplace): such
+        # passages go last and are never "the latest".
+        mainly: set[str] = set()
+        unlikely: set[str] = set()
+        if semantics is not None:
+            mainly = {c["id"] for c in quotable if semantics.mainly(c, first)}
+            unlikely = {c["id"] for c in quotable if semantics.unlikely(c, first)}
         stating -= unlikely
         quotable.sort(
-            key=lambda c: (c["source"] != "facts", not _answers(c, first), c["id"] in unlikely)
+            key=lambda c: (
+                not (c["source"] == "facts" and _answers(c, first)),
+                c["id"] not in mainly,
+                c["id"] in unlikely,
+            )
         )
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
-            # The newest statement holds only among those that surely state the attribute:
-            # "writing from Brisbane, we relocated for Liam's work" says "work" in passing.
+            # The newest statement holds only among those mainly about the attribute, and
+            # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
+            # in passing; "got promoted, I'm product manager now" is about a job.
             if semantics is not None:
                 stating = {
                     c["id"]
                     for c in quotable
-                    if c["id"] in stating and semantics.likelihood(c, first) >= semantics.floor
+                    if c["id"] in stating
+                    and c["id"] in mainly
+                    and semantics.likelihood(c, first) >= semantics.floor
                 }
             quotable = _latest_statements_first(quotable, stating)
     return quotable
