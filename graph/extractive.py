@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
+from graph.asked_detail import asked_detail, holds
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
 from memory.fact_extraction import extract_facts
@@ -210,12 +211,17 @@ def _evidence(
         written_in = detect(cand["content"])
         return not (language and written_in and written_in != language)
 
+    # A finer detail asked ("my surname?", "which team do I support?") is answered only by
+    # a passage that holds it, whatever it says of the attribute.
+    detail = asked_detail(query) if about_user else None
     quotable = []
     stating: set[str] = set()  # the user's messages that state what is asked
     for cand in context:
         if fold(cand["content"]).strip() == same_text:
             continue
         source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
+        if source != "thread" and not holds(detail, cand):
+            continue
         if source == "thread":
             quotable.append(cand)
         elif attributes:
