@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from retrievers.types import Candidate
 from text.words import fold
 
-# A capitalised word, and the particles that join the parts of a name ("Jess van der Berg",
-# "Marcos dos Santos").
-_CAPITAL = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
+# A capitalised word (not "I", "I'm"), and the particles that join the parts of a name
+# ("Jess van der Berg", "Marcos dos Santos").
+_CAPITAL = r"(?!I\b|I['’])[A-ZÀ-ÖØ-Þ][\w'’-]+"
 _PARTICLE = r"(?:van|von|der|den|de|da|das|do|dos|di|du|del|la|le|bin|e)"
 _NAME = re.compile(rf"{_CAPITAL}(?:\s+(?:{_PARTICLE}\s+)*{_CAPITAL})+")
 _PARTICLES = re.compile(rf"^{_PARTICLE}$")
@@ -37,8 +37,12 @@ def _words(pattern: str) -> Callable[[str], bool]:
     return lambda text: found.search(fold(text)) is not None
 
 
-# Kinds of relative, in the words of either language; a word of the kind asked answers it.
+# Kinds of relative, in the words of either language; a word of the kind asked answers it
+# ("irmãos" is brothers or siblings: either kind answers it; a twin is either).
 _SIBLINGS = r"siblings?|brothers?|sisters?|twins?|irmas?|irmaos?|gemeos?|gemeas?"
+_ANY_SIBLING = r"siblings?|brothers? (?:and|or) sisters?|sisters? (?:and|or) brothers?|irmaos"
+_BROTHERS = r"brothers?|irmao|irmaos|siblings?|twins?|gemeos?"
+_SISTERS = r"sisters?|irmas?|siblings?|twins?|gemeas?"
 _CHILDREN = r"sons?|daughters?|kids?|child|children|filh[oa]s?"
 _PARENTS = r"mum|mom|mother|dad|father|parents|mae|pai|pais"
 _TEAM = r"teams?|clubs?|equipas?|clubes?|(?:que|qual|meu|o meu) time"
@@ -68,7 +72,9 @@ DETAILS: tuple[Detail, ...] = (
         _words(r"surname|last name|family name|full name|sobrenome|nome completo"),
         lambda text: _name_words(text) >= 2,
     ),
-    Detail("siblings", _words(_SIBLINGS), _words(_SIBLINGS)),
+    Detail("siblings", _words(_ANY_SIBLING), _words(_SIBLINGS)),
+    Detail("brother", _words(r"brothers?|irmao"), _words(_BROTHERS)),
+    Detail("sister", _words(r"sisters?|irmas?"), _words(_SISTERS)),
     Detail("children", _words(_CHILDREN), _words(_CHILDREN)),
     Detail("parents", _words(_PARENTS), _words(_PARENTS)),
     Detail("team", _words(_TEAM), _words(_SUPPORTS)),

@@ -23,7 +23,7 @@ from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
 from text.acts import asks_manual, is_about_user, is_question, statements
-from text.language import detect
+from text.language import LANGUAGES, detect
 from text.words import QueryTerms, clip, fold, sentences, terms
 
 PHRASES = {
@@ -208,7 +208,7 @@ def _evidence(
         """
         if specific is None or specific.coverage(cand["content"]) < 0.5:
             return False
-        written_in = detect(cand["content"])
+        written_in = _written_in(cand)
         return not (language and written_in and written_in != language)
 
     # A finer detail asked ("my surname?", "which team do I support?") is answered only by
@@ -331,9 +331,21 @@ def _across_languages(quotable: list[Candidate], language: str | None) -> list[C
     have ("até quando dá pra recuperar uma versão antiga?" and "Version history ... goes back
     7 days"); the multilingual embedding reads meaning across them.
     """
-    if not language or all(detect(c["content"]) in (language, None) for c in quotable):
+    if not language or all(_written_in(c) in (language, None) for c in quotable):
         return quotable
     return sorted(quotable, key=lambda c: -c["scores"].get("vector", 0.0))
+
+
+def _written_in(cand: Candidate) -> str | None:
+    """Return a passage's language: the one stored with its row, else detected from its text.
+
+    Rows store theirs when written (`lang`: en, pt, or "simple" when too short to tell);
+    passages without the key (a cache entry written before it, a stored fact) are read.
+    """
+    stored = cand["metadata"].get("lang")
+    if stored is None:
+        return detect(cand["content"])
+    return stored if stored in LANGUAGES else None
 
 
 def _agrees(semantics: SemanticEvidence | None, cand: Candidate) -> bool:

@@ -62,7 +62,7 @@ def _answer(model, classifier, question, context, route=MEMORY, **thresholds):
 
 NEVER_TOLD = [
     (
-        "Do you know my middle name?",
+        "Do you know my name?",
         [
             _said("m1", "oh and Pickle, our old spaniel, says hello.", 0.4),
             _said("m2", "Long shift at the Royal Infirmary today, my feet are done.", 0.3),
@@ -70,7 +70,7 @@ NEVER_TOLD = [
         "en",
     ),
     (
-        "Sabes qual é o meu segundo nome?",
+        "Sabes qual é o meu nome?",
         [
             _said("m1", "Ah, e o Tobias, o nosso labrador, manda beijinhos.", 0.4),
             _said("m2", "Hoje o turno no Hospital de Santo António foi longo.", 0.3),
