@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from memory.fact_questions import asked_attributes
+from memory.fact_questions import states as states_words
 from retrievers.types import Candidate
 from text.words import fold
 
@@ -45,6 +47,16 @@ _BROTHERS = r"brothers?|irmao|irmaos|siblings?|twins?|gemeos?"
 _SISTERS = r"sisters?|irmas?|siblings?|twins?|gemeas?"
 _CHILDREN = r"sons?|daughters?|kids?|child|children|filh[oa]s?"
 _PARENTS = r"mum|mom|mother|dad|father|parents|mae|pai|pais"
+_PARTNER = (
+    r"husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|missus|hubby|other half"
+    r"|marido|esposa|mulher|namorad[oa]|noiv[oa]|companheir[oa]"
+)
+_RELATIVES = (
+    r"cousins?|uncles?|aunts?|nieces?|nephews?|\w+-in-law|grand\w+|prim[oa]s?|ti[oa]s?"
+    r"|sobrinh[oa]s?|cunhad[oa]s?|sogr[oa]s?|avos?|net[oa]s?"
+)
+# What a question may ask of a relative besides their name, by the words that state it.
+_OF_RELATIVES = ("job", "workplace", "age", "home", "pet", "hobby", "allergy", "health")
 _TEAM = r"teams?|clubs?|equipas?|clubes?|(?:que|qual|meu|o meu) time"
 _SUPPORTS = (
     r"teams?|clubs?|fan|fans|supporter|supports?|supporting|season ticket|equipas?|clubes?"
@@ -77,13 +89,35 @@ DETAILS: tuple[Detail, ...] = (
     Detail("sister", _words(r"sisters?|irmas?"), _words(_SISTERS)),
     Detail("children", _words(_CHILDREN), _words(_CHILDREN)),
     Detail("parents", _words(_PARENTS), _words(_PARENTS)),
+    Detail("partner", _words(_PARTNER), _words(_PARTNER)),
+    Detail("relatives", _words(_RELATIVES), _words(_RELATIVES)),
     Detail("team", _words(_TEAM), _words(_SUPPORTS)),
 )
+_KIN = frozenset({"siblings", "brother", "sister", "children", "parents", "partner", "relatives"})
 
 
 def asked_detail(question: str) -> Detail | None:
-    """Return the finer detail `question` asks of an attribute, or None (most asks)."""
-    return next((d for d in DETAILS if d.asked(question)), None)
+    """Return the finer detail `question` asks of an attribute, or None (most asks).
+
+    A relative named ("what does my husband do?", "a profissão da minha esposa") makes what
+    is asked theirs: a passage must name that kind of relative, and state what is asked of
+    them in its words ("my husband Sipho wants an account" says nothing of his job; the
+    user's own job is not his).
+    """
+    detail = next((d for d in DETAILS if d.asked(question)), None)
+    if detail is None or detail.name not in _KIN:
+        return detail
+    asked = {a.partition(":")[0] for a in asked_attributes(question)}
+    of_them = [a for a in _OF_RELATIVES if a in asked or states_words(question, a)]
+    if not of_them:
+        # "What's my boyfriend called?" asks the partner attribute itself, however they
+        # were named ("Rory, my fella"); a sibling asked is a detail of the family told.
+        return None if detail.name == "partner" else detail
+    return Detail(
+        f"{detail.name}'s {'/'.join(of_them)}",
+        detail.asked,
+        lambda text: detail.held(text) and any(states_words(text, a) for a in of_them),
+    )
 
 
 def holds(detail: Detail | None, cand: Candidate) -> bool:

@@ -123,6 +123,23 @@ DETAILS = [
         "en",
     ),
     (
+        "What does my husband do for a living?",
+        [
+            _fact("f1", "The user is a physiotherapist.", "job", 0.4),
+            _said("m1", "I'm a physio, mostly knees and backs.", 0.35, "2026-01-01"),
+            _said("m2", "My husband Sipho wants his own account.", 0.3, "2026-01-01"),
+        ],
+        "en",
+    ),
+    (
+        "Quantos anos tem o meu marido?",
+        [
+            _said("m1", "A minha filha Leonor, de dez anos, quer uma conta.", 0.4, "2026-01"),
+            _said("m2", "O meu marido Nuno quer saber o preço do plano.", 0.3, "2026-01"),
+        ],
+        "pt",
+    ),
+    (
         "Quantos irmãos eu tenho?",
         [_said("m1", "A minha filha Leonor instalou-me esta aplicação.", 0.4, "2026-01-01")],
         "pt",
@@ -132,7 +149,9 @@ DETAILS = [
 
 @pytest.mark.parametrize(("question", "context", "language"), DETAILS)
 def test_a_never_told_finer_detail_is_not_answered(model, classifier, question, context, language):
-    # The attribute is known (a first name, a sport, a relative); the detail asked is not.
+    # The attribute is known (a first name, a sport, a relative, the user's own job or a
+    # daughter's age); the detail asked is not (a surname, the team, a brother, the
+    # husband's job or age).
     (message, citations), _ = _answer(model, classifier, question, context)
     assert citations == [], citations
     assert message.text.startswith(PHRASES[language]["unknown"])
