@@ -14,36 +14,10 @@ import pytest
 from graph.asked_detail import asked_detail, holds
 from graph.extractive import PHRASES, _written_in, extractive_answer
 from graph.semantic_evidence import SemanticEvidence, read_evidence
-from retrievers.types import Candidate, RouteDecision
-
-MEMORY = RouteDecision(
-    strategy="cross_conversation",
-    sources=["facts", "conversation", "knowledge_base"],
-    reason="",
-    similarities={},
-)
-
-
-def _said(id_: str, content: str, rerank: float, when: str) -> Candidate:
-    return Candidate(
-        id=id_,
-        source="conversation",
-        content=content,
-        metadata={"role": "human", "created_at": when},
-        scores={"rerank": rerank, "vector": 0.2},
-        ranks={},
-    )
-
-
-def _fact(id_: str, content: str, attribute: str, rerank: float) -> Candidate:
-    return Candidate(
-        id=id_,
-        source="facts",
-        content=content,
-        metadata={"attribute": attribute},
-        scores={"rerank": rerank, "vector": 0.2},
-        ranks={},
-    )
+from retrievers.types import Candidate
+from tests.answers import MEMORY
+from tests.answers import fact as _fact
+from tests.answers import said as _said
 
 
 def _answer(model, classifier, question, context):
