@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
+from graph.asked_detail import asked_detail, holds
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
 from memory.fact_extraction import extract_facts
@@ -22,7 +23,7 @@ from retrievers.embedders.minilm import MiniLM
 from retrievers.registry import DEFAULT
 from retrievers.types import Candidate, Labeller, RouteDecision
 from text.acts import asks_manual, is_about_user, is_question, statements
-from text.language import detect
+from text.language import LANGUAGES, detect
 from text.words import QueryTerms, clip, fold, sentences, terms
 
 PHRASES = {
@@ -207,15 +208,20 @@ def _evidence(
         """
         if specific is None or specific.coverage(cand["content"]) < 0.5:
             return False
-        written_in = detect(cand["content"])
+        written_in = _written_in(cand)
         return not (language and written_in and written_in != language)
 
+    # A finer detail asked ("my surname?", "which team do I support?") is answered only by
+    # a passage that holds it, whatever it says of the attribute.
+    detail = asked_detail(query) if about_user else None
     quotable = []
     stating: set[str] = set()  # the user's messages that state what is asked
     for cand in context:
         if fold(cand["content"]).strip() == same_text:
             continue
         source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
+        if source != "thread" and not holds(detail, cand):
+            continue
         if source == "thread":
             quotable.append(cand)
         elif attributes:
@@ -261,24 +267,36 @@ def _evidence(
         quotable = _across_languages(quotable, language)
     if attributes:
         first = semantics.asked if semantics is not None and semantics.asked else attributes
-        # stable: facts of the attribute asked by meaning first, then other facts asked
-        # The words say it, the meaning hardly: "aqui na 3 Corações..." uses the words of
-        # a home and is about a workplace. Such passages go last and are not "the latest".
-        unlikely = {
-            c["id"] for c in quotable if semantics is not None and semantics.unlikely(c, first)
-        }
+        # Stable, in three bands: the facts of the attribute asked; the user's messages
+        # whose stored labels say they are mainly about it ("I'm the pastry chef at …"
+        # before "moved to Milwaukee, Marco got a job up here" for "where do I work?");
+        # then the rest in the reranker's order. The words say it, the meaning hardly ("aqui
+        # na 3 Corações..." uses the words of a home and is about a workplace): such
+        # passages go last and are never "the latest".
+        mainly: set[str] = set()
+        unlikely: set[str] = set()
+        if semantics is not None:
+            mainly = {c["id"] for c in quotable if semantics.mainly(c, first)}
+            unlikely = {c["id"] for c in quotable if semantics.unlikely(c, first)}
         stating -= unlikely
         quotable.sort(
-            key=lambda c: (c["source"] != "facts", not _answers(c, first), c["id"] in unlikely)
+            key=lambda c: (
+                not (c["source"] == "facts" and _answers(c, first)),
+                c["id"] not in mainly,
+                c["id"] in unlikely,
+            )
         )
         if all(a.partition(":")[0] in _REPLACED for a in attributes):
-            # The newest statement holds only among those that surely state the attribute:
-            # "writing from Brisbane, we relocated for Liam's work" says "work" in passing.
+            # The newest statement holds only among those mainly about the attribute, and
+            # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
+            # in passing; "got promoted, I'm product manager now" is about a job.
             if semantics is not None:
                 stating = {
                     c["id"]
                     for c in quotable
-                    if c["id"] in stating and semantics.likelihood(c, first) >= semantics.floor
+                    if c["id"] in stating
+                    and c["id"] in mainly
+                    and semantics.likelihood(c, first) >= semantics.floor
                 }
             quotable = _latest_statements_first(quotable, stating)
     return quotable
@@ -313,9 +331,21 @@ def _across_languages(quotable: list[Candidate], language: str | None) -> list[C
     have ("até quando dá pra recuperar uma versão antiga?" and "Version history ... goes back
     7 days"); the multilingual embedding reads meaning across them.
     """
-    if not language or all(detect(c["content"]) in (language, None) for c in quotable):
+    if not language or all(_written_in(c) in (language, None) for c in quotable):
         return quotable
     return sorted(quotable, key=lambda c: -c["scores"].get("vector", 0.0))
+
+
+def _written_in(cand: Candidate) -> str | None:
+    """Return a passage's language: the one stored with its row, else detected from its text.
+
+    Rows store theirs when written (`lang`: en, pt, or "simple" when too short to tell);
+    passages without the key (a cache entry written before it, a stored fact) are read.
+    """
+    stored = cand["metadata"].get("lang")
+    if stored is None:
+        return detect(cand["content"])
+    return stored if stored in LANGUAGES else None
 
 
 def _agrees(semantics: SemanticEvidence | None, cand: Candidate) -> bool:

@@ -69,6 +69,21 @@ class SemanticEvidence:
         held = self.stated.get(cand["id"], {})
         return bool(held) and self.likelihood(cand, attributes) >= self.margin * max(held.values())
 
+    def mainly(self, cand: Candidate, attributes: Sequence[str]) -> bool:
+        """Return whether one of `attributes` is what a recalled message states most likely.
+
+        Its stored labels name what the message is about: "I'm the pastry chef at Maple &
+        Rye" is about a job, "moved to Milwaukee, Marco got a job up here" about a home
+        that names a job in passing. Such messages are quoted before those that only
+        mention the asked attribute.
+        """
+        held = self.stated.get(cand["id"], {})
+        return (
+            cand["source"] == "conversation"
+            and bool(held)
+            and self.likelihood(cand, attributes) >= max(held.values())
+        )
+
     def states(self, cand: Candidate, attributes: Sequence[str]) -> bool:
         """Return whether `cand` states one of `attributes` sure enough, by meaning alone.
 

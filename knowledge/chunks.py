@@ -39,7 +39,7 @@ from text.words import fold
 # Columns PGVectorStore writes beside the text (a search returns the first ones), among them
 # the chunk's language and its accent-folded text, which its words are stemmed from.
 METADATA_COLUMNS = ["tenant_id", "doc_id", "source", "title", "chunk_index", "lang", "search_text"]
-COLUMNS = ["doc_id", "source", "title", "chunk_index"]
+COLUMNS = ["doc_id", "source", "title", "chunk_index", "lang"]
 
 # BM25's scope statistics for a tenant's knowledge base, from its per-document sums: a tenant's
 # chunks can be hundreds of thousands, and counting them cost 20 ms at 20k.

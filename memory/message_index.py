@@ -35,8 +35,9 @@ EXTRA_METADATA_KEY = "memoria_metadata"
 INDEX_COLUMNS = frozenset(
     {"tenant_id", "user_id", "thread_id", "role", "created_at", "seq", "message_id"}
 )
-# Columns a search returns beside the text and the JSON metadata.
-COLUMNS = ["thread_id", "role", "created_at"]
+# Columns a search returns beside the text and the JSON metadata (`lang`: the row's language,
+# en/pt, or "simple" when too short to tell; the responder reads it).
+COLUMNS = ["thread_id", "role", "created_at", "lang"]
 
 # Embed each message together with the one before it in the same append (measured on the
 # LoCoMo dev split, see BENCHMARKS.md).

@@ -30,7 +30,7 @@ DEFAULT_THRESHOLDS = {
     "personal": 0.5,
     "demote": 0.1,
     "product": 0.6,
-    "margin": 0.8,
+    "margin": 0.6,
 }
 
 

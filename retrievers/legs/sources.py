@@ -29,6 +29,7 @@ def kb_candidate(row: dict[str, Any], scores: dict[str, float]) -> Candidate:
             "doc_id": meta.get("doc_id", ""),
             "chunk_index": meta.get("chunk_index"),
             "section": meta.get("section", ""),
+            "lang": meta.get("lang"),
         },
         scores=scores,
         ranks={},

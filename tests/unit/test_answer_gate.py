@@ -16,37 +16,9 @@ import pytest
 from graph.extractive import PHRASES, extractive_answer
 from graph.semantic_evidence import read_evidence
 from memory.fact_semantics import load
-from retrievers.types import Candidate, RouteDecision
-
-MEMORY = RouteDecision(
-    strategy="cross_conversation",
-    sources=["facts", "conversation", "knowledge_base"],
-    reason="",
-    similarities={},
-)
-MANUAL = RouteDecision(strategy="hybrid", sources=["knowledge_base"], reason="", similarities={})
-
-
-def _said(id_: str, content: str, rerank: float, when: str = "2026-01-01T10:00:00") -> Candidate:
-    return Candidate(
-        id=id_,
-        source="conversation",
-        content=content,
-        metadata={"role": "human", "created_at": when},
-        scores={"rerank": rerank, "vector": 0.2},
-        ranks={},
-    )
-
-
-def _page(id_: str, content: str, rerank: float, vector: float) -> Candidate:
-    return Candidate(
-        id=id_,
-        source="knowledge_base",
-        content=content,
-        metadata={},
-        scores={"rerank": rerank, "vector": vector},
-        ranks={},
-    )
+from tests.answers import MANUAL, MEMORY
+from tests.answers import page as _page
+from tests.answers import said as _said
 
 
 def _answer(model, classifier, question, context, route=MEMORY, **thresholds):
@@ -62,7 +34,7 @@ def _answer(model, classifier, question, context, route=MEMORY, **thresholds):
 
 NEVER_TOLD = [
     (
-        "Do you know my middle name?",
+        "Do you know my name?",
         [
             _said("m1", "oh and Pickle, our old spaniel, says hello.", 0.4),
             _said("m2", "Long shift at the Royal Infirmary today, my feet are done.", 0.3),
@@ -70,7 +42,7 @@ NEVER_TOLD = [
         "en",
     ),
     (
-        "Sabes qual é o meu segundo nome?",
+        "Sabes qual é o meu nome?",
         [
             _said("m1", "Ah, e o Tobias, o nosso labrador, manda beijinhos.", 0.4),
             _said("m2", "Hoje o turno no Hospital de Santo António foi longo.", 0.3),
