@@ -9,9 +9,12 @@ itself becomes a fact of it, with its message as the source: the user's words ar
 fact, in any thread.
 
 Of an attribute holding one value at a time (`SINGLE_VALUED`: home, job, employer,
-partner), the newest statement replaces the current fact as a rule's would (supersession:
-"the new place is in York" closes "I live in Sheffield"), unless it names the current value
-again (`memory.facts.FactStore.record`: a restatement confirms). Sentences about someone
+partner), the newest statement replaces an earlier statement fact (supersession: "the new
+place is in York" closes "our Sheffield terrace"), unless it names the current value again
+(a restatement confirms). It never replaces a fact the rules, an LLM or the user recorded
+(`memory.facts`): on dev3 the classifier took "from September I'm at the Pirilampo school,
+nearer home" for a move and closed the user's home; the stated leg still brings the newest
+statement. Sentences about someone
 else's job, home or health ("my brother works at Kuda Bank", "o meu marido também é
 advogado") are not the user's and give no fact.
 """

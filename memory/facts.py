@@ -151,6 +151,19 @@ def _names(sentence: str, value: str) -> bool:
     return bool(value) and re.search(rf"\b{re.escape(fold(value))}\b", fold(sentence)) is not None
 
 
+def _rules_hold(fact: ExtractedFact, origin: str, current: Sequence[Item]) -> str | None:
+    """Return the key of a current fact a statement fact of one value at a time must not end.
+
+    The classifier's reading of a sentence ("A partir de setembro estou no Jardim Escola…"
+    read as a move) is less sure than a rule's: a statement fact replaces only what another
+    statement said, and waits while a fact the rules (or an LLM, or the user) recorded holds.
+    """
+    if origin != fact_statements.ORIGIN or not fact.single_valued:
+        return None
+    held = [item for item in current if item.value.get("origin") != fact_statements.ORIGIN]
+    return held[0].key if held else None
+
+
 class FactStore:
     """A user's facts: recorded with history, searched by meaning (current ones only)."""
 
@@ -279,6 +292,8 @@ class FactStore:
                     return (
                         item.key
                     )  # already known; its valid_from stays the first time it was said
+            if by_rules := _rules_hold(fact, origin, current):
+                return by_rules  # the rules read this attribute: a guess does not replace them
             at = observed_at.astimezone(UTC).isoformat()
             value: dict[str, Any] = {
                 "text": fact.text,

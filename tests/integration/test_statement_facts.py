@@ -21,8 +21,7 @@ HOME_EN = "When we moved into the flat in Harrogate the boiler was already broke
 HOME_PT = "Quando nos mudámos para Tavira, o senhorio prometeu pintar a casa."
 BEFORE_EN = "Since I started at Halverson Freight the commute has eaten my mornings."
 AFTER_EN = "These days my mornings belong to Brightwater Labs, I signed with them in March."
-# The rules read this one: a rule's fact, then a statement fact that must come first.
-BEFORE_PT = "Desde que comecei na Tecnoferro ando sem tempo para nada."
+BEFORE_PT = "Desde que fui para a Tecnoferro ando sem tempo para nada."
 AFTER_PT = "Agora passo os dias na Lumina Seguros, assinei contrato em março."
 BROTHER_EN = "My brother has worked at Kestrel Aviation for years."
 BROTHER_PT = "O meu irmão está na Kestrel Aviação há dois anos, no turno da noite."
@@ -38,7 +37,7 @@ def facts(out: dict) -> list[str]:
 
 
 def test_the_rules_alone_read_none_of_these():
-    for said in (HOME_EN, HOME_PT, BEFORE_EN, AFTER_EN, AFTER_PT):
+    for said in (HOME_EN, HOME_PT, BEFORE_EN, AFTER_EN, BEFORE_PT, AFTER_PT):
         assert extract_facts(said) == [], said
 
 
