@@ -17,6 +17,7 @@ from typing import ClassVar
 from memory import statement_labels
 from memory.fact_questions import asked_attributes
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
+from memory.fact_statements import ORIGIN as STATEMENT
 from retrievers.boosts import reranked, retrieval_order
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import message_candidate, message_label
@@ -101,13 +102,25 @@ class StatedAttribute:
         return message_label(cand, language)
 
 
+def _unasked_statement(cand: Candidate) -> bool:
+    return (
+        cand["source"] == "facts"
+        and cand["metadata"].get("origin") == STATEMENT
+        and not cand["scores"].get("asked")
+    )
+
+
 def lift_latest(candidates: list[Candidate]) -> list[Candidate]:
     """Put the candidates this leg found first, newest first, after the asked facts only.
 
     Run last, after the neighbours' lending: a lifted statement lends nothing to the small
     talk around it. The head becomes: current facts of the asked attribute (lifted before,
-    `scores["asked"]`), then these statements, then the rest in their order.
+    `scores["asked"]`), then these statements, then the rest in their order. Statement facts
+    (`memory.fact_statements`) of an attribute not asked are dropped.
     """
+    # A statement fact is the user's words kept under the attribute the classifier read: it
+    # answers a question asking that attribute, and is only a copy of its message otherwise.
+    candidates = [c for c in candidates if not _unasked_statement(c)]
     # A statement of a since-replaced fact stays where `demote_superseded` put it.
     found = [
         c for c in candidates if "stated" in c["scores"] and not c["metadata"].get("superseded_by")
