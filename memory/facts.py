@@ -331,8 +331,7 @@ class FactStore:
             stated_in = [
                 message_uuid_of(old.value["source_id"])
                 for old in current
-                if value["supersedes"]
-                and old.value.get("origin") in ("message", fact_statements.ORIGIN)
+                if value["supersedes"] and old.value.get("origin") == "message"
             ]
             if conn is not None:
                 await self._after_change(conn, ident, stated_in, fact.text)
