@@ -12,12 +12,14 @@ that order: a move or a new job is stated after what it replaces.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import ClassVar
 
 from memory import statement_labels
 from memory.fact_questions import asked_attributes
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
 from memory.fact_statements import ORIGIN as STATEMENT
+from memory.fact_statements import SINGLE_VALUED
 from retrievers.boosts import reranked, retrieval_order
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import message_candidate, message_label
@@ -110,6 +112,37 @@ def _unasked_statement(cand: Candidate) -> bool:
     )
 
 
+def _when(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _without_outdated(candidates: list[Candidate], found: list[Candidate]) -> list[Candidate]:
+    """Drop statement facts of one-value attributes older than the newest labelled message.
+
+    The classifier may label a change ("got promoted, now I'm project manager") too unsure
+    to become a fact itself: the older statement fact would then be quoted before it.
+    """
+    said = [t for c in found if (t := _when(c["metadata"].get("created_at")))]
+    newest = max(said) if said else None
+
+    def outdated(cand: Candidate) -> bool:
+        meta = cand["metadata"]
+        since = _when(meta.get("valid_from"))
+        return (
+            cand["source"] == "facts"
+            and meta.get("origin") == STATEMENT
+            and str(meta.get("attribute")) in SINGLE_VALUED
+            and since is not None
+            and newest is not None
+            and since < newest
+        )
+
+    return [c for c in candidates if not outdated(c)]
+
+
 def lift_latest(candidates: list[Candidate]) -> list[Candidate]:
     """Put the candidates this leg found first, newest first, after the asked facts only.
 
@@ -125,6 +158,8 @@ def lift_latest(candidates: list[Candidate]) -> list[Candidate]:
     found = [
         c for c in candidates if "stated" in c["scores"] and not c["metadata"].get("superseded_by")
     ]
+    if found:
+        candidates = _without_outdated(candidates, found)
     if not found:
         return candidates
     facts = [c for c in candidates if c["source"] == "facts" and c["scores"].get("asked")]
