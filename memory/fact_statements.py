@@ -14,9 +14,8 @@ place is in York" closes "our Sheffield terrace"), unless it names the current v
 (a restatement confirms). It never replaces a fact the rules, an LLM or the user recorded
 (`memory.facts`): on dev3 the classifier took "from September I'm at the Pirilampo school,
 nearer home" for a move and closed the user's home; the stated leg still brings the newest
-statement. Sentences about someone
-else's job, home or health ("my brother works at Kuda Bank", "o meu marido também é
-advogado") are not the user's and give no fact.
+statement. Sentences about someone else's job, home or health ("my brother works at Kuda
+Bank", "o meu marido também é advogado") are not the user's and give no fact.
 """
 
 from __future__ import annotations
@@ -34,20 +33,7 @@ SURE = 0.5
 # Classes a statement fact is kept for. `name` is left to the rules (a name is a value they
 # read well, and a sentence is no name).
 KEPT = (
-    frozenset(
-        {
-            "home",
-            "hometown",
-            "job",
-            "workplace",
-            "partner",
-            "family",
-            "pet",
-            "health",
-            "hobby",
-            "preference",
-        }
-    )
+    frozenset("home hometown job workplace partner family pet health hobby preference".split())
     - BY_WORDS_ONLY
 )
 # Attributes one value of which replaces the last (the newest statement is the answer).
