@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from configs.chat_models import model_name
 from configs.prompts import FACTS_PROMPT
-from memory import message_index
+from memory import fact_statements, message_index
 from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.messages import message_uuid_of
 from storage.identity import Identity
@@ -34,6 +35,7 @@ from storage.reindex import Reindexable
 from storage.search import vector_literal
 from storage.tenancy import tenant_connection, tenant_scope
 from storage.versions import bump_user
+from text.words import fold
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,24 @@ def llm_extractor(model: BaseChatModel) -> Extractor:
     return Extractor(LLM, f"{LLM}:{model_name(model)}", extract)
 
 
+def _names(sentence: str, value: str) -> bool:
+    """Return whether `sentence` holds `value` as whole words (accents and case folded)."""
+    return bool(value) and re.search(rf"\b{re.escape(fold(value))}\b", fold(sentence)) is not None
+
+
+def _rules_hold(fact: ExtractedFact, origin: str, current: Sequence[Item]) -> str | None:
+    """Return the key of a current fact a statement fact of one value at a time must not end.
+
+    The classifier's reading of a sentence ("A partir de setembro estou no Jardim Escola…"
+    read as a move) is less sure than a rule's: a statement fact replaces only what another
+    statement said, and waits while a fact the rules (or an LLM, or the user) recorded holds.
+    """
+    if origin != fact_statements.ORIGIN or not fact.single_valued:
+        return None
+    held = [item for item in current if item.value.get("origin") != fact_statements.ORIGIN]
+    return held[0].key if held else None
+
+
 class FactStore:
     """A user's facts: recorded with history, searched by meaning (current ones only)."""
 
@@ -166,6 +186,7 @@ class FactStore:
         message_id: str,
         observed_at: datetime,
         conn: AsyncConnection | None = None,
+        stated: Sequence[ExtractedFact] = (),
     ) -> list[str]:
         """Record the facts a user message states; replaying the same message changes nothing.
 
@@ -177,19 +198,24 @@ class FactStore:
             observed_at: When the user said it.
             conn: The caller's open transaction, for the memory-version bump (the outbox
                 worker's: a second connection would wait on the worker's own row lock).
+            stated: Facts the attribute classifier is sure the message's sentences state
+                (`memory.fact_statements`); kept for attributes the extractor found nothing of.
 
         Returns:
             Keys of the facts recorded or confirmed.
         """
         keys = []
-        for fact in await extractor.extract(message):
+        extracted = await extractor.extract(message)
+        found = [(f, "message") for f in extracted]
+        found += [(f, fact_statements.ORIGIN) for f in fact_statements.unread(stated, extracted)]
+        for fact, origin in found:
             keys.append(
                 await self.record(
                     ident,
                     fact,
                     source_id=message_id,
                     observed_at=observed_at,
-                    origin="message",
+                    origin=origin,
                     extractor=extractor.name,
                     conn=conn,
                 )
@@ -257,10 +283,17 @@ class FactStore:
                 limit=_SAME_ATTRIBUTE_LIMIT,
             )
             for item in current:
-                if item.value["value"].casefold() == fact.value.casefold():
+                held = item.value["value"].casefold()
+                # A statement naming the current value again ("IT at Halden blocks
+                # everything") confirms it; it does not replace it.
+                if held == fact.value.casefold() or (
+                    origin == fact_statements.ORIGIN and _names(fact.value, held)
+                ):
                     return (
                         item.key
                     )  # already known; its valid_from stays the first time it was said
+            if by_rules := _rules_hold(fact, origin, current):
+                return by_rules  # the rules read this attribute: a guess does not replace them
             at = observed_at.astimezone(UTC).isoformat()
             value: dict[str, Any] = {
                 "text": fact.text,

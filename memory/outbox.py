@@ -28,7 +28,8 @@ from langchain_core.embeddings import Embeddings
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool
 
-from memory import message_index, outbox_jobs, statement_labels
+from memory import fact_statements, message_index, outbox_jobs, statement_labels
+from memory.fact_extraction import ExtractedFact
 from memory.fact_semantics import AttributeClassifier
 from memory.facts import Extractor, FactStore
 from memory.message_index import IndexEntry
@@ -151,7 +152,7 @@ class OutboxWorker:
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: outbox_jobs.job_entries(job) for job in jobs}
             try:
-                vectors, labels = await self._embed(jobs, entries)
+                vectors, labels, stated = await self._embed(jobs, entries)
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
                 for job in jobs:
                     await self._retry(conn, job, exc)
@@ -160,13 +161,16 @@ class OutboxWorker:
                 job_entries = entries[job["id"]]
                 job_vectors = vectors[job["id"]]
                 job_labels = labels.get(job["id"], {})
+                job_stated = stated.get(job["id"], {})
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
                         # The job's writes run as its tenant (until the batch commits): row-level
                         # security then refuses any row of another tenant.
                         await conn.execute(SET_TRANSACTION_TENANT, (job["tenant_id"],))
-                        await self._apply(conn, job, job_entries, job_vectors, job_labels)
+                        await self._apply(
+                            conn, job, job_entries, job_vectors, job_labels, job_stated
+                        )
                 except Exception as exc:  # noqa: BLE001 - retried with backoff, never dropped
                     await self._retry(conn, job, exc)
                     continue
@@ -177,11 +181,16 @@ class OutboxWorker:
 
     async def _embed(
         self, jobs: Sequence[dict[str, Any]], entries: dict[int, list[IndexEntry]]
-    ) -> tuple[dict[int, list[list[float]]], dict[int, dict[str, dict[str, float]]]]:
+    ) -> tuple[
+        dict[int, list[list[float]]],
+        dict[int, dict[str, dict[str, float]]],
+        dict[int, dict[str, list[ExtractedFact]]],
+    ]:
         """Embed the jobs' views, each tenant's as that tenant (a model call per tenant).
 
         With a classifier, user messages' statement sentences are embedded in the same call
-        and labelled (`memory.statement_labels`): per job, its entries' vectors and labels.
+        and labelled (`memory.statement_labels`): per job, its entries' vectors and labels,
+        and the facts its sentences are sure to state (`memory.fact_statements`).
         Embeddings that remember vectors (the turn's question, `StoredTextEmbeddings`) then
         find only the vectors of the job's own tenant.
         """
@@ -190,6 +199,7 @@ class OutboxWorker:
             tenants.setdefault(job["tenant_id"], []).append(job["id"])
         vectors: dict[int, list[list[float]]] = {}
         labels: dict[int, dict[str, dict[str, float]]] = {}
+        stated: dict[int, dict[str, list[ExtractedFact]]] = {}
         for tenant, ids in tenants.items():
             said = {
                 i: statement_labels.sentences(entries[i]) if self._attributes else [] for i in ids
@@ -206,7 +216,10 @@ class OutboxWorker:
                     labels[i] = statement_labels.classify(
                         self._attributes, entries[i], said[i], mine
                     )
-        return vectors, labels
+                    stated[i] = fact_statements.stated_facts(
+                        self._attributes, entries[i], said[i], mine
+                    )
+        return vectors, labels, stated
 
     async def _apply(
         self,
@@ -215,6 +228,7 @@ class OutboxWorker:
         entries: list[IndexEntry],
         vectors: list[list[float]],
         labels: dict[str, dict[str, float]],
+        stated: dict[str, list[ExtractedFact]],
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
         await conn.execute(LOCK_USER, (f"{ident.tenant_id}\x1f{ident.user_id}",))
@@ -229,6 +243,7 @@ class OutboxWorker:
                     message_id=entry.message_id,
                     observed_at=entry.created_at,
                     conn=conn,
+                    stated=stated.get(entry.id, ()),
                 )
         await bump_user(conn, ident.tenant_id, ident.user_id)
         await conn.execute(FINISH_JOB, (job["id"],))

@@ -32,9 +32,31 @@ _ABOUT_OWN_QUESTIONS = re.compile(
 )
 
 
+# A clause opening with a subordinating "when" ("When I moved to Porto, …", "Quando me mudei
+# pra Curitiba, …", "Quando saio da escola já…") states: without a question mark it asks only
+# when a verb comes right after the word ("when did I…", "quando é que…", "quando foi…").
+_SUBORDINATE = re.compile(
+    r"(?:when|whenever|while|quando|sempre que|enquanto) "
+    r"(?!(?:do|does|did|is|are|am|was|were|will|would|can|could|should|have|has|had|e|foi|era"
+    r"|sera|vai|vou)\b)"
+)
+
+
+def _opens_question(clause: str) -> bool:
+    """Return whether `clause` opens with a question word and is not a subordinate clause."""
+    folded = f"{fold(clause).strip()} "
+    if not folded.startswith(_QUESTION_OPENERS):
+        return False
+    return "?" in clause or not _SUBORDINATE.match(folded)
+
+
 def is_question(text: str) -> bool:
-    """Return whether `text` asks something (a question mark or a leading question word)."""
-    return "?" in text or f"{fold(text).strip()} ".startswith(_QUESTION_OPENERS)
+    """Return whether `text` asks something (a question mark or a leading question word).
+
+    A leading "when"/"quando" followed by its subject opens a statement ("When I moved to
+    Porto I…"), not a question.
+    """
+    return "?" in text or _opens_question(text)
 
 
 def asks_about_assistant(text: str) -> bool:
@@ -104,7 +126,7 @@ def _stated_part(clause: str) -> str:
         return clause
     parts = clause.split(", ")
     for i, part in enumerate(parts):
-        if f"{fold(part).strip()} ".startswith(_QUESTION_OPENERS) or "?" in part:
+        if "?" in part or _opens_question(part):
             return ", ".join(parts[:i])
     return ""
 

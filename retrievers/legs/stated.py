@@ -12,11 +12,14 @@ that order: a move or a new job is stated after what it replaces.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import ClassVar
 
 from memory import statement_labels
 from memory.fact_questions import asked_attributes
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
+from memory.fact_statements import ORIGIN as STATEMENT
+from memory.fact_statements import SINGLE_VALUED
 from retrievers.boosts import reranked, retrieval_order
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import message_candidate, message_label
@@ -101,17 +104,62 @@ class StatedAttribute:
         return message_label(cand, language)
 
 
+def _unasked_statement(cand: Candidate) -> bool:
+    return (
+        cand["source"] == "facts"
+        and cand["metadata"].get("origin") == STATEMENT
+        and not cand["scores"].get("asked")
+    )
+
+
+def _when(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _without_outdated(candidates: list[Candidate], found: list[Candidate]) -> list[Candidate]:
+    """Drop statement facts of one-value attributes older than the newest labelled message.
+
+    The classifier may label a change ("got promoted, now I'm project manager") too unsure
+    to become a fact itself: the older statement fact would then be quoted before it.
+    """
+    said = [t for c in found if (t := _when(c["metadata"].get("created_at")))]
+    newest = max(said) if said else None
+
+    def outdated(cand: Candidate) -> bool:
+        meta = cand["metadata"]
+        since = _when(meta.get("valid_from"))
+        return (
+            cand["source"] == "facts"
+            and meta.get("origin") == STATEMENT
+            and str(meta.get("attribute")) in SINGLE_VALUED
+            and since is not None
+            and newest is not None
+            and since < newest
+        )
+
+    return [c for c in candidates if not outdated(c)]
+
+
 def lift_latest(candidates: list[Candidate]) -> list[Candidate]:
     """Put the candidates this leg found first, newest first, after the asked facts only.
 
     Run last, after the neighbours' lending: a lifted statement lends nothing to the small
     talk around it. The head becomes: current facts of the asked attribute (lifted before,
-    `scores["asked"]`), then these statements, then the rest in their order.
+    `scores["asked"]`), then these statements, then the rest in their order. Statement facts
+    (`memory.fact_statements`) of an attribute not asked are dropped.
     """
+    # A statement fact is the user's words kept under the attribute the classifier read: it
+    # answers a question asking that attribute, and is only a copy of its message otherwise.
+    candidates = [c for c in candidates if not _unasked_statement(c)]
     # A statement of a since-replaced fact stays where `demote_superseded` put it.
     found = [
         c for c in candidates if "stated" in c["scores"] and not c["metadata"].get("superseded_by")
     ]
+    if found:
+        candidates = _without_outdated(candidates, found)
     if not found:
         return candidates
     facts = [c for c in candidates if c["source"] == "facts" and c["scores"].get("asked")]

@@ -62,7 +62,9 @@ async def labels_of(resources, tenant: str, user: str) -> int:
 
 
 def conversation(out: dict) -> list[str]:
-    return [c["content"] for c in out["context"] if c["source"] == "conversation"]
+    """What the user said, in context: as a message or, kept as a fact, in their words."""
+    said = ("conversation", "facts")
+    return [c["content"] for c in out["context"] if c["source"] in said]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 import pytest
 
-from text.acts import is_about_user
+from memory.fact_statements import about_someone_else
+from text.acts import is_about_user, is_question, statement_sentences
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,37 @@ def test_questions_about_the_user(question):
 )
 def test_first_person_trouble_asks_the_manual(question):
     assert not is_about_user(question)
+
+
+@pytest.mark.parametrize(
+    ("said", "stated"),
+    [
+        ("When we moved to Dundee the rent halved. Can I pin a note?", "When we moved to Dundee"),
+        ("Quando saio da fábrica já é noite, dá para pôr um lembrete?", "Quando saio da fábrica"),
+        ("Quando me mudei pra Natal, comecei a usar o app. Tem modo escuro?", "Natal"),
+        ("whenever I'm on nights at the depot I forget to eat", "on nights at the depot"),
+    ],
+)
+def test_a_clause_opening_with_when_states_rather_than_asks(said, stated):
+    assert any(stated in sentence for sentence in statement_sentences(said))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["when did I move to Dundee", "quando é que entrei na empresa", "Quando foi a mudança"],
+)
+def test_when_followed_by_a_verb_still_asks(question):
+    assert is_question(question) and statement_sentences(question) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "theirs"),
+    [
+        ("My brother has been at Kestrel Aviation for years.", True),
+        ("o meu irmão também é enfermeiro, mas em Faro", True),
+        ("Since I started at Halverson Freight my mornings are gone.", False),
+        ("Desde que entrei na Tecnoferro ando sem tempo", False),
+    ],
+)
+def test_a_sentence_about_a_relative_is_theirs(sentence, theirs):
+    assert about_someone_else(sentence) is theirs

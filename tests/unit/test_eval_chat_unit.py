@@ -406,3 +406,17 @@ def test_the_third_dev_set_is_sound_and_its_personas_are_new():
     earlier = SET.personas + load_scenarios(REPO / "evals" / "chat" / "dev2.yaml").personas
     assert {p.id for p in dev3.personas}.isdisjoint(p.id for p in earlier)
     assert {p.locale for p in dev3.personas} >= {"pt-BR", "pt-PT", "en-NG", "en-IN", "en-AU"}
+
+
+def test_the_fourth_dev_set_is_sound_and_its_personas_are_new():
+    dev4 = load_scenarios(REPO / "evals" / "chat" / "dev4.yaml")
+    assert check_scenarios(dev4, full_set=False) == []
+    earlier = [
+        *SET.personas,
+        *load_scenarios(REPO / "evals" / "chat" / "dev2.yaml").personas,
+        *load_scenarios(REPO / "evals" / "chat" / "dev3.yaml").personas,
+    ]
+    assert {p.id for p in dev4.personas}.isdisjoint(p.id for p in earlier)
+    assert {p.locale for p in dev4.personas} >= {"pt-BR", "pt-PT", "en-IE", "en-ZA", "en-NG"}
+    assert sum(p.language == "en" for p in dev4.personas) >= 10
+    assert sum(p.language == "pt" for p in dev4.personas) >= 10

@@ -1,0 +1,119 @@
+"""Facts from labelled statements: what the classifier is sure a sentence states, kept as a fact.
+
+The word rules (`memory.fact_rules`) read "I work at Halden Build" but not "Since I resumed
+at Adebayo Partners my oga wants everything documented"; the attribute classifier
+(`memory.fact_semantics`) reads both. When the outbox worker labels a user's sentence sure
+of an attribute and the rules found no fact of that attribute in the message, the sentence
+itself becomes a fact of it, with its message as the source: the user's words are the value
+(no span is guessed), so the facts leg and the asked-attribute lift find it like any other
+fact, in any thread.
+
+Of an attribute holding one value at a time (`SINGLE_VALUED`: home, job, employer,
+partner), the newest statement replaces an earlier statement fact (supersession: "the new
+place is in York" closes "our Sheffield terrace"), unless it names the current value again
+(a restatement confirms). It never replaces a fact the rules, an LLM or the user recorded
+(`memory.facts`): on dev3 the classifier took "from September I'm at the Pirilampo school,
+nearer home" for a move and closed the user's home; the stated leg still brings the newest
+statement. Sentences about someone else's job, home or health ("my brother works at Kuda
+Bank", "o meu marido também é advogado") are not the user's and give no fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from memory.fact_extraction import ExtractedFact
+from memory.fact_semantics import ASKS, BY_WORDS_ONLY, AttributeClassifier, Verdict
+from memory.message_index import IndexEntry
+from text.words import fold
+
+# How sure the classifier must be: from .5 one label in ten was wrong on dev3 (stated leg).
+SURE = 0.5
+# Classes a statement fact is kept for. `name` is left to the rules (a name is a value they
+# read well, and a sentence is no name).
+KEPT = (
+    frozenset("home hometown job workplace partner family pet health hobby preference".split())
+    - BY_WORDS_ONLY
+)
+# Attributes one value of which replaces the last (the newest statement is the answer).
+SINGLE_VALUED = frozenset({"home", "hometown", "job", "workplace", "partner"})
+# Whose attributes a sentence naming a relative or a friend may be about: theirs.
+ABOUT_THEM = SINGLE_VALUED | {"health", "hobby", "preference"}
+ORIGIN = "statement"
+
+_RELATIVE = (
+    r"brother|sister|mum|mom|mother|dad|father|husband|wife|partner|boyfriend|girlfriend"
+    r"|fiance|fiancee|son|daughter|cousin|uncle|aunt|niece|nephew|grandma|grandpa|friend|pal"
+    r"|mate|neighbou?r|colleague|boss|in-law|brother-in-law|sister-in-law|flatmate|roommate"
+)
+_RELATIVE_PT = (
+    r"irma|irmao|mae|pai|marido|mulher|esposa|esposo|namorad[oa]|noiv[oa]|filh[oa]|prim[oa]"
+    r"|ti[oa]|sobrinh[oa]|avo|amig[oa]|vizinh[oa]|colega|chefe|cunhad[oa]|sogr[oa]"
+)
+# "my brother Emeka works at…", "o meu irmão também é enfermeiro".
+_SOMEONE_ELSE = re.compile(
+    rf"\b(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:{_RELATIVE})s?\b"
+    rf"|\b(?:o|a|os|as)?\s*(?:meu|minha|meus|minhas|nosso|nossa|seu|sua)\s+(?:\w+\s+)?"
+    rf"(?:{_RELATIVE_PT})s?\b"
+)
+
+
+def about_someone_else(sentence: str) -> bool:
+    """Return whether `sentence` names a relative or a friend (their things, not the user's)."""
+    return bool(_SOMEONE_ELSE.search(sentence) or _SOMEONE_ELSE.search(fold(sentence)))
+
+
+def stated_facts(
+    classifier: AttributeClassifier,
+    entries: Sequence[IndexEntry],
+    owned: Sequence[tuple[str, str]],
+    vectors: Sequence[Sequence[float]],
+) -> dict[str, list[ExtractedFact]]:
+    """Return, per user message of `entries`, a fact per attribute a sentence is sure of.
+
+    Args:
+        classifier: The attribute classifier of the model that embedded `vectors`.
+        entries: A turn's index entries (only the user's messages state facts).
+        owned: (message row id, sentence) pairs, as `memory.statement_labels.sentences`.
+        vectors: One vector per pair of `owned`, embedded as stored texts.
+
+    The fact's value and text are the whole sentence that states it best (a clause is
+    widened to the sentence holding it, which names the value more often than the clause).
+    """
+    verdicts = classifier.statements(vectors)
+    out: dict[str, list[ExtractedFact]] = {e.id: [] for e in entries if e.role == "human"}
+    for message_id, facts in out.items():
+        mine = [
+            (sentence, verdict)
+            for (owner, sentence), verdict in zip(owned, verdicts, strict=True)
+            if owner == message_id
+        ]
+        best: dict[str, tuple[float, str]] = {}
+        for sentence, verdict in mine:
+            label = verdict.attribute
+            if label not in KEPT or verdict.probability < SURE:
+                continue
+            if label in ABOUT_THEM and about_someone_else(sentence):
+                continue
+            if verdict.probability > best.get(label, (0.0, ""))[0]:
+                best[label] = (verdict.probability, sentence)
+        for label, (_, clause) in best.items():
+            whole = max((s for s, _ in mine if clause in s), key=len)
+            if label in ABOUT_THEM and about_someone_else(whole):
+                whole = clause
+            attribute = Verdict(label, 0.0).asks[-1]
+            facts.append(ExtractedFact(attribute, whole, whole, label in SINGLE_VALUED))
+    return out
+
+
+def unread(
+    stated: Sequence[ExtractedFact], extracted: Sequence[ExtractedFact]
+) -> list[ExtractedFact]:
+    """Return the statement facts of attributes the rules found no fact of in the message."""
+    found = [f.attribute for f in extracted]
+    return [
+        fact
+        for fact in stated
+        if not any(a.startswith(ASKS.get(fact.attribute, (fact.attribute,))) for a in found)
+    ]
