@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from storage import langgraph_policies, search, tenancy
+from storage import langgraph_policies, migration_sql, tenancy
 
 
 def migrations(dims: int) -> list[sql.Composable]:
@@ -256,7 +256,9 @@ def migrations(dims: int) -> list[sql.Composable]:
         # Words are stemmed in each row's language (`lang`: en, pt, or simple when too short
         # to tell; NULL for rows written before, stemmed as English as they were), from the
         # accent-folded text (`search_text`: Postgres here has no unaccent).
-        sql.SQL("; ").join(_language_aware_tsv(t) for t in ("memory_messages", "kb_chunks")),
+        sql.SQL("; ").join(
+            migration_sql.language_aware_tsv(t) for t in ("memory_messages", "kb_chunks")
+        ),
         # User tokens (access/user_tokens.py): the secret that signs them, one for every
         # process on this database, and each token minted, so one (or all of a user's) can be
         # revoked and a revoked minting key takes its tokens with it.
@@ -384,54 +386,6 @@ def migrations(dims: int) -> list[sql.Composable]:
         # memory/message_terms.py with the message; the messages BM25 leg reads the question's
         # lexemes from the user's range of the btree instead of every row of the user. Back-
         # filled here, in key order, before the search index is built.
-        _message_terms(),
+        migration_sql.message_terms(),
         # ---- end of messages by words ----
     ]
-
-
-def _language_aware_tsv(table: str) -> sql.Composable:
-    """Return the statements that give `table` a tsvector stemmed in each row's language."""
-    text = sql.SQL("coalesce(search_text, content)")
-    return sql.SQL("""
-        ALTER TABLE {t} ADD COLUMN lang text, ADD COLUMN search_text text;
-        ALTER TABLE {t} DROP COLUMN content_tsv;
-        ALTER TABLE {t} ADD COLUMN content_tsv tsvector GENERATED ALWAYS AS (
-            CASE lang
-                WHEN 'pt' THEN to_tsvector('portuguese', {text})
-                WHEN 'en' THEN to_tsvector('english', {text})
-                WHEN 'simple' THEN to_tsvector('simple', {text})
-                ELSE to_tsvector('english', content)
-            END) STORED;
-        CREATE INDEX {index} ON {t} USING gin (content_tsv)
-    """).format(t=sql.Identifier(table), text=text, index=sql.Identifier(f"{table}_tsv_idx"))
-
-
-def _message_terms() -> sql.Composable:
-    """Return the statements that create, back-fill and index `memory_message_terms`."""
-    create = sql.SQL("""
-        CREATE TABLE memory_message_terms (
-            message_id uuid NOT NULL
-                REFERENCES memory_messages (langchain_id) ON DELETE CASCADE,
-            lexeme     text NOT NULL,
-            tenant_id  text NOT NULL,
-            user_id    text NOT NULL,
-            role       text NOT NULL,
-            tf         integer NOT NULL,
-            dl         integer NOT NULL,
-            PRIMARY KEY (message_id, lexeme)
-        );
-        INSERT INTO memory_message_terms (message_id, lexeme, tenant_id, user_id, role, tf, dl)
-    """)
-    index = sql.SQL("""
-        ORDER BY 1, 2;
-        CREATE INDEX memory_message_terms_user_idx ON memory_message_terms
-            (tenant_id, user_id, lexeme, role) INCLUDE (message_id, tf, dl)
-    """)
-    rows = search.postings_rows("memory_messages", ["tenant_id", "user_id"], "true")
-    return sql.SQL("; ").join(
-        [
-            sql.SQL(" ").join([create, rows, index]),
-            tenancy.table_policy_sql("memory_message_terms"),
-            tenancy.user_table_policy_sql("memory_message_terms"),
-        ]
-    )

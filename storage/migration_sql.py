@@ -1,0 +1,55 @@
+"""SQL of the migrations too long to sit inline in `storage.migrations`' list."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from storage import search, tenancy
+
+
+def language_aware_tsv(table: str) -> sql.Composable:
+    """Return the statements that give `table` a tsvector stemmed in each row's language."""
+    text = sql.SQL("coalesce(search_text, content)")
+    return sql.SQL("""
+        ALTER TABLE {t} ADD COLUMN lang text, ADD COLUMN search_text text;
+        ALTER TABLE {t} DROP COLUMN content_tsv;
+        ALTER TABLE {t} ADD COLUMN content_tsv tsvector GENERATED ALWAYS AS (
+            CASE lang
+                WHEN 'pt' THEN to_tsvector('portuguese', {text})
+                WHEN 'en' THEN to_tsvector('english', {text})
+                WHEN 'simple' THEN to_tsvector('simple', {text})
+                ELSE to_tsvector('english', content)
+            END) STORED;
+        CREATE INDEX {index} ON {t} USING gin (content_tsv)
+    """).format(t=sql.Identifier(table), text=text, index=sql.Identifier(f"{table}_tsv_idx"))
+
+
+def message_terms() -> sql.Composable:
+    """Return the statements that create, back-fill and index `memory_message_terms`."""
+    create = sql.SQL("""
+        CREATE TABLE memory_message_terms (
+            message_id uuid NOT NULL
+                REFERENCES memory_messages (langchain_id) ON DELETE CASCADE,
+            lexeme     text NOT NULL,
+            tenant_id  text NOT NULL,
+            user_id    text NOT NULL,
+            role       text NOT NULL,
+            tf         integer NOT NULL,
+            dl         integer NOT NULL,
+            PRIMARY KEY (message_id, lexeme)
+        );
+        INSERT INTO memory_message_terms (message_id, lexeme, tenant_id, user_id, role, tf, dl)
+    """)
+    index = sql.SQL("""
+        ORDER BY 1, 2;
+        CREATE INDEX memory_message_terms_user_idx ON memory_message_terms
+            (tenant_id, user_id, lexeme, role) INCLUDE (message_id, tf, dl)
+    """)
+    rows = search.postings_rows("memory_messages", ["tenant_id", "user_id"], "true")
+    return sql.SQL("; ").join(
+        [
+            sql.SQL(" ").join([create, rows, index]),
+            tenancy.table_policy_sql("memory_message_terms"),
+            tenancy.user_table_policy_sql("memory_message_terms"),
+        ]
+    )
