@@ -420,3 +420,26 @@ def test_the_fourth_dev_set_is_sound_and_its_personas_are_new():
     assert {p.locale for p in dev4.personas} >= {"pt-BR", "pt-PT", "en-IE", "en-ZA", "en-NG"}
     assert sum(p.language == "en" for p in dev4.personas) >= 10
     assert sum(p.language == "pt" for p in dev4.personas) >= 10
+
+
+def test_the_fifth_dev_set_is_sound_new_and_balanced():
+    sets = ("scenarios", "dev2", "dev3", "dev4", "heldout")
+    dev5 = load_scenarios(REPO / "evals" / "chat" / "dev5.yaml")
+    assert check_scenarios(dev5, full_set=False) == []
+    earlier = [load_scenarios(REPO / "evals" / "chat" / f"{name}.yaml") for name in sets]
+    assert {p.id for p in dev5.personas}.isdisjoint(p.id for s in earlier for p in s.personas)
+    assert Counter(p.language for p in dev5.personas) == {"en": 10, "pt": 10}
+    new_locales = {"en-SG", "en-KE", "en-CA", "en-PH", "en-GH", "en-JM", "pt-AO", "pt-MZ"}
+    assert {p.locale for p in dev5.personas} >= new_locales | {"pt-BR", "pt-PT"}
+    assert all(sum(q.abstain for q in p.questions) >= 2 for p in dev5.personas)
+    directions = {(q.language, q.doc_language) for q in dev5.kb_questions}
+    assert directions == {("en", "en"), ("en", "pt"), ("pt", "pt"), ("pt", "en")}
+    # Written blind: no question is worded like one of the development sets' (the held-out
+    # set is left unread).
+    asked_before = {
+        normalise(q.ask)
+        for s in earlier[:-1]
+        for q in (*s.kb_questions, *(q for p in s.personas for q in p.questions))
+    }
+    asks = [q.ask for p in dev5.personas for q in p.questions] + [q.ask for q in dev5.kb_questions]
+    assert not [a for a in asks if normalise(a) in asked_before]
