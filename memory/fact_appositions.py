@@ -41,11 +41,30 @@ _AFTER_NAME = re.compile(
 )
 # "my African grey, Bingo," / "o meu marido, o Tiago," / "the missus, Sharon": name after.
 _BEFORE_NAME = re.compile(
-    r"(?:" + _MY + r"|" + _MEU + r"|\bthe\s+(?=missus|wife|husband))"
+    r"(?:"
+    + _MY
+    + r"|"
+    + _MEU
+    + r"|\bthe\s+(?=missus|wife|husband))"
     + _KIND
     + _DELIMITER
     + r"(?:(?:o|a)\s+)?"
 )
+# "we picked up a pup, Dusty", "got a new one, Gizmo", "adotamos outra periquita, a Jujuba".
+_NEW_PET = re.compile(
+    r"\b(?:got|adopted|rescued|picked\s+up|brought\s+home|adotamos|adotei|arranjamos|arranjei"
+    r"|trouxemos)\s+(?:a|an|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
+    r"(?:"
+    + _PET_ADJECTIVE
+    + r"(?:"
+    + BREED
+    + r"|"
+    + PET
+    + r")|(?P<one>one))"
+    + _DELIMITER
+    + r"(?:(?:o|a)\s+)?"
+)
+_ANIMAL = re.compile(r"\b(?:" + BREED + r"|" + PET + r")\b")
 # "Vegemite the kelpie": a name and its animal.
 _NAME_THE_ANIMAL = re.compile(r"\s+the\s+(?:" + BREED + r"|" + PET + r")\b")
 # "Salt & Ember, where I work,", "O Casa 1920 Boutique Hotel, onde trabalho": a workplace.
@@ -56,8 +75,9 @@ _PLACE_BEFORE = re.compile(
     r"((?:[A-Z\u00c0-\u00dd0-9][\w'\u2019&.-]*\s+(?:(?:de|da|do|dos|das|of|the|and|&|e)\s+)?){0,5}"
     r"[A-Z\u00c0-\u00dd0-9][\w'\u2019&.-]*)\s*$"
 )
-_NAME_BEFORE = re.compile(r"([A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]*)?)\s*$")
-_NAME_AFTER = re.compile(r"[A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]*)?")
+_CAPITALISED = r"[A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]*)?"
+_NAME_BEFORE = re.compile(r"(" + _CAPITALISED + r")\s*$")
+_NAME_AFTER = re.compile(_CAPITALISED)
 _HYPOTHETICAL = re.compile(r"(?:if|suppose|imagine|unless|se|caso|imagina)\b")
 _SENTENCE_START = re.compile(r"[.!?\n]\s*|^\s*")
 _NOT_NAMES = frozenset(
@@ -79,6 +99,8 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
     if "species" in groups:
         species = CANONICAL.get(groups["species"], groups["species"])
         return "pet", f"The user has a {species} called {{value}}.", written
+    if "one" in groups:
+        return "pet", "The user has a pet called {value}.", "animal"
     if "partner" in groups:
         kin = CANONICAL.get(groups["partner"], groups["partner"])
         return "partner", f"The user's {kin} is called {{value}}.", written
@@ -111,6 +133,7 @@ def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
         (_AFTER_NAME, True),
         (_NAME_THE_ANIMAL, True),
         (_BEFORE_NAME, False),
+        (_NEW_PET, False),
     ):
         for m in pattern.finditer(folded):
             if name_first:
@@ -119,6 +142,8 @@ def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
             else:
                 found = _NAME_AFTER.match(message, m.end())
                 value = _name(found.group()) if found else ""
+            if m.groupdict().get("one") and not _ANIMAL.search(folded):
+                continue  # "got a new one, Samsung": a pet only where the message names animals
             if value and not _hypothetical(folded, m.start()):
                 attribute, template, kind = _kind(m, message)
                 yield attribute, value, template, kind

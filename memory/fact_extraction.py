@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memory.fact_appositions import named_relations
-from memory.fact_rules import JOB_PLACE, RULES, Rule
+from memory.fact_rules import AFTER_I, I_OPENS, JOB_PLACE, NEW_JOB, NEW_JOB_PLACE, RULES, Rule
 from memory.fact_words import BREEDS, CANONICAL
 from text.language import detect
 from text.words import fold
@@ -247,6 +247,7 @@ def extract_facts(message: str) -> list[ExtractedFact]:
     folded = fold(message)
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
+    rules = (*RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else RULES
     for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):
         s_start = _skip_fillers(folded, s_start, s_end)
         if _NOT_A_STATEMENT.match(folded, s_start, s_end):
@@ -256,9 +257,15 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             # A statement before a tag question stands ("Rafa aqui, tudo certo?"); the
             # question itself does not.
             clauses = clauses[:-1]
-        for c_start, c_end, _ in clauses:
+        mine = False  # the last clause opened with the user as the subject
+        for c_start, c_end, split_on in clauses:
             c_start = _skip_fillers(folded, c_start, c_end)
-            for rule in RULES:
+            carried = rules + AFTER_I if mine else rules
+            mine = I_OPENS.match(folded, c_start, c_end) is not None and split_on.strip() in (
+                "and",
+                "e",
+            )
+            for rule in carried:
                 fact = _apply(rule, message, folded, c_start, c_end)
                 if fact:
                     also = JOB_PLACE if fact.attribute == "job" else None

@@ -68,8 +68,9 @@ _SEVERITY = r"(?:(?:severe|bad|mild|serious|slight|terrible|strong|nasty|life-th
 _ORG_WORDS = (
     "clinica construtora escola colegio farmacia hospital escritorio empresa loja instituto "
     "universidade agencia banco fabrica oficina restaurante hotel laboratorio redacao "
-    "consultorio estudio clinic school college pharmacy bank agency firm company store shop "
-    "lab factory university restaurant studio surgery practice office"
+    "consultorio estudio padaria pastelaria livraria atelier salao clinic school college "
+    "pharmacy bank agency firm company store shop lab factory university restaurant studio "
+    "surgery practice office bakery salon garage warehouse"
 )
 _ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
@@ -215,13 +216,17 @@ RULES: tuple[Rule, ...] = (
     # "working as MIS executive" (no subject), "I am product manager now" (no article).
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
-          check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+          reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
           _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
           _IM + r"(?:based|living)\s+in\s+",
           _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
+          # a household: "agora vivemos em Ponta Delgada", "we're living in Leeds now"
+          r"(?:nos\s+)?(?:(?:agora|ja)\s+)?(?:moramos|vivemos|residimos|estamos\s+(?:a\s+(?:viver"
+          r"|morar)|morando|vivendo))\s+(?:em|no|na|nos|nas)\s+",
+          r"we(?:'re|\s+are)\s+" + _ADV + r"(?:living|based)\s+in\s+",
           _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
           r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART,
           # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
@@ -277,8 +282,9 @@ RULES: tuple[Rule, ...] = (
           r"|hiya|g'day)\s+(?:from|here\s+in)\s+",
           r"(?:(?:good|lovely|slow|lazy|rainy|freezing|cold|hot|sunny|quiet|busy|early|grey|gray"
           r"|wet|windy|foggy|snowy)\s+)(?:morning|afternoon|evening|night)\s+in\s+",
-                    r"(?:bom\s+dia|boa\s+tarde|boa\s+noite|ola|oi|saudacoes)\s+(?:de|do|da|desde)\s+",
-          r"(?:aqui|ca)\s+(?:de|do|da)\s+", r"(?:[^,;]*?\s)?(?:at\s+home|em\s+casa)\s+(?:in|em|no|na)\s+",
+          r"(?:bom\s+dia|boa\s+tarde|boa\s+noite|ola|oi|saudacoes)\s+(?:de|do|da|desde)\s+",
+          r"(?:aqui|ca)\s+(?:de|do|da)\s+",
+          r"(?:[^,;]*?\s)?(?:at\s+home|em\s+casa)\s+(?:in|em|no|na)\s+",
           max_words=3, names=True, reject=_ORG_WORDS),
     rule("preference", False, "The user prefers {value}.",
           _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
@@ -303,3 +309,32 @@ JOB_PLACE = rule(
     max_words=5,
     names=True,
 )
+
+# A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
+NEW_JOB = re.compile(
+    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa)|(?:um\s+)?novo\s+emprego"
+    r"|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers))\b"
+)
+# ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
+NEW_JOB_PLACE = rule(
+    "workplace",
+    True,
+    "The user works at {value}.",
+    r"(?:(?:agora|now)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+(?:now\s+)?(?:na|no|em|at|with)\s+"
+    r"(?:the\s+)?",
+    max_words=4,
+    names=True,
+)
+
+# A verb whose subject, the user, opened the clause before ("we've packed up and relocated to
+# Ibadan", "I quit and joined Bluefin"): tried only on such a clause.
+AFTER_I = (
+    rule("home", True, "The user lives in {value}.",
+         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?to\s+",
+         r"(?:(?:depois|entao)\s+)?(?:me\s+mudei|mudei-me|nos\s+mudamos|mudamo-nos)\s+para\s+",
+         max_words=4, names=True),
+    rule("workplace", True, "The user works at {value}.",
+         r"(?:(?:then|just|finally)\s+)?(?:joined|started\s+at)\s+", max_words=4, names=True),
+)  # fmt: skip
+# Clauses that open with the user as the subject (after fillers).
+I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")
