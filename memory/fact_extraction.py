@@ -163,6 +163,8 @@ _PORTUGUESE = {
     "The user is {art} {value}.": "O usuário é {value}.",
     "The user is {value}.": "O usuário é {value}.",
     "The user works as {art} {value}.": "O usuário trabalha como {value}.",
+    "The user works as {value}.": "O usuário trabalha como {value}.",
+    "The user is the {value}.": "O usuário é {value}.",
     "The user lives in {value}.": "O usuário mora em {value}.",
     "The user works at {value}.": "O usuário trabalha em {value}.",
     "The user speaks {value}.": "O usuário fala {value}.",

@@ -217,6 +217,10 @@ RULES: tuple[Rule, ...] = (
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
           reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+    # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
+    rule("job", True, "The user is the {value}.",
+          _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
+          max_words=3),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
           _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",

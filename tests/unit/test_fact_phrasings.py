@@ -66,6 +66,10 @@ def facts(message: str) -> set[tuple[str, str]]:
         ("Now working as site supervisor.", {("job", "site supervisor")}),
         ("I'm head chef now.", {("job", "head chef")}),
         ("They've made me team lead.", {("job", "team lead")}),
+        (
+            "I'm the head baker at Crumb & Co, so early starts.",
+            {("job", "head baker"), ("workplace", "Crumb & Co")},
+        ),
         ("Finally got promoted to senior engineer!", {("job", "senior engineer")}),
         ("Trabalho de motorista há dez anos.", {("job", "motorista")}),
         # health said as a reaction or a state
@@ -149,6 +153,13 @@ def test_pets_said_to_be_gone(message: str, gone: list[str]) -> None:
 )
 def test_partners_said_to_be_left(message: str, parted: list[str]) -> None:
     assert ended("partner", message) == parted
+
+
+def test_every_rule_reads_back_in_portuguese() -> None:
+    """A Portuguese message an English-worded rule reads must not fail to render its fact."""
+    assert facts("Olá! Agora trabalho na Lumen, working as data analyst, é ótimo.") >= {
+        ("job", "data analyst")
+    }
 
 
 def test_a_fact_told_in_portuguese_reads_back_in_portuguese() -> None:
