@@ -24,7 +24,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from memory.fact_rules import JOB_PLACE, RULES, Rule
+from memory.fact_appositions import named_relations
+from memory.fact_rules import AFTER_I, I_OPENS, JOB_PLACE, NEW_JOB, NEW_JOB_PLACE, RULES, Rule
 from memory.fact_words import BREEDS, CANONICAL
 from text.language import detect
 from text.words import fold
@@ -59,7 +60,7 @@ _CLAUSE_END = re.compile(
 _FILLER = re.compile(
     r"(?:[\s,]+|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay|yes|yeah|anyway|"
     r"please|lol|haha|ah|right|quick one|fun fact|entao|bem|alias|agora|e|tambem|oi|oii|hi|"
-    r"hello|hey|ola|sim|pois|olha|enfim|bom|boas|na verdade|e ai|ja agora)\b)*"
+    r"hello|hey|ola|sim|pois|olha|enfim|bom(?!\s+dia)|boas|na verdade|e ai|ja agora)\b)*"
 )
 _NOT_A_STATEMENT = re.compile(  # interrogatives and hypotheticals opening a sentence
     r"(?:what|where|who|when|why|which|how|do|does|did|can|could|would|should|will|is|are|am|"
@@ -73,14 +74,14 @@ _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"very|a\s+lot|if|unless|anyway|lol|haha|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|some|"
     r"many|\d+)\s+(?:\S+\s+){0,3}ago|agora|ha|faz|desde|com|porque|e|mas|ou|tambem|hoje|ontem|"
     r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
-    r"(?:(?:o|a|no|na)\s+)?(?:mes|semana|ano)\s+passad[oa]|"
+    r"(?:(?:o|a|no|na)\s+)?(?:mes|semana|ano)\s+passad[oa]|again|de\s+novo|outra\s+vez|"
     r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas)\b"
 )
 _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
     "it that this these those them you your him her me my myself our us to with not never no "
     "nothing when how what where if at on about back later tomorrow please home meu minha meus "
     "minhas nosso nossa isso isto aquilo ti te voce vc ele ela eles elas nao nunca nada que "
-    "quando como onde com casa se".split()
+    "quando como onde com casa se esta este estas estes essa esse aquela aquele".split()
 )
 _STRIP = " \t'\"\u201c\u201d\u2018\u2019-"
 
@@ -162,6 +163,8 @@ _PORTUGUESE = {
     "The user is {art} {value}.": "O usuário é {value}.",
     "The user is {value}.": "O usuário é {value}.",
     "The user works as {art} {value}.": "O usuário trabalha como {value}.",
+    "The user works as {value}.": "O usuário trabalha como {value}.",
+    "The user is the {value}.": "O usuário é {value}.",
     "The user lives in {value}.": "O usuário mora em {value}.",
     "The user works at {value}.": "O usuário trabalha em {value}.",
     "The user speaks {value}.": "O usuário fala {value}.",
@@ -169,7 +172,9 @@ _PORTUGUESE = {
 }
 _PORTUGUESE_PREFIX = re.compile(
     r"\b(eu|sou|tenho|meu|minha|nosso|nossa|moro|vivo|trabalho|chamo|nome|gosto|prefiro|adoro"
-    r"|amo|jogo|faco|pratico|treino|falo|aqui|fui|entrei|comecei|mudei|mudamos|venho|sofro)\b"
+    r"|amo|jogo|faco|pratico|treino|falo|aqui|fui|entrei|comecei|mudei|mudamos|venho|sofro"
+    r"|marido|esposa|esposo|mulher|companheir[oa]|namorad[oa]|noiv[oa]|cao|cadela|cachorr[oa]"
+    r"|gat[oa]|coelh[oa]|periquit[oa]|irma|irmao|mae|pai|filh[oa])\b"
 )
 
 
@@ -195,7 +200,9 @@ def _leading_name(value: str) -> str:
             if following[:1].isupper():  # "Escola Básica de Celas", "Moura & Associados"
                 words.append(core)
                 continue
-        if not core or not core[0].isupper() or not core[0].isalpha():
+        following = split[i + 1].strip(_STRIP)[:1] if i + 1 < len(split) else ""
+        number = words and core.isdigit() and following.isupper()  # "Nimbus 9 Analytics"
+        if not number and (not core or not core[0].isupper() or not core[0].isalpha()):
             break
         words.append(core)
         if core != word:  # punctuation ends the name
@@ -242,6 +249,7 @@ def extract_facts(message: str) -> list[ExtractedFact]:
     folded = fold(message)
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
+    rules = (*RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else RULES
     for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):
         s_start = _skip_fillers(folded, s_start, s_end)
         if _NOT_A_STATEMENT.match(folded, s_start, s_end):
@@ -251,9 +259,15 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             # A statement before a tag question stands ("Rafa aqui, tudo certo?"); the
             # question itself does not.
             clauses = clauses[:-1]
-        for c_start, c_end, _ in clauses:
+        mine = False  # the last clause opened with the user as the subject
+        for c_start, c_end, split_on in clauses:
             c_start = _skip_fillers(folded, c_start, c_end)
-            for rule in RULES:
+            carried = rules + AFTER_I if mine else rules
+            mine = I_OPENS.match(folded, c_start, c_end) is not None and split_on.strip() in (
+                "and",
+                "e",
+            )
+            for rule in carried:
                 fact = _apply(rule, message, folded, c_start, c_end)
                 if fact:
                     also = JOB_PLACE if fact.attribute == "job" else None
@@ -263,6 +277,25 @@ def extract_facts(message: str) -> list[ExtractedFact]:
                             seen.add((found.attribute, found.value.casefold()))
                             facts.append(found)
                     break
+    for found in _named_relations(message):
+        if (found.attribute, found.value.casefold()) not in seen:
+            seen.add((found.attribute, found.value.casefold()))
+            facts.append(found)
     if not any(f.attribute == "name" for f in facts) and (signed := _signed_name(message)):
         facts.append(signed)
     return facts
+
+
+def _named_relations(message: str) -> Iterator[ExtractedFact]:
+    """Yield the pets, partners and relatives the message names in apposition."""
+    for attribute, value, template, kind in named_relations(message):
+        if _in_portuguese(message, fold(kind)):
+            if attribute == "workplace":
+                text = f"O usuário trabalha em {value}."
+            elif attribute == "pet":
+                text = f"Animal de estimação do usuário ({kind}): {value}."
+            else:
+                text = f"{kind[:1].upper()}{kind[1:]} do usuário: {value}."
+        else:
+            text = template.format(value=value)
+        yield ExtractedFact(attribute, value, text, attribute in ("partner", "workplace"))

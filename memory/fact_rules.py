@@ -15,6 +15,7 @@ from memory.fact_words import (
     BREED,
     CONDITION,
     CONDITION_ADJECTIVE,
+    JOB_WORDS,
     PARTNER,
     PET,
     PROFESSION,
@@ -52,6 +53,7 @@ _CALLED = (
     r"e\s+(?:o|a)\s+|,?\s*)"
 )
 _VALUE = r"(?P<value>.+)"
+_NAME = r"(?P<value>[a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)"  # one or two words (capitals checked)
 _AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
 # Capitalised words that open "… here" and are no name ("Sunday morning here in Bangalore").
 _NOT_HERE_NAMES = (
@@ -61,6 +63,16 @@ _NOT_HERE_NAMES = (
     "dia hoje todos gente"
 )
 _SEVERITY = r"(?:(?:severe|bad|mild|serious|slight|terrible|strong|nasty|life-threatening)\s+)?"
+# Words a workplace's name opens with ("Clínica Movimento", "Construtora Amazonas"): such a
+# place after "aqui na"/"here at" is where the user works, not where they live.
+_ORG_WORDS = (
+    "clinica construtora escola colegio farmacia hospital escritorio empresa loja instituto "
+    "universidade agencia banco fabrica oficina restaurante hotel laboratorio redacao "
+    "consultorio estudio padaria pastelaria livraria atelier salao clinic school college "
+    "pharmacy bank agency firm company store shop lab factory university restaurant studio "
+    "surgery practice office bakery salon garage warehouse"
+)
+_ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -105,6 +117,16 @@ RULES: tuple[Rule, ...] = (
           r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
           r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
           max_words=2, names=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
+    # "it's Dana again", "Hi again, it's Harriet (Hattie…)", "Thiago de novo.", "fala o Rui":
+    # a name announced, with nothing after it but "again" or a bracket.
+    *(rule("name", True, "The user's name is {value}.", prefix, max_words=2, names=True,
+           reject="i eu me ok tudo late same back rain snow here christmas easter natal pascoa "
+           + _NOT_HERE_NAMES)
+      for prefix in (
+          r"it'?s\s+(?:me,?\s+)?" + _NAME + r"(?=\s*(?:$|\(|again\b|here\b))",
+          _NAME + r"\s+(?:again|de\s+novo|outra\s+vez)(?=\s*(?:$|[^\w\s]))",
+          r"fala\s+(?:o|a)\s+" + _NAME + r"(?=\s*$)",
+      )),
     rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
     rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
@@ -117,14 +139,22 @@ RULES: tuple[Rule, ...] = (
     rule("preference", False, "The user likes {value}.",
           _IM + r"(?:an?\s+)?(?:(?:big|huge|great|massive|real)\s+)?fan\s+of\s+", _IM + r"into\s+"),
     rule("allergy", False, "The user is allergic to {value}.",
-          _IM + r"(?:(?:very|quite|badly|severely)\s+)?allergic\s+to\s+",
+          _IM + r"(?:(?:very|quite|badly|severely|deathly|seriously|super|so|extremely|really"
+          r"|mildly|slightly|pretty|highly|a\s+(?:bit|little))\s+)?allergic\s+to\s+",
           _IVE + r"(?:got\s+)?an?\s+" + _SEVERITY + r"allergy\s+to\s+",
+          # "I react really badly to latex": the body's reaction is the allergy.
+          _I + r"(?:(?:really|very|quite|so|pretty)\s+)?react\s+(?:(?:really|very|so|quite)\s+)?"
+          r"(?:badly|terribly|bad|strongly)\s+to\s+",
+          r"my\s+(?:" + _SEVERITY + r")?allergy\s+to\s+",
           _EU + r"sou\s+(?:muito\s+)?alergic[oa]\s+(?:a|ao|a|aos|as)\s+",
           _EU + r"tenho\s+(?:uma\s+)?alergia\s+(?:(?:grave|forte|seria|severa|ligeira)\s+)?"
-          r"(?:a|ao|a|aos|as|de)\s+"),
+          r"(?:a|ao|a|aos|as|de)\s+",
+          # "Esta alergia ao látex é uma chatice", "a minha alergia a marisco".
+          r"(?:esta|essa|(?:a\s+)?minha)\s+alergia\s+(?:a|ao|a|aos|as|de)\s+"),
     rule("allergy", False, "The user is allergic to {value}.",
-          _IVE + r"(?:got\s+)?an?\s+" + _SEVERITY + r"(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+allergy\b",
-          max_words=2),
+          r"(?:" + _IVE + r"(?:got\s+)?an?|my)\s+" + _SEVERITY
+          + r"(?P<value>[a-z]+(?:\s+[a-z]+)?)\s+allergy\b",
+          max_words=2, reject="food skin bad"),
     *(rule("pet", False, "The user has a {species} called {value}.", prefix, max_words=3,
             names=True)
       for prefix in (
@@ -161,7 +191,9 @@ RULES: tuple[Rule, ...] = (
           r"(?:" + _I + "|" + _WE + r")go\s+(?P<value>[a-z]+ing)\b", max_words=1),
     rule("hobby", False, "The user does {value}.",
           _EU + r"(?:faco|pratico|treino)\s+", _I + r"(?:practise|practice|do)\s+",
-          max_words=3, reject="it this that what not anything nothing nada isso"),
+          max_words=3,
+          reject="it this that what not anything nothing nada isso turnos turno plantao plantoes "
+          "horas hora noite noites"),
     rule("hometown", True, "The user is from {value}.",
           _IM + r"from\s+", _I + r"come\s+from\s+", _EU + r"(?:sou|venho)\s+(?:de|do|da)\s+",
           max_words=4, names=True),
@@ -171,19 +203,34 @@ RULES: tuple[Rule, ...] = (
           max_words=3),
     rule("health", False, "The user has {value}.",
           _IVE + r"(?:got\s+|been\s+diagnosed\s+with\s+|suffer\s+from\s+)?(?=" + CONDITION + ")",
-          _EU + r"(?:tenho|sofro\s+de|fui\s+diagnosticad[oa]\s+com)\s+" + _ART
-          + r"(?=" + CONDITION + ")", max_words=4),
+          _I + r"(?:get|suffer\s+from)\s+(?=" + CONDITION + ")",
+          _EU + r"(?:tenho|sofro\s+de|fui\s+diagnosticad[oa]\s+com|(?:estou|to|tou|ando)\s+com)\s+"
+          + _ART + r"(?=" + CONDITION + ")", max_words=4),
     rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
     rule("job", True, "The user is {value}.",
-          _EU + r"sou\s+(?:(?:um|uma)\s+)?", max_words=3, check=PROFESSION),
+          _EU + r"sou\s+(?:(?:um|uma)\s+)?", _EU + r"trabalho\s+de\s+", max_words=4,
+          check=PROFESSION),
     rule("job", True, "The user works as {art} {value}.",
-          _I + r"work\s+as\s+(?:(?P<art>an?)\s+)?", _EU + r"trabalho\s+como\s+(?:(?:um|uma)\s+)?"),
+          r"(?:where\s+)?" + _I + r"work\s+as\s+(?:(?P<art>an?)\s+)?",
+          r"(?:onde\s+)?" + _EU + r"trabalho\s+como\s+(?:(?:um|uma)\s+)?"),
+    # "working as MIS executive" (no subject), "I am product manager now" (no article).
+    rule("job", True, "The user works as {value}.",
+          r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
+          reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+    # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
+    rule("job", True, "The user is the {value}.",
+          _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
+          max_words=3),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
           _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
           _IM + r"(?:based|living)\s+in\s+",
           _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
+          # a household: "agora vivemos em Ponta Delgada", "we're living in Leeds now"
+          r"(?:nos\s+)?(?:(?:agora|ja)\s+)?(?:moramos|vivemos|residimos|estamos\s+(?:a\s+(?:viver"
+          r"|morar)|morando|vivendo))\s+(?:em|no|na|nos|nas)\s+",
+          r"we(?:'re|\s+are)\s+" + _ADV + r"(?:living|based)\s+in\s+",
           _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
           r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART,
           # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
@@ -216,11 +263,33 @@ RULES: tuple[Rule, ...] = (
     rule("job", True, "The user is {value}.",
           _IVE + r"(?:been|got|was|were)\s+(?:made|promoted\s+to|appointed(?:\s+as)?)\s+"
           r"(?:(?:the|an?)\s+)?",
+          r"(?:(?:just|finally)\s+)?(?:got\s+)?(?:promoted|bumped\s+up)\s+to\s+(?:(?:the|an?)\s+)?",
+          r"they(?:'ve|\s+have)?\s+(?:just\s+|finally\s+)?made\s+me\s+(?:(?:the|an?)\s+)?",
           r"(?:eu\s+)?fui\s+promovid[oa]\s+(?:a|para)\s+(?:(?:o|a)\s+)?",
           max_words=4, reject=_JOB_REJECT),
+    # "aqui na Clínica Movimento", "here at Halden Build", "the boss at Sparkline": where
+    # the user works, said in passing (a workplace's own word first, or a work word before).
+    rule("workplace", True, "The user works at {value}.",
+          r"(?:[^,;]*?\s)?(?:here\s+at|aqui\s+(?:na|no)|ca\s+(?:na|no))\s+(?=" + _ORG + ")",
+          r"(?:[^,;]*?\s)?(?:(?:my|our|the)\s+)?(?:office|boss|lab|team|clinic|shop|store|branch"
+          r"|manager|practice|surgery|studio|site)\s+at\s+",
+          max_words=4, names=True),
     # "here in Austin", "aqui em Curitiba": where the user is, said in passing.
     rule("home", True, "The user lives in {value}.",
-          r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True),
+          r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True,
+          reject=_ORG_WORDS),
+    # "Good morning from Pune", "Slow morning in Minneapolis", "bom dia de Recife", "aqui de
+    # Pelotas", "em casa em Sintra": a greeting from where the user is.
+    rule("home", True, "The user lives in {value}.",
+          r"(?:(?:good|lovely|slow|lazy|rainy|freezing|cold|hot|sunny|quiet|busy|early|grey|gray"
+          r"|wet|windy|foggy|snowy)\s+)?(?:morning|afternoon|evening|night|greetings|hello|hi"
+          r"|hiya|g'day)\s+(?:from|here\s+in)\s+",
+          r"(?:(?:good|lovely|slow|lazy|rainy|freezing|cold|hot|sunny|quiet|busy|early|grey|gray"
+          r"|wet|windy|foggy|snowy)\s+)(?:morning|afternoon|evening|night)\s+in\s+",
+          r"(?:bom\s+dia|boa\s+tarde|boa\s+noite|ola|oi|saudacoes)\s+(?:de|do|da|desde)\s+",
+          r"(?:aqui|ca)\s+(?:de|do|da)\s+",
+          r"(?:[^,;]*?\s)?(?:at\s+home|em\s+casa)\s+(?:in|em|no|na)\s+",
+          max_words=3, names=True, reject=_ORG_WORDS),
     rule("preference", False, "The user prefers {value}.",
           _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
     rule("preference", False, "The user likes {value}.", _I + r"(?:like|enjoy)\s+",
@@ -244,3 +313,32 @@ JOB_PLACE = rule(
     max_words=5,
     names=True,
 )
+
+# A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
+NEW_JOB = re.compile(
+    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa)|(?:um\s+)?novo\s+emprego"
+    r"|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers))\b"
+)
+# ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
+NEW_JOB_PLACE = rule(
+    "workplace",
+    True,
+    "The user works at {value}.",
+    r"(?:(?:agora|now)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+(?:now\s+)?(?:na|no|em|at|with)\s+"
+    r"(?:the\s+)?",
+    max_words=4,
+    names=True,
+)
+
+# A verb whose subject, the user, opened the clause before ("we've packed up and relocated to
+# Ibadan", "I quit and joined Bluefin"): tried only on such a clause.
+AFTER_I = (
+    rule("home", True, "The user lives in {value}.",
+         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?to\s+",
+         r"(?:(?:depois|entao)\s+)?(?:me\s+mudei|mudei-me|nos\s+mudamos|mudamo-nos)\s+para\s+",
+         max_words=4, names=True),
+    rule("workplace", True, "The user works at {value}.",
+         r"(?:(?:then|just|finally)\s+)?(?:joined|started\s+at)\s+", max_words=4, names=True),
+)  # fmt: skip
+# Clauses that open with the user as the subject (after fillers).
+I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")

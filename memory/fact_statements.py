@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from memory.fact_extraction import ExtractedFact
+from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.fact_semantics import ASKS, BY_WORDS_ONLY, AttributeClassifier, Verdict
 from memory.message_index import IndexEntry
 from text.words import fold
@@ -64,6 +64,26 @@ def about_someone_else(sentence: str) -> bool:
     return bool(_SOMEONE_ELSE.search(sentence) or _SOMEONE_ELSE.search(fold(sentence)))
 
 
+# Attributes the classifier confuses with one another ("Our office at Kesari Infra is
+# flooded" read as a home; "Got promoted, I am product manager now" as a workplace).
+_WHERE_AND_WHAT = frozenset({"home", "job", "workplace"})
+_WORK = frozenset({"job", "workplace"})
+
+
+def _rules_read_other(clause: str, sentence: str, label: str) -> bool:
+    """Return whether the word rules read the labelled words as another of home/job/workplace.
+
+    The rules' reading is the surer one. A clause they read as another of the three gives no
+    statement fact; nor does a sentence they read as the other half of the job/workplace pair
+    (the classifier takes a promotion for a new employer), while a home and a workplace told
+    in one sentence ("since I started at Andrade Lima, here in Belo Horizonte") both stand.
+    """
+    read = {f.attribute for f in extract_facts(clause)} & _WHERE_AND_WHAT
+    if label in _WORK:
+        read |= {f.attribute for f in extract_facts(sentence)} & _WORK
+    return bool(read - {label})
+
+
 def stated_facts(
     classifier: AttributeClassifier,
     entries: Sequence[IndexEntry],
@@ -95,6 +115,9 @@ def stated_facts(
             if label not in KEPT or verdict.probability < SURE:
                 continue
             if label in ABOUT_THEM and about_someone_else(sentence):
+                continue
+            whole = max((s for s, _ in mine if sentence in s), key=len)
+            if label in _WHERE_AND_WHAT and _rules_read_other(sentence, whole, label):
                 continue
             if verdict.probability > best.get(label, (0.0, ""))[0]:
                 best[label] = (verdict.probability, sentence)

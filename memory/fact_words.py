@@ -10,8 +10,10 @@ import re
 
 PET = (
     r"(?P<species>dog|puppy|pup|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
-    r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|tartaruga|cavalo"
-    r"|egua|hamster)"
+    r"guinea\s+pig|bearded\s+dragon|african\s+grey|cockatiel|parakeet|canary|lizard|gecko"
+    r"|snake|ferret|goldfish|"
+    r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|periquita"
+    r"|calopsita|tartaruga|cavalo|egua|hamster|porquinho-da-india|lagarto|furao)"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -20,7 +22,9 @@ _DOG_BREEDS = (
     "cocker spaniel|springer spaniel|spaniel|cavalier|poodle|cockapoo|labradoodle|husky|corgi|"
     "greyhound|whippet|lurcher|dachshund|sausage dog|pug|french bulldog|frenchie|bulldog|boxer|"
     "rottweiler|german shepherd|schnauzer|chihuahua|shih tzu|maltese|pomeranian|doberman|"
-    "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher"
+    "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher|"
+    "kelpie|blue heeler|heeler|cattle dog|alsatian|weimaraner|vizsla|samoyed|shiba|akita|"
+    "rafeiro|perdigueiro|podengo|serra da estrela"
 )
 _CAT_BREEDS = (
     "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
@@ -32,8 +36,8 @@ BREEDS: dict[str, str] = {
 }
 BREED = r"(?P<breed>" + "|".join(re.escape(b) for b in BREEDS).replace(r"\ ", r"\s+") + ")"
 PARTNER = (
-    r"(?P<kin>husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|marido|esposa|mulher|"
-    r"companheiro|companheira|namorado|namorada|noivo|noiva)"
+    r"(?P<kin>husband|hubby|wife|missus|partner|fella|boyfriend|girlfriend|fiance|fiancee|marido"
+    r"|esposa|esposo|mulher|companheiro|companheira|namorado|namorada|noivo|noiva)"
 )
 RELATIVE = (
     r"(?P<kin>son|daughter|sister|brother|mum|mom|mother|dad|father|filho|filha|irma|irmao|"
@@ -50,6 +54,9 @@ CANONICAL = {
     "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
     "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
     "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",
+    "hubby": "husband", "missus": "wife", "fella": "partner", "esposo": "husband",
+    "periquita": "budgie", "calopsita": "cockatiel", "porquinho-da-india": "guinea pig",
+    "lagarto": "lizard", "furao": "ferret", "parakeet": "budgie",
 }  # fmt: skip
 # A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
 # professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
@@ -71,7 +78,7 @@ CONDITION = (
 CONDITION_ADJECTIVE = (
     r"(?:diabetic|asthmatic|c(?:o)?eliac|epileptic|an(?:a)?emic|(?:lactose|gluten)\s+intolerant"
     r"|diabetic[oa]|asmatic[oa]|celiac[oa]|hipertens[oa]|epileptic[oa]|anemic[oa]"
-    r"|intolerante\s+(?:a|à)\s+(?:lactose|gluten))\b"
+    r"|intolerante\s+(?:a|à)\s+(?:lactose|gluten)|colou?r[\s-]?blind|daltonic[oa])\b"
 )
 # Sports and pastimes people mention in passing ("off to badminton with my cousins", "aula de
 # forró hoje"): a statement naming one is evidence of a hobby (accent-folded).
@@ -104,6 +111,8 @@ JOB_WORDS = (
     r"|physio\w*|carpenter|builder|farmer|pilot|journalist|writer|photographer|barista"
     r"|waiter|waitress|cashier|manager|consultant|scientist|librarian|cleaner|midwife"
     r"|therapist|psychologist|social\s+worker|police\w*|soldier|student|intern|freelanc\w+"
+    r"|technician|surveyor|hygienist|biologist|chemist|executive|officer|assistant|clerk"
+    r"|receptionist|administrator|coordinator|supervisor|director|lead|sparky|tradie|optician"
     r"|self[\s-]employed|drive\s+a\s+(?:bus|cab|taxi|truck|lorry|van)|motorista|enfermeir\w"
     r"|professor\w*|plantao|turno|escala)\b"
 )

@@ -28,6 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 from configs.chat_models import model_name
 from configs.prompts import FACTS_PROMPT
 from memory import fact_statements, message_index
+from memory.fact_endings import close_ended
 from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.messages import message_uuid_of
 from storage.identity import Identity
@@ -202,7 +203,7 @@ class FactStore:
                 (`memory.fact_statements`); kept for attributes the extractor found nothing of.
 
         Returns:
-            Keys of the facts recorded or confirmed.
+            Keys of the facts recorded or confirmed, and of the pets and partners it ends.
         """
         keys = []
         extracted = await extractor.extract(message)
@@ -220,6 +221,15 @@ class FactStore:
                     conn=conn,
                 )
             )
+        with tenant_scope(ident.tenant_id):
+            gone = await close_ended(self.store, facts_namespace(ident), message, observed_at)
+        if gone:
+            keys += gone
+            if conn is not None:
+                await bump_user(conn, ident.tenant_id, ident.user_id)
+            else:
+                async with tenant_connection(self._pool, ident.tenant_id) as own:
+                    await bump_user(own, ident.tenant_id, ident.user_id)
         if keys:
             logger.info(
                 "facts recorded",

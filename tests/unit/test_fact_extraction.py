@@ -428,7 +428,10 @@ def test_a_capitalised_day_or_thanks_signed_in_passing_is_no_name():
         # "X here" is a name only when X is one
         ("Hi, Sunday morning here in Bangalore!", {("home", "Bangalore")}),
         ("Sad week here.", set()),
-        ("Hello, good afternoon. Myself Shreya, working as MIS executive.", {("name", "Shreya")}),
+        (
+            "Hello, good afternoon. Myself Shreya, working as MIS executive.",
+            {("name", "Shreya"), ("job", "MIS executive")},
+        ),
         # a new partner or pet replaces the old one
         ("Mia and I split up. I'm seeing Bec now, she's lovely.", {("partner", "Bec")}),
         ("Estou a namorar com o Tiago há três meses.", {("partner", "Tiago")}),

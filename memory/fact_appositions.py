@@ -1,0 +1,154 @@
+"""Pets and partners named in apposition: "Bolt, my whippet,", "o meu marido, o Tiago,".
+
+The clause rules (`memory/fact_rules.py`) read a clause that opens with the user ("my dog is
+called Rex"). People name their animals and partners as often beside the relation, mid
+sentence, between commas, dashes or brackets ("Rhys, my husband, wants…", "Trent (my
+husband)", "A Sofia, a minha namorada, quer…", "My African grey, Bingo, just said…"), which
+the clause split cuts in two. Here the relation word sits between the two delimiters and the
+name is the capitalised word(s) on the other side, so "Bob, my dog ate it" (no closing
+delimiter) and "my sister's greyhound, Rocket" (someone else's animal: no possessive may
+stand between "my" and the animal) give nothing. Hypotheticals ("if…", "se…") give nothing
+either; questions do, since the apposition states the relation whatever the sentence asks
+("Can Rhys, my husband, have his own login?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from memory.fact_words import BREED, BREEDS, CANONICAL, PARTNER, PET, RELATIVE
+from text.words import fold
+
+# Words a pet may be described by between "my/our" and the animal ("our indie dog"); never a
+# possessive ("my sister's dog") or a relative.
+_PET_ADJECTIVE = (
+    r"(?:(?:new|little|baby|old|young|rescue|indie|lovely|big|fat|lazy|crazy|mad|elderly|senior"
+    r"|retired|ancient|tiny|giant|fluffy|grumpy|beloved|other|second)\s+)?"
+)
+_DELIMITER = r"\s*(?:,|\(|\s[-\u2013\u2014]|[\u2013\u2014])\s*"
+_CLOSER = r"(?=\s*(?:[,)\u2013\u2014.!?;:]|\s-\s|$))"
+_MY = r"\b(?:my|our)\s+"
+_MEU = r"(?:\b(?:o|a)\s+)?\b(?:meu|minha|nosso|nossa)\s+"
+_KIND = (
+    r"(?:" + _PET_ADJECTIVE + r"(?:" + BREED + r"|" + PET + r")"
+    r"|" + PARTNER.replace("?P<kin>", "?P<partner>") + r"|" + RELATIVE + r")"
+)
+# "…, my whippet," after the name; a bracket may drop the possessive ("Naomi (wife, …)").
+_AFTER_NAME = re.compile(
+    r"(?:" + _DELIMITER + r"(?:that'?s\s+|e\s+)?(?:" + _MY + r"|" + _MEU + r")"
+    r"|\s*\(\s*)" + _KIND + r"(?:\s+[a-z]+)?" + _CLOSER
+)
+# "my African grey, Bingo," / "o meu marido, o Tiago," / "the missus, Sharon": name after.
+_BEFORE_NAME = re.compile(
+    r"(?:"
+    + _MY
+    + r"|"
+    + _MEU
+    + r"|\bthe\s+(?=missus|wife|husband))"
+    + _KIND
+    + _DELIMITER
+    + r"(?:(?:o|a)\s+)?"
+)
+# "we picked up a pup, Dusty", "got a new one, Gizmo", "adotamos outra periquita, a Jujuba".
+_NEW_PET = re.compile(
+    r"\b(?:got|adopted|rescued|picked\s+up|brought\s+home|adotamos|adotei|arranjamos|arranjei"
+    r"|trouxemos)\s+(?:a|an|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
+    r"(?:"
+    + _PET_ADJECTIVE
+    + r"(?:"
+    + BREED
+    + r"|"
+    + PET
+    + r")|(?P<one>one))"
+    + _DELIMITER
+    + r"(?:(?:o|a)\s+)?"
+)
+_ANIMAL = re.compile(r"\b(?:" + BREED + r"|" + PET + r")\b")
+# "Vegemite the kelpie": a name and its animal.
+_NAME_THE_ANIMAL = re.compile(r"\s+the\s+(?:" + BREED + r"|" + PET + r")\b")
+# "Salt & Ember, where I work,", "O Casa 1920 Boutique Hotel, onde trabalho": a workplace.
+_WHERE_I_WORK = re.compile(
+    r",\s*(?:where\s+i\s+(?:work|teach)|onde\s+(?:eu\s+)?(?:trabalho|dou\s+aulas?|atendo))\b"
+)
+_PLACE_BEFORE = re.compile(
+    r"((?:[A-Z\u00c0-\u00dd0-9][\w'\u2019&.-]*\s+(?:(?:de|da|do|dos|das|of|the|and|&|e)\s+)?){0,5}"
+    r"[A-Z\u00c0-\u00dd0-9][\w'\u2019&.-]*)\s*$"
+)
+_CAPITALISED = r"[A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]*)?"
+_NAME_BEFORE = re.compile(r"(" + _CAPITALISED + r")\s*$")
+_NAME_AFTER = re.compile(_CAPITALISED)
+_HYPOTHETICAL = re.compile(r"(?:if|suppose|imagine|unless|se|caso|imagina)\b")
+_SENTENCE_START = re.compile(r"[.!?\n]\s*|^\s*")
+_NOT_NAMES = frozenset(
+    "i my our the a an and but so oh ah hi hey hello yes no ok okay thanks sorry also anyway well "
+    "monday tuesday wednesday thursday friday saturday sunday today tonight can could does did "
+    "will would should is are was were has have tell let ask please when while after before "
+    "o a e eu meu minha nosso nossa ola oi obrigado obrigada sim nao entao pois bom boa hoje "
+    "agora quando depois na no so".split()
+)
+
+
+def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
+    """Return (attribute, template, kind as written) for the relation word a match found."""
+    groups = {k: v for k, v in match.groupdict().items() if v}
+    written = message[slice(*match.span(next(iter(groups))))]
+    if "breed" in groups:
+        breed = " ".join(groups["breed"].split())
+        return "pet", f"The user has a {breed} ({BREEDS[breed]}) called {{value}}.", written
+    if "species" in groups:
+        species = CANONICAL.get(groups["species"], groups["species"])
+        return "pet", f"The user has a {species} called {{value}}.", written
+    if "one" in groups:
+        return "pet", "The user has a pet called {value}.", "animal"
+    if "partner" in groups:
+        kin = CANONICAL.get(groups["partner"], groups["partner"])
+        return "partner", f"The user's {kin} is called {{value}}.", written
+    kin = CANONICAL.get(groups["kin"], groups["kin"])
+    return f"family:{kin}", f"The user's {kin} is called {{value}}.", written
+
+
+def _hypothetical(folded: str, at: int) -> bool:
+    """Return whether the sentence holding position `at` opens as a hypothetical."""
+    start = max((m.end() for m in _SENTENCE_START.finditer(folded, 0, at)), default=0)
+    return _HYPOTHETICAL.match(folded, start) is not None
+
+
+def _name(words: str) -> str:
+    """Return the name `words` ends with ("Sofia" of "A Sofia"), without function words."""
+    kept = words.strip(" '\u2019-").split()
+    while kept and fold(kept[0]) in _NOT_NAMES:
+        kept.pop(0)
+    return " ".join(kept)
+
+
+def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
+    """Yield (attribute, value, English template, written kind) for each apposition found.
+
+    The template holds `{value}`; the written kind ("cadela", "namorada") is how the user
+    named the relation, for a fact told in Portuguese.
+    """
+    folded = fold(message)
+    for pattern, name_first in (
+        (_AFTER_NAME, True),
+        (_NAME_THE_ANIMAL, True),
+        (_BEFORE_NAME, False),
+        (_NEW_PET, False),
+    ):
+        for m in pattern.finditer(folded):
+            if name_first:
+                found = _NAME_BEFORE.search(message, 0, m.start())
+                value = _name(found.group(1)) if found else ""
+            else:
+                found = _NAME_AFTER.match(message, m.end())
+                value = _name(found.group()) if found else ""
+            if m.groupdict().get("one") and not _ANIMAL.search(folded):
+                continue  # "got a new one, Samsung": a pet only where the message names animals
+            if value and not _hypothetical(folded, m.start()):
+                attribute, template, kind = _kind(m, message)
+                yield attribute, value, template, kind
+    for m in _WHERE_I_WORK.finditer(folded):
+        found = _PLACE_BEFORE.search(message, 0, m.start())
+        value = _name(found.group(1)) if found else ""
+        if value and not _hypothetical(folded, m.start()):
+            yield "workplace", value, "The user works at {value}.", ""
