@@ -293,12 +293,13 @@ def _evidence(
             # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
             # in passing; "got promoted, I'm product manager now" is about a job.
             if semantics is not None:
+                sure = max(semantics.floor, semantics.superseding)
                 stating = {
                     c["id"]
                     for c in quotable
                     if c["id"] in stating
                     and c["id"] in mainly
-                    and semantics.likelihood(c, first) >= semantics.floor
+                    and semantics.likelihood(c, first) >= sure
                 }
             quotable = _latest_statements_first(quotable, stating)
     return quotable

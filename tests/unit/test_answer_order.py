@@ -244,6 +244,42 @@ def test_a_statement_fact_is_not_quoted_before_its_own_message(
     assert all(c["id"] != "f1" for c in citations), citations
 
 
+@pytest.mark.parametrize(
+    ("question", "moved", "passing", "expected"),
+    [
+        (
+            "Where do I live now?",
+            "We finally moved to Dundee last month, the new flat is lovely.",
+            "The rain here hasn't stopped all week, mind you.",
+            "Dundee",
+        ),
+        (
+            "Onde é que eu moro agora?",
+            "Mudámo-nos para Viseu no verão, a casa nova é ótima.",
+            "A Serra da Estrela fica longe daqui, não fica?",
+            "Viseu",
+        ),
+    ],
+)
+def test_a_newer_remark_barely_about_home_does_not_replace_the_move(
+    model, classifier, question, moved, passing, expected
+):
+    # The later remark reads a little like a home (label .2-.3), the move surely (.9): the
+    # newest statement holds only among statements sure of the attribute.
+    context = [
+        _said("moved", moved, 0.4, "2026-02-01T10:00:00"),
+        _said("passing", passing, 0.3, "2026-03-01T10:00:00"),
+    ]
+    (_, citations), semantics = _answer(model, classifier, question, context)
+    assert citations and expected in citations[0]["snippet"], citations
+    # At the gate's own floor the remark, newer, is quoted first (the test proves something).
+    loose = SemanticEvidence(**{**semantics.__dict__, "superseding": semantics.floor})
+    _, before = extractive_answer(
+        question, context, MEMORY, calibration=model.calibration, semantics=loose
+    )
+    assert before and expected not in before[0]["snippet"], before
+
+
 def test_a_passages_language_is_the_one_stored_with_its_row():
     page = Candidate(
         id="kb:1", source="knowledge_base", content="ok", metadata={}, scores={}, ranks={}
