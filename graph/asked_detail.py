@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from memory.fact_questions import asked_attributes
 from memory.fact_questions import states as states_words
@@ -40,6 +41,7 @@ def _name_words(text: str, known: frozenset[str] = frozenset()) -> int:
     return max((sum(not _PARTICLES.match(w) for w in run) for run in runs), default=1)
 
 
+@lru_cache(maxsize=16)
 def _named(kind: str) -> Callable[[str], bool]:
     """Return a test of whether a text names a relative of `kind`, not only mentions one.
 
@@ -173,6 +175,21 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
         detail.asked,
         lambda text: detail.held(text) and any(states_words(text, a) for a in of_them),
     )
+
+
+# The relatives an attribute is about, by the words that name them.
+_KIN_OF = {"partner": _PARTNER, "family": "|".join((_SIBLINGS, _CHILDREN, _PARENTS, _RELATIVES))}
+
+
+def names_relative(text: str, attributes: Iterable[str]) -> bool:
+    """Return whether `text` names a relative an asked attribute is about.
+
+    "My husband Karthik wants a login" and "Ciaran, my other half, says hi" tell who the
+    partner is, whatever else the message is about and however little the words of a
+    statement rule or the classifier's labels say so.
+    """
+    kinds = {_KIN_OF.get(a.partition(":")[0]) for a in attributes} - {None}
+    return any(_named(kind)(text) for kind in kinds if kind)
 
 
 def holds(detail: Detail | None, cand: Candidate) -> bool:

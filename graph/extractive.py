@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
-from graph.asked_detail import asked_detail, holds
+from graph.asked_detail import asked_detail, holds, names_relative
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
 from memory.fact_extraction import extract_facts
@@ -230,9 +230,11 @@ def _evidence(
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
-                if any(states(statements(cand["content"]), a) for a in attributes) or (
-                    semantics is not None and semantics.states(cand, attributes)
-                ):  # in the words that state it, or in words no rule knows
+                if (
+                    any(states(statements(cand["content"]), a) for a in attributes)
+                    or (semantics is not None and semantics.states(cand, attributes))
+                    or names_relative(cand["content"], attributes)
+                ):  # in the words that state it, in words no rule knows, or by a name
                     stating.add(cand["id"])
                     quotable.append(cand)
                 elif (

@@ -8,12 +8,13 @@ attribute bank or the chat eval sets.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from graph.asked_detail import asked_detail, holds
 from graph.extractive import PHRASES, _written_in, extractive_answer
-from graph.semantic_evidence import SemanticEvidence, read_evidence
+from graph.semantic_evidence import read_evidence
 from retrievers.types import Candidate
 from tests.answers import MEMORY, passage
 from tests.answers import fact as _fact
@@ -25,6 +26,27 @@ def _answer(model, classifier, question, context):
     return extractive_answer(
         question, context, MEMORY, calibration=model.calibration, semantics=semantics
     ), semantics
+
+
+def _with_and_without(model, classifier, question, context, **undone):
+    """Return what the responder cites, and what it cites with `undone` semantics fields."""
+    (_, now), semantics = _answer(model, classifier, question, context)
+    _, before = extractive_answer(
+        question,
+        context,
+        MEMORY,
+        calibration=model.calibration,
+        semantics=replace(semantics, **undone),
+    )
+    return now, before
+
+
+def _older_and_newer(older: str, older_rerank: float, newer: str, newer_rerank: float):
+    """Return two of the user's messages, said a month apart."""
+    return (
+        _said("older", older, older_rerank, "2026-01-01T10:00:00"),
+        _said("newer", newer, newer_rerank, "2026-02-01T10:00:00"),
+    )
 
 
 JOBS = [
@@ -50,17 +72,10 @@ def test_the_message_mainly_about_the_asked_attribute_is_cited_first(
     # The newer message names a job or a workplace in passing (a relative's, in a message
     # about a move) and the reranker likes it better; the stored labels say which message is
     # about the user's own.
-    context = [
-        _said("passing", passing, 0.45, "2026-02-01T10:00:00"),
-        _said("own", own, 0.3, "2026-01-01T10:00:00"),
-    ]
-    (_, citations), semantics = _answer(model, classifier, question, context)
-    assert citations and expected in citations[0]["snippet"], citations
+    older, newer = _older_and_newer(own, 0.3, passing, 0.45)
     # Without the labels' order the move is quoted first (the test would prove nothing).
-    blind = SemanticEvidence(**{**semantics.__dict__, "stated": {}})
-    _, before = extractive_answer(
-        question, context, MEMORY, calibration=model.calibration, semantics=blind
-    )
+    now, before = _with_and_without(model, classifier, question, [newer, older], stated={})
+    assert now and expected in now[0]["snippet"], now
     assert not before or expected not in before[0]["snippet"], before
 
 
@@ -266,18 +281,44 @@ def test_a_newer_remark_barely_about_home_does_not_replace_the_move(
 ):
     # The later remark reads a little like a home (label .2-.3), the move surely (.9): the
     # newest statement holds only among statements sure of the attribute.
-    context = [
-        _said("moved", moved, 0.4, "2026-02-01T10:00:00"),
-        _said("passing", passing, 0.3, "2026-03-01T10:00:00"),
-    ]
-    (_, citations), semantics = _answer(model, classifier, question, context)
-    assert citations and expected in citations[0]["snippet"], citations
-    # At the gate's own floor the remark, newer, is quoted first (the test proves something).
-    loose = SemanticEvidence(**{**semantics.__dict__, "superseding": semantics.floor})
-    _, before = extractive_answer(
-        question, context, MEMORY, calibration=model.calibration, semantics=loose
-    )
+    context = list(_older_and_newer(moved, 0.4, passing, 0.3))
+    # At the gate's own floor (.15) the remark, newer, is quoted first.
+    now, before = _with_and_without(model, classifier, question, context, superseding=0.15)
+    assert now and expected in now[0]["snippet"], now
     assert before and expected not in before[0]["snippet"], before
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "name"),
+    [
+        (
+            "What's my husband called?",
+            "Quick one, my husband Rohan keeps asking whether we can split one notebook?",
+            "Rohan",
+        ),
+        (
+            "Who's my partner?",
+            "The missus, Aoife, reckons I should colour-code things. Is that possible?",
+            "Aoife",
+        ),
+        (
+            "Qual é o nome do meu marido?",
+            "Meu marido Tomás pode entrar na minha conta pelo notebook dele?",
+            "Tomás",
+        ),
+        (
+            "Quem é a minha companheira?",
+            "Será que a Rita (a minha companheira) pode editar o caderno das compras?",
+            "Rita",
+        ),
+    ],
+)
+def test_the_partner_named_in_passing_answers_who_they_are(model, classifier, question, said, name):
+    # A question about the product that names the partner beside the word for one: no
+    # statement rule reads it and the labels say nothing (questions are not labelled).
+    known = passage("f1", "facts", "The user's name is Sam.", _name("Sam"), 0.45, 0.2)
+    (_, citations), _ = _answer(model, classifier, question, [known, _said("m1", said, 0.3)])
+    assert citations and name in citations[0]["snippet"], citations
 
 
 def test_a_passages_language_is_the_one_stored_with_its_row():
