@@ -12,8 +12,9 @@ words of the same kind (any word for a sibling answers "brothers and sisters?").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from memory.fact_questions import asked_attributes
 from memory.fact_questions import states as states_words
@@ -28,10 +29,44 @@ _NAME = re.compile(rf"{_CAPITAL}(?:\s+(?:{_PARTICLE}\s+)*{_CAPITAL})+")
 _PARTICLES = re.compile(rf"^{_PARTICLE}$")
 
 
-def _name_words(text: str) -> int:
-    """Return the most words (particles aside) of a run of capitalised words in `text`."""
+def _name_words(text: str, known: frozenset[str] = frozenset()) -> int:
+    """Return the most words (particles aside) of a run of capitalised words in `text`.
+
+    With the user's `known` first names (folded), only a run holding one of them counts:
+    "Clínica Pata Amiga" or "Denver Fire Department" is no surname of Rafaela's or Jake's.
+    """
     runs = (m.group(0).split() for m in _NAME.finditer(text))
+    if known:
+        runs = (run for run in runs if known & {fold(w) for w in run})
     return max((sum(not _PARTICLES.match(w) for w in run) for run in runs), default=1)
+
+
+@lru_cache(maxsize=16)
+def _named(kind: str) -> Callable[[str], bool]:
+    """Return a test of whether a text names a relative of `kind`, not only mentions one.
+
+    Named: "my sister Isla", "Gonçalo (o meu namorado)", "a minha irmã chama-se Ana", or as
+    a stored fact says it ("The user's sister is called Isla.", "irmã do usuário: Ana.").
+    Mentioned: "my sister's greyhound Rocket" (the name is the dog's).
+    """
+    joins = r"\s*(?:,|\(|\s)\s*(?:(?:a|o)\s+)?"
+    says = r"\s+(?:is called|is named|'s name is|se chama|chama-se|que se chama|do usuario:)\s+"
+    word = r"[\w'’-]+"
+    # Lookaheads: every place is tried ("twin sister Isla" after "twin" fails on "sister").
+    after = re.compile(rf"(?=\b(?:{kind})(?:{says}|{joins})({word}))")
+    mine = r"(?:my|our|a minha|o meu|minha|meu)"
+    before = re.compile(rf"(?=\b({word})\s*(?:,|\()\s*{mine}\s+(?:{kind})\b)")
+
+    def named(text: str) -> bool:
+        folded = fold(text)  # as long as `text`: a match's span reads the original's capitals
+        for pattern in (after, before):
+            for match in pattern.finditer(folded):
+                start, end = match.span(1)
+                if re.fullmatch(_CAPITAL, text[start:end]):
+                    return True
+        return False
+
+    return named
 
 
 def _words(pattern: str) -> Callable[[str], bool]:
@@ -81,7 +116,8 @@ DETAILS: tuple[Detail, ...] = (
     ),
     Detail(
         "surname",
-        _words(r"surname|last name|family name|full name|sobrenome|nome completo"),
+        # "Apelido" is the surname in Portugal (a nickname in Brazil: no first name either).
+        _words(r"surname|last name|family name|full name|sobrenome|apelido|nome completo"),
         lambda text: _name_words(text) >= 2,
     ),
     Detail("siblings", _words(_ANY_SIBLING), _words(_SIBLINGS)),
@@ -94,17 +130,33 @@ DETAILS: tuple[Detail, ...] = (
     Detail("team", _words(_TEAM), _words(_SUPPORTS)),
 )
 _KIN = frozenset({"siblings", "brother", "sister", "children", "parents", "partner", "relatives"})
+_KINDS = {
+    "siblings": _SIBLINGS,
+    "brother": _BROTHERS,
+    "sister": _SISTERS,
+    "children": _CHILDREN,
+    "parents": _PARENTS,
+    "relatives": _RELATIVES,
+}
+_ASKS_NAME = _words(r"called|names?|named|chama|chamam|chamad[oa]|nomes?")
+_NAMES = frozenset({"middle name", "surname"})
 
 
-def asked_detail(question: str) -> Detail | None:
+def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | None:
     """Return the finer detail `question` asks of an attribute, or None (most asks).
 
     A relative named ("what does my husband do?", "a profissão da minha esposa") makes what
     is asked theirs: a passage must name that kind of relative, and state what is asked of
     them in its words ("my husband Sipho wants an account" says nothing of his job; the
-    user's own job is not his).
+    user's own job is not his). Their name asked ("what's my sister called?"), a passage
+    must give a name beside the relative. `known_names`: the user's names stored as facts;
+    a surname or middle name is then looked for only in a name holding one of them.
     """
     detail = next((d for d in DETAILS if d.asked(question)), None)
+    if detail is not None and detail.name in _NAMES:
+        known = frozenset(fold(w) for name in known_names for w in name.split())
+        least = 3 if detail.name == "middle name" else 2
+        return Detail(detail.name, detail.asked, lambda text: _name_words(text, known) >= least)
     if detail is None or detail.name not in _KIN:
         return detail
     asked = {a.partition(":")[0] for a in asked_attributes(question)}
@@ -112,12 +164,32 @@ def asked_detail(question: str) -> Detail | None:
     if not of_them:
         # "What's my boyfriend called?" asks the partner attribute itself, however they
         # were named ("Rory, my fella"); a sibling asked is a detail of the family told.
-        return None if detail.name == "partner" else detail
+        if detail.name == "partner":
+            return None
+        if _ASKS_NAME(question):
+            named = _named(_KINDS[detail.name])
+            return Detail(f"{detail.name}'s name", detail.asked, named)
+        return detail
     return Detail(
         f"{detail.name}'s {'/'.join(of_them)}",
         detail.asked,
         lambda text: detail.held(text) and any(states_words(text, a) for a in of_them),
     )
+
+
+# The relatives an attribute is about, by the words that name them.
+_KIN_OF = {"partner": _PARTNER, "family": "|".join((_SIBLINGS, _CHILDREN, _PARENTS, _RELATIVES))}
+
+
+def names_relative(text: str, attributes: Iterable[str]) -> bool:
+    """Return whether `text` names a relative an asked attribute is about.
+
+    "My husband Karthik wants a login" and "Ciaran, my other half, says hi" tell who the
+    partner is, whatever else the message is about and however little the words of a
+    statement rule or the classifier's labels say so.
+    """
+    kinds = {_KIN_OF.get(a.partition(":")[0]) for a in attributes} - {None}
+    return any(_named(kind)(text) for kind in kinds if kind)
 
 
 def holds(detail: Detail | None, cand: Candidate) -> bool:

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
-from graph.asked_detail import asked_detail, holds
+from graph.asked_detail import asked_detail, holds, names_relative
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
 from memory.fact_extraction import extract_facts
 from memory.fact_questions import asked_attributes, states
+from memory.fact_statements import ORIGIN as STATEMENT
 from memory.messages import EXTRACTIVE_MODEL_NAME
 from retrievers.embedders import Calibration
 from retrievers.embedders.minilm import MiniLM
@@ -213,11 +214,12 @@ def _evidence(
 
     # A finer detail asked ("my surname?", "which team do I support?") is answered only by
     # a passage that holds it, whatever it says of the attribute.
-    detail = asked_detail(query) if about_user else None
+    detail = asked_detail(query, _user_names(context)) if about_user else None
+    copies = _quoted_statement_facts(context)
     quotable = []
     stating: set[str] = set()  # the user's messages that state what is asked
     for cand in context:
-        if fold(cand["content"]).strip() == same_text:
+        if fold(cand["content"]).strip() == same_text or cand["id"] in copies:
             continue
         source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
         if source != "thread" and not holds(detail, cand):
@@ -228,9 +230,11 @@ def _evidence(
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
-                if any(states(statements(cand["content"]), a) for a in attributes) or (
-                    semantics is not None and semantics.states(cand, attributes)
-                ):  # in the words that state it, or in words no rule knows
+                if (
+                    any(states(statements(cand["content"]), a) for a in attributes)
+                    or (semantics is not None and semantics.states(cand, attributes))
+                    or names_relative(cand["content"], attributes)
+                ):  # in the words that state it, in words no rule knows, or by a name
                     stating.add(cand["id"])
                     quotable.append(cand)
                 elif (
@@ -291,12 +295,13 @@ def _evidence(
             # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
             # in passing; "got promoted, I'm product manager now" is about a job.
             if semantics is not None:
+                sure = max(semantics.floor, semantics.superseding)
                 stating = {
                     c["id"]
                     for c in quotable
                     if c["id"] in stating
                     and c["id"] in mainly
-                    and semantics.likelihood(c, first) >= semantics.floor
+                    and semantics.likelihood(c, first) >= sure
                 }
             quotable = _latest_statements_first(quotable, stating)
     return quotable
@@ -357,6 +362,35 @@ def _agrees(semantics: SemanticEvidence | None, cand: Candidate) -> bool:
     if semantics is None or not semantics.asked:
         return True
     return semantics.states(cand, semantics.asked)
+
+
+def _quoted_statement_facts(context: Sequence[Candidate]) -> set[str]:
+    """Return the ids of the statement facts whose message is also in `context`.
+
+    A statement fact (`memory.fact_statements`) is one sentence of a message, kept under the
+    attribute the classifier was sure it states; the message says the same with its context
+    and its date. Answered as a fact of the asked attribute, the copy would jump every
+    statement: "Honestly the beagle energy is unreal" for "what's my dog called?", when
+    its message reads "Biscuit dragged me round the park. Honestly the beagle energy...".
+    """
+    said = [fold(c["content"]) for c in context if c["source"] == "conversation"]
+    return {
+        c["id"]
+        for c in context
+        if c["source"] == "facts"
+        and c["metadata"].get("origin") == STATEMENT
+        and (sentence := fold(c["content"]).strip())
+        and any(sentence in text for text in said)
+    }
+
+
+def _user_names(context: Sequence[Candidate]) -> list[str]:
+    """Return the user's names stored as facts in `context` ("Priya", "Vikram Sethi")."""
+    return [
+        str(c["metadata"].get("value") or "")
+        for c in context
+        if c["source"] == "facts" and c["metadata"].get("attribute") == "name"
+    ]
 
 
 def _answers(fact: Candidate, attributes: Sequence[str]) -> bool:

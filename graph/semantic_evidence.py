@@ -22,6 +22,14 @@ from retrievers.types import Candidate
 from storage.identity import Identity
 from text.acts import statement_sentences
 
+# How sure a recalled message's label must be for it to be "the newest statement" of a
+# one-value attribute, and quoted before older ones. The gate's `statement` floor (.15)
+# let a question in passing ("A Madeira tem a mesma hora que o continente?", home .24)
+# supersede "Vim para Lisboa!" (home .66). Chosen by cross-validation by persona
+# (`python -m evals.chat.replay REPORTS --superseding --cv`); higher floors keep more old
+# values first after a change.
+SUPERSEDING = 0.3
+
 
 @dataclass(frozen=True)
 class SemanticEvidence:
@@ -40,6 +48,7 @@ class SemanticEvidence:
             quoted after the others, whatever its words.
         margin: By meaning alone, a message states an attribute only at least this share
             of its likeliest attribute's probability.
+        superseding: How sure a message's label must be for the newest one to hold.
     """
 
     asked: tuple[str, ...] = ()
@@ -49,6 +58,7 @@ class SemanticEvidence:
     floor: float = 1.0
     demote: float = 0.0
     margin: float = 0.0
+    superseding: float = SUPERSEDING
 
     def likelihood(self, cand: Candidate, attributes: Sequence[str]) -> float:
         """Return how likely `cand` states one of `attributes` (families: "family:sister")."""
