@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from retrievers.types import Candidate
 from storage.identity import Identity, redis_key
 from storage.metrics import CACHE_LOOKUPS
+from storage.pool import load_json
 from storage.speed import SpeedLayer
 
 # Bump when the shape of cached results or the retrieval code that fills them changes.
@@ -103,7 +105,7 @@ class RetrievalCache:
                 exact = await redis.hget(res_key, fields[best])
                 if exact is None:
                     return None
-            return json.loads(exact)
+            return load_json(exact)
 
         found = await self._speed.run("retrieval_cache.read", lookup, None)
         result = "hit" if found is not None else "miss" if self._speed.available else "unavailable"
@@ -124,7 +126,7 @@ class RetrievalCache:
         field = _field(query)
         # Encoded now: later nodes (rerank) may change the candidates before the write runs.
         blob = np.asarray(vector, dtype=np.float16).tobytes()
-        payload = json.dumps(candidates)
+        payload = _encoded(candidates)
 
         async def store(redis: Redis) -> None:
             if self._store is None:
@@ -146,6 +148,17 @@ class RetrievalCache:
             return int(await redis.unlink(*keys)) if keys else 0
 
         return await self._speed.run("retrieval_cache.forget", wipe, 0)
+
+
+def _encoded(candidates: list[Candidate]) -> bytes:
+    """Return `candidates` as JSON: orjson, ~10x faster than `json.dumps` on a turn's ~100.
+
+    What orjson refuses (an integer beyond 64 bits in some metadata) goes to `json.dumps`.
+    """
+    try:
+        return orjson.dumps(candidates)
+    except orjson.JSONEncodeError:
+        return json.dumps(candidates).encode()
 
 
 def _field(query: str) -> str:

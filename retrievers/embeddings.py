@@ -136,15 +136,33 @@ class CachedEmbeddings(Embeddings):
 
     async def aembed_query(self, text: str) -> list[float]:
         """Return the embedding of `text`: in-process cache, then Redis, then the model."""
-        vector, _ = await self.aembed_query_cached(text)
-        return vector
+        if (hit := self._recall(text)) is not None:
+            return hit
+        [vector], _ = await self._shared([text], self.inner.aembed_query, kind="q")
+        return self._remember(text, vector)
 
     async def aembed_query_cached(self, text: str) -> tuple[list[float], bool]:
-        """Return the embedding of `text` and whether a cache (in-process or Redis) held it."""
+        """Return a turn's question's embedding and whether a cache held it (see `aembed_query`).
+
+        Its name-stripped twin (`text.names`), which the messages meaning leg searches by, is
+        looked up in the same Redis round trip and embedded in the same model call, so that
+        leg finds its vector in-process instead of waiting for a second model call.
+        """
         if (hit := self._recall(text)) is not None:
             return hit, True
-        [vector], misses = await self._shared([text], self.inner.aembed_query, kind="q")
-        return self._remember(text, vector), not misses
+        texts = [text]
+        if (twin := without_names(text)) != text and self._recall(twin) is None:
+            texts.append(twin)
+        vectors, missing = await self._shared(texts, self._embed_questions, kind="q", batch=True)
+        for other, vector in zip(texts[1:], vectors[1:], strict=True):
+            self._remember(other, vector)
+        return self._remember(text, vectors[0]), 0 not in missing
+
+    async def _embed_questions(self, texts: list[str]) -> list[list[float]]:
+        """Embed questions in one model call when the model offers one (`Embedder`)."""
+        if (batch := getattr(self.inner, "aembed_queries", None)) is not None:
+            return await batch(texts)
+        return [await self.inner.aembed_query(t) for t in texts]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents with the wrapped model."""
@@ -166,14 +184,14 @@ class CachedEmbeddings(Embeddings):
         *,
         kind: str,
         batch: bool = False,
-    ) -> tuple[list[list[float]], int]:
+    ) -> tuple[list[list[float]], list[int]]:
         """Look `texts` up in Redis, embed the misses with `embed`, store them back.
 
-        Returns the vectors and how many of them the model had to compute.
+        Returns the vectors and the positions of those the model had to compute.
         """
         if self._speed is None or not texts:
             vectors = await embed(texts) if batch else [await embed(t) for t in texts]
-            return vectors, len(texts)
+            return vectors, list(range(len(texts)))
         keys = [self.key(t, kind) for t in texts]
         vectors = await self._stored(keys)
         missing = [i for i, v in enumerate(vectors) if v is None]
@@ -185,7 +203,7 @@ class CachedEmbeddings(Embeddings):
             for i, vector in zip(missing, fresh, strict=True):
                 vectors[i] = vector
             if _private.get():
-                return vectors, len(missing)  # type: ignore[return-value]
+                return vectors, missing  # type: ignore[return-value]
 
             async def store(redis: Redis) -> None:
                 async with redis.pipeline(transaction=False) as pipe:
@@ -195,7 +213,7 @@ class CachedEmbeddings(Embeddings):
                     await pipe.execute()
 
             self._speed.write_behind("embedding.write", store)
-        return vectors, len(missing)  # type: ignore[return-value]
+        return vectors, missing  # type: ignore[return-value]
 
     async def _stored(self, keys: list[str]) -> list[list[float] | None]:
         """Return the vectors Redis holds under `keys` (None where it holds none)."""

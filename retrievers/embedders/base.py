@@ -86,6 +86,16 @@ class Embedder(Embeddings):
         await self.aload()
         return await asyncio.to_thread(self.embed_query, text)
 
+    async def aembed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed several questions in one model call, off the event loop.
+
+        A batch shares the model's fixed costs (USE streams its weights once per batch: a
+        question and its name-stripped twin take ~3.8 ms together, ~3 ms alone) and one
+        thread hop.
+        """
+        await self.aload()
+        return await asyncio.to_thread(self._queries, texts)
+
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts to store, off the event loop."""
         await self.aload()

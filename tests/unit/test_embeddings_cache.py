@@ -62,3 +62,37 @@ async def test_the_worker_reuses_its_tenants_question_vectors_and_caches_nothing
     assert len(fresh) == len(question)
     with tenant_scope("acme"):  # the stored texts' vectors went into no cache
         assert cached._recall("My sister came too.") is None
+
+
+class BatchingEmbeddings(CountingEmbeddings):
+    """Counts model calls too: `aembed_queries` embeds a batch in one call, as `Embedder` does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    async def aembed_queries(self, texts: list[str]) -> list[list[float]]:
+        self.batches.append(list(texts))
+        return [self.embed_query(t) for t in texts]
+
+
+async def test_a_question_and_its_name_stripped_twin_take_one_model_call():
+    from text.names import without_names
+
+    inner = BatchingEmbeddings()
+    cached = CachedEmbeddings(inner)
+    question = "When did Melanie run a charity race?"
+    vector, was_cached = await cached.aembed_query_cached(question)
+    # The messages meaning leg then asks for the twin: already there, no second model call.
+    twin = await cached.aembed_query(without_names(question))
+    assert inner.batches == [[question, without_names(question)]]
+    assert not was_cached and inner.calls == 2
+    assert twin == [float(len(without_names(question))), 1.0]
+    assert vector == [float(len(question)), 1.0]
+
+
+async def test_a_question_without_names_is_embedded_alone():
+    inner = BatchingEmbeddings()
+    cached = CachedEmbeddings(inner)
+    await cached.aembed_query_cached("where do I live?")
+    assert inner.batches == [["where do I live?"]]
