@@ -42,7 +42,7 @@ LEXICAL_EVERY_ROW = scoped_statement(
 )
 
 
-async def _questions(
+async def questions(
     res: Resources, tenant: str, queries: int, users: int, fetch_k: int, seed: int
 ) -> AsyncIterator[Search]:
     """Yield the benchmark's questions, each of a random seeded user, embedded."""
@@ -62,7 +62,7 @@ async def time_legs(
     async with Resources(get_settings()) as res:
         legs = res.retriever.legs
         times: dict[str, list[float]] = {name: [] for name in legs}
-        async for search in _questions(res, tenant, queries, users, fetch_k, seed):
+        async for search in questions(res, tenant, queries, users, fetch_k, seed):
             for name, leg in legs.items():
                 started = time.perf_counter()
                 await leg.search(search)
@@ -84,7 +84,7 @@ async def message_pages(
         "messages_lexical_every_row": [],
     }
     async with Resources(get_settings()) as res:
-        async for q in _questions(res, tenant, queries, users, fetch_k, seed):
+        async for q in questions(res, tenant, queries, users, fetch_k, seed):
             scope = {"tenant_id": tenant, "user_id": q.ident.user_id, "role": ["human"]}
             scope["limit"] = q.fetch_k
             dense = {"vector": vector_literal(q.vector), "exact_up_to": message_index.EXACT_UP_TO}
