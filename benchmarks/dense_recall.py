@@ -10,13 +10,12 @@ list against the exact one, and the leg's p50/p95 in milliseconds.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
 import time
 
-from benchmarks.legs import questions
+from benchmarks.legs import question_arguments, questions
 from configs.settings import get_settings
 from graph.resources import Resources
 from memory import message_index
@@ -59,13 +58,7 @@ async def compare(
 
 def main() -> None:
     """Print the recall and the time."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tenant", required=True, help="a tenant `memoria bench seed` filled")
-    parser.add_argument("--queries", type=int, default=60)
-    parser.add_argument("--users", type=int, default=100, help="users the tenant was seeded with")
-    parser.add_argument("--fetch-k", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = question_arguments(__doc__).parse_args()
     values = asyncio.run(compare(args.tenant, args.queries, args.users, args.fetch_k, args.seed))
     ms = sorted(values.pop("ms"))
     recall = "  ".join(f"{name} {statistics.mean(v):.3f}" for name, v in values.items())

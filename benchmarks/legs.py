@@ -103,14 +103,20 @@ async def message_pages(
     return pages
 
 
-def main() -> None:
-    """Print p50/p95 per leg."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def question_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """Return a parser of the options that pick the questions (`questions`)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--tenant", required=True, help="a tenant `memoria bench seed` filled")
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--users", type=int, default=100, help="users the tenant was seeded with")
     parser.add_argument("--fetch-k", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def main() -> None:
+    """Print p50/p95 per leg."""
+    parser = question_arguments(__doc__)
     parser.add_argument(
         "--pages", action="store_true", help="pages the messages legs' SQL touches, not times"
     )

@@ -46,13 +46,7 @@ def message_terms() -> sql.Composable:
             (tenant_id, user_id, lexeme, role) INCLUDE (message_id, tf, dl)
     """)
     rows = search.postings_rows("memory_messages", ["tenant_id", "user_id"], "true")
-    return sql.SQL("; ").join(
-        [
-            sql.SQL(" ").join([create, rows, index]),
-            tenancy.table_policy_sql("memory_message_terms"),
-            tenancy.user_table_policy_sql("memory_message_terms"),
-        ]
-    )
+    return _user_table("memory_message_terms", create, rows, index)
 
 
 def message_half_vectors() -> sql.Composable:
@@ -79,10 +73,17 @@ def message_half_vectors() -> sql.Composable:
         DROP INDEX memory_messages_user_vectors_idx
     """)
     rows = search.half_vector_rows("memory_messages", ["tenant_id", "user_id"], "true")
+    return _user_table("memory_message_half_vectors", create, rows, index)
+
+
+def _user_table(
+    table: str, create: sql.Composable, rows: sql.Composable, index: sql.Composable
+) -> sql.Composable:
+    """Return `create` back-filled from `rows` then `index`ed, under tenant and user policies."""
     return sql.SQL("; ").join(
         [
             sql.SQL(" ").join([create, rows, index]),
-            tenancy.table_policy_sql("memory_message_half_vectors"),
-            tenancy.user_table_policy_sql("memory_message_half_vectors"),
+            tenancy.table_policy_sql(table),
+            tenancy.user_table_policy_sql(table),
         ]
     )

@@ -152,15 +152,12 @@ def scoped_statement(
     (e.g. `role` in `%(role)s`); the statistics stay those of the whole scope.
     """
     where = " AND ".join(f"{col} = %({col})s" for col in scope)
-    found = [f"t.{col} = %({col})s" for col in scope] + [
-        f"t.{col} = ANY(%({col})s)" for col in any_of
-    ]
     return sql.SQL(
         _STATEMENTS[kind].format(
             table="{table}",
             stats=stats.format(table="{table}", scope=where),
             scope=where,
-            scope_t=" AND ".join(found),
+            scope_t=_conditions("t", scope, any_of),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
     ).format(table=sql.Identifier(table))
@@ -210,13 +207,7 @@ def postings_rows(table: str, scope: Sequence[str], where: str) -> sql.Composed:
 
     Columns: row id, lexeme, the `scope` columns, role, tf, dl (POSTINGS).
     """
-    return sql.SQL(
-        POSTINGS.format(
-            table="{table}",
-            scope_columns=", ".join(f"t.{c}" for c in scope),
-            where=where,
-        )
-    ).format(table=sql.Identifier(table))
+    return _rows_of(POSTINGS, table, scope, where)
 
 
 def postings_statement(
@@ -239,10 +230,13 @@ def half_vector_rows(table: str, scope: Sequence[str], where: str) -> sql.Compos
 
     Columns: row id, the `scope` columns, role, the vector as a halfvec.
     """
+    return _rows_of(HALF_VECTOR_ROWS, table, scope, where)
+
+
+def _rows_of(template: str, table: str, scope: Sequence[str], where: str) -> sql.Composed:
+    scope_columns = ", ".join(f"t.{c}" for c in scope)
     return sql.SQL(
-        HALF_VECTOR_ROWS.format(
-            table="{table}", scope_columns=", ".join(f"t.{c}" for c in scope), where=where
-        )
+        template.format(table="{table}", scope_columns=scope_columns, where=where)
     ).format(table=sql.Identifier(table))
 
 
@@ -254,17 +248,19 @@ def half_vector_statement(
         _DENSE_HALVES.format(
             table="{table}",
             halves="{halves}",
-            scope_h=" AND ".join(
-                [f"h.{col} = %({col})s" for col in scope]
-                + [f"h.{col} = ANY(%({col})s)" for col in any_of]
-            ),
-            scope_t=" AND ".join(
-                [f"t.{col} = %({col})s" for col in scope]
-                + [f"t.{col} = ANY(%({col})s)" for col in any_of]
-            ),
+            scope_h=_conditions("h", scope, any_of),
+            scope_t=_conditions("t", scope, any_of),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
     ).format(table=sql.Identifier(table), halves=sql.Identifier(halves))
+
+
+def _conditions(alias: str, scope: Sequence[str], any_of: Sequence[str]) -> str:
+    """Return the conditions on `alias`'s `scope` columns (equal) and `any_of` ones (in)."""
+    return " AND ".join(
+        [f"{alias}.{col} = %({col})s" for col in scope]
+        + [f"{alias}.{col} = ANY(%({col})s)" for col in any_of]
+    )
 
 
 def vector_literal(vector: Sequence[float]) -> str:

@@ -35,11 +35,17 @@ async def _store(res: Resources, ident: Identity, entries: list[IndexEntry], vec
             await message_index.insert(conn, ident, entries, vectors.tolist())
 
 
-async def test_small_users_rows_come_in_exact_order_and_only_theirs(resources: Resources):
-    dims = len(await resources.embeddings.aembed_query("dimensions"))
-    rng = np.random.default_rng(17)
+async def _question(res: Resources, seed: int) -> tuple[np.random.Generator, np.ndarray]:
+    """Return a random generator and a random unit vector of the model's size drawn from it."""
+    dims = len(await res.embeddings.aembed_query("dimensions"))
+    rng = np.random.default_rng(seed)
     query = rng.standard_normal(dims).astype(np.float32)
-    query /= np.linalg.norm(query)
+    return rng, query / np.linalg.norm(query)
+
+
+async def test_small_users_rows_come_in_exact_order_and_only_theirs(resources: Resources):
+    rng, query = await _question(resources, 17)
+    dims = len(query)
     tenant, other_tenant = (f"eval-dense-{uuid.uuid4().hex[:8]}" for _ in range(2))
     me = Identity(tenant, "small-user", "t-me")
     try:
@@ -77,10 +83,8 @@ async def test_small_users_rows_come_in_exact_order_and_only_theirs(resources: R
 async def test_a_users_nearest_come_from_their_half_vectors_until_forgotten(
     resources: Resources,
 ):
-    dims = len(await resources.embeddings.aembed_query("dimensions"))
-    rng = np.random.default_rng(23)
-    query = rng.standard_normal(dims).astype(np.float32)
-    query /= np.linalg.norm(query)
+    rng, query = await _question(resources, 23)
+    dims = len(query)
     tenant, other_tenant = (f"eval-half-{uuid.uuid4().hex[:8]}" for _ in range(2))
     me = Identity(tenant, "some-user", "t-me")
     try:
