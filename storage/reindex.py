@@ -45,7 +45,7 @@ class Reindexable:
         tenant: SQL expression of the row's tenant.
         index: Name of its HNSW index on `embedding` (rebuilt after the swap).
         derived: A statement recomputing what other tables derive from the vectors, run
-            after the swap (e.g. the message index's bits).
+            after the swap (e.g. the message index's half vectors).
     """
 
     table: str
