@@ -42,7 +42,7 @@ LEXICAL_EVERY_ROW = scoped_statement(
 )
 
 
-async def _questions(
+async def questions(
     res: Resources, tenant: str, queries: int, users: int, fetch_k: int, seed: int
 ) -> AsyncIterator[Search]:
     """Yield the benchmark's questions, each of a random seeded user, embedded."""
@@ -62,7 +62,7 @@ async def time_legs(
     async with Resources(get_settings()) as res:
         legs = res.retriever.legs
         times: dict[str, list[float]] = {name: [] for name in legs}
-        async for search in _questions(res, tenant, queries, users, fetch_k, seed):
+        async for search in questions(res, tenant, queries, users, fetch_k, seed):
             for name, leg in legs.items():
                 started = time.perf_counter()
                 await leg.search(search)
@@ -84,7 +84,7 @@ async def message_pages(
         "messages_lexical_every_row": [],
     }
     async with Resources(get_settings()) as res:
-        async for q in _questions(res, tenant, queries, users, fetch_k, seed):
+        async for q in questions(res, tenant, queries, users, fetch_k, seed):
             scope = {"tenant_id": tenant, "user_id": q.ident.user_id, "role": ["human"]}
             scope["limit"] = q.fetch_k
             dense = {"vector": vector_literal(q.vector), "exact_up_to": message_index.EXACT_UP_TO}
@@ -103,14 +103,20 @@ async def message_pages(
     return pages
 
 
-def main() -> None:
-    """Print p50/p95 per leg."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def question_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """Return a parser of the options that pick the questions (`questions`)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--tenant", required=True, help="a tenant `memoria bench seed` filled")
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--users", type=int, default=100, help="users the tenant was seeded with")
     parser.add_argument("--fetch-k", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def main() -> None:
+    """Print p50/p95 per leg."""
+    parser = question_arguments(__doc__)
     parser.add_argument(
         "--pages", action="store_true", help="pages the messages legs' SQL touches, not times"
     )

@@ -6,8 +6,8 @@ would take hours here. This loader writes the same rows the write path would, wi
 - messages: each turn (a human and an AI message of `benchmarks.corpus`) claims its thread
   and lands in the transcript (`chat_history`) and the message index (`memory_messages`),
   its index rows built by the write path's own `index_entries` (views, time references,
-  sequence), their postings by the write path's `message_terms.add`; users and threads
-  round-robin as `benchmarks.suite` seeds them;
+  sequence), their postings and half vectors by the write path's `message_terms.add` and
+  `message_half_vectors.add`; users and threads round-robin as `benchmarks.suite` seeds them;
 - knowledge base: help pages (`corpus.kb_page`) read and chunked as ingestion reads them,
   their catalogue rows with BM25 statistics, and the tenant's term frequencies;
 - versions of every user's memory and of the knowledge base, so caches and routing see them.
@@ -45,10 +45,16 @@ from knowledge import catalog, terms
 from knowledge.chunks import METADATA_COLUMNS, search_columns
 from knowledge.ingest import document_id
 from knowledge.reading import prepare
-from memory import message_terms
+from memory import message_half_vectors, message_terms
 from memory.message_index import index_entries
 from storage.identity import Identity
-from storage.schema import CHAT_HISTORY_TABLE, KB_TABLE, MESSAGE_TERMS_TABLE, MESSAGES_TABLE
+from storage.schema import (
+    CHAT_HISTORY_TABLE,
+    KB_TABLE,
+    MESSAGE_HALF_VECTORS_TABLE,
+    MESSAGE_TERMS_TABLE,
+    MESSAGES_TABLE,
+)
 from storage.tenancy import tenant_connection
 from storage.versions import bump_kb, bump_user
 
@@ -172,10 +178,12 @@ async def _seed_messages(conn: AsyncConnection, words: WordVectors, plan: SeedPl
     start, stop = plan.messages
     if stop <= start:
         return 0
-    # ~10 postings a message (memory/message_terms.py): their search index is rebuilt too.
+    # ~10 postings a message (memory/message_terms.py) and its half vector
+    # (memory/message_half_vectors.py): their search indexes are rebuilt too.
     async with (
         _bulk(conn, MESSAGES_TABLE, stop - start),
         _bulk(conn, MESSAGE_TERMS_TABLE, (stop - start) * 10),
+        _bulk(conn, MESSAGE_HALF_VECTORS_TABLE, stop - start),
     ):
         added = 0
         for block in range(start, stop, BLOCK):
@@ -214,6 +222,7 @@ async def _seed_messages(conn: AsyncConnection, words: WordVectors, plan: SeedPl
                 )
                 await _copy(conn, MESSAGES_TABLE, MESSAGE_COLUMNS, MESSAGE_TYPES, index)
                 await message_terms.add(conn, [row[0] for row in index])
+                await message_half_vectors.add(conn, [row[0] for row in index])
             added += len(index)
             logger.info("seeded %d/%d messages", min(block + BLOCK, stop), stop)
     return added

@@ -17,13 +17,13 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from memory import message_terms
+from memory import message_half_vectors, message_terms
 from memory.messages import is_extractive_reply, message_text, message_uuid
 from memory.time_refs import resolve_time_refs
 from storage.identity import Identity
 from storage.reindex import Reindexable
-from storage.schema import MESSAGE_TERMS_TABLE, MESSAGES_TABLE
-from storage.search import postings_statement, scoped_statement, vector_literal
+from storage.schema import MESSAGE_HALF_VECTORS_TABLE, MESSAGE_TERMS_TABLE, MESSAGES_TABLE
+from storage.search import half_vector_statement, postings_statement, vector_literal
 from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
@@ -59,6 +59,7 @@ REINDEX = Reindexable(
     text="coalesce(embedded_text, content)",
     tenant="tenant_id",
     index="memory_messages_embedding_idx",
+    derived=message_half_vectors.RECOMPUTE,
 )
 MARK_SUPERSEDED = f"""
     UPDATE {MESSAGES_TABLE}
@@ -74,10 +75,10 @@ DELETE_THREADS = f"""
 # Searches find messages by the roles asked for: the user's own words are evidence about
 # them, the assistant's earlier answers only when the question is about what it said.
 # A user's messages are a small part of the table: up to EXACT_UP_TO of them are ranked
-# exactly from the covering index `memory_messages_user_vectors_idx` (one contiguous range),
+# from their half-size vectors in one range of a covering index (memory/message_half_vectors.py),
 # more by HNSW with pgvector's iterative scan (storage/search.py, BENCHMARKS.md "a million").
-DENSE = scoped_statement(
-    "dense_bounded", MESSAGES_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
+DENSE = half_vector_statement(
+    MESSAGES_TABLE, MESSAGE_HALF_VECTORS_TABLE, ["tenant_id", "user_id"], COLUMNS, any_of=["role"]
 )
 EXACT_UP_TO = 20_000
 # BM25 from the postings of the question's lexemes in the user's rows (memory/message_terms.py).
@@ -211,6 +212,7 @@ async def insert(
             ],
         )
     await message_terms.add(conn, [e.id for e in entries])
+    await message_half_vectors.add(conn, [e.id for e in entries])
 
 
 async def mark_superseded(
@@ -241,7 +243,8 @@ async def dense(
 ) -> list[dict[str, Any]]:
     """Return the user's messages of `roles` nearest to `vector` (rows with `distance`).
 
-    Exact when the user holds at most `exact_up_to` messages, by HNSW beyond.
+    Ranked from every half vector of theirs when the user holds at most `exact_up_to`
+    messages of `roles`, by HNSW beyond.
     """
     params = {
         **_scope(ident),

@@ -46,10 +46,44 @@ def message_terms() -> sql.Composable:
             (tenant_id, user_id, lexeme, role) INCLUDE (message_id, tf, dl)
     """)
     rows = search.postings_rows("memory_messages", ["tenant_id", "user_id"], "true")
+    return _user_table("memory_message_terms", create, rows, index)
+
+
+def message_half_vectors() -> sql.Composable:
+    """Return the statements that create, back-fill and index `memory_message_half_vectors`.
+
+    The covering index of every message's full vector goes: the dense leg reads the
+    half-size copies instead.
+    """
+    create = sql.SQL("""
+        CREATE TABLE memory_message_half_vectors (
+            message_id uuid PRIMARY KEY
+                REFERENCES memory_messages (langchain_id) ON DELETE CASCADE,
+            tenant_id  text NOT NULL,
+            user_id    text NOT NULL,
+            role       text NOT NULL,
+            embedding  halfvec NOT NULL
+        );
+        INSERT INTO memory_message_half_vectors (message_id, tenant_id, user_id, role, embedding)
+    """)
+    index = sql.SQL("""
+        ORDER BY 2, 3, 4;
+        CREATE INDEX memory_message_half_vectors_user_idx ON memory_message_half_vectors
+            (tenant_id, user_id, role) INCLUDE (message_id, embedding);
+        DROP INDEX memory_messages_user_vectors_idx
+    """)
+    rows = search.half_vector_rows("memory_messages", ["tenant_id", "user_id"], "true")
+    return _user_table("memory_message_half_vectors", create, rows, index)
+
+
+def _user_table(
+    table: str, create: sql.Composable, rows: sql.Composable, index: sql.Composable
+) -> sql.Composable:
+    """Return `create` back-filled from `rows` then `index`ed, under tenant and user policies."""
     return sql.SQL("; ").join(
         [
             sql.SQL(" ").join([create, rows, index]),
-            tenancy.table_policy_sql("memory_message_terms"),
-            tenancy.user_table_policy_sql("memory_message_terms"),
+            tenancy.table_policy_sql(table),
+            tenancy.user_table_policy_sql(table),
         ]
     )

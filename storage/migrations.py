@@ -388,4 +388,8 @@ def migrations(dims: int) -> list[sql.Composable]:
         # filled here, in key order, before the search index is built.
         migration_sql.message_terms(),
         # ---- end of messages by words ----
+        # ---- Messages by meaning at a million (issue 17): each message's vector in 16-bit
+        # floats, in `memory_message_half_vectors` (memory/message_half_vectors.py), under a
+        # covering btree the dense leg ranks a user's rows from: half the pages of the last.
+        migration_sql.message_half_vectors(),
     ]

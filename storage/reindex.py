@@ -44,6 +44,8 @@ class Reindexable:
         text: SQL expression of the text its vector embeds.
         tenant: SQL expression of the row's tenant.
         index: Name of its HNSW index on `embedding` (rebuilt after the swap).
+        derived: A statement recomputing what other tables derive from the vectors, run
+            after the swap (e.g. the message index's half vectors).
     """
 
     table: str
@@ -51,6 +53,7 @@ class Reindexable:
     text: str
     tenant: str
     index: str
+    derived: sql.Composable | None = None
 
 
 async def recorded_model(conn: AsyncConnection) -> tuple[str, int] | None:
@@ -198,6 +201,8 @@ async def swap(conn: AsyncConnection, table: Reindexable) -> None:
             sql.Identifier(table.index), t
         )
     )
+    if table.derived is not None:
+        await conn.execute(table.derived)
 
 
 async def lock(conn: AsyncConnection, tables: Sequence[Reindexable]) -> None:

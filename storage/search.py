@@ -89,23 +89,26 @@ _DENSE = """
 
 # Dense leg for a scope that is a small part of a large table (one user's messages among
 # everyone's). HNSW under a filter that keeps 1% of the rows walks ~100x the graph nodes it
-# returns (74-155 ms at 1M messages, BENCHMARKS.md); the scope's own rows, read in one
-# contiguous range of a covering btree (scope columns, INCLUDE id and embedding), are exact
-# and cheaper up to tens of thousands of rows. So the scope is counted first, up to
-# %(exact_up_to)s rows (a thin index), and one branch runs: the other's one-time filter is
-# false and Postgres skips it. OFFSET 0 keeps the exact branch off the HNSW index.
-_DENSE_BOUNDED = """
-    WITH n AS MATERIALIZED (
-        SELECT count(*) AS rows
-        FROM (SELECT 1 FROM {table} WHERE {scope} LIMIT %(exact_up_to)s + 1) s
+# returns (74-155 ms at 1M messages, BENCHMARKS.md); the scope's own rows are exact and
+# cheaper up to tens of thousands of rows, read from one contiguous range of a side table's
+# covering btree (scope columns, INCLUDE row id and the vector as a `halfvec`: 16-bit floats,
+# half the pages of the full vectors, the same ranking but for near-ties). Up to
+# %(exact_up_to)s + 1 of the scope's rows are scored in one pass, which also counts them; one
+# branch runs: ranking those, or, past %(exact_up_to)s, HNSW with the iterative scan (the
+# other's one-time filter is false and Postgres skips it).
+_DENSE_HALVES = """
+    WITH scored AS MATERIALIZED (
+        SELECT h.message_id, h.embedding <=> %(vector)s::halfvec AS distance
+        FROM {halves} h
+        WHERE {scope_h}
+        LIMIT %(exact_up_to)s + 1
     ),
+    n AS MATERIALIZED (SELECT count(*) AS rows FROM scored),
     nearest AS (
-        (SELECT s.langchain_id, s.distance
-         FROM (SELECT t.langchain_id, t.embedding <=> %(vector)s::vector AS distance
-               FROM {table} t
-               WHERE {scope_t} AND (SELECT rows FROM n) <= %(exact_up_to)s
-               OFFSET 0) s
-         ORDER BY s.distance LIMIT %(limit)s)
+        (SELECT s.message_id AS langchain_id, s.distance
+         FROM scored s
+         WHERE (SELECT rows FROM n) <= %(exact_up_to)s
+         ORDER BY s.distance, s.message_id LIMIT %(limit)s)
         UNION ALL
         (SELECT t.langchain_id, t.embedding <=> %(vector)s::vector AS distance
          FROM {table} t
@@ -117,8 +120,14 @@ _DENSE_BOUNDED = """
     FROM nearest JOIN {table} t USING (langchain_id)
     ORDER BY nearest.distance, t.langchain_id
 """
+# The rows of a half-vector side table (`_DENSE_HALVES`) for the rows of a table.
+HALF_VECTOR_ROWS = """
+    SELECT t.langchain_id, {scope_columns}, t.role, t.embedding::halfvec
+    FROM {table} t
+    WHERE {where}
+"""
 
-_STATEMENTS = {"lexical": _BM25, "dense": _DENSE, "dense_bounded": _DENSE_BOUNDED}
+_STATEMENTS = {"lexical": _BM25, "dense": _DENSE}
 
 # BM25's scope statistics, row count and mean tsvector length, over the scope's rows (one
 # user's messages: hundreds or thousands). A table whose scope is too large to count per
@@ -130,7 +139,7 @@ ROW_STATS = """
 
 
 def scoped_statement(
-    kind: Literal["lexical", "dense", "dense_bounded"],
+    kind: Literal["lexical", "dense"],
     table: str,
     scope: list[str],
     columns: list[str],
@@ -143,15 +152,12 @@ def scoped_statement(
     (e.g. `role` in `%(role)s`); the statistics stay those of the whole scope.
     """
     where = " AND ".join(f"{col} = %({col})s" for col in scope)
-    found = [f"t.{col} = %({col})s" for col in scope] + [
-        f"t.{col} = ANY(%({col})s)" for col in any_of
-    ]
     return sql.SQL(
         _STATEMENTS[kind].format(
             table="{table}",
             stats=stats.format(table="{table}", scope=where),
             scope=where,
-            scope_t=" AND ".join(found),
+            scope_t=_conditions("t", scope, any_of),
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
     ).format(table=sql.Identifier(table))
@@ -201,13 +207,7 @@ def postings_rows(table: str, scope: Sequence[str], where: str) -> sql.Composed:
 
     Columns: row id, lexeme, the `scope` columns, role, tf, dl (POSTINGS).
     """
-    return sql.SQL(
-        POSTINGS.format(
-            table="{table}",
-            scope_columns=", ".join(f"t.{c}" for c in scope),
-            where=where,
-        )
-    ).format(table=sql.Identifier(table))
+    return _rows_of(POSTINGS, table, scope, where)
 
 
 def postings_statement(
@@ -223,6 +223,44 @@ def postings_statement(
             columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
         )
     ).format(table=sql.Identifier(table), postings=sql.Identifier(postings))
+
+
+def half_vector_rows(table: str, scope: Sequence[str], where: str) -> sql.Composed:
+    """Return the SELECT of the half-vector rows (HALF_VECTOR_ROWS) of `table`'s `where` rows.
+
+    Columns: row id, the `scope` columns, role, the vector as a halfvec.
+    """
+    return _rows_of(HALF_VECTOR_ROWS, table, scope, where)
+
+
+def _rows_of(template: str, table: str, scope: Sequence[str], where: str) -> sql.Composed:
+    scope_columns = ", ".join(f"t.{c}" for c in scope)
+    return sql.SQL(
+        template.format(table="{table}", scope_columns=scope_columns, where=where)
+    ).format(table=sql.Identifier(table))
+
+
+def half_vector_statement(
+    table: str, halves: str, scope: list[str], columns: list[str], any_of: Sequence[str] = ()
+) -> sql.Composed:
+    """Build the dense leg reading `halves` (HALF_VECTOR_ROWS of `table`), scoped as the others."""
+    return sql.SQL(
+        _DENSE_HALVES.format(
+            table="{table}",
+            halves="{halves}",
+            scope_h=_conditions("h", scope, any_of),
+            scope_t=_conditions("t", scope, any_of),
+            columns=", ".join(f"t.{c}" for c in columns) + ", t.langchain_metadata AS extra",
+        )
+    ).format(table=sql.Identifier(table), halves=sql.Identifier(halves))
+
+
+def _conditions(alias: str, scope: Sequence[str], any_of: Sequence[str]) -> str:
+    """Return the conditions on `alias`'s `scope` columns (equal) and `any_of` ones (in)."""
+    return " AND ".join(
+        [f"{alias}.{col} = %({col})s" for col in scope]
+        + [f"{alias}.{col} = ANY(%({col})s)" for col in any_of]
+    )
 
 
 def vector_literal(vector: Sequence[float]) -> str:

@@ -77,6 +77,7 @@ LATER_TENANT_TABLES = (
     "kb_stats",
     "memory_statement_labels",
     "memory_message_terms",
+    "memory_message_half_vectors",
 )
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
@@ -265,7 +266,11 @@ def user_policy_sql() -> sql.Composable:
 
 # User tables created after `user_policy_sql`'s migration; each gets `user_table_policy_sql`
 # in its own.
-LATER_USER_TABLES = ("memory_statement_labels", "memory_message_terms")
+LATER_USER_TABLES = (
+    "memory_statement_labels",
+    "memory_message_terms",
+    "memory_message_half_vectors",
+)
 
 
 def _own_rows() -> sql.Composable:

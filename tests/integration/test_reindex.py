@@ -64,6 +64,12 @@ async def test_a_model_switch_is_refused_until_reindexed_then_recall_works_again
     assert await run_reindex(new, tenant=None, batch=2) == 0
     async with Storage(new) as storage, storage.owner_connection() as conn:
         assert (await recorded_model(conn))[0].startswith("multilingual-e5")
+        # The half vectors the messages dense leg ranks by are the new model's too.
+        stale = await conn.execute(
+            "SELECT count(*) AS n FROM memory_message_half_vectors h JOIN memory_messages t"
+            " ON t.langchain_id = h.message_id WHERE h.embedding <> t.embedding::halfvec"
+        )
+        assert (await stale.fetchone())["n"] == 0
 
     # The new model's vectors answer, across languages too.
     async with Resources(new) as res:
