@@ -36,8 +36,14 @@ from memory.message_index import IndexEntry
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from storage.schema import OUTBOX_CHANNEL
-from storage.tenancy import ALL_TENANTS, SET_TRANSACTION_TENANT, tenant_connection, tenant_scope
-from storage.versions import bump_user
+from storage.tenancy import (
+    ALL_TENANTS,
+    SET_TRANSACTION_TENANT,
+    SETTING,
+    tenant_connection,
+    tenant_scope,
+)
+from storage.versions import BUMP_VERSION, user_scope
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +58,14 @@ CLAIM_JOBS = """
 """
 # One user's jobs are applied one at a time across workers, so "latest fact wins" holds.
 LOCK_USER = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
-FINISH_JOB = "DELETE FROM memory_outbox WHERE id = %s"
+# A job starts as its tenant (row-level security then refuses any row of another tenant, until
+# the batch commits) holding its user's lock: one round trip, (tenant, "tenant\x1fuser").
+START_JOB = (
+    f"SELECT set_config('{SETTING}', %s, true), pg_advisory_xact_lock(hashtextextended(%s, 0))"
+)
+# A job ends with its row deleted and its user's memory version bumped (cached retrievals of
+# the user retire): one round trip.
+FINISH_JOB = f"WITH done AS (DELETE FROM memory_outbox WHERE id = %(id)s) {BUMP_VERSION}"
 RETRY_JOB = """
     UPDATE memory_outbox
     SET attempts = attempts + 1, last_error = %(error)s,
@@ -165,9 +178,6 @@ class OutboxWorker:
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
-                        # The job's writes run as its tenant (until the batch commits): row-level
-                        # security then refuses any row of another tenant.
-                        await conn.execute(SET_TRANSACTION_TENANT, (job["tenant_id"],))
                         await self._apply(
                             conn, job, job_entries, job_vectors, job_labels, job_stated
                         )
@@ -231,7 +241,7 @@ class OutboxWorker:
         stated: dict[str, list[ExtractedFact]],
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
-        await conn.execute(LOCK_USER, (f"{ident.tenant_id}\x1f{ident.user_id}",))
+        await conn.execute(START_JOB, (ident.tenant_id, f"{ident.tenant_id}\x1f{ident.user_id}"))
         await message_index.insert(conn, ident, entries, vectors)
         await statement_labels.insert(conn, ident, entries, labels)
         for entry in entries:
@@ -245,8 +255,8 @@ class OutboxWorker:
                     conn=conn,
                     stated=stated.get(entry.id, ()),
                 )
-        await bump_user(conn, ident.tenant_id, ident.user_id)
-        await conn.execute(FINISH_JOB, (job["id"],))
+        finish = {"id": job["id"], "tenant_id": ident.tenant_id, "scope": user_scope(ident.user_id)}
+        await conn.execute(FINISH_JOB, finish)
 
     async def _retry(self, conn: AsyncConnection, job: dict[str, Any], exc: BaseException) -> None:
         delay = backoff_s(job["attempts"])
