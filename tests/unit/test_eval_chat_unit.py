@@ -422,6 +422,11 @@ def test_the_fourth_dev_set_is_sound_and_its_personas_are_new():
     assert sum(p.language == "pt" for p in dev4.personas) >= 10
 
 
+def _asks(ss: ScenarioSet) -> list[str]:
+    """Every question a set asks: the personas' and the knowledge-base ones."""
+    return [q.ask for p in ss.personas for q in p.questions] + [q.ask for q in ss.kb_questions]
+
+
 def test_the_fifth_dev_set_is_sound_new_and_balanced():
     sets = ("scenarios", "dev2", "dev3", "dev4", "heldout")
     dev5 = load_scenarios(REPO / "evals" / "chat" / "dev5.yaml")
@@ -436,10 +441,27 @@ def test_the_fifth_dev_set_is_sound_new_and_balanced():
     assert directions == {("en", "en"), ("en", "pt"), ("pt", "pt"), ("pt", "en")}
     # Written blind: no question is worded like one of the development sets' (the held-out
     # set is left unread).
-    asked_before = {
-        normalise(q.ask)
-        for s in earlier[:-1]
-        for q in (*s.kb_questions, *(q for p in s.personas for q in p.questions))
-    }
-    asks = [q.ask for p in dev5.personas for q in p.questions] + [q.ask for q in dev5.kb_questions]
-    assert not [a for a in asks if normalise(a) in asked_before]
+    asked_before = {normalise(ask) for s in earlier[:-1] for ask in _asks(s)}
+    assert not [a for a in _asks(dev5) if normalise(a) in asked_before]
+
+
+def test_the_sixth_dev_set_is_sound_new_and_balanced():
+    sets = ("scenarios", "dev2", "dev3", "dev4", "dev5", "heldout")
+    dev6 = load_scenarios(REPO / "evals" / "chat" / "dev6.yaml")
+    assert check_scenarios(dev6, full_set=False) == []
+    earlier = [load_scenarios(REPO / "evals" / "chat" / f"{name}.yaml") for name in sets]
+    assert {p.id for p in dev6.personas}.isdisjoint(p.id for s in earlier for p in s.personas)
+    assert Counter(p.language for p in dev6.personas) == {"en": 10, "pt": 10}
+    new_locales = {"en-MY", "en-TT", "en-ZW", "en-PK", "en-MT", "en-UG", "en-HK", "en-LK", "pt-CV"}
+    assert {p.locale for p in dev6.personas} >= new_locales | {"pt-BR", "pt-PT", "pt-AO", "pt-MZ"}
+    assert all(sum(q.abstain for q in p.questions) >= 2 for p in dev6.personas)
+    directions = {(q.language, q.doc_language) for q in dev6.kb_questions}
+    assert directions == {("en", "en"), ("en", "pt"), ("pt", "pt"), ("pt", "en")}
+    messages = [m for p in dev6.personas for thread in (*p.tell, p.change.thread) for m in thread]
+    assert len(messages) == len(set(messages))
+    openings = Counter(" ".join(normalise(m).split()[:3]) for m in messages)
+    assert len(openings) / len(messages) > 0.9
+    # Written blind: no question is worded like one of the development sets' (the held-out
+    # set is left unread).
+    asked_before = {normalise(ask) for s in earlier[:-1] for ask in _asks(s)}
+    assert not [a for a in _asks(dev6) if normalise(a) in asked_before]
