@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graph.asked_detail import asked_detail, holds, names_relative
+from graph.asked_detail import asked_detail, asks_relative, holds, names_relative
+from graph.said_of_user import about_others, said_of_user
 from graph.semantic_evidence import SemanticEvidence
 from memory.fact_questions import states
 from memory.fact_statements import ORIGIN as STATEMENT
@@ -77,13 +78,24 @@ def quotable_evidence(
     # a passage that holds it, whatever it says of the attribute.
     detail = asked_detail(query, _user_names(context)) if about_user else None
     copies = _quoted_statement_facts(context)
+    # Asked about themselves, the user's messages count only by what they say of the user
+    # (`graph.said_of_user`): not a sister's cat, not a dog wished for.
+    own_only = (
+        about_user
+        and not asks_relative(detail)
+        and not about_others(query)
+        and not any(a.partition(":")[0] in _ABOUT_RELATIVES for a in attributes)
+    )
     quotable = []
     stating: set[str] = set()  # the user's messages that state what is asked
     for cand in context:
         if fold(cand["content"]).strip() == same_text or cand["id"] in copies:
             continue
+        view = _said_of_user(cand) if own_only else cand
+        if view is None or (view is not cand and not _shares(specific, view, cand)):
+            continue
         source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
-        if source != "thread" and not holds(detail, cand):
+        if source != "thread" and not holds(detail, view):
             continue
         if source == "thread":
             quotable.append(cand)
@@ -92,14 +104,14 @@ def quotable_evidence(
                 quotable.append(cand)
             elif source == "conversation":
                 if (
-                    any(states(statements(cand["content"]), a) for a in attributes)
+                    any(states(statements(view["content"]), a) for a in attributes)
                     or (semantics is not None and semantics.states(cand, attributes))
                     or names_relative(cand["content"], attributes)
                 ):  # in the words that state it, in words no rule knows, or by a name
                     stating.add(cand["id"])
                     quotable.append(cand)
                 elif (
-                    covers(cand) and similarity >= calibration.evidence and _agrees(semantics, cand)
+                    covers(view) and similarity >= calibration.evidence and _agrees(semantics, cand)
                 ):
                     quotable.append(cand)
         elif about_user:
@@ -112,7 +124,7 @@ def quotable_evidence(
                     quotable.append(cand)
             elif source == "conversation" and not statements(cand["content"]):
                 continue  # what the user asked says nothing about them
-            elif (covers(cand) or similarity >= calibration.evidence) and _agrees(semantics, cand):
+            elif (covers(view) or similarity >= calibration.evidence) and _agrees(semantics, cand):
                 quotable.append(cand)
         elif wanted.coverage(cand["content"]) > 0 or similarity >= calibration.on_topic:
             quotable.append(cand)
@@ -166,6 +178,33 @@ def quotable_evidence(
                 }
             quotable = _latest_statements_first(quotable, stating)
     return quotable
+
+
+# Attributes about the people around the user: what a message says of them is the evidence.
+_ABOUT_RELATIVES = frozenset({"partner", "family"})
+
+
+def _shares(specific: QueryTerms | None, view: Candidate, cand: Candidate) -> bool:
+    """Return whether `view` shares a word of what is asked whenever `cand` does.
+
+    "Em que importadora eu trabalho?" shares "importadora" and "trabalha" with "meu irmão
+    também trabalha com vinho, numa importadora", none with what it says of the user.
+    """
+    if specific is None or specific.coverage(statements(cand["content"])) == 0:
+        return True
+    return specific.coverage(view["content"]) > 0
+
+
+def _said_of_user(cand: Candidate) -> Candidate | None:
+    """Return `cand` as evidence about the user: a message by what it says of them, or None.
+
+    The user's messages and the facts kept as one sentence of one (`memory.fact_statements`)
+    are read by their clauses about the user; a rule's fact and a manual page as they are.
+    """
+    if cand["source"] != "conversation" and cand["metadata"].get("origin") != STATEMENT:
+        return cand
+    own = said_of_user(cand["content"])
+    return {**cand, "content": own} if own else None
 
 
 # Attributes a new statement replaces ("we shifted to Pune" after "I live in Bengaluru").
