@@ -1,0 +1,159 @@
+"""Whose fact it is: the answer gate on relatives' things, daydreams and the animal asked.
+
+The real default embedding model (USE) and the shipped attribute weights read the questions
+and the recalled sentences, as in `test_answer_gate.py`. None of these sentences are in the
+attribute bank or the chat eval sets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from graph.extractive import PHRASES, extractive_answer
+from graph.said_of_user import said_of_user
+from graph.semantic_evidence import read_evidence
+from memory.fact_statements import ORIGIN as STATEMENT
+from tests.answers import MEMORY, fact, passage, said
+
+
+def _answer(model, classifier, question, context):
+    semantics = asyncio.run(read_evidence(classifier, model, question, context))
+    return extractive_answer(
+        question, context, MEMORY, calibration=model.calibration, semantics=semantics
+    )
+
+
+def _statement_fact(id_: str, content: str, attribute: str) -> dict:
+    """Return a fact kept as one sentence the classifier was sure of (no message beside it)."""
+    return passage(id_, "facts", content, {"attribute": attribute, "origin": STATEMENT}, 0.5, 0.2)
+
+
+SMALL_TALK = said("m9", "Long week, the printer at work jammed twice.", 0.2)
+NOT_THE_USERS = [
+    # a relative's pet or job
+    ("What's my cat called?", "My sister has a cat called Mochi, she sends me photos daily.", "en"),
+    ("Como se chama o meu gato?", "A minha irmã tem um gato chamado Cuscuz e manda fotos.", "pt"),
+    (
+        "Em que importadora eu trabalho?",
+        "O meu irmão também trabalha com vinho, mas numa importadora em Santos.",
+        "pt",
+    ),
+    # a daydream
+    (
+        "What's my dog called?",
+        "If I ever get a dog I'll call him Biscuit, my landlord says no.",
+        "en",
+    ),
+    ("Como se chama o meu cão?", "Se um dia tiver um cão vai chamar-se Bolacha, é um sonho.", "pt"),
+]
+
+
+@pytest.mark.parametrize(("question", "message", "language"), NOT_THE_USERS)
+def test_what_a_message_says_of_someone_else_or_of_a_wish_is_not_the_users(
+    model, classifier, question, message, language
+):
+    message_, citations = _answer(model, classifier, question, [said("m1", message, 0.6)])
+    assert citations == [], citations
+    assert message_.text.startswith(PHRASES[language]["unknown"])
+
+
+@pytest.mark.parametrize(
+    ("question", "message", "language"),
+    [
+        ("What's my dog called?", "If I ever get a dog I'll name him Biscuit, dream on.", "en"),
+        ("Como se chama o meu gato?", "Se algum dia tiver um gato vai chamar-se Sardinha.", "pt"),
+    ],
+)
+def test_a_wish_kept_as_a_fact_does_not_answer(model, classifier, question, message, language):
+    context = [_statement_fact("f1", message, "pet"), SMALL_TALK]
+    reply, citations = _answer(model, classifier, question, context)
+    assert citations == [], citations
+    assert reply.text.startswith(PHRASES[language]["unknown"])
+
+
+@pytest.mark.parametrize(
+    ("question", "other_kind", "language"),
+    [
+        ("What's my cat called?", "The user has a beagle (dog) called Rex.", "en"),
+        ("Como se chama a minha gata?", "Animal de estimação do usuário (furão): Tremoço.", "pt"),
+    ],
+)
+def test_a_pet_of_another_kind_does_not_answer_the_kind_asked(
+    model, classifier, question, other_kind, language
+):
+    reply, citations = _answer(model, classifier, question, [fact("f1", other_kind, "pet", 0.6)])
+    assert citations == [], citations
+    assert reply.text.startswith(PHRASES[language]["unknown"])
+
+
+@pytest.mark.parametrize(
+    ("message", "not_asked", "asked", "expected"),
+    [
+        (
+            "Rex, my beagle, ate my sandwich, my sister's cat just watched.",
+            "What's my cat called?",
+            "What's my dog called?",
+            "Rex",
+        ),
+        (
+            "Se um dia tiver um gato vai ser Sardinha, mas tenho o Bolt, o meu cão rafeiro.",
+            "Como se chama o meu gato?",
+            "Como se chama o meu cão?",
+            "Bolt",
+        ),
+    ],
+)
+def test_one_message_answers_for_the_users_pet_not_for_the_other(
+    model, classifier, message, not_asked, asked, expected
+):
+    context = [said("m1", message, 0.6), SMALL_TALK]
+    _, citations = _answer(model, classifier, not_asked, context)
+    assert citations == [], citations
+    _, citations = _answer(model, classifier, asked, context)
+    assert citations and expected in citations[0]["snippet"], citations
+
+
+@pytest.mark.parametrize(
+    ("question", "message", "language"),
+    [
+        ("How old am I?", "Shelly, our tortoise, turned 40 last week, older than the house.", "en"),
+        ("Quantos anos eu tenho?", "Sou canalizador há 30 anos e adoro o que faço.", "pt"),
+    ],
+)
+def test_an_age_not_the_users_does_not_answer_how_old_they_are(
+    model, classifier, question, message, language
+):
+    reply, citations = _answer(model, classifier, question, [said("m1", message, 0.6)])
+    assert citations == [], citations
+    assert reply.text.startswith(PHRASES[language]["unknown"])
+    told = said(
+        "m2",
+        "I'm 52, and my son says I'm too old for apps."
+        if language == "en"
+        else "Tenho 52 anos e o meu filho diz que sou velho para isto.",
+        0.5,
+    )
+    _, citations = _answer(model, classifier, question, [said("m1", message, 0.6), told])
+    assert citations and "52" in citations[0]["snippet"], citations
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        ("Fraser (my fiancé) is away with Bramble, our Shetland pony.", "Bramble", None),
+        ("My husband and I moved to Leeds last year.", "Leeds", None),
+        ("Saturday is choir, then my mum's jollof rice.", "choir", "jollof"),
+        ("O meu marido, o Rui, diz que eu devia anotar quando tenho crises de gota.", "gota", None),
+        ("My sister says I should log my sugar — I've got type 2 diabetes.", "diabetes", None),
+        ("O meu irmão é bombeiro em Mirandela e diz que eu devia tocar menos.", None, "bombeiro"),
+        ("If I'm at the office on the VPN, sync fails.", "office", None),
+    ],
+)
+def test_said_of_user_keeps_the_users_clauses(text, kept, dropped):
+    own = said_of_user(text)
+    if kept:
+        assert kept in own, own
+    if dropped:
+        assert dropped not in own, own
