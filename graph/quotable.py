@@ -8,6 +8,7 @@ words shared with what is asked, or a meaning close enough.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from graph.asked_detail import asked_detail, asks_relative, holds, names_relative
@@ -177,6 +178,7 @@ def quotable_evidence(
                     and semantics.likelihood(c, first) >= sure
                 }
             quotable = _latest_statements_first(quotable, stating)
+            quotable = _retracted_facts_last(quotable)
     return quotable
 
 
@@ -227,6 +229,40 @@ def _latest_statements_first(quotable: list[Candidate], stating: set[str]) -> li
     for i, cand in zip(slots, newest, strict=True):
         reordered[i] = cand
     return reordered
+
+
+# Leaving something, in the words of either language (folded): "I left Lion City
+# Assurance", "saí da clínica", "deixei a Kwanza".
+_LEFT = (
+    r"(?:left|quit|leaving|resigned from|moved out of|moved away from|sai d[aoe]s?"
+    r"|deixei(?: [ao]s?)?)"
+)
+
+
+def _retracted_facts_last(quotable: list[Candidate]) -> list[Candidate]:
+    """Quote after the others a fact whose value a newer message of the user says was left.
+
+    The rules store a change only when they read the new value: "I left Lion City
+    Assurance last Friday. Starting at Harbourfront Re on Monday" names no employer a rule
+    knows, so "The user works at Lion City Assurance." outlives it, though the user said
+    in so many words that it no longer holds.
+    """
+    said = [
+        (str(c["metadata"].get("created_at") or ""), fold(said_of_user(c["content"])))
+        for c in quotable
+        if c["source"] == "conversation"
+    ]
+
+    def retracted(fact: Candidate) -> bool:
+        value = fold(str(fact["metadata"].get("value") or "")).split()
+        since = str(fact["metadata"].get("valid_from") or "")
+        if not value or not since:
+            return False
+        left = re.compile(rf"\b{_LEFT}\s+(?:\w+\s+)?{re.escape(value[0])}\b")
+        return any(when > since and left.search(text) for when, text in said)
+
+    gone = {c["id"] for c in quotable if c["source"] == "facts" and retracted(c)}
+    return sorted(quotable, key=lambda c: c["id"] in gone)
 
 
 def _across_languages(quotable: list[Candidate], language: str | None) -> list[Candidate]:

@@ -157,3 +157,37 @@ def test_said_of_user_keeps_the_users_clauses(text, kept, dropped):
         assert kept in own, own
     if dropped:
         assert dropped not in own, own
+
+
+@pytest.mark.parametrize(
+    ("question", "old_fact", "left", "new"),
+    [
+        (
+            "Which company do I work for now?",
+            ("The user works at Lion City Assurance.", "Lion City Assurance"),
+            "Update: I left Lion City Assurance last week. Starting at Harbour Re on Monday!",
+            "Harbour Re",
+        ),
+        (
+            "Para que empresa trabalho agora?",
+            ("O usuário trabalha em Kwanza Offshore.", "Kwanza Offshore"),
+            "Novidades: saí da Kwanza Offshore! Começo na Catumbela Energia na segunda.",
+            "Catumbela",
+        ),
+    ],
+)
+def test_a_fact_the_user_said_they_left_is_not_cited_first(
+    model, classifier, question, old_fact, left, new
+):
+    content, value = old_fact
+    stored = passage(
+        "f1",
+        "facts",
+        content,
+        {"attribute": "workplace", "value": value, "valid_from": "2026-01-01T10:00:05"},
+        0.6,
+        0.2,
+    )
+    context = [stored, said("m1", left, 0.5, when="2026-02-01T10:00:00")]
+    _, citations = _answer(model, classifier, question, context)
+    assert citations and new in citations[0]["snippet"], citations
