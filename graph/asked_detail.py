@@ -244,6 +244,28 @@ def names_relative(text: str, attributes: Iterable[str]) -> bool:
     return any(_named(kind)(text) for kind in kinds if kind)
 
 
+def as_kin(question: str, context: Iterable[Candidate]) -> str:
+    """Return `question` with the relatives' names it uses replaced by the word for them.
+
+    "What does Darren do for work?" asks what "my husband" does when a stored fact says
+    "The user's husband is called Darren." ("Marido do usuário: Wagner."): the detail
+    asked is then the husband's job, which a passage must hold, not the user's job nor a
+    manual page on "work". Unchanged when no stored relative's name is in it.
+    """
+    for cand in context:
+        attribute = str(cand["metadata"].get("attribute") or "")
+        value = str(cand["metadata"].get("value") or "")
+        if cand["source"] != "facts" or attribute.partition(":")[0] not in _KIN_OF or not value:
+            continue
+        kind = re.search(
+            rf"\b(?:{_KIN_OF['partner']}|{_KIN_OF['family']})\b", fold(cand["content"])
+        )
+        name = re.compile(rf"\b{re.escape(value)}(?:['\u2019]s)?\b")
+        if kind and name.search(question):
+            question = name.sub(f"my {kind.group(0)}", question)
+    return question
+
+
 def asks_relative(detail: Detail | None) -> bool:
     """Return whether the detail asked is a relative's or something of theirs."""
     return detail is not None and detail.name.partition("'")[0] in _KIN
@@ -253,6 +275,14 @@ def holds(detail: Detail | None, cand: Candidate) -> bool:
     """Return whether `cand` holds the detail asked (always, when none is asked)."""
     if detail is None:
         return True
+    attribute = str(cand["metadata"].get("attribute") or "")
+    if (
+        cand["source"] == "facts"
+        and attribute.partition(":")[0] in _KIN_OF
+        and set(detail.name.partition("'s ")[2].split("/")) & set(_OF_RELATIVES)
+    ):
+        # A relative's fact names them ("Marido do usuário: Wagner."), which the job
+        # words read as a job title: it says nothing of what they do, nor where they live.
+        return False
     # A stored fact says it in its value ("family:sister" names a sister).
-    text = f"{cand['content']} {cand['metadata'].get('attribute') or ''}"
-    return detail.held(text)
+    return detail.held(f"{cand['content']} {attribute}")

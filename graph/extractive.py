@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
+from graph.asked_detail import as_kin
 from graph.quotable import quotable_evidence
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
@@ -107,7 +108,9 @@ def extractive_answer(
         return _reply(f"{say['noted']} {say['offline']}"), []
     if strategy == "session_only":
         return _reply(f"{say['greeting']} {say['offline']}"), []
-    about_user = _about_user(query, semantics)
+    # A question about a relative named as the stored facts name them is about the user's
+    # people, not the manual ("What does Darren do for work?").
+    about_user = _about_user(query, semantics) or as_kin(query, context) != query
     attributes = asked_attributes(query) if about_user else []
     if about_user and semantics is not None and semantics.asked:
         # By meaning first, then by the words: "who am I married to?" asks for a partner,

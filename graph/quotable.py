@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graph.asked_detail import asked_detail, asks_relative, holds, names_relative
+from graph.asked_detail import as_kin, asked_detail, asks_relative, holds, names_relative
 from graph.said_of_user import about_others, said_of_user
 from graph.semantic_evidence import SemanticEvidence
 from memory.fact_questions import states
@@ -77,14 +77,16 @@ def quotable_evidence(
 
     # A finer detail asked ("my surname?", "which team do I support?") is answered only by
     # a passage that holds it, whatever it says of the attribute.
-    detail = asked_detail(query, _user_names(context)) if about_user else None
+    # A relative asked by name ("what does Darren do?") is asked as the relative.
+    asked_as = as_kin(query, context)
+    detail = asked_detail(asked_as, _user_names(context)) if about_user else None
     copies = _quoted_statement_facts(context)
     # Asked about themselves, the user's messages count only by what they say of the user
     # (`graph.said_of_user`): not a sister's cat, not a dog wished for.
     own_only = (
         about_user
         and not asks_relative(detail)
-        and not about_others(query)
+        and not about_others(asked_as)
         and not any(a.partition(":")[0] in _ABOUT_RELATIVES for a in attributes)
     )
     quotable = []

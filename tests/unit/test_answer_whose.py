@@ -191,3 +191,34 @@ def test_a_fact_the_user_said_they_left_is_not_cited_first(
     context = [stored, said("m1", left, 0.5, when="2026-02-01T10:00:00")]
     _, citations = _answer(model, classifier, question, context)
     assert citations and new in citations[0]["snippet"], citations
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "own_job", "their_job", "expected"),
+    [
+        (
+            "What does Darren do for work?",
+            ("The user's husband is called Darren.", "Darren"),
+            "I'm an actuary, numbers all day long.",
+            "Darren, my husband, flies for Cathay as a pilot.",
+            "pilot",
+        ),
+        (
+            "Qual é a profissão do Wagner?",
+            ("Marido do usuário: Wagner.", "Wagner"),
+            "Sou enfermeira e trabalho por turnos.",
+            "O Wagner, o meu marido, trabalha como dentista numa clínica.",
+            "dentista",
+        ),
+    ],
+)
+def test_a_relative_asked_by_name_is_answered_with_their_fact_not_the_users(
+    model, classifier, question, named, own_job, their_job, expected
+):
+    content, value = named
+    stored = passage("f1", "facts", content, {"attribute": "partner", "value": value}, 0.5, 0.2)
+    context = [said("m1", own_job, 0.6), stored]
+    _, citations = _answer(model, classifier, question, context)
+    assert citations == [], citations
+    _, citations = _answer(model, classifier, question, [*context, said("m2", their_job, 0.4)])
+    assert citations and expected in citations[0]["snippet"], citations
