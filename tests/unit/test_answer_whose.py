@@ -7,22 +7,20 @@ attribute bank or the chat eval sets.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from graph.extractive import PHRASES, extractive_answer
+from graph.extractive import PHRASES
 from graph.said_of_user import said_of_user
-from graph.semantic_evidence import read_evidence
 from memory.fact_statements import ORIGIN as STATEMENT
-from tests.answers import MEMORY, fact, passage, said
+from tests.answers import answer as _answer
+from tests.answers import fact, passage, said
 
 
-def _answer(model, classifier, question, context):
-    semantics = asyncio.run(read_evidence(classifier, model, question, context))
-    return extractive_answer(
-        question, context, MEMORY, calibration=model.calibration, semantics=semantics
-    )
+def _unknown(model, classifier, question, context, language):
+    """Assert the responder says it does not know, and cites nothing."""
+    reply, citations = _answer(model, classifier, question, context)
+    assert citations == [], citations
+    assert reply.text.startswith(PHRASES[language]["unknown"])
 
 
 def _statement_fact(id_: str, content: str, attribute: str) -> dict:
@@ -54,38 +52,40 @@ NOT_THE_USERS = [
 def test_what_a_message_says_of_someone_else_or_of_a_wish_is_not_the_users(
     model, classifier, question, message, language
 ):
-    message_, citations = _answer(model, classifier, question, [said("m1", message, 0.6)])
-    assert citations == [], citations
-    assert message_.text.startswith(PHRASES[language]["unknown"])
+    _unknown(model, classifier, question, [said("m1", message, 0.6)], language)
 
 
 @pytest.mark.parametrize(
-    ("question", "message", "language"),
+    ("question", "stored", "language"),
     [
-        ("What's my dog called?", "If I ever get a dog I'll name him Biscuit, dream on.", "en"),
-        ("Como se chama o meu gato?", "Se algum dia tiver um gato vai chamar-se Sardinha.", "pt"),
+        # a wish kept as a fact (one sentence the classifier was sure of)
+        (
+            "What's my dog called?",
+            _statement_fact("f1", "If I ever get a dog I'll name him Biscuit, dream on.", "pet"),
+            "en",
+        ),
+        (
+            "Como se chama o meu gato?",
+            _statement_fact("f1", "Se algum dia tiver um gato vai chamar-se Sardinha.", "pet"),
+            "pt",
+        ),
+        # a pet of another kind than asked
+        (
+            "What's my cat called?",
+            fact("f1", "The user has a beagle (dog) called Rex.", "pet", 0.6),
+            "en",
+        ),
+        (
+            "Como se chama a minha gata?",
+            fact("f1", "Animal de estimação do usuário (furão): Tremoço.", "pet", 0.6),
+            "pt",
+        ),
     ],
 )
-def test_a_wish_kept_as_a_fact_does_not_answer(model, classifier, question, message, language):
-    context = [_statement_fact("f1", message, "pet"), SMALL_TALK]
-    reply, citations = _answer(model, classifier, question, context)
-    assert citations == [], citations
-    assert reply.text.startswith(PHRASES[language]["unknown"])
-
-
-@pytest.mark.parametrize(
-    ("question", "other_kind", "language"),
-    [
-        ("What's my cat called?", "The user has a beagle (dog) called Rex.", "en"),
-        ("Como se chama a minha gata?", "Animal de estimação do usuário (furão): Tremoço.", "pt"),
-    ],
-)
-def test_a_pet_of_another_kind_does_not_answer_the_kind_asked(
-    model, classifier, question, other_kind, language
+def test_a_fact_of_a_wish_or_of_another_animal_does_not_answer(
+    model, classifier, question, stored, language
 ):
-    reply, citations = _answer(model, classifier, question, [fact("f1", other_kind, "pet", 0.6)])
-    assert citations == [], citations
-    assert reply.text.startswith(PHRASES[language]["unknown"])
+    _unknown(model, classifier, question, [stored, SMALL_TALK], language)
 
 
 @pytest.mark.parametrize(
@@ -125,9 +125,7 @@ def test_one_message_answers_for_the_users_pet_not_for_the_other(
 def test_an_age_not_the_users_does_not_answer_how_old_they_are(
     model, classifier, question, message, language
 ):
-    reply, citations = _answer(model, classifier, question, [said("m1", message, 0.6)])
-    assert citations == [], citations
-    assert reply.text.startswith(PHRASES[language]["unknown"])
+    _unknown(model, classifier, question, [said("m1", message, 0.6)], language)
     told = said(
         "m2",
         "I'm 52, and my son says I'm too old for apps."
