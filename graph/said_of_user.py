@@ -45,9 +45,8 @@ _MINE = re.compile(rf"\b{_MY}\b")
 # One of their things named anywhere, cut out of the clause ("my mum's jollof rice", "as
 # ovelhas do meu sogro"): the rest of it may still be the user's ("Saturday is choir").
 _OWNED_BY_THEM = re.compile(
-    rf"\b(?:my|our)\s+(?:\w+\s+)?(?:{_PEOPLE})['\u2019]s?\s+[\w-]+"
-    rf"|\b[\w-]+\s+(?:d[oa]s?)\s+{_MY}\s+(?:\w+\s+)?(?:{_PEOPLE})\b",
-    re.IGNORECASE,
+    rf"\b(?:my|our)\s+(?:\w+\s+)?(?:{_PEOPLE})'s?\s+[\w-]+"
+    rf"|\b[\w-]+\s+(?:d[oa]s?)\s+{_MY}\s+(?:\w+\s+)?(?:{_PEOPLE})\b"
 )
 # A clause opening a wish or a plan ("if we ever cave…", "se algum dia tiver um gato…",
 # "one day I'll open a café"). Not any condition: "if I'm at the Flipkart office, sync
@@ -111,7 +110,21 @@ def _clauses(text: str) -> tuple[list[str], bool]:
                 if state != "mine":
                     dropped = True
                     continue
-                own = _OWNED_BY_THEM.sub(" ", stated)
+                own = _without_their_things(stated, folded)
                 dropped = dropped or own != stated
-                kept.append(own.strip())
+                kept.append(own)
     return kept, dropped
+
+
+def _without_their_things(clause: str, folded: str) -> str:
+    """Return `clause` without the phrases naming someone else's things (`_OWNED_BY_THEM`).
+
+    Matched in the folded clause ("da minha irmã" reads "da minha irma"), cut from the
+    original: folding keeps one character for each.
+    """
+    kept, at = [], 0
+    for match in _OWNED_BY_THEM.finditer(folded):
+        kept.append(clause[at : match.start()])
+        at = match.end()
+    kept.append(clause[at:])
+    return " ".join(part.strip() for part in kept if part.strip())

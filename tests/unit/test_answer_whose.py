@@ -38,6 +38,7 @@ NOT_THE_USERS = [
         "O meu irmão também trabalha com vinho, mas numa importadora em Santos.",
         "pt",
     ),
+    ("Como se chama a minha gata?", "Adoro a gata da minha irmã, a Mimi, é uma fofa.", "pt"),
     # a daydream
     (
         "What's my dog called?",
