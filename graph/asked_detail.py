@@ -105,6 +105,11 @@ _OWN_AGE = (
     r"(?:i'?m|i am|i turned|i turn|turning|tenho|fiz|faco|completei|vou fazer|user is"
     r"|usuario tem)\s+\d{1,3}\b|\bage\b|\bidade\b"
 )
+_NUMBER = (
+    r"\d+|none|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen"
+    r"|twins|nenhum|nenhuma|dois|duas|tres|quatro|cinco|seis|sete|oito|nove|dez|onze|doze"
+    r"|duzia|gemeos|gemeas|unic[oa]|only one|so um|so uma"
+)
 # Kinds of animal: "what's my cat called?" is not answered by a passage naming another kind
 # and not a cat ("The user has a dachshund (dog)…"). A passage naming none may answer: a
 # breed or a name alone ("Skye, she's a border collie") says no kind these words know.
@@ -160,6 +165,9 @@ DETAILS: tuple[Detail, ...] = (
         _words(r"how old am i|my age|minha idade|quantos anos (?:\w+ )*tenho|que idade tenho"),
         _words(_OWN_AGE),
     ),
+    # A count asked ("quantos alunos tenho?") needs a number: "posso partilhar notas com os
+    # alunos?" names pupils and counts none.
+    Detail("count", _words(r"how many|how much|quant[oa]s"), _words(_NUMBER)),
     Detail(
         "birthday",
         _words(r"birthdays?|bday|aniversarios?|born|nasc\w+"),

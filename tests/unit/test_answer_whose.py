@@ -221,3 +221,29 @@ def test_a_relative_asked_by_name_is_answered_with_their_fact_not_the_users(
     assert citations == [], citations
     _, citations = _answer(model, classifier, question, [*context, said("m2", their_job, 0.4)])
     assert citations and expected in citations[0]["snippet"], citations
+
+
+@pytest.mark.parametrize(
+    ("question", "uncounted", "counted", "language"),
+    [
+        (
+            "How many students do I have?",
+            "I'm a chemistry teacher, my students keep me busy.",
+            "I have 28 students this year, chemistry mostly.",
+            "en",
+        ),
+        (
+            "Quantos gatos eu tenho?",
+            "Os meus gatos dormem no sofá o dia todo.",
+            "Tenho dois gatos, o Tico e o Teco.",
+            "pt",
+        ),
+    ],
+)
+def test_a_count_asked_is_answered_only_by_a_number(
+    model, classifier, question, uncounted, counted, language
+):
+    _unknown(model, classifier, question, [said("m1", uncounted, 0.6)], language)
+    context = [said("m1", uncounted, 0.6), said("m2", counted, 0.5)]
+    _, citations = _answer(model, classifier, question, context)
+    assert citations and citations[0]["id"] == "m2", citations
