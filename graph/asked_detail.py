@@ -99,6 +99,38 @@ _SUPPORTS = (
 )
 
 
+# The user's own age or birthday: a number beside them, not a pet's age ("ele tem 22 anos")
+# nor years in a trade ("sou canalizador há 30 anos").
+_OWN_AGE = (
+    r"(?:i'?m|i am|i turned|i turn|turning|tenho|fiz|faco|completei|vou fazer|user is"
+    r"|usuario tem)\s+\d{1,3}\b|\bage\b|\bidade\b"
+)
+_NUMBER = (
+    r"\d+|none|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen"
+    r"|twins|nenhum|nenhuma|dois|duas|tres|quatro|cinco|seis|sete|oito|nove|dez|onze|doze"
+    r"|duzia|gemeos|gemeas|unic[oa]|only one|so um|so uma"
+)
+# Kinds of animal: "what's my cat called?" is not answered by a passage naming another kind
+# and not a cat ("The user has a dachshund (dog)…"). A passage naming none may answer: a
+# breed or a name alone ("Skye, she's a border collie") says no kind these words know.
+_SPECIES = {
+    "dog": r"dogs?|pup|puppy|puppies|doggo|pooch|caes|cao|cachorr[oa]s?|cadel[ao]s?|cadelinhas?",
+    "cat": r"cats?|kittens?|kitty|gat[oa]s?|gatinh[oa]s?",
+    "parrot": r"parrots?|budgies?|cockatiels?|macaws?|papagaios?|periquitos?|calopsitas?|araras?",
+    "rabbit": r"rabbits?|bunny|bunnies|coelh[oa]s?",
+    "horse": r"horses?|pony|ponies|cavalos?|egua|eguas|poneis?|ponei",
+    "fish": r"fish|goldfish|peixes?|peixinhos?",
+    "tortoise": r"tortoises?|turtles?|terrapins?|tartarugas?|jabutis?|cagados?",
+    "goat": r"goats?|cabras?|bodes?",
+    "sheep": r"sheep|lambs?|ovelhas?|carneiros?|cordeiros?",
+    "hen": r"hens?|chickens?|galinhas?|galos?",
+    "ferret": r"ferrets?|furoes?|furao",
+    "hamster": r"hamsters?|guinea pigs?|porquinhos? da india|gerbils?",
+    "snake": r"snakes?|cobras?",
+    "canary": r"canar(?:y|ies)|canarios?",
+}
+
+
 @dataclass(frozen=True)
 class Detail:
     """A finer detail of an attribute: how a question asks it, how a passage holds it."""
@@ -128,6 +160,19 @@ DETAILS: tuple[Detail, ...] = (
     Detail("partner", _words(_PARTNER), _words(_PARTNER)),
     Detail("relatives", _words(_RELATIVES), _words(_RELATIVES)),
     Detail("team", _words(_TEAM), _words(_SUPPORTS)),
+    Detail(
+        "age",
+        _words(r"how old am i|my age|minha idade|quantos anos (?:\w+ )*tenho|que idade tenho"),
+        _words(_OWN_AGE),
+    ),
+    # A count asked ("quantos alunos tenho?") needs a number: "posso partilhar notas com os
+    # alunos?" names pupils and counts none.
+    Detail("count", _words(r"how many|how much|quant[oa]s"), _words(_NUMBER)),
+    Detail(
+        "birthday",
+        _words(r"birthdays?|bday|aniversarios?|born|nasc\w+"),
+        _words(r"birthdays?|bday|aniversarios?|born|nasc\w+|anos em"),
+    ),
 )
 _KIN = frozenset({"siblings", "brother", "sister", "children", "parents", "partner", "relatives"})
 _KINDS = {
@@ -153,6 +198,21 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
     a surname or middle name is then looked for only in a name holding one of them.
     """
     detail = next((d for d in DETAILS if d.asked(question)), None)
+    if detail is None or detail.name in ("age", "birthday"):
+        # The animal asked comes before its age or birthday ("when is my dog's birthday?"
+        # asks the dog's: a passage must name a dog, and a birthday).
+        kind = next((k for k, words in _SPECIES.items() if _words(words)(question)), None)
+        if kind is not None:
+            asked = _words(_SPECIES[kind])
+            other = _words("|".join(w for k, w in _SPECIES.items() if k != kind))
+
+            def species(text: str) -> bool:
+                return asked(text) or not other(text)
+
+            if detail is None:
+                return Detail(kind, asked, species)
+            held = detail.held
+            return Detail(f"{kind}'s {detail.name}", asked, lambda t: species(t) and held(t))
     if detail is not None and detail.name in _NAMES:
         known = frozenset(fold(w) for name in known_names for w in name.split())
         least = 3 if detail.name == "middle name" else 2
@@ -192,10 +252,45 @@ def names_relative(text: str, attributes: Iterable[str]) -> bool:
     return any(_named(kind)(text) for kind in kinds if kind)
 
 
+def as_kin(question: str, context: Iterable[Candidate]) -> str:
+    """Return `question` with the relatives' names it uses replaced by the word for them.
+
+    "What does Darren do for work?" asks what "my husband" does when a stored fact says
+    "The user's husband is called Darren." ("Marido do usuário: Wagner."): the detail
+    asked is then the husband's job, which a passage must hold, not the user's job nor a
+    manual page on "work". Unchanged when no stored relative's name is in it.
+    """
+    for cand in context:
+        attribute = str(cand["metadata"].get("attribute") or "")
+        value = str(cand["metadata"].get("value") or "")
+        if cand["source"] != "facts" or attribute.partition(":")[0] not in _KIN_OF or not value:
+            continue
+        kind = re.search(
+            rf"\b(?:{_KIN_OF['partner']}|{_KIN_OF['family']})\b", fold(cand["content"])
+        )
+        name = re.compile(rf"\b{re.escape(value)}(?:['\u2019]s)?\b")
+        if kind and name.search(question):
+            question = name.sub(f"my {kind.group(0)}", question)
+    return question
+
+
+def asks_relative(detail: Detail | None) -> bool:
+    """Return whether the detail asked is a relative's or something of theirs."""
+    return detail is not None and detail.name.partition("'")[0] in _KIN
+
+
 def holds(detail: Detail | None, cand: Candidate) -> bool:
     """Return whether `cand` holds the detail asked (always, when none is asked)."""
     if detail is None:
         return True
+    attribute = str(cand["metadata"].get("attribute") or "")
+    if (
+        cand["source"] == "facts"
+        and attribute.partition(":")[0] in _KIN_OF
+        and set(detail.name.partition("'s ")[2].split("/")) & set(_OF_RELATIVES)
+    ):
+        # A relative's fact names them ("Marido do usuário: Wagner."), which the job
+        # words read as a job title: it says nothing of what they do, nor where they live.
+        return False
     # A stored fact says it in its value ("family:sister" names a sister).
-    text = f"{cand['content']} {cand['metadata'].get('attribute') or ''}"
-    return detail.held(text)
+    return detail.held(f"{cand['content']} {attribute}")

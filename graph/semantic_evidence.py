@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from langchain_core.embeddings import Embeddings
 from psycopg_pool import AsyncConnectionPool
 
+from graph.said_of_user import mentions_others, said_of_user
 from memory import statement_labels
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
 from retrievers.types import Candidate
@@ -132,23 +133,35 @@ async def read_evidence(
     vector = await embeddings.aembed_query(query)
     verdict = classifier.question(vector)
     sure = verdict.probability >= classifier.thresholds.question
-    owners: list[str] = []
+    readings: list[tuple[str, str]] = []  # (candidate id, "full" or "own"), per text
     texts: list[str] = []
     for cand in context:
         # The user's own past messages: an assistant's answer states nothing about the user,
         # and only the user's texts are found again when the user is forgotten.
-        if cand["id"] in known:
+        if cand["source"] != "conversation" or cand["metadata"].get("role") != "human":
             continue
-        if cand["source"] == "conversation" and cand["metadata"].get("role") == "human":
-            for sentence in statement_sentences(cand["content"]):
-                owners.append(cand["id"])
+        reads = [] if cand["id"] in known else [("full", cand["content"])]
+        if mentions_others(cand["content"]):
+            reads.append(("own", said_of_user(cand["content"])))
+        for which, text in reads:
+            for sentence in statement_sentences(text):
+                readings.append((cand["id"], which))
                 texts.append(sentence)
     stated: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.items()}
+    own: dict[str, dict[str, float]] = {}
     if texts:
         vectors = await embeddings.aembed_documents(texts)
-        for owner in dict.fromkeys(owners):
-            mine = [v for o, v in zip(owners, vectors, strict=True) if o == owner]
-            stated[owner] = classifier.stated(mine)
+        for key in dict.fromkeys(readings):
+            mine = [v for r, v in zip(readings, vectors, strict=True) if r == key]
+            (stated if key[1] == "full" else own)[key[0]] = classifier.stated(mine)
+    for cand in context:
+        # A message that also speaks of someone else or of a wish states no more than its
+        # clauses about the user do ("minha irmã tem um gato chamado Cuscuz" states no pet of
+        # the user's; "o meu marido diz que eu devia anotar as crises de gota" still health).
+        if cand["source"] == "conversation" and mentions_others(cand["content"]):
+            mine = own.get(cand["id"], {})
+            held = stated.get(cand["id"], {})
+            stated[cand["id"]] = {a: min(p, mine.get(a, 0.0)) for a, p in held.items()}
     unasked = classifier.none_probability(vector)
     return SemanticEvidence(
         asked=verdict.asks if sure else (),

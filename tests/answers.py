@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from retrievers.types import Candidate, RouteDecision
@@ -42,3 +43,14 @@ def fact(id_: str, content: str, attribute: str, rerank: float) -> Candidate:
 def page(id_: str, content: str, rerank: float, vector: float) -> Candidate:
     """Return a knowledge-base passage."""
     return passage(id_, "knowledge_base", content, {}, rerank, vector)
+
+
+def answer(model: Any, classifier: Any, question: str, context: list[Candidate]) -> Any:
+    """Answer `question` offline as the generate node does, the classifier reading `context`."""
+    from graph.extractive import extractive_answer
+    from graph.semantic_evidence import read_evidence
+
+    semantics = asyncio.run(read_evidence(classifier, model, question, context))
+    return extractive_answer(
+        question, context, MEMORY, calibration=model.calibration, semantics=semantics
+    )

@@ -13,7 +13,8 @@ from dataclasses import replace
 import pytest
 
 from graph.asked_detail import asked_detail, holds
-from graph.extractive import PHRASES, _written_in, extractive_answer
+from graph.extractive import PHRASES, extractive_answer
+from graph.quotable import written_in
 from graph.semantic_evidence import read_evidence
 from retrievers.types import Candidate
 from tests.answers import MEMORY, passage
@@ -325,8 +326,8 @@ def test_a_passages_language_is_the_one_stored_with_its_row():
     page = Candidate(
         id="kb:1", source="knowledge_base", content="ok", metadata={}, scores={}, ranks={}
     )
-    assert _written_in({**page, "metadata": {"lang": "pt"}}) == "pt"
-    assert _written_in({**page, "metadata": {"lang": "simple"}}) is None
+    assert written_in({**page, "metadata": {"lang": "pt"}}) == "pt"
+    assert written_in({**page, "metadata": {"lang": "simple"}}) is None
     # No stored language (a cache entry from before, a fact): read from the text.
     english = {**page, "content": "Every time a note is saved we keep the previous version."}
-    assert _written_in(english) == "en"
+    assert written_in(english) == "en"
