@@ -53,7 +53,8 @@ _BEFORE_NAME = re.compile(
 # "we picked up a pup, Dusty", "got a new one, Gizmo", "adotamos outra periquita, a Jujuba".
 _NEW_PET = re.compile(
     r"\b(?:got|adopted|rescued|picked\s+up|brought\s+home|adotamos|adotei|arranjamos|arranjei"
-    r"|trouxemos)\s+(?:a|an|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
+    r"|trouxemos|gave\s+(?:us|me)|deu-nos|deu-me|(?:nos|me)\s+deu|ofereceu-nos|ofereceu-me"
+    r"|(?:nos|me)\s+ofereceu)\s+(?:a|an|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
     r"(?:"
     + _PET_ADJECTIVE
     + r"(?:"
@@ -61,6 +62,8 @@ _NEW_PET = re.compile(
     + r"|"
     + PET
     + r")|(?P<one>one))"
+    # "a cadela da mesma raça, a Faísca", "a pup of our own, Dusty"
+    + r"(?:\s+(?:of|from|da|de|do)\s+[a-z]+(?:\s+[a-z]+)?)?"
     + _DELIMITER
     + r"(?:(?:o|a)\s+)?"
 )
@@ -79,6 +82,7 @@ _CAPITALISED = r"[A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u20
 _NAME_BEFORE = re.compile(r"(" + _CAPITALISED + r")\s*$")
 _NAME_AFTER = re.compile(_CAPITALISED)
 _HYPOTHETICAL = re.compile(r"(?:if|suppose|imagine|unless|se|caso|imagina)\b")
+_BUT = re.compile(r"\b(?:but|mas|porem)\s")
 _SENTENCE_START = re.compile(r"[.!?\n]\s*|^\s*")
 _NOT_NAMES = frozenset(
     "i my our the a an and but so oh ah hi hey hello yes no ok okay thanks sorry also anyway well "
@@ -109,8 +113,14 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
 
 
 def _hypothetical(folded: str, at: int) -> bool:
-    """Return whether the sentence holding position `at` opens as a hypothetical."""
+    """Return whether the sentence holding position `at` opens as a hypothetical.
+
+    A "but" ends the hypothetical: "se um dia eu tiver um gato…, mas por enquanto só tenho o
+    Tufão, meu pit bull" names the user's dog.
+    """
     start = max((m.end() for m in _SENTENCE_START.finditer(folded, 0, at)), default=0)
+    if any(_BUT.finditer(folded, start, at)):
+        return False
     return _HYPOTHETICAL.match(folded, start) is not None
 
 

@@ -35,6 +35,7 @@ class Rule:
     reject: frozenset[str] = frozenset()  # first words of the value that rule it out
     names: bool = False  # the value is a proper name: its capitalised words, as written
     check: re.Pattern[str] | None = None  # the folded value must match this (e.g. a job)
+    whole: bool = False  # with `names`: every word of the value must be part of the name
 
 
 _ADV = r"(?:(?:just|recently|also|actually|currently|really|now|finally|still|absolutely)\s+)*"
@@ -85,6 +86,7 @@ def rule(
     reject: str = "",
     names: bool = False,
     check: str | None = None,
+    whole: bool = False,
 ) -> Rule:
     """Build a rule from alternative prefixes, each followed by the value unless it has one."""
     body = "|".join(prefixes)
@@ -98,6 +100,7 @@ def rule(
         frozenset(reject.split()),
         names,
         re.compile(check) if check else None,
+        whole,
     )
 
 
@@ -108,6 +111,13 @@ RULES: tuple[Rule, ...] = (
           r"my\s+name(?:\s+is|'s)\s+", _IM + r"called\s+", _I + r"go\s+by\s+", r"call\s+me\s+",
           r"(?:o\s+)?meu\s+nome\s+e\s+", _EU + r"(?:me\s+chamo|chamo-me)\s+", max_words=4,
           names=True),
+    # "everybody calls me Peggy", "toda a gente me chama Guida": the name the user goes by.
+    rule("name", True, "The user's name is {value}.",
+          r"(?:everybody|everyone|people|(?:all\s+)?my\s+friends|friends|they\s+all|most\s+people)"
+          r"\s+(?:just\s+)?calls?\s+me\s+",
+          r"(?:toda\s+a\s+gente|todo\s+(?:o\s+)?mundo|(?:os\s+)?(?:meus\s+)?amigos)\s+me\s+"
+          r"(?:chamam?|tratam?)\s+(?:de\s+|por\s+)?", r"me\s+chamam\s+(?:de\s+)?",
+          max_words=3, names=True),
     # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
     # capitalised, which tells "I'm Priya" from "I'm tired".
     rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
@@ -116,7 +126,7 @@ RULES: tuple[Rule, ...] = (
     rule("name", True, "The user's name is {value}.",
           r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
           r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
-          max_words=2, names=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
+          max_words=2, names=True, whole=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
     # "it's Dana again", "Hi again, it's Harriet (Hattie…)", "Thiago de novo.", "fala o Rui":
     # a name announced, with nothing after it but "again" or a bracket.
     *(rule("name", True, "The user's name is {value}.", prefix, max_words=2, names=True,
@@ -161,7 +171,7 @@ RULES: tuple[Rule, ...] = (
           _MY + PET + _CALLED + r"(?P<value>.+)",
           _MEU + PET + _NEW + _CALLED + r"(?P<value>.+)",
           # "we got a new pup, Dusty", "we adopted a kitten called Mo"
-          r"(?:" + _I + "|" + _WE + r")(?:got|adopted|rescued|brought\s+home)\s+(?:a|an)\s+"
+          r"(?:" + _I + "|" + _WE + r")(?:got|adopted|rescued|brought\s+home)\s+(?:a|an|another)\s+"
           r"(?:(?:new|little|baby|rescue)\s+)?" + PET + _CALLED + r"(?P<value>.+)",
           _IVE + r"(?:got\s+)?an?\s+" + PET + r"\s+(?:called|named)\s+(?P<value>.+)",
           _EU + r"tenho\s+(?:um|uma)\s+" + PET
@@ -193,7 +203,7 @@ RULES: tuple[Rule, ...] = (
           _EU + r"(?:faco|pratico|treino)\s+", _I + r"(?:practise|practice|do)\s+",
           max_words=3,
           reject="it this that what not anything nothing nada isso turnos turno plantao plantoes "
-          "horas hora noite noites"),
+          "horas hora noite noites mais menos"),
     rule("hometown", True, "The user is from {value}.",
           _IM + r"from\s+", _I + r"come\s+from\s+", _EU + r"(?:sou|venho)\s+(?:de|do|da)\s+",
           max_words=4, names=True),
@@ -259,13 +269,20 @@ RULES: tuple[Rule, ...] = (
           _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",
           _EU + r"dou\s+aulas?\s+(?:na|no|em)\s+",
           max_words=4, names=True),
+    # "Great Lakes Carriers poached me", "a Vale Norte contratou-me": the new employer first.
+    rule("workplace", True, "The user works at {value}.",
+          r"(?:(?:o|a)\s+)?(?P<value>[a-z0-9][\w&'.-]*(?:\s+[\w&'.-]+){0,3}?)\s+"
+          r"(?:(?:just|finally|have|has|'ve)\s+)*(?:poached|hired|headhunted|recruited"
+          r"|snapped\s+up|took\s+me\s+on|contratou|me\s+contratou|contratou-me)\b",
+          max_words=4, names=True, whole=True),
     # "I've been made deputy principal", "I got promoted to head of design", "fui promovida a".
     rule("job", True, "The user is {value}.",
           _IVE + r"(?:been|got|was|were)\s+(?:made|promoted\s+to|appointed(?:\s+as)?)\s+"
           r"(?:(?:the|an?)\s+)?",
           r"(?:(?:just|finally)\s+)?(?:got\s+)?(?:promoted|bumped\s+up)\s+to\s+(?:(?:the|an?)\s+)?",
           r"they(?:'ve|\s+have)?\s+(?:just\s+|finally\s+)?made\s+me\s+(?:(?:the|an?)\s+)?",
-          r"(?:eu\s+)?fui\s+promovid[oa]\s+(?:a|para)\s+(?:(?:o|a)\s+)?",
+          r"(?:eu\s+)?fui\s+(?:promovid[oa]\s+(?:a|para)|nomead[oa](?:\s+(?:para|como))?)"
+          r"\s+(?:(?:o|a)\s+)?",
           max_words=4, reject=_JOB_REJECT),
     # "aqui na Clínica Movimento", "here at Halden Build", "the boss at Sparkline": where
     # the user works, said in passing (a workplace's own word first, or a work word before).
@@ -299,7 +316,7 @@ RULES: tuple[Rule, ...] = (
     rule("language", False, "The user speaks {value}.",
           _I + r"speak\s+(?:(?:fluent|some|a\s+little|a\s+bit\s+of)\s+)?",
           _EU + r"falo\s+(?:(?:fluentemente|bem|um\s+pouco\s+de)\s+)?",
-          max_words=3, reject="a com contigo consigo serio muito demais sobre"),
+          max_words=3, reject="a com contigo consigo serio muito demais sobre de do da dos das"),
 )
 # fmt: on
 
@@ -316,8 +333,11 @@ JOB_PLACE = rule(
 
 # A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
 NEW_JOB = re.compile(
-    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa)|(?:um\s+)?novo\s+emprego"
-    r"|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers))\b"
+    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa|patrao|chefe)"
+    r"|(?:um\s+)?novo\s+emprego|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers)"
+    # "I left X…", "quit", "saí da clínica", "larguei a empresa": the old job ended.
+    r"|(?:i|i've|i\s+have)\s+(?:just\s+)?(?:left|quit|resigned)|handed\s+in\s+my\s+notice"
+    r"|sai\s+d[aoe]s?|larguei|despedi-me|pedi\s+(?:a\s+)?demissao)\b"
 )
 # ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
 NEW_JOB_PLACE = rule(
@@ -326,6 +346,9 @@ NEW_JOB_PLACE = rule(
     "The user works at {value}.",
     r"(?:(?:agora|now)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+(?:now\s+)?(?:na|no|em|at|with)\s+"
     r"(?:the\s+)?",
+    # "Starting at Harbourfront Re on Monday", "começo na Aquaterm segunda".
+    r"(?:(?:i'?m|i\s+am|and)\s+)?(?:starting|i\s+start)\s+(?:at|with)\s+(?:the\s+)?",
+    r"(?:(?:eu\s+)?(?:comeco|vou\s+comecar)\s+(?:a\s+trabalhar\s+)?(?:na|no|em)\s+)",
     max_words=4,
     names=True,
 )

@@ -59,6 +59,42 @@ _SOMEONE_ELSE = re.compile(
 )
 
 
+# A condition, a wish or a plan: "If I ever get a dog I'll name it Milo", "I'd love to live
+# by the sea", "se um dia eu tiver um gato…", "quem me dera morar em Lisboa". A bare "if"
+# counts only opening the sentence and not before a state the user is in: "Skye, my collie,
+# would climb every hill if I let her" and "if I'm at the Acme office, sync fails" state
+# the dog and the employer.
+_HYPOTHETICAL = re.compile(
+    r"^\W*(?:if|unless|suppose|imagine|se|caso|imagina)\b"
+    r"(?!\s+(?:i'?m|i\s+am|we'?re|we\s+are|my|our|(?:eu\s+)?(?:estou|to|tou|sou|moro|trabalho)"
+    r"|(?:o|a)\s+(?:meu|minha|nosso|nossa))\b)"
+    r"|\b(?:(?:if|when|once)\s+(?:i|we)\s+ever|someday|some\s+day|one\s+day"
+    r"|i'?d\s+(?:love|like|rather)|i\s+would\s+(?:love|like)|i\s+wish|wish\s+i|dreaming"
+    r"|daydream|quem\s+me\s+dera|gostaria|adoraria|um\s+dia|algum\s+dia"
+    r"|se\s+(?:eu\s+)?(?:tiver|tivesse|for|fosse|puder|pudesse|ganhar|ganhasse|houver))\b"
+)
+# Where a hypothetical ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto
+# só tenho o Tufão".
+_BUT = re.compile(r"(?:,\s*|\s+)(?:but|mas|porem)\s+")
+
+
+def factual_part(sentence: str) -> str:
+    """Return `sentence`, or what follows its last "but" when it opens as a hypothetical.
+
+    An empty string when no part of it states a fact.
+    """
+    if not hypothetical(sentence):
+        return sentence
+    parts = _BUT.split(sentence)
+    tail = parts[-1] if len(parts) > 1 else ""
+    return "" if hypothetical(tail) else tail
+
+
+def hypothetical(sentence: str) -> bool:
+    """Return whether `sentence` states a condition or a wish, which is no fact of the user."""
+    return _HYPOTHETICAL.search(fold(sentence)) is not None
+
+
 def about_someone_else(sentence: str) -> bool:
     """Return whether `sentence` names a relative or a friend (their things, not the user's)."""
     return bool(_SOMEONE_ELSE.search(sentence) or _SOMEONE_ELSE.search(fold(sentence)))
@@ -104,10 +140,11 @@ def stated_facts(
     verdicts = classifier.statements(vectors)
     out: dict[str, list[ExtractedFact]] = {e.id: [] for e in entries if e.role == "human"}
     for message_id, facts in out.items():
+        # A hypothetical states nothing; "…, but for now I only have Rex" keeps its fact.
         mine = [
-            (sentence, verdict)
+            (part, verdict)
             for (owner, sentence), verdict in zip(owned, verdicts, strict=True)
-            if owner == message_id
+            if owner == message_id and (part := factual_part(sentence))
         ]
         best: dict[str, tuple[float, str]] = {}
         for sentence, verdict in mine:

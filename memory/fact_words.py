@@ -11,9 +11,10 @@ import re
 PET = (
     r"(?P<species>dog|puppy|pup|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
     r"guinea\s+pig|bearded\s+dragon|african\s+grey|cockatiel|parakeet|canary|lizard|gecko"
-    r"|snake|ferret|goldfish|"
+    r"|snake|ferret|goldfish|pony|terrapin|"
     r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|periquita"
-    r"|calopsita|tartaruga|cavalo|egua|hamster|porquinho-da-india|lagarto|furao)"
+    r"|calopsita|tartaruga|jabuti|cagado|cavalo|egua|ponei|hamster|porquinho-da-india|lagarto"
+    r"|furao)"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -24,7 +25,8 @@ _DOG_BREEDS = (
     "rottweiler|german shepherd|schnauzer|chihuahua|shih tzu|maltese|pomeranian|doberman|"
     "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher|"
     "kelpie|blue heeler|heeler|cattle dog|alsatian|weimaraner|vizsla|samoyed|shiba|akita|"
-    "rafeiro|perdigueiro|podengo|serra da estrela"
+    "rafeiro|perdigueiro|podengo|serra da estrela|pit bull|pitbull|bernese mountain dog|bernese|"
+    "cao de agua"
 )
 _CAT_BREEDS = (
     "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
