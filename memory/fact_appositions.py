@@ -67,6 +67,12 @@ _NEW_PET = re.compile(
     + _DELIMITER
     + r"(?:(?:o|a)\s+)?"
 )
+# "We adopted another aspin, his name is Bantay": adopted, then named, whatever the animal.
+_ADOPTED_NAMED = re.compile(
+    r"\b(?:adopted|rescued|adotamos|adotei|resgatamos|resgatei)\s+(?:a|an|another|outr[oa]|um|uma)"
+    r"\s+(?:(?:new|nov[oa])\s+)?(?P<adopted>[a-z-]+)\s*,?\s+(?:(?:his|her)\s+name(?:'s|\s+is)"
+    r"|(?:o\s+)?nome\s+del[ea]\s+e|chama-se|se\s+chama)\s+(?:(?:o|a)\s+)?"
+)
 _ANIMAL = re.compile(r"\b(?:" + BREED + r"|" + PET + r")\b")
 # "Vegemite the kelpie": a name and its animal.
 _NAME_THE_ANIMAL = re.compile(r"\s+the\s+(?:" + BREED + r"|" + PET + r")\b")
@@ -103,7 +109,7 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
     if "species" in groups:
         species = CANONICAL.get(groups["species"], groups["species"])
         return "pet", f"The user has a {species} called {{value}}.", written
-    if "one" in groups:
+    if "one" in groups or "adopted" in groups:
         return "pet", "The user has a pet called {value}.", "animal"
     if "partner" in groups:
         kin = CANONICAL.get(groups["partner"], groups["partner"])
@@ -144,6 +150,7 @@ def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
         (_NAME_THE_ANIMAL, True),
         (_BEFORE_NAME, False),
         (_NEW_PET, False),
+        (_ADOPTED_NAMED, False),
     ):
         for m in pattern.finditer(folded):
             if name_first:

@@ -25,7 +25,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memory.fact_appositions import named_relations
-from memory.fact_rules import AFTER_I, I_OPENS, JOB_PLACE, NEW_JOB, NEW_JOB_PLACE, RULES, Rule
+from memory.fact_rules import (
+    AFTER_I,
+    AFTER_NAME,
+    I_OPENS,
+    JOB_PLACE,
+    NEW_JOB,
+    NEW_JOB_PLACE,
+    RULES,
+    Rule,
+)
 from memory.fact_words import BREEDS, CANONICAL
 from text.language import detect
 from text.names import looks_like_name
@@ -77,6 +86,7 @@ _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
     r"(?:(?:o|a|no|na)\s+)?(?:mes|semana|ano)\s+passad[oa]|again|de\s+novo|outra\s+vez|"
     r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas|este|esta"
+    r"|num|numa|nos|nas|dum|duma"
     r"|(?:la|ali|aqui|there|here)(?=\s*(?:[^\w\s]|$)))\b"
 )
 _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
@@ -86,6 +96,8 @@ _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an 
     "quando como onde com casa se esta este estas estes essa esse aquela aquele".split()
 )
 _STRIP = " \t'\"\u201c\u201d\u2018\u2019-"
+# What may stand between the user's name and their trade ("Sou o Celso, professor").
+_APPOSITION = frozenset({",", "\u2013", "\u2014", "-", ":"})
 # Attributes whose value is a person's or an animal's name (a workplace may open with "The").
 _PERSONAL = re.compile(r"name|partner|pet|family")
 
@@ -248,6 +260,33 @@ def _signed_name(message: str) -> ExtractedFact | None:
     return None
 
 
+_WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
+_PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
+_PERSON = rf"{_WORD}(?:\s+{_WORD})?"
+_FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
+# Where the user introduces themselves from: "Aoife from Galway here", "Bernardo aqui, da
+# Tijuca", "Boas. Álvaro, de Bragança.", "Sou a Catarina, do Porto". The name opens the
+# message or a sentence, or follows "I'm"/"sou o/a"; "Postcard from Rome" gives nothing.
+_INTRODUCED_FROM = re.compile(
+    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui))?\s*,{_FROM}"
+    rf"|(?:^|[.!?,]\s+)\W*(?P<here>{_PERSON}){_FROM}(?={_PLACE}\s+(?i:here)\b)"
+    rf"|\b(?i:i'?m|sou\s+(?:o|a))\s+(?P<intro>{_PERSON})\s*,?{_FROM})"
+    rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$))"
+)
+
+
+def _introduced_from(message: str) -> ExtractedFact | None:
+    """Return the home the user names beside their name as they introduce themselves."""
+    for m in _INTRODUCED_FROM.finditer(message):
+        name = m.group("name") or m.group("here") or m.group("intro")
+        if looks_like_name(name) and looks_like_name(m.group("value"), person=False):
+            value = m.group("value")
+            if detect(message) == "pt":
+                return ExtractedFact("home", value, f"O usuário mora em {value}.", True)
+            return ExtractedFact("home", value, f"The user lives in {value}.", True)
+    return None
+
+
 def extract_facts(message: str) -> list[ExtractedFact]:
     """Extract the clear self-statements in a user's chat message.
 
@@ -273,16 +312,20 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             # question itself does not.
             clauses = clauses[:-1]
         mine = False  # the last clause opened with the user as the subject
+        named = False  # the last clause named the user, and a comma or dash followed
         for c_start, c_end, split_on in clauses:
             c_start = _skip_fillers(folded, c_start, c_end)
             carried = rules + AFTER_I if mine else rules
+            carried = AFTER_NAME + carried if named else carried
             mine = I_OPENS.match(folded, c_start, c_end) is not None and split_on.strip() in (
                 "and",
                 "e",
             )
+            named = False
             for rule in carried:
                 fact = _apply(rule, message, folded, c_start, c_end)
                 if fact:
+                    named = fact.attribute == "name" and split_on.strip() in _APPOSITION
                     also = JOB_PLACE if fact.attribute == "job" else None
                     place = also and _apply(also, message, folded, c_start, c_end)
                     for found in (fact, place) if place else (fact,):
@@ -296,6 +339,8 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             facts.append(found)
     if not any(f.attribute == "name" for f in facts) and (signed := _signed_name(message)):
         facts.append(signed)
+    if not any(f.attribute == "home" for f in facts) and (home := _introduced_from(message)):
+        facts.append(home)
     return facts
 
 

@@ -27,7 +27,7 @@ from text.words import fold
 # fmt: off
 _PLACE = (
     r"(empresa|escola|hospital|farmacia|escritorio|agencia|loja|restaurante|clinica|firma|"
-    r"company|school|hospital|pharmacy|office|agency|shop|store|restaurant|clinic|firm|lab)"
+    r"company|school|hospital|pharmacy|office|agency|shop|store|restaurant|clinic|firm|lab|studio)"
 )
 _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (attribute, re.compile(pattern)) for attribute, pattern in (
@@ -42,7 +42,7 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
                       r"|(where|who) am i (employed|working)|employed (at|by)"
-                      r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
+                      r"|(which|what) (\w+ )?" + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
                       + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
                       r"|(minha|a minha) empresa|outfit|pays my (wages|salary)|who pays me"
                       r"|(which|what) (practice|firm|agency) |current employer"

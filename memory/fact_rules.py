@@ -74,6 +74,12 @@ _ORG_WORDS = (
     "surgery practice office bakery salon garage warehouse"
 )
 _ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
+# Who acts at a workplace: the user's team, colleagues or boss.
+_TEAM = (
+    r"(?:we|our\s+team|the\s+team|my\s+boss|my\s+manager|everyone|o\s+pessoal|a\s+equip[ae]"
+    r"|os\s+colegas|o\s+(?:meu\s+)?(?:chefe|manager|dire(?:c)?tor)|querem|vamos|estamos|temos"
+    r"|usamos|a\s+gente)\b"
+)
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -227,10 +233,15 @@ RULES: tuple[Rule, ...] = (
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
           reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
-    # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
+    # "I'm the pastry chef at Maple & Rye", "I've been the children's librarian at X for
+    # twelve years": "the" job only with where it is held.
     rule("job", True, "The user is the {value}.",
-          _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
+          r"(?:" + _IM + "|" + _IVE + r"been\s+)the\s+(?=(?:[a-z'-]+\s+){0,2}" + JOB_WORDS
+          + r"\s+(?:at|for|in|of|with)\s+)",
           max_words=3),
+    # "I've been a paramedic for six years": a job held until now.
+    rule("job", True, "The user works as {art} {value}.", _IVE + r"been\s+(?P<art>an?)\s+",
+          max_words=4, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
           _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
@@ -284,6 +295,12 @@ RULES: tuple[Rule, ...] = (
           r"(?:eu\s+)?fui\s+(?:promovid[oa]\s+(?:a|para)|nomead[oa](?:\s+(?:para|como))?)"
           r"\s+(?:(?:o|a)\s+)?",
           max_words=4, reject=_JOB_REJECT),
+    # "At Brindle & Co we use…", "No Instituto Sol querem…", "Lá na Vidraria Norte a gente…":
+    # the place the user's team is at (in Portuguese a one-word place may be a town).
+    rule("workplace", True, "The user works at {value}.",
+          r"(?:at\s+(?:the\s+)?|(?:la\s+|ca\s+)?(?:na|no)\s+(?=" + _ORG + r"|\S+\s+(?!" + _TEAM
+          + r")\S))(?P<value>.+?)\s+(?=" + _TEAM + ")",
+          max_words=4, names=True, whole=True),
     # "aqui na Clínica Movimento", "here at Halden Build", "the boss at Sparkline": where
     # the user works, said in passing (a workplace's own word first, or a work word before).
     rule("workplace", True, "The user works at {value}.",
@@ -326,7 +343,7 @@ JOB_PLACE = rule(
     "workplace",
     True,
     "The user works at {value}.",
-    r".*?\s(?:at|with|for|no|na|em|pela|pelo)\s+(?:the\s+)?",
+    r".*?\s(?:at|with|for|no|na|nos|nas|em|pela|pelo)\s+(?:the\s+)?",
     max_words=5,
     names=True,
 )
@@ -362,6 +379,12 @@ AFTER_I = (
          max_words=4, names=True),
     rule("workplace", True, "The user works at {value}.",
          r"(?:(?:then|just|finally)\s+)?(?:joined|started\s+at)\s+", max_words=4, names=True),
+)  # fmt: skip
+# A trade right after the user's name: "Sou o Celso, professor de química", "Gareth here —
+# train driver": tried only on the clause after one that named the user.
+AFTER_NAME = (
+    rule("job", True, "The user works as {value}.", r"(?:(?:um|uma|an?)\s+)?", max_words=4,
+         check=r"(?:" + PROFESSION + r")|(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
 )  # fmt: skip
 # Clauses that open with the user as the subject (after fillers).
 I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")

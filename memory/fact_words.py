@@ -116,5 +116,6 @@ JOB_WORDS = (
     r"|technician|surveyor|hygienist|biologist|chemist|executive|officer|assistant|clerk"
     r"|receptionist|administrator|coordinator|supervisor|director|lead|sparky|tradie|optician"
     r"|self[\s-]employed|drive\s+a\s+(?:bus|cab|taxi|truck|lorry|van)|motorista|enfermeir\w"
-    r"|professor\w*|plantao|turno|escala)\b"
+    r"|professor\w*|plantao|turno|escala|actuary|dispatcher|agronomist|ranger|sommelier"
+    r"|instructor|translator|interpreter|tutor|broker|banker|courier|carer|caregiver)\b"
 )

@@ -20,6 +20,9 @@ _FUNCTION_WORDS = (STOPWORDS - {"will"}) | frozenset(
     sorry well oh ah hi hello hey anyway
     tudo todos todas toda todo sempre ainda ja so ta to tou estou sou fui tem temos gente nada
     ninguem alguem sim nao obrigado obrigada ola oi entao pois agora aqui ali la
+    monday tuesday wednesday thursday friday saturday sunday january february march september
+    october november december christmas xmas easter segunda terca quarta quinta sexta sabado
+    domingo natal pascoa carnaval
     """.split()
 )
 # ...and words that open an organisation's name ("Great Lakes", "First Bank", "Casa Nova")
@@ -27,11 +30,10 @@ _FUNCTION_WORDS = (STOPWORDS - {"will"}) | frozenset(
 _NOT_PERSONS = _FUNCTION_WORDS | frozenset(
     """
     sure right great cool fine lovely good bad busy sad happy tired home work life today
-    tonight tomorrow yesterday morning afternoon evening night week weekend day monday tuesday
-    wednesday thursday friday saturday sunday january february march september october
-    november december sound sounds thing things stuff another other same new old next last
-    first time bom boa certo hoje ontem amanha manha tarde noite semana dia segunda terca
-    quarta quinta sexta sabado domingo casa trabalho vida outro outra mesmo mesma novo nova
+    tonight tomorrow yesterday morning afternoon evening night week weekend day sound sounds
+    thing things stuff another other same new old next last first time bom boa certo hoje
+    ontem amanha manha tarde noite semana dia casa trabalho vida outro outra mesmo mesma novo
+    nova
     help please question quick urgent update news again ugh wow hmm socorro duvida pergunta
     novidade novidades
     """.split()

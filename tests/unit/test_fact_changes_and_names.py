@@ -16,6 +16,7 @@ import pytest
 
 from memory.fact_endings import ended
 from memory.fact_extraction import ExtractedFact, extract_facts
+from memory.fact_questions import asked_attributes
 from memory.fact_semantics import Verdict
 from memory.fact_statements import stated_facts
 from memory.message_index import IndexEntry
@@ -45,7 +46,7 @@ def facts(message: str) -> set[tuple[str, str]]:
         ("My friends call me Sunny.", {("name", "Sunny")}),
         # a name alone after a greeting
         ("Hello. Tomasz. I look after the stock room.", {("name", "Tomasz")}),
-        ("Boa noite. Joaquim, de Viseu. A app é paga?", {("name", "Joaquim")}),
+        ("Boa noite. Joaquim, de Viseu. A app é paga?", {("name", "Joaquim"), ("home", "Viseu")}),
         ("Hi! Quick question about sync.", set()),
         ("Olá. Obrigado pela ajuda.", set()),
     ],
@@ -91,6 +92,14 @@ def test_what_looks_like_a_name(value: str, person: bool, expected: bool) -> Non
         # no change said: a visit, a start time
         ("Starting at Quayside Capital would be a dream.", set()),
         ("I left my umbrella at Pret. I'm at the station now.", set()),
+        # a job held until now
+        (
+            "I was a cook for years, but I've been the school librarian at Elm Park Library "
+            "since 2019.",
+            {("job", "school librarian"), ("workplace", "Elm Park Library")},
+        ),
+        ("I've been a paramedic for six years.", {("job", "paramedic")}),
+        ("I've been a fool about backups.", set()),
         # an appointment is a job; a trailing "there" is no part of it
         ("Fui nomeada diretora de turma este ano.", {("job", "diretora de turma")}),
         ("The gym opened a pool and now I'm a swim coach there.", {("job", "swim coach")}),
@@ -106,9 +115,49 @@ def test_job_changes_said_in_passing(message: str, expected: set[tuple[str, str]
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
+        # where the user introduces themselves from
+        ("Evening all, Ruairí from Sligo here.", {("name", "Ruairí"), ("home", "Sligo")}),
+        (
+            "Sou a Benedita, de Ponte de Lima. Tudo bem?",
+            {("name", "Benedita"), ("home", "Ponte de Lima")},
+        ),
+        ("Rafael aqui, do Recife.", {("name", "Rafael"), ("home", "Recife")}),
+        ("Postcard from Malta.", set()),
+        ("I'm Dora from accounts.", {("name", "Dora")}),
+        # a trade right after the name
+        (
+            "Sou a Inês, farmacêutica, e trabalho por turnos.",
+            {("name", "Inês"), ("job", "farmacêutica")},
+        ),
+        (
+            "Priti here — night nurse, so forgive the hours.",
+            {("name", "Priti"), ("job", "night nurse")},
+        ),
+        ("Sou o Abel, obrigado pela paciência.", {("name", "Abel")}),
+        # the workplace the user's team is at
+        ("At Marlow & Finch we share one notebook.", {("workplace", "Marlow & Finch")}),
+        ("No Colégio Atlântico vamos passar a usar tablets.", {("workplace", "Colégio Atlântico")}),
+        ("Na Cerâmica Vale Verde o pessoal usa Android.", {("workplace", "Cerâmica Vale Verde")}),
+        ("At Easter we visit my parents.", set()),
+        ("No Algarve estamos de férias.", set()),
+        ("At home we speak Tamil.", set()),
+    ],
+)
+def test_who_where_and_what_said_beside_the_name(
+    message: str, expected: set[tuple[str, str]]
+) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
         ("My aunt gave us a kitten from her litter, Pudding.", {("pet", "Pudding")}),
         ("A vizinha deu-nos uma cadela, a Bolacha.", {("pet", "Bolacha")}),
         ("We adopted another cat called Olive.", {("pet", "Olive")}),
+        ("We rescued a galgo, her name is Nieve.", {("pet", "Nieve")}),
+        ("Adotámos outro cão, o nome dele é Tobias.", {("pet", "Tobias")}),
+        ("We adopted a new rota, its name is Plan B.", set()),
         ("Our pony, Biscuit, lost a shoe.", {("pet", "Biscuit")}),
         # the hypothetical ends at "but": the dog after it is the user's
         (
@@ -182,3 +231,14 @@ def test_a_wish_is_no_statement_fact(
 ) -> None:
     """The classifier reads the attribute; only what the user says holds is kept."""
     assert _stated(sentence, {sentence: Verdict(label, 0.9)}) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "attribute"),
+    [
+        ("Which logistics company am I with?", "workplace"),
+        ("What design studio do I work at?", "workplace"),
+    ],
+)
+def test_an_employer_asked_with_its_trade(question: str, attribute: str) -> None:
+    assert asked_attributes(question) == [attribute]
