@@ -80,6 +80,8 @@ _TEAM = (
     r"|os\s+colegas|o\s+(?:meu\s+)?(?:chefe|manager|dire(?:c)?tor)|querem|vamos|estamos|temos"
     r"|usamos|a\s+gente)\b"
 )
+# "moved down to Cork", "relocated up north to", "moved through to Glasgow"
+_AWAY = r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?)?"
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -243,8 +245,12 @@ RULES: tuple[Rule, ...] = (
     rule("job", True, "The user works as {art} {value}.", _IVE + r"been\s+(?P<art>an?)\s+",
           max_words=4, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     rule("home", True, "The user lives in {value}.",
-          _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
-          _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
+          _IVE + r"(?:live|reside|been\s+living)\s+in\s+",
+          _IVE + r"(?:moved|relocated)\s+" + _AWAY + r"to\s+",
+          _WE + r"(?:live|moved|relocated|been\s+living)\s+" + _AWAY + r"(?:in|to)\s+",
+          # "we just closed on a house in Knoxville", "got the keys to a flat in Bath"
+          r"(?:" + _I + "|" + _WE + r")?(?:closed\s+on|bought|got\s+the\s+keys\s+to)\s+(?:a|our)\s+"
+          r"(?:[a-z]+\s+){0,2}(?:house|home|flat|apartment|place|terrace|bungalow|condo)\s+in\s+",
           _IM + r"(?:based|living)\s+in\s+",
           _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
@@ -259,7 +265,10 @@ RULES: tuple[Rule, ...] = (
           r"a\s+gente\s+(?:se\s+)?mudou\s+(?:para|pra)\s+" + _ART,
           r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
     rule("home", True, "The user lives in {value}.",
-          _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+", max_words=4, names=True),
+          _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+",
+          # "we're up in Auckland now"
+          r"(?:we(?:'re|\s+are)|i'?m)\s+" + _ADV + r"(?:up|down|over|out)\s+in\s+",
+          max_words=4, names=True),
     rule("workplace", True, "The user works at {value}.",
           _I + r"work\s+(?:at|for)\s+", _IVE + r"(?:been\s+)?working\s+(?:at|for)\s+",
           _IM + r"working\s+(?:at|for)\s+",
@@ -271,11 +280,15 @@ RULES: tuple[Rule, ...] = (
           _IVE + r"(?:accepted|took)\s+(?:an?\s+)?(?:job\s+)?offer\s+(?:from|at)\s+",
           _IVE + r"(?:been\s+)?(?:hired|taken\s+on)\s+(?:by|at)\s+",
           r"(?:eu\s+)?fui\s+contratad[oa]\s+(?:pel[oa]s?|para\s+(?:a|o)?|na|no|em)\s*",
+          _EU + r"aceitei\s+(?:uma|a)\s+(?:proposta|oferta)\s+(?:de\s+(?:emprego|trabalho)\s+)?"
+          r"(?:da|do|de|na|no)\s+",
           _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
           _I + r"(?:got|landed|took|have|found)\s+(?:a\s+)?(?:new\s+)?job\s+(?:at|with)\s+",
           _IM + r"(?:now\s+)?running\s+", _I + r"teach\s+at\s+",
           r"(?:i\s+(?:have\s+)?)?resumed\s+(?:work\s+)?(?:at|with)\s+",
           r"(?:now\s+)?working\s+(?:at|for)\s+",
+          r"(?:[^,;]*?\s)?(?:my\s+)?first\s+day\s+(?:at|with)\s+(?:the\s+)?",
+          r"(?:[^,;]*?\s)?(?:o\s+)?(?:meu\s+)?primeiro\s+dia\s+(?:na|no|em)\s+",
           r"(?:eu\s+)?consegui\s+(?:um\s+)?(?:novo\s+)?emprego\s+(?:na|no|em)\s+",
           _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",
           _EU + r"dou\s+aulas?\s+(?:na|no|em)\s+",
@@ -321,6 +334,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:(?:good|lovely|slow|lazy|rainy|freezing|cold|hot|sunny|quiet|busy|early|grey|gray"
           r"|wet|windy|foggy|snowy)\s+)(?:morning|afternoon|evening|night)\s+in\s+",
           r"(?:bom\s+dia|boa\s+tarde|boa\s+noite|ola|oi|saudacoes)\s+(?:de|do|da|desde)\s+",
+          r"(?:writing|messaging|texting|typing)\s+(?:this\s+)?from\s+",
           r"(?:aqui|ca)\s+(?:de|do|da)\s+",
           r"(?:[^,;]*?\s)?(?:at\s+home|em\s+casa)\s+(?:in|em|no|na)\s+",
           max_words=3, names=True, reject=_ORG_WORDS),
@@ -350,18 +364,20 @@ JOB_PLACE = rule(
 
 # A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
 NEW_JOB = re.compile(
-    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa|patrao|chefe)"
+    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa|patrao|chefe|escola|hospital"
+    r"|clinica|loja|escritorio)|(?:moved|changed|switched)\s+(?:schools|hospitals|clinics)"
     r"|(?:um\s+)?novo\s+emprego|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers)"
     # "I left X…", "quit", "saí da clínica", "larguei a empresa": the old job ended.
     r"|(?:i|i've|i\s+have)\s+(?:just\s+)?(?:left|quit|resigned)|handed\s+in\s+my\s+notice"
-    r"|sai\s+d[aoe]s?|larguei|despedi-me|pedi\s+(?:a\s+)?demissao)\b"
+    r"|sai\s+d[aoe]s?|larguei|deixei\s+(?:o|a)|despedi-me|pedi\s+(?:a\s+)?demissao)\b"
 )
 # ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
 NEW_JOB_PLACE = rule(
     "workplace",
     True,
     "The user works at {value}.",
-    r"(?:(?:agora|now)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+(?:now\s+)?(?:na|no|em|at|with)\s+"
+    r"(?:(?:agora|now|a\s+partir\s+d\w+\s+\w+|from\s+\w+)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+"
+    r"(?:now\s+)?(?:na|no|em|at|with)\s+"
     r"(?:the\s+)?",
     # "Starting at Harbourfront Re on Monday", "começo na Aquaterm segunda".
     r"(?:(?:i'?m|i\s+am|and)\s+)?(?:starting|i\s+start)\s+(?:at|with)\s+(?:the\s+)?",
@@ -374,7 +390,8 @@ NEW_JOB_PLACE = rule(
 # Ibadan", "I quit and joined Bluefin"): tried only on such a clause.
 AFTER_I = (
     rule("home", True, "The user lives in {value}.",
-         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?to\s+",
+         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?" + _AWAY
+         + r"to\s+",
          r"(?:(?:depois|entao)\s+)?(?:me\s+mudei|mudei-me|nos\s+mudamos|mudamo-nos)\s+para\s+",
          max_words=4, names=True),
     rule("workplace", True, "The user works at {value}.",

@@ -65,7 +65,11 @@ CANONICAL = {
 PROFESSION = (
     r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
-    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza)\b.*"
+    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza|agronom[oa]"
+    r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar"
+    # a partner of a firm, not a member of a club
+    r"|soci[oa](?=-gerente|\s+(?:d[oa]\s+)?(?:escritorio|firma|empresa|clinica|consultorio|agencia"
+    r"|atelier|estudio)))\b.*"
 )
 # Health conditions a user states ("I have asthma", "tenho rinite", "sou diabética"), as said
 # after "I have"/"tenho" (CONDITION) or "I'm"/"sou" (CONDITION_ADJECTIVE); accent-folded.

@@ -84,6 +84,10 @@ def test_what_looks_like_a_name(value: str, person: bool, expected: bool) -> Non
         ("Saí do banco! Agora estou na Corticeira Amorim.", {("workplace", "Corticeira Amorim")}),
         ("Mudei de chefe, agora tô na Vidraria Sol.", {("workplace", "Vidraria Sol")}),
         ("I quit. I'm now with Tidewater Freight.", {("workplace", "Tidewater Freight")}),
+        (
+            "Aceitei uma proposta da Lusomar e começo já. Deixei a agência.",
+            {("workplace", "Lusomar")},
+        ),
         # the new employer as the subject
         ("Brightwater Clinic hired me, same role.", {("workplace", "Brightwater Clinic")}),
         ("A Vidraria Norte contratou-me em março.", {("workplace", "Vidraria Norte")}),
@@ -100,6 +104,18 @@ def test_what_looks_like_a_name(value: str, person: bool, expected: bool) -> Non
         ),
         ("I've been a paramedic for six years.", {("job", "paramedic")}),
         ("I've been a fool about backups.", set()),
+        # trades said with "sou"
+        ("Sou agrónoma, ando sempre de botas.", {("job", "agrónoma")}),
+        ("Agora sou sócio da firma.", {("job", "sócio da firma")}),
+        ("Sou sócio do ginásio.", set()),
+        ("Sou guarda-redes da equipa.", set()),
+        # a new job's first day, a new school
+        ("Tuesday was my first day at Larkfield Foods.", {("workplace", "Larkfield Foods")}),
+        ("It was my first day at school.", set()),
+        (
+            "Mudei de escola: a partir de janeiro estou na Escola Alfa.",
+            {("workplace", "Escola Alfa")},
+        ),
         # an appointment is a job; a trailing "there" is no part of it
         ("Fui nomeada diretora de turma este ano.", {("job", "diretora de turma")}),
         ("The gym opened a pool and now I'm a swim coach there.", {("job", "swim coach")}),
@@ -109,6 +125,23 @@ def test_what_looks_like_a_name(value: str, person: bool, expected: bool) -> Non
     ],
 )
 def test_job_changes_said_in_passing(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("We closed on a house in Tauranga last week!", {("home", "Tauranga")}),
+        ("Got the keys to a tiny flat in Leith today.", {("home", "Leith")}),
+        ("We've packed up and moved down to Exeter.", {("home", "Exeter")}),
+        ("We're up in Inverness now.", {("home", "Inverness")}),
+        ("Writing from Darwin, it's humid.", {("home", "Darwin")}),
+        ("My sister closed on a house in Leeds.", set()),
+        ("We're up in the attic sorting boxes.", set()),
+        ("Writing from the train, sorry.", set()),
+    ],
+)
+def test_a_move_said_in_passing(message: str, expected: set[tuple[str, str]]) -> None:
     assert facts(message) == expected
 
 
