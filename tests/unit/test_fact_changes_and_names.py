@@ -10,16 +10,13 @@ much as the finds.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from memory.fact_endings import ended
-from memory.fact_extraction import ExtractedFact, extract_facts
+from memory.fact_extraction import extract_facts
 from memory.fact_questions import asked_attributes
 from memory.fact_semantics import Verdict
-from memory.fact_statements import stated_facts
-from memory.message_index import IndexEntry
+from tests.fakes import stated_by
 from text.names import looks_like_name
 
 
@@ -219,25 +216,6 @@ def test_pets_rehomed_are_gone(message: str, gone: list[str]) -> None:
     assert ended("pet", message) == gone
 
 
-class _Scripted:
-    """The attribute classifier's verdicts, scripted per sentence (its rules are under test)."""
-
-    def __init__(self, verdicts: dict[str, Verdict]) -> None:
-        self.verdicts = verdicts
-
-    def statements(self, vectors: list[str]) -> list[Verdict]:
-        return [self.verdicts[v] for v in vectors]
-
-
-def _stated(message: str, verdicts: dict[str, Verdict]) -> list[tuple[str, str]]:
-    entry = IndexEntry("m1", "m1", message, message, "human", datetime.now(UTC), 1, {})
-    owned = [("m1", sentence) for sentence in verdicts]
-    found: list[ExtractedFact] = stated_facts(_Scripted(verdicts), [entry], owned, list(verdicts))[
-        "m1"
-    ]
-    return [(f.attribute, f.value) for f in found]
-
-
 @pytest.mark.parametrize(
     ("sentence", "label", "expected"),
     [
@@ -263,7 +241,8 @@ def test_a_wish_is_no_statement_fact(
     sentence: str, label: str, expected: list[tuple[str, str]]
 ) -> None:
     """The classifier reads the attribute; only what the user says holds is kept."""
-    assert _stated(sentence, {sentence: Verdict(label, 0.9)}) == expected
+    found = stated_by(sentence, {sentence: Verdict(label, 0.9)})
+    assert [(f.attribute, f.value) for f in found] == expected
 
 
 @pytest.mark.parametrize(
