@@ -25,16 +25,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memory.fact_appositions import named_relations
-from memory.fact_rules import (
+from memory.fact_context_rules import (
     AFTER_I,
     AFTER_NAME,
     I_OPENS,
     JOB_PLACE,
     NEW_JOB,
     NEW_JOB_PLACE,
-    RULES,
-    Rule,
 )
+from memory.fact_rules import RULES, Rule
 from memory.fact_words import BREEDS, CANONICAL
 from text.language import detect
 from text.names import looks_like_name

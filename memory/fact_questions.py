@@ -27,7 +27,7 @@ from text.words import fold
 # fmt: off
 _PLACE = (
     r"(empresa|escola|hospital|farmacia|escritorio|agencia|loja|restaurante|clinica|firma|"
-    r"company|school|hospital|pharmacy|office|agency|shop|store|restaurant|clinic|firm|lab|studio)"
+    r"company|school|hospital|pharmacy|office|agency|shop|store|restaurant|clinic|firm|lab)"
 )
 _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (attribute, re.compile(pattern)) for attribute, pattern in (
@@ -42,7 +42,8 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
                       r"|(where|who) am i (employed|working)|employed (at|by)"
-                      r"|(which|what) (\w+ )?" + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
+                      r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
+                      + r"|(which|what) \w+ (company|firm|outfit)\b"
                       + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
                       r"|(minha|a minha) empresa|outfit|pays my (wages|salary)|who pays me"
                       r"|(which|what) (practice|firm|agency) |current employer"
@@ -98,6 +99,13 @@ _FAVOURITE_KEY = re.compile(
 )
 
 
+# Where the user studied, not where they work ("em que escola andei?").
+_STUDIED = re.compile(
+    r"\b(go to|went to|attend(ed)?|stud(y|ied)|graduat\w+|andei|estudei|frequentei"
+    r"|me formei|tirei o curso)\b"
+)
+
+
 def asked_attributes(question: str) -> list[str]:
     """Return the fact attributes a question about the user asks for, most likely first.
 
@@ -107,6 +115,8 @@ def asked_attributes(question: str) -> list[str]:
     folded = fold(unicodedata.normalize("NFC", question))
     found = []
     for attribute, pattern in _ASKED:
+        if attribute == "workplace" and _STUDIED.search(folded):
+            continue  # "which school did I go to?" asks where the user studied
         if pattern.search(folded):
             if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):
                 attribute = f"favourite:{(key.group(1) or key.group(2)).strip()}"

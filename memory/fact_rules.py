@@ -3,7 +3,8 @@
 Each rule is a set of alternative openings ("i live in", "moro em", "we shifted to") matched at
 the start of a clause of the accent-folded message; the value follows (`memory/fact_extraction.py`
 slices it, checks it and renders the fact). Tried in order: the first rule giving a valid value
-wins the clause.
+wins the clause. Rules tried only in some context (after a job change, after the user's name)
+are in `memory/fact_context_rules.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from memory.fact_words import (
+    AWAY,
     BREED,
     CONDITION,
     CONDITION_ADJECTIVE,
@@ -80,8 +82,6 @@ _TEAM = (
     r"|os\s+colegas|o\s+(?:meu\s+)?(?:chefe|manager|dire(?:c)?tor)|querem|vamos|estamos|temos"
     r"|usamos|a\s+gente)\b"
 )
-# "moved down to Cork", "relocated up north to", "moved through to Glasgow"
-_AWAY = r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?)?"
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -246,8 +246,8 @@ RULES: tuple[Rule, ...] = (
           max_words=4, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+",
-          _IVE + r"(?:moved|relocated)\s+" + _AWAY + r"to\s+",
-          _WE + r"(?:live|moved|relocated|been\s+living)\s+" + _AWAY + r"(?:in|to)\s+",
+          _IVE + r"(?:moved|relocated)\s+" + AWAY + r"to\s+",
+          _WE + r"(?:live|moved|relocated|been\s+living)\s+" + AWAY + r"(?:in|to)\s+",
           # "we just closed on a house in Knoxville", "got the keys to a flat in Bath"
           r"(?:" + _I + "|" + _WE + r")?(?:closed\s+on|bought|got\s+the\s+keys\s+to)\s+(?:a|our)\s+"
           r"(?:[a-z]+\s+){0,2}(?:house|home|flat|apartment|place|terrace|bungalow|condo)\s+in\s+",
@@ -350,58 +350,3 @@ RULES: tuple[Rule, ...] = (
           max_words=3, reject="a com contigo consigo serio muito demais sobre de do da dos das"),
 )
 # fmt: on
-
-# The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
-# Hotel Maré Alta"): a name after "at/with/for/no/na/em".
-JOB_PLACE = rule(
-    "workplace",
-    True,
-    "The user works at {value}.",
-    r".*?\s(?:at|with|for|no|na|nos|nas|em|pela|pelo)\s+(?:the\s+)?",
-    max_words=5,
-    names=True,
-)
-
-# A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
-NEW_JOB = re.compile(
-    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa|patrao|chefe|escola|hospital"
-    r"|clinica|loja|escritorio)|(?:moved|changed|switched)\s+(?:schools|hospitals|clinics)"
-    r"|(?:um\s+)?novo\s+emprego|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers)"
-    # "I left X…", "quit", "saí da clínica", "larguei a empresa": the old job ended.
-    r"|(?:i|i've|i\s+have)\s+(?:just\s+)?(?:left|quit|resigned)|handed\s+in\s+my\s+notice"
-    r"|sai\s+d[aoe]s?|larguei|deixei\s+(?:o|a)|despedi-me|pedi\s+(?:a\s+)?demissao)\b"
-)
-# ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
-NEW_JOB_PLACE = rule(
-    "workplace",
-    True,
-    "The user works at {value}.",
-    r"(?:(?:agora|now|a\s+partir\s+d\w+\s+\w+|from\s+\w+)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+"
-    r"(?:now\s+)?(?:na|no|em|at|with)\s+"
-    r"(?:the\s+)?",
-    # "Starting at Harbourfront Re on Monday", "começo na Aquaterm segunda".
-    r"(?:(?:i'?m|i\s+am|and)\s+)?(?:starting|i\s+start)\s+(?:at|with)\s+(?:the\s+)?",
-    r"(?:(?:eu\s+)?(?:comeco|vou\s+comecar)\s+(?:a\s+trabalhar\s+)?(?:na|no|em)\s+)",
-    max_words=4,
-    names=True,
-)
-
-# A verb whose subject, the user, opened the clause before ("we've packed up and relocated to
-# Ibadan", "I quit and joined Bluefin"): tried only on such a clause.
-AFTER_I = (
-    rule("home", True, "The user lives in {value}.",
-         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?" + _AWAY
-         + r"to\s+",
-         r"(?:(?:depois|entao)\s+)?(?:me\s+mudei|mudei-me|nos\s+mudamos|mudamo-nos)\s+para\s+",
-         max_words=4, names=True),
-    rule("workplace", True, "The user works at {value}.",
-         r"(?:(?:then|just|finally)\s+)?(?:joined|started\s+at)\s+", max_words=4, names=True),
-)  # fmt: skip
-# A trade right after the user's name: "Sou o Celso, professor de química", "Gareth here —
-# train driver": tried only on the clause after one that named the user.
-AFTER_NAME = (
-    rule("job", True, "The user works as {value}.", r"(?:(?:um|uma|an?)\s+)?", max_words=4,
-         check=r"(?:" + PROFESSION + r")|(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
-)  # fmt: skip
-# Clauses that open with the user as the subject (after fillers).
-I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")

@@ -123,3 +123,6 @@ JOB_WORDS = (
     r"|professor\w*|plantao|turno|escala|actuary|dispatcher|agronomist|ranger|sommelier"
     r"|instructor|translator|interpreter|tutor|broker|banker|courier|carer|caregiver)\b"
 )
+# A move's direction, between the verb and "to"/"in": "moved down to Cork", "relocated up
+# north to", "moved through to Glasgow", "we're up in Auckland".
+AWAY = r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?)?"

@@ -249,8 +249,17 @@ def test_a_wish_is_no_statement_fact(
     ("question", "attribute"),
     [
         ("Which logistics company am I with?", "workplace"),
-        ("What design studio do I work at?", "workplace"),
+        ("Para que empresa trabalho agora?", "workplace"),
     ],
 )
 def test_an_employer_asked_with_its_trade(question: str, attribute: str) -> None:
     assert asked_attributes(question) == [attribute]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which secondary school did I go to?", "Em que escola andei?", "Where did I study?"],
+)
+def test_where_the_user_studied_is_no_workplace(question: str) -> None:
+    """A workplace fact is no answer to where the user went to school."""
+    assert "workplace" not in asked_attributes(question)
