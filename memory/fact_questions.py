@@ -99,10 +99,12 @@ _FAVOURITE_KEY = re.compile(
 )
 
 
-# Where the user studied, not where they work ("em que escola andei?").
-_STUDIED = re.compile(
+# Where the user studied or used to work, not where they work now ("em que escola andei?",
+# "which school did I teach at?"): the current workplace is no answer.
+_NOT_WORKING_NOW = re.compile(
     r"\b(go to|went to|attend(ed)?|stud(y|ied)|graduat\w+|andei|estudei|frequentei"
-    r"|me formei|tirei o curso)\b"
+    r"|me formei|tirei o curso|did i (work|teach)|used to (work|teach)|trabalhei|ensinei"
+    r"|dei aulas)\b"
 )
 
 
@@ -115,7 +117,7 @@ def asked_attributes(question: str) -> list[str]:
     folded = fold(unicodedata.normalize("NFC", question))
     found = []
     for attribute, pattern in _ASKED:
-        if attribute == "workplace" and _STUDIED.search(folded):
+        if attribute == "workplace" and _NOT_WORKING_NOW.search(folded):
             continue  # "which school did I go to?" asks where the user studied
         if pattern.search(folded):
             if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):

@@ -71,6 +71,8 @@ _HYPOTHETICAL = re.compile(
     r"|\b(?:(?:if|when|once)\s+(?:i|we)\s+ever|someday|some\s+day|one\s+day"
     r"|i'?d\s+(?:love|like|rather)|i\s+would\s+(?:love|like)|i\s+wish|wish\s+i|dreaming"
     r"|daydream|quem\s+me\s+dera|gostaria|adoraria|um\s+dia|algum\s+dia"
+    # a wish for something not had: "my daughter wants a puppy", "queremos um gato"
+    r"|wants?\s+(?:a|an)|(?:quer|queria|queremos)\s+(?:um|uma)"
     r"|se\s+(?:eu\s+)?(?:tiver|tivesse|for|fosse|puder|pudesse|ganhar|ganhasse|houver))\b"
 )
 # Where a hypothetical ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto

@@ -223,6 +223,8 @@ def test_pets_rehomed_are_gone(message: str, gone: list[str]) -> None:
         ("I'd love to live somewhere warm like Faro one day.", "home", []),
         ("Se um dia eu tiver uma cadela vai chamar-se Pipoca.", "pet", []),
         ("Quem me dera trabalhar na praia.", "workplace", []),
+        ("My son wants a hamster so badly.", "pet", []),
+        ("Queremos um gato para o miúdo.", "pet", []),
         # a condition on a state the user is in still states it
         (
             "If I'm at the Northwind office the VPN drops.",
@@ -258,8 +260,14 @@ def test_an_employer_asked_with_its_trade(question: str, attribute: str) -> None
 
 @pytest.mark.parametrize(
     "question",
-    ["Which secondary school did I go to?", "Em que escola andei?", "Where did I study?"],
+    [
+        "Which secondary school did I go to?",
+        "Em que escola andei?",
+        "Where did I study?",
+        "Which school did I teach at before?",
+        "Em que escola dei aulas?",
+    ],
 )
-def test_where_the_user_studied_is_no_workplace(question: str) -> None:
-    """A workplace fact is no answer to where the user went to school."""
+def test_where_the_user_studied_or_used_to_work_is_no_workplace(question: str) -> None:
+    """The current workplace fact is no answer to where the user went to school or worked."""
     assert "workplace" not in asked_attributes(question)
