@@ -235,15 +235,10 @@ RULES: tuple[Rule, ...] = (
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
           reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
-    # "I'm the pastry chef at Maple & Rye", "I've been the children's librarian at X for
-    # twelve years": "the" job only with where it is held.
+    # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
     rule("job", True, "The user is the {value}.",
-          r"(?:" + _IM + "|" + _IVE + r"been\s+)the\s+(?=(?:[a-z'-]+\s+){0,2}" + JOB_WORDS
-          + r"\s+(?:at|for|in|of|with)\s+)",
+          _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
           max_words=3),
-    # "I've been a paramedic for six years": a job held until now.
-    rule("job", True, "The user works as {art} {value}.", _IVE + r"been\s+(?P<art>an?)\s+",
-          max_words=4, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+",
           _IVE + r"(?:moved|relocated)\s+" + AWAY + r"to\s+",
