@@ -15,7 +15,8 @@ place is in York" closes "our Sheffield terrace"), unless it names the current v
 (`memory.facts`): on dev3 the classifier took "from September I'm at the Pirilampo school,
 nearer home" for a move and closed the user's home; the stated leg still brings the newest
 statement. Sentences about someone else's job, home or health ("my brother works at Kuda
-Bank", "o meu marido também é advogado") are not the user's and give no fact.
+Bank", "o meu marido também é advogado") are not the user's and give no fact; nor do wishes and
+conditions ("if I ever get a dog I'll name it Milo", "se um dia eu tiver um gato…").
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ _HYPOTHETICAL = re.compile(
 _BUT = re.compile(r"(?:,\s*|\s+)(?:but|mas|porem)\s+")
 
 
+def hypothetical(sentence: str) -> bool:
+    """Return whether `sentence` states a condition or a wish, which is no fact of the user."""
+    return _HYPOTHETICAL.search(fold(sentence)) is not None
+
+
 def factual_part(sentence: str) -> str:
     """Return `sentence`, or what follows its last "but" when it opens as a hypothetical.
 
@@ -90,11 +96,6 @@ def factual_part(sentence: str) -> str:
     parts = _BUT.split(sentence)
     tail = parts[-1] if len(parts) > 1 else ""
     return "" if hypothetical(tail) else tail
-
-
-def hypothetical(sentence: str) -> bool:
-    """Return whether `sentence` states a condition or a wish, which is no fact of the user."""
-    return _HYPOTHETICAL.search(fold(sentence)) is not None
 
 
 def about_someone_else(sentence: str) -> bool:
