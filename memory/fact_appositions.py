@@ -53,7 +53,8 @@ _BEFORE_NAME = re.compile(
 # "we picked up a pup, Dusty", "got a new one, Gizmo", "adotamos outra periquita, a Jujuba".
 _NEW_PET = re.compile(
     r"\b(?:got|adopted|rescued|picked\s+up|brought\s+home|adotamos|adotei|arranjamos|arranjei"
-    r"|trouxemos)\s+(?:a|an|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
+    r"|trouxemos|gave\s+(?:us|me)|deu-nos|deu-me|(?:nos|me)\s+deu|ofereceu-nos|ofereceu-me"
+    r"|(?:nos|me)\s+ofereceu)\s+(?:a|an|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
     r"(?:"
     + _PET_ADJECTIVE
     + r"(?:"
@@ -61,8 +62,16 @@ _NEW_PET = re.compile(
     + r"|"
     + PET
     + r")|(?P<one>one))"
+    # "a cadela da mesma raça, a Faísca", "a pup of our own, Dusty"
+    + r"(?:\s+(?:of|from|da|de|do)\s+[a-z]+(?:\s+[a-z]+)?)?"
     + _DELIMITER
     + r"(?:(?:o|a)\s+)?"
+)
+# "We adopted another aspin, his name is Bantay": adopted, then named, whatever the animal.
+_ADOPTED_NAMED = re.compile(
+    r"\b(?:adopted|rescued|adotamos|adotei|resgatamos|resgatei)\s+(?:a|an|another|outr[oa]|um|uma)"
+    r"\s+(?:(?:new|nov[oa])\s+)?(?P<adopted>[a-z-]+)\s*,?\s+(?:(?:his|her)\s+name(?:'s|\s+is)"
+    r"|(?:o\s+)?nome\s+del[ea]\s+e|chama-se|se\s+chama)\s+(?:(?:o|a)\s+)?"
 )
 _ANIMAL = re.compile(r"\b(?:" + BREED + r"|" + PET + r")\b")
 # "Vegemite the kelpie": a name and its animal.
@@ -79,6 +88,7 @@ _CAPITALISED = r"[A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u20
 _NAME_BEFORE = re.compile(r"(" + _CAPITALISED + r")\s*$")
 _NAME_AFTER = re.compile(_CAPITALISED)
 _HYPOTHETICAL = re.compile(r"(?:if|suppose|imagine|unless|se|caso|imagina)\b")
+_BUT = re.compile(r"\b(?:but|mas|porem)\s")
 _SENTENCE_START = re.compile(r"[.!?\n]\s*|^\s*")
 _NOT_NAMES = frozenset(
     "i my our the a an and but so oh ah hi hey hello yes no ok okay thanks sorry also anyway well "
@@ -99,7 +109,7 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
     if "species" in groups:
         species = CANONICAL.get(groups["species"], groups["species"])
         return "pet", f"The user has a {species} called {{value}}.", written
-    if "one" in groups:
+    if "one" in groups or "adopted" in groups:
         return "pet", "The user has a pet called {value}.", "animal"
     if "partner" in groups:
         kin = CANONICAL.get(groups["partner"], groups["partner"])
@@ -109,8 +119,14 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
 
 
 def _hypothetical(folded: str, at: int) -> bool:
-    """Return whether the sentence holding position `at` opens as a hypothetical."""
+    """Return whether the sentence holding position `at` opens as a hypothetical.
+
+    A "but" ends the hypothetical: "se um dia eu tiver um gato…, mas por enquanto só tenho o
+    Tufão, meu pit bull" names the user's dog.
+    """
     start = max((m.end() for m in _SENTENCE_START.finditer(folded, 0, at)), default=0)
+    if any(_BUT.finditer(folded, start, at)):
+        return False
     return _HYPOTHETICAL.match(folded, start) is not None
 
 
@@ -134,6 +150,7 @@ def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
         (_NAME_THE_ANIMAL, True),
         (_BEFORE_NAME, False),
         (_NEW_PET, False),
+        (_ADOPTED_NAMED, False),
     ):
         for m in pattern.finditer(folded):
             if name_first:

@@ -35,6 +35,14 @@ _GONE = (
         _NAME + r"\s+(?i:(?:has\s+|had\s+)?(?:died|passed(?:\s+away)?|ran\s+away|went\s+missing"
         r"|morreu|faleceu|fugiu|desapareceu))\b"
     ),
+    # Rehomed: "Bolt is living with my parents now", "Bolt went to live with my gran", "a
+    # Mel foi viver com a minha avó", "o Rex ficou com o meu irmão".
+    re.compile(
+        _NAME + r"\s+(?i:(?:is\s+(?:now\s+)?(?:living|staying)|went\s+to\s+(?:live|stay)|has\s+gone"
+        r"\s+to\s+live|moved\s+in)\s+with\s+(?:my|our)|(?:foi|passou\s+a)\s+(?:viver|morar)\s+com"
+        r"|(?:esta|está)\s+(?:a\s+viver|a\s+morar|morando|vivendo)\s+com|ficou\s+com)\b"
+    ),
+    re.compile(r"\b(?i:(?:we|i)\s+(?:had\s+to\s+)?rehome[d]?\s+)" + _NAME),
 )
 
 

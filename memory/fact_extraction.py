@@ -25,9 +25,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memory.fact_appositions import named_relations
-from memory.fact_rules import AFTER_I, I_OPENS, JOB_PLACE, NEW_JOB, NEW_JOB_PLACE, RULES, Rule
+from memory.fact_context_rules import (
+    AFTER_I,
+    AFTER_NAME,
+    I_OPENS,
+    JOB_PLACE,
+    NEW_JOB,
+    NEW_JOB_PLACE,
+)
+from memory.fact_rules import RULES, Rule
 from memory.fact_words import BREEDS, CANONICAL
 from text.language import detect
+from text.names import looks_like_name
 from text.words import fold
 
 
@@ -75,7 +84,9 @@ _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"many|\d+)\s+(?:\S+\s+){0,3}ago|agora|ha|faz|desde|com|porque|e|mas|ou|tambem|hoje|ontem|"
     r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
     r"(?:(?:o|a|no|na)\s+)?(?:mes|semana|ano)\s+passad[oa]|again|de\s+novo|outra\s+vez|"
-    r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas)\b"
+    r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas|este|esta"
+    r"|num|numa|nos|nas|dum|duma"
+    r"|(?:la|ali|aqui|there|here)(?=\s*(?:[^\w\s]|$)))\b"
 )
 _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
     "it that this these those them you your him her me my myself our us to with not never no "
@@ -84,6 +95,10 @@ _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an 
     "quando como onde com casa se esta este estas estes essa esse aquela aquele".split()
 )
 _STRIP = " \t'\"\u201c\u201d\u2018\u2019-"
+# What may stand between the user's name and their trade ("Sou o Celso, professor").
+_APPOSITION = frozenset({",", "\u2013", "\u2014", "-", ":"})
+# Attributes whose value is a person's or an animal's name (a workplace may open with "The").
+_PERSONAL = re.compile(r"name|partner|pet|family")
 
 
 def _spans(sep: re.Pattern[str], text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
@@ -110,7 +125,13 @@ def _apply(rule: Rule, message: str, folded: str, start: int, end: int) -> Extra
         ve = stop.start()
     value = message[vs:ve].strip(_STRIP)
     if rule.names:
-        value = _leading_name(value)
+        name = _leading_name(value)
+        if rule.whole and name != value:  # "Been staying here": a sentence, not a name
+            return None
+        value = name
+        person = _PERSONAL.match(rule.attribute) is not None
+        if (rule.whole or person) and not looks_like_name(value, person=person):
+            return None
     words = fold(value).split()
     if not words or len(words) > rule.max_words or not re.search(r"\w\w", value):
         return None
@@ -217,21 +238,51 @@ _SIGNED_NAME = re.compile(
     r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
     r"|caso precise|ja agora)\b"
 )
-_NOT_NAMES = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december thanks thank sorry also ok okay yes "
-    "no great cool fine sure right well oh ah hi hello hey anyway so but and sound lovely "
-    "segunda terca quarta quinta sexta sabado domingo obrigado obrigada sim nao bom boa ola oi "
-    "entao pois certo".split()
+
+
+# A name alone after a greeting: "Hey there. Harpreet. I run…", "Boas. Álvaro, de Bragança."
+_GREETED_NAME = re.compile(
+    r"^\W*(?i:hi|hello|hey|hiya|howdy|morning|good\s+(?:morning|afternoon|evening)|ol[aá]|oi+"
+    r"|boas|bom\s+dia|boa\s+(?:tarde|noite)|viva)(?i:\s+(?:there|all|everyone|pessoal|gente))?"
+    r"\s*[.!,]+\s*"
+    r"(?P<value>[A-Z\u00c0-\u00dd][\w'\u2019-]+(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]+)?)"
+    r"\s*(?=[.!]|,\s*(?i:from|de|da|do)\s)"
 )
 
 
 def _signed_name(message: str) -> ExtractedFact | None:
     """Return the name the user signs a message with in passing, if any."""
-    for m in _SIGNED_NAME.finditer(message):
+    for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
         value = m.group("value")
-        if fold(value).split()[0] not in _NOT_NAMES:
+        if looks_like_name(value):
             return ExtractedFact("name", value, f"The user's name is {value}.", True)
+    return None
+
+
+_WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
+_PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
+_PERSON = rf"{_WORD}(?:\s+{_WORD})?"
+_FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
+# Where the user introduces themselves from: "Aoife from Galway here", "Bernardo aqui, da
+# Tijuca", "Boas. Álvaro, de Bragança.", "Sou a Catarina, do Porto". The name opens the
+# message or a sentence, or follows "I'm"/"sou o/a"; "Postcard from Rome" gives nothing.
+_INTRODUCED_FROM = re.compile(
+    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui))?\s*,{_FROM}"
+    rf"|(?:^|[.!?,]\s+)\W*(?P<here>{_PERSON}){_FROM}(?={_PLACE}\s+(?i:here)\b)"
+    rf"|\b(?i:i'?m|sou\s+(?:o|a))\s+(?P<intro>{_PERSON})\s*,?{_FROM})"
+    rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$))"
+)
+
+
+def _introduced_from(message: str) -> ExtractedFact | None:
+    """Return the home the user names beside their name as they introduce themselves."""
+    for m in _INTRODUCED_FROM.finditer(message):
+        name = m.group("name") or m.group("here") or m.group("intro")
+        if looks_like_name(name) and looks_like_name(m.group("value"), person=False):
+            value = m.group("value")
+            if detect(message) == "pt":
+                return ExtractedFact("home", value, f"O usuário mora em {value}.", True)
+            return ExtractedFact("home", value, f"The user lives in {value}.", True)
     return None
 
 
@@ -260,16 +311,20 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             # question itself does not.
             clauses = clauses[:-1]
         mine = False  # the last clause opened with the user as the subject
+        named = False  # the last clause named the user, and a comma or dash followed
         for c_start, c_end, split_on in clauses:
             c_start = _skip_fillers(folded, c_start, c_end)
             carried = rules + AFTER_I if mine else rules
+            carried = AFTER_NAME + carried if named else carried
             mine = I_OPENS.match(folded, c_start, c_end) is not None and split_on.strip() in (
                 "and",
                 "e",
             )
+            named = False
             for rule in carried:
                 fact = _apply(rule, message, folded, c_start, c_end)
                 if fact:
+                    named = fact.attribute == "name" and split_on.strip() in _APPOSITION
                     also = JOB_PLACE if fact.attribute == "job" else None
                     place = also and _apply(also, message, folded, c_start, c_end)
                     for found in (fact, place) if place else (fact,):
@@ -283,6 +338,8 @@ def extract_facts(message: str) -> list[ExtractedFact]:
             facts.append(found)
     if not any(f.attribute == "name" for f in facts) and (signed := _signed_name(message)):
         facts.append(signed)
+    if not any(f.attribute == "home" for f in facts) and (home := _introduced_from(message)):
+        facts.append(home)
     return facts
 
 

@@ -43,6 +43,7 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"
                       r"|(where|who) am i (employed|working)|employed (at|by)"
                       r"|(which|what) " + _PLACE + r"\b|(em|para|pra) (qual|que) " + _PLACE
+                      + r"|(which|what) \w+ (company|firm|outfit)\b"
                       + r"|onde (e que )?(eu )?trabalh\w*|para quem (e que )?(eu )?trabalho"
                       r"|(minha|a minha) empresa|outfit|pays my (wages|salary)|who pays me"
                       r"|(which|what) (practice|firm|agency) |current employer"
@@ -98,6 +99,15 @@ _FAVOURITE_KEY = re.compile(
 )
 
 
+# Where the user studied or used to work, not where they work now ("em que escola andei?",
+# "which school did I teach at?"): the current workplace is no answer.
+_NOT_WORKING_NOW = re.compile(
+    r"\b(go to|went to|attend(ed)?|stud(y|ied)|graduat\w+|andei|estudei|frequentei"
+    r"|me formei|tirei o curso|did i (work|teach)|used to (work|teach)|trabalhei|ensinei"
+    r"|dei aulas)\b"
+)
+
+
 def asked_attributes(question: str) -> list[str]:
     """Return the fact attributes a question about the user asks for, most likely first.
 
@@ -107,6 +117,8 @@ def asked_attributes(question: str) -> list[str]:
     folded = fold(unicodedata.normalize("NFC", question))
     found = []
     for attribute, pattern in _ASKED:
+        if attribute == "workplace" and _NOT_WORKING_NOW.search(folded):
+            continue  # "which school did I go to?" asks where the user studied
         if pattern.search(folded):
             if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):
                 attribute = f"favourite:{(key.group(1) or key.group(2)).strip()}"

@@ -3,7 +3,8 @@
 Each rule is a set of alternative openings ("i live in", "moro em", "we shifted to") matched at
 the start of a clause of the accent-folded message; the value follows (`memory/fact_extraction.py`
 slices it, checks it and renders the fact). Tried in order: the first rule giving a valid value
-wins the clause.
+wins the clause. Rules tried only in some context (after a job change, after the user's name)
+are in `memory/fact_context_rules.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from memory.fact_words import (
+    AWAY,
     BREED,
     CONDITION,
     CONDITION_ADJECTIVE,
@@ -35,6 +37,7 @@ class Rule:
     reject: frozenset[str] = frozenset()  # first words of the value that rule it out
     names: bool = False  # the value is a proper name: its capitalised words, as written
     check: re.Pattern[str] | None = None  # the folded value must match this (e.g. a job)
+    whole: bool = False  # with `names`: every word of the value must be part of the name
 
 
 _ADV = r"(?:(?:just|recently|also|actually|currently|really|now|finally|still|absolutely)\s+)*"
@@ -73,6 +76,12 @@ _ORG_WORDS = (
     "surgery practice office bakery salon garage warehouse"
 )
 _ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
+# Who acts at a workplace: the user's team, colleagues or boss.
+_TEAM = (
+    r"(?:we|our\s+team|the\s+team|my\s+boss|my\s+manager|everyone|o\s+pessoal|a\s+equip[ae]"
+    r"|os\s+colegas|o\s+(?:meu\s+)?(?:chefe|manager|dire(?:c)?tor)|querem|vamos|estamos|temos"
+    r"|usamos|a\s+gente)\b"
+)
 _JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
@@ -85,6 +94,7 @@ def rule(
     reject: str = "",
     names: bool = False,
     check: str | None = None,
+    whole: bool = False,
 ) -> Rule:
     """Build a rule from alternative prefixes, each followed by the value unless it has one."""
     body = "|".join(prefixes)
@@ -98,6 +108,7 @@ def rule(
         frozenset(reject.split()),
         names,
         re.compile(check) if check else None,
+        whole,
     )
 
 
@@ -108,6 +119,13 @@ RULES: tuple[Rule, ...] = (
           r"my\s+name(?:\s+is|'s)\s+", _IM + r"called\s+", _I + r"go\s+by\s+", r"call\s+me\s+",
           r"(?:o\s+)?meu\s+nome\s+e\s+", _EU + r"(?:me\s+chamo|chamo-me)\s+", max_words=4,
           names=True),
+    # "everybody calls me Peggy", "toda a gente me chama Guida": the name the user goes by.
+    rule("name", True, "The user's name is {value}.",
+          r"(?:everybody|everyone|people|(?:all\s+)?my\s+friends|friends|they\s+all|most\s+people)"
+          r"\s+(?:just\s+)?calls?\s+me\s+",
+          r"(?:toda\s+a\s+gente|todo\s+(?:o\s+)?mundo|(?:os\s+)?(?:meus\s+)?amigos)\s+me\s+"
+          r"(?:chamam?|tratam?)\s+(?:de\s+|por\s+)?", r"me\s+chamam\s+(?:de\s+)?",
+          max_words=3, names=True),
     # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
     # capitalised, which tells "I'm Priya" from "I'm tired".
     rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
@@ -116,7 +134,7 @@ RULES: tuple[Rule, ...] = (
     rule("name", True, "The user's name is {value}.",
           r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
           r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
-          max_words=2, names=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
+          max_words=2, names=True, whole=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
     # "it's Dana again", "Hi again, it's Harriet (Hattie…)", "Thiago de novo.", "fala o Rui":
     # a name announced, with nothing after it but "again" or a bracket.
     *(rule("name", True, "The user's name is {value}.", prefix, max_words=2, names=True,
@@ -161,7 +179,7 @@ RULES: tuple[Rule, ...] = (
           _MY + PET + _CALLED + r"(?P<value>.+)",
           _MEU + PET + _NEW + _CALLED + r"(?P<value>.+)",
           # "we got a new pup, Dusty", "we adopted a kitten called Mo"
-          r"(?:" + _I + "|" + _WE + r")(?:got|adopted|rescued|brought\s+home)\s+(?:a|an)\s+"
+          r"(?:" + _I + "|" + _WE + r")(?:got|adopted|rescued|brought\s+home)\s+(?:a|an|another)\s+"
           r"(?:(?:new|little|baby|rescue)\s+)?" + PET + _CALLED + r"(?P<value>.+)",
           _IVE + r"(?:got\s+)?an?\s+" + PET + r"\s+(?:called|named)\s+(?P<value>.+)",
           _EU + r"tenho\s+(?:um|uma)\s+" + PET
@@ -193,7 +211,7 @@ RULES: tuple[Rule, ...] = (
           _EU + r"(?:faco|pratico|treino)\s+", _I + r"(?:practise|practice|do)\s+",
           max_words=3,
           reject="it this that what not anything nothing nada isso turnos turno plantao plantoes "
-          "horas hora noite noites"),
+          "horas hora noite noites mais menos"),
     rule("hometown", True, "The user is from {value}.",
           _IM + r"from\s+", _I + r"come\s+from\s+", _EU + r"(?:sou|venho)\s+(?:de|do|da)\s+",
           max_words=4, names=True),
@@ -222,8 +240,12 @@ RULES: tuple[Rule, ...] = (
           _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
           max_words=3),
     rule("home", True, "The user lives in {value}.",
-          _IVE + r"(?:live|reside|been\s+living)\s+in\s+", _IVE + r"(?:moved|relocated)\s+to\s+",
-          _WE + r"(?:live|moved|relocated|been\s+living)\s+(?:in|to)\s+",
+          _IVE + r"(?:live|reside|been\s+living)\s+in\s+",
+          _IVE + r"(?:moved|relocated)\s+" + AWAY + r"to\s+",
+          _WE + r"(?:live|moved|relocated|been\s+living)\s+" + AWAY + r"(?:in|to)\s+",
+          # "we just closed on a house in Knoxville", "got the keys to a flat in Bath"
+          r"(?:" + _I + "|" + _WE + r")?(?:closed\s+on|bought|got\s+the\s+keys\s+to)\s+(?:a|our)\s+"
+          r"(?:[a-z]+\s+){0,2}(?:house|home|flat|apartment|place|terrace|bungalow|condo)\s+in\s+",
           _IM + r"(?:based|living)\s+in\s+",
           _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
@@ -238,7 +260,10 @@ RULES: tuple[Rule, ...] = (
           r"a\s+gente\s+(?:se\s+)?mudou\s+(?:para|pra)\s+" + _ART,
           r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
     rule("home", True, "The user lives in {value}.",
-          _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+", max_words=4, names=True),
+          _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+",
+          # "we're up in Auckland now"
+          r"(?:we(?:'re|\s+are)|i'?m)\s+" + _ADV + r"(?:up|down|over|out)\s+in\s+",
+          max_words=4, names=True),
     rule("workplace", True, "The user works at {value}.",
           _I + r"work\s+(?:at|for)\s+", _IVE + r"(?:been\s+)?working\s+(?:at|for)\s+",
           _IM + r"working\s+(?:at|for)\s+",
@@ -250,23 +275,40 @@ RULES: tuple[Rule, ...] = (
           _IVE + r"(?:accepted|took)\s+(?:an?\s+)?(?:job\s+)?offer\s+(?:from|at)\s+",
           _IVE + r"(?:been\s+)?(?:hired|taken\s+on)\s+(?:by|at)\s+",
           r"(?:eu\s+)?fui\s+contratad[oa]\s+(?:pel[oa]s?|para\s+(?:a|o)?|na|no|em)\s*",
+          _EU + r"aceitei\s+(?:uma|a)\s+(?:proposta|oferta)\s+(?:de\s+(?:emprego|trabalho)\s+)?"
+          r"(?:da|do|de|na|no)\s+",
           _EU + r"(?:entrei|comecei)\s+(?:a\s+trabalhar\s+)?(?:na|no|em|para\s+(?:a|o))\s+",
           _I + r"(?:got|landed|took|have|found)\s+(?:a\s+)?(?:new\s+)?job\s+(?:at|with)\s+",
           _IM + r"(?:now\s+)?running\s+", _I + r"teach\s+at\s+",
           r"(?:i\s+(?:have\s+)?)?resumed\s+(?:work\s+)?(?:at|with)\s+",
           r"(?:now\s+)?working\s+(?:at|for)\s+",
+          r"(?:[^,;]*?\s)?(?:my\s+)?first\s+day\s+(?:at|with)\s+(?:the\s+)?",
+          r"(?:[^,;]*?\s)?(?:o\s+)?(?:meu\s+)?primeiro\s+dia\s+(?:na|no|em)\s+",
           r"(?:eu\s+)?consegui\s+(?:um\s+)?(?:novo\s+)?emprego\s+(?:na|no|em)\s+",
           _EU + r"(?:estou|to|tou)\s+(?:a\s+trabalhar|trabalhando)\s+(?:na|no|em|para|pra)\s+",
           _EU + r"dou\s+aulas?\s+(?:na|no|em)\s+",
           max_words=4, names=True),
+    # "Great Lakes Carriers poached me", "a Vale Norte contratou-me": the new employer first.
+    rule("workplace", True, "The user works at {value}.",
+          r"(?:(?:o|a)\s+)?(?P<value>[a-z0-9][\w&'.-]*(?:\s+[\w&'.-]+){0,3}?)\s+"
+          r"(?:(?:just|finally|have|has|'ve)\s+)*(?:poached|hired|headhunted|recruited"
+          r"|snapped\s+up|took\s+me\s+on|contratou|me\s+contratou|contratou-me)\b",
+          max_words=4, names=True, whole=True),
     # "I've been made deputy principal", "I got promoted to head of design", "fui promovida a".
     rule("job", True, "The user is {value}.",
           _IVE + r"(?:been|got|was|were)\s+(?:made|promoted\s+to|appointed(?:\s+as)?)\s+"
           r"(?:(?:the|an?)\s+)?",
           r"(?:(?:just|finally)\s+)?(?:got\s+)?(?:promoted|bumped\s+up)\s+to\s+(?:(?:the|an?)\s+)?",
           r"they(?:'ve|\s+have)?\s+(?:just\s+|finally\s+)?made\s+me\s+(?:(?:the|an?)\s+)?",
-          r"(?:eu\s+)?fui\s+promovid[oa]\s+(?:a|para)\s+(?:(?:o|a)\s+)?",
+          r"(?:eu\s+)?fui\s+(?:promovid[oa]\s+(?:a|para)|nomead[oa](?:\s+(?:para|como))?)"
+          r"\s+(?:(?:o|a)\s+)?",
           max_words=4, reject=_JOB_REJECT),
+    # "At Brindle & Co we use…", "No Instituto Sol querem…", "Lá na Vidraria Norte a gente…":
+    # the place the user's team is at (in Portuguese a one-word place may be a town).
+    rule("workplace", True, "The user works at {value}.",
+          r"(?:at\s+(?:the\s+)?|(?:la\s+|ca\s+)?(?:na|no)\s+(?=" + _ORG + r"|\S+\s+(?!" + _TEAM
+          + r")\S))(?P<value>.+?)\s+(?=" + _TEAM + ")",
+          max_words=4, names=True, whole=True),
     # "aqui na Clínica Movimento", "here at Halden Build", "the boss at Sparkline": where
     # the user works, said in passing (a workplace's own word first, or a work word before).
     rule("workplace", True, "The user works at {value}.",
@@ -287,6 +329,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:(?:good|lovely|slow|lazy|rainy|freezing|cold|hot|sunny|quiet|busy|early|grey|gray"
           r"|wet|windy|foggy|snowy)\s+)(?:morning|afternoon|evening|night)\s+in\s+",
           r"(?:bom\s+dia|boa\s+tarde|boa\s+noite|ola|oi|saudacoes)\s+(?:de|do|da|desde)\s+",
+          r"(?:writing|messaging|texting|typing)\s+(?:this\s+)?from\s+",
           r"(?:aqui|ca)\s+(?:de|do|da)\s+",
           r"(?:[^,;]*?\s)?(?:at\s+home|em\s+casa)\s+(?:in|em|no|na)\s+",
           max_words=3, names=True, reject=_ORG_WORDS),
@@ -299,46 +342,6 @@ RULES: tuple[Rule, ...] = (
     rule("language", False, "The user speaks {value}.",
           _I + r"speak\s+(?:(?:fluent|some|a\s+little|a\s+bit\s+of)\s+)?",
           _EU + r"falo\s+(?:(?:fluentemente|bem|um\s+pouco\s+de)\s+)?",
-          max_words=3, reject="a com contigo consigo serio muito demais sobre"),
+          max_words=3, reject="a com contigo consigo serio muito demais sobre de do da dos das"),
 )
 # fmt: on
-
-# The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
-# Hotel Maré Alta"): a name after "at/with/for/no/na/em".
-JOB_PLACE = rule(
-    "workplace",
-    True,
-    "The user works at {value}.",
-    r".*?\s(?:at|with|for|no|na|em|pela|pelo)\s+(?:the\s+)?",
-    max_words=5,
-    names=True,
-)
-
-# A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
-NEW_JOB = re.compile(
-    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa)|(?:um\s+)?novo\s+emprego"
-    r"|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers))\b"
-)
-# ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
-NEW_JOB_PLACE = rule(
-    "workplace",
-    True,
-    "The user works at {value}.",
-    r"(?:(?:agora|now)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+(?:now\s+)?(?:na|no|em|at|with)\s+"
-    r"(?:the\s+)?",
-    max_words=4,
-    names=True,
-)
-
-# A verb whose subject, the user, opened the clause before ("we've packed up and relocated to
-# Ibadan", "I quit and joined Bluefin"): tried only on such a clause.
-AFTER_I = (
-    rule("home", True, "The user lives in {value}.",
-         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?to\s+",
-         r"(?:(?:depois|entao)\s+)?(?:me\s+mudei|mudei-me|nos\s+mudamos|mudamo-nos)\s+para\s+",
-         max_words=4, names=True),
-    rule("workplace", True, "The user works at {value}.",
-         r"(?:(?:then|just|finally)\s+)?(?:joined|started\s+at)\s+", max_words=4, names=True),
-)  # fmt: skip
-# Clauses that open with the user as the subject (after fillers).
-I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")

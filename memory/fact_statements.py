@@ -15,7 +15,8 @@ place is in York" closes "our Sheffield terrace"), unless it names the current v
 (`memory.facts`): on dev3 the classifier took "from September I'm at the Pirilampo school,
 nearer home" for a move and closed the user's home; the stated leg still brings the newest
 statement. Sentences about someone else's job, home or health ("my brother works at Kuda
-Bank", "o meu marido também é advogado") are not the user's and give no fact.
+Bank", "o meu marido também é advogado") are not the user's and give no fact; nor do wishes and
+conditions ("if I ever get a dog I'll name it Milo", "se um dia eu tiver um gato…").
 """
 
 from __future__ import annotations
@@ -57,6 +58,44 @@ _SOMEONE_ELSE = re.compile(
     rf"|\b(?:o|a|os|as)?\s*(?:meu|minha|meus|minhas|nosso|nossa|seu|sua)\s+(?:\w+\s+)?"
     rf"(?:{_RELATIVE_PT})s?\b"
 )
+
+
+# A condition, a wish or a plan: "If I ever get a dog I'll name it Milo", "I'd love to live
+# by the sea", "se um dia eu tiver um gato…", "quem me dera morar em Lisboa". A bare "if"
+# counts only opening the sentence and not before a state the user is in: "Skye, my collie,
+# would climb every hill if I let her" and "if I'm at the Acme office, sync fails" state
+# the dog and the employer.
+_HYPOTHETICAL = re.compile(
+    r"^\W*(?:if|unless|suppose|imagine|se|caso|imagina)\b"
+    r"(?!\s+(?:i'?m|i\s+am|we'?re|we\s+are|my|our|(?:eu\s+)?(?:estou|to|tou|sou|moro|trabalho)"
+    r"|(?:o|a)\s+(?:meu|minha|nosso|nossa))\b)"
+    r"|\b(?:(?:if|when|once)\s+(?:i|we)\s+ever|someday|some\s+day|one\s+day"
+    r"|i'?d\s+(?:love|like|rather)|i\s+would\s+(?:love|like)|i\s+wish|wish\s+i|dreaming"
+    r"|daydream|quem\s+me\s+dera|gostaria|adoraria|um\s+dia|algum\s+dia"
+    # a wish for something not had: "my daughter wants a puppy", "queremos um gato"
+    r"|wants?\s+(?:a|an)|(?:quer|queria|queremos)\s+(?:um|uma)"
+    r"|se\s+(?:eu\s+)?(?:tiver|tivesse|for|fosse|puder|pudesse|ganhar|ganhasse|houver))\b"
+)
+# Where a hypothetical ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto
+# só tenho o Tufão".
+_BUT = re.compile(r"(?:,\s*|\s+)(?:but|mas|porem)\s+")
+
+
+def hypothetical(sentence: str) -> bool:
+    """Return whether `sentence` states a condition or a wish, which is no fact of the user."""
+    return _HYPOTHETICAL.search(fold(sentence)) is not None
+
+
+def factual_part(sentence: str) -> str:
+    """Return `sentence`, or what follows its last "but" when it opens as a hypothetical.
+
+    An empty string when no part of it states a fact.
+    """
+    if not hypothetical(sentence):
+        return sentence
+    parts = _BUT.split(sentence)
+    tail = parts[-1] if len(parts) > 1 else ""
+    return "" if hypothetical(tail) else tail
 
 
 def about_someone_else(sentence: str) -> bool:
@@ -104,10 +143,11 @@ def stated_facts(
     verdicts = classifier.statements(vectors)
     out: dict[str, list[ExtractedFact]] = {e.id: [] for e in entries if e.role == "human"}
     for message_id, facts in out.items():
+        # A hypothetical states nothing; "…, but for now I only have Rex" keeps its fact.
         mine = [
-            (sentence, verdict)
+            (part, verdict)
             for (owner, sentence), verdict in zip(owned, verdicts, strict=True)
-            if owner == message_id
+            if owner == message_id and (part := factual_part(sentence))
         ]
         best: dict[str, tuple[float, str]] = {}
         for sentence, verdict in mine:

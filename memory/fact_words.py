@@ -11,9 +11,10 @@ import re
 PET = (
     r"(?P<species>dog|puppy|pup|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
     r"guinea\s+pig|bearded\s+dragon|african\s+grey|cockatiel|parakeet|canary|lizard|gecko"
-    r"|snake|ferret|goldfish|"
+    r"|snake|ferret|goldfish|pony|terrapin|"
     r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|periquita"
-    r"|calopsita|tartaruga|cavalo|egua|hamster|porquinho-da-india|lagarto|furao)"
+    r"|calopsita|tartaruga|jabuti|cagado|cavalo|egua|ponei|hamster|porquinho-da-india|lagarto"
+    r"|furao)"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -24,7 +25,8 @@ _DOG_BREEDS = (
     "rottweiler|german shepherd|schnauzer|chihuahua|shih tzu|maltese|pomeranian|doberman|"
     "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher|"
     "kelpie|blue heeler|heeler|cattle dog|alsatian|weimaraner|vizsla|samoyed|shiba|akita|"
-    "rafeiro|perdigueiro|podengo|serra da estrela"
+    "rafeiro|perdigueiro|podengo|serra da estrela|pit bull|pitbull|bernese mountain dog|bernese|"
+    "cao de agua"
 )
 _CAT_BREEDS = (
     "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
@@ -63,7 +65,11 @@ CANONICAL = {
 PROFESSION = (
     r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
-    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza)\b.*"
+    r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza|agronom[oa]"
+    r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar"
+    # a partner of a firm, not a member of a club
+    r"|soci[oa](?=-gerente|\s+(?:d[oa]\s+)?(?:escritorio|firma|empresa|clinica|consultorio|agencia"
+    r"|atelier|estudio)))\b.*"
 )
 # Health conditions a user states ("I have asthma", "tenho rinite", "sou diabética"), as said
 # after "I have"/"tenho" (CONDITION) or "I'm"/"sou" (CONDITION_ADJECTIVE); accent-folded.
@@ -114,5 +120,9 @@ JOB_WORDS = (
     r"|technician|surveyor|hygienist|biologist|chemist|executive|officer|assistant|clerk"
     r"|receptionist|administrator|coordinator|supervisor|director|lead|sparky|tradie|optician"
     r"|self[\s-]employed|drive\s+a\s+(?:bus|cab|taxi|truck|lorry|van)|motorista|enfermeir\w"
-    r"|professor\w*|plantao|turno|escala)\b"
+    r"|professor\w*|plantao|turno|escala|actuary|dispatcher|agronomist|ranger|sommelier"
+    r"|instructor|translator|interpreter|tutor|broker|banker|courier|carer|caregiver)\b"
 )
+# A move's direction, between the verb and "to"/"in": "moved down to Cork", "relocated up
+# north to", "moved through to Glasgow", "we're up in Auckland".
+AWAY = r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?)?"

@@ -1,9 +1,11 @@
-"""Scripted chat models: the one fake allowed, since no LLM is reachable in tests."""
+"""Scripted models: chat models (no LLM is reachable in tests) and the attribute classifier's
+verdicts (where the rules around it are under test, not its weights)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -11,6 +13,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
+
+from memory.fact_extraction import ExtractedFact
+from memory.fact_semantics import Verdict
+from memory.fact_statements import stated_facts
+from memory.message_index import IndexEntry
 
 
 class _RecordingChatModel(BaseChatModel):
@@ -87,3 +94,21 @@ class RuleChatModel(_RecordingChatModel):
 
     def _reply(self, messages: list[BaseMessage], tools_bound: bool) -> AIMessage:
         return self.rule(messages, tools_bound)
+
+
+class ScriptedAttributes:
+    """The attribute classifier's verdicts, scripted per sentence (the "vectors" are the
+    sentences themselves)."""
+
+    def __init__(self, verdicts: dict[str, Verdict]) -> None:
+        self.verdicts = verdicts
+
+    def statements(self, vectors: list[str]) -> list[Verdict]:
+        return [self.verdicts[v] for v in vectors]
+
+
+def stated_by(message: str, verdicts: dict[str, Verdict]) -> list[ExtractedFact]:
+    """Return the statement facts of a user's `message` whose sentences get `verdicts`."""
+    entry = IndexEntry("m1", "m1", message, message, "human", datetime.now(UTC), 1, {})
+    owned = [("m1", sentence) for sentence in verdicts]
+    return stated_facts(ScriptedAttributes(verdicts), [entry], owned, list(verdicts))["m1"]

@@ -9,15 +9,12 @@ out: a wrong fact of a one-value attribute would replace the right one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from memory.fact_endings import ended
-from memory.fact_extraction import ExtractedFact, extract_facts
+from memory.fact_extraction import extract_facts
 from memory.fact_semantics import Verdict
-from memory.fact_statements import stated_facts
-from memory.message_index import IndexEntry
+from tests.fakes import stated_by
 
 
 def facts(message: str) -> set[tuple[str, str]]:
@@ -169,33 +166,17 @@ def test_a_fact_told_in_portuguese_reads_back_in_portuguese() -> None:
     assert partner.text == "Mulher do usuário: Inês." and partner.single_valued
 
 
-class _Scripted:
-    """The attribute classifier's verdicts, scripted per sentence (its rules are under test)."""
-
-    def __init__(self, verdicts: dict[str, Verdict]) -> None:
-        self.verdicts = verdicts
-
-    def statements(self, vectors: list[str]) -> list[Verdict]:
-        return [self.verdicts[v] for v in vectors]
-
-
-def _stated(message: str, verdicts: dict[str, Verdict]) -> list[ExtractedFact]:
-    entry = IndexEntry("m1", "m1", message, message, "human", datetime.now(UTC), 1, {})
-    owned = [("m1", sentence) for sentence in verdicts]
-    return stated_facts(_Scripted(verdicts), [entry], owned, list(verdicts))["m1"]
-
-
 def test_a_promotion_read_as_a_new_employer_gives_no_workplace() -> None:
     """The rules read the job in the sentence: the classifier's workplace is not kept."""
     sentence = "Got promoted, I am release manager now."
     verdicts = {sentence: Verdict("workplace", 0.6), "Got promoted": Verdict("workplace", 0.7)}
-    assert _stated(sentence, verdicts) == []
+    assert stated_by(sentence, verdicts) == []
 
 
 def test_a_home_and_a_workplace_in_one_sentence_both_stand() -> None:
     sentence = "Since I joined the Lumen studio, here in Porto, I sleep less."
     clause = "Since I joined the Lumen studio"
     verdicts = {sentence: Verdict("none", 0.5), clause: Verdict("workplace", 0.6)}
-    assert [(f.attribute, f.value) for f in _stated(sentence, verdicts)] == [
+    assert [(f.attribute, f.value) for f in stated_by(sentence, verdicts)] == [
         ("workplace", sentence)
     ]

@@ -1,0 +1,70 @@
+"""Rules tried only in some context: after a job change, after the user's name, after "I … and".
+
+The clause rules (`memory/fact_rules.py`) read a clause on its own. Some phrasings state a
+fact only beside another: "agora estou na Vale Norte" names an employer only in a message
+saying the job changed (else it is a visit), "professor de química" is the user's trade only
+right after "Sou o Celso,", "relocated to Ibadan" is the user's move only after "we've packed
+up and". `memory/fact_extraction.py` decides when each applies.
+"""
+
+from __future__ import annotations
+
+import re
+
+from memory.fact_rules import rule
+from memory.fact_words import AWAY, JOB_WORDS, PROFESSION
+
+# The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
+# Hotel Maré Alta"): a name after "at/with/for/no/na/em".
+JOB_PLACE = rule(
+    "workplace",
+    True,
+    "The user works at {value}.",
+    r".*?\s(?:at|with|for|no|na|nos|nas|em|pela|pelo)\s+(?:the\s+)?",
+    max_words=5,
+    names=True,
+)
+
+# A message that says the user changed jobs ("Troquei de emprego!", "new job!")...
+NEW_JOB = re.compile(
+    r"\b(?:(?:troquei|mudei)\s+de\s+(?:emprego|trabalho|empresa|patrao|chefe|escola|hospital"
+    r"|clinica|loja|escritorio)|(?:moved|changed|switched)\s+(?:schools|hospitals|clinics)"
+    r"|(?:um\s+)?novo\s+emprego|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers)"
+    # "I left X…", "quit", "saí da clínica", "larguei a empresa": the old job ended.
+    r"|(?:i|i've|i\s+have)\s+(?:just\s+)?(?:left|quit|resigned)|handed\s+in\s+my\s+notice"
+    r"|sai\s+d[aoe]s?|larguei|deixei\s+(?:o|a)|despedi-me|pedi\s+(?:a\s+)?demissao)\b"
+)
+# ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
+NEW_JOB_PLACE = rule(
+    "workplace",
+    True,
+    "The user works at {value}.",
+    r"(?:(?:agora|now|a\s+partir\s+d\w+\s+\w+|from\s+\w+)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+"
+    r"(?:now\s+)?(?:na|no|em|at|with)\s+"
+    r"(?:the\s+)?",
+    # "Starting at Harbourfront Re on Monday", "começo na Aquaterm segunda".
+    r"(?:(?:i'?m|i\s+am|and)\s+)?(?:starting|i\s+start)\s+(?:at|with)\s+(?:the\s+)?",
+    r"(?:(?:eu\s+)?(?:comeco|vou\s+comecar)\s+(?:a\s+trabalhar\s+)?(?:na|no|em)\s+)",
+    max_words=4,
+    names=True,
+)
+
+# A verb whose subject, the user, opened the clause before ("we've packed up and relocated to
+# Ibadan", "I quit and joined Bluefin"): tried only on such a clause.
+AFTER_I = (
+    rule("home", True, "The user lives in {value}.",
+         r"(?:(?:then|just|finally)\s+)?(?:moved|relocated|shifted)\s+(?:house\s+)?" + AWAY
+         + r"to\s+",
+         r"(?:(?:depois|entao)\s+)?(?:me\s+mudei|mudei-me|nos\s+mudamos|mudamo-nos)\s+para\s+",
+         max_words=4, names=True),
+    rule("workplace", True, "The user works at {value}.",
+         r"(?:(?:then|just|finally)\s+)?(?:joined|started\s+at)\s+", max_words=4, names=True),
+)  # fmt: skip
+# A trade right after the user's name: "Sou o Celso, professor de química", "Gareth here —
+# train driver": tried only on the clause after one that named the user.
+AFTER_NAME = (
+    rule("job", True, "The user works as {value}.", r"(?:(?:um|uma|an?)\s+)?", max_words=4,
+         check=r"(?:" + PROFESSION + r")|(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+)  # fmt: skip
+# Clauses that open with the user as the subject (after fillers).
+I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")
