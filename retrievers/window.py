@@ -57,8 +57,11 @@ def window_coverage(
         for offset, cand_id in span:
             window = around.setdefault(cand_id, {cand_id})
             window.update(c for o, c in span if abs(o - offset) <= WINDOW_TURNS)
+    # Each turn's matched terms once (cached by text), then a union per window: matching the
+    # joined text of every window instead cost ~3.5 ms of CPU for 40 hits.
     terms = QueryTerms(query)
+    found = {cand_id: terms.found(content) for cand_id, content in text.items()}
     return {
-        cand_id: terms.coverage("\n".join(text[c] for c in window))
+        cand_id: terms.share(frozenset().union(*(found[c] for c in window)))
         for cand_id, window in around.items()
     }
