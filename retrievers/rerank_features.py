@@ -44,6 +44,7 @@ FEATURES: tuple[str, ...] = (
     "when_x_dated",
     "when_x_resolved",
     "coverage",
+    "window_coverage",
     "log_words",
     "recency",
     "thread_share",
@@ -95,6 +96,7 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
         asking = s.get("question")
         thread = meta.get("thread_id")
         when_at = dates[i]
+        coverage = wanted.match(content)[0]
         # One entry per name of FEATURES, in its order.
         rows.append(
             (
@@ -115,7 +117,8 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
                 s.get("time", 0.0),
                 when and _dated(content),
                 when and bool(meta.get("time_refs")),
-                wanted.match(content)[0],
+                coverage,
+                s.get("window", coverage),
                 math.log1p(len(content.split())),
                 (when_at - d_low).total_seconds() / d_range
                 if when_at is not None and d_low is not None and d_range

@@ -33,6 +33,7 @@ from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
+from retrievers.window import WINDOW_HITS, window_coverage
 from storage.identity import Identity
 from text.acts import asks_about_own_questions
 
@@ -98,7 +99,7 @@ class Retriever:
             fused = boost_asked_facts(fused, wanted, tuning.stated_bonus)
         weight = tuning.neighbour_weight if neighbour_weight is None else neighbour_weight
         if "conversation" in route["sources"] and weight > 0:
-            fused = await self._with_neighbours(ident, fused, weight, roles_for(query))
+            fused = await self._with_neighbours(ident, query, fused, weight, roles_for(query))
         # After the neighbours: a question still lends to the answer after it.
         if tuning.question_penalty > 0 and not asks_about_own_questions(query):
             fused = demote_questions(fused, tuning.question_penalty)
@@ -143,23 +144,34 @@ class Retriever:
         return [tasks[name].result() for name in names], vector
 
     async def _with_neighbours(
-        self, ident: Identity, fused: list[Candidate], weight: float, roles: tuple[str, ...]
+        self,
+        ident: Identity,
+        query: str,
+        fused: list[Candidate],
+        weight: float,
+        roles: tuple[str, ...],
     ) -> list[Candidate]:
         """Let the top conversation hits lend score to the turns around them, then re-rank.
 
         Neighbours no leg found join at the floor of the fused scores, so what they rank on
         is what they were lent; only messages of `roles` (whose words are evidence) join.
+        The same statement fetches the turns around every hit the reranker will see, for
+        each candidate's `window` score (`retrievers.window`).
         """
-        hits = [c for c in fused if c["source"] == "conversation"]
-        hits = hits[: self.registry.tuning.neighbour_hits]
+        lending = self.registry.tuning.neighbour_hits
+        hits = [c for c in fused if c["source"] == "conversation"][: max(lending, WINDOW_HITS)]
         if not hits:
             return fused
-        row_ids = [c["id"].removeprefix("msg:") for c in hits]
-        rows = await message_index.neighbours(self._pool, ident, row_ids)
+        rows = await message_index.neighbours(
+            self._pool, ident, [c["id"].removeprefix("msg:") for c in hits]
+        )
+        lenders = {c["id"].removeprefix("msg:") for c in hits[:lending]}
         by_id = {c["id"]: c for c in fused}
         floor = min(c["scores"].get("fused", 0.0) for c in fused)
         around: dict[str, list[tuple[str, int]]] = {}
         for row in rows:
+            if row["hit"] not in lenders:
+                continue
             cand_id = f"msg:{row['id']}"
             if cand_id not in by_id:
                 if row["role"] not in roles:
@@ -173,6 +185,9 @@ class Retriever:
         gains = propagate_to_neighbours(base, around, weight=weight)
         for cand_id, gain in gains.items():
             by_id[cand_id]["scores"]["neighbours"] = round(gain, 6)
+        for cand_id, coverage in window_coverage(query, hits, rows).items():
+            if cand_id in by_id:
+                by_id[cand_id]["scores"]["window"] = round(coverage, 6)
         return reranked(by_id.values())
 
 

@@ -51,7 +51,8 @@ class Candidate(TypedDict):
     """Provenance: document title/path and chunk, or thread and timestamp of a message."""
     scores: dict[str, float]
     """Per-signal scores: `vector` (cosine), `lexical` (BM25), `fused` (z-score or RRF fusion,
-    plus date and author lifts), `time`/`author` (1 when lifted), `neighbours`, `rerank`."""
+    plus date and author lifts), `time`/`author` (1 when lifted), `neighbours`, `window` (the
+    question's term coverage by the turn and the turns around it), `rerank`."""
     ranks: dict[str, int]
     """Per-signal 1-based ranks."""
 

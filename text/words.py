@@ -98,16 +98,24 @@ class QueryTerms:
 
     def match(self, text: str) -> tuple[float, bool]:
         """Return the coverage of `text` and whether it holds every identifier of the query."""
-        have, prefixes, stems = _term_index(text)
+        have = _term_index(text)[0]
         named = bool(self.identifiers) and self.identifiers <= have
-        if not self.total:
-            return 0.0, named
-        hits = sum(
-            weight
-            for w, weight in self.weights.items()
+        return self.share(self.found(text)), named
+
+    def found(self, text: str) -> frozenset[str]:
+        """Return the query's terms that `text` matches (see `coverage`)."""
+        have, prefixes, stems = _term_index(text)
+        return frozenset(
+            w
+            for w in self.weights
             if w in have or (len(w) >= 5 and w[:5] in prefixes) or (len(w) == 4 and w in stems)
         )
-        return hits / self.total, named
+
+    def share(self, found: frozenset[str]) -> float:
+        """Return the weighted share of the query's terms that `found` holds (0-1)."""
+        if not self.total:
+            return 0.0
+        return sum(self.weights[w] for w in found) / self.total
 
 
 @lru_cache(maxsize=16384)

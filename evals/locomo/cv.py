@@ -66,6 +66,7 @@ ABLATIONS: Mapping[str, frozenset[str]] = {
         {"thread_share", "same_thread_as_top"}
     ),
     "text (term coverage, length)": frozenset({"coverage", "log_words"}),
+    "window (term coverage of the turn with the turns around it)": frozenset({"window_coverage"}),
 }
 CV_COLUMNS = ("R@1", "R@5", "R@10", "R@20", "MRR")
 

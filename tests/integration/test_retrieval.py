@@ -250,3 +250,25 @@ async def test_a_leg_added_by_one_registry_line_is_fused_and_can_rank_first(
         ident, question, decision("hybrid", "test", {}, registry), fetch_k=10
     )
     assert all(c["id"] != "kb:pinned-notice" for c in hybrid)
+
+
+async def test_a_reply_carries_the_words_of_the_turns_around_it(resources: Resources):
+    ident = fresh_identity()
+    await remember_turns(
+        resources,
+        ident,
+        [
+            *FILLER[:3],
+            "I took a short trip last week to clear my mind.",
+            "Which city did you visit?",
+            "Rome! The food alone was worth it.",
+            *FILLER[3:],
+        ],
+    )
+    query = "Which city did I visit on my short trip?"
+    found = await search(resources, ident, query, "cross_conversation")
+    reply = next(c for c in found if c["content"].startswith("Rome!"))
+    # The reply names none of the question's words; the two turns before it name them all.
+    assert reply["scores"]["window"] == 1.0
+    filler = next(c for c in found if c["content"] == FILLER[0])
+    assert filler["scores"]["window"] < 0.5
