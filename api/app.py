@@ -44,7 +44,7 @@ from graph.node_metrics import NodeTimer
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
 from knowledge.sandbox import Budget
-from memory.facts import extractor_for
+from memory.fact_extractors import extractor_for
 from memory.turns import TurnLocks
 
 logger = logging.getLogger(__name__)

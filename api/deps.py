@@ -16,7 +16,7 @@ from api.problems import unprocessable
 from configs.settings import Settings
 from graph.resources import Resources
 from knowledge.documents import DocumentLibrary
-from memory.facts import Extractor
+from memory.fact_extractors import Extractor
 from memory.turns import TurnLocks
 from storage.identity import ID_PATTERN, Identity, validate_id
 from storage.tenancy import bind_tenant, bind_user

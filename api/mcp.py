@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 from api.routes.memory import as_memory, as_result
 from graph.resources import Resources
 from memoria.models import MAX_K, MAX_TEXT_CHARS, DeleteReceipt, Memory, SearchResult
-from memory.facts import Extractor
+from memory.fact_extractors import Extractor
 from memory.memories import MemoryClosed, MemoryNotFound
 from retrievers.memory_search import Kind, MemoryQuery, search
 from storage.identity import Identity, validate_id

@@ -53,7 +53,7 @@ from graph.builder import build_retrieval_graph
 from graph.context import Context
 from graph.resources import Resources
 from knowledge.ingest import ingest_paths
-from memory.facts import offline_extractor
+from memory.fact_extractors import offline_extractor
 from storage.identity import Identity
 from storage.tenancy import tenant_connection
 

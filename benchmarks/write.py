@@ -31,7 +31,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from evals.locomo import delete_tenant, new_tenant_id, percentile
 from graph.resources import Resources
-from memory.facts import offline_extractor
+from memory.fact_extractors import offline_extractor
 from memory.turns import TurnLocks
 from storage.identity import Identity
 from storage.tenancy import ALL_TENANTS, tenant_connection

@@ -37,7 +37,7 @@ async def bench_write(args: argparse.Namespace) -> int:
     """Measure the write path and print its report."""
     from benchmarks.write import format_write_report, run_write_bench
     from graph.resources import Resources
-    from memory.facts import offline_extractor
+    from memory.fact_extractors import offline_extractor
 
     inprocess = args.worker == "inprocess"
     settings = get_settings().model_copy(
@@ -86,7 +86,7 @@ async def bench_suite(args: argparse.Namespace) -> int:
     from benchmarks.suite import SuiteConfig, run_suite
     from benchmarks.suite_report import format_suite_report
     from graph.resources import Resources
-    from memory.facts import offline_extractor
+    from memory.fact_extractors import offline_extractor
 
     sizes = sorted({*args.sizes, *([1_000_000] if args.with_1m else [])})
     cfg = SuiteConfig(

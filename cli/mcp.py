@@ -33,7 +33,7 @@ def serve_stdio(args: argparse.Namespace) -> int:
     from api.mcp import stdio_server
     from configs.chat_models import build_chat_model
     from graph.resources import Resources
-    from memory.facts import extractor_for
+    from memory.fact_extractors import extractor_for
     from storage.identity import Identity, validate_id
 
     settings = get_settings()

@@ -157,7 +157,7 @@ async def worker(args: argparse.Namespace) -> int:
     from configs.chat_models import build_chat_model
     from graph.resources import Resources
     from memory import retention
-    from memory.facts import extractor_for
+    from memory.fact_extractors import extractor_for
 
     settings = get_settings()
     async with Resources(settings) as res:

@@ -25,7 +25,7 @@ from graph.nodes.router import make_router
 from graph.nodes.summarise import make_summarise, needs_summary
 from graph.resources import Resources
 from graph.state import InputState, OutputState, State
-from memory.facts import extractor_for
+from memory.fact_extractors import extractor_for
 from tools import build_tools
 
 P = ParamSpec("P")

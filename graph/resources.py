@@ -23,7 +23,8 @@ from graph.tracing import Tracing
 from knowledge import chunks
 from memory import consent, fact_semantics, retention
 from memory.conversation import ConversationMemory
-from memory.facts import Extractor, FactStore
+from memory.fact_extractors import Extractor
+from memory.facts import FactStore
 from memory.forget import Forgetter
 from memory.memories import Memories
 from memory.outbox import OutboxWorker, running

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from configs.settings import Settings
 from memory import outbox_jobs, strategy_log, threads, transcript
-from memory.facts import RULES
+from memory.fact_extractors import RULES
 from memory.message_index import index_entries
 from storage.database import Storage
 from storage.identity import Identity, redis_key

@@ -10,26 +10,22 @@ the old fact is closed (`valid_to`, `superseded_by`) and the new one names it in
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langgraph.store.base import Item, PutOp
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from configs.chat_models import model_name
-from configs.prompts import FACTS_PROMPT
 from memory import fact_statements, message_index
 from memory.fact_endings import close_ended
-from memory.fact_extraction import ExtractedFact, extract_facts
+from memory.fact_extraction import ExtractedFact
+from memory.fact_extractors import Extractor
 from memory.messages import message_uuid_of
 from storage.identity import Identity
 from storage.reindex import Reindexable
@@ -84,67 +80,6 @@ def facts_namespace(ident: Identity) -> tuple[str, ...]:
 
 def _label(value: str) -> str:
     return value.replace("%", "%25").replace(".", "%2E")
-
-
-RULES = "rules"
-LLM = "llm"
-
-
-@dataclass(frozen=True)
-class Extractor:
-    """Finds the facts a user message states, and says which extractor it is.
-
-    Attributes:
-        kind: "llm" (the configured chat model) or "rules" (offline, no model).
-        name: What a fact records as its extractor, e.g. "rules" or "llm:gpt-4o-mini".
-        extract: The extraction itself.
-    """
-
-    kind: str
-    name: str
-    extract: Callable[[str], Awaitable[list[ExtractedFact]]]
-
-    @property
-    def serves(self) -> tuple[str, ...]:
-        """The extractor kinds of jobs this one may take: its own, and any lesser one."""
-        return (LLM, RULES) if self.kind == LLM else (RULES,)
-
-
-async def _rules(message: str) -> list[ExtractedFact]:
-    return extract_facts(message)
-
-
-offline_extractor = Extractor(RULES, RULES, _rules)
-"""Clear self-statements in English and Portuguese, found by rules (no model needed)."""
-
-
-def extractor_for(model: BaseChatModel | None) -> Extractor:
-    """Return the LLM extractor of `model`, or the offline rules without one."""
-    return llm_extractor(model) if model is not None else offline_extractor
-
-
-def llm_extractor(model: BaseChatModel) -> Extractor:
-    """Return an extractor that asks `model`, falling back to the offline one on any failure."""
-
-    async def extract(message: str) -> list[ExtractedFact]:
-        try:
-            reply = await model.ainvoke(FACTS_PROMPT.format(message=message))
-            text = reply.text.strip().removeprefix("```json").removesuffix("```").strip()
-            return [
-                ExtractedFact(
-                    attribute=str(item["attribute"]).strip().lower(),
-                    value=str(item["value"]).strip(),
-                    text=str(item["text"]).strip(),
-                    single_valued=bool(item.get("single_valued", False)),
-                )
-                for item in json.loads(text)
-                if str(item.get("value", "")).strip() and str(item.get("attribute", "")).strip()
-            ]
-        except Exception as exc:  # noqa: BLE001 - a bad reply must not lose the offline facts
-            logger.warning("fact extraction by the chat model failed, using rules: %r", exc)
-            return extract_facts(message)
-
-    return Extractor(LLM, f"{LLM}:{model_name(model)}", extract)
 
 
 def _names(sentence: str, value: str) -> bool:

@@ -21,7 +21,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from memory import message_index
-from memory.facts import Extractor, FactStore, facts_namespace
+from memory.fact_extractors import Extractor
+from memory.facts import FactStore, facts_namespace
 from memory.forget import Receipt
 from memory.messages import message_uuid_of
 from memory.outbox import LOCK_USER

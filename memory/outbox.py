@@ -30,8 +30,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory import fact_statements, message_index, outbox_jobs, statement_labels
 from memory.fact_extraction import ExtractedFact
+from memory.fact_extractors import Extractor
 from memory.fact_semantics import AttributeClassifier
-from memory.facts import Extractor, FactStore
+from memory.facts import FactStore
 from memory.message_index import IndexEntry
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS

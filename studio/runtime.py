@@ -20,7 +20,7 @@ from access.gate import KeyGate, build_gate
 from configs.chat_models import build_chat_model
 from configs.settings import get_settings
 from graph.resources import Resources
-from memory.facts import extractor_for
+from memory.fact_extractors import extractor_for
 
 # Where `langgraph dev` keeps its threads, runs and checkpoints: its working directory.
 LANGGRAPH_STATE_DIR = Path(".langgraph_api")

@@ -32,7 +32,7 @@ from access.api_keys import ApiKeys
 from api import create_app
 from configs.settings import REPO_ROOT, Settings
 from graph.resources import Resources
-from memory.facts import offline_extractor
+from memory.fact_extractors import offline_extractor
 from storage.services import ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_scope
 from tests.fakes import StreamingScriptedChatModel

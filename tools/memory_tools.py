@@ -14,7 +14,7 @@ from langchain_core.tools import BaseTool, tool
 from langgraph.prebuilt import InjectedState
 from pydantic import Field
 
-from memory.facts import Extractor
+from memory.fact_extractors import Extractor
 from retrievers.types import Candidate, Labeller, RouteDecision, Source, Strategy
 
 MAX_RESULTS = 10

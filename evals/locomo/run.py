@@ -51,7 +51,7 @@ from evals.locomo.tenant import delete_tenant
 from graph.builder import build_retrieval_graph
 from graph.context import Context
 from graph.resources import Resources
-from memory.facts import offline_extractor
+from memory.fact_extractors import offline_extractor
 from storage.identity import Identity
 from storage.schema import MESSAGES_TABLE
 from storage.tenancy import tenant_connection

@@ -9,7 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from graph.privacy import is_private
 from graph.state import State, latest_question
 from memory import strategy_log
-from memory.facts import Extractor
+from memory.fact_extractors import Extractor
 
 logger = logging.getLogger(__name__)
 

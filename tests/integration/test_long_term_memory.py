@@ -22,7 +22,7 @@ from graph.context import Context
 from graph.resources import Resources
 from memory import outbox_jobs
 from memory.conversation import ThreadOwnershipError
-from memory.facts import LLM, RULES, llm_extractor, offline_extractor
+from memory.fact_extractors import LLM, RULES, llm_extractor, offline_extractor
 from memory.messages import message_uuid_of
 from memory.outbox import OutboxWorker
 from storage.identity import Identity, identity_from_config

@@ -11,7 +11,7 @@ from cli.reindex import run_reindex
 from graph.resources import Resources
 from graph.routing import decision
 from knowledge.ingest import ingest_paths
-from memory.facts import offline_extractor
+from memory.fact_extractors import offline_extractor
 from retrievers.embeddings import build_embedder
 from storage.database import Storage
 from storage.identity import Identity
