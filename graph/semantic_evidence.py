@@ -134,6 +134,7 @@ async def read_evidence(
     verdict = classifier.question(vector)
     sure = verdict.probability >= classifier.thresholds.question
     readings: list[tuple[str, str]] = []  # (candidate id, "full" or "own"), per text
+    others: set[str] = set()  # the user's messages that also speak of someone else or a wish
     texts: list[str] = []
     for cand in context:
         # The user's own past messages: an assistant's answer states nothing about the user,
@@ -142,6 +143,7 @@ async def read_evidence(
             continue
         reads = [] if cand["id"] in known else [("full", cand["content"])]
         if mentions_others(cand["content"]):
+            others.add(cand["id"])
             reads.append(("own", said_of_user(cand["content"])))
         for which, text in reads:
             for sentence in statement_sentences(text):
@@ -154,14 +156,13 @@ async def read_evidence(
         for key in dict.fromkeys(readings):
             mine = [v for r, v in zip(readings, vectors, strict=True) if r == key]
             (stated if key[1] == "full" else own)[key[0]] = classifier.stated(mine)
-    for cand in context:
+    for cand_id in others:
         # A message that also speaks of someone else or of a wish states no more than its
         # clauses about the user do ("minha irmã tem um gato chamado Cuscuz" states no pet of
         # the user's; "o meu marido diz que eu devia anotar as crises de gota" still health).
-        if cand["source"] == "conversation" and mentions_others(cand["content"]):
-            mine = own.get(cand["id"], {})
-            held = stated.get(cand["id"], {})
-            stated[cand["id"]] = {a: min(p, mine.get(a, 0.0)) for a, p in held.items()}
+        mine = own.get(cand_id, {})
+        held = stated.get(cand_id, {})
+        stated[cand_id] = {a: min(p, mine.get(a, 0.0)) for a, p in held.items()}
     unasked = classifier.none_probability(vector)
     return SemanticEvidence(
         asked=verdict.asks if sure else (),

@@ -4,12 +4,14 @@ The word rules find "my dog Simba" but not "Biscuit couldn't care less, he's a t
 attribute classifier (`memory.fact_semantics`) reads both by meaning. The outbox worker
 classifies each user message's statement sentences ONCE, as it indexes the message, and
 stores per message how likely its sentences state each attribute (the highest over its
-sentences, from `FLOOR` up). Two readers, neither embedding a sentence on the read path:
+sentences, from `FLOOR` up). Two readers:
 
 - retrieval (`retrievers.legs.stated`) puts the user's latest statements of the attribute a
   question asks for among the candidates, newest first (a move or a new job wins);
 - the answer gate (`graph.semantic_evidence`) reads the stored probabilities of the recalled
-  messages (`stated`) instead of embedding their sentences again.
+  messages (`stated`) instead of embedding their sentences again; it still embeds, on the
+  read path, the user's own clauses of a message that also speaks of a relative or a wish
+  (`graph.said_of_user`), which these labels do not yet hold.
 
 A classified message stating none of the attributes keeps one `NONE` row, so readers tell it
 from a message indexed before labels existed (which the gate still reads by embedding).
