@@ -294,7 +294,7 @@ async def test_an_interrupted_reupload_leaves_the_previous_version(resources):
     await follow(library, tenant, v1, lambda job: job["status"] == "done")
     before = await stored(resources, tenant)
 
-    v2 = await library.upload(tenant, "manual.md", manual(V2, sections=600))
+    v2 = await library.upload(tenant, "manual.md", manual(V2, sections=3000))
     await follow(library, tenant, v2, lambda job: job["chunks_done"] > 0)
     await library.aclose()  # the server shuts down part-way
 
