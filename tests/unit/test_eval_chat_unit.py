@@ -14,6 +14,7 @@ from evals.chat.run import build_parser, main, run_chat_eval
 from evals.chat.scenarios import (
     DEFAULT_KB_DIR,
     KbQuestion,
+    Persona,
     ScenarioSet,
     check_scenarios,
     document_text,
@@ -465,3 +466,39 @@ def test_the_sixth_dev_set_is_sound_new_and_balanced():
     # set is left unread).
     asked_before = {normalise(ask) for s in earlier[:-1] for ask in _asks(s)}
     assert not [a for a in _asks(dev6) if normalise(a) in asked_before]
+
+
+def test_the_seventh_dev_set_is_sound_new_and_balanced():
+    sets = ("scenarios", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout")
+    path = REPO / "evals" / "chat" / "dev7.yaml"
+    dev7 = load_scenarios(path)
+    assert check_scenarios(dev7, full_set=False) == []
+    earlier = [load_scenarios(REPO / "evals" / "chat" / f"{name}.yaml") for name in sets]
+    assert {p.id for p in dev7.personas}.isdisjoint(p.id for s in earlier for p in s.personas)
+    assert Counter(p.language for p in dev7.personas) == {"en": 10, "pt": 10}
+    new_locales = {"en-CY", "en-BD", "en-FJ", "pt-GW", "pt-ST", "pt-TL"}
+    assert {p.locale for p in dev7.personas} >= new_locales | {"pt-BR", "pt-PT", "en-IN"}
+    assert all(sum(q.abstain for q in p.questions) >= 2 for p in dev7.personas)
+    directions = Counter((q.language, q.doc_language) for q in dev7.kb_questions)
+    assert directions == {("en", "en"): 5, ("en", "pt"): 3, ("pt", "pt"): 3, ("pt", "en"): 5}
+    messages = [m for p in dev7.personas for thread in (*p.tell, p.change.thread) for m in thread]
+    assert len(messages) == len(set(messages))
+    openings = Counter(" ".join(normalise(m).split()[:3]) for m in messages)
+    assert len(openings) / len(messages) > 0.9
+    # No value is one an earlier development set used (values of one persona may repeat).
+    used = {normalise(v) for s in earlier[:-1] for p in s.personas for v in _values(p)}
+    assert not [v for p in dev7.personas for v in _values(p) if normalise(v) in used]
+    # A never-told question's `unsaid` words (what would mean it was told after all) appear
+    # nowhere in what its persona said.
+    raw = {p["id"]: p for p in yaml.safe_load(path.read_text(encoding="utf-8"))["personas"]}
+    for p in dev7.personas:
+        said = "\n".join(m for thread in (*p.tell, p.change.thread) for m in thread)
+        unsaid = [w for q in raw[p.id]["questions"] for w in q.get("unsaid", ())]
+        assert not [w for w in unsaid if contains(said, w)], p.id
+    asked_before = {normalise(ask) for s in earlier[:-1] for ask in _asks(s)}
+    assert not [a for a in _asks(dev7) if normalise(a) in asked_before]
+
+
+def _values(p: Persona) -> list[str]:
+    """A persona's told values and its changed fact's new one."""
+    return [*p.facts.values(), p.change.new]
