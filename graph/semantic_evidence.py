@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from langchain_core.embeddings import Embeddings
 from psycopg_pool import AsyncConnectionPool
 
-from graph.said_of_user import mentions_others, said_of_user
 from memory import statement_labels
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
 from retrievers.types import Candidate
 from storage.identity import Identity
 from text.acts import statement_sentences
+from text.said_of_user import mentions_others, said_of_user
 
 # How sure a recalled message's label must be for it to be "the newest statement" of a
 # one-value attribute, and quoted before older ones. The gate's `statement` floor (.15)

@@ -11,7 +11,7 @@ sentences, from `FLOOR` up). Two readers:
 - the answer gate (`graph.semantic_evidence`) reads the stored probabilities of the recalled
   messages (`stated`) instead of embedding their sentences again; it still embeds, on the
   read path, the user's own clauses of a message that also speaks of a relative or a wish
-  (`graph.said_of_user`), which these labels do not yet hold.
+  (`text.said_of_user`), which these labels do not yet hold.
 
 A classified message stating none of the attributes keeps one `NONE` row, so readers tell it
 from a message indexed before labels existed (which the gate still reads by embedding).

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from graph.extractive import PHRASES
-from graph.said_of_user import said_of_user
 from memory.fact_statements import ORIGIN as STATEMENT
 from tests.answers import answer as _answer
 from tests.answers import fact, passage, said
+from text.said_of_user import said_of_user
 
 
 def _unknown(model, classifier, question, context, language):
