@@ -4,13 +4,15 @@ The offline responder trusts a past message as evidence when it uses the words t
 the asked attribute (`memory.fact_questions.states`). People say things the word lists never
 heard ("Biscuit goes mental when the postman comes"); the attribute classifier
 (`memory.fact_semantics`) reads them by meaning. The question's vector is the one the router
-already computed (a cache hit); the recalled statements' sentences are embedded as stored
-texts through the same caches, only for questions about the user.
+already computed (a cache hit). The recalled messages' labels are the outbox worker's
+(`memory.statement_labels`), their own clauses' too when they also speak of someone else;
+only messages labelled before those existed are embedded here, as stored texts through the
+same caches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
@@ -110,11 +112,14 @@ class SemanticEvidence:
 
 async def stored_labels(
     pool: AsyncConnectionPool, ident: Identity, context: Sequence[Candidate]
-) -> dict[str, dict[str, float]]:
+) -> statement_labels.Stored:
     """Return the labels the outbox worker stored for the recalled messages, by candidate id."""
     ids = [c["id"].removeprefix("msg:") for c in context if c["source"] == "conversation"]
     found = await statement_labels.stated(pool, ident, ids)
-    return {f"msg:{row_id}": held for row_id, held in found.items()}
+    return statement_labels.Stored(
+        {f"msg:{row_id}": held for row_id, held in found.held.items()},
+        {f"msg:{row_id}": own for row_id, own in found.own.items()},
+    )
 
 
 async def read_evidence(
@@ -122,14 +127,15 @@ async def read_evidence(
     embeddings: Embeddings,
     query: str,
     context: Sequence[Candidate],
-    known: Mapping[str, Mapping[str, float]] | None = None,
+    known: statement_labels.Stored | None = None,
 ) -> SemanticEvidence:
     """Classify `query` and the statement sentences of the conversation passages in `context`.
 
-    `known`: labels the outbox worker stored (`memory.statement_labels.stated`), by
-    candidate id; those passages' sentences are not embedded again.
+    `known`: labels the outbox worker stored (`stored_labels`), by candidate id; those
+    passages' sentences, and their own clauses when `known.own` holds them, are not
+    embedded again.
     """
-    known = known or {}
+    known = known or statement_labels.Stored()
     vector = await embeddings.aembed_query(query)
     verdict = classifier.question(vector)
     sure = verdict.probability >= classifier.thresholds.question
@@ -141,16 +147,17 @@ async def read_evidence(
         # and only the user's texts are found again when the user is forgotten.
         if cand["source"] != "conversation" or cand["metadata"].get("role") != "human":
             continue
-        reads = [] if cand["id"] in known else [("full", cand["content"])]
+        reads = [] if cand["id"] in known.held else [("full", cand["content"])]
         if mentions_others(cand["content"]):
             others.add(cand["id"])
-            reads.append(("own", said_of_user(cand["content"])))
+            if cand["id"] not in known.own:  # labelled before own clauses were stored
+                reads.append(("own", said_of_user(cand["content"])))
         for which, text in reads:
             for sentence in statement_sentences(text):
                 readings.append((cand["id"], which))
                 texts.append(sentence)
-    stated: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.items()}
-    own: dict[str, dict[str, float]] = {}
+    stated: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.held.items()}
+    own: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.own.items()}
     if texts:
         vectors = await embeddings.aembed_documents(texts)
         for key in dict.fromkeys(readings):
