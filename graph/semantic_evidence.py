@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory import statement_labels
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
+from retrievers import embeddings as caches
 from retrievers.types import Candidate
 from storage.identity import Identity
 from text.acts import statement_sentences
@@ -139,30 +140,28 @@ async def read_evidence(
     vector = await embeddings.aembed_query(query)
     verdict = classifier.question(vector)
     sure = verdict.probability >= classifier.thresholds.question
-    readings: list[tuple[str, str]] = []  # (candidate id, "full" or "own"), per text
+    whole: list[tuple[str, str]] = []  # (candidate id, statement sentence) to embed
+    clauses: list[tuple[str, str]] = []  # (candidate id, sentence of its own clauses)
     others: set[str] = set()  # the user's messages that also speak of someone else or a wish
-    texts: list[str] = []
     for cand in context:
         # The user's own past messages: an assistant's answer states nothing about the user,
         # and only the user's texts are found again when the user is forgotten.
         if cand["source"] != "conversation" or cand["metadata"].get("role") != "human":
             continue
-        reads = [] if cand["id"] in known.held else [("full", cand["content"])]
+        if cand["id"] not in known.held:
+            whole += [(cand["id"], s) for s in statement_sentences(cand["content"])]
         if mentions_others(cand["content"]):
             others.add(cand["id"])
             if cand["id"] not in known.own:  # labelled before own clauses were stored
-                reads.append(("own", said_of_user(cand["content"])))
-        for which, text in reads:
-            for sentence in statement_sentences(text):
-                readings.append((cand["id"], which))
-                texts.append(sentence)
-    stated: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.held.items()}
-    own: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.own.items()}
-    if texts:
-        vectors = await embeddings.aembed_documents(texts)
-        for key in dict.fromkeys(readings):
-            mine = [v for r, v in zip(readings, vectors, strict=True) if r == key]
-            (stated if key[1] == "full" else own)[key[0]] = classifier.stated(mine)
+                own_text = said_of_user(cand["content"])
+                clauses += [(cand["id"], s) for s in statement_sentences(own_text)]
+    stated = {cid: dict(held) for cid, held in known.held.items()}
+    stated |= await _classified(classifier, embeddings, whole)
+    # Kept out of the caches: forgetting a user drops the vectors of their messages and of
+    # their statement sentences, which these clauses are not.
+    with caches.private():
+        own = {cid: dict(held) for cid, held in known.own.items()}
+        own |= await _classified(classifier, embeddings, clauses)
     for cand_id in others:
         # A message that also speaks of someone else or of a wish states no more than its
         # clauses about the user do ("minha irmã tem um gato chamado Cuscuz" states no pet of
@@ -180,3 +179,18 @@ async def read_evidence(
         demote=classifier.thresholds.demote,
         margin=classifier.thresholds.margin,
     )
+
+
+async def _classified(
+    classifier: AttributeClassifier, embeddings: Embeddings, read: Sequence[tuple[str, str]]
+) -> dict[str, dict[str, float]]:
+    """Return, per candidate id of `read`, what its sentences state (one model call)."""
+    if not read:
+        return {}
+    vectors = await embeddings.aembed_documents([sentence for _, sentence in read])
+    return {
+        cand_id: classifier.stated(
+            [v for (owner, _), v in zip(read, vectors, strict=True) if owner == cand_id]
+        )
+        for cand_id in dict.fromkeys(owner for owner, _ in read)
+    }

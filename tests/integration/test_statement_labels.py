@@ -150,7 +150,7 @@ async def test_a_relatives_animal_beside_the_users_is_told_apart_from_stored_lab
     assert embedded == []
 
 
-async def test_a_message_labelled_before_own_clauses_were_stored_is_read_by_embedding(
+async def test_a_message_labelled_before_own_clauses_were_stored_is_read_by_embedding_uncached(
     agent, resources, monkeypatch
 ):
     tenant, user = new_user()
@@ -163,6 +163,11 @@ async def test_a_message_labelled_before_own_clauses_were_stored_is_read_by_embe
     cat = await ask(agent, new_config(tenant, user), "What is my cat's name?")
     assert "Kipper" not in answer(cat), answer(cat)
     assert "I have a dog called Bramble." in embedded
+    # Not cached: forgetting the user drops their messages' and statement sentences' vectors,
+    # which would miss this clause's.
+    await resources.storage.speed.settle()
+    key = resources.embeddings.key("I have a dog called Bramble.", "p", tenant)
+    assert not await resources.storage.speed.redis.exists(key)
 
 
 async def test_forgetting_the_user_removes_the_labels(agent, resources):
