@@ -77,7 +77,7 @@ def _clauses(text: str) -> tuple[list[str], bool]:
     for sentence in sentences(text):
         state = "mine"
         asks = is_question(sentence)
-        for after_but, part in enumerate(_CONTRAST.split(sentence)):
+        for part in _CONTRAST.split(sentence):
             if state == "daydream":
                 state = "mine"
             for at, clause in enumerate(_CLAUSE.split(part)):
@@ -85,7 +85,7 @@ def _clauses(text: str) -> tuple[list[str], bool]:
                 folded = fold(stated)
                 if not folded:
                     continue
-                if wishes.opens_wish(folded, sentence=after_but == at == 0):
+                if wishes.opens_wish(folded):
                     state = "daydream"
                 elif at == 0 and (theirs := _THEIRS.match(folded)):
                     state = "mine" if _MINE.search(folded, theirs.end()) else "theirs"

@@ -9,8 +9,9 @@ love to" was a wish to the gate and a fact to the statements, "one day" the othe
 
 Not any condition: "if I'm at the Acme office, sync fails" and "Skye, my collie, would climb
 every hill if I let her" state the employer and the dog. A bare condition ("if", "se",
-"caso") counts only opening a sentence, and not before a state the user is in ("Fim de
-semana vou pro kitesurf, se o vento ajudar" is a plan the user has).
+"caso") makes a sentence no fact only opening it, and not before a state the user is in
+("Fim de semana vou pro kitesurf, se o vento ajudar" is a plan the user has); the answer
+gate, which keeps clauses rather than facts, reads only wishes (`opens_wish`).
 All patterns read accent-folded text.
 """
 
@@ -30,23 +31,31 @@ _CONDITION = (
 # something not had ("my daughter wants a puppy", "queremos um gato").
 _WISH = (
     r"(?:(?:if|when|once)\s+(?:i|we)\s+(?:ever|one\s+day|someday|get|got|had|adopt)"
-    r"|someday|some\s+day|one\s+day|i'?d\s+(?:love|like|rather)|i\s+would\s+(?:love|like)"
+    r"|someday|some\s+day|one\s+day|i'?d\s+love|i\s+would\s+love"
     r"|i\s+wish|wish\s+i|dreaming|daydream|quem\s+me\s+dera|gostaria|adoraria|um\s+dia"
     r"|algum\s+dia|quando\s+eu\s+tiver|wants?\s+(?:a|an)|(?:quer|queria|queremos)\s+(?:um|uma)"
     r"|se\s+(?:eu\s+|a\s+gente\s+)?(?:um\s+dia|algum\s+dia|tiver|tivesse|for|fosse|puder"
     r"|pudesse|ganhar|ganhasse|houver|adotar))\b"
 )
-_OPENS_SENTENCE = re.compile(rf"\W*{OPENING}(?:{_CONDITION}|{_WISH})")
-_OPENS_CLAUSE = re.compile(rf"\W*{OPENING}{_WISH}")
-_ANYWHERE = re.compile(rf"^\W*{_CONDITION}|\b{_WISH}")
+# A preference said as a wish ("I'd like them in Markdown, I much prefer plain Markdown",
+# "I'd rather have tea"): a sentence holding one states no fact of its own, but the clauses
+# after it are still the user's (on the dev set, reading it as a daydream lost a preference).
+_LIKING = r"(?:i'?d\s+(?:like|rather)|i\s+would\s+like)\b"
+_OPENS = re.compile(rf"\W*{OPENING}{_WISH}")
+_ANYWHERE = re.compile(rf"^\W*{_CONDITION}|\b{_WISH}|\b{_LIKING}")
 # Where a wish ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto só
 # tenho o Tufão", "I'd love a dog one day, though right now it's just Mochi and me".
 ENDS = r"but|though|mas|porem|so que"
 
 
-def opens_wish(folded: str, *, sentence: bool) -> bool:
-    """Return whether a folded clause opens as a wish, or (opening a sentence) a condition."""
-    return (_OPENS_SENTENCE if sentence else _OPENS_CLAUSE).match(folded) is not None
+def opens_wish(folded: str) -> bool:
+    """Return whether a folded clause opens as a wish or a plan (not a bare condition).
+
+    What the gate reads as the user's (`text.said_of_user`): a bare condition leaves the
+    clauses after it the user's ("Se o tempo deixar, vou fazer parapente no sábado" is a
+    hobby; on dev6, reading it as a wish lost it), and so does a preference said as a wish.
+    """
+    return _OPENS.match(folded) is not None
 
 
 def wishful(folded: str) -> bool:
