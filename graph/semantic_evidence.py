@@ -7,7 +7,7 @@ heard ("Biscuit goes mental when the postman comes"); the attribute classifier
 already computed (a cache hit). The recalled messages' labels are the outbox worker's
 (`memory.statement_labels`), their own clauses' too when they also speak of someone else;
 only messages labelled before those existed are embedded here, as stored texts through the
-same caches.
+same caches (their own clauses outside them: forgetting a user would not find those).
 """
 
 from __future__ import annotations
