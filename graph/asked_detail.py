@@ -19,6 +19,7 @@ from functools import lru_cache
 from memory.fact_questions import asked_attributes
 from memory.fact_questions import states as states_words
 from retrievers.types import Candidate
+from text.kin import CHILDREN, KIN_OF, PARENTS, PARTNER, RELATIVES, SIBLINGS
 from text.words import fold
 
 # A capitalised word (not "I", "I'm"), and the particles that join the parts of a name
@@ -74,22 +75,11 @@ def _words(pattern: str) -> Callable[[str], bool]:
     return lambda text: found.search(fold(text)) is not None
 
 
-# Kinds of relative, in the words of either language; a word of the kind asked answers it
-# ("irmãos" is brothers or siblings: either kind answers it; a twin is either).
-_SIBLINGS = r"siblings?|brothers?|sisters?|twins?|irmas?|irmaos?|gemeos?|gemeas?"
+# Kinds of relative, in the words of either language (`text.kin`); a word of the kind asked
+# answers it ("irmãos" is brothers or siblings: either kind answers it; a twin is either).
 _ANY_SIBLING = r"siblings?|brothers? (?:and|or) sisters?|sisters? (?:and|or) brothers?|irmaos"
 _BROTHERS = r"brothers?|irmao|irmaos|siblings?|twins?|gemeos?"
 _SISTERS = r"sisters?|irmas?|siblings?|twins?|gemeas?"
-_CHILDREN = r"sons?|daughters?|kids?|child|children|filh[oa]s?"
-_PARENTS = r"mum|mom|mother|dad|father|parents|mae|pai|pais"
-_PARTNER = (
-    r"husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|missus|hubby|other half"
-    r"|marido|esposa|mulher|namorad[oa]|noiv[oa]|companheir[oa]"
-)
-_RELATIVES = (
-    r"cousins?|uncles?|aunts?|nieces?|nephews?|\w+-in-law|grand\w+|prim[oa]s?|ti[oa]s?"
-    r"|sobrinh[oa]s?|cunhad[oa]s?|sogr[oa]s?|avos?|net[oa]s?"
-)
 # What a question may ask of a relative besides their name, by the words that state it.
 _OF_RELATIVES = ("job", "workplace", "age", "home", "pet", "hobby", "allergy", "health")
 _TEAM = r"teams?|clubs?|equipas?|clubes?|(?:que|qual|meu|o meu) time"
@@ -152,13 +142,13 @@ DETAILS: tuple[Detail, ...] = (
         _words(r"surname|last name|family name|full name|sobrenome|apelido|nome completo"),
         lambda text: _name_words(text) >= 2,
     ),
-    Detail("siblings", _words(_ANY_SIBLING), _words(_SIBLINGS)),
+    Detail("siblings", _words(_ANY_SIBLING), _words(SIBLINGS)),
     Detail("brother", _words(r"brothers?|irmao"), _words(_BROTHERS)),
     Detail("sister", _words(r"sisters?|irmas?"), _words(_SISTERS)),
-    Detail("children", _words(_CHILDREN), _words(_CHILDREN)),
-    Detail("parents", _words(_PARENTS), _words(_PARENTS)),
-    Detail("partner", _words(_PARTNER), _words(_PARTNER)),
-    Detail("relatives", _words(_RELATIVES), _words(_RELATIVES)),
+    Detail("children", _words(CHILDREN), _words(CHILDREN)),
+    Detail("parents", _words(PARENTS), _words(PARENTS)),
+    Detail("partner", _words(PARTNER), _words(PARTNER)),
+    Detail("relatives", _words(RELATIVES), _words(RELATIVES)),
     Detail("team", _words(_TEAM), _words(_SUPPORTS)),
     Detail(
         "age",
@@ -176,12 +166,12 @@ DETAILS: tuple[Detail, ...] = (
 )
 _KIN = frozenset({"siblings", "brother", "sister", "children", "parents", "partner", "relatives"})
 _KINDS = {
-    "siblings": _SIBLINGS,
+    "siblings": SIBLINGS,
     "brother": _BROTHERS,
     "sister": _SISTERS,
-    "children": _CHILDREN,
-    "parents": _PARENTS,
-    "relatives": _RELATIVES,
+    "children": CHILDREN,
+    "parents": PARENTS,
+    "relatives": RELATIVES,
 }
 _ASKS_NAME = _words(r"called|names?|named|chama|chamam|chamad[oa]|nomes?")
 _NAMES = frozenset({"middle name", "surname"})
@@ -237,10 +227,6 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
     )
 
 
-# The relatives an attribute is about, by the words that name them.
-_KIN_OF = {"partner": _PARTNER, "family": "|".join((_SIBLINGS, _CHILDREN, _PARENTS, _RELATIVES))}
-
-
 def names_relative(text: str, attributes: Iterable[str]) -> bool:
     """Return whether `text` names a relative an asked attribute is about.
 
@@ -248,7 +234,7 @@ def names_relative(text: str, attributes: Iterable[str]) -> bool:
     partner is, whatever else the message is about and however little the words of a
     statement rule or the classifier's labels say so.
     """
-    kinds = {_KIN_OF.get(a.partition(":")[0]) for a in attributes} - {None}
+    kinds = {KIN_OF.get(a.partition(":")[0]) for a in attributes} - {None}
     return any(_named(kind)(text) for kind in kinds if kind)
 
 
@@ -263,11 +249,9 @@ def as_kin(question: str, context: Iterable[Candidate]) -> str:
     for cand in context:
         attribute = str(cand["metadata"].get("attribute") or "")
         value = str(cand["metadata"].get("value") or "")
-        if cand["source"] != "facts" or attribute.partition(":")[0] not in _KIN_OF or not value:
+        if cand["source"] != "facts" or attribute.partition(":")[0] not in KIN_OF or not value:
             continue
-        kind = re.search(
-            rf"\b(?:{_KIN_OF['partner']}|{_KIN_OF['family']})\b", fold(cand["content"])
-        )
+        kind = re.search(rf"\b(?:{KIN_OF['partner']}|{KIN_OF['family']})\b", fold(cand["content"]))
         name = re.compile(rf"\b{re.escape(value)}(?:['\u2019]s)?\b")
         if kind and name.search(question):
             question = name.sub(f"my {kind.group(0)}", question)
@@ -286,7 +270,7 @@ def holds(detail: Detail | None, cand: Candidate) -> bool:
     attribute = str(cand["metadata"].get("attribute") or "")
     if (
         cand["source"] == "facts"
-        and attribute.partition(":")[0] in _KIN_OF
+        and attribute.partition(":")[0] in KIN_OF
         and set(detail.name.partition("'s ")[2].split("/")) & set(_OF_RELATIVES)
     ):
         # A relative's fact names them ("Marido do usuário: Wagner."), which the job

@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 
 from graph.asked_detail import as_kin, asked_detail, asks_relative, holds, names_relative
-from graph.said_of_user import about_others, said_of_user
 from graph.semantic_evidence import SemanticEvidence
 from memory.fact_questions import states
 from memory.fact_statements import ORIGIN as STATEMENT
@@ -20,6 +19,7 @@ from retrievers.embedders import Calibration
 from retrievers.types import Candidate
 from text.acts import statements
 from text.language import LANGUAGES, detect
+from text.said_of_user import about_others, said_of_user
 from text.words import QueryTerms, fold, terms
 
 # Words of a question about the user that say nothing of what is asked ("what's my name",

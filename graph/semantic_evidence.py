@@ -4,24 +4,27 @@ The offline responder trusts a past message as evidence when it uses the words t
 the asked attribute (`memory.fact_questions.states`). People say things the word lists never
 heard ("Biscuit goes mental when the postman comes"); the attribute classifier
 (`memory.fact_semantics`) reads them by meaning. The question's vector is the one the router
-already computed (a cache hit); the recalled statements' sentences are embedded as stored
-texts through the same caches, only for questions about the user.
+already computed (a cache hit). The recalled messages' labels are the outbox worker's
+(`memory.statement_labels`), their own clauses' too when they also speak of someone else;
+only messages labelled before those existed are embedded here, as stored texts through the
+same caches (their own clauses outside them: forgetting a user would not find those).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
 from psycopg_pool import AsyncConnectionPool
 
-from graph.said_of_user import mentions_others, said_of_user
 from memory import statement_labels
 from memory.fact_semantics import BY_WORDS_ONLY, AttributeClassifier
+from retrievers import embeddings as caches
 from retrievers.types import Candidate
 from storage.identity import Identity
 from text.acts import statement_sentences
+from text.said_of_user import mentions_others, said_of_user
 
 # How sure a recalled message's label must be for it to be "the newest statement" of a
 # one-value attribute, and quoted before older ones. The gate's `statement` floor (.15)
@@ -110,11 +113,14 @@ class SemanticEvidence:
 
 async def stored_labels(
     pool: AsyncConnectionPool, ident: Identity, context: Sequence[Candidate]
-) -> dict[str, dict[str, float]]:
+) -> statement_labels.Stored:
     """Return the labels the outbox worker stored for the recalled messages, by candidate id."""
     ids = [c["id"].removeprefix("msg:") for c in context if c["source"] == "conversation"]
     found = await statement_labels.stated(pool, ident, ids)
-    return {f"msg:{row_id}": held for row_id, held in found.items()}
+    return statement_labels.Stored(
+        {f"msg:{row_id}": held for row_id, held in found.held.items()},
+        {f"msg:{row_id}": own for row_id, own in found.own.items()},
+    )
 
 
 async def read_evidence(
@@ -122,40 +128,40 @@ async def read_evidence(
     embeddings: Embeddings,
     query: str,
     context: Sequence[Candidate],
-    known: Mapping[str, Mapping[str, float]] | None = None,
+    known: statement_labels.Stored | None = None,
 ) -> SemanticEvidence:
     """Classify `query` and the statement sentences of the conversation passages in `context`.
 
-    `known`: labels the outbox worker stored (`memory.statement_labels.stated`), by
-    candidate id; those passages' sentences are not embedded again.
+    `known`: labels the outbox worker stored (`stored_labels`), by candidate id; those
+    passages' sentences, and their own clauses when `known.own` holds them, are not
+    embedded again.
     """
-    known = known or {}
+    known = known or statement_labels.Stored()
     vector = await embeddings.aembed_query(query)
     verdict = classifier.question(vector)
     sure = verdict.probability >= classifier.thresholds.question
-    readings: list[tuple[str, str]] = []  # (candidate id, "full" or "own"), per text
+    whole: list[tuple[str, str]] = []  # (candidate id, statement sentence) to embed
+    clauses: list[tuple[str, str]] = []  # (candidate id, sentence of its own clauses)
     others: set[str] = set()  # the user's messages that also speak of someone else or a wish
-    texts: list[str] = []
     for cand in context:
         # The user's own past messages: an assistant's answer states nothing about the user,
         # and only the user's texts are found again when the user is forgotten.
         if cand["source"] != "conversation" or cand["metadata"].get("role") != "human":
             continue
-        reads = [] if cand["id"] in known else [("full", cand["content"])]
+        if cand["id"] not in known.held:
+            whole += [(cand["id"], s) for s in statement_sentences(cand["content"])]
         if mentions_others(cand["content"]):
             others.add(cand["id"])
-            reads.append(("own", said_of_user(cand["content"])))
-        for which, text in reads:
-            for sentence in statement_sentences(text):
-                readings.append((cand["id"], which))
-                texts.append(sentence)
-    stated: dict[str, dict[str, float]] = {cid: dict(held) for cid, held in known.items()}
-    own: dict[str, dict[str, float]] = {}
-    if texts:
-        vectors = await embeddings.aembed_documents(texts)
-        for key in dict.fromkeys(readings):
-            mine = [v for r, v in zip(readings, vectors, strict=True) if r == key]
-            (stated if key[1] == "full" else own)[key[0]] = classifier.stated(mine)
+            if cand["id"] not in known.own:  # labelled before own clauses were stored
+                own_text = said_of_user(cand["content"])
+                clauses += [(cand["id"], s) for s in statement_sentences(own_text)]
+    stated = {cid: dict(held) for cid, held in known.held.items()}
+    stated |= await _classified(classifier, embeddings, whole)
+    # Kept out of the caches: forgetting a user drops the vectors of their messages and of
+    # their statement sentences, which these clauses are not.
+    with caches.private():
+        own = {cid: dict(held) for cid, held in known.own.items()}
+        own |= await _classified(classifier, embeddings, clauses)
     for cand_id in others:
         # A message that also speaks of someone else or of a wish states no more than its
         # clauses about the user do ("minha irmã tem um gato chamado Cuscuz" states no pet of
@@ -173,3 +179,18 @@ async def read_evidence(
         demote=classifier.thresholds.demote,
         margin=classifier.thresholds.margin,
     )
+
+
+async def _classified(
+    classifier: AttributeClassifier, embeddings: Embeddings, read: Sequence[tuple[str, str]]
+) -> dict[str, dict[str, float]]:
+    """Return, per candidate id of `read`, what its sentences state (one model call)."""
+    if not read:
+        return {}
+    vectors = await embeddings.aembed_documents([sentence for _, sentence in read])
+    return {
+        cand_id: classifier.stated(
+            [v for (owner, _), v in zip(read, vectors, strict=True) if owner == cand_id]
+        )
+        for cand_id in dict.fromkeys(owner for owner, _ in read)
+    }

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 
 from memory.fact_words import BREED, BREEDS, CANONICAL, PARTNER, PET, RELATIVE
+from text import wishes
 from text.words import fold
 
 # Words a pet may be described by between "my/our" and the animal ("our indie dog"); never a
@@ -87,8 +88,7 @@ _PLACE_BEFORE = re.compile(
 _CAPITALISED = r"[A-Z\u00c0-\u00dd][\w'\u2019-]*(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]*)?"
 _NAME_BEFORE = re.compile(r"(" + _CAPITALISED + r")\s*$")
 _NAME_AFTER = re.compile(_CAPITALISED)
-_HYPOTHETICAL = re.compile(r"(?:if|suppose|imagine|unless|se|caso|imagina)\b")
-_BUT = re.compile(r"\b(?:but|mas|porem)\s")
+_BUT = re.compile(rf"\b(?:{wishes.ENDS})\s")
 _SENTENCE_START = re.compile(r"[.!?\n]\s*|^\s*")
 _NOT_NAMES = frozenset(
     "i my our the a an and but so oh ah hi hey hello yes no ok okay thanks sorry also anyway well "
@@ -119,15 +119,16 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
 
 
 def _hypothetical(folded: str, at: int) -> bool:
-    """Return whether the sentence holding position `at` opens as a hypothetical.
+    """Return whether the sentence holding position `at` is a wish or a condition up to it.
 
-    A "but" ends the hypothetical: "se um dia eu tiver um gato…, mas por enquanto só tenho o
-    Tufão, meu pit bull" names the user's dog.
+    It opens as a condition, or wishes before `at` (`text.wishes`: "my daughter wants a
+    puppy, Biscuit, if…"). A "but" ends the hypothetical: "se um dia eu tiver um gato…, mas
+    por enquanto só tenho o Tufão, meu pit bull" names the user's dog.
     """
     start = max((m.end() for m in _SENTENCE_START.finditer(folded, 0, at)), default=0)
     if any(_BUT.finditer(folded, start, at)):
         return False
-    return _HYPOTHETICAL.match(folded, start) is not None
+    return wishes.wishful(folded[start:at])
 
 
 def _name(words: str) -> str:

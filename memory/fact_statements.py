@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.fact_semantics import ASKS, BY_WORDS_ONLY, AttributeClassifier, Verdict
 from memory.message_index import IndexEntry
+from text import wishes
+from text.kin import PEOPLE
 from text.words import fold
 
 # How sure the classifier must be: from .5 one label in ten was wrong on dev3 (stated leg).
@@ -43,47 +45,21 @@ SINGLE_VALUED = frozenset({"home", "hometown", "job", "workplace", "partner"})
 ABOUT_THEM = SINGLE_VALUED | {"health", "hobby", "preference"}
 ORIGIN = "statement"
 
-_RELATIVE = (
-    r"brother|sister|mum|mom|mother|dad|father|husband|wife|partner|boyfriend|girlfriend"
-    r"|fiance|fiancee|son|daughter|cousin|uncle|aunt|niece|nephew|grandma|grandpa|friend|pal"
-    r"|mate|neighbou?r|colleague|boss|in-law|brother-in-law|sister-in-law|flatmate|roommate"
-)
-_RELATIVE_PT = (
-    r"irma|irmao|mae|pai|marido|mulher|esposa|esposo|namorad[oa]|noiv[oa]|filh[oa]|prim[oa]"
-    r"|ti[oa]|sobrinh[oa]|avo|amig[oa]|vizinh[oa]|colega|chefe|cunhad[oa]|sogr[oa]"
-)
 # "my brother Emeka works at…", "o meu irmão também é enfermeiro".
 _SOMEONE_ELSE = re.compile(
-    rf"\b(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:{_RELATIVE})s?\b"
-    rf"|\b(?:o|a|os|as)?\s*(?:meu|minha|meus|minhas|nosso|nossa|seu|sua)\s+(?:\w+\s+)?"
-    rf"(?:{_RELATIVE_PT})s?\b"
+    rf"\b(?:my|our|his|her|their|(?:o|a|os|as)?\s*(?:meu|minha|meus|minhas|nosso|nossa|seu|sua))"
+    rf"\s+(?:\w+\s+)?(?:{PEOPLE})\b"
 )
 
 
-# A condition, a wish or a plan: "If I ever get a dog I'll name it Milo", "I'd love to live
-# by the sea", "se um dia eu tiver um gato…", "quem me dera morar em Lisboa". A bare "if"
-# counts only opening the sentence and not before a state the user is in: "Skye, my collie,
-# would climb every hill if I let her" and "if I'm at the Acme office, sync fails" state
-# the dog and the employer.
-_HYPOTHETICAL = re.compile(
-    r"^\W*(?:if|unless|suppose|imagine|se|caso|imagina)\b"
-    r"(?!\s+(?:i'?m|i\s+am|we'?re|we\s+are|my|our|(?:eu\s+)?(?:estou|to|tou|sou|moro|trabalho)"
-    r"|(?:o|a)\s+(?:meu|minha|nosso|nossa))\b)"
-    r"|\b(?:(?:if|when|once)\s+(?:i|we)\s+ever|someday|some\s+day|one\s+day"
-    r"|i'?d\s+(?:love|like|rather)|i\s+would\s+(?:love|like)|i\s+wish|wish\s+i|dreaming"
-    r"|daydream|quem\s+me\s+dera|gostaria|adoraria|um\s+dia|algum\s+dia"
-    # a wish for something not had: "my daughter wants a puppy", "queremos um gato"
-    r"|wants?\s+(?:a|an)|(?:quer|queria|queremos)\s+(?:um|uma)"
-    r"|se\s+(?:eu\s+)?(?:tiver|tivesse|for|fosse|puder|pudesse|ganhar|ganhasse|houver))\b"
-)
-# Where a hypothetical ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto
-# só tenho o Tufão".
-_BUT = re.compile(r"(?:,\s*|\s+)(?:but|mas|porem)\s+")
+# Where a wish ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto só
+# tenho o Tufão".
+_BUT = re.compile(rf"(?:,\s*|\s+)(?:{wishes.ENDS})\s+")
 
 
 def hypothetical(sentence: str) -> bool:
     """Return whether `sentence` states a condition or a wish, which is no fact of the user."""
-    return _HYPOTHETICAL.search(fold(sentence)) is not None
+    return wishes.wishful(fold(sentence))
 
 
 def factual_part(sentence: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from text import kin
+
 PET = (
     r"(?P<species>dog|puppy|pup|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
     r"guinea\s+pig|bearded\s+dragon|african\s+grey|cockatiel|parakeet|canary|lizard|gecko"
@@ -37,14 +39,9 @@ BREEDS: dict[str, str] = {
     **dict.fromkeys(_CAT_BREEDS.split("|"), "cat"),
 }
 BREED = r"(?P<breed>" + "|".join(re.escape(b) for b in BREEDS).replace(r"\ ", r"\s+") + ")"
-PARTNER = (
-    r"(?P<kin>husband|hubby|wife|missus|partner|fella|boyfriend|girlfriend|fiance|fiancee|marido"
-    r"|esposa|esposo|mulher|companheiro|companheira|namorado|namorada|noivo|noiva)"
-)
-RELATIVE = (
-    r"(?P<kin>son|daughter|sister|brother|mum|mom|mother|dad|father|filho|filha|irma|irmao|"
-    r"mae|pai)"
-)
+# The kin whose names are recorded (`text.kin`: one list for every reader).
+PARTNER = rf"(?P<kin>{kin.PARTNER})"
+RELATIVE = rf"(?P<kin>{kin.FAMILY})"
 # Relations and animals are recorded in English, whatever the message's language.
 CANONICAL = {
     "marido": "husband", "esposa": "wife", "mulher": "wife", "companheiro": "partner",
@@ -59,6 +56,10 @@ CANONICAL = {
     "hubby": "husband", "missus": "wife", "fella": "partner", "esposo": "husband",
     "periquita": "budgie", "calopsita": "cockatiel", "porquinho-da-india": "guinea pig",
     "lagarto": "lizard", "furao": "ferret", "parakeet": "budgie",
+    "other half": "partner", "gemeo": "twin", "gemea": "twin", "primo": "cousin",
+    "prima": "cousin", "tio": "uncle", "tia": "aunt", "sobrinho": "nephew", "sobrinha": "niece",
+    "cunhado": "brother-in-law", "cunhada": "sister-in-law", "sogro": "father-in-law",
+    "sogra": "mother-in-law", "avo": "grandparent", "neto": "grandson", "neta": "granddaughter",
 }  # fmt: skip
 # A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
 # professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.

@@ -21,6 +21,7 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,6 +108,24 @@ def backoff_s(attempts: int) -> float:
     return min(2.0**attempts, MAX_BACKOFF_S)
 
 
+@dataclass(frozen=True)
+class _Embedded:
+    """What a job's model call gave: its entries' vectors, and with a classifier, labels.
+
+    Attributes:
+        vectors: One per index entry of the job.
+        labels: Per user message, the attributes its sentences state (`statement_labels`).
+        own: Per user message that also speaks of someone else, how likely its own clauses
+            state each of its labels (`statement_labels.classify_own`).
+        stated: Per user message, the facts its sentences are sure to state.
+    """
+
+    vectors: list[list[float]]
+    labels: dict[str, dict[str, float]] = field(default_factory=dict)
+    own: dict[str, dict[str, float]] = field(default_factory=dict)
+    stated: dict[str, list[ExtractedFact]] = field(default_factory=dict)
+
+
 class OutboxWorker:
     """Drains the outbox: indexing and fact extraction for acknowledged turns."""
 
@@ -166,22 +185,16 @@ class OutboxWorker:
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: outbox_jobs.job_entries(job) for job in jobs}
             try:
-                vectors, labels, stated = await self._embed(jobs, entries)
+                embedded = await self._embed(jobs, entries)
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
                 for job in jobs:
                     await self._retry(conn, job, exc)
                 return len(jobs)
             for job in jobs:
-                job_entries = entries[job["id"]]
-                job_vectors = vectors[job["id"]]
-                job_labels = labels.get(job["id"], {})
-                job_stated = stated.get(job["id"], {})
                 try:
                     # A savepoint per job: one bad job is retried without undoing the others.
                     async with conn.transaction():
-                        await self._apply(
-                            conn, job, job_entries, job_vectors, job_labels, job_stated
-                        )
+                        await self._apply(conn, job, entries[job["id"]], embedded[job["id"]])
                 except Exception as exc:  # noqa: BLE001 - retried with backoff, never dropped
                     await self._retry(conn, job, exc)
                     continue
@@ -192,59 +205,64 @@ class OutboxWorker:
 
     async def _embed(
         self, jobs: Sequence[dict[str, Any]], entries: dict[int, list[IndexEntry]]
-    ) -> tuple[
-        dict[int, list[list[float]]],
-        dict[int, dict[str, dict[str, float]]],
-        dict[int, dict[str, list[ExtractedFact]]],
-    ]:
+    ) -> dict[int, _Embedded]:
         """Embed the jobs' views, each tenant's as that tenant (a model call per tenant).
 
-        With a classifier, user messages' statement sentences are embedded in the same call
-        and labelled (`memory.statement_labels`): per job, its entries' vectors and labels,
-        and the facts its sentences are sure to state (`memory.fact_statements`).
-        Embeddings that remember vectors (the turn's question, `StoredTextEmbeddings`) then
-        find only the vectors of the job's own tenant.
+        With a classifier, user messages' statement sentences, and the user's own clauses
+        of those that also speak of someone else, are embedded in the same call and labelled
+        (`memory.statement_labels`); so are the facts its sentences are sure to state
+        (`memory.fact_statements`). Embeddings that remember vectors (the turn's question,
+        `StoredTextEmbeddings`) then find only the vectors of the job's own tenant.
         """
         tenants: dict[str, list[int]] = {}
         for job in jobs:
             tenants.setdefault(job["tenant_id"], []).append(job["id"])
-        vectors: dict[int, list[list[float]]] = {}
-        labels: dict[int, dict[str, dict[str, float]]] = {}
-        stated: dict[int, dict[str, list[ExtractedFact]]] = {}
+        out: dict[int, _Embedded] = {}
         for tenant, ids in tenants.items():
             said = {
                 i: statement_labels.sentences(entries[i]) if self._attributes else [] for i in ids
             }
+            own = {
+                i: statement_labels.own_sentences(entries[i]) if self._attributes else {}
+                for i in ids
+            }
             texts = [e.view for i in ids for e in entries[i]]
             texts += [sentence for i in ids for _, sentence in said[i]]
+            texts += [sentence for i in ids for clauses in own[i].values() for sentence in clauses]
             with tenant_scope(tenant):
                 embedded = await self._embeddings.aembed_documents(texts) if texts else []
+            views: dict[int, list[list[float]]] = {}
+            mine: dict[int, list[list[float]]] = {}
             for i in ids:
-                vectors[i], embedded = embedded[: len(entries[i])], embedded[len(entries[i]) :]
+                views[i], embedded = embedded[: len(entries[i])], embedded[len(entries[i]) :]
             for i in ids:
-                mine, embedded = embedded[: len(said[i])], embedded[len(said[i]) :]
-                if self._attributes is not None:
-                    labels[i] = statement_labels.classify(
-                        self._attributes, entries[i], said[i], mine
-                    )
-                    stated[i] = fact_statements.stated_facts(
-                        self._attributes, entries[i], said[i], mine
-                    )
-        return vectors, labels, stated
+                mine[i], embedded = embedded[: len(said[i])], embedded[len(said[i]) :]
+            for i in ids:
+                count = sum(len(clauses) for clauses in own[i].values())
+                theirs, embedded = embedded[:count], embedded[count:]
+                if self._attributes is None:
+                    out[i] = _Embedded(views[i])
+                    continue
+                labels = statement_labels.classify(self._attributes, entries[i], said[i], mine[i])
+                out[i] = _Embedded(
+                    views[i],
+                    labels,
+                    statement_labels.classify_own(self._attributes, labels, own[i], theirs),
+                    fact_statements.stated_facts(self._attributes, entries[i], said[i], mine[i]),
+                )
+        return out
 
     async def _apply(
         self,
         conn: AsyncConnection,
         job: dict[str, Any],
         entries: list[IndexEntry],
-        vectors: list[list[float]],
-        labels: dict[str, dict[str, float]],
-        stated: dict[str, list[ExtractedFact]],
+        embedded: _Embedded,
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
         await conn.execute(START_JOB, (ident.tenant_id, f"{ident.tenant_id}\x1f{ident.user_id}"))
-        await message_index.insert(conn, ident, entries, vectors)
-        await statement_labels.insert(conn, ident, entries, labels)
+        await message_index.insert(conn, ident, entries, embedded.vectors)
+        await statement_labels.insert(conn, ident, entries, embedded.labels, embedded.own)
         for entry in entries:
             if entry.role == "human":
                 await self._facts.observe(
@@ -254,7 +272,7 @@ class OutboxWorker:
                     message_id=entry.message_id,
                     observed_at=entry.created_at,
                     conn=conn,
-                    stated=stated.get(entry.id, ()),
+                    stated=embedded.stated.get(entry.id, ()),
                 )
         finish = {"id": job["id"], "tenant_id": ident.tenant_id, "scope": user_scope(ident.user_id)}
         await conn.execute(FINISH_JOB, finish)

@@ -9,9 +9,15 @@ sentences, from `FLOOR` up). Two readers:
 - retrieval (`retrievers.legs.stated`) puts the user's latest statements of the attribute a
   question asks for among the candidates, newest first (a move or a new job wins);
 - the answer gate (`graph.semantic_evidence`) reads the stored probabilities of the recalled
-  messages (`stated`) instead of embedding their sentences again; it still embeds, on the
-  read path, the user's own clauses of a message that also speaks of a relative or a wish
-  (`graph.said_of_user`), which these labels do not yet hold.
+  messages (`stated`) instead of embedding their sentences again.
+
+A message that also speaks of a relative or of a wish ("my sister has a cat called Pebble, I
+have a dog called Rusty") states of the user no more than its own clauses do
+(`text.said_of_user`): the worker classifies those clauses too, in the same model call, and
+stores in `own` how likely they state each attribute the whole message states, so the gate
+caps the message's labels without embedding anything on the read path. `own` is NULL for
+the other messages, and for those labelled before the column existed (session 10): the gate
+embeds their own clauses when it reads them, as it did for every such message before.
 
 A classified message stating none of the attributes keeps one `NONE` row, so readers tell it
 from a message indexed before labels existed (which the gate still reads by embedding).
@@ -22,6 +28,7 @@ forgetting the user takes the labels along. Every statement on the table lives h
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -33,6 +40,7 @@ from storage.identity import Identity
 from storage.search import vector_literal
 from storage.tenancy import tenant_connection
 from text.acts import statement_sentences
+from text.said_of_user import mentions_others, said_of_user
 
 TABLE = "memory_statement_labels"
 # Probabilities below this are not stored (the gate reads them as 0: below its demote line).
@@ -41,12 +49,12 @@ FLOOR = 0.05
 NONE = "none"
 
 INSERT = f"""
-    INSERT INTO {TABLE} (message_id, attribute, probability, tenant_id, user_id, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s)
+    INSERT INTO {TABLE} (message_id, attribute, probability, own, tenant_id, user_id, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (message_id, attribute) DO NOTHING
 """
 STATED = f"""
-    SELECT message_id::text AS id, attribute, probability FROM {TABLE}
+    SELECT message_id::text AS id, attribute, probability, own FROM {TABLE}
     WHERE tenant_id = %(tenant_id)s AND user_id = %(user_id)s
       AND message_id = ANY(%(ids)s::uuid[])
 """
@@ -65,6 +73,22 @@ LATEST = f"""
 """
 
 
+@dataclass(frozen=True)
+class Stored:
+    """The labels stored for some recalled messages, by message row id.
+
+    Attributes:
+        held: Per labelled message, how likely it states each attribute (from FLOOR); a
+            message stating none maps to an empty dict.
+        own: Per labelled message that also speaks of someone else or of a wish, how likely
+            its own clauses state each attribute of `held`; absent when not stored (a
+            message labelled before `own` existed).
+    """
+
+    held: dict[str, dict[str, float]] = field(default_factory=dict)
+    own: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
 def sentences(entries: Sequence[IndexEntry]) -> list[tuple[str, str]]:
     """Return (message row id, sentence) for every statement sentence of the user's messages."""
     return [
@@ -73,6 +97,19 @@ def sentences(entries: Sequence[IndexEntry]) -> list[tuple[str, str]]:
         if entry.role == "human"
         for sentence in statement_sentences(entry.content)
     ]
+
+
+def own_sentences(entries: Sequence[IndexEntry]) -> dict[str, list[str]]:
+    """Return, per user message that also speaks of someone else, its own clauses' sentences.
+
+    Maybe none ("My pal Jim is a plumber." says nothing of the user): then no attribute of
+    the message is the user's.
+    """
+    return {
+        entry.id: statement_sentences(said_of_user(entry.content))
+        for entry in entries
+        if entry.role == "human" and mentions_others(entry.content)
+    }
 
 
 def classify(
@@ -97,16 +134,51 @@ def classify(
     return labels
 
 
+def classify_own(
+    classifier: AttributeClassifier,
+    labels: Mapping[str, Mapping[str, float]],
+    owned: Mapping[str, Sequence[str]],
+    vectors: Sequence[Sequence[float]],
+) -> dict[str, dict[str, float]]:
+    """Return, per message of `owned`, how likely its own clauses state each of its labels.
+
+    Args:
+        classifier: The attribute classifier of the model that embedded `vectors`.
+        labels: `classify`'s labels of the same messages.
+        owned: `own_sentences(entries)`.
+        vectors: One vector per sentence of `owned`, in its order, embedded as stored texts.
+    """
+    out: dict[str, dict[str, float]] = {}
+    at = 0
+    for message_id, said in owned.items():
+        stated = classifier.stated(vectors[at : at + len(said)])
+        at += len(said)
+        out[message_id] = {a: round(stated.get(a, 0.0), 4) for a in labels.get(message_id, {})}
+    return out
+
+
 async def insert(
     conn: AsyncConnection,
     ident: Identity,
     entries: Sequence[IndexEntry],
     labels: Mapping[str, Mapping[str, float]],
+    own: Mapping[str, Mapping[str, float]],
 ) -> None:
-    """Store `labels` of `entries` (after their message rows), in the caller's transaction."""
+    """Store `labels` of `entries` (after their message rows), in the caller's transaction.
+
+    `own`: `classify_own`'s probabilities, for the messages that also speak of others.
+    """
     when = {e.id: e.created_at for e in entries}
     rows = [
-        (message_id, attribute, probability, ident.tenant_id, ident.user_id, when[message_id])
+        (
+            message_id,
+            attribute,
+            probability,
+            None if message_id not in own else own[message_id].get(attribute, 0.0),
+            ident.tenant_id,
+            ident.user_id,
+            when[message_id],
+        )
         for message_id, stated in labels.items()
         for attribute, probability in (stated or {NONE: 1.0}).items()
     ]
@@ -115,24 +187,24 @@ async def insert(
             await cur.executemany(INSERT, rows)
 
 
-async def stated(
-    pool: AsyncConnectionPool, ident: Identity, message_ids: Sequence[str]
-) -> dict[str, dict[str, float]]:
+async def stated(pool: AsyncConnectionPool, ident: Identity, message_ids: Sequence[str]) -> Stored:
     """Return the stored labels of some of `ident`'s messages, by message row id.
 
-    A message without labels (indexed before they existed, or not the user's) is absent; a
-    classified message stating nothing maps to an empty dict.
+    A message without labels (indexed before they existed, or not the user's) is absent.
     """
+    out = Stored()
     if not message_ids:
-        return {}
+        return out
     params = {"tenant_id": ident.tenant_id, "user_id": ident.user_id, "ids": list(message_ids)}
     async with tenant_connection(pool, ident.tenant_id) as conn:
         rows = await (await conn.execute(STATED, params)).fetchall()
-    out: dict[str, dict[str, float]] = {}
     for row in rows:
-        held = out.setdefault(row["id"], {})
+        held = out.held.setdefault(row["id"], {})
+        own = None if row["own"] is None else out.own.setdefault(row["id"], {})
         if row["attribute"] != NONE:
             held[row["attribute"]] = float(row["probability"])
+            if own is not None:
+                own[row["attribute"]] = float(row["own"])
     return out
 
 

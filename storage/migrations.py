@@ -392,4 +392,9 @@ def migrations(dims: int) -> list[sql.Composable]:
         # floats, in `memory_message_half_vectors` (memory/message_half_vectors.py), under a
         # covering btree the dense leg ranks a user's rows from: half the pages of the last.
         migration_sql.message_half_vectors(),
+        # ---- Own-clause labels (issues 13 and 17, session 10): how likely the user's own
+        # clauses of a message that also speaks of someone else state each attribute
+        # (memory/statement_labels.py), so the answer gate embeds nothing on the read path.
+        # Rows labelled before it keep NULL: the gate embeds those messages' clauses as before.
+        sql.SQL("ALTER TABLE memory_statement_labels ADD COLUMN own real"),
     ]

@@ -1,1 +1,1 @@
-"""Pure text helpers every layer shares: accent folding, content terms, sentences, budgets."""
+"""Pure text helpers every layer shares: folding, terms, sentences, kin, wishes, whose clause."""

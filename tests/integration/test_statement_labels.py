@@ -13,7 +13,7 @@ from memory import statement_labels
 from memory.fact_extraction import extract_facts
 from memory.fact_questions import states
 from storage.tenancy import tenant_connection
-from tests.integration.test_live_memory import ask, new_user, tell
+from tests.integration.test_live_memory import answer, ask, new_user, tell
 from tests.support import new_config
 
 pytestmark = pytest.mark.integration
@@ -39,6 +39,8 @@ SMALL_TALK = [
     "Dá para mudar a cor de uma etiqueta depois de a criar?",
     "Esqueci-me do guarda-chuva e apanhei uma molha valente.",
 ]
+# A relative's animal and the user's in one message (`text.said_of_user`).
+SISTERS_CAT = "My sister has a cat called Kipper, I have a dog called Bramble."
 BEFORE = "The rent on our Sheffield terrace went up again, the landlord is a nightmare."
 AFTER = "We finally sold up, and the new place in York is tiny but we love it."
 
@@ -94,14 +96,7 @@ async def test_the_gate_reads_stored_labels_instead_of_embedding_sentences(
 ):
     tenant, user = new_user()
     await tell(agent, resources, tenant, user, HOBBY_EN)
-    embedded: list[str] = []
-    real = resources.embeddings.aembed_documents
-
-    async def counting(texts: list[str]) -> list[list[float]]:
-        embedded.extend(texts)
-        return await real(texts)
-
-    monkeypatch.setattr(resources.embeddings, "aembed_documents", counting)
+    embedded = counting_documents(resources, monkeypatch)
     out = await ask(agent, new_config(tenant, user), "What do I do in my free time?")
     assert HOBBY_EN in conversation(out) and embedded == []
 
@@ -110,6 +105,69 @@ async def test_the_gate_reads_stored_labels_instead_of_embedding_sentences(
         await conn.execute(f"DELETE FROM {statement_labels.TABLE} WHERE user_id = %s", (user,))
     await ask(agent, new_config(tenant, user), "What do I do in my free time?")
     assert embedded
+
+
+def counting_documents(resources, monkeypatch) -> list[str]:
+    """Return the list every text the embeddings embed as a stored text goes into from now."""
+    embedded: list[str] = []
+    real = resources.embeddings.aembed_documents
+
+    async def counting(texts: list[str]) -> list[list[float]]:
+        embedded.extend(texts)
+        return await real(texts)
+
+    monkeypatch.setattr(resources.embeddings, "aembed_documents", counting)
+    return embedded
+
+
+async def own_labels(resources, tenant: str, user: str) -> dict[str, tuple[float, float | None]]:
+    async with tenant_connection(resources.pool, tenant) as conn:
+        rows = await (
+            await conn.execute(
+                f"SELECT attribute, probability, own FROM {statement_labels.TABLE}"
+                " WHERE tenant_id = %s AND user_id = %s",
+                (tenant, user),
+            )
+        ).fetchall()
+    return {r["attribute"]: (r["probability"], r["own"]) for r in rows}
+
+
+async def test_a_relatives_animal_beside_the_users_is_told_apart_from_stored_labels(
+    agent, resources, monkeypatch
+):
+    tenant, user = new_user()
+    await tell(agent, resources, tenant, user, SISTERS_CAT)
+    # The worker stored what the user's own clause states, beside the whole message's labels.
+    stored = await own_labels(resources, tenant, user)
+    assert stored["pet"][1] is not None, stored
+    embedded = counting_documents(resources, monkeypatch)
+
+    dog = await ask(agent, new_config(tenant, user), "What's my dog called?")
+    assert "Bramble" in answer(dog)
+    cat = await ask(agent, new_config(tenant, user), "What is my cat's name?")
+    assert "Kipper" not in answer(cat), answer(cat)
+    # The gate read the message's own clauses from the store: nothing embedded on the read path.
+    assert embedded == []
+
+
+async def test_a_message_labelled_before_own_clauses_were_stored_is_read_by_embedding_uncached(
+    agent, resources, monkeypatch
+):
+    tenant, user = new_user()
+    await tell(agent, resources, tenant, user, SISTERS_CAT)
+    async with tenant_connection(resources.pool, tenant) as conn:
+        await conn.execute(
+            f"UPDATE {statement_labels.TABLE} SET own = NULL WHERE user_id = %s", (user,)
+        )
+    embedded = counting_documents(resources, monkeypatch)
+    cat = await ask(agent, new_config(tenant, user), "What is my cat's name?")
+    assert "Kipper" not in answer(cat), answer(cat)
+    assert "I have a dog called Bramble." in embedded
+    # Not cached: forgetting the user drops their messages' and statement sentences' vectors,
+    # which would miss this clause's.
+    await resources.storage.speed.settle()
+    key = resources.embeddings.key("I have a dog called Bramble.", "p", tenant)
+    assert not await resources.storage.speed.redis.exists(key)
 
 
 async def test_forgetting_the_user_removes_the_labels(agent, resources):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from graph.extractive import PHRASES
-from graph.said_of_user import said_of_user
 from memory.fact_statements import ORIGIN as STATEMENT
 from tests.answers import answer as _answer
 from tests.answers import fact, passage, said
+from text.said_of_user import said_of_user
 
 
 def _unknown(model, classifier, question, context, language):
@@ -148,6 +148,16 @@ def test_an_age_not_the_users_does_not_answer_how_old_they_are(
         ("My sister says I should log my sugar — I've got type 2 diabetes.", "diabetes", None),
         ("O meu irmão é bombeiro em Mirandela e diz que eu devia tocar menos.", None, "bombeiro"),
         ("If I'm at the office on the VPN, sync fails.", "office", None),
+        # one list of kin and friends, one wish detector (`text.kin`, `text.wishes`)
+        ("My pal Rhodri is a plumber, I'm a joiner in Cardiff.", "joiner", "plumber"),
+        ("Gostaria de ter um cão, mas por agora tenho a gata Pitanga.", "Pitanga", "cão"),
+        (
+            "Everything's in Markdown, I'd rather keep plain text, I hate rich formatting.",
+            "hate",
+            None,
+        ),
+        ("Fim de semana vou pro kitesurf em Jeri, se o vento ajudar.", "kitesurf", None),
+        ("Se o tempo deixar, faço asa-delta no domingo em Canelas.", "asa-delta", None),
     ],
 )
 def test_said_of_user_keeps_the_users_clauses(text, kept, dropped):

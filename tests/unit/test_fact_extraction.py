@@ -294,6 +294,10 @@ def test_extracted_fact_is_frozen():
         ("A minha namorada chama-se Sofia.", "partner", "Sofia"),
         ("O meu marido é o Paulo.", "partner", "Paulo"),
         ("My sister Ana lives in Coimbra.", "family:sister", "Ana"),
+        # the wider family and a partner however named (`text.kin`, one list for every reader)
+        ("My cousin Tasha keeps a parrot.", "family:cousin", "Tasha"),
+        ("o meu cunhado Edinho também é pedreiro", "family:brother-in-law", "Edinho"),
+        ("Ciaran, my other half, says hello.", "partner", "Ciaran"),
         # hobbies and sports
         ("I play tennis on Saturdays.", "hobby", "tennis"),
         ("I go bouldering most weekends.", "hobby", "bouldering"),

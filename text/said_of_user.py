@@ -12,49 +12,33 @@ from __future__ import annotations
 
 import re
 
+from text import wishes
 from text.acts import is_question, statements
+from text.kin import PEOPLE
 from text.words import fold, sentences
 
 # Where a clause ends inside a sentence; "but"/"mas" also ends a daydream ("se um dia eu
 # tiver um gato…, mas por enquanto só tenho o Tufão").
 _CLAUSE = re.compile(r",\s+|;\s*|:\s+|\s+[-\u2013\u2014]+\s+|[\u2013\u2014]|\s*[()]\s*")
-_CONTRAST = re.compile(r"\s+(?:but|though|mas|porem|so que)\s+")
-_OPENING = r"^(?:(?:and|so|well|also|oh|ah|e|entao|tambem|olha|enfim|bem)\s+)*"
-# Kin and the people around the user, in the words of either language (folded).
-_PEOPLE = (
-    r"(?:sibling|brother|sister|twin|son|daughter|kid|child|children|mum|mom|mother|dad|father"
-    r"|parent|husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|spouse|cousin|uncle"
-    r"|aunt|niece|nephew|grand\w+|\w+-in-law|friend|mate|colleague|co-?worker|neighbou?r"
-    r"|boss|flatmate|roommate)s?"
-    r"|irma|irmao|irmas|irmaos|filh[oa]s?|mae|pai|pais|marido|esposa|mulher|namorad[oa]"
-    r"|noiv[oa]|companheir[oa]|prim[oa]s?|ti[oa]s?|sobrinh[oa]s?|cunhad[oa]s?|sogr[oa]s?"
-    r"|avos?|avo|net[oa]s?|amig[oa]s?|coleg[ao]s?|vizinh[oa]s?|chefe"
-)
+_CONTRAST = re.compile(rf"\s+(?:{wishes.ENDS})\s+")
+_OPENING = rf"^{wishes.OPENING}"
 _MY = r"(?:my|our|meu|minha|meus|minhas|nosso|nossa|nossos|nossas)"
 # A clause whose subject is one of them ("my sister has…", "o meu irmão é bombeiro"), not
 # the user with them ("my husband and I moved…", "a minha mulher e eu"), nor their thing
 # ("my brother's cat").
 _THEIRS = re.compile(
-    rf"{_OPENING}(?:(?:o|a|os|as)\s+)?{_MY}\s+(?:\w+\s+)?(?:{_PEOPLE})\b"
+    rf"{_OPENING}(?:(?:o|a|os|as)\s+)?{_MY}\s+(?:\w+\s+)?(?:{PEOPLE})\b"
     r"(?!['\u2019]|\s+(?:and i|and me|e eu)\b)"
 )
-_ASKS_OF = re.compile(rf"\b{_MY}\s+(?:\w+\s+)?(?:{_PEOPLE})\b")
+_ASKS_OF = re.compile(rf"\b{_MY}\s+(?:\w+\s+)?(?:{PEOPLE})\b")
 # The user's own things in a clause about someone else ("my daughter named our bearded
 # dragon Mango", "my sister says I should log my blood sugar").
 _MINE = re.compile(rf"\b{_MY}\b")
 # One of their things named anywhere, cut out of the clause ("my mum's jollof rice", "as
 # ovelhas do meu sogro"): the rest of it may still be the user's ("Saturday is choir").
 _OWNED_BY_THEM = re.compile(
-    rf"\b(?:my|our)\s+(?:\w+\s+)?(?:{_PEOPLE})'s?\s+[\w-]+"
-    rf"|\b[\w-]+\s+(?:d[oa]s?)\s+{_MY}\s+(?:\w+\s+)?(?:{_PEOPLE})\b"
-)
-# A clause opening a wish or a plan ("if we ever cave…", "se algum dia tiver um gato…",
-# "one day I'll open a café"). Not any condition: "if I'm at the Flipkart office, sync
-# fails" and "se precisar constar em nota fiscal" state what is.
-_DAYDREAM = re.compile(
-    rf"{_OPENING}(?:if (?:i|we) (?:ever|one day|someday|get|got|had|adopt)|someday|some day"
-    r"|one day|i wish|i'd love to|imagine|se (?:eu |a gente )?(?:um dia|algum dia|tiver"
-    r"|tivesse|ganhar|adotar)|um dia|algum dia|quem me dera|quando eu tiver)\b"
+    rf"\b(?:my|our)\s+(?:\w+\s+)?(?:{PEOPLE})'s?\s+[\w-]+"
+    rf"|\b[\w-]+\s+(?:d[oa]s?)\s+{_MY}\s+(?:\w+\s+)?(?:{PEOPLE})\b"
 )
 # The user speaking of themselves again after a clause about someone else ("o meu marido,
 # o Rui, diz que eu devia anotar quando tenho crises de gota").
@@ -101,7 +85,7 @@ def _clauses(text: str) -> tuple[list[str], bool]:
                 folded = fold(stated)
                 if not folded:
                     continue
-                if _DAYDREAM.match(folded):
+                if wishes.opens_wish(folded):
                     state = "daydream"
                 elif at == 0 and (theirs := _THEIRS.match(folded)):
                     state = "mine" if _MINE.search(folded, theirs.end()) else "theirs"

@@ -1,0 +1,37 @@
+"""The people around a user, in the words of either language (accent-folded regex alternations).
+
+One list, read four ways: whose clause a sentence is (`text.said_of_user`: "my sister has a
+cat" is the sister's), whose job or home a labelled sentence states
+(`memory.fact_statements`), which relative a name is recorded for ("my cousin Ana",
+`memory.fact_words`), and which relative a question asks about (`graph.asked_detail`). Kept
+apart, the lists drifted: "cousin" was someone else to the answer gate but no relative to
+the fact rules, "twin" a sibling to a question but nobody to the statement facts.
+
+Each alternation holds singulars and plurals; callers add word boundaries.
+"""
+
+from __future__ import annotations
+
+# A partner, however named ("my other half", "a minha companheira").
+PARTNER = (
+    r"husbands?|hubby|wives|wife|missus|partners?|fella|spouses?|other half|boyfriends?"
+    r"|girlfriends?|fiance\w*|marido|esposa|esposo|mulher|companheir[oa]|namorad[oa]|noiv[oa]"
+)
+SIBLINGS = r"siblings?|brothers?|sisters?|twins?|irmas?|irmaos?|gemeos?|gemeas?"
+CHILDREN = r"sons?|daughters?|kids?|child|children|filh[oa]s?"
+PARENTS = r"mums?|moms?|mothers?|dads?|fathers?|parents?|mae|pai|pais"
+# The wider family.
+RELATIVES = (
+    r"cousins?|uncles?|aunts?|nieces?|nephews?|\w+-in-laws?|grand\w+|prim[oa]s?|ti[oa]s?"
+    r"|sobrinh[oa]s?|cunhad[oa]s?|sogr[oa]s?|avos?|net[oa]s?"
+)
+FAMILY = "|".join((SIBLINGS, CHILDREN, PARENTS, RELATIVES))
+# Not kin, but not the user either.
+AROUND = (
+    r"friends?|mates?|pals?|colleagues?|co-?workers?|neighbou?rs?|boss(?:es)?|flatmates?"
+    r"|roommates?|amig[oa]s?|coleg[ao]s?|vizinh[oa]s?|chefes?"
+)
+# Anyone around the user: a clause whose subject is one of them is theirs.
+PEOPLE = "|".join((PARTNER, FAMILY, AROUND))
+# The relatives an attribute of the user is about.
+KIN_OF = {"partner": PARTNER, "family": FAMILY}
