@@ -24,6 +24,7 @@ from storage.speed import SpeedLayer
 from storage.tenancy import current_scope
 from text.acts import statement_sentences
 from text.names import without_names
+from text.said_of_user import mentions_others, said_of_user
 
 logger = logging.getLogger(__name__)
 
@@ -240,9 +241,11 @@ class CachedEmbeddings(Embeddings):
         """Drop the vectors of a user's messages `questions`; return the Redis keys gone.
 
         Keyed by tenant and text: each message whole (asked as a question) and the statement
-        sentences the answer gate embeds from it (`graph.semantic_evidence`).
+        sentences the answer gate embeds from it (`graph.semantic_evidence`), including those
+        of its clauses about the user alone, which gates before session 10 cached too.
         """
-        pieces = (s for text in questions for s in statement_sentences(text))
+        own = (said_of_user(text) for text in questions if mentions_others(text))
+        pieces = (s for text in [*questions, *own] for s in statement_sentences(text))
         return await self.forget(list(dict.fromkeys([*questions, *pieces])), tenant_id=tenant_id)
 
     async def forget(self, texts: list[str], *, tenant_id: str | None = None) -> int:

@@ -12,9 +12,11 @@ import pytest
 from memory import statement_labels
 from memory.fact_extraction import extract_facts
 from memory.fact_questions import states
-from storage.tenancy import tenant_connection
+from storage.tenancy import tenant_connection, tenant_scope
 from tests.integration.test_live_memory import answer, ask, new_user, tell
 from tests.support import new_config
+from text.acts import statement_sentences
+from text.said_of_user import said_of_user
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +178,20 @@ async def test_forgetting_the_user_removes_the_labels(agent, resources):
     assert await labels_of(resources, tenant, user) >= 2
     await resources.forgetter.forget_user(tenant, user)
     assert await labels_of(resources, tenant, user) == 0
+
+
+async def test_forgetting_the_user_drops_own_clause_vectors_an_older_gate_cached(agent, resources):
+    # Gates before session 10 embedded (and cached) a message's clauses about the user alone,
+    # which are not among its sentences once a relative's thing is cut out of one.
+    tenant, user = new_user()
+    told = "O cão da minha irmã é o Rex e eu tenho um gato chamado Tufão."
+    await tell(agent, resources, tenant, user, told)
+    (own,) = statement_sentences(said_of_user(told))
+    assert own not in statement_sentences(told)
+    with tenant_scope(tenant):
+        await resources.embeddings.aembed_documents([own])
+    await resources.storage.speed.settle()
+    key = resources.embeddings.key(own, "p", tenant)
+    assert await resources.storage.speed.redis.exists(key)
+    await resources.forgetter.forget_user(tenant, user)
+    assert not await resources.storage.speed.redis.exists(key)
