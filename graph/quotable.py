@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graph.asked_detail import as_kin, asked_detail, asks_relative, holds, names_relative
+from graph.asked_detail import (
+    Detail,
+    as_kin,
+    asked_detail,
+    asks_relative,
+    holds,
+    names_relative,
+)
 from graph.said_of_user import about_others, said_of_user
 from graph.semantic_evidence import SemanticEvidence
 from memory.fact_questions import states
@@ -79,7 +86,15 @@ def quotable_evidence(
     # a passage that holds it, whatever it says of the attribute.
     # A relative asked by name ("what does Darren do?") is asked as the relative.
     asked_as = as_kin(query, context)
-    detail = asked_detail(asked_as, _user_names(context)) if about_user else None
+    # Read whether the question reads as about the user or not: "What's Shivanie's last
+    # name?" asks a surname of whoever it asks, and no memory without one answers it. An
+    # animal is asked of the user's only when the question is about them (`holds_detail`).
+    detail = asked_detail(asked_as, _user_names(context))
+    if detail is not None and detail.animal:
+        # An animal asked ("e o cão, que nome lhe dei?") asks its name, not the user's.
+        attributes = list(
+            dict.fromkeys("pet" if a.partition(":")[0] == "name" else a for a in attributes)
+        )
     copies = _quoted_statement_facts(context)
     # Asked about themselves, the user's messages count only by what they say of the user
     # (`graph.said_of_user`): not a sister's cat, not a dog wished for.
@@ -98,7 +113,7 @@ def quotable_evidence(
         if view is None or (view is not cand and not _shares(specific, view, cand)):
             continue
         source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
-        if source != "thread" and not holds(detail, view):
+        if source != "thread" and not _holds(detail, view, about_user):
             continue
         if source == "thread":
             quotable.append(cand)
@@ -182,6 +197,20 @@ def quotable_evidence(
             quotable = _latest_statements_first(quotable, stating)
             quotable = _retracted_facts_last(quotable)
     return quotable
+
+
+def _holds(detail: Detail | None, cand: Candidate, about_user: bool) -> bool:
+    """Return whether `cand` holds the detail asked, for a question about the user or not.
+
+    A question not about the user asks the manual its details ("how many devices?"), and
+    the user's memories only a detail of a person ("What's Shivanie's last name?"), not an
+    animal's: with no "my", "the fish at home" may be anyone's.
+    """
+    if about_user:
+        return holds(detail, cand)
+    if detail is None or detail.animal or cand["source"] == "knowledge_base":
+        return True
+    return holds(detail, cand)
 
 
 # Attributes about the people around the user: what a message says of them is the evidence.
