@@ -106,6 +106,7 @@ def quotable_evidence(
     )
     quotable = []
     stating: set[str] = set()  # the user's messages that state what is asked
+    in_words: set[str] = set()  # those that state it in the words a rule knows
     for cand in context:
         if fold(cand["content"]).strip() == same_text or cand["id"] in copies:
             continue
@@ -121,12 +122,15 @@ def quotable_evidence(
             if source == "facts" and _answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
+                worded = any(states(statements(view["content"]), a) for a in attributes)
                 if (
-                    any(states(statements(view["content"]), a) for a in attributes)
+                    worded
                     or (semantics is not None and semantics.states(cand, attributes))
                     or names_relative(cand["content"], attributes)
                 ):  # in the words that state it, in words no rule knows, or by a name
                     stating.add(cand["id"])
+                    if worded:
+                        in_words.add(cand["id"])
                     quotable.append(cand)
                 elif (
                     covers(view) and similarity >= calibration.evidence and _agrees(semantics, cand)
@@ -196,6 +200,16 @@ def quotable_evidence(
                 }
             quotable = _latest_statements_first(quotable, stating)
             quotable = _retracted_facts_last(quotable)
+            if semantics is not None:
+                # Sure of a home, not necessarily mainly about it ("agora tô morando em
+                # Natal … praia toda semana" reads as a hobby too), in the words of a home.
+                sure = max(semantics.floor, semantics.superseding)
+                moved = {
+                    c["id"]
+                    for c in quotable
+                    if c["id"] in in_words and semantics.likelihood(c, first) >= sure
+                }
+                quotable = _outdated_home_after(quotable, moved, first)
     return quotable
 
 
@@ -294,6 +308,60 @@ def _retracted_facts_last(quotable: list[Candidate]) -> list[Candidate]:
 
     gone = {c["id"] for c in quotable if c["source"] == "facts" and retracted(c)}
     return sorted(quotable, key=lambda c: c["id"] in gone)
+
+
+# A move, in the words of either language (folded): "we moved to", "mudei", "Mudámos de
+# casa", "agora a gente mora em", "now living in". Not "now" alone ("now Lefse lives here" is
+# the cat's), nor a change of anything but the house ("mudei de escola!").
+_MOVED = re.compile(
+    r"\b(?:moved|relocated|(?:mudei|mudamos|mudamo-nos|mudanca)(?! de (?!casa))"
+    r"|now (?:living|based|settled)"
+    r"|agora (?:\w+ ){0,2}(?:moro|mora|moramos|morando|vivo|vivemos|vive|estamos a viver))\b"
+)
+
+
+def _outdated_home_after(
+    quotable: list[Candidate], moved: set[str], attributes: Sequence[str]
+) -> list[Candidate]:
+    """Quote a newer statement of a move before the home fact it outdates.
+
+    The rules store a move only in the phrasings they know: "mudei!! agora tô morando em
+    Natal" leaves "O usuário mora em Teresina." standing. A message of the user's (ids in
+    `moved`: sure of a home, in a home's words) that says they moved, said after the fact
+    was stored and not naming the fact's place, says it no longer holds. Only a home: the
+    words of a new job or employer are read as each other ("Started at Indeed" is no trade).
+    """
+    if "home" not in attributes:
+        return quotable
+    said = [
+        c
+        for c in quotable
+        if c["id"] in moved
+        and c["source"] == "conversation"
+        and c["metadata"].get("created_at")
+        and _MOVED.search(fold(said_of_user(c["content"])))
+    ]
+    if not said:
+        return quotable
+    newest = max(said, key=lambda c: str(c["metadata"]["created_at"]))
+    when, text = str(newest["metadata"]["created_at"]), fold(newest["content"])
+
+    def outdated(fact: Candidate) -> bool:
+        value = fold(str(fact["metadata"].get("value") or ""))
+        since = str(fact["metadata"].get("valid_from") or "")
+        return (
+            fact["source"] == "facts"
+            and _answers(fact, ["home"])
+            and bool(value and since)
+            and when > since
+            and not re.search(rf"\b{re.escape(value)}\b", text)
+        )
+
+    first = next((i for i, c in enumerate(quotable) if outdated(c)), None)
+    if first is None or quotable.index(newest) < first:
+        return quotable
+    rest = [c for c in quotable if c is not newest]
+    return [*rest[:first], newest, *rest[first:]]
 
 
 def _across_languages(quotable: list[Candidate], language: str | None) -> list[Candidate]:
