@@ -10,18 +10,11 @@ from __future__ import annotations
 import pytest
 
 from graph.animal_kinds import animal_asked
-from graph.extractive import PHRASES
 from tests.answers import answer as _answer
 from tests.answers import fact, passage, said
+from tests.answers import unknown as _unknown
 
 SMALL_TALK = said("m9", "Busy day, the kettle broke and the bins went out late.", 0.2)
-
-
-def _unknown(model, classifier, question, context, language):
-    """Assert the responder says it does not know, and cites nothing."""
-    reply, citations = _answer(model, classifier, question, context)
-    assert citations == [], citations
-    assert reply.text.startswith(PHRASES[language]["unknown"])
 
 
 @pytest.mark.parametrize(
