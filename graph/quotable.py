@@ -8,7 +8,6 @@ words shared with what is asked, or a meaning close enough.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from graph.asked_detail import (
@@ -21,6 +20,13 @@ from graph.asked_detail import (
 )
 from graph.said_of_user import about_others, said_of_user
 from graph.semantic_evidence import SemanticEvidence
+from graph.statement_order import (
+    REPLACED,
+    answers,
+    latest_statements_first,
+    outdated_home_after,
+    retracted_facts_last,
+)
 from memory.fact_questions import states
 from memory.fact_statements import ORIGIN as STATEMENT
 from retrievers.embedders import Calibration
@@ -119,7 +125,7 @@ def quotable_evidence(
         if source == "thread":
             quotable.append(cand)
         elif attributes:
-            if source == "facts" and _answers(cand, attributes):
+            if source == "facts" and answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
                 worded = any(states(statements(view["content"]), a) for a in attributes)
@@ -160,7 +166,7 @@ def quotable_evidence(
             for c in quotable
             if c["scores"].get("rerank", 0.0) >= floor
             or c["id"] in stating
-            or (c["source"] == "facts" and _answers(c, attributes))
+            or (c["source"] == "facts" and answers(c, attributes))
         ]
     if not about_user:
         quotable = _across_languages(quotable, language)
@@ -180,12 +186,12 @@ def quotable_evidence(
         stating -= unlikely
         quotable.sort(
             key=lambda c: (
-                not (c["source"] == "facts" and _answers(c, first)),
+                not (c["source"] == "facts" and answers(c, first)),
                 c["id"] not in mainly,
                 c["id"] in unlikely,
             )
         )
-        if all(a.partition(":")[0] in _REPLACED for a in attributes):
+        if all(a.partition(":")[0] in REPLACED for a in attributes):
             # The newest statement holds only among those mainly about the attribute, and
             # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
             # in passing; "got promoted, I'm product manager now" is about a job.
@@ -198,8 +204,8 @@ def quotable_evidence(
                     and c["id"] in mainly
                     and semantics.likelihood(c, first) >= sure
                 }
-            quotable = _latest_statements_first(quotable, stating)
-            quotable = _retracted_facts_last(quotable)
+            quotable = latest_statements_first(quotable, stating)
+            quotable = retracted_facts_last(quotable)
             if semantics is not None:
                 # Sure of a home, not necessarily mainly about it ("agora tô morando em
                 # Natal … praia toda semana" reads as a hobby too), in the words of a home.
@@ -209,7 +215,7 @@ def quotable_evidence(
                     for c in quotable
                     if c["id"] in in_words and semantics.likelihood(c, first) >= sure
                 }
-                quotable = _outdated_home_after(quotable, moved, first)
+                quotable = outdated_home_after(quotable, moved, first)
     return quotable
 
 
@@ -252,116 +258,6 @@ def _said_of_user(cand: Candidate) -> Candidate | None:
         return cand
     own = said_of_user(cand["content"])
     return {**cand, "content": own} if own else None
-
-
-# Attributes a new statement replaces ("we shifted to Pune" after "I live in Bengaluru").
-_REPLACED = frozenset({"name", "home", "job", "workplace", "partner", "age", "favourite"})
-
-
-def _latest_statements_first(quotable: list[Candidate], stating: set[str]) -> list[Candidate]:
-    """Reorder the user's statements of the asked attribute (ids in `stating`), newest first.
-
-    They keep their places among the other passages. Facts are already current (a correction
-    supersedes); messages are not: the one that states the attribute last is the one that holds.
-    """
-    slots = [
-        i for i, c in enumerate(quotable) if c["id"] in stating and c["metadata"].get("created_at")
-    ]
-    newest = sorted(
-        (quotable[i] for i in slots), key=lambda c: str(c["metadata"]["created_at"]), reverse=True
-    )
-    reordered = list(quotable)
-    for i, cand in zip(slots, newest, strict=True):
-        reordered[i] = cand
-    return reordered
-
-
-# Leaving something, in the words of either language (folded): "I left Lion City
-# Assurance", "saí da clínica", "deixei a Kwanza".
-_LEFT = (
-    r"(?:left|quit|leaving|resigned from|moved out of|moved away from|sai d[aoe]s?"
-    r"|deixei(?: [ao]s?)?)"
-)
-
-
-def _retracted_facts_last(quotable: list[Candidate]) -> list[Candidate]:
-    """Quote after the others a fact whose value a newer message of the user says was left.
-
-    The rules store a change only when they read the new value: "I left Lion City
-    Assurance last Friday. Starting at Harbourfront Re on Monday" names no employer a rule
-    knows, so "The user works at Lion City Assurance." outlives it, though the user said
-    in so many words that it no longer holds.
-    """
-    said = [
-        (str(c["metadata"].get("created_at") or ""), fold(said_of_user(c["content"])))
-        for c in quotable
-        if c["source"] == "conversation"
-    ]
-
-    def retracted(fact: Candidate) -> bool:
-        value = fold(str(fact["metadata"].get("value") or "")).split()
-        since = str(fact["metadata"].get("valid_from") or "")
-        if not value or not since:
-            return False
-        left = re.compile(rf"\b{_LEFT}\s+(?:\w+\s+)?{re.escape(value[0])}\b")
-        return any(when > since and left.search(text) for when, text in said)
-
-    gone = {c["id"] for c in quotable if c["source"] == "facts" and retracted(c)}
-    return sorted(quotable, key=lambda c: c["id"] in gone)
-
-
-# A move, in the words of either language (folded): "we moved to", "mudei", "Mudámos de
-# casa", "agora a gente mora em", "now living in". Not "now" alone ("now Lefse lives here" is
-# the cat's), nor a change of anything but the house ("mudei de escola!").
-_MOVED = re.compile(
-    r"\b(?:moved|relocated|(?:mudei|mudamos|mudamo-nos|mudanca)(?! de (?!casa))"
-    r"|now (?:living|based|settled)"
-    r"|agora (?:\w+ ){0,2}(?:moro|mora|moramos|morando|vivo|vivemos|vive|estamos a viver))\b"
-)
-
-
-def _outdated_home_after(
-    quotable: list[Candidate], moved: set[str], attributes: Sequence[str]
-) -> list[Candidate]:
-    """Quote a newer statement of a move before the home fact it outdates.
-
-    The rules store a move only in the phrasings they know: "mudei!! agora tô morando em
-    Natal" leaves "O usuário mora em Teresina." standing. A message of the user's (ids in
-    `moved`: sure of a home, in a home's words) that says they moved, said after the fact
-    was stored and not naming the fact's place, says it no longer holds. Only a home: the
-    words of a new job or employer are read as each other ("Started at Indeed" is no trade).
-    """
-    if "home" not in attributes:
-        return quotable
-    said = [
-        c
-        for c in quotable
-        if c["id"] in moved
-        and c["source"] == "conversation"
-        and c["metadata"].get("created_at")
-        and _MOVED.search(fold(said_of_user(c["content"])))
-    ]
-    if not said:
-        return quotable
-    newest = max(said, key=lambda c: str(c["metadata"]["created_at"]))
-    when, text = str(newest["metadata"]["created_at"]), fold(newest["content"])
-
-    def outdated(fact: Candidate) -> bool:
-        value = fold(str(fact["metadata"].get("value") or ""))
-        since = str(fact["metadata"].get("valid_from") or "")
-        return (
-            fact["source"] == "facts"
-            and _answers(fact, ["home"])
-            and bool(value and since)
-            and when > since
-            and not re.search(rf"\b{re.escape(value)}\b", text)
-        )
-
-    first = next((i for i, c in enumerate(quotable) if outdated(c)), None)
-    if first is None or quotable.index(newest) < first:
-        return quotable
-    rest = [c for c in quotable if c is not newest]
-    return [*rest[:first], newest, *rest[first:]]
 
 
 def _across_languages(quotable: list[Candidate], language: str | None) -> list[Candidate]:
@@ -426,9 +322,3 @@ def _user_names(context: Sequence[Candidate]) -> list[str]:
         for c in context
         if c["source"] == "facts" and c["metadata"].get("attribute") == "name"
     ]
-
-
-def _answers(fact: Candidate, attributes: Sequence[str]) -> bool:
-    """Return whether a fact is of an attribute asked ("favourite:colour" only of that one)."""
-    held = str(fact["metadata"].get("attribute") or "")
-    return any(held == a or (":" not in a and held.startswith(a)) for a in attributes)
