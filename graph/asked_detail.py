@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from graph.animal_kinds import animal_asked
 from memory.fact_questions import asked_attributes
 from memory.fact_questions import states as states_words
 from retrievers.types import Candidate
@@ -82,6 +83,13 @@ _BROTHERS = r"brothers?|irmao|irmaos|siblings?|twins?|gemeos?"
 _SISTERS = r"sisters?|irmas?|siblings?|twins?|gemeas?"
 # What a question may ask of a relative besides their name, by the words that state it.
 _OF_RELATIVES = ("job", "workplace", "age", "home", "pet", "hobby", "allergy", "health")
+# What someone does, asked without a word of a trade: "what does my husband do at his
+# office?", "what does Usman specialise in?", "o que é que a minha mulher faz?".
+_DOES = (
+    r"what (?:does|did|do) (?:[\w'’]+ ){1,3}do\b|speciali[sz]\w*|especializ\w*"
+    r"|o que (?:e que )?(?:[\w'’]+ ){1,3}faz\b|o que faz\b"
+    r"|(?:em|com) que (?:e que )?(?:[\w'’]+ ){0,3}trabalha\b"
+)
 _TEAM = r"teams?|clubs?|equipas?|clubes?|(?:que|qual|meu|o meu) time"
 _SUPPORTS = (
     r"teams?|clubs?|fan|fans|supporter|supports?|supporting|season ticket|equipas?|clubes?"
@@ -100,34 +108,19 @@ _NUMBER = (
     r"|twins|nenhum|nenhuma|dois|duas|tres|quatro|cinco|seis|sete|oito|nove|dez|onze|doze"
     r"|duzia|gemeos|gemeas|unic[oa]|only one|so um|so uma"
 )
-# Kinds of animal: "what's my cat called?" is not answered by a passage naming another kind
-# and not a cat ("The user has a dachshund (dog)…"). A passage naming none may answer: a
-# breed or a name alone ("Skye, she's a border collie") says no kind these words know.
-_SPECIES = {
-    "dog": r"dogs?|pup|puppy|puppies|doggo|pooch|caes|cao|cachorr[oa]s?|cadel[ao]s?|cadelinhas?",
-    "cat": r"cats?|kittens?|kitty|gat[oa]s?|gatinh[oa]s?",
-    "parrot": r"parrots?|budgies?|cockatiels?|macaws?|papagaios?|periquitos?|calopsitas?|araras?",
-    "rabbit": r"rabbits?|bunny|bunnies|coelh[oa]s?",
-    "horse": r"horses?|pony|ponies|cavalos?|egua|eguas|poneis?|ponei",
-    "fish": r"fish|goldfish|peixes?|peixinhos?",
-    "tortoise": r"tortoises?|turtles?|terrapins?|tartarugas?|jabutis?|cagados?",
-    "goat": r"goats?|cabras?|bodes?",
-    "sheep": r"sheep|lambs?|ovelhas?|carneiros?|cordeiros?",
-    "hen": r"hens?|chickens?|galinhas?|galos?",
-    "ferret": r"ferrets?|furoes?|furao",
-    "hamster": r"hamsters?|guinea pigs?|porquinhos? da india|gerbils?",
-    "snake": r"snakes?|cobras?",
-    "canary": r"canar(?:y|ies)|canarios?",
-}
 
 
 @dataclass(frozen=True)
 class Detail:
-    """A finer detail of an attribute: how a question asks it, how a passage holds it."""
+    """A finer detail of an attribute: how a question asks it, how a passage holds it.
+
+    `animal`: the detail is of the animal a question names ("what's my cat called?").
+    """
 
     name: str
     asked: Callable[[str], bool]
     held: Callable[[str], bool]
+    animal: bool = False
 
 
 DETAILS: tuple[Detail, ...] = (
@@ -191,18 +184,17 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
     if detail is None or detail.name in ("age", "birthday"):
         # The animal asked comes before its age or birthday ("when is my dog's birthday?"
         # asks the dog's: a passage must name a dog, and a birthday).
-        kind = next((k for k, words in _SPECIES.items() if _words(words)(question)), None)
-        if kind is not None:
-            asked = _words(_SPECIES[kind])
-            other = _words("|".join(w for k, w in _SPECIES.items() if k != kind))
-
-            def species(text: str) -> bool:
-                return asked(text) or not other(text)
-
+        animal = animal_asked(question)
+        if animal is not None:
             if detail is None:
-                return Detail(kind, asked, species)
+                return Detail(animal.name, animal.asked, animal.held, animal=True)
             held = detail.held
-            return Detail(f"{kind}'s {detail.name}", asked, lambda t: species(t) and held(t))
+            return Detail(
+                f"{animal.name}'s {detail.name}",
+                animal.asked,
+                lambda t: animal.held(t) and held(t),
+                animal=True,
+            )
     if detail is not None and detail.name in _NAMES:
         known = frozenset(fold(w) for name in known_names for w in name.split())
         least = 3 if detail.name == "middle name" else 2
@@ -211,6 +203,9 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
         return detail
     asked = {a.partition(":")[0] for a in asked_attributes(question)}
     of_them = [a for a in _OF_RELATIVES if a in asked or states_words(question, a)]
+    if not set(of_them) - {"home"} and _words(_DOES)(question):
+        # Nothing else asked of them: what they do is their job ("for a living" is no home).
+        of_them = ["job"]
     if not of_them:
         # "What's my boyfriend called?" asks the partner attribute itself, however they
         # were named ("Rory, my fella"); a sibling asked is a detail of the family told.

@@ -110,7 +110,9 @@ def extractive_answer(
         return _reply(f"{say['greeting']} {say['offline']}"), []
     # A question about a relative named as the stored facts name them is about the user's
     # people, not the manual ("What does Darren do for work?").
-    about_user = _about_user(query, semantics) or as_kin(query, context) != query
+    about_user = not _manual_only(route, context, semantics) and (
+        _about_user(query, semantics) or as_kin(query, context) != query
+    )
     attributes = asked_attributes(query) if about_user else []
     if about_user and semantics is not None and semantics.asked:
         # By meaning first, then by the words: "who am I married to?" asks for a partner,
@@ -161,3 +163,23 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
     if not is_about_user(query):
         return named and semantics.personal
     return named or not semantics.product
+
+
+def _manual_only(
+    route: RouteDecision | None, context: Sequence[Candidate], semantics: SemanticEvidence | None
+) -> bool:
+    """Return whether the question asks the manual alone, first person or not.
+
+    The router sent it to the knowledge base alone ("I'm on Pro, how soon does support
+    reply?", "se eu editar notas no avião, o que acontece?"), no memory was recalled, and
+    the classifier does not read it as asking something of the user ("qual é o meu time?"
+    would then share the false friend "time" with an English page): "you haven't told me"
+    would answer a question the manual does.
+    """
+    return (
+        route is not None
+        and semantics is not None
+        and not semantics.personal
+        and not set(route["sources"]) & {"conversation", "facts"}
+        and all(c["source"] == "knowledge_base" for c in context)
+    )

@@ -8,11 +8,24 @@ words shared with what is asked, or a meaning close enough.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from graph.asked_detail import as_kin, asked_detail, asks_relative, holds, names_relative
+from graph.asked_detail import (
+    Detail,
+    as_kin,
+    asked_detail,
+    asks_relative,
+    holds,
+    names_relative,
+)
 from graph.semantic_evidence import SemanticEvidence
+from graph.statement_order import (
+    REPLACED,
+    answers,
+    latest_statements_first,
+    outdated_home_after,
+    retracted_facts_last,
+)
 from memory.fact_questions import states
 from memory.fact_statements import ORIGIN as STATEMENT
 from retrievers.embedders import Calibration
@@ -79,10 +92,18 @@ def quotable_evidence(
     # a passage that holds it, whatever it says of the attribute.
     # A relative asked by name ("what does Darren do?") is asked as the relative.
     asked_as = as_kin(query, context)
-    detail = asked_detail(asked_as, _user_names(context)) if about_user else None
+    # Read whether the question reads as about the user or not: "What's Shivanie's last
+    # name?" asks a surname of whoever it asks, and no memory without one answers it. An
+    # animal is asked of the user's only when the question is about them (`holds_detail`).
+    detail = asked_detail(asked_as, _user_names(context))
+    if detail is not None and detail.animal:
+        # An animal asked ("e o cão, que nome lhe dei?") asks its name, not the user's.
+        attributes = list(
+            dict.fromkeys("pet" if a.partition(":")[0] == "name" else a for a in attributes)
+        )
     copies = _quoted_statement_facts(context)
     # Asked about themselves, the user's messages count only by what they say of the user
-    # (`graph.said_of_user`): not a sister's cat, not a dog wished for.
+    # (`text.said_of_user`): not a sister's cat, not a dog wished for.
     own_only = (
         about_user
         and not asks_relative(detail)
@@ -91,6 +112,7 @@ def quotable_evidence(
     )
     quotable = []
     stating: set[str] = set()  # the user's messages that state what is asked
+    in_words: set[str] = set()  # those that state it in the words a rule knows
     for cand in context:
         if fold(cand["content"]).strip() == same_text or cand["id"] in copies:
             continue
@@ -98,20 +120,23 @@ def quotable_evidence(
         if view is None or (view is not cand and not _shares(specific, view, cand)):
             continue
         source, similarity = cand["source"], cand["scores"].get("vector", 0.0)
-        if source != "thread" and not holds(detail, view):
+        if source != "thread" and not _holds(detail, view, about_user):
             continue
         if source == "thread":
             quotable.append(cand)
         elif attributes:
-            if source == "facts" and _answers(cand, attributes):
+            if source == "facts" and answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
+                worded = any(states(statements(view["content"]), a) for a in attributes)
                 if (
-                    any(states(statements(view["content"]), a) for a in attributes)
+                    worded
                     or (semantics is not None and semantics.states(cand, attributes))
                     or names_relative(cand["content"], attributes)
                 ):  # in the words that state it, in words no rule knows, or by a name
                     stating.add(cand["id"])
+                    if worded:
+                        in_words.add(cand["id"])
                     quotable.append(cand)
                 elif (
                     covers(view) and similarity >= calibration.evidence and _agrees(semantics, cand)
@@ -141,7 +166,7 @@ def quotable_evidence(
             for c in quotable
             if c["scores"].get("rerank", 0.0) >= floor
             or c["id"] in stating
-            or (c["source"] == "facts" and _answers(c, attributes))
+            or (c["source"] == "facts" and answers(c, attributes))
         ]
     if not about_user:
         quotable = _across_languages(quotable, language)
@@ -161,12 +186,12 @@ def quotable_evidence(
         stating -= unlikely
         quotable.sort(
             key=lambda c: (
-                not (c["source"] == "facts" and _answers(c, first)),
+                not (c["source"] == "facts" and answers(c, first)),
                 c["id"] not in mainly,
                 c["id"] in unlikely,
             )
         )
-        if all(a.partition(":")[0] in _REPLACED for a in attributes):
+        if all(a.partition(":")[0] in REPLACED for a in attributes):
             # The newest statement holds only among those mainly about the attribute, and
             # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
             # in passing; "got promoted, I'm product manager now" is about a job.
@@ -179,9 +204,33 @@ def quotable_evidence(
                     and c["id"] in mainly
                     and semantics.likelihood(c, first) >= sure
                 }
-            quotable = _latest_statements_first(quotable, stating)
-            quotable = _retracted_facts_last(quotable)
+            quotable = latest_statements_first(quotable, stating)
+            quotable = retracted_facts_last(quotable)
+            if semantics is not None:
+                # Sure of a home, not necessarily mainly about it ("agora tô morando em
+                # Natal … praia toda semana" reads as a hobby too), in the words of a home.
+                sure = max(semantics.floor, semantics.superseding)
+                moved = {
+                    c["id"]
+                    for c in quotable
+                    if c["id"] in in_words and semantics.likelihood(c, first) >= sure
+                }
+                quotable = outdated_home_after(quotable, moved, first)
     return quotable
+
+
+def _holds(detail: Detail | None, cand: Candidate, about_user: bool) -> bool:
+    """Return whether `cand` holds the detail asked, for a question about the user or not.
+
+    A question not about the user asks the manual its details ("how many devices?"), and
+    the user's memories only a detail of a person ("What's Shivanie's last name?"), not an
+    animal's: with no "my", "the fish at home" may be anyone's.
+    """
+    if about_user:
+        return holds(detail, cand)
+    if detail is None or detail.animal or cand["source"] == "knowledge_base":
+        return True
+    return holds(detail, cand)
 
 
 # Attributes about the people around the user: what a message says of them is the evidence.
@@ -209,62 +258,6 @@ def _said_of_user(cand: Candidate) -> Candidate | None:
         return cand
     own = said_of_user(cand["content"])
     return {**cand, "content": own} if own else None
-
-
-# Attributes a new statement replaces ("we shifted to Pune" after "I live in Bengaluru").
-_REPLACED = frozenset({"name", "home", "job", "workplace", "partner", "age", "favourite"})
-
-
-def _latest_statements_first(quotable: list[Candidate], stating: set[str]) -> list[Candidate]:
-    """Reorder the user's statements of the asked attribute (ids in `stating`), newest first.
-
-    They keep their places among the other passages. Facts are already current (a correction
-    supersedes); messages are not: the one that states the attribute last is the one that holds.
-    """
-    slots = [
-        i for i, c in enumerate(quotable) if c["id"] in stating and c["metadata"].get("created_at")
-    ]
-    newest = sorted(
-        (quotable[i] for i in slots), key=lambda c: str(c["metadata"]["created_at"]), reverse=True
-    )
-    reordered = list(quotable)
-    for i, cand in zip(slots, newest, strict=True):
-        reordered[i] = cand
-    return reordered
-
-
-# Leaving something, in the words of either language (folded): "I left Lion City
-# Assurance", "saí da clínica", "deixei a Kwanza".
-_LEFT = (
-    r"(?:left|quit|leaving|resigned from|moved out of|moved away from|sai d[aoe]s?"
-    r"|deixei(?: [ao]s?)?)"
-)
-
-
-def _retracted_facts_last(quotable: list[Candidate]) -> list[Candidate]:
-    """Quote after the others a fact whose value a newer message of the user says was left.
-
-    The rules store a change only when they read the new value: "I left Lion City
-    Assurance last Friday. Starting at Harbourfront Re on Monday" names no employer a rule
-    knows, so "The user works at Lion City Assurance." outlives it, though the user said
-    in so many words that it no longer holds.
-    """
-    said = [
-        (str(c["metadata"].get("created_at") or ""), fold(said_of_user(c["content"])))
-        for c in quotable
-        if c["source"] == "conversation"
-    ]
-
-    def retracted(fact: Candidate) -> bool:
-        value = fold(str(fact["metadata"].get("value") or "")).split()
-        since = str(fact["metadata"].get("valid_from") or "")
-        if not value or not since:
-            return False
-        left = re.compile(rf"\b{_LEFT}\s+(?:\w+\s+)?{re.escape(value[0])}\b")
-        return any(when > since and left.search(text) for when, text in said)
-
-    gone = {c["id"] for c in quotable if c["source"] == "facts" and retracted(c)}
-    return sorted(quotable, key=lambda c: c["id"] in gone)
 
 
 def _across_languages(quotable: list[Candidate], language: str | None) -> list[Candidate]:
@@ -329,9 +322,3 @@ def _user_names(context: Sequence[Candidate]) -> list[str]:
         for c in context
         if c["source"] == "facts" and c["metadata"].get("attribute") == "name"
     ]
-
-
-def _answers(fact: Candidate, attributes: Sequence[str]) -> bool:
-    """Return whether a fact is of an attribute asked ("favourite:colour" only of that one)."""
-    held = str(fact["metadata"].get("attribute") or "")
-    return any(held == a or (":" not in a and held.startswith(a)) for a in attributes)

@@ -54,3 +54,14 @@ def answer(model: Any, classifier: Any, question: str, context: list[Candidate])
     return extractive_answer(
         question, context, MEMORY, calibration=model.calibration, semantics=semantics
     )
+
+
+def unknown(
+    model: Any, classifier: Any, question: str, context: list[Candidate], lang: str
+) -> None:
+    """Assert the responder says it does not know, in `lang`, and cites nothing."""
+    from graph.extractive import PHRASES
+
+    reply, citations = answer(model, classifier, question, context)
+    assert citations == [], citations
+    assert reply.text.startswith(PHRASES[lang]["unknown"])

@@ -19,7 +19,10 @@ PARTNER = (
 )
 SIBLINGS = r"siblings?|brothers?|sisters?|twins?|irmas?|irmaos?|gemeos?|gemeas?"
 CHILDREN = r"sons?|daughters?|kids?|child|children|filh[oa]s?"
-PARENTS = r"mums?|moms?|mothers?|dads?|fathers?|parents?|mae|pai|pais"
+PARENTS = (
+    r"mums?|moms?|mam|mammy|mummy|mommy|mama|mothers?|dads?|daddy|papa|fathers?|parents?"
+    r"|mae|mamae|pai|papai|pais"
+)
 # The wider family.
 RELATIVES = (
     r"cousins?|uncles?|aunts?|nieces?|nephews?|\w+-in-laws?|grand\w+|prim[oa]s?|ti[oa]s?"

@@ -1,0 +1,119 @@
+"""Kinds of animal and their breeds, in the words of either language (pure, accent-folded).
+
+"What's my cat called?" is not answered by a passage naming another kind of animal and not
+a cat (`graph.asked_detail`). People name their dog by its breed more often than by the word
+"dog" ("Rex, my German shepherd", "o Sansão, pastor alemão", "my Pharaoh hound"): a breed
+names its kind, so such a passage does not answer for a cat. A breed asked is a kind too:
+"what's my corgi called?" is not answered by "The user has a shiba (dog) called Inu".
+Breeds whose name is also an everyday word ("boxer", "pointer", "lab", "persian") are left
+out: they would read a hobby or a nationality as a dog.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from text.words import fold
+
+# The words of a kind itself; its breeds (below) name it too.
+_KINDS = {
+    "dog": r"dogs?|pup|puppy|puppies|doggo|pooch|hounds?|caes|cao|cachorr[oa]s?|cadel[ao]s?"
+    r"|cadelinhas?",
+    "cat": r"cats?|kittens?|kitty|gat[oa]s?|gatinh[oa]s?",
+    "parrot": r"parrots?|budgies?|cockatiels?|macaws?|papagaios?|periquitos?|calopsitas?|araras?",
+    "rabbit": r"rabbits?|bunny|bunnies|coelh[oa]s?",
+    "horse": r"horses?|pony|ponies|cavalos?|egua|eguas|poneis?|ponei",
+    "fish": r"fish|goldfish|peixes?|peixinhos?",
+    "tortoise": r"tortoises?|turtles?|terrapins?|tartarugas?|jabutis?|cagados?",
+    "goat": r"goats?|cabras?|bodes?",
+    "sheep": r"sheep|lambs?|ovelhas?|carneiros?|cordeiros?",
+    "hen": r"hens?|chickens?|galinhas?|galos?",
+    "ferret": r"ferrets?|furoes?|furao",
+    "hamster": r"hamsters?|guinea pigs?|porquinhos? da india|gerbils?",
+    "snake": r"snakes?|cobras?",
+    "canary": r"canar(?:y|ies)|canarios?",
+}
+_BREEDS = {
+    "dog": {
+        "labrador": r"labradors?|labradoodles?",
+        "retriever": r"retrievers?",
+        "spaniel": r"spaniels?|cocker",
+        "terrier": r"terriers?|jack russells?|yorkies?|yorkshires?",
+        "poodle": r"poodles?|caniches?",
+        "collie": r"collies?",
+        "shepherd": r"(?:german|australian) shepherds?|pastor(?:es)? (?:alemao|alemaes|belga)",
+        "dachshund": r"dachshunds?|sausage dogs?",
+        "beagle": r"beagles?",
+        "husky": r"huskies|husky|malamutes?",
+        "corgi": r"corgis?",
+        "shiba": r"shibas?",
+        "chihuahua": r"chihuahuas?",
+        "pug": r"pugs?",
+        "bulldog": r"bulldogs?|buldogues?",
+        "greyhound": r"greyhounds?|whippets?|galg[oa]s?|lurchers?",
+        "rottweiler": r"rottweilers?",
+        "doberman": r"dobermanns?|dobermans?",
+        "schnauzer": r"schnauzers?",
+        "dalmatian": r"dalmatians?|dalmatas?",
+        "pinscher": r"pinschers?",
+        "shih tzu": r"shih tzus?",
+        "pit bull": r"pit ?bulls?|pitbulls?",
+        "mongrel": r"mongrels?|mutts?|vira-latas?|rafeir[oa]s?",
+    },
+    "cat": {
+        "siamese": r"siamese|siames|siamesa",
+        "maine coon": r"maine coons?",
+        "sphynx": r"sphynx",
+        "ragdoll": r"ragdolls?",
+    },
+}
+
+
+def _words(pattern: str) -> Callable[[str], bool]:
+    found = re.compile(rf"\b(?:{pattern})\b")
+    return lambda text: found.search(fold(text)) is not None
+
+
+def _of(kind: str) -> str:
+    """Return the words that name `kind`: its own and its breeds'."""
+    return "|".join([_KINDS[kind], *_BREEDS.get(kind, {}).values()])
+
+
+@dataclass(frozen=True)
+class AnimalAsked:
+    """The kind (or breed) of animal a question names, and how a passage may answer it.
+
+    Attributes:
+        name: The kind or breed ("cat", "corgi").
+        kind: The kind ("dog" for "corgi").
+        asked: Whether a text names it.
+        held: Whether a passage may be about it: it names it, or names no other kind or
+            breed (a name alone, "Skye says hi", may be the animal asked).
+    """
+
+    name: str
+    kind: str
+    asked: Callable[[str], bool]
+    held: Callable[[str], bool]
+
+
+def animal_asked(question: str) -> AnimalAsked | None:
+    """Return the kind or breed of animal `question` names, the breed first; None if none."""
+    for kind, breeds in _BREEDS.items():
+        for breed, words in breeds.items():
+            if _words(words)(question):
+                others = [_of(k) for k in _KINDS if k != kind]
+                others += [w for b, w in breeds.items() if b != breed]
+                return _asked(breed, kind, words, others)
+    for kind in _KINDS:
+        if _words(_of(kind))(question):
+            return _asked(kind, kind, _of(kind), [_of(k) for k in _KINDS if k != kind])
+    return None
+
+
+def _asked(name: str, kind: str, words: str, others: list[str]) -> AnimalAsked:
+    asked = _words(words)
+    other = _words("|".join(others))
+    return AnimalAsked(name, kind, asked, lambda text: asked(text) or not other(text))

@@ -1,0 +1,132 @@
+"""Which of the user's statements of a one-value attribute holds, and which facts it outdates.
+
+A home, a job, an employer, a partner hold one value at a time: the newest statement holds.
+Facts are current when the rules read the change ("we shifted to Pune" supersedes "I live in
+Bengaluru"); messages are not, and a change told in words no rule knows ("mudei!! agora tô
+morando em Natal", "I left Lion City Assurance") leaves the old fact standing. These pure
+orderings put what holds first among the passages `graph.quotable` found worth quoting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from retrievers.types import Candidate
+from text.said_of_user import said_of_user
+from text.words import fold
+
+# Attributes a new statement replaces ("we shifted to Pune" after "I live in Bengaluru").
+REPLACED = frozenset({"name", "home", "job", "workplace", "partner", "age", "favourite"})
+
+
+def latest_statements_first(quotable: list[Candidate], stating: set[str]) -> list[Candidate]:
+    """Reorder the user's statements of the asked attribute (ids in `stating`), newest first.
+
+    They keep their places among the other passages. Facts are already current (a correction
+    supersedes); messages are not: the one that states the attribute last is the one that holds.
+    """
+    slots = [
+        i for i, c in enumerate(quotable) if c["id"] in stating and c["metadata"].get("created_at")
+    ]
+    newest = sorted(
+        (quotable[i] for i in slots), key=lambda c: str(c["metadata"]["created_at"]), reverse=True
+    )
+    reordered = list(quotable)
+    for i, cand in zip(slots, newest, strict=True):
+        reordered[i] = cand
+    return reordered
+
+
+# Leaving something, in the words of either language (folded): "I left Lion City
+# Assurance", "saí da clínica", "deixei a Kwanza".
+_LEFT = (
+    r"(?:left|quit|leaving|resigned from|moved out of|moved away from|sai d[aoe]s?"
+    r"|deixei(?: [ao]s?)?)"
+)
+
+
+def retracted_facts_last(quotable: list[Candidate]) -> list[Candidate]:
+    """Quote after the others a fact whose value a newer message of the user says was left.
+
+    The rules store a change only when they read the new value: "I left Lion City
+    Assurance last Friday. Starting at Harbourfront Re on Monday" names no employer a rule
+    knows, so "The user works at Lion City Assurance." outlives it, though the user said
+    in so many words that it no longer holds.
+    """
+    said = [
+        (str(c["metadata"].get("created_at") or ""), fold(said_of_user(c["content"])))
+        for c in quotable
+        if c["source"] == "conversation"
+    ]
+
+    def retracted(fact: Candidate) -> bool:
+        value = fold(str(fact["metadata"].get("value") or "")).split()
+        since = str(fact["metadata"].get("valid_from") or "")
+        if not value or not since:
+            return False
+        left = re.compile(rf"\b{_LEFT}\s+(?:\w+\s+)?{re.escape(value[0])}\b")
+        return any(when > since and left.search(text) for when, text in said)
+
+    gone = {c["id"] for c in quotable if c["source"] == "facts" and retracted(c)}
+    return sorted(quotable, key=lambda c: c["id"] in gone)
+
+
+# A move, in the words of either language (folded): "we moved to", "mudei", "Mudámos de
+# casa", "agora a gente mora em", "now living in". Not "now" alone ("now Lefse lives here" is
+# the cat's), nor a change of anything but the house ("mudei de escola!").
+_MOVED = re.compile(
+    r"\b(?:moved|relocated|(?:mudei|mudamos|mudamo-nos|mudanca)(?! de (?!casa))"
+    r"|now (?:living|based|settled)"
+    r"|agora (?:\w+ ){0,2}(?:moro|mora|moramos|morando|vivo|vivemos|vive|estamos a viver))\b"
+)
+
+
+def outdated_home_after(
+    quotable: list[Candidate], moved: set[str], attributes: Sequence[str]
+) -> list[Candidate]:
+    """Quote a newer statement of a move before the home fact it outdates.
+
+    The rules store a move only in the phrasings they know: "mudei!! agora tô morando em
+    Natal" leaves "O usuário mora em Teresina." standing. A message of the user's (ids in
+    `moved`: sure of a home, in a home's words) that says they moved, said after the fact
+    was stored and not naming the fact's place, says it no longer holds. Only a home: the
+    words of a new job or employer are read as each other ("Started at Indeed" is no trade).
+    """
+    if "home" not in attributes:
+        return quotable
+    said = [
+        c
+        for c in quotable
+        if c["id"] in moved
+        and c["source"] == "conversation"
+        and c["metadata"].get("created_at")
+        and _MOVED.search(fold(said_of_user(c["content"])))
+    ]
+    if not said:
+        return quotable
+    newest = max(said, key=lambda c: str(c["metadata"]["created_at"]))
+    when, text = str(newest["metadata"]["created_at"]), fold(newest["content"])
+
+    def outdated(fact: Candidate) -> bool:
+        value = fold(str(fact["metadata"].get("value") or ""))
+        since = str(fact["metadata"].get("valid_from") or "")
+        return (
+            fact["source"] == "facts"
+            and answers(fact, ["home"])
+            and bool(value and since)
+            and when > since
+            and not re.search(rf"\b{re.escape(value)}\b", text)
+        )
+
+    first = next((i for i, c in enumerate(quotable) if outdated(c)), None)
+    if first is None or quotable.index(newest) < first:
+        return quotable
+    rest = [c for c in quotable if c is not newest]
+    return [*rest[:first], newest, *rest[first:]]
+
+
+def answers(fact: Candidate, attributes: Sequence[str]) -> bool:
+    """Return whether a fact is of an attribute asked ("favourite:colour" only of that one)."""
+    held = str(fact["metadata"].get("attribute") or "")
+    return any(held == a or (":" not in a and held.startswith(a)) for a in attributes)
