@@ -20,9 +20,7 @@ from storage.tenancy import SET_SESSION_SCOPE, current_scope, current_user
 # takes its connections one caller at a time, so failing runs queue behind each other.
 OUTAGE_WAIT_S = 0.1
 # A JSON number orjson would not read exactly: an integer beyond 64 bits comes back a float.
-# A number of 19+ digits: after a colon, comma or bracket, or first in the document; digits
-# inside strings (LangGraph's 32-digit channel versions in every checkpoint) are not numbers.
-_LONG_NUMBER = re.compile(rb"(?:^|[:,\[])\s*-?\d{19}")
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 class FailFastPool(AsyncConnectionPool):
