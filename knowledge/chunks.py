@@ -29,6 +29,7 @@ from storage.search import (
     QUERY_LEXEMES,
     ROW_LEXEMES,
     SCORED,
+    compiled,
     scoped_statement,
     vector_literal,
 )
@@ -216,7 +217,7 @@ async def _rows(
     pool: AsyncConnectionPool, statement: sql.Composable, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     async with tenant_connection(pool, params["tenant_id"]) as conn:
-        return await (await conn.execute(statement, params)).fetchall()
+        return await (await conn.execute(compiled(statement), params)).fetchall()
 
 
 def search_columns(text: str) -> dict[str, str]:

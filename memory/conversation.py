@@ -195,6 +195,8 @@ class ConversationMemory:
         acked_at = datetime.now(UTC)
         params = threads.claim_params(ident)
         dicts = [message_to_dict(m) for m in messages]
+        # Each message's JSON text once: the transcript row and the hot window hold the same.
+        dumped = [json.dumps(d) for d in dicts]
         async with tenant_connection(self._history_pool, ident.tenant_id) as conn:
             # One pipeline: BEGIN, claim, job and messages reach Postgres in one round trip;
             # COMMIT (the acknowledgement) is the second. Not the owner: roll it all back.
@@ -209,7 +211,7 @@ class ConversationMemory:
                     if log:
                         await conn.execute(strategy_log.INSERT, log)
                     if messages:
-                        rows = transcript.insert_rows(ident, messages)
+                        rows = transcript.insert_rows(ident, messages, dumped)
                         await cur.executemany(transcript.INSERT, rows, returning=True)
                     owned = await claim.fetchone() is not None
                     stored = await _returned(cur) if messages else set()
@@ -222,13 +224,14 @@ class ConversationMemory:
                 raise ThreadOwnershipError(ident.thread_id)
             await conn.commit()
         WRITE_ACK_MS.observe((time.perf_counter() - started) * 1000)
-        await self._push_hot_window(ident, [m for m in messages if m.id in stored])
+        pushed = [t for m, t in zip(messages, dumped, strict=True) if m.id in stored]
+        await self._push_hot_window(ident, pushed)
 
-    async def _push_hot_window(self, ident: Identity, messages: Sequence[BaseMessage]) -> None:
-        if not messages:
+    async def _push_hot_window(self, ident: Identity, items: Sequence[str]) -> None:
+        """Append messages' JSON texts (`transcript.dump_message`) to the thread's hot window."""
+        if not items:
             return
         key = self.window_key(ident)
-        items = [json.dumps(message_to_dict(m)) for m in messages]
 
         async def push(redis: Redis) -> None:
             async with redis.pipeline(transaction=True) as pipe:
@@ -280,7 +283,7 @@ class ConversationMemory:
         CACHE_LOOKUPS.labels("hot_window", "miss").inc()
         messages = (await self.transcript(ident))[-n:]
         if messages:
-            await self._push_hot_window(ident, messages)
+            await self._push_hot_window(ident, [transcript.dump_message(m) for m in messages])
         return messages
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from psycopg import AsyncConnection, sql
 
 from storage.schema import MESSAGE_HALF_VECTORS_TABLE, MESSAGES_TABLE
-from storage.search import half_vector_rows
+from storage.search import compiled, half_vector_rows
 
 _INSERT = sql.SQL("INSERT INTO {table} (message_id, tenant_id, user_id, role, embedding) ").format(
     table=sql.Identifier(MESSAGE_HALF_VECTORS_TABLE)
@@ -38,4 +38,4 @@ RECOMPUTE = sql.SQL(
 async def add(conn: AsyncConnection, message_ids: Sequence[str]) -> None:
     """Write the half vectors of the stored messages `message_ids`, in the caller's transaction."""
     if message_ids:
-        await conn.execute(ADD, {"ids": list(message_ids)})
+        await conn.execute(compiled(ADD), {"ids": list(message_ids)})

@@ -23,7 +23,7 @@ from memory.time_refs import resolve_time_refs
 from storage.identity import Identity
 from storage.reindex import Reindexable
 from storage.schema import MESSAGE_HALF_VECTORS_TABLE, MESSAGE_TERMS_TABLE, MESSAGES_TABLE
-from storage.search import half_vector_statement, postings_statement, vector_literal
+from storage.search import compiled, half_vector_statement, postings_statement, vector_literal
 from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
@@ -302,4 +302,4 @@ async def _rows(
     pool: AsyncConnectionPool, statement: sql.Composable, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     async with tenant_connection(pool, params["tenant_id"]) as conn:
-        return await (await conn.execute(statement, params)).fetchall()
+        return await (await conn.execute(compiled(statement), params)).fetchall()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from psycopg import AsyncConnection, sql
 
 from storage.schema import MESSAGE_TERMS_TABLE, MESSAGES_TABLE
-from storage.search import postings_rows
+from storage.search import compiled, postings_rows
 
 _INSERT = sql.SQL(
     "INSERT INTO {table} (message_id, lexeme, tenant_id, user_id, role, tf, dl) "
@@ -33,4 +33,4 @@ ADD = (
 async def add(conn: AsyncConnection, message_ids: Sequence[str]) -> None:
     """Write the postings of the stored messages `message_ids`, in the caller's transaction."""
     if message_ids:
-        await conn.execute(ADD, {"ids": list(message_ids)})
+        await conn.execute(compiled(ADD), {"ids": list(message_ids)})

@@ -51,16 +51,26 @@ FIRST_QUESTIONS = f"""
 DELETE = f"DELETE FROM {CHAT_HISTORY_TABLE} WHERE session_id = ANY(%s)"
 
 
-def insert_rows(ident: Identity, messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """Return the parameters of `INSERT` for each of `messages` of `ident`'s thread."""
+def insert_rows(
+    ident: Identity, messages: Sequence[BaseMessage], dumped: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Return the parameters of `INSERT` for each of `messages` of `ident`'s thread.
+
+    Args:
+        ident: Whose thread.
+        messages: The messages.
+        dumped: Each message's `dump_message` text, when the caller has it already.
+    """
+    texts = dumped if dumped is not None else [dump_message(m) for m in messages]
     return [
-        {
-            "session_id": ident.session_id,
-            "message": json.dumps(message_to_dict(m)),
-            "message_id": m.id,
-        }
-        for m in messages
+        {"session_id": ident.session_id, "message": text, "message_id": m.id}
+        for m, text in zip(messages, texts, strict=True)
     ]
+
+
+def dump_message(message: BaseMessage) -> str:
+    """Return a message as the transcript and the hot window store it (JSON text)."""
+    return json.dumps(message_to_dict(message))
 
 
 async def read(conn: AsyncConnection, ident: Identity) -> list[BaseMessage]:

@@ -6,6 +6,7 @@ English and Portuguese, on accent-folded text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from text.words import fold, sentences
 
@@ -131,16 +132,20 @@ def _stated_part(clause: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=16384)
 def statements(text: str) -> str:
     """Return the clauses of `text` that state rather than ask, joined.
 
     "Hi! I'm Priya. Can I export a notebook?" states "Hi! I'm Priya."; "I'm coeliac — is
     there a way to tag recipes?" states "I'm coeliac"; a message that only asks states nothing.
+    Cached by text, as `text.words` caches terms: every question's retrieval asks it of each
+    of the user's recalled messages, which are mostly the same few dozen turn after turn.
     """
     kept = [_stated_part(c.strip()) for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
     return " ".join(k for k in kept if k)
 
 
+@lru_cache(maxsize=16384)
 def asking_share(text: str) -> float:
     """Return the share of `text` (by characters) spent asking rather than stating.
 

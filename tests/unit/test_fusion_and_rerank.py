@@ -1,8 +1,14 @@
 import random
+import statistics
 
 import pytest
 
-from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
+from retrievers.fusion import (
+    propagate_to_neighbours,
+    pstdev,
+    reciprocal_rank_fusion,
+    zscore_fusion,
+)
 from retrievers.rerank import LocalReranker, select
 from retrievers.types import Candidate
 from text.words import QueryTerms, overlap, terms
@@ -139,6 +145,22 @@ def test_zscore_fusion_keeps_how_far_ahead_a_hit_is():
     # Rank fusion cannot see the gap and prefers "b".
     ranks = {"vector": list(vector), "lexical": list(lexical)}
     assert list(reciprocal_rank_fusion(ranks))[0] == "b"
+
+
+def test_fusion_spreads_are_the_stdlib_pstdev_to_the_last_bit():
+    # Fused orders depend on these spreads: the integer sum must not move a single ulp.
+    rng = random.Random(11)
+    for _ in range(3000):
+        scale = rng.choice([1.0, 0.01, 30.0, 1e-9, 1e6])
+        values = [rng.uniform(-1, 1) * scale for _ in range(rng.randint(1, 60))]
+        if rng.random() < 0.3:
+            values = [round(v, 6) for v in values]
+        if rng.random() < 0.05:
+            values = [values[0]] * len(values)
+        assert pstdev(values) == statistics.pstdev(values)
+    assert pstdev([3, 5]) == 1.0
+    with pytest.raises(statistics.StatisticsError):
+        pstdev([])
 
 
 def test_zscore_fusion_counts_a_missing_id_as_the_lists_lowest():
