@@ -6,9 +6,8 @@ would take hours here. This loader writes the same rows the write path would, wi
 - messages: each turn (a human and an AI message of `benchmarks.corpus`) claims its thread
   and lands in the transcript (`chat_history`) and the message index (`memory_messages`),
   its index rows built by the write path's own `index_entries` (views, time references,
-  sequence), their postings (and their threads' term counts) and half vectors by the write
-  path's `message_terms.add` and `message_half_vectors.add`; users and threads round-robin
-  as `benchmarks.suite` seeds them;
+  sequence), their postings and half vectors by the write path's `message_terms.add` and
+  `message_half_vectors.add`; users and threads round-robin as `benchmarks.suite` seeds them;
 - knowledge base: help pages (`corpus.kb_page`) read and chunked as ingestion reads them,
   their catalogue rows with BM25 statistics, and the tenant's term frequencies;
 - versions of every user's memory and of the knowledge base, so caches and routing see them.

@@ -17,7 +17,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from memory import message_half_vectors, message_terms, thread_terms
+from memory import message_half_vectors, message_terms
 from memory.messages import is_extractive_reply, message_text, message_uuid
 from memory.time_refs import resolve_time_refs
 from storage.identity import Identity
@@ -227,11 +227,7 @@ async def mark_superseded(
 async def delete_threads(
     conn: AsyncConnection, tenant_id: str, user_id: str, thread_ids: Sequence[str]
 ) -> int:
-    """Delete the index rows of some threads of a user; return how many went.
-
-    Their postings and half vectors go by cascade, their threads' term counts here.
-    """
-    await thread_terms.delete_threads(conn, tenant_id, user_id, thread_ids)
+    """Delete the index rows of some threads of a user; return how many went."""
     cur = await conn.execute(DELETE_THREADS, (tenant_id, user_id, list(thread_ids)))
     return cur.rowcount
 

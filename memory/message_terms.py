@@ -5,8 +5,7 @@ plus one row of lexeme `DOCUMENT` per message (its length, for the user's BM25 s
 taken from the message's stored tsvector (stemmed in its own language). The messages BM25
 leg (`memory.message_index.LEXICAL`) reads a question's lexemes from the user's range of the
 table's btree: its cost follows the user's postings of those words, not the user's rows nor
-everyone's. Rows are written in the transaction that writes their messages, and counted into
-their threads' term counts by the same statement (`memory.thread_terms`); the foreign key
+everyone's. Rows are written in the transaction that writes their messages; the foreign key
 cascades, so forgetting, thread deletion and archiving take them along.
 """
 
@@ -16,7 +15,6 @@ from collections.abc import Sequence
 
 from psycopg import AsyncConnection, sql
 
-from memory import thread_terms
 from storage.schema import MESSAGE_TERMS_TABLE, MESSAGES_TABLE
 from storage.search import postings_rows
 
@@ -30,14 +28,9 @@ ADD = (
     + postings_rows(MESSAGES_TABLE, _SCOPE, "t.langchain_id = ANY(%(ids)s::uuid[])")
     + sql.SQL(" ORDER BY 1, 2 ON CONFLICT DO NOTHING")
 )
-# ...and those inserted now counted into their threads' rows (none for a replayed job's).
-ADD_COUNTED = thread_terms.count_added(ADD + sql.SQL(" RETURNING message_id, lexeme, tf, dl"))
 
 
 async def add(conn: AsyncConnection, message_ids: Sequence[str]) -> None:
-    """Write the postings of the stored messages `message_ids`, in the caller's transaction.
-
-    Their threads' term counts (`memory.thread_terms`) grow by the postings written.
-    """
+    """Write the postings of the stored messages `message_ids`, in the caller's transaction."""
     if message_ids:
-        await conn.execute(ADD_COUNTED, {"ids": list(message_ids)})
+        await conn.execute(ADD, {"ids": list(message_ids)})

@@ -120,8 +120,6 @@ class Registry:
 # The knowledge base reads at most `per_term` chunks per query word (all of a rarer word's).
 KB_BM25 = {"k1": 1.2, "b": 0.75, "per_term": 400}
 MESSAGES_BM25 = {"k1": 1.2, "b": 0.2}
-# A thread as one document (retrievers/threads.py): lengths vary from two turns to hundreds.
-THREADS_BM25 = {"k1": 1.2, "b": 0.75}
 
 # Lookups of codes and ids lean lexical (hybrid); "do you remember" questions lean on meaning.
 DEFAULT = Registry(

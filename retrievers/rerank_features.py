@@ -50,8 +50,6 @@ FEATURES: tuple[str, ...] = (
     "thread_share",
     "same_thread_as_top",
     "superseded",
-    "thread_z",
-    "thread_log_rank",
 )
 """The feature vector's layout; a model file must list exactly these, in this order."""
 
@@ -128,8 +126,6 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
                 threads[thread] / n,
                 thread == top_thread,
                 bool(meta.get("superseded_by")),
-                s.get("thread_z", 0.0),
-                math.log(s.get("thread_rank", 1)),
             )
         )
     return np.asarray(rows, dtype=np.float64)

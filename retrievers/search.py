@@ -32,8 +32,6 @@ from retrievers.legs.sources import message_candidate, roles_for
 from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
-from retrievers.threads import mark as mark_threads
-from retrievers.threads import standing as thread_standing
 from retrievers.types import Candidate, RouteDecision
 from retrievers.window import WINDOW_HITS, window_coverage
 from storage.identity import Identity
@@ -90,16 +88,7 @@ class Retriever:
         }
         if not weights:
             return []
-        # The user's threads as whole documents, scored beside the legs (retrievers/threads.py).
-        threads = None
-        if "conversation" in route["sources"]:
-            threads = asyncio.create_task(thread_standing(self._pool, ident, query, language))
-        try:
-            found, vector = await self._run_legs(ident, query, list(weights), fetch_k, language)
-        except BaseException:
-            if threads is not None:
-                threads.cancel()
-            raise
+        found, vector = await self._run_legs(ident, query, list(weights), fetch_k, language)
         fused = _fuse(found, [self.legs[n] for n in weights], weights, fusion)
         if window := time_window(query):
             fused = boost_window(fused, window)
@@ -114,8 +103,6 @@ class Retriever:
         # After the neighbours: a question still lends to the answer after it.
         if tuning.question_penalty > 0 and not asks_about_own_questions(query):
             fused = demote_questions(fused, tuning.question_penalty)
-        if threads is not None:
-            mark_threads(fused, await threads)
         # The asked attribute's current facts, then the user's newest statements of it, first.
         return lift_latest(fused)
 

@@ -76,28 +76,6 @@ def message_half_vectors() -> sql.Composable:
     return _user_table("memory_message_half_vectors", create, rows, index)
 
 
-def thread_terms() -> sql.Composable:
-    """Return the statements that create, back-fill and index `memory_thread_terms`."""
-    create = sql.SQL("""
-        CREATE TABLE memory_thread_terms (
-            tenant_id  text NOT NULL,
-            user_id    text NOT NULL,
-            lexeme     text NOT NULL,
-            thread_id  text NOT NULL,
-            tf         integer NOT NULL,
-            PRIMARY KEY (tenant_id, user_id, lexeme, thread_id) INCLUDE (tf)
-        );
-        INSERT INTO memory_thread_terms (tenant_id, user_id, lexeme, thread_id, tf)
-    """)
-    rows = sql.SQL("""
-        SELECT m.tenant_id, m.user_id, p.lexeme, m.thread_id,
-               sum(CASE WHEN p.lexeme = '' THEN p.dl ELSE p.tf END)
-        FROM memory_message_terms p JOIN memory_messages m ON m.langchain_id = p.message_id
-        GROUP BY 1, 2, 3, 4
-    """)
-    return _user_table("memory_thread_terms", create, rows, sql.SQL("ORDER BY 1, 2, 3, 4"))
-
-
 def _user_table(
     table: str, create: sql.Composable, rows: sql.Composable, index: sql.Composable
 ) -> sql.Composable:

@@ -392,9 +392,4 @@ def migrations(dims: int) -> list[sql.Composable]:
         # floats, in `memory_message_half_vectors` (memory/message_half_vectors.py), under a
         # covering btree the dense leg ranks a user's rows from: half the pages of the last.
         migration_sql.message_half_vectors(),
-        # ---- Threads by words (issue 15): each thread's term counts and length, from its
-        # messages' postings, kept by memory/thread_terms.py with every message written; the
-        # retriever scores the user's threads by BM25 as whole documents (a session as a
-        # retrieval unit) and the learned reranker reads each turn's thread score.
-        migration_sql.thread_terms(),
     ]

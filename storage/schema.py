@@ -20,7 +20,6 @@ KB_TABLE = "kb_chunks"
 MESSAGES_TABLE = "memory_messages"
 MESSAGE_TERMS_TABLE = "memory_message_terms"
 MESSAGE_HALF_VECTORS_TABLE = "memory_message_half_vectors"
-THREAD_TERMS_TABLE = "memory_thread_terms"
 
 # Advisory lock key so concurrent processes don't race the same migration.
 _MIGRATION_LOCK = tenancy.LOCK

@@ -78,7 +78,6 @@ LATER_TENANT_TABLES = (
     "memory_statement_labels",
     "memory_message_terms",
     "memory_message_half_vectors",
-    "memory_thread_terms",
 )
 
 _scope: ContextVar[str] = ContextVar("memoria_tenant_scope", default="")
@@ -271,7 +270,6 @@ LATER_USER_TABLES = (
     "memory_statement_labels",
     "memory_message_terms",
     "memory_message_half_vectors",
-    "memory_thread_terms",
 )
 
 

@@ -67,9 +67,6 @@ ABLATIONS: Mapping[str, frozenset[str]] = {
     ),
     "text (term coverage, length)": frozenset({"coverage", "log_words"}),
     "window (term coverage of the turn with the turns around it)": frozenset({"window_coverage"}),
-    "thread by words (BM25 of the turn's thread as one document)": frozenset(
-        {"thread_z", "thread_log_rank"}
-    ),
 }
 CV_COLUMNS = ("R@1", "R@5", "R@10", "R@20", "MRR")
 

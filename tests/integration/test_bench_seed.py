@@ -26,9 +26,7 @@ COUNTS = """
            (SELECT count(DISTINCT user_id) FROM memory_messages WHERE tenant_id = %(t)s) AS users,
            (SELECT count(*) FROM memory_message_terms
             WHERE tenant_id = %(t)s AND lexeme = '') AS postings_of,
-           (SELECT count(*) FROM memory_message_half_vectors WHERE tenant_id = %(t)s) AS halves,
-           (SELECT count(*) FROM memory_thread_terms
-            WHERE tenant_id = %(t)s AND lexeme = '') AS thread_lengths
+           (SELECT count(*) FROM memory_message_half_vectors WHERE tenant_id = %(t)s) AS halves
 """
 
 
@@ -50,7 +48,6 @@ async def test_seeded_messages_and_pages_are_counted_scoped_and_retrievable(
         assert counts["terms"] == counts["lexemes"] > 0 and counts["users"] == 5
         assert counts["postings_of"] == 1000  # every message's postings, for the words leg
         assert counts["halves"] == 1000  # and its half vector, for the meaning leg
-        assert counts["thread_lengths"] == 10  # and its thread's words, for threads by words
 
         # Message 404 is user 1's (turn 202, threads round-robin, two per user): the read
         # path finds it for them by its words and meaning, and never for another user.

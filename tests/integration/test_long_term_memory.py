@@ -194,7 +194,6 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
         "memory_messages",
         "memory_statement_labels",
         "memory_message_terms",
-        "memory_thread_terms",
         "memory_outbox",
         "memory_summaries",
         "strategy_log",
