@@ -59,11 +59,14 @@ def zscore_fusion(
         reference: Per list name, scores on the same scale to place a short list with.
 
     Returns:
-        Fused score per id over the union of all lists, highest first.
+        Fused score per id over the union of all lists, highest first; equal scores in the
+        order the lists first name their ids.
     """
     weights = weights or {}
     reference = reference or {}
-    union = {doc_id for values in scored.values() for doc_id in values}
+    # In first-seen order, not a set's: equal scores stay in the legs' order, the same in
+    # every process (a set's order follows the per-process string hash seed).
+    union = list(dict.fromkeys(doc_id for values in scored.values() for doc_id in values))
     fused = dict.fromkeys(union, 0.0)
     for name, values in scored.items():
         if not values:

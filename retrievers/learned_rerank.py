@@ -6,9 +6,10 @@ dot product, no pickle and no scikit-learn at run time. It orders conversation t
 the one source it was trained on: they swap among the slots the hand-tuned scorer gave them,
 so passages, facts and the scores' scale stay as the local scorer left them.
 
-The hand-tuned order is the fallback: with a missing file, another feature list or a model
-trained over another embedder's similarities, `build_reranker` keeps `LocalReranker` (logged
-once, at start).
+The hand-tuned order is the fallback: with a missing file, another feature list, a model
+trained over another embedder's similarities or under other read-path constants than those
+served (`Tuning`, the local scorer's coverage weight), `build_reranker` keeps `LocalReranker`
+(logged once, at start).
 """
 
 from __future__ import annotations
@@ -123,11 +124,16 @@ class LearnedReranker:
         return out
 
 
-def load_model(path: Path | None, embedder: str) -> RerankModel | None:
+def load_model(
+    path: Path | None, embedder: str, constants: Mapping[str, float] | None = None
+) -> RerankModel | None:
     """Return the rerank model in `path`, or None (logged) when it cannot be used.
 
     It cannot when there is no file, it is not a model of this format, it was trained on
-    other features, or on another embedder's similarities (its cosines mean other things).
+    other features, on another embedder's similarities (its cosines mean other things), or,
+    given the read path's `constants` (`retrievers.rerank.served_constants`), over
+    candidates retrieved and scored under other ones (its fused scores, ranks and lent
+    scores meant other things: the model file records `trained.constants`).
     """
     if path is None:
         return None
@@ -137,6 +143,11 @@ def load_model(path: Path | None, embedder: str) -> RerankModel | None:
             raise ValueError("trained on another feature list")
         if model.embedder != embedder:
             raise ValueError(f"trained with the {model.embedder!r} embedder, not {embedder!r}")
+        if constants is not None and model.trained.get("constants") != dict(constants):
+            raise ValueError(
+                f"trained under the read path's constants {model.trained.get('constants')}, "
+                f"not the served {dict(constants)}"
+            )
         return model
     except FileNotFoundError:
         logger.warning("no rerank model at %s: using the hand-tuned order", path)

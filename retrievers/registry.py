@@ -35,9 +35,11 @@ class Entry:
 class Tuning:
     """Constants of the steps after fusion (retrievers/search.py).
 
-    Chosen by leave-one-conversation-out cross-validation on the LoCoMo dev split (`memoria
-    eval locomo --cv`, BENCHMARKS.md): the values best on every conversation, which the
-    shipped reranker (`retrievers/models/rerank-v1.json`) was trained on top of.
+    Measured by leave-one-conversation-out cross-validation on the LoCoMo dev split (`memoria
+    eval locomo --cv`, BENCHMARKS.md; the values must be points of its grid). The shipped
+    reranker (`retrievers/models/rerank-v1.json`) is trained on what these values retrieve
+    and records them: change one, then retrain it, or the product falls back to the
+    hand-tuned order (`retrievers.rerank.served_constants`).
     """
 
     neighbour_weight: float = 0.3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Protocol
 
 from langchain_core.documents import Document
@@ -11,13 +12,15 @@ from pydantic import SecretStr
 
 from configs.settings import Settings
 from retrievers.learned_rerank import LearnedReranker, load_model
+from retrievers.registry import Tuning
 from retrievers.types import Candidate
 from text.words import QueryTerms, fold
 
 logger = logging.getLogger(__name__)
 
 
-# Share of the local score given to query-term coverage (measured on the LoCoMo dev split).
+# Share of the local score given to query-term coverage (a point of `memoria eval locomo
+# --cv`'s grid, BENCHMARKS.md); the shipped learned reranker was trained under it.
 COVERAGE_WEIGHT = 0.3
 
 
@@ -70,8 +73,21 @@ def build_reranker(settings: Settings) -> Reranker:
     if settings.cohere_api_key:
         return CohereReranker(settings.cohere_api_key, settings.memoria_cohere_rerank_model)
     local = LocalReranker()
-    model = load_model(settings.memoria_rerank_model, settings.memoria_embedding_model)
+    model = load_model(
+        settings.memoria_rerank_model, settings.memoria_embedding_model, served_constants()
+    )
     return LearnedReranker(model, local) if model is not None else local
+
+
+def served_constants(tuning: Tuning | None = None) -> dict[str, float]:
+    """Return the read path's constants a learned model's features depend on, by name.
+
+    The retriever's `Tuning` (fusion's lifts, the neighbours' lending) and the local scorer's
+    coverage weight (the slots the model reorders). The model file records those it was
+    trained under (`memoria eval locomo --cv --model-out`); the product loads it only when
+    they are the ones it serves.
+    """
+    return {**asdict(tuning or Tuning()), "coverage_weight": COVERAGE_WEIGHT}
 
 
 def retrieval_score(cand: Candidate) -> float:

@@ -10,8 +10,10 @@ Two things are chosen that way:
 - the learned reranker (`retrievers.learned_rerank`): a logistic regression over
   `retrievers.rerank_features.FEATURES` of the top candidates, its regularisation chosen by
   an inner leave-one-out over the training conversations. Scored exactly as the product runs
-  it (`LearnedReranker` over the local scorer's slots). Fitted on every conversation at the
-  end, it is what `--model-out` writes.
+  it (`LearnedReranker` over the local scorer's slots), on the candidates retrieved at the
+  shipped constants, and, for comparison, at the point each fold chose. Fitted on every
+  conversation at the shipped constants (`retrievers.rerank.served_constants`, recorded in
+  the file, which the product loads only under the same), it is what `--model-out` writes.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from evals.locomo.train import (
 from graph.resources import Resources
 from retrievers.learned_rerank import RerankModel
 from retrievers.registry import Tuning
-from retrievers.rerank import LocalReranker
+from retrievers.rerank import LocalReranker, served_constants
 from retrievers.rerank_features import FEATURES
 from retrievers.search import Retriever
 from retrievers.types import Candidate
@@ -48,11 +50,12 @@ from storage.identity import Identity
 
 logger = logging.getLogger(__name__)
 
-# The hand-tuned constants' grid (the shipped values are among the points).
+# The hand-tuned constants' grid; the shipped values (`Tuning`, `COVERAGE_WEIGHT`) must be
+# among the points (checked: the shipped model is trained at them).
 GRID: Mapping[str, tuple[float, ...]] = {
     "question_penalty": (0.3, 0.6, 0.8),
-    "author_bonus": (0.5, 1.2),
-    "neighbour_weight": (0.2, 0.4),
+    "author_bonus": (0.5, 0.8, 1.2),
+    "neighbour_weight": (0.2, 0.3, 0.4),
 }
 COVERAGE_WEIGHTS = (0.0, 0.15, 0.3)
 # Groups of reranker features, each left out in turn to measure what it adds under CV.
@@ -135,16 +138,33 @@ async def retrieve_at(
     ]
 
 
+def shipped_point() -> tuple[float, ...]:
+    """Return the served constants as a grid point (GRID's order, then the coverage weight).
+
+    Raises:
+        ValueError: the point is not on the grid (the shipped model could not be trained).
+    """
+    served = served_constants()
+    point = (*(served[k] for k in GRID), served["coverage_weight"])
+    if any(v not in GRID[k] for k, v in zip(GRID, point, strict=False)) or (
+        point[-1] not in COVERAGE_WEIGHTS
+    ):
+        raise ValueError(f"the served constants {served} are not a point of the cv grid")
+    return point
+
+
+def constants_at(point: tuple) -> dict[str, float]:
+    """Return the read path's constants (`served_constants` layout) at a grid `point`."""
+    tuning = replace(Tuning(), **dict(zip(GRID, point, strict=False)))
+    return {**served_constants(tuning), "coverage_weight": point[-1]}
+
+
 async def grid_scores(res: Resources, asked: Sequence[Asked], found: dict) -> dict[tuple, Scored]:
     """Re-rank every question at every grid point (and coverage weight); metrics by point."""
     out: dict[tuple, Scored] = {}
-    # The shipped values are always points of the grid, so their in-sample row exists.
-    shipped = Tuning()
-    axes = [sorted({*GRID[k], getattr(shipped, k)}) for k in GRID]
-    weights = sorted({*COVERAGE_WEIGHTS, LocalReranker().coverage_weight})
-    for values in itertools.product(*axes):
+    for values in itertools.product(*GRID.values()):
         candidates = await retrieve_at(res, asked, values, found)
-        for weight in weights:
+        for weight in COVERAGE_WEIGHTS:
             point = (*values, weight)
             out[point] = await score_all(asked, candidates, LocalReranker(coverage_weight=weight))
         logger.info("grid point %s done", dict(zip(GRID, values, strict=True)))
@@ -158,6 +178,7 @@ class CvReport:
     rows: OrderedDict[str, OrderedDict[str, dict]]
     hand_choices: dict[str, dict[str, float]]
     best_point: dict[str, float]
+    shipped_point: dict[str, float]
     learned_choices: dict[str, float]
     model: RerankModel | None = None
     model_path: Path | None = None
@@ -180,17 +201,20 @@ async def cross_validate(
     embedder = res.settings.memoria_embedding_model
     shipped = await score_all(asked, [a.state.get("candidates", []) for a in asked], res.reranker)
 
-    default = (*(getattr(Tuning(), k) for k in GRID), LocalReranker().coverage_weight)
+    default = shipped_point()
     found: dict = {}
     grid = await grid_scores(res, asked, found)
     hand_cv, hand_chosen = loco(convs, grid)
     best = _best(grid)
-    # The learned reranker of each fold reorders what that fold's chosen constants retrieve.
     setups: dict[tuple, Setup] = {}
-    for point in {*hand_chosen.values(), best}:
-        setups[point] = Setup(await retrieve_at(res, asked, point, found), point[-1])
-    folds = {conv: setups[hand_chosen[conv]] for conv in convs}
-    learned = await cross_validate_reranker(asked, folds, setups[best], embedder)
+    for point in {*hand_chosen.values(), default}:
+        setups[point] = Setup(await retrieve_at(res, asked, point, found), constants_at(point))
+    # The shipped model reorders what the served constants retrieve: every fold trains and is
+    # scored there. For comparison, each fold at the constants it chose on the others.
+    folds = dict.fromkeys(convs, setups[default])
+    learned = await cross_validate_reranker(asked, folds, setups[default], embedder)
+    chosen_folds = {conv: setups[hand_chosen[conv]] for conv in convs}
+    learned_chosen = (await held_out_rows(asked, chosen_folds, embedder))[0]
     ablated = OrderedDict()
     for label, drop in ABLATIONS.items():
         ablated[f"learned reranker without {label}, LOCO-CV"] = (
@@ -215,6 +239,10 @@ async def cross_validate(
                 ("hand-tuned constants, LOCO-CV", table(hand_cv)),
                 ("learned reranker, in-sample (fitted on all)", table(learned.in_sample)),
                 ("learned reranker, LOCO-CV", table(learned.held_out)),
+                (
+                    "learned reranker over each fold's chosen constants, LOCO-CV",
+                    table(learned_chosen),
+                ),
                 *((name, table(rows)) for name, rows in ablated.items()),
             ]
         ),
@@ -222,6 +250,7 @@ async def cross_validate(
             conv: dict(zip(names, point, strict=True)) for conv, point in hand_chosen.items()
         },
         best_point=dict(zip(names, best, strict=True)),
+        shipped_point=dict(zip(names, default, strict=True)),
         learned_choices=learned.chosen_c,
         model=learned.model,
         model_path=model_out,
@@ -250,9 +279,10 @@ def format_cv(report: CvReport) -> str:
         lines.append(f"| {name} | {' | '.join(cells)} |")
     for conv, point in report.hand_choices.items():
         lines.append(f"fold {conv}: hand-tuned constants chosen on the others {point}")
-    lines.append(
-        f"constants best on every conversation (the shipped reranker's): {report.best_point}"
-    )
+    lines.append(f"constants best on every conversation: {report.best_point}")
+    lines.append(f"constants served, which the reranker is trained at: {report.shipped_point}")
+    if report.best_point != report.shipped_point:
+        lines.append("(best differs from served: ship it only if the LOCO-CV rows favour it)")
     for conv, c_value in report.learned_choices.items():
         lines.append(f"fold {conv}: reranker C chosen on the others {c_value}")
     if report.model is not None:

@@ -40,10 +40,19 @@ def objective(rows: Scored) -> float:
 
 @dataclass(frozen=True)
 class Setup:
-    """What a fold's reranker reorders: each question's candidates, the local scorer's weight."""
+    """What a fold's reranker reorders: each question's candidates and the constants behind them.
+
+    `constants` are the read path's (`retrievers.rerank.served_constants` layout) the
+    candidates were retrieved and are scored under; a model fitted here records them.
+    """
 
     candidates: Sequence[Sequence[Candidate]]
-    coverage_weight: float
+    constants: Mapping[str, float]
+
+    @property
+    def coverage_weight(self) -> float:
+        """The local scorer's coverage weight the model's slots come from."""
+        return self.constants["coverage_weight"]
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,17 @@ class Examples:
         self.labels.append(labels)
 
     def fit(
-        self, convs: set[str], c_value: float, embedder: str, drop: frozenset[str] = frozenset()
+        self,
+        convs: set[str],
+        c_value: float,
+        embedder: str,
+        constants: Mapping[str, float],
+        drop: frozenset[str] = frozenset(),
     ) -> RerankModel:
-        """Fit the model on the questions of `convs`, features in `drop` held at 0."""
+        """Fit the model on the questions of `convs`, features in `drop` held at 0.
+
+        `constants` are those the examples' candidates were retrieved under (recorded).
+        """
         from sklearn.linear_model import LogisticRegression
 
         picked = [i for i, conv in enumerate(self.conv) if conv in convs]
@@ -102,6 +119,7 @@ class Examples:
                 "questions": len(picked),
                 "rows": int(len(y)),
                 "C": c_value,
+                "constants": dict(constants),
             },
         )
 
@@ -158,7 +176,9 @@ class Trainer:
 
     def fit(self, train: set[str], c_value: float) -> RerankModel:
         """Fit on the questions of `train`."""
-        return self.examples.fit(train, c_value, self.embedder, drop=self.drop)
+        return self.examples.fit(
+            train, c_value, self.embedder, self.setup.constants, drop=self.drop
+        )
 
     async def held_out(self, train: set[str], test: str, c_value: float) -> Scored:
         """Fit on `train`, return the metrics of the questions of `test`."""

@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -170,6 +171,22 @@ def test_turn_message_carries_text_caption_date_and_provenance():
     }
     assert msg.id == turn_message("eval-0000abcd", turn("D1:2")).id  # deterministic
     assert msg.id != turn_message("eval-ffff0000", turn("D1:2")).id  # per tenant
+
+
+def test_turn_ids_sort_alike_in_every_tenant():
+    # The read path breaks score ties by row id: a fresh tenant per run must not reorder them,
+    # or the same build scores differently run to run.
+    turns = [turn(f"D{s}:{i}", s, i) for s in range(1, 4) for i in range(10)]
+
+    def order(tenant: str) -> list[str]:
+        ids = {turn_message(tenant, t).id: t.dia_id for t in turns}
+        assert len(ids) == len(turns)
+        # Postgres compares uuids byte by byte, as Python's UUID does.
+        return [ids[i] for i in sorted(ids, key=lambda i: uuid.UUID(i).bytes)]
+
+    assert order("eval-0000abcd") == order("eval-ffff0000") == order("eval-12345678")
+    first, second = turn_message("eval-0000abcd", turns[0]), turn_message("eval-ffff0000", turns[0])
+    assert first.id != second.id and uuid.UUID(first.id) != uuid.UUID(second.id)
 
 
 def test_session_threads_group_by_session_in_turn_order():

@@ -1,5 +1,8 @@
+import os
 import random
 import statistics
+import subprocess
+import sys
 
 import pytest
 
@@ -167,6 +170,32 @@ def test_zscore_fusion_counts_a_missing_id_as_the_lists_lowest():
     fused = zscore_fusion({"vector": {"a": 1.0, "b": 0.0}, "lexical": {"c": 5.0, "d": 1.0}})
     assert set(fused) == {"a", "b", "c", "d"}
     assert fused["a"] == fused["c"] and fused["b"] == fused["d"]
+
+
+def test_equal_fused_scores_keep_the_legs_order_in_every_process():
+    # Turns the lexical leg found by one common word alone score alike; which of them a
+    # question gets must not change with the server process that answers it.
+    script = (
+        "from retrievers.fusion import zscore_fusion;"
+        "lexical = {f'msg:{i:02d}': 0.5 for i in range(30)} | {'msg:top': 9.0};"
+        "vector = {'msg:top': 0.6, 'msg:x': 0.2, 'msg:y': 0.1};"
+        "print(' '.join(zscore_fusion({'vector': vector, 'lexical': lexical})))"
+    )
+    orders = {
+        tuple(
+            subprocess.run(
+                [sys.executable, "-c", script],
+                env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        )
+        for seed in (1, 2, 3)
+    }
+    assert len(orders) == 1
+    tied = [i for i in next(iter(orders)) if i.startswith("msg:") and i[4:].isdigit()]
+    assert tied == [f"msg:{i:02d}" for i in range(30)]
 
 
 async def test_a_passage_holding_the_code_the_user_typed_goes_first():

@@ -1,12 +1,20 @@
 """The learned reranker: the shipped model file runs; the hand-tuned order is the fallback."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 
 from configs.settings import Settings
 from retrievers.learned_rerank import FORMAT, LearnedReranker, RerankModel, load_model
-from retrievers.rerank import LocalReranker, build_reranker, select
+from retrievers.registry import Tuning
+from retrievers.rerank import (
+    COVERAGE_WEIGHT,
+    LocalReranker,
+    build_reranker,
+    select,
+    served_constants,
+)
 from retrievers.rerank_features import FEATURES, candidate_features
 from retrievers.types import Candidate
 
@@ -45,6 +53,30 @@ def test_the_shipped_model_is_what_the_product_reranks_with():
     assert model.trained["conversations"]  # trained by `memoria eval locomo --cv`
     reranker = build_reranker(settings)
     assert isinstance(reranker, LearnedReranker) and reranker.name == model.name
+
+
+def test_the_shipped_model_was_trained_under_the_constants_the_product_serves():
+    # Its features (fused scores and ranks, lent scores, the local scorer's slots) mean what
+    # they meant in training only under the same retriever tuning and coverage weight.
+    shipped = Settings(_env_file=None).memoria_rerank_model
+    trained = json.loads(shipped.read_text())["trained"]["constants"]
+    assert trained == served_constants() == {**asdict(Tuning()), "coverage_weight": COVERAGE_WEIGHT}
+    assert load_model(shipped, "use", served_constants()) is not None
+
+
+def test_a_model_trained_under_other_constants_is_not_served(tmp_path):
+    shipped = Settings(_env_file=None).memoria_rerank_model
+    data = json.loads(shipped.read_text())
+    for change in ({"author_bonus": 1.2}, {"coverage_weight": 0.15}, {"neighbour_weight": 0.4}):
+        data["trained"]["constants"] = {**served_constants(), **change}
+        (tmp_path / "other.json").write_text(json.dumps(data))
+        assert load_model(tmp_path / "other.json", "use", served_constants()) is None
+        other = Settings(_env_file=None, memoria_rerank_model=tmp_path / "other.json")
+        assert isinstance(build_reranker(other), LocalReranker)
+    # A file that does not say what it was trained under is not trusted either.
+    del data["trained"]["constants"]
+    (tmp_path / "unsaid.json").write_text(json.dumps(data))
+    assert load_model(tmp_path / "unsaid.json", "use", served_constants()) is None
 
 
 def test_the_hand_tuned_order_is_the_fallback(tmp_path):

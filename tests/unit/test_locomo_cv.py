@@ -1,6 +1,7 @@
 """Leave-one-conversation-out choices never see the conversation they are scored on."""
 
-from evals.locomo.cv import loco
+from evals.locomo.cv import COVERAGE_WEIGHTS, GRID, constants_at, loco, shipped_point
+from retrievers.rerank import served_constants
 
 
 def rows(conv_scores: dict[str, float]) -> list:
@@ -17,3 +18,13 @@ def test_each_fold_chooses_on_the_other_conversations_only():
     # x is scored with the option best on y and z: its own preference does not leak in.
     assert chosen == {"x": "b", "y": "a", "z": "a"}
     assert [r[2]["R@5"] for r in held if r[0] == "x"] == [0.1]
+
+
+def test_the_served_constants_are_a_point_of_the_grid():
+    # The shipped reranker is trained on the candidates retrieved at this point.
+    point = shipped_point()
+    assert all(v in GRID[k] for k, v in zip(GRID, point, strict=False))
+    assert point[-1] in COVERAGE_WEIGHTS
+    assert constants_at(point) == served_constants()
+    other = constants_at((*point[:-1], 0.0))
+    assert other["coverage_weight"] == 0.0 and other != served_constants()
