@@ -27,7 +27,7 @@ from graph.statement_order import (
     outdated_home_after,
     retracted_facts_last,
 )
-from memory.fact_questions import states
+from memory.fact_questions import asked_attributes, states
 from memory.fact_statements import ORIGIN as STATEMENT
 from retrievers.embedders import Calibration
 from retrievers.types import Candidate
@@ -129,7 +129,10 @@ def quotable_evidence(
             if source == "facts" and answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
-                worded = any(states(statements(view["content"]), a) for a in attributes)
+                said = statements(view["content"])
+                worded = any(states(said, a) for a in attributes) or _says_favourite(
+                    said, attributes
+                )
                 if (
                     worded
                     or (semantics is not None and semantics.states(cand, attributes))
@@ -245,6 +248,20 @@ def _leaning_facts(
         for c in context
         if c["source"] == "facts" and answers(c, semantics.leaning) and holds(detail, c)
     ]
+
+
+def _says_favourite(said: str, attributes: Sequence[str]) -> bool:
+    """Return whether the user's words say a favourite when one is asked without its thing.
+
+    "Which meal is my favourite?" or "which dish do I love most?" (the classifier reads a
+    favourite) names no thing a favourite's words could be matched by (`states` needs
+    it); "ugali and sukuma, my favourite meal" says one in so many words. A favourite asked
+    with its thing ("my favourite colour?") still needs that thing named.
+    """
+    families = [a for a in attributes if a.partition(":")[0] == "favourite"]
+    if families != ["favourite"]:
+        return False
+    return any(a.startswith("favourite") for a in asked_attributes(said))
 
 
 def _holds(detail: Detail | None, cand: Candidate, about_user: bool) -> bool:
