@@ -8,6 +8,7 @@ words shared with what is asked, or a meaning close enough.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from graph.asked_detail import (
@@ -26,7 +27,7 @@ from graph.statement_order import (
     outdated_home_after,
     retracted_facts_last,
 )
-from memory.fact_questions import states
+from memory.fact_questions import asked_attributes, states
 from memory.fact_statements import ORIGIN as STATEMENT
 from retrievers.embedders import Calibration
 from retrievers.types import Candidate
@@ -128,7 +129,10 @@ def quotable_evidence(
             if source == "facts" and answers(cand, attributes):
                 quotable.append(cand)
             elif source == "conversation":
-                worded = any(states(statements(view["content"]), a) for a in attributes)
+                said = statements(view["content"])
+                worded = any(states(said, a) for a in attributes) or _says_favourite(
+                    said, attributes
+                )
                 if (
                     worded
                     or (semantics is not None and semantics.states(cand, attributes))
@@ -168,6 +172,8 @@ def quotable_evidence(
             or c["id"] in stating
             or (c["source"] == "facts" and answers(c, attributes))
         ]
+    if not quotable and about_user and not attributes and semantics is not None:
+        quotable = _leaning_facts(query, context, semantics, detail)
     if not about_user:
         quotable = _across_languages(quotable, language)
     if attributes:
@@ -217,6 +223,45 @@ def quotable_evidence(
                 }
                 quotable = outdated_home_after(quotable, moved, first)
     return quotable
+
+
+# A question asking when: a stored fact holds a value, never its date ("Quando é o meu
+# casamento?", "the date of my wedding?" are not answered by the partner's name).
+_ASKS_WHEN = re.compile(r"\b(when|dates?|years?|what time|quando|datas?|(em )?que ano)\b")
+
+
+def _leaning_facts(
+    query: str, context: Sequence[Candidate], semantics: SemanticEvidence, detail: Detail | None
+) -> list[Candidate]:
+    """Return the stored facts of the attribute the question leans to, when nothing else answers.
+
+    No word of the question names an attribute ("Minha cidade, qual é?", "What kind of bird
+    do I keep?", "quem é o cara com quem eu tô saindo?") and the classifier is not sure
+    enough for `asked`; the fact of its likeliest attribute (`SemanticEvidence.leaning`)
+    is still better than "I don't know" when it holds the detail asked. Only facts: a
+    message's many words would answer a lean by the way.
+    """
+    if not semantics.leaning or _ASKS_WHEN.search(fold(query)):
+        return []
+    return [
+        c
+        for c in context
+        if c["source"] == "facts" and answers(c, semantics.leaning) and holds(detail, c)
+    ]
+
+
+def _says_favourite(said: str, attributes: Sequence[str]) -> bool:
+    """Return whether the user's words say a favourite when one is asked without its thing.
+
+    "Which meal is my favourite?" or "which dish do I love most?" (the classifier reads a
+    favourite) names no thing a favourite's words could be matched by (`states` needs
+    it); "ugali and sukuma, my favourite meal" says one in so many words. A favourite asked
+    with its thing ("my favourite colour?") still needs that thing named.
+    """
+    families = [a for a in attributes if a.partition(":")[0] == "favourite"]
+    if families != ["favourite"]:
+        return False
+    return any(a.startswith("favourite") for a in asked_attributes(said))
 
 
 def _holds(detail: Detail | None, cand: Candidate, about_user: bool) -> bool:

@@ -33,6 +33,11 @@ from text.said_of_user import mentions_others, said_of_user
 # (`python -m evals.chat.replay REPORTS --superseding --cv`); higher floors keep more old
 # values first after a change.
 SUPERSEDING = 0.3
+# How likely the question's likeliest attribute must be, short of sure (`question`), for a
+# stored fact of it to answer a question whose words name none ("Minha cidade, qual é?",
+# "What kind of bird do I keep?"). Chosen by cross-validation by persona over the replayed
+# chat sets (BENCHMARKS.md, "told facts the gate refused").
+LEANING = 0.25
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class SemanticEvidence:
         margin: By meaning alone, a message states an attribute only at least this share
             of its likeliest attribute's probability.
         superseding: How sure a message's label must be for the newest one to hold.
+        leaning: The attributes the question most likely asks when not sure enough for
+            `asked` but at least `LEANING` likely: a stored fact of one may answer it.
     """
 
     asked: tuple[str, ...] = ()
@@ -63,6 +70,7 @@ class SemanticEvidence:
     demote: float = 0.0
     margin: float = 0.0
     superseding: float = SUPERSEDING
+    leaning: tuple[str, ...] = ()
 
     def likelihood(self, cand: Candidate, attributes: Sequence[str]) -> float:
         """Return how likely `cand` states one of `attributes` (families: "family:sister")."""
@@ -178,6 +186,7 @@ async def read_evidence(
         floor=classifier.thresholds.statement,
         demote=classifier.thresholds.demote,
         margin=classifier.thresholds.margin,
+        leaning=verdict.asks if not sure and verdict.probability >= LEANING else (),
     )
 
 
