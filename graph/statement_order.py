@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from memory.favourite_things import same_thing
 from retrievers.types import Candidate
 from text.said_of_user import said_of_user
 from text.words import fold
@@ -129,4 +130,7 @@ def outdated_home_after(
 def answers(fact: Candidate, attributes: Sequence[str]) -> bool:
     """Return whether a fact is of an attribute asked ("favourite:colour" only of that one)."""
     held = str(fact["metadata"].get("attribute") or "")
-    return any(held == a or (":" not in a and held.startswith(a)) for a in attributes)
+    return any(
+        held == a or (":" not in a and held.startswith(a)) or same_thing(held, a)
+        for a in attributes
+    )

@@ -63,8 +63,10 @@ class ExtractedFact:
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 # "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
 _CLAUSE_END = re.compile(
-    r"[,:\u2013\u2014]|\s+-\s+|\s+(?:and|but|mas|that|because|since|so|porque|pois|que)\s+"
-    r"|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])(?<!aqui)\s+e\s+(?!(?:o|a)\s)"
+    r"[,:\u2013\u2014]|\s+-\s+|\s+(?:and|but|mas|that|because|since|so|porque|pois"
+    r"|que(?!\s+(?:eu\s+)?mais\s+gosto\b))\s+"
+    r"|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])(?<!aqui)(?<!gosto)(?<!comer)(?<!beber)"
+    r"\s+e\s+(?!(?:o|a)\s)"
 )
 _FILLER = re.compile(
     r"(?:[\s,]+|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay|yes|yeah|anyway|"
@@ -141,7 +143,7 @@ def _apply(rule: Rule, message: str, folded: str, start: int, end: int) -> Extra
         return None
     written = {k: message[m.start(k) : m.end(k)] if m.start(k) >= 0 else "" for k in m.groupdict()}
     groups = dict(written)
-    for name in ("kin", "species"):
+    for name in ("kin", "species", "key"):
         if name in groups:
             word = fold(groups[name])
             groups[name] = CANONICAL.get(word, word)

@@ -13,13 +13,16 @@ import unicodedata
 from memory.fact_extraction import extract_facts
 from memory.fact_words import (
     BREEDS,
+    CANONICAL,
     CONDITION,
     CONDITION_ADJECTIVE,
     DRINK,
     HOBBY,
     JOB_WORDS,
+    NOT_THING,
     PROFESSION,
 )
+from memory.favourite_things import names_thing
 from text.words import fold
 
 # What a question about the user asks for, by the words it uses (accent-folded), most
@@ -82,7 +85,8 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                   r"|treino|luta|league|dance\w*|danc\w+|class(es)?|aulas?|learning|aprend\w+)\b"),
         ("age", r"\b(how old|my age|(minha|a minha) idade|quantos anos|birthday|aniversario"
                 r"|faco anos)\b"),
-        ("favourite", r"\b(favou?rite|fave|preferid[oa]|favorit[oa]|predilect[oa])\b"),
+        ("favourite", r"\b(favou?rite|fave|preferid[oa]|favorit[oa]|predilect[oa]"
+                      r"|[a-z]{2,} que (eu )?mais gosto|mais gosto de (comer|beber))\b"),
         ("preference", r"\b(do i (like|prefer|love|drink|eat|take)|what (do )?i (like|prefer)"
                        r"|(usual|regular|go-to|morning|evening) (drink|coffee|tea|order)|bebida"
                        r"|(gosto|costumo) de (beber|tomar)|brew|cuppa|caffeine|(what|which) drink"
@@ -93,10 +97,17 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # fmt: on
 
 
+# The thing a favourite is asked with: after "favourite" in English, before "favorito" in
+# Portuguese, where the possessive stands before it ("a minha bebida preferida", never "meu").
 _FAVOURITE_KEY = re.compile(
-    r"\b(?:favou?rite|fave)\s+([a-z]+(?:\s+[a-z]+)?)\b"
-    r"|\b([a-z]+)\s+(?:favorit[oa]|preferid[oa])\b"
-)
+    "|".join((
+        r"\b(?:favou?rite|fave)\s+" + NOT_THING + r"([a-z]+(?:\s+[a-z]+)?)\b",
+        r"\b(?:minha|meu|nossa|nosso)\s+([a-z]+)(?:\s+[a-z]+)?\s+(?:favorit|preferid)[oa]s?\b",
+        r"\b" + NOT_THING + r"([a-z]+)\s+(?:(?:favorit|preferid)[oa]s?"
+        r"|que\s+(?:eu\s+)?mais\s+gosto)\b",
+        r"\bmais\s+gosto\s+de\s+(comer|beber)\b",
+    ))
+)  # fmt: skip
 
 
 # Where the user studied or used to work, not where they work now ("em que escola andei?",
@@ -121,7 +132,8 @@ def asked_attributes(question: str) -> list[str]:
             continue  # "which school did I go to?" asks where the user studied
         if pattern.search(folded):
             if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):
-                attribute = f"favourite:{(key.group(1) or key.group(2)).strip()}"
+                thing = next(g for g in key.groups() if g).strip()
+                attribute = f"favourite:{CANONICAL.get(thing, thing)}"
             found.append(attribute)
             if attribute == "allergy":
                 found.append("health")  # "any health problem?" asks for both
@@ -162,8 +174,8 @@ _STATED: dict[str, re.Pattern[str]] = {
                  r"|training|race|jogo|jogar|faco|pratico|treino|corrida|domingos|sabados"
                  r"|fins? de semana|clube)",
         "age": r"\b(years old|birthday|turned|anos|aniversario|fiz \d)",
-        "preference": r"\b(" + DRINK + r"|like|love|prefer|enjoy|hate|always|never|gosto|adoro"
-                      r"|prefiro|detesto"
+        "preference": r"\b(" + DRINK + r"|like|love|prefer(?!id)|enjoy|hate|always|never|gosto"
+                      r"|adoro|prefiro|detesto"
                       r"|odeio|sempre|nunca|bebo|curto)",
     }.items()
 }
@@ -179,8 +191,7 @@ def states(text: str, attribute: str) -> bool:
     family, _, key = attribute.partition(":")
     folded = fold(text)
     if family == "favourite":
-        # the word itself: "cor" is no evidence in "corrida"
-        return bool(key) and re.search(rf"\b{re.escape(key)}s?\b", folded) is not None
+        return bool(key) and names_thing(folded, key)
     pattern = _STATED.get(family)
     if pattern and pattern.search(folded):
         return True

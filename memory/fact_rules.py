@@ -18,6 +18,7 @@ from memory.fact_words import (
     CONDITION,
     CONDITION_ADJECTIVE,
     JOB_WORDS,
+    NOT_THING,
     PARTNER,
     PET,
     PROFESSION,
@@ -57,6 +58,11 @@ _CALLED = (
 )
 _VALUE = r"(?P<value>.+)"
 _NAME = r"(?P<value>[a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)"  # one or two words (capitals checked)
+_THING = NOT_THING + r"(?P<key>[a-z]+)"  # the favourite thing, never "meu" nor "a"
+_MINHA = r"(?:minha|meu|nossa|nosso)\s+"
+_ADJ = r"(?:\s+[a-z]+)?"  # "a minha comida brasileira favorita": the noun is the thing
+_FAVORITO = r"\s+(?:favorit[ao]|preferid[ao])s?"
+_FIRST = r"(?P<value>[a-z][\w' -]{0,40}?)"  # a value said before its statement
 _AGE_END = r"(?=\s*(?:$|now\b|already\b|agora\b|ja\b))"
 # Capitalised words that open "… here" and are no name ("Sunday morning here in Bangalore").
 _NOT_HERE_NAMES = (
@@ -147,9 +153,20 @@ RULES: tuple[Rule, ...] = (
       )),
     rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           r"my\s+(?:favou?rite|fave)\s+(?P<key>[a-z][a-z ]{0,30}?)\s+is\s+" + _VALUE),
+    # Portuguese puts the thing before "favorito" and the possessive before the thing: "a
+    # minha bebida preferida é…", "prato favorito é…", "a cor que eu mais gosto é…", "o que
+    # mais gosto de comer é…"; "o meu favorito é…" names no thing (`NOT_THING`).
+    *(rule("favourite:{key}", True, "The user's favourite {key} is {value}.", prefix)
+      for prefix in (
+          _ART + r"(?:" + _MINHA + r")?" + _THING + _ADJ + _FAVORITO + r"\s+e\s+" + _ART,
+          r"(?:(?:a|o)\s+)?" + _THING + r"\s+que\s+(?:eu\s+)?mais\s+gosto\s+e\s+" + _ART,
+          r"o\s+que\s+(?:eu\s+)?mais\s+gosto\s+de\s+(?P<key>comer|beber)\s+e\s+" + _ART,
+      )),
+    # The value first: "feijoada é o meu prato preferido", "Paris is my favourite city".
     rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
-          r"(?:(?:a|o)\s+)?(?:minha|meu)\s+(?P<key>[a-z]+(?:\s+[a-z]+)?)\s+"
-          r"(?:favorit[ao]|preferid[ao])\s+e\s+" + _VALUE),
+          _FIRST + r"\s+e\s+" + _ART + _MINHA + _THING + _ADJ + _FAVORITO + r"\s*$"),
+    rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
+          _FIRST + r"\s+is\s+my\s+(?:favou?rite|fave)\s+(?P<key>[a-z]+(?:\s+[a-z]+)?)\s*$"),
     rule("age", True, "The user is {value} years old.",
           _IM + r"(?P<value>\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?|\s*y/?o)?" + _AGE_END),
     rule("age", True, "The user is {value} years old.",

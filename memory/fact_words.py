@@ -60,7 +60,15 @@ CANONICAL = {
     "prima": "cousin", "tio": "uncle", "tia": "aunt", "sobrinho": "nephew", "sobrinha": "niece",
     "cunhado": "brother-in-law", "cunhada": "sister-in-law", "sogro": "father-in-law",
     "sogra": "mother-in-law", "avo": "grandparent", "neto": "grandson", "neta": "granddaughter",
+    # the favourite thing said by its verb ("o que mais gosto de comer é bacalhau")
+    "comer": "food", "eat": "food", "beber": "drink",
 }  # fmt: skip
+# What stands before "favorito"/"preferido" but is no favourite thing: "o meu favorito é o azul"
+# names none (the possessive is not the thing).
+NOT_THING = (
+    r"(?!(?:o|a|os|as|um|uma|de|do|da|dos|das|meu|minha|meus|minhas|nosso|nossa|teu|tua|seu|sua|e|mais|qual"
+    r"|que|the|my|your|our|is|a|coisa|thing)\b)"
+)
 # A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
 # professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
 PROFESSION = (

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from memory.fact_questions import states
+from memory.favourite_things import same_thing
 from retrievers.types import Candidate
 from text.acts import asking_share, statements
 
@@ -142,11 +143,15 @@ def boost_asked_facts(
         return str(cand["metadata"].get("attribute") or "")
 
     facts = [attribute(c) for c in candidates if c["source"] == "facts"]
-    asked = next((a for a in attributes if any(f.startswith(a) for f in facts)), None)
+
+    def of(held: str, asked: str) -> bool:
+        return held.startswith(asked) or same_thing(held, asked)
+
+    asked = next((a for a in attributes if any(of(f, a) for f in facts)), None)
     if asked is not None:
 
         def is_asked(cand: Candidate) -> bool | None:
-            return True if cand["source"] == "facts" and attribute(cand).startswith(asked) else None
+            return True if cand["source"] == "facts" and of(attribute(cand), asked) else None
 
         return _lift(candidates, "asked", lambda spread: spread + 1e-6, is_asked)
 
