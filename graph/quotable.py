@@ -29,6 +29,7 @@ from graph.statement_order import (
 )
 from memory.fact_questions import asked_attributes, states
 from memory.fact_statements import ORIGIN as STATEMENT
+from memory.favourite_things import another_favourite
 from retrievers.embedders import Calibration
 from retrievers.types import Candidate
 from text.acts import statements
@@ -130,6 +131,8 @@ def quotable_evidence(
                 quotable.append(cand)
             elif source == "conversation":
                 said = statements(view["content"])
+                if another_favourite(said, attributes):
+                    continue  # "my favourite dish" never answers "my favourite drink?"
                 worded = any(states(said, a) for a in attributes) or _says_favourite(
                     said, attributes
                 )

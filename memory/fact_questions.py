@@ -174,7 +174,7 @@ _STATED: dict[str, re.Pattern[str]] = {
                  r"|training|race|jogo|jogar|faco|pratico|treino|corrida|domingos|sabados"
                  r"|fins? de semana|clube)",
         "age": r"\b(years old|birthday|turned|anos|aniversario|fiz \d)",
-        "preference": r"\b(" + DRINK + r"|like|love|prefer(?!id)|enjoy|hate|always|never|gosto"
+        "preference": r"\b(" + DRINK + r"|like|love|prefer|enjoy|hate|always|never|gosto"
                       r"|adoro|prefiro|detesto"
                       r"|odeio|sempre|nunca|bebo|curto)",
     }.items()

@@ -159,7 +159,7 @@ RULES: tuple[Rule, ...] = (
     *(rule("favourite:{key}", True, "The user's favourite {key} is {value}.", prefix)
       for prefix in (
           _ART + r"(?:" + _MINHA + r")?" + _THING + _ADJ + _FAVORITO + r"\s+e\s+" + _ART,
-          r"(?:(?:a|o)\s+)?" + _THING + r"\s+que\s+(?:eu\s+)?mais\s+gosto\s+e\s+" + _ART,
+          r"(?:(?:a|o)\s+)?" + _THING + r"\s+(?:de\s+)?que\s+(?:eu\s+)?mais\s+gosto\s+e\s+" + _ART,
           r"o\s+que\s+(?:eu\s+)?mais\s+gosto\s+de\s+(?P<key>comer|beber)\s+e\s+" + _ART,
       )),
     # The value first: "feijoada é o meu prato preferido", "Paris is my favourite city".

@@ -15,7 +15,7 @@ import pytest
 
 from graph.statement_order import answers
 from memory.fact_extraction import extract_facts
-from memory.fact_questions import asked_attributes
+from memory.fact_questions import asked_attributes, states
 from retrievers.boosts import boost_asked_facts
 from tests.answers import answer as _answer
 from tests.answers import fact, said
@@ -142,3 +142,16 @@ def test_a_favourite_told_in_other_words_is_answered(
 ):
     _, citations = _answer(model, classifier, question, [message, CONVERSA])
     assert citations and expected in citations[0]["snippet"], citations
+
+
+def test_another_word_for_the_thing_is_evidence_only_when_it_says_a_favourite():
+    assert states("Esta moqueca é o meu prato preferido.", "favourite:comida")
+    assert not states("Vou guardar uma nota com a comida da semana.", "favourite:prato")
+    assert not states("I'll keep a food note for the clinic.", "favourite:dish")
+
+
+def test_what_the_user_prefers_is_still_told_by_a_favourite_without_its_thing(model, classifier):
+    # a drink preferred in "a minha preferida" (no thing named) still answers a drink asked
+    message = said("m1", "De manhã tomo sempre um mate, o de hortelã é o meu preferido.", 0.4)
+    _, citations = _answer(model, classifier, "O que é que eu gosto de beber?", [message, CONVERSA])
+    assert citations and "mate" in citations[0]["snippet"], citations
