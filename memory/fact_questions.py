@@ -104,7 +104,7 @@ _FAVOURITE_KEY = re.compile(
         r"\b(?:favou?rite|fave)\s+" + NOT_THING + r"([a-z]+(?:\s+[a-z]+)?)\b",
         r"\b(?:minha|meu|nossa|nosso)\s+([a-z]+)(?:\s+[a-z]+)?\s+(?:favorit|preferid)[oa]s?\b",
         r"\b" + NOT_THING + r"([a-z]+)\s+(?:(?:favorit|preferid)[oa]s?"
-        r"|que\s+(?:eu\s+)?mais\s+gosto)\b",
+        r"|(?:de\s+)?que\s+(?:eu\s+)?mais\s+gosto)\b",
         r"\bmais\s+gosto\s+de\s+(comer|beber)\b",
     ))
 )  # fmt: skip

@@ -166,7 +166,7 @@ RULES: tuple[Rule, ...] = (
     rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
           _FIRST + r"\s+e\s+" + _ART + _MINHA + _THING + _ADJ + _FAVORITO + r"\s*$"),
     rule("favourite:{key}", True, "The user's favourite {key} is {value}.",
-          _FIRST + r"\s+is\s+my\s+(?:favou?rite|fave)\s+(?P<key>[a-z]+(?:\s+[a-z]+)?)\s*$"),
+          _FIRST + r"\s+is\s+my\s+(?:favou?rite|fave)\s+" + _THING + r"(?:\s+[a-z]+)?\s*$"),
     rule("age", True, "The user is {value} years old.",
           _IM + r"(?P<value>\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?|\s*y/?o)?" + _AGE_END),
     rule("age", True, "The user is {value} years old.",

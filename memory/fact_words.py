@@ -67,7 +67,7 @@ CANONICAL = {
 # names none (the possessive is not the thing).
 NOT_THING = (
     r"(?!(?:o|a|os|as|um|uma|de|do|da|dos|das|meu|minha|meus|minhas|nosso|nossa|teu|tua|seu|sua|e|mais|qual"
-    r"|que|the|my|your|our|is|a|coisa|thing)\b)"
+    r"|que|eu|the|my|your|our|is|coisa|thing|too|also|now|ever|again|one|by|of|in|for)\b)"
 )
 # A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
 # professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.

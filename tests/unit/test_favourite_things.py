@@ -48,6 +48,7 @@ def test_a_favourite_is_kept_under_its_thing(message, attribute, value):
         "O meu favorito é o Benfica.",
         "a minha preferida é a de morango",
         "Isso é o meu prato preferido",
+        "mango sorbet is my favourite too",
     ],
 )
 def test_no_possessive_pronoun_or_article_is_a_favourite_thing(message):
@@ -59,6 +60,7 @@ def test_no_possessive_pronoun_or_article_is_a_favourite_thing(message):
     [
         ("E a minha sobremesa preferida, qual é?", "favourite:sobremesa"),
         ("qual é a fruta que eu mais gosto?", "favourite:fruta"),
+        ("E o vinho de que mais gosto, sabes?", "favourite:vinho"),
         ("O que é que eu mais gosto de comer?", "favourite:food"),
         ("Lembras-te do meu filme favorito?", "favourite:filme"),
         ("Qual é o meu favorito?", "favourite"),
