@@ -260,6 +260,16 @@ class FailingEmbeddings(Embeddings):
         return await self.inner.aembed_documents(texts)
 
 
+class StalledEmbeddings(FailingEmbeddings):
+    """The model, until the `fail_on`-th batch: then it never answers (a hung remote model)."""
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls >= self.fail_on:
+            await asyncio.Event().wait()
+        return await self.inner.aembed_documents(texts)
+
+
 async def follow(library: DocumentLibrary, tenant: str, job: dict, until: Any) -> dict:
     deadline = time.monotonic() + 120
     while not until(job := await library.job(tenant, job["id"])):
@@ -294,7 +304,13 @@ async def test_an_interrupted_reupload_leaves_the_previous_version(resources):
     await follow(library, tenant, v1, lambda job: job["status"] == "done")
     before = await stored(resources, tenant)
 
-    v2 = await library.upload(tenant, "manual.md", manual(V2, sections=3000))
+    # Held after its first batch, so the shutdown always comes part-way (a 3,000-section
+    # upload raced it, and on a quiet box sometimes finished first).
+    stalled = await chunks.vector_store(
+        resources.storage.engine, StalledEmbeddings(resources.embeddings, fail_on=2)
+    )
+    library = DocumentLibrary(pool=resources.pool, kb=stalled)
+    v2 = await library.upload(tenant, "manual.md", manual(V2))
     await follow(library, tenant, v2, lambda job: job["chunks_done"] > 0)
     await library.aclose()  # the server shuts down part-way
 
