@@ -21,7 +21,6 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,12 +28,12 @@ from langchain_core.embeddings import Embeddings
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool
 
-from memory import fact_statements, message_index, outbox_jobs, statement_labels
-from memory.fact_extraction import ExtractedFact
+from memory import message_index, outbox_jobs, statement_labels
 from memory.fact_extractors import Extractor
 from memory.fact_semantics import AttributeClassifier
 from memory.facts import FactStore
 from memory.message_index import IndexEntry
+from memory.outbox_embedding import Embedded, embed_jobs
 from storage.identity import Identity
 from storage.metrics import OUTBOX_JOBS, OUTBOX_LAG_MS
 from storage.schema import OUTBOX_CHANNEL
@@ -43,7 +42,6 @@ from storage.tenancy import (
     SET_TRANSACTION_TENANT,
     SETTING,
     tenant_connection,
-    tenant_scope,
 )
 from storage.versions import BUMP_VERSION, user_scope
 
@@ -108,24 +106,6 @@ def backoff_s(attempts: int) -> float:
     return min(2.0**attempts, MAX_BACKOFF_S)
 
 
-@dataclass(frozen=True)
-class _Embedded:
-    """What a job's model call gave: its entries' vectors, and with a classifier, labels.
-
-    Attributes:
-        vectors: One per index entry of the job.
-        labels: Per user message, the attributes its sentences state (`statement_labels`).
-        own: Per user message that also speaks of someone else, how likely its own clauses
-            state each of its labels (`statement_labels.classify_own`).
-        stated: Per user message, the facts its sentences are sure to state.
-    """
-
-    vectors: list[list[float]]
-    labels: dict[str, dict[str, float]] = field(default_factory=dict)
-    own: dict[str, dict[str, float]] = field(default_factory=dict)
-    stated: dict[str, list[ExtractedFact]] = field(default_factory=dict)
-
-
 class OutboxWorker:
     """Drains the outbox: indexing and fact extraction for acknowledged turns."""
 
@@ -185,7 +165,7 @@ class OutboxWorker:
             jobs.sort(key=lambda job: (job["tenant_id"], job["user_id"], job["id"]))
             entries = {job["id"]: outbox_jobs.job_entries(job) for job in jobs}
             try:
-                embedded = await self._embed(jobs, entries)
+                embedded = await embed_jobs(self._embeddings, self._attributes, jobs, entries)
             except Exception as exc:  # noqa: BLE001 - every job stays queued for a retry
                 for job in jobs:
                     await self._retry(conn, job, exc)
@@ -203,61 +183,12 @@ class OutboxWorker:
                 OUTBOX_LAG_MS.observe(lag.total_seconds() * 1000)
             return len(jobs)
 
-    async def _embed(
-        self, jobs: Sequence[dict[str, Any]], entries: dict[int, list[IndexEntry]]
-    ) -> dict[int, _Embedded]:
-        """Embed the jobs' views, each tenant's as that tenant (a model call per tenant).
-
-        With a classifier, user messages' statement sentences, and the user's own clauses
-        of those that also speak of someone else, are embedded in the same call and labelled
-        (`memory.statement_labels`); so are the facts its sentences are sure to state
-        (`memory.fact_statements`). Embeddings that remember vectors (the turn's question,
-        `StoredTextEmbeddings`) then find only the vectors of the job's own tenant.
-        """
-        tenants: dict[str, list[int]] = {}
-        for job in jobs:
-            tenants.setdefault(job["tenant_id"], []).append(job["id"])
-        out: dict[int, _Embedded] = {}
-        for tenant, ids in tenants.items():
-            said = {
-                i: statement_labels.sentences(entries[i]) if self._attributes else [] for i in ids
-            }
-            own = {
-                i: statement_labels.own_sentences(entries[i]) if self._attributes else {}
-                for i in ids
-            }
-            texts = [e.view for i in ids for e in entries[i]]
-            texts += [sentence for i in ids for _, sentence in said[i]]
-            texts += [sentence for i in ids for clauses in own[i].values() for sentence in clauses]
-            with tenant_scope(tenant):
-                embedded = await self._embeddings.aembed_documents(texts) if texts else []
-            views: dict[int, list[list[float]]] = {}
-            mine: dict[int, list[list[float]]] = {}
-            for i in ids:
-                views[i], embedded = embedded[: len(entries[i])], embedded[len(entries[i]) :]
-            for i in ids:
-                mine[i], embedded = embedded[: len(said[i])], embedded[len(said[i]) :]
-            for i in ids:
-                count = sum(len(clauses) for clauses in own[i].values())
-                theirs, embedded = embedded[:count], embedded[count:]
-                if self._attributes is None:
-                    out[i] = _Embedded(views[i])
-                    continue
-                labels = statement_labels.classify(self._attributes, entries[i], said[i], mine[i])
-                out[i] = _Embedded(
-                    views[i],
-                    labels,
-                    statement_labels.classify_own(self._attributes, labels, own[i], theirs),
-                    fact_statements.stated_facts(self._attributes, entries[i], said[i], mine[i]),
-                )
-        return out
-
     async def _apply(
         self,
         conn: AsyncConnection,
         job: dict[str, Any],
         entries: list[IndexEntry],
-        embedded: _Embedded,
+        embedded: Embedded,
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
         await conn.execute(START_JOB, (ident.tenant_id, f"{ident.tenant_id}\x1f{ident.user_id}"))
