@@ -468,35 +468,63 @@ def test_the_sixth_dev_set_is_sound_new_and_balanced():
     assert not [a for a in _asks(dev6) if normalise(a) in asked_before]
 
 
-def test_the_seventh_dev_set_is_sound_new_and_balanced():
-    sets = ("scenarios", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout")
-    path = REPO / "evals" / "chat" / "dev7.yaml"
-    dev7 = load_scenarios(path)
-    assert check_scenarios(dev7, full_set=False) == []
-    earlier = [load_scenarios(REPO / "evals" / "chat" / f"{name}.yaml") for name in sets]
-    assert {p.id for p in dev7.personas}.isdisjoint(p.id for s in earlier for p in s.personas)
-    assert Counter(p.language for p in dev7.personas) == {"en": 10, "pt": 10}
-    new_locales = {"en-CY", "en-BD", "en-FJ", "pt-GW", "pt-ST", "pt-TL"}
-    assert {p.locale for p in dev7.personas} >= new_locales | {"pt-BR", "pt-PT", "en-IN"}
-    assert all(sum(q.abstain for q in p.questions) >= 2 for p in dev7.personas)
-    directions = Counter((q.language, q.doc_language) for q in dev7.kb_questions)
+def _check_blind_set(name: str, new_locales: set[str]) -> ScenarioSet:
+    """Hold a blind set written after the ones before it to the rules dev7 set; return it.
+
+    Sound, personas new to every earlier set (held-out included), 10 per language from the
+    `new_locales` and more, two never-told questions each, 5/3/3/5 KB questions by direction,
+    no message repeated, varied openings, no fact value or question of an earlier
+    development set (the held-out set is left unread), and each never-told question's
+    `unsaid` words absent from what its persona said.
+    """
+    names = ("scenarios", *(f"dev{i}" for i in range(2, int(name[3:]))), "heldout")
+    path = REPO / "evals" / "chat" / f"{name}.yaml"
+    ss = load_scenarios(path)
+    assert check_scenarios(ss, full_set=False) == []
+    earlier = [load_scenarios(REPO / "evals" / "chat" / f"{n}.yaml") for n in names]
+    assert {p.id for p in ss.personas}.isdisjoint(p.id for s in earlier for p in s.personas)
+    assert Counter(p.language for p in ss.personas) == {"en": 10, "pt": 10}
+    assert {p.locale for p in ss.personas} >= new_locales | {"pt-BR", "pt-PT"}
+    assert all(sum(q.abstain for q in p.questions) >= 2 for p in ss.personas)
+    directions = Counter((q.language, q.doc_language) for q in ss.kb_questions)
     assert directions == {("en", "en"): 5, ("en", "pt"): 3, ("pt", "pt"): 3, ("pt", "en"): 5}
-    messages = [m for p in dev7.personas for thread in (*p.tell, p.change.thread) for m in thread]
+    messages = [m for p in ss.personas for thread in (*p.tell, p.change.thread) for m in thread]
     assert len(messages) == len(set(messages))
     openings = Counter(" ".join(normalise(m).split()[:3]) for m in messages)
     assert len(openings) / len(messages) > 0.9
     # No value is one an earlier development set used (values of one persona may repeat).
     used = {normalise(v) for s in earlier[:-1] for p in s.personas for v in _values(p)}
-    assert not [v for p in dev7.personas for v in _values(p) if normalise(v) in used]
+    assert not [v for p in ss.personas for v in _values(p) if normalise(v) in used]
     # A never-told question's `unsaid` words (what would mean it was told after all) appear
     # nowhere in what its persona said.
     raw = {p["id"]: p for p in yaml.safe_load(path.read_text(encoding="utf-8"))["personas"]}
-    for p in dev7.personas:
+    for p in ss.personas:
         said = "\n".join(m for thread in (*p.tell, p.change.thread) for m in thread)
         unsaid = [w for q in raw[p.id]["questions"] for w in q.get("unsaid", ())]
         assert not [w for w in unsaid if contains(said, w)], p.id
     asked_before = {normalise(ask) for s in earlier[:-1] for ask in _asks(s)}
-    assert not [a for a in _asks(dev7) if normalise(a) in asked_before]
+    assert not [a for a in _asks(ss) if normalise(a) in asked_before]
+    return ss
+
+
+def test_the_seventh_dev_set_is_sound_new_and_balanced():
+    dev7 = _check_blind_set("dev7", {"en-CY", "en-BD", "en-FJ", "pt-GW", "pt-ST", "pt-TL"})
+    assert "en-IN" in {p.locale for p in dev7.personas}
+
+
+def test_the_eighth_dev_set_is_sound_new_and_balanced():
+    new_locales = {"en-GY", "en-SL", "en-ZM", "en-PG", "en-NIR", "en-BB", "pt-CV"}
+    dev8 = _check_blind_set("dev8", new_locales)
+    # Every change is told where the later value must win, and each kind of fact changes.
+    assert Counter(p.change.fact for p in dev8.personas) == {
+        "home": 6,
+        "employer": 5,
+        "job": 4,
+        "partner": 3,
+        "pet": 2,
+    }
+    # 40 never-told questions: finer details, wishes, relatives' facts, never mentioned.
+    assert sum(q.abstain for p in dev8.personas for q in p.questions) == 40
 
 
 def _values(p: Persona) -> list[str]:
