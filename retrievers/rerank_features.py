@@ -50,6 +50,7 @@ FEATURES: tuple[str, ...] = (
     "thread_share",
     "same_thread_as_top",
     "superseded",
+    "asked_before",
 )
 """The feature vector's layout; a model file must list exactly these, in this order."""
 
@@ -126,6 +127,7 @@ def candidate_features(query: str, candidates: Sequence[Candidate]) -> np.ndarra
                 threads[thread] / n,
                 thread == top_thread,
                 bool(meta.get("superseded_by")),
+                s.get("asked_before", 0.0),
             )
         )
     return np.asarray(rows, dtype=np.float64)

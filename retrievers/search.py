@@ -33,7 +33,7 @@ from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
-from retrievers.window import WINDOW_HITS, window_coverage
+from retrievers.window import WINDOW_HITS, window_scores
 from storage.identity import Identity
 from text.acts import asks_about_own_questions
 
@@ -185,9 +185,9 @@ class Retriever:
         gains = propagate_to_neighbours(base, around, weight=weight)
         for cand_id, gain in gains.items():
             by_id[cand_id]["scores"]["neighbours"] = round(gain, 6)
-        for cand_id, coverage in window_coverage(query, hits, rows).items():
+        for cand_id, signals in window_scores(query, hits, rows).items():
             if cand_id in by_id:
-                by_id[cand_id]["scores"]["window"] = round(coverage, 6)
+                by_id[cand_id]["scores"].update((k, round(v, 6)) for k, v in signals.items())
         return reranked(by_id.values())
 
 

@@ -70,6 +70,9 @@ ABLATIONS: Mapping[str, frozenset[str]] = {
     ),
     "text (term coverage, length)": frozenset({"coverage", "log_words"}),
     "window (term coverage of the turn with the turns around it)": frozenset({"window_coverage"}),
+    "asked before (the question's coverage by the turn before, when it asks)": frozenset(
+        {"asked_before"}
+    ),
 }
 CV_COLUMNS = ("R@1", "R@5", "R@10", "R@20", "MRR")
 

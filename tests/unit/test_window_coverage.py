@@ -4,7 +4,7 @@ from retrievers.learned_rerank import LearnedReranker
 from retrievers.rerank import LocalReranker
 from retrievers.rerank_features import FEATURES, candidate_features
 from retrievers.types import Candidate
-from retrievers.window import window_coverage
+from retrievers.window import window_coverage, window_scores
 from tests.unit.test_learned_rerank import only, turn
 from text.words import QueryTerms
 
@@ -56,3 +56,22 @@ async def test_the_reranker_lifts_the_turn_whose_window_answers():
     reranker = LearnedReranker(only("window_coverage", 1.0), LocalReranker())
     scores = await reranker.score(QUESTION, cands)
     assert scores[1] > scores[0]
+
+
+def test_a_reply_is_credited_with_the_question_put_to_it_not_with_a_statement():
+    verdict = hit("3", "Honestly, it left me speechless.")
+    rows = [
+        row("3", "1", "Gina: I think the city museum reopens on Monday.", -2),
+        row("3", "2", "Gina: You went to the city museum! What did you think of it?", -1),
+        row("3", "4", "Jon: Going back next month.", 1),
+    ]
+    scores = window_scores("What did Jon think of the city museum?", [verdict], rows)
+    # The turn after the asked question gets its words; the turn after a statement saying the
+    # same words does not, and neither does the turn after the verdict.
+    assert scores["msg:3"]["asked_before"] > 0.5
+    assert scores["msg:2"]["asked_before"] == 0.0
+    assert scores["msg:4"]["asked_before"] == 0.0
+    # The window is unchanged by it.
+    assert {k: s["window"] for k, s in scores.items()} == window_coverage(
+        "What did Jon think of the city museum?", [verdict], rows
+    )
