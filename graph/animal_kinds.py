@@ -31,7 +31,8 @@ _KINDS = {
     "sheep": r"sheep|lambs?|ovelhas?|carneiros?|cordeiros?",
     "hen": r"hens?|chickens?|galinhas?|galos?",
     "ferret": r"ferrets?|furoes?|furao",
-    "hamster": r"hamsters?|guinea pigs?|porquinhos? da india|gerbils?",
+    "hamster": r"hamsters?|gerbils?",
+    "guinea pig": r"guinea pigs?|porquinhos? da india|cobaias?",
     "snake": r"snakes?|cobras?",
     "canary": r"canar(?:y|ies)|canarios?",
 }
