@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graph.animal_kinds import animal_asked
-from graph.relative_detail import of_relative, person_asked, thing_asked, user_speaks
+from graph.relative_detail import (
+    of_relative,
+    person_asked,
+    thing_asked,
+    user_speaks,
+    without_address,
+)
 from memory.fact_questions import asked_attributes
 from memory.fact_questions import states as states_words
 from retrievers.types import Candidate
@@ -294,8 +300,10 @@ def as_kin(question: str, context: Iterable[Candidate]) -> str:
     "What does Darren do for work?" asks what "my husband" does when a stored fact says
     "The user's husband is called Darren." ("Marido do usuário: Wagner."): the detail
     asked is then the husband's job, which a passage must hold, not the user's job nor a
-    manual page on "work". Unchanged when no stored relative's name is in it.
+    manual page on "work". Unchanged when no stored relative's name is in it; a relative only
+    addressed at its end ("Lembras o meu nome, irmão?") is dropped.
     """
+    question = without_address(question)
     for cand in context:
         attribute = str(cand["metadata"].get("attribute") or "")
         value = str(cand["metadata"].get("value") or "")
@@ -308,6 +316,11 @@ def as_kin(question: str, context: Iterable[Candidate]) -> str:
             mine = f"my {kind.group(0)}"
             question = name.sub(lambda m, mine=mine: f"{mine}{m.group(1) or ''}", question)
     return question
+
+
+def asks_name(question: str) -> bool:
+    """Return whether `question` asks what someone or something is called."""
+    return _ASKS_NAME(question)
 
 
 def asks_relative(detail: Detail | None) -> bool:

@@ -202,6 +202,19 @@ _USER_SPEAKS = re.compile(
 )
 
 
+# A relative only addressed at the end of a question ("Lembras o meu nome, irmão?",
+# "what's my name again, bro?") is no one asked about.
+_ADDRESS = re.compile(
+    rf",\s*(?:(?:{PEOPLE})|bro|mate|man|dude|love|mano|cara|querid[oa]|filho|filha)\W*$"
+)
+
+
+def without_address(question: str) -> str:
+    """Return `question` without a relative or friend it only addresses at its end."""
+    found = _ADDRESS.search(fold(question))  # as long as `question`: its span cuts it
+    return question if found is None else f"{question[: found.start()]}?"
+
+
 def user_speaks(question: str) -> bool:
     """Return whether the user speaks of themselves in `question` (first person, not "my")."""
     return _USER_SPEAKS.search(fold(question)) is not None

@@ -12,7 +12,7 @@ import pytest
 from graph.animal_kinds import animal_asked
 from graph.extractive import PHRASES
 from graph.relative_detail import about_them, thing_asked
-from tests.answers import answer, passage
+from tests.answers import answer, page, passage
 from tests.answers import fact as _fact
 from tests.answers import said as _said
 from text.kin import FAMILY, PARTNER
@@ -56,12 +56,14 @@ NEVER_TOLD = [
         "en",
     ),
     (
-        # Someone named whom no fact places: the user's own workplace is not hers.
+        # Someone named whom no fact places: the user's own workplace is not hers, nor is
+        # the manual's page on who works when.
         "Where does Priyanka work these days?",
         [
             _said("m1", "Priyanka, my flatmate, keeps stealing my oat milk.", 0.4),
             _said("m2", "I work at the Albany Arms, mostly evening shifts.", 0.35),
             _fact("f1", "The user works at the Albany Arms.", "workplace", 0.3),
+            page("k1", "Our help desk works weekdays, 9 to 5 UK time.", 0.45, 0.3),
         ],
         "en",
     ),
@@ -140,3 +142,26 @@ def test_a_guinea_pig_is_no_hamster():
     assert hamster is not None
     assert not hamster.held("The user has a guinea pig called Pudding.")
     assert hamster.held("Our hamster Nibbles escaped again.")
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "expected"),
+    [
+        (
+            "Lembras-te do meu nome, irmã?",
+            [_said("m1", "Olá! Chamo-me Eduarda e sou costureira em Viseu.", 0.4)],
+            "Eduarda",
+        ),
+        (
+            "what was my name again, brother?",
+            [_said("m1", "Alright, Callum here, just moved to Hull.", 0.4)],
+            "Callum",
+        ),
+    ],
+)
+def test_a_relative_only_addressed_is_not_asked_about(
+    model, classifier, question, context, expected
+):
+    # "irmã" and "brother" are how the user speaks, not whose name is asked.
+    _, citations = answer(model, classifier, question, context)
+    assert citations and expected in citations[0]["snippet"], citations
