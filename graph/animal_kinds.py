@@ -31,7 +31,11 @@ _KINDS = {
     "sheep": r"sheep|lambs?|ovelhas?|carneiros?|cordeiros?",
     "hen": r"hens?|chickens?|galinhas?|galos?",
     "ferret": r"ferrets?|furoes?|furao",
-    "hamster": r"hamsters?|guinea pigs?|porquinhos? da india|gerbils?",
+    "hamster": r"hamsters?|gerbils?",
+    "guinea pig": r"guinea pigs?|porquinhos? da india|cobaias?",
+    "pig": r"(?<!guinea )pigs?|piglets?|hogs?|porc[oa]s?|leitoes|leitao|porquinhos?(?! da india)",
+    "donkey": r"donkeys?|mules?|burr[oa]s?|burric[oa]s?|mulas?|jumentos?|asnos?",
+    "cow": r"cows?|calf|calves|vacas?|vitel[oa]s?|bezerr[oa]s?",
     "snake": r"snakes?|cobras?",
     "canary": r"canar(?:y|ies)|canarios?",
 }

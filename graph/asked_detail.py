@@ -17,6 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graph.animal_kinds import animal_asked
+from graph.relative_detail import (
+    of_relative,
+    person_asked,
+    thing_asked,
+    user_speaks,
+    without_address,
+)
 from memory.fact_questions import asked_attributes
 from memory.fact_questions import states as states_words
 from retrievers.types import Candidate
@@ -114,13 +121,15 @@ _NUMBER = (
 class Detail:
     """A finer detail of an attribute: how a question asks it, how a passage holds it.
 
-    `animal`: the detail is of the animal a question names ("what's my cat called?").
+    `animal`: the detail is of the animal a question names ("what's my cat called?");
+    `someone`: of someone the question names who is not the user ("where does Ana work?").
     """
 
     name: str
     asked: Callable[[str], bool]
     held: Callable[[str], bool]
     animal: bool = False
+    someone: bool = False
 
 
 DETAILS: tuple[Detail, ...] = (
@@ -165,6 +174,7 @@ _KINDS = {
     "children": CHILDREN,
     "parents": PARENTS,
     "relatives": RELATIVES,
+    "partner": PARTNER,
 }
 _ASKS_NAME = _words(r"called|names?|named|chama|chamam|chamad[oa]|nomes?")
 _NAMES = frozenset({"middle name", "surname"})
@@ -195,7 +205,9 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
                 lambda t: animal.held(t) and held(t),
                 animal=True,
             )
-    if detail is not None and detail.name in _NAMES:
+    if detail is None:
+        return _of_person(question, known_names)
+    if detail.name in _NAMES:
         known = frozenset(fold(w) for name in known_names for w in name.split())
         least = 3 if detail.name == "middle name" else 2
         return Detail(detail.name, detail.asked, lambda text: _name_words(text, known) >= least)
@@ -206,20 +218,69 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
     if not set(of_them) - {"home"} and _words(_DOES)(question):
         # Nothing else asked of them: what they do is their job ("for a living" is no home).
         of_them = ["job"]
+    # A thing asked of them ("which college does my husband teach at?", "em que hospital
+    # trabalha a minha irmã?") must be named in what the passage says of them; an animal's
+    # kind or breed is read by `graph.animal_kinds`.
+    # A liking asked is the user's ("o prato da Glória de que mais gosto?", "que prato a
+    # minha mãe faz que eu adoro?").
+    mine = user_speaks(question) or any(a.startswith("favourite") for a in asked)
+    thing = None if animal_asked(question) or mine else thing_asked(question)
+    kind = _KINDS[detail.name]
     if not of_them:
+        if thing is not None:
+            theirs = of_relative(kind, thing, None)
+            return Detail(
+                f"{detail.name}'s {thing.words}",
+                detail.asked,
+                lambda text: detail.held(text) and theirs(text),
+            )
         # "What's my boyfriend called?" asks the partner attribute itself, however they
         # were named ("Rory, my fella"); a sibling asked is a detail of the family told.
         if detail.name == "partner":
             return None
         if _ASKS_NAME(question):
-            named = _named(_KINDS[detail.name])
+            named = _named(kind)
             return Detail(f"{detail.name}'s name", detail.asked, named)
         return detail
+    # What is asked of them must be said of them: "name Shwetha, work yoga instructor,
+    # husband Prashanth" states the user's work, not his. Asked of the user with them ("que
+    # desporto faço com o meu namorado?"), anywhere in the passage.
+    stated = lambda text: any(states_words(text, a) for a in of_them)  # noqa: E731
+    said = stated if mine else of_relative(kind, thing, stated)
     return Detail(
         f"{detail.name}'s {'/'.join(of_them)}",
         detail.asked,
-        lambda text: detail.held(text) and any(states_words(text, a) for a in of_them),
+        lambda text: detail.held(text) and said(text),
     )
+
+
+def _of_person(question: str, known_names: Iterable[str]) -> Detail | None:
+    """Return what a question asks of someone it names who is not the user, or None.
+
+    "Where does Prashanth work?" is not answered by the user's own workplace: the passage
+    must name him and say where he works. Animals asked by name ("Which breed is Appu?")
+    are the user's pets: their kind and breed are read as usual.
+    """
+    asked = {a.partition(":")[0] for a in asked_attributes(question)}
+    if asked & {"pet", "name", "favourite", "preference", "hobby"}:
+        return None
+    known = frozenset(fold(w) for name in known_names for w in name.split())
+    person = person_asked(question, known)
+    if person is None:
+        return None
+    of_them = [a for a in _OF_RELATIVES if a in asked or states_words(question, a)]
+    if not set(of_them) - {"home"} and _words(_DOES)(question):
+        of_them = ["job"]
+    thing = thing_asked(question)
+    if not of_them and thing is None:
+        return None
+    said = of_relative(
+        re.escape(fold(person)),
+        thing,
+        (lambda text: any(states_words(text, a) for a in of_them)) if of_them else None,
+    )
+    what = "/".join(of_them) or (thing.words if thing else "")
+    return Detail(f"{person}'s {what}", _words(re.escape(fold(person))), said, someone=True)
 
 
 def names_relative(text: str, attributes: Iterable[str]) -> bool:
@@ -239,23 +300,32 @@ def as_kin(question: str, context: Iterable[Candidate]) -> str:
     "What does Darren do for work?" asks what "my husband" does when a stored fact says
     "The user's husband is called Darren." ("Marido do usuário: Wagner."): the detail
     asked is then the husband's job, which a passage must hold, not the user's job nor a
-    manual page on "work". Unchanged when no stored relative's name is in it.
+    manual page on "work". Unchanged when no stored relative's name is in it; a relative only
+    addressed at its end ("Lembras o meu nome, irmão?") is dropped.
     """
+    question = without_address(question)
     for cand in context:
         attribute = str(cand["metadata"].get("attribute") or "")
         value = str(cand["metadata"].get("value") or "")
         if cand["source"] != "facts" or attribute.partition(":")[0] not in KIN_OF or not value:
             continue
         kind = re.search(rf"\b(?:{KIN_OF['partner']}|{KIN_OF['family']})\b", fold(cand["content"]))
-        name = re.compile(rf"\b{re.escape(value)}(?:['\u2019]s)?\b")
+        name = re.compile(rf"\b{re.escape(value)}(['\u2019]s)?\b")
         if kind and name.search(question):
-            question = name.sub(f"my {kind.group(0)}", question)
+            # "Sitiveni's bus route" is "my husband's bus route".
+            mine = f"my {kind.group(0)}"
+            question = name.sub(lambda m, mine=mine: f"{mine}{m.group(1) or ''}", question)
     return question
+
+
+def asks_name(question: str) -> bool:
+    """Return whether `question` asks what someone or something is called."""
+    return _ASKS_NAME(question)
 
 
 def asks_relative(detail: Detail | None) -> bool:
     """Return whether the detail asked is a relative's or something of theirs."""
-    return detail is not None and detail.name.partition("'")[0] in _KIN
+    return detail is not None and (detail.someone or detail.name.partition("'")[0] in _KIN)
 
 
 def holds(detail: Detail | None, cand: Candidate) -> bool:

@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage
 
 from graph.asked_detail import as_kin
 from graph.quotable import quotable_evidence
+from graph.relative_detail import person_asked
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
 from memory.fact_extraction import extract_facts
@@ -108,10 +109,13 @@ def extractive_answer(
         return _reply(f"{say['noted']} {say['offline']}"), []
     if strategy == "session_only":
         return _reply(f"{say['greeting']} {say['offline']}"), []
-    # A question about a relative named as the stored facts name them is about the user's
-    # people, not the manual ("What does Darren do for work?").
+    # A question about a relative named as the stored facts name them, or about someone
+    # else by name, is about the user's people, not the manual ("What does Darren do for
+    # work?", "Where does Priyanka work?").
     about_user = not _manual_only(route, context, semantics) and (
-        _about_user(query, semantics) or as_kin(query, context) != query
+        _about_user(query, semantics)
+        or as_kin(query, context) != query
+        or person_asked(query, frozenset()) is not None
     )
     attributes = asked_attributes(query) if about_user else []
     if about_user and semantics is not None and semantics.asked:

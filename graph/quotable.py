@@ -9,12 +9,13 @@ words shared with what is asked, or a meaning close enough.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from graph.asked_detail import (
     Detail,
     as_kin,
     asked_detail,
+    asks_name,
     asks_relative,
     holds,
     names_relative,
@@ -23,6 +24,7 @@ from graph.semantic_evidence import SemanticEvidence
 from graph.statement_order import (
     REPLACED,
     answers,
+    change_first,
     latest_statements_first,
     outdated_home_after,
     retracted_facts_last,
@@ -99,10 +101,13 @@ def quotable_evidence(
     # animal is asked of the user's only when the question is about them (`holds_detail`).
     detail = asked_detail(asked_as, _user_names(context))
     if detail is not None and detail.animal:
-        # An animal asked ("e o cão, que nome lhe dei?") asks its name, not the user's.
+        # An animal asked ("e o cão, que nome lhe dei?") asks its name, not the user's; its
+        # name asked in no word of a pet's ("como se chama o meu porco?") still asks a pet's.
         attributes = list(
             dict.fromkeys("pet" if a.partition(":")[0] == "name" else a for a in attributes)
         )
+        if about_user and not attributes and asks_name(query):
+            attributes = ["pet"]
     copies = _quoted_statement_facts(context)
     # Asked about themselves, the user's messages count only by what they say of the user
     # (`text.said_of_user`): not a sister's cat, not a dog wished for.
@@ -225,7 +230,30 @@ def quotable_evidence(
                     if c["id"] in in_words and semantics.likelihood(c, first) >= sure
                 }
                 quotable = outdated_home_after(quotable, moved, first)
+    if about_user:
+        quotable = change_first(quotable, query, _about_asked(semantics, attributes))
     return quotable
+
+
+def _about_asked(
+    semantics: SemanticEvidence | None, attributes: Sequence[str]
+) -> Callable[[Candidate], bool]:
+    """Return whether a recalled message is about the attribute asked, when one is known.
+
+    By its words or its labels; with no attribute asked in words or by meaning, any
+    message the gate let in.
+    """
+    asked = list(attributes) or list(semantics.leaning if semantics is not None else ())
+    if not asked:
+        return lambda cand: True
+
+    def about(cand: Candidate) -> bool:
+        said = statements(cand["content"])
+        return any(states(said, a) for a in asked) or (
+            semantics is not None and semantics.likelihood(cand, asked) >= semantics.floor
+        )
+
+    return about
 
 
 # A question asking when: a stored fact holds a value, never its date ("Quando é o meu

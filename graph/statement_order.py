@@ -10,7 +10,7 @@ orderings put what holds first among the passages `graph.quotable` found worth q
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from memory.favourite_things import same_thing
 from retrievers.types import Candidate
@@ -134,3 +134,50 @@ def answers(fact: Candidate, attributes: Sequence[str]) -> bool:
         held == a or (":" not in a and held.startswith(a)) or same_thing(held, a)
         for a in attributes
     )
+
+
+# Asking what holds now, in either language (folded): "what's my role at the mine now?",
+# "Qual é agora o meu cargo?", "who am I seeing these days?".
+_NOW = re.compile(
+    r"\b(?:now|nowadays|these days|currently|at the moment|right now|any ?more|agora"
+    r"|hoje em dia|atualmente|actualmente|neste momento|de momento|ultimamente)\b"
+)
+# Saying that something changed: "now that I'm", "they made me", "no longer", "agora que",
+# "me puseram como", "já não".
+_CHANGED = re.compile(
+    r"\b(?:now that|now i'?m|i'?m now|no longer|not \w+ any ?more|made me|promoted|new job"
+    r"|started (?:at|as|with|in)|switched to|moved|agora que|agora (?:sou|estou|to|trabalho"
+    r"|moro|vivo|temos|tenho)|ja nao|me puseram|promovid[oa]|passei a|comecei (?:a|na|no|em)"
+    r"|mudei|mudamos)\b"
+)
+
+
+def change_first(
+    quotable: list[Candidate], query: str, about: Callable[[Candidate], bool]
+) -> list[Candidate]:
+    """Quote first the user's newest message saying what changed, when asked what holds now.
+
+    "What's my role at the mine now?" after "they made me the safety officer" is not
+    answered by the older "The user is a mining surveyor." nor "I'm a lab technician":
+    a message of the user's that says a change ("now that I'm…", "agora que me puseram
+    como…") and is newer than the passage quoted first goes before it. `about`: whether a
+    message is about what is asked (a job change does not answer "where do I live now?").
+    """
+    if not quotable or not _NOW.search(fold(query)):
+        return quotable
+    said = [
+        c
+        for c in quotable
+        if c["source"] == "conversation"
+        and c["metadata"].get("created_at")
+        and about(c)
+        and _CHANGED.search(fold(said_of_user(c["content"])))
+    ]
+    if not said:
+        return quotable
+    newest = max(said, key=lambda c: str(c["metadata"]["created_at"]))
+    first = quotable[0]
+    since = str(first["metadata"].get("created_at") or first["metadata"].get("valid_from") or "")
+    if first is newest or since >= str(newest["metadata"]["created_at"]):
+        return quotable
+    return [newest, *(c for c in quotable if c is not newest)]

@@ -144,3 +144,16 @@ def test_a_surname_asked_of_someone_is_not_answered_by_their_first_name(
     context = [said("m1", message, 0.6), fact("f1", "The user's name is Sven.", "name", 0.5)]
     _, citations = _answer(model, classifier, question, context)
     assert citations == [], citations
+
+
+@pytest.mark.parametrize(
+    ("question", "message", "expected"),
+    [
+        ("Como é que se chama a minha porca?", "Trufa, our pig, dug up the whole garden.", "Trufa"),
+        ("Como se chama o nosso burro?", "O Faísca, o nosso burro, odeia a serra.", "Faísca"),
+    ],
+)
+def test_a_farm_animals_name_is_answered(model, classifier, question, message, expected):
+    # The kind is named in no word of a pet's (the first in the other language).
+    _, citations = _answer(model, classifier, question, [said("m1", message, 0.5), SMALL_TALK])
+    assert citations and expected in citations[0]["snippet"], citations
