@@ -10,13 +10,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from langchain_core.documents import Document
 
 from graph.resources import Resources
 from graph.routing import decision
-from knowledge.ingest import index_document
-from knowledge.reading import Prepared
 from storage.identity import Identity
+from tests.support import index_texts as index
 
 pytestmark = pytest.mark.integration
 
@@ -49,19 +47,6 @@ PORTUGUESE = [
     "Cada ingrediente da receita pode ir para a lista de compras com um toque.",
     "O modo de cozinhar mantém o ecrã ligado e mostra a receita passo a passo, com letra grande.",
 ]
-
-
-async def index(res: Resources, tenant: str, source: str, texts: list[str]) -> None:
-    """Index `texts` as the chunks of one document, through ingestion's own write."""
-    prepared = Prepared(
-        metadata={"source": source, "title": source, "format": "text"},
-        digest=uuid.uuid4().hex,
-        chunks=[
-            Document(t, metadata={"chunk_index": i, "title": source}) for i, t in enumerate(texts)
-        ],
-    )
-    kb = await res.knowledge_base()
-    await index_document(pool=res.pool, kb=kb, tenant_id=tenant, prepared=prepared, source=source)
 
 
 @pytest.fixture(scope="module")
