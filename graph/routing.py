@@ -35,6 +35,18 @@ MIN_SIMILARITY = DEFAULT_CALIBRATION.route_min
 SMALL_TALK = "small talk: no retrieval needed"
 STATEMENT = "a statement about the user: noted for memory, nothing to look up"
 
+# Verbs of someone reporting to the user (a doctor, a test, a vet, a teacher): what they
+# said, found, showed or prescribed. Up to two words name who reported.
+_WORDS = r"[a-z]+( [a-z]+)?"
+_REPORTED = (
+    r"(say|tell|find|show|reveal|confirm|detect|diagnose|prescribe|recommend|suggest|give"
+    r"|decide|conclude)"
+)
+_REPORTOU = (
+    r"(disse|falou|achou|encontrou|mostrou|deu|revelou|confirmou|detetou|detectou"
+    r"|diagnosticou|receitou|recomendou|sugeriu|decidiu|concluiu)"
+)
+
 # Rules run on accent-folded, lowercased text, in this order; the first match wins.
 _RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
     (
@@ -51,6 +63,17 @@ _RULES: list[tuple[Strategy, re.Pattern[str], str]] = [
         "hybrid",
         re.compile(r"(#\s?\w*\d|\b[a-z]{1,5}-\d{2,}\b|\b\d{3,}\b|\"[^\"]+\"|`[^`]+`)"),
         "contains an exact identifier, number or quoted phrase: lexical matching matters",
+    ),
+    (
+        # "What did the sleep study find?", "o que o médico disse?": someone reported to the
+        # user, in the past; a manual answers what the product does, in the present.
+        "cross_conversation",
+        re.compile(
+            rf"\bdid (the|that|this|those|these|his|her|their|our) {_WORDS} {_REPORTED}\b"
+            rf"|\bo que (e que )?(o|a|os|as|meu|minha|meus|minhas) {_WORDS} {_REPORTOU}\b"
+            rf"|\bo que (e que )?{_REPORTOU} (o|a|os|as|meu|minha|meus|minhas) "
+        ),
+        "asks what someone found or told the user: an event of their own life, not the manual",
     ),
     (
         "cross_conversation",

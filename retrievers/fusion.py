@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 RRF_K = 60
 # Fewer scores than this say too little about a list's spread to z-score it alone.
@@ -40,6 +40,7 @@ def zscore_fusion(
     *,
     weights: Mapping[str, float] | None = None,
     reference: Mapping[str, Sequence[float]] | None = None,
+    unseen: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, float]:
     """Fuse scored lists by summing each list's z-scores (weighted CombSUM over the union).
 
@@ -53,10 +54,15 @@ def zscore_fusion(
     its missing ids count as the reference's lowest; without one, being in it counts as one
     standard deviation above being absent from it.
 
+    A list cannot count against an id it could not read (`unseen`: a word search in one
+    language against a passage written in another): such an id counts at least as the
+    list's mean (z 0), more where it scored higher (a name or a cognate both share).
+
     Args:
         scored: Raw scores per list name (higher is better), keyed by id.
         weights: Weight per list name (default 1.0).
         reference: Per list name, scores on the same scale to place a short list with.
+        unseen: Per list name, ids it could not read, never counted below its mean.
 
     Returns:
         Fused score per id over the union of all lists, highest first; equal scores in the
@@ -64,6 +70,7 @@ def zscore_fusion(
     """
     weights = weights or {}
     reference = reference or {}
+    unseen = unseen or {}
     # In first-seen order, not a set's: equal scores stay in the legs' order, the same in
     # every process (a set's order follows the per-process string hash seed).
     union = list(dict.fromkeys(doc_id for values in scored.values() for doc_id in values))
@@ -73,8 +80,10 @@ def zscore_fusion(
             continue
         z, missing = _standardised(values, reference.get(name, ()))
         weight = weights.get(name, 1.0)
+        blind = unseen.get(name, ())
         for doc_id in union:
-            fused[doc_id] += weight * z.get(doc_id, missing)
+            own = z.get(doc_id, missing)
+            fused[doc_id] += weight * (max(own, 0.0) if doc_id in blind else own)
     return dict(sorted(fused.items(), key=lambda item: item[1], reverse=True))
 
 

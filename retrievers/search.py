@@ -27,7 +27,7 @@ from retrievers.boosts import (
     reranked,
 )
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
-from retrievers.legs.base import Leg, Search, Stores, vector_text
+from retrievers.legs.base import Leg, Search, Stores, can_see, vector_text
 from retrievers.legs.sources import message_candidate, roles_for
 from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
@@ -89,7 +89,7 @@ class Retriever:
         if not weights:
             return []
         found, vector = await self._run_legs(ident, query, list(weights), fetch_k, language)
-        fused = _fuse(found, [self.legs[n] for n in weights], weights, fusion)
+        fused = _fuse(found, [self.legs[n] for n in weights], weights, fusion, language)
         if window := time_window(query):
             fused = boost_window(fused, window)
         if tuning.author_bonus > 0:
@@ -196,8 +196,13 @@ def _fuse(
     legs: Sequence[Leg],
     weights: dict[str, float],
     method: Fusion,
+    language: str | None = None,
 ) -> list[Candidate]:
-    """Merge legs into one list by weighted fusion, keeping each signal's rank and score."""
+    """Merge legs into one list by weighted fusion, keeping each signal's rank and score.
+
+    A candidate a leg could not have found (`can_see`: a question's words against a passage
+    in another language) is not counted against it by that leg's silence.
+    """
     merged: dict[str, Candidate] = {}
     ranked: dict[str, list[str]] = {}
     scored: dict[str, dict[str, float]] = {}
@@ -216,7 +221,11 @@ def _fuse(
         fused = reciprocal_rank_fusion(ranked, weights=weights)
     else:
         reference = {leg.name: same_scale[leg.signal] for leg in legs}
-        fused = zscore_fusion(scored, weights=weights, reference=reference)
+        unseen = {
+            leg.name: {i for i, c in merged.items() if not can_see(leg, c, language)}
+            for leg in legs
+        }
+        fused = zscore_fusion(scored, weights=weights, reference=reference, unseen=unseen)
     out = []
     for position, (cand_id, score) in enumerate(fused.items(), start=1):
         cand = merged[cand_id]

@@ -25,6 +25,7 @@ import requests
 import urllib3
 import uvicorn
 from fastapi import FastAPI
+from langchain_core.documents import Document
 from langchain_core.messages import AIMessage
 from langserve import RemoteRunnable
 
@@ -32,6 +33,8 @@ from access.api_keys import ApiKeys
 from api import create_app
 from configs.settings import REPO_ROOT, Settings
 from graph.resources import Resources
+from knowledge.ingest import index_document
+from knowledge.reading import Prepared
 from memory.fact_extractors import offline_extractor
 from storage.services import ServiceURLs
 from storage.tenancy import ALL_TENANTS, tenant_scope
@@ -313,3 +316,16 @@ async def revoke_key(pool: Any, key_id: str) -> bool:
     """Revoke a key as an operator does (`memoria keys revoke`)."""
     with tenant_scope(ALL_TENANTS):
         return await ApiKeys(pool).revoke(key_id)
+
+
+async def index_texts(res: Resources, tenant: str, source: str, texts: list[str]) -> None:
+    """Index `texts` as the chunks of one document, through ingestion's own write."""
+    prepared = Prepared(
+        metadata={"source": source, "title": source, "format": "text"},
+        digest=uuid.uuid4().hex,
+        chunks=[
+            Document(t, metadata={"chunk_index": i, "title": source}) for i, t in enumerate(texts)
+        ],
+    )
+    kb = await res.knowledge_base()
+    await index_document(pool=res.pool, kb=kb, tenant_id=tenant, prepared=prepared, source=source)

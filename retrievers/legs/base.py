@@ -85,6 +85,16 @@ def vector_text(leg: Leg, question: str) -> str:
     return view(question) if view is not None else question
 
 
+def can_see(leg: Leg, cand: Candidate, language: str | None) -> bool:
+    """Return whether `leg` could have found `cand` for a question in `language`.
+
+    A leg blind to some passages may define `sees(cand, language) -> bool` (a word search
+    cannot match a passage in another language than the question's); the others see all.
+    """
+    sees = getattr(leg, "sees", None)
+    return sees(cand, language) if sees is not None else True
+
+
 def iso(value: Any) -> Any:
     """Return datetimes as ISO strings, anything else as it is."""
     return value.isoformat() if isinstance(value, datetime) else value

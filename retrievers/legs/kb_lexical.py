@@ -13,7 +13,7 @@ from knowledge import chunks
 from retrievers.legs.base import Search, Stores, Version
 from retrievers.legs.sources import kb_candidate, kb_label
 from retrievers.types import Candidate, Source
-from text.language import query_configs
+from text.language import TS_CONFIGS, query_configs
 from text.words import terms
 
 
@@ -49,6 +49,20 @@ class KbLexical:
             per_term=self._per_term,
         )
         return [kb_candidate(r, {"lexical": float(r["lexical"])}) for r in rows]
+
+    @classmethod
+    def sees(cls, cand: Candidate, language: str | None) -> bool:
+        """Return whether a question in `language` could match `cand`'s words at all.
+
+        Its words are stemmed in its language and met against each passage's own stemming:
+        a Portuguese question hardly matches an English page (codes, names, cognates), so its
+        silence about one says nothing against it. An unknown language searches them all.
+        """
+        if cand["source"] != cls.source or language not in TS_CONFIGS:
+            return True
+        # Rows written before languages were stored have none: stemmed as English.
+        written = cand["metadata"].get("lang") or "en"
+        return written in (language, "simple")
 
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:

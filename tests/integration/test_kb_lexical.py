@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from langchain_core.documents import Document
 
 from graph.resources import Resources
 from knowledge import chunks, terms
 from knowledge.documents import DocumentLibrary
-from knowledge.ingest import document_id, index_document
-from knowledge.reading import Prepared
+from knowledge.ingest import document_id
 from storage.tenancy import tenant_connection
+from tests.support import index_texts as index
 
 pytestmark = pytest.mark.integration
 
@@ -26,19 +25,6 @@ TOTALS_COUNTED = """
     SELECT count(*)::float8 AS n, coalesce(avg(length(content_tsv)), 1)::float8 AS avgdl
     FROM kb_chunks WHERE tenant_id = %s
 """
-
-
-async def index(res: Resources, tenant: str, source: str, texts: list[str]) -> None:
-    """Index `texts` as the chunks of one document, through ingestion's own write."""
-    prepared = Prepared(
-        metadata={"source": source, "title": source, "format": "text"},
-        digest=uuid.uuid4().hex,
-        chunks=[
-            Document(t, metadata={"chunk_index": i, "title": source}) for i, t in enumerate(texts)
-        ],
-    )
-    kb = await res.knowledge_base()
-    await index_document(pool=res.pool, kb=kb, tenant_id=tenant, prepared=prepared, source=source)
 
 
 async def lexical(res: Resources, tenant: str, words: str, per_term: int) -> list[str]:

@@ -277,3 +277,16 @@ def test_the_meaning_leg_embeds_the_question_without_its_names():
     assert without_names("I moved. Where do I live now?") == "I moved. Where do I live now?"
     assert without_names("Jon?") == "Jon?"
     assert without_names("Quando é que a Sofia faz anos?") == "Quando é que a faz anos?"
+
+
+def test_zscore_fusion_never_counts_a_list_against_an_id_it_could_not_read():
+    # "b" is a page in another language than the question: the word list cannot match it,
+    # so its absence there is no evidence; the meaning list puts it well ahead.
+    vector = {"b": 0.5, "a": 0.3, "c": 0.2, "d": 0.1}
+    lexical = {"a": 2.0, "c": 1.0, "d": 0.5}
+    assert list(zscore_fusion({"vector": vector, "lexical": lexical}))[0] == "a"
+    fused = zscore_fusion({"vector": vector, "lexical": lexical}, unseen={"lexical": {"b"}})
+    assert list(fused)[0] == "b"
+    # A word it does share (a name, a cognate) still counts for it, never against it.
+    low = zscore_fusion({"lexical": {**lexical, "b": 0.1}}, unseen={"lexical": {"b"}})
+    assert low["b"] == 0.0

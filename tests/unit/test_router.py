@@ -120,6 +120,35 @@ def test_a_question_about_the_user_searches_their_memory_not_the_manual():
 @pytest.mark.parametrize(
     "question",
     [
+        "What did the MRI show?",
+        "what did the physio suggest for the ankle?",
+        "What did their vet prescribe?",
+        "O que é que a ecografia revelou?",
+        "o que receitou o dentista?",
+    ],
+)
+def test_what_someone_found_or_told_the_user_is_looked_for_in_their_memory(question):
+    # A manual page shares "show" or "find" with these; the user's own account answers them.
+    decided = choose_strategy(question, {"semantic_search": 0.99})
+    assert decided["strategy"] == "cross_conversation"
+    assert "conversation" in decided["sources"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the export menu show?",
+        "What did the last update change?",
+        "o que mostra o ícone?",
+    ],
+)
+def test_what_the_product_does_still_asks_the_manual(question):
+    assert choose_strategy(question, {"semantic_search": 0.99})["strategy"] == "semantic_search"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "What name did I give you?",
         "Do you know who you're talking to?",
         "sabe quem tá falando?",
