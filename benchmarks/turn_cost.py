@@ -13,7 +13,9 @@ server:app` on loopback, offline extractive responder) answer turns over HTTP:
   errors and latency.
 
 With `worker="process"` the servers run no outbox worker (`MEMORIA_WORKER=off`) and one
-`memoria worker` process drains the outbox; its CPU is reported apart.
+`memoria worker` process drains the outbox; its CPU is reported apart. With `calls`, the
+servers also count the SQL statements and Redis round trips of the measured turns, by caller
+(`benchmarks.calls`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 
 import psutil
 
+from benchmarks.calls import per_turn
 from benchmarks.server import BenchServer
 from benchmarks.suite import (
     TENANT_PREFIX,
@@ -78,6 +81,7 @@ class CostConfig:
     seconds: float = 20.0
     worker: str = "inprocess"
     seed: int = 7
+    calls: bool = False
 
 
 def _cpu_s(pids: Sequence[int]) -> float:
@@ -118,9 +122,17 @@ async def _counters(res: Resources) -> dict[str, int]:
 class Servers:
     """`count` benchmark servers on the same services, and optionally one outbox worker."""
 
-    def __init__(self, res: Resources, count: int, worker: str) -> None:
-        """Prepare the processes; nothing starts until `async with`."""
-        self.servers = [BenchServer(res) for _ in range(count)]
+    def __init__(
+        self, res: Resources, count: int, worker: str, calls_dir: Path | None = None
+    ) -> None:
+        """Prepare the processes; nothing starts until `async with`.
+
+        With `calls_dir`, each server counts its statements and round trips into a file there.
+        """
+        self.servers = [
+            BenchServer(res, calls_file=calls_dir / f"calls-{i}.json" if calls_dir else None)
+            for i in range(count)
+        ]
         if worker == "process":
             for server in self.servers:
                 server._env["MEMORIA_WORKER"] = "off"
@@ -180,6 +192,8 @@ async def measure_cost(
     pg_pids = _postgres_pids(pgdata)
     worker_pids = [servers.worker.pid] if servers.worker else []
     before = await _counters(res)
+    for server in servers.servers:
+        server.reset_calls()
     cpu0 = (_cpu_s(servers.pids), _cpu_s(pg_pids), _cpu_s(worker_pids))
     started = time.perf_counter()
     run = await run_clients(
@@ -191,6 +205,7 @@ async def measure_cost(
     cpu1 = (_cpu_s(servers.pids), _cpu_s(pg_pids), _cpu_s(worker_pids))
     after = await _counters(res)
     n = run["turns"]
+    calls = [row for server in servers.servers for row in await server.read_calls()]
 
     def per_turn_ms(i: int) -> float:
         return round((cpu1[i] - cpu0[i]) * 1000 / n, 2)
@@ -204,6 +219,7 @@ async def measure_cost(
         "postgres_cpu_ms_per_turn": per_turn_ms(1),
         "worker_cpu_ms_per_turn": per_turn_ms(2) if worker_pids else None,
         "per_turn": {k: round((after[k] - before[k]) / n, 2) for k in after},
+        "calls_per_turn": per_turn(calls, n) if cfg.calls else None,
     }
 
 
@@ -219,12 +235,13 @@ async def run_cost(res: Resources, cfg: CostConfig, command: str = "") -> dict[s
         "command": command,
     }
     pages = Path(tempfile.mkdtemp(prefix="memoria-bench-kb-"))
+    calls_dir = Path(tempfile.mkdtemp(prefix="memoria-bench-calls-")) if cfg.calls else None
     seeding = SuiteConfig(users=cfg.users, seed=cfg.seed)
     try:
         await seed_messages(res, tenant, seeding, 0, cfg.messages, cfg.messages)
         write_kb_pages(pages, 0, cfg.kb_pages, cfg.seed)
         await ingest_kb(res, tenant, pages)
-        async with Servers(res, cfg.servers, cfg.worker) as servers:
+        async with Servers(res, cfg.servers, cfg.worker, calls_dir) as servers:
             results["cost"] = await measure_cost(res, servers, tenant, cfg)
             load = SuiteConfig(users=cfg.users, seed=cfg.seed)
             results["throughput"] = [
@@ -241,6 +258,8 @@ async def run_cost(res: Resources, cfg: CostConfig, command: str = "") -> dict[s
             ]
     finally:
         shutil.rmtree(pages, ignore_errors=True)
+        if calls_dir:
+            shutil.rmtree(calls_dir, ignore_errors=True)
         await delete_kb(res, tenant)
         await delete_tenant(res, tenant)
     return results
@@ -272,4 +291,9 @@ def format_cost_report(data: dict[str, Any]) -> str:
             f"| {c['clients']} | {c['turns_per_s']} | {c['errors']} | {t.get('p50')} | "
             f"{t.get('p95')} | {t.get('p99')} |"
         )
+    if calls := cost.get("calls_per_turn"):
+        totals = ", ".join(f"{kind} {n}" for kind, n in calls["totals"].items())
+        lines += ["", f"sent by the server(s) per measured turn: {totals}", ""]
+        lines += ["| per turn | kind | caller |", "|---|---|---|"]
+        lines += [f"| {r['calls']} | {r['kind']} | `{r['caller']}` |" for r in calls["callers"]]
     return "\n".join(lines)

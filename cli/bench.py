@@ -139,6 +139,7 @@ async def bench_turns(args: argparse.Namespace) -> int:
         worker=args.worker,
         clients=tuple(args.clients),
         seconds=args.seconds,
+        calls=args.calls,
     )
     # No worker here: seeding drains the outbox itself, and the servers' jobs stay theirs.
     async with Resources(get_settings()) as res:

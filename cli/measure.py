@@ -176,6 +176,12 @@ def register(sub: Any) -> None:
         default="inprocess",
         help="outbox worker inside each server (default), or one `memoria worker` process",
     )
+    bt.add_argument(
+        "--calls",
+        action="store_true",
+        help="also count the SQL statements and Redis round trips each measured turn sends, "
+        "by caller (benchmarks/calls.py)",
+    )
     _add_load_args(bt)
     bt.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
     bt.set_defaults(run=lambda args: asyncio.run(bench_turns(args)))

