@@ -350,7 +350,8 @@ def extract_facts(message: str) -> list[ExtractedFact]:
 
 def _corrected(message: str, fact: ExtractedFact) -> ExtractedFact:
     """Return `fact` with the value the user set it right to in the same breath, if any."""
-    value = corrected(message, fact.value) if fact.single_valued else None
+    words = AFTER_NAME[0].check if fact.attribute == "job" else None  # a trade's words
+    value = corrected(message, fact.value, words) if fact.single_valued else None
     if value is None:
         return fact
     return ExtractedFact(fact.attribute, value, fact.text.replace(fact.value, value), True)

@@ -122,16 +122,32 @@ _MARKER = (
 )
 # A value set right as it is said: "I live in Limassol also — no no, wrong, Larnaca", "moro em
 # Braga, quer dizer, em Guimarães".
-_CORRECTION = re.compile(
+_SET_RIGHT = (
     rf"(?i:\s+(?:also|too|tamb[eé]m))?(?:[\s,.!\u2013\u2014-]+(?i:{_MARKER}))+[\s,.!\u2013\u2014-]*"
-    rf"(?:(?i:in|em|de|do|da|at|na|no|it'?s|[eé])\s+)?(?P<value>{_PLACE})(?=\s*(?:[,.!;]|$))"
+)
+_CORRECTION = re.compile(
+    rf"{_SET_RIGHT}(?:(?i:in|em|de|do|da|at|na|no|it'?s|[eé])\s+)?(?P<value>{_PLACE})"
+    r"(?=\s*(?:[,.!;]|$))"
+)
+# ...or a trade: "repórter — quer dizer, jornalista de política".
+_WORDS_CORRECTION = re.compile(
+    rf"{_SET_RIGHT}(?:(?:an?|um|uma)\s+)?(?P<value>[^\W\d_A-Z][\w'-]*(?:\s+[^\W\d_][\w'-]*){{0,3}})"
+    r"(?=\s*(?:[,.!;]|$))"
 )
 
 
-def corrected(message: str, value: str) -> str | None:
-    """Return the name `value` is set right to right after one of its mentions, if any."""
+def corrected(message: str, value: str, words: re.Pattern[str] | None = None) -> str | None:
+    """Return what `value` is set right to right after one of its mentions, if any.
+
+    A name by default; with `words`, lower-case words that pattern accepts (a job).
+    """
     for said in re.finditer(re.escape(value), message):
-        m = _CORRECTION.match(message, said.end())
-        if m and looks_like_name(m.group("value"), person=False):
+        if words is None:
+            m = _CORRECTION.match(message, said.end())
+            if m and looks_like_name(m.group("value"), person=False):
+                return m.group("value")
+        elif (m := _WORDS_CORRECTION.match(message, said.end())) and words.fullmatch(
+            fold(m.group("value"))
+        ):
             return m.group("value")
     return None

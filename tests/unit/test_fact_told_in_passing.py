@@ -192,8 +192,15 @@ def test_a_profile_written_as_a_list(message: str, expected: set[tuple[str, str]
             "Trabalho na Lusoflex, quer dizer, na Lusoflex Digital.",
             {("workplace", "Lusoflex Digital")},
         ),
+        # a trade set right
+        ("I'm a plumber, sorry, a gas engineer, mostly boilers.", {("job", "gas engineer")}),
+        (
+            "Sou enfermeira, quer dizer, parteira, há dez anos.",
+            {("job", "parteira")},
+        ),
         # a "no" that corrects nothing
         ("I live in Cork. No, I don't mind the rain.", {("home", "Cork")}),
+        ("I'm a teacher, no, I love it.", {("job", "teacher")}),
     ],
 )
 def test_a_value_set_right_as_it_is_said(message: str, expected: set[tuple[str, str]]) -> None:
