@@ -66,7 +66,8 @@ _NEW_PET = re.compile(
     # "a cadela da mesma raça, a Faísca", "a pup of our own, Dusty"
     + r"(?:\s+(?:of|from|da|de|do)\s+[a-z]+(?:\s+[a-z]+)?)?"
     + _DELIMITER
-    + r"(?:(?:o|a)\s+)?"
+    # "deu-nos outro cabrito, chama-se Tchuco", "got another pup, named Rusty"
+    + r"(?:(?:chama-se|se\s+chama|called|named)\s+)?(?:(?:o|a)\s+)?"
 )
 # "We adopted another aspin, his name is Bantay": adopted, then named, whatever the animal.
 _ADOPTED_NAMED = re.compile(

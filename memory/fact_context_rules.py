@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from memory.fact_rules import rule
-from memory.fact_words import AWAY, JOB_WORDS, PROFESSION
+from memory.fact_rules import ORG, rule
+from memory.fact_words import AWAY, JOB_WORDS, PARTNER, PET, PROFESSION
 
 # The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
 # Hotel Maré Alta"): a name after "at/with/for/no/na/em".
@@ -20,7 +20,9 @@ JOB_PLACE = rule(
     "workplace",
     True,
     "The user works at {value}.",
-    r".*?\s(?:at|with|for|no|na|nos|nas|em|pela|pelo)\s+(?:the\s+)?",
+    # not "aqui em": where the user lives ("sou alfaiate aqui em Bissau")
+    r".*?\s(?:at|with|for|no|na|nos|nas|(?<!aqui\s)(?<!\sca\s)em|pela|pelo)\s+"
+    r"(?:the\s+)?",
     max_words=5,
     names=True,
 )
@@ -40,7 +42,7 @@ NEW_JOB_PLACE = rule(
     True,
     "The user works at {value}.",
     r"(?:(?:agora|now|a\s+partir\s+d\w+\s+\w+|from\s+\w+)\s+)?(?:to|tou|estou|i'?m|i\s+am)\s+"
-    r"(?:now\s+)?(?:na|no|em|at|with)\s+"
+    r"(?:now\s+|agora\s+)?(?:na|no|nos|nas|em|at|with)\s+"
     r"(?:the\s+)?",
     # "Starting at Harbourfront Re on Monday", "começo na Aquaterm segunda".
     r"(?:(?:i'?m|i\s+am|and)\s+)?(?:starting|i\s+start)\s+(?:at|with)\s+(?:the\s+)?",
@@ -68,3 +70,60 @@ AFTER_NAME = (
 )  # fmt: skip
 # Clauses that open with the user as the subject (after fillers).
 I_OPENS = re.compile(r"(?:i|we|eu|nos)(?:'ve|'m|'re|\s|$)")
+# Where the user is now, said on the way to something else ("ever since we came to Hubballi
+# the students…", "agora que tô no Colégio Sepé Tiaraju só dou aula de manhã"): tried only on
+# a clause opening with "since", "now that", "agora que" or "desde que", which tells a change.
+ASIDE_RULES = (
+    rule("workplace", True, "The user works at {value}.",
+         r"(?:i'?m|i\s+am)\s+(?:now\s+)?(?:at|with)\s+(?:the\s+)?",
+         r"(?:eu\s+)?(?:estou|to|tou)\s+(?:agora\s+)?(?:na|no|nos|nas|em)\s+(?=" + ORG + ")",
+         max_words=4, names=True),
+    rule("home", True, "The user lives in {value}.",
+         r"(?:i|we)\s+(?:came|got|came\s+back|got\s+back)\s+(?:here\s+)?to\s+",
+         r"(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:now\s+)?in\s+",
+         r"(?:eu\s+)?(?:vim|viemos|voltei|voltamos|cheguei|chegamos)\s+(?:morar\s+)?"
+         r"(?:para|pra|a|ao|em|no|na)\s+",
+         r"(?:eu\s+)?(?:estou|to|tou|estamos)\s+(?:agora\s+)?(?:em|no|na)\s+(?!" + ORG + ")",
+         max_words=4, names=True),
+)  # fmt: skip
+
+# A message that says the user and their partner parted ("Travis and I are done", "me separei
+# do Damião", "o Nélio foi trabalhar para um cruzeiro e acabámos")...
+BROKE_UP = re.compile(
+    r"\b(?:broke\s+up|split\s+up|(?:and\s+i|we)\s+(?:are|'re)\s+(?:done|over|finished)"
+    r"|(?:got\s+)?divorced|(?:engagement|relationship)\s+(?:with\s+\w+\s+)?is\s+off"
+    r"|acab(?:amos|ei\s+com)|termin(?:amos|ei\s+com)|(?:me\s+)?separ(?:ei|amos)|separei-me"
+    r"|separamo-nos|divorciei|divorciamos)\b"
+)
+# ...names the new partner where it says who the user is with now ("I'm with Dwayne now",
+# "estou agora com a Benedita", "agora ando com o Rúben").
+NEW_PARTNER = rule(
+    "partner",
+    True,
+    "The user's partner is called {value}.",
+    r"(?:i'?m|i\s+am)\s+(?:now\s+)?with\s+",
+    r"(?:eu\s+)?(?:estou|to|tou|ando)\s+(?:agora\s+)?com\s+(?:(?:o|a)\s+)?",
+    max_words=3,
+    names=True,
+)
+
+# A profile written as a list ("name Shwetha, city Mysuru, husband Prashanth, dog Benne",
+# "nome: Rui; cidade: Braga")...
+PROFILE = re.compile(
+    r"(?:^|[,;:.\n(]\s*)(?:name|city|town|job|work|husband|wife|partner|dog|cat|nome|cidade"
+    r"|trabalho|profissao|marido|esposa|mulher|cao|gato)\s*:?\s+\w"
+)
+# ...whose items are read only in a message holding two or more of them: "name Shwetha" is a
+# name there, "Dog Benne" a dog.
+PROFILE_RULES = (
+    rule("name", True, "The user's name is {value}.", r"(?:name|nome)\s*:?\s+", max_words=3,
+         names=True, whole=True),
+    rule("home", True, "The user lives in {value}.", r"(?:city|town|cidade)\s*:?\s+",
+         max_words=4, names=True, whole=True),
+    rule("partner", True, "The user's {kin} is called {value}.", PARTNER + r"\s*:?\s+",
+         max_words=3, names=True, whole=True),
+    rule("pet", False, "The user has a {species} called {value}.", PET + r"\s*:?\s+",
+         max_words=3, names=True, whole=True),
+    rule("job", True, "The user works as {value}.", r"(?:job|work|trabalho|profissao)\s*:?\s+",
+         max_words=4, check=r"(?:" + PROFESSION + r")|(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+)  # fmt: skip

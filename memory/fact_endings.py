@@ -33,7 +33,8 @@ _GONE = (
     # "Nibbles died on Sunday", "a Farofa fugiu", "o Bolinhas morreu"
     re.compile(
         _NAME + r"\s+(?i:(?:has\s+|had\s+)?(?:died|passed(?:\s+away)?|ran\s+away|went\s+missing"
-        r"|morreu|faleceu|fugiu|desapareceu))\b"
+        r"|(?:was|got)\s+stolen|flew\s+(?:off|away)|morreu|faleceu|fugiu|desapareceu"
+        r"|foi\s+roubad[oa]))\b"
     ),
     # Rehomed: "Bolt is living with my parents now", "Bolt went to live with my gran", "a
     # Mel foi viver com a minha avó", "o Rex ficou com o meu irmão".

@@ -28,13 +28,20 @@ from memory.fact_appositions import named_relations
 from memory.fact_context_rules import (
     AFTER_I,
     AFTER_NAME,
+    ASIDE_RULES,
+    BROKE_UP,
     I_OPENS,
     JOB_PLACE,
     NEW_JOB,
     NEW_JOB_PLACE,
+    NEW_PARTNER,
+    PROFILE,
+    PROFILE_RULES,
 )
-from memory.fact_rules import RULES, Rule
+from memory.fact_introductions import corrected, introductions
+from memory.fact_rules import HERE_IN, RULES, Rule
 from memory.fact_words import BREEDS, CANONICAL
+from text import wishes
 from text.language import detect
 from text.names import looks_like_name
 from text.words import fold
@@ -60,10 +67,14 @@ class ExtractedFact:
     single_valued: bool
 
 
-_SENTENCE_END = re.compile(r"[.!?;\n]+")
+# An emoji ends a sentence as a full stop does ("…por cima do ombro 😅 Mudámo-nos para Benoni").
+_SENTENCE_END = re.compile(r"[.!?;\n\u2600-\u27bf\U0001f300-\U0001faff]+")
+# A profile's key keeps its value ("nome: Rui"; `PROFILE`), not "atualização:".
+_KEYS = "name nome city cidade job profissao husband wife marido esposa dog cat cao gato"
+_KEYED = "".join(rf"(?<!\b{key})" for key in _KEYS.split())
 # "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
 _CLAUSE_END = re.compile(
-    r"[,:\u2013\u2014]|\s+-\s+|\s+(?:and|but|mas|that|because|since|so|porque|pois"
+    rf"[,\u2013\u2014]|{_KEYED}:|\s+-\s+|\s+(?:and|but|mas|that|because|since|so|porque|pois"
     r"|que(?!\s+(?:eu\s+)?mais\s+gosto\b))\s+"
     r"|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])(?<!aqui)(?<!gosto)(?<!comer)(?<!beber)"
     r"\s+e\s+(?!(?:o|a)\s)"
@@ -71,12 +82,13 @@ _CLAUSE_END = re.compile(
 _FILLER = re.compile(
     r"(?:[\s,]+|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay|yes|yeah|anyway|"
     r"please|lol|haha|ah|right|quick one|fun fact|entao|bem|alias|agora|e|tambem|oi|oii|hi|"
-    r"hello|hey|ola|sim|pois|olha|enfim|bom(?!\s+dia)|boas|na verdade|e ai|ja agora)\b)*"
+    r"hello|hey|ola|sim|pois|olha|enfim|bom(?!\s+dia)|boas|na verdade|e ai|ja agora"
+    r"|(?<=hi\s)there|(?<=hey\s)there|(?<=hello\s)there)\b)*"
 )
-_NOT_A_STATEMENT = re.compile(  # interrogatives and hypotheticals opening a sentence
+_QUESTION = re.compile(  # interrogatives opening a sentence (hypotheticals: `text.wishes`)
     r"(?:what|where|who|when|why|which|how|do|does|did|can|could|would|should|will|is|are|am|"
-    r"was|were|have|has|if|suppose|imagine|unless|onde|qual|quais|quem|quando|como|por\s+que|"
-    r"sera|voce\s+sabe|sabes|sabe|lembras|lembra|se|caso|imagina)\b"
+    r"was|were|have|has|onde|qual|quais|quem|quando|como|por\s+que|"
+    r"sera|voce\s+sabe|sabes|sabe|lembras|lembra)\b"
 )
 _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"\s*[,.!?;:()\"]|\s+(?:now|right\s+now|at|in|on|to|as|so|too|also|already|currently|"
@@ -84,11 +96,11 @@ _STOP = re.compile(  # where a value ends: punctuation or a trailing word/clause
     r"over|than|more|instead|rather|after|before|when|while|during|until|which|who|that|where|"
     r"very|a\s+lot|if|unless|anyway|lol|haha|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|some|"
     r"many|\d+)\s+(?:\S+\s+){0,3}ago|agora|ha|faz|desde|com|porque|e|mas|ou|tambem|hoje|ontem|"
-    r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|"
+    r"recentemente|atualmente|actualmente|neste\s+momento|de\s+momento|em|no|na|para|pra|como|ja|"
     r"(?:(?:o|a|no|na)\s+)?(?:mes|semana|ano)\s+passad[oa]|again|de\s+novo|outra\s+vez|"
     r"que|onde|quando|depois|antes|durante|mais|muito|se|todo|toda|mas|ao|aos|aas|este|esta"
     r"|num|numa|nos|nas|dum|duma"
-    r"|(?:la|ali|aqui|there|here)(?=\s*(?:[^\w\s]|$)))\b"
+    r"|(?:la|ali|aqui|there|here)(?=\s*(?:[^\w\s]|$)|\s+(?:em|in|na|no)\s))\b"
 )
 _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an adverb
     "it that this these those them you your him her me my myself our us to with not never no "
@@ -96,6 +108,14 @@ _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an 
     "minhas nosso nossa isso isto aquilo ti te voce vc ele ela eles elas nao nunca nada que "
     "quando como onde com casa se esta este estas estes essa esse aquela aquele".split()
 )
+# A change said on the way to something else: "since I started at…", "now that I'm…", "agora
+# que sou…", "desde que me mudei…". What follows states the user's present.
+_ASIDE = re.compile(
+    r"(?:(?:ever\s+)?since|now\s+that|agora\s+que|desde\s+que|(?<=now\s)that|(?<=agora\s)que)\s+"
+)
+# ...split off before the clause ("that", "since" and "que" end a clause).
+_ASIDE_BEFORE = re.compile(r"\b(?:since|now\s+that|agora\s+que|desde\s+que)\s+$")
+_PLACES = frozenset({"home", "workplace"})
 _STRIP = " \t'\"\u201c\u201d\u2018\u2019-"
 # What may stand between the user's name and their trade ("Sou o Celso, professor").
 _APPOSITION = frozenset({",", "\u2013", "\u2014", "-", ":"})
@@ -117,8 +137,15 @@ def _skip_fillers(folded: str, start: int, end: int) -> int:
     return m.end() if m else start
 
 
-def _apply(rule: Rule, message: str, folded: str, start: int, end: int) -> ExtractedFact | None:
-    """Return the fact `rule` finds at the start of clause `folded[start:end]`, if any."""
+def _apply(
+    rule: Rule, message: str, folded: str, start: int, end: int, *, aside: bool = False
+) -> ExtractedFact | None:
+    """Return the fact `rule` finds at the start of clause `folded[start:end]`, if any.
+
+    `aside`: the clause is said on the way to another ("since we moved to Leeds the bus…"),
+    which goes on right after the value: a place is its capitalised words, a checked value
+    (a job) the words the check accepts.
+    """
     m = rule.pattern.match(folded, start, end)
     if not m:
         return None
@@ -126,6 +153,10 @@ def _apply(rule: Rule, message: str, folded: str, start: int, end: int) -> Extra
     if stop := _STOP.search(folded, vs, ve):
         ve = stop.start()
     value = message[vs:ve].strip(_STRIP)
+    if aside and rule.attribute in _PLACES and not rule.names:
+        value = _leading_name(value) or value
+    elif aside and rule.check:  # "now that I'm head chef the rota is mine": the job's words
+        value = _checked_prefix(value, rule.check)
     if rule.names:
         name = _leading_name(value)
         if rule.whole and name != value:  # "Been staying here": a sentence, not a name
@@ -209,6 +240,16 @@ def _in_portuguese(message: str, prefix: str) -> bool:
     return _PORTUGUESE_PREFIX.search(prefix) is not None
 
 
+def _checked_prefix(value: str, check: re.Pattern[str]) -> str:
+    """Return the longest run of `value`'s first words that `check` accepts, else `value`."""
+    words = value.split()
+    for n in range(len(words), 0, -1):
+        if check.fullmatch(fold(" ".join(words[:n]))):
+            return " ".join(words[:n])
+    return value
+
+
+_SELF = frozenset("i i'm im i've i'd i'll".split())
 _NAME_JOINERS = frozenset("de da do das dos of the and & e y von van".split())
 
 
@@ -227,65 +268,12 @@ def _leading_name(value: str) -> str:
         number = words and core.isdigit() and following.isupper()  # "Nimbus 9 Analytics"
         if not number and (not core or not core[0].isupper() or not core[0].isalpha()):
             break
+        if fold(core) in _SELF:  # "this is Darlene I'm talkin into my phone"
+            break
         words.append(core)
         if core != word:  # punctuation ends the name
             break
     return " ".join(words)
-
-
-# A name signed in passing: "Callum, by the way", "Aroha, btw!", "Ah, Luana, prazer".
-_SIGNED_NAME = re.compile(
-    r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
-    r"(?P<value>[A-Z\u00c0-\u00dd][\w'\u2019-]+(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]+)?)"
-    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
-    r"|caso precise|ja agora)\b"
-)
-
-
-# A name alone after a greeting: "Hey there. Harpreet. I run…", "Boas. Álvaro, de Bragança."
-_GREETED_NAME = re.compile(
-    r"^\W*(?i:hi|hello|hey|hiya|howdy|morning|good\s+(?:morning|afternoon|evening)|ol[aá]|oi+"
-    r"|boas|bom\s+dia|boa\s+(?:tarde|noite)|viva)(?i:\s+(?:there|all|everyone|pessoal|gente))?"
-    r"\s*[.!,]+\s*"
-    r"(?P<value>[A-Z\u00c0-\u00dd][\w'\u2019-]+(?:\s+[A-Z\u00c0-\u00dd][\w'\u2019-]+)?)"
-    r"\s*(?=[.!]|,\s*(?i:from|de|da|do)\s)"
-)
-
-
-def _signed_name(message: str) -> ExtractedFact | None:
-    """Return the name the user signs a message with in passing, if any."""
-    for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
-        value = m.group("value")
-        if looks_like_name(value):
-            return ExtractedFact("name", value, f"The user's name is {value}.", True)
-    return None
-
-
-_WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
-_PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
-_PERSON = rf"{_WORD}(?:\s+{_WORD})?"
-_FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
-# Where the user introduces themselves from: "Aoife from Galway here", "Bernardo aqui, da
-# Tijuca", "Boas. Álvaro, de Bragança.", "Sou a Catarina, do Porto". The name opens the
-# message or a sentence, or follows "I'm"/"sou o/a"; "Postcard from Rome" gives nothing.
-_INTRODUCED_FROM = re.compile(
-    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui))?\s*,{_FROM}"
-    rf"|(?:^|[.!?,]\s+)\W*(?P<here>{_PERSON}){_FROM}(?={_PLACE}\s+(?i:here)\b)"
-    rf"|\b(?i:i'?m|sou\s+(?:o|a))\s+(?P<intro>{_PERSON})\s*,?{_FROM})"
-    rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$))"
-)
-
-
-def _introduced_from(message: str) -> ExtractedFact | None:
-    """Return the home the user names beside their name as they introduce themselves."""
-    for m in _INTRODUCED_FROM.finditer(message):
-        name = m.group("name") or m.group("here") or m.group("intro")
-        if looks_like_name(name) and looks_like_name(m.group("value"), person=False):
-            value = m.group("value")
-            if detect(message) == "pt":
-                return ExtractedFact("home", value, f"O usuário mora em {value}.", True)
-            return ExtractedFact("home", value, f"The user lives in {value}.", True)
-    return None
 
 
 def extract_facts(message: str) -> list[ExtractedFact]:
@@ -303,9 +291,13 @@ def extract_facts(message: str) -> list[ExtractedFact]:
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
     rules = (*RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else RULES
+    rules = (*rules, NEW_PARTNER) if BROKE_UP.search(folded) else rules
+    rules = (*PROFILE_RULES, *rules) if len(PROFILE.findall(folded)) >= 2 else rules
     for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):
         s_start = _skip_fillers(folded, s_start, s_end)
-        if _NOT_A_STATEMENT.match(folded, s_start, s_end):
+        if _QUESTION.match(folded, s_start, s_end) or wishes.opens_hypothetical(
+            folded[s_start:s_end]
+        ):
             continue
         clauses = list(_spans(_CLAUSE_END, folded, s_start, s_end))
         if "?" in ending:
@@ -316,20 +308,30 @@ def extract_facts(message: str) -> list[ExtractedFact]:
         named = False  # the last clause named the user, and a comma or dash followed
         for c_start, c_end, split_on in clauses:
             c_start = _skip_fillers(folded, c_start, c_end)
+            aside = _ASIDE.match(folded, c_start, c_end)
+            if aside:
+                c_start = aside.end()
+            aside = aside or _ASIDE_BEFORE.search(folded, max(s_start, c_start - 12), c_start)
             carried = rules + AFTER_I if mine else rules
+            carried = carried + ASIDE_RULES if aside else carried
             carried = AFTER_NAME + carried if named else carried
+            # "I quit and joined Bluefin", "I've moved to the brokering side — joined …"
             mine = I_OPENS.match(folded, c_start, c_end) is not None and split_on.strip() in (
                 "and",
                 "e",
+                "\u2014",
+                "\u2013",
+                "-",
             )
             named = False
             for rule in carried:
-                fact = _apply(rule, message, folded, c_start, c_end)
+                fact = _apply(rule, message, folded, c_start, c_end, aside=aside is not None)
                 if fact:
                     named = fact.attribute == "name" and split_on.strip() in _APPOSITION
-                    also = JOB_PLACE if fact.attribute == "job" else None
-                    place = also and _apply(also, message, folded, c_start, c_end)
-                    for found in (fact, place) if place else (fact,):
+                    # "a nurse at St James's", "alfaiate aqui em Bissau": the job's place
+                    also = (JOB_PLACE, HERE_IN) if fact.attribute == "job" else ()
+                    places = [p for r in also if (p := _apply(r, message, folded, c_start, c_end))]
+                    for found in (fact, *places):
                         if (found.attribute, found.value.casefold()) not in seen:
                             seen.add((found.attribute, found.value.casefold()))
                             facts.append(found)
@@ -338,11 +340,28 @@ def extract_facts(message: str) -> list[ExtractedFact]:
         if (found.attribute, found.value.casefold()) not in seen:
             seen.add((found.attribute, found.value.casefold()))
             facts.append(found)
-    if not any(f.attribute == "name" for f in facts) and (signed := _signed_name(message)):
-        facts.append(signed)
-    if not any(f.attribute == "home" for f in facts) and (home := _introduced_from(message)):
-        facts.append(home)
+    facts = [_corrected(message, fact) for fact in facts]
+    portuguese = detect(message) == "pt"
+    for attribute, value in introductions(message):
+        if not any(f.attribute == attribute for f in facts):
+            facts.append(ExtractedFact(attribute, value, _said(attribute, value, portuguese), True))
     return facts
+
+
+def _corrected(message: str, fact: ExtractedFact) -> ExtractedFact:
+    """Return `fact` with the value the user set it right to in the same breath, if any."""
+    words = AFTER_NAME[0].check if fact.attribute == "job" else None  # a trade's words
+    value = corrected(message, fact.value, words) if fact.single_valued else None
+    if value is None:
+        return fact
+    return ExtractedFact(fact.attribute, value, fact.text.replace(fact.value, value), True)
+
+
+def _said(attribute: str, value: str, portuguese: bool) -> str:
+    """Return the statement of an introduction's name or home, in the user's language."""
+    if attribute == "name":
+        return f"O nome do usuário é {value}." if portuguese else f"The user's name is {value}."
+    return f"O usuário mora em {value}." if portuguese else f"The user lives in {value}."
 
 
 def _named_relations(message: str) -> Iterator[ExtractedFact]:

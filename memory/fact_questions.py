@@ -70,9 +70,11 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|city'?s home)\b"),
         ("pet", r"\b(pets?|animal\w*|bicho\w*|estimacao|raca|breed|dog|cat|puppy|kitten"
                 r"|rabbit|parrot|budgie|hamster|cao|cachorr[oa]|cadela|gat[oa]|coelh[oa]"
-                r"|papagaio|periquito|calopsita|tartaruga)\b"),
+                r"|papagaio|periquito|calopsita|tartaruga|goat|pig|donkey|hedgehog|bird"
+                r"|cabrit[oa]|cabra|burr[oa]|porc[oa]|ourico)\b"),
         ("partner", r"\b(husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|married"
                     r"|other half|going out with|seeing|share my life|missus|hubby|cara[ -]metade"
+                    r"|who (am i|i'?m) dating|com quem (e que )?(eu )?(ando|estou|saio|namoro)"
                     r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
         ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"
                    r"|father|siblings?|irmas?|irmaos?|filh[oa]s?|mae|pai|sobrinh[oa]s?)\b"),

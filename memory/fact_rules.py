@@ -81,7 +81,7 @@ _ORG_WORDS = (
     "pharmacy bank agency firm company store shop lab factory university restaurant studio "
     "surgery practice office bakery salon garage warehouse"
 )
-_ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
+ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
 # Who acts at a workplace: the user's team, colleagues or boss.
 _TEAM = (
     r"(?:we|our\s+team|the\s+team|my\s+boss|my\s+manager|everyone|o\s+pessoal|a\s+equip[ae]"
@@ -118,6 +118,12 @@ def rule(
     )
 
 
+# "here in Austin", "aqui em Curitiba": where the user is, said in passing (also beside a job:
+# "sou alfaiate aqui em Bissau").
+HERE_IN = rule("home", True, "The user lives in {value}.",
+               r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True,
+               reject=_ORG_WORDS)  # fmt: skip
+
 # Tried in order; the first rule giving a valid value wins the clause.
 # fmt: off
 RULES: tuple[Rule, ...] = (
@@ -137,8 +143,11 @@ RULES: tuple[Rule, ...] = (
     rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
           r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
           reject="also just here the a an not so really sure still going glad happy tired"),
+    # "Eu sou Braima, alfaiate aqui em Bissau": no article, so the clause is the name alone.
+    rule("name", True, "The user's name is {value}.", r"eu\s+sou\s+", max_words=3, names=True,
+          whole=True),
     rule("name", True, "The user's name is {value}.",
-          r"(?P<value>[a-z]+(?:\s+[a-z]+)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
+          r"(?P<value>[a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)(?:\s+(?:from|de|do|da)\s+[a-z]+(?:\s+[a-z]+)?)?"
           r"\s+(?:here|aqui|falando|speaking|this\s+side)\b",
           max_words=2, names=True, whole=True, reject="i eu me ok tudo " + _NOT_HERE_NAMES),
     # "it's Dana again", "Hi again, it's Harriet (Hattie…)", "Thiago de novo.", "fala o Rui":
@@ -212,6 +221,7 @@ RULES: tuple[Rule, ...] = (
                      _MEU + PARTNER + _CALLED + r"(?P<value>.+)")),
     rule("partner", True, "The user's partner is called {value}.",
           _IM + r"(?:now\s+)?(?:seeing|dating|going\s+out\s+with|engaged\s+to|married\s+to)\s+",
+          _IVE + r"been\s+(?:seeing|dating|going\s+out\s+with)\s+",
           _EU + r"(?:estou\s+(?:a\s+namorar|namorando|noiv[oa]|casad[oa])|to\s+namorando"
           r"|namoro|sou\s+casad[oa])\s+(?:com\s+)?" + _ART,
           max_words=3, names=True),
@@ -264,7 +274,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:" + _I + "|" + _WE + r")?(?:closed\s+on|bought|got\s+the\s+keys\s+to)\s+(?:a|our)\s+"
           r"(?:[a-z]+\s+){0,2}(?:house|home|flat|apartment|place|terrace|bungalow|condo)\s+in\s+",
           _IM + r"(?:based|living)\s+in\s+",
-          _EU + r"(?:moro|resido|estou\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
+          _EU + r"(?:moro|resido|(?:estou|to|tou)\s+(?:a\s+(?:viver|morar)|morando|vivendo))\s+"
           r"(?:em|no|na|nos|nas)\s+",
           # a household: "agora vivemos em Ponta Delgada", "we're living in Leeds now"
           r"(?:nos\s+)?(?:(?:agora|ja)\s+)?(?:moramos|vivemos|residimos|estamos\s+(?:a\s+(?:viver"
@@ -278,12 +288,13 @@ RULES: tuple[Rule, ...] = (
           r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
     rule("home", True, "The user lives in {value}.",
           _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+",
-          # "we're up in Auckland now"
+          # "we're up in Auckland now", "(now) staying in Cyberjaya"
           r"(?:we(?:'re|\s+are)|i'?m)\s+" + _ADV + r"(?:up|down|over|out)\s+in\s+",
+          r"(?:staying|living|based)\s+in\s+",
           max_words=4, names=True),
     rule("workplace", True, "The user works at {value}.",
           _I + r"work\s+(?:at|for)\s+", _IVE + r"(?:been\s+)?working\s+(?:at|for)\s+",
-          _IM + r"working\s+(?:at|for)\s+",
+          _IM + r"(?:working|freelancing)\s+(?:at|for|through|with)\s+",
           _EU + r"trabalho\s+(?:em|no|na|nos|nas|para|pra)\s+" + _ART),
     # A new job: "I've joined Bluefin", "accepted an offer from X", "fui contratada pela X".
     rule("workplace", True, "The user works at {value}.",
@@ -316,27 +327,28 @@ RULES: tuple[Rule, ...] = (
           _IVE + r"(?:been|got|was|were)\s+(?:made|promoted\s+to|appointed(?:\s+as)?)\s+"
           r"(?:(?:the|an?)\s+)?",
           r"(?:(?:just|finally)\s+)?(?:got\s+)?(?:promoted|bumped\s+up)\s+to\s+(?:(?:the|an?)\s+)?",
-          r"they(?:'ve|\s+have)?\s+(?:just\s+|finally\s+)?made\s+me\s+(?:(?:the|an?)\s+)?",
+          # "I am no longer surveying they made me the safety officer", "puseram-me como chefe"
+          r"(?:[^,;]*?\s)?they(?:'ve|\s+have)?\s+(?:just\s+|finally\s+)?(?:made|put)\s+me\s+"
+          r"(?:(?:in\s+)?as\s+)?(?:(?:the|an?)\s+)?",
+          r"(?:eles\s+)?(?:me\s+puseram|puseram-me|me\s+fizeram|fizeram-me)\s+(?:como|de)\s+"
+          r"(?:(?:o|a)\s+)?",
           r"(?:eu\s+)?fui\s+(?:promovid[oa]\s+(?:a|para)|nomead[oa](?:\s+(?:para|como))?)"
           r"\s+(?:(?:o|a)\s+)?",
           max_words=4, reject=_JOB_REJECT),
     # "At Brindle & Co we use…", "No Instituto Sol querem…", "Lá na Vidraria Norte a gente…":
     # the place the user's team is at (in Portuguese a one-word place may be a town).
     rule("workplace", True, "The user works at {value}.",
-          r"(?:at\s+(?:the\s+)?|(?:la\s+|ca\s+)?(?:na|no)\s+(?=" + _ORG + r"|\S+\s+(?!" + _TEAM
+          r"(?:at\s+(?:the\s+)?|(?:la\s+|ca\s+)?(?:na|no)\s+(?=" + ORG + r"|\S+\s+(?!" + _TEAM
           + r")\S))(?P<value>.+?)\s+(?=" + _TEAM + ")",
           max_words=4, names=True, whole=True),
     # "aqui na Clínica Movimento", "here at Halden Build", "the boss at Sparkline": where
     # the user works, said in passing (a workplace's own word first, or a work word before).
     rule("workplace", True, "The user works at {value}.",
-          r"(?:[^,;]*?\s)?(?:here\s+at|aqui\s+(?:na|no)|ca\s+(?:na|no))\s+(?=" + _ORG + ")",
+          r"(?:[^,;]*?\s)?(?:here\s+at|aqui\s+(?:na|no)|ca\s+(?:na|no))\s+(?=" + ORG + ")",
           r"(?:[^,;]*?\s)?(?:(?:my|our|the)\s+)?(?:office|boss|lab|team|clinic|shop|store|branch"
           r"|manager|practice|surgery|studio|site)\s+at\s+",
           max_words=4, names=True),
-    # "here in Austin", "aqui em Curitiba": where the user is, said in passing.
-    rule("home", True, "The user lives in {value}.",
-          r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True,
-          reject=_ORG_WORDS),
+    HERE_IN,
     # "Good morning from Pune", "Slow morning in Minneapolis", "bom dia de Recife", "aqui de
     # Pelotas", "em casa em Sintra": a greeting from where the user is.
     rule("home", True, "The user lives in {value}.",

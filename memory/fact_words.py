@@ -16,7 +16,8 @@ PET = (
     r"|snake|ferret|goldfish|pony|terrapin|"
     r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|periquita"
     r"|calopsita|tartaruga|jabuti|cagado|cavalo|egua|ponei|hamster|porquinho-da-india|lagarto"
-    r"|furao)"
+    r"|furao|goat|donkey|pig|piglet|hedgehog|lovebird|galah|cockatoo|chicken|hen"
+    r"|cabrito|cabrita|cabra|bode|burro|burra|porco|porca|leitao|ourico|galinha|pato)"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -56,6 +57,9 @@ CANONICAL = {
     "hubby": "husband", "missus": "wife", "fella": "partner", "esposo": "husband",
     "periquita": "budgie", "calopsita": "cockatiel", "porquinho-da-india": "guinea pig",
     "lagarto": "lizard", "furao": "ferret", "parakeet": "budgie",
+    "cabrito": "goat", "cabrita": "goat", "cabra": "goat", "bode": "goat", "burro": "donkey",
+    "burra": "donkey", "porco": "pig", "porca": "pig", "leitao": "pig", "piglet": "pig",
+    "ourico": "hedgehog", "galinha": "chicken", "hen": "chicken", "pato": "duck",
     "other half": "partner", "gemeo": "twin", "gemea": "twin", "primo": "cousin",
     "prima": "cousin", "tio": "uncle", "tia": "aunt", "sobrinho": "nephew", "sobrinha": "niece",
     "cunhado": "brother-in-law", "cunhada": "sister-in-law", "sogro": "father-in-law",
@@ -75,7 +79,7 @@ PROFESSION = (
     r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
     r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza|agronom[oa]"
-    r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar"
+    r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar|chefe|mestre|alfaiate|pastor"
     # a partner of a firm, not a member of a club
     r"|soci[oa](?=-gerente|\s+(?:d[oa]\s+)?(?:escritorio|firma|empresa|clinica|consultorio|agencia"
     r"|atelier|estudio)))\b.*"
@@ -130,7 +134,8 @@ JOB_WORDS = (
     r"|receptionist|administrator|coordinator|supervisor|director|lead|sparky|tradie|optician"
     r"|self[\s-]employed|drive\s+a\s+(?:bus|cab|taxi|truck|lorry|van)|motorista|enfermeir\w"
     r"|professor\w*|plantao|turno|escala|actuary|dispatcher|agronomist|ranger|sommelier"
-    r"|instructor|translator|interpreter|tutor|broker|banker|courier|carer|caregiver)\b"
+    r"|instructor|translator|interpreter|tutor|broker|banker|courier|carer|caregiver"
+    r"|[a-z]+maker|merchandiser|tailor|shearer|reporter|stenographer|phlebotomist)\b"
 )
 # A move's direction, between the verb and "to"/"in": "moved down to Cork", "relocated up
 # north to", "moved through to Glasgow", "we're up in Auckland".

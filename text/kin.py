@@ -32,7 +32,8 @@ FAMILY = "|".join((SIBLINGS, CHILDREN, PARENTS, RELATIVES))
 # Not kin, but not the user either.
 AROUND = (
     r"friends?|mates?|pals?|colleagues?|co-?workers?|neighbou?rs?|boss(?:es)?|flatmates?"
-    r"|roommates?|amig[oa]s?|coleg[ao]s?|vizinh[oa]s?|chefes?"
+    r"|roommates?|amig[oa]s?|coleg[ao]s?|vizinh[oa]s?|chefes?|compadres?|comadres?"
+    r"|padrinhos?|madrinhas?|afilhad[oa]s?|godparents?|godfathers?|godmothers?"
 )
 # Anyone around the user: a clause whose subject is one of them is theirs.
 PEOPLE = "|".join((PARTNER, FAMILY, AROUND))

@@ -19,7 +19,14 @@ from text.words import fold, sentences
 
 # Where a clause ends inside a sentence; "but"/"mas" also ends a daydream ("se um dia eu
 # tiver um gato…, mas por enquanto só tenho o Tufão").
-_CLAUSE = re.compile(r",\s+|;\s*|:\s+|\s+[-\u2013\u2014]+\s+|[\u2013\u2014]|\s*[()]\s*")
+_CLAUSE = re.compile(
+    r",\s+|;\s*|:\s+|\s+[-\u2013\u2014]+\s+|[\u2013\u2014]|\s*[()]\s*"
+    # "my brother is a pilot and I'm a nurse": the user's own clause after a relative's
+    r"|\s+(?i:and|e)\s+(?=(?i:i|i'm|i've|eu|we|we're)\b)"
+)
+# A sentence that goes on about the relative the last one was about ("My brother lives in
+# Faro. He teaches surfing."): theirs too, until the user speaks of themselves.
+_GOES_ON = re.compile(r"^\W*(?:and\s+|e\s+)?(?:he|she|they|ele|ela|eles|elas)\b")
 _CONTRAST = re.compile(rf"\s+(?:{wishes.ENDS})\s+")
 _OPENING = rf"^{wishes.OPENING}"
 _MY = r"(?:my|our|meu|minha|meus|minhas|nosso|nossa|nossos|nossas)"
@@ -74,8 +81,10 @@ def _clauses(text: str) -> tuple[list[str], bool]:
     """Return the clauses of `text` said of the user, and whether any stated one was not."""
     kept: list[str] = []
     dropped = False
+    state = "mine"
     for sentence in sentences(text):
-        state = "mine"
+        theirs_before = state == "theirs"
+        state = "theirs" if theirs_before and _GOES_ON.match(fold(sentence)) else "mine"
         asks = is_question(sentence)
         for part in _CONTRAST.split(sentence):
             if state == "daydream":

@@ -3,8 +3,9 @@
 "If I ever get a dog I'll name it Milo", "I'd love to live by the sea", "se um dia eu tiver
 um gato…", "quem me dera morar em Lisboa", "my daughter wants a puppy" name a dog, a home, a
 cat that do not exist. One detector for every reader: the answer gate's clauses of the user
-(`text.said_of_user`), the facts kept from labelled sentences (`memory.fact_statements`) and
-the names told in apposition (`memory.fact_appositions`). Kept apart, they drifted: "I'd
+(`text.said_of_user`), the offline fact rules (`memory.fact_extraction`), the facts kept from
+labelled sentences (`memory.fact_statements`) and the names told in apposition
+(`memory.fact_appositions`). Kept apart, they drifted: "I'd
 love to" was a wish to the gate and a fact to the statements, "one day" the other way round.
 
 Not any condition: "if I'm at the Acme office, sync fails" and "Skye, my collie, would climb
@@ -21,11 +22,12 @@ import re
 
 # Fillers a clause may open with before its wish ("and if we ever…", "e se um dia…").
 OPENING = r"(?:(?:and|so|well|also|oh|ah|e|entao|tambem|olha|enfim|bem)\s+)*"
-# A bare condition, not before what the user is or where they are.
+# A bare condition, not before what the user is or where they are ("if I'm at the Acme office");
+# "suppose"/"imagine" open a make-believe whatever follows.
 _CONDITION = (
-    r"(?:if|unless|suppose|imagine|se|caso|imagina)\b"
+    r"(?:suppose|imagine|imagina|(?:if|unless|se|caso)\b"
     r"(?!\s+(?:i'?m|i\s+am|we'?re|we\s+are|my|our|(?:eu\s+)?(?:estou|to|tou|sou|moro|trabalho)"
-    r"|(?:o|a)\s+(?:meu|minha|nosso|nossa))\b)"
+    r"|(?:o|a)\s+(?:meu|minha|nosso|nossa))\b))\b"
 )
 # A wish or a plan wherever it stands: "someday", "i wish", "quem me dera", a want of
 # something not had ("my daughter wants a puppy", "queremos um gato").
@@ -42,6 +44,7 @@ _WISH = (
 # after it are still the user's (on the dev set, reading it as a daydream lost a preference).
 _LIKING = r"(?:i'?d\s+(?:like|rather)|i\s+would\s+like)\b"
 _OPENS = re.compile(rf"\W*{OPENING}{_WISH}")
+_OPENS_EITHER = re.compile(rf"\W*{OPENING}(?:{_CONDITION}|{_WISH})")
 _ANYWHERE = re.compile(rf"^\W*{_CONDITION}|\b{_WISH}|\b{_LIKING}")
 # Where a wish ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto só
 # tenho o Tufão", "I'd love a dog one day, though right now it's just Mochi and me".
@@ -56,6 +59,16 @@ def opens_wish(folded: str) -> bool:
     hobby; on dev6, reading it as a wish lost it), and so does a preference said as a wish.
     """
     return _OPENS.match(folded) is not None
+
+
+def opens_hypothetical(folded: str) -> bool:
+    """Return whether a folded sentence opens as a wish, a plan or a bare condition.
+
+    What the offline fact rules skip whole (`memory.fact_extraction`): "if we ever move to
+    Porto…", "se um dia eu tiver um cão…", "someday I'll live by the sea". A condition on
+    the user's own state states it ("if I'm at the Acme office, sync fails").
+    """
+    return _OPENS_EITHER.match(folded) is not None
 
 
 def wishful(folded: str) -> bool:

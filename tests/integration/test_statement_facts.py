@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 HOME_EN = "When we moved into the flat in Harrogate the boiler was already broken, typical."
 HOME_PT = "Quando nos mudámos para Tavira, o senhorio prometeu pintar a casa."
-BEFORE_EN = "Since I started at Halverson Freight the commute has eaten my mornings."
+BEFORE_EN = "Halverson Freight has had my mornings ever since I signed with them."
 AFTER_EN = "These days my mornings belong to Brightwater Labs, I signed with them in March."
 BEFORE_PT = "Desde que fui para a Tecnoferro ando sem tempo para nada."
 AFTER_PT = "Agora passo os dias na Lumina Seguros, assinei contrato em março."

@@ -158,6 +158,12 @@ def test_an_age_not_the_users_does_not_answer_how_old_they_are(
         ),
         ("Fim de semana vou pro kitesurf em Jeri, se o vento ajudar.", "kitesurf", None),
         ("Se o tempo deixar, faço asa-delta no domingo em Canelas.", "asa-delta", None),
+        # the user's clause after "and I"/"e eu"; a "he"/"ela" sentence going on about them
+        ("My cousin is a paramedic and I'm a vet in Tralee.", "vet", "paramedic"),
+        ("A minha cunhada é juíza e eu sou solicitadora.", "solicitadora", "juíza"),
+        ("My uncle lives in Galway. He keeps bees. I prefer chess.", "chess", "bees"),
+        ("O meu sogro mora em Viseu. Ele tem uma égua chamada Estrela.", None, "Estrela"),
+        ("O meu compadre tem um papagaio chamado Lorota.", None, "Lorota"),
     ],
 )
 def test_said_of_user_keeps_the_users_clauses(text, kept, dropped):

@@ -1,0 +1,153 @@
+"""How users say who they are without "my name is": signed, greeted, from somewhere, corrected.
+
+The clause rules (`memory/fact_rules.py`) read "I'm Priya" and "Orla here". People also
+introduce themselves as a line of a letter or a chat: a name signed in passing ("Callum, by
+the way"), alone after a greeting ("Boas. Álvaro, de Bragança."), with the place they write
+from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande"), signed off at the end
+("— Tom", "Cheers, Priya"), dictated in lower case ("this is tatenda speaking") or set right
+when the assistant got it wrong ("it's Ana, not Anna"). Each gives the user's name; a place
+said beside the name ("… from Galway here", "…, de Bragança") gives their home.
+
+A place alone is no name: "Ireland here", "Greetings from Lisbon." and "It's Lisbon, not
+Porto" give nothing (`text.names`, and a correction must read as a respelling).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from difflib import SequenceMatcher
+
+from text.kin import PEOPLE
+from text.names import looks_like_name
+from text.words import STOPWORDS, fold
+
+_WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
+_PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
+_PERSON = rf"{_WORD}(?:\s+{_WORD})?"
+_FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
+
+# A name signed in passing: "Callum, by the way", "Aroha, btw!", "Ah, Luana, prazer".
+_SIGNED_NAME = re.compile(
+    r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
+    rf"(?P<value>{_PERSON})"
+    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
+    r"|caso precise|ja agora)\b"
+)
+# A name alone after a greeting: "Hey there. Harpreet. I run…", "Boas. Álvaro, de Bragança."
+_GREETED_NAME = re.compile(
+    r"^\W*(?i:hi|hello|hey|hiya|howdy|morning|good\s+(?:morning|afternoon|evening)|ol[aá]|oi+"
+    r"|boas|bom\s+dia|boa\s+(?:tarde|noite)|viva)(?i:\s+(?:there|all|everyone|pessoal|gente))?"
+    r"\s*[.!,]+\s*"
+    rf"(?P<value>{_PERSON})"
+    r"\s*(?=[.!]|,\s*(?i:from|de|da|do)\s)"
+)
+# A name signed off at the end of a message: "… thanks! — Tom", "Cheers,\nPriya", "Bjs, Ana".
+_SIGNED_OFF = re.compile(
+    rf"(?:(?:^|\s)[\u2013\u2014-]+\s*|(?i:cheers|thanks|thank\s+you|regards|best|obrigad[oa]"
+    rf"|abra[cç]os?|beijos?|bjs|abs|um\s+abra[cç]o)\s*[,!.]?\s+)(?P<value>{_PERSON})"
+    r"\s*[.!]?\s*$"
+)
+# The assistant's spelling set right: "it's Ana, not Anna", "é Shwetha, não Swetha".
+_CORRECTED = re.compile(
+    rf"(?:^|[.!?,]\s*|\b(?i:it'?s|its|é|sou(?:\s+[oa])?|i'?m)\s+)(?P<value>{_PERSON})\s*,?\s+"
+    rf"(?i:not|n[aã]o)\s+(?P<wrong>{_PERSON})\b"
+)
+# How alike a correction and what it corrects are: a respelling, not another value ("it's
+# Lisbon, not Porto"); "Ana"/"Anna" .86, "Shwetha"/"Swetha" .92, "Lisbon"/"Porto" .18.
+_RESPELLING = 0.6
+# Where the user introduces themselves from: "Aoife from Galway here", "Bernardo aqui, da
+# Tijuca", "Boas. Álvaro, de Bragança.", "Sou a Catarina, do Porto", "Aqui é Edivânia, de
+# Campina Grande". The name opens the message or a sentence, or follows "I'm"/"sou"/"aqui é".
+_INTRODUCED_FROM = re.compile(
+    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui))?\s*,{_FROM}"
+    rf"|(?:^|[.!?,]\s+)\W*(?P<here>{_PERSON}){_FROM}(?={_PLACE}\s+(?i:here)\b)"
+    rf"|\b(?i:i'?m|this\s+is|(?:eu\s+)?sou(?:\s+[oa])?|aqui\s+[eé](?:\s+[oa])?)\s+"
+    rf"(?P<intro>{_PERSON})\s*,?{_FROM})"
+    rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$))"
+)
+# A sentence that is only a name and where it is written from: "Stelios from Cyprus." The
+# place may be a country, so it is no home.
+_NAME_FROM = re.compile(
+    rf"(?:^|[.!?]\s+)[^\w\s]*\s*(?P<value>{_PERSON})\s+(?i:from)\s+{_PLACE}\s*(?=[.!]|$)"
+)
+_NOT_SENDERS = frozenset(
+    "greetings regards love news postcard photos pictures message note report update updates "
+    "live straight fresh direct hello".split()
+)
+# A name dictated in lower case ("hello this is senthil kumar speaking from coimbatore").
+_SPEAKING = re.compile(
+    r"\b(?:this\s+is|aqui\s+e(?:\s+[oa])?|it'?s)\s+(?P<value>[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)"
+    r"\s+(?:speaking|falando)\b"
+)
+_KIN = re.compile(rf"(?:{PEOPLE})$")
+
+
+def introductions(message: str) -> Iterator[tuple[str, str]]:
+    """Yield ("name", value) and ("home", value) for each way the message introduces the user.
+
+    Names first, in the order the families above are listed; a caller keeps the first name.
+    """
+    for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
+        if looks_like_name(m.group("value")):
+            yield "name", m.group("value")
+    for m in _INTRODUCED_FROM.finditer(message):
+        name = m.group("name") or m.group("here") or m.group("intro")
+        if looks_like_name(name) and looks_like_name(m.group("value"), person=False):
+            yield "name", name
+            yield "home", m.group("value")
+    for m in _NAME_FROM.finditer(message):
+        value = m.group("value")
+        if looks_like_name(value) and fold(value.split()[0]) not in _NOT_SENDERS:
+            yield "name", value
+    for m in _CORRECTED.finditer(message):
+        value, wrong = m.group("value"), m.group("wrong")
+        alike = SequenceMatcher(None, fold(value), fold(wrong)).ratio() >= _RESPELLING
+        if alike and looks_like_name(value):
+            yield "name", value
+    if m := _SIGNED_OFF.search(message.rstrip()):
+        if looks_like_name(m.group("value")):
+            yield "name", m.group("value")
+    if m := _SPEAKING.search(fold(message)):
+        words = m.group("value").split()
+        if not any(w in STOPWORDS or _KIN.match(w) for w in words):
+            yield "name", message[m.start("value") : m.end("value")].title()
+
+
+# "no", "sorry" correct only with a pause after them ("Thaís, não Taís" is no correction).
+_MARKER = (
+    r"(?:(?:(?:no|n[aã]o)\s+)*(?:no|nope|wrong|sorry|oops|n[aã]o|perd[aã]o|desculp[ae])\b"
+    r"\s*[,.!\u2013\u2014-]"
+    r"|(?:i\s+mean|quer\s+dizer|digo|ali[aá]s)\b)"
+)
+# A value set right as it is said: "I live in Limassol also — no no, wrong, Larnaca", "moro em
+# Braga, quer dizer, em Guimarães".
+_SET_RIGHT = (
+    rf"(?i:\s+(?:also|too|tamb[eé]m))?(?:[\s,.!\u2013\u2014-]+(?i:{_MARKER}))+[\s,.!\u2013\u2014-]*"
+)
+_CORRECTION = re.compile(
+    rf"{_SET_RIGHT}(?:(?i:in|em|de|do|da|at|na|no|it'?s|[eé])\s+)?(?P<value>{_PLACE})"
+    r"(?=\s*(?:[,.!;]|$))"
+)
+# ...or a trade: "repórter — quer dizer, jornalista de política".
+_WORDS_CORRECTION = re.compile(
+    rf"{_SET_RIGHT}(?:(?:an?|um|uma)\s+)?(?P<value>[^\W\d_A-Z][\w'-]*(?:\s+[^\W\d_][\w'-]*){{0,3}})"
+    r"(?=\s*(?:[,.!;]|$))"
+)
+
+
+def corrected(message: str, value: str, words: re.Pattern[str] | None = None) -> str | None:
+    """Return what `value` is set right to right after one of its mentions, if any.
+
+    A name by default; with `words`, lower-case words that pattern accepts (a job).
+    """
+    for said in re.finditer(re.escape(value), message):
+        if words is None:
+            m = _CORRECTION.match(message, said.end())
+            if m and looks_like_name(m.group("value"), person=False):
+                return m.group("value")
+        elif (m := _WORDS_CORRECTION.match(message, said.end())) and words.fullmatch(
+            fold(m.group("value"))
+        ):
+            return m.group("value")
+    return None

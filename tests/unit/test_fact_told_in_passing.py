@@ -1,0 +1,226 @@
+"""Facts told on the way to something else: introductions, changes, break-ups, new animals.
+
+Families of session 11, in English and Portuguese, each with look-alikes: a name given
+without "my name is" (from a place, signed off, dictated, respelt for the assistant), a
+change said inside another request ("since we moved to…", "agora que sou…"), a new partner
+named after a break-up, an animal given to the user. A wrong fact of a one-value attribute
+replaces the right one, so the look-alikes matter as much as the finds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from memory.fact_endings import ended
+from memory.fact_extraction import extract_facts
+
+
+def facts(message: str) -> set[tuple[str, str]]:
+    return {(f.attribute, f.value) for f in extract_facts(message)}
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a name and where the user writes from, as a sentence of its own
+        ("Kia ora! Mereana from Rotorua. How do I export a notebook?", {("name", "Mereana")}),
+        ("Greetings from Porto. Does the app work offline?", {("home", "Porto")}),
+        # "aqui é", "sou" without an article, with the place beside the name
+        (
+            "Boa tarde! Aqui é Josélia, de Feira de Santana. Dá pra partilhar notas?",
+            {("name", "Josélia"), ("home", "Feira de Santana")},
+        ),
+        (
+            "Eu sou Mamadu, carpinteiro. A app é grátis?",
+            {("name", "Mamadu"), ("job", "carpinteiro")},
+        ),
+        # signed off at the end
+        ("Can you sort my notes by date please?\n— Hamish", {("name", "Hamish")}),
+        ("Obrigada pela ajuda!\nBeijos, Lurdes", {("name", "Lurdes")}),
+        # dictated in lower case, and a name the rules read up to the next "I'm"
+        ("ok this is rangi speaking from the car", {("name", "Rangi")}),
+        ("this is mum speaking", set()),
+        ("hi there this is Bethany I'm on the train", {("name", "Bethany")}),
+        # the assistant's spelling set right; another value set right is no name
+        ("It's Siobhan, not Shivaun!", {("name", "Siobhan")}),
+        ("Sou a Thaís, não Taís.", {("name", "Thaís")}),
+        ("No no, Glasgow, not Edinburgh.", set()),
+    ],
+)
+def test_a_name_given_without_my_name_is(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a change said on the way to something else
+        (
+            "Ever since we relocated to Dunedin the heating bill has doubled, any tips?",
+            {("home", "Dunedin")},
+        ),
+        (
+            "since I started at Marlow Freight my commute is ten minutes",
+            {("workplace", "Marlow Freight")},
+        ),
+        ("Now that I'm head chef the rota is mine to write.", {("job", "head chef")}),
+        ("Life is quieter now that we're in Tavira, honestly.", {("home", "Tavira")}),
+        (
+            "Agora que sou coordenadora já não atendo o telefone.",
+            {("job", "coordenadora")},
+        ),
+        (
+            "Desde que me mudei pra Maringá durmo melhor.",
+            {("home", "Maringá")},
+        ),
+        (
+            "Agora que estou na Escola Secundária de Tondela tenho mais turmas.",
+            {("workplace", "Escola Secundária de Tondela")},
+        ),
+        # an emoji ends a sentence
+        ("que calor 🥵 Mudámo-nos para Faro no sábado", {("home", "Faro")}),
+        # told without a subject, or promoted in other words
+        ("Now living in Ballarat, closer to the in-laws.", {("home", "Ballarat")}),
+        ("tô morando em Arapiraca agora", {("home", "Arapiraca")}),
+        ("honestly they made me the site manager last week", {("job", "site manager")}),
+        ("Puseram-me como encarregada da loja.", {("job", "encarregada da loja")}),
+        ("Fui promovida, agora sou chefe de cozinha.", {("job", "chefe de cozinha")}),
+        # a new employer named after a dash, or after "agora estou nos"
+        (
+            "I've left teaching — joined Harbourside Tutors in May.",
+            {("workplace", "Harbourside Tutors")},
+        ),
+        (
+            "Mudei de emprego e agora estou nos Transportes Ribeira.",
+            {("workplace", "Transportes Ribeira")},
+        ),
+        (
+            "I'm freelancing through Kestrel Translations now",
+            {("workplace", "Kestrel Translations")},
+        ),
+        # look-alikes: a past stretch of time, a visit
+        ("I have worked in Leeds since 2015 and love it.", set()),
+        ("Life has been calmer since I left Lisbon.", set()),
+    ],
+)
+def test_a_change_said_in_passing(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Marco and I are done. I'm with Lorenzo now, we met at salsa.",
+            {("partner", "Lorenzo")},
+        ),
+        ("I've been dating Priyanka since spring.", {("partner", "Priyanka")}),
+        (
+            "Separei-me do Vítor em março. Agora ando com a Inês, do coro.",
+            {("partner", "Inês")},
+        ),
+        ("Terminei com o Caio. Estou agora com o Davi.", {("partner", "Davi")}),
+        # without a break-up, being with someone is company, not a partner
+        ("Estou com a Joana no café, ela manda beijos.", set()),
+        ("I'm with Tom at the gym, quick question.", set()),
+    ],
+)
+def test_a_new_partner_named_after_a_break_up(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("A tia deu-me uma cabra, chama-se Pipoca.", {("pet", "Pipoca")}),
+        ("We got another pup, named Rusty, from the shelter.", {("pet", "Rusty")}),
+        ("Trufa, a nossa porca, comeu as couves todas.", {("pet", "Trufa")}),
+        ("Spike, my hedgehog, hates the hoover.", {("pet", "Spike")}),
+        # a child is no animal
+        ("My kid Tom starts school today.", {("family:kid", "Tom")}),
+    ],
+)
+def test_farm_and_garden_animals_are_pets(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "gone"),
+    [
+        ("Bad week: Biscuit was stolen from the yard.", ["Biscuit"]),
+        ("O Pintas foi roubado da quinta.", ["Pintas"]),
+        ("Kiwi flew off during the storm.", ["Kiwi"]),
+    ],
+)
+def test_an_animal_stolen_or_flown_off_is_gone(message: str, gone: list[str]) -> None:
+    assert ended("pet", message) == gone
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Quick intro for you: name Bronwyn, town Dubbo, wife Kylie, cat Possum.",
+            {
+                ("name", "Bronwyn"),
+                ("home", "Dubbo"),
+                ("partner", "Kylie"),
+                ("pet", "Possum"),
+            },
+        ),
+        (
+            "Nome: Iara Lopes; cidade: Manaus; profissão: farmacêutica",
+            {("name", "Iara Lopes"), ("home", "Manaus"), ("job", "farmacêutica")},
+        ),
+        # one key alone is no profile; a key before a lower-case word is no value
+        ("Name the export file Report, please.", set()),
+        ("My dog: the best. My cat: lazy.", set()),
+    ],
+)
+def test_a_profile_written_as_a_list(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "My sister lives in Bristol and I live in Bristol too, sorry, Bath, by the abbey.",
+            {("home", "Bath")},
+        ),
+        (
+            "Trabalho na Lusoflex, quer dizer, na Lusoflex Digital.",
+            {("workplace", "Lusoflex Digital")},
+        ),
+        # a trade set right
+        ("I'm a plumber, sorry, a gas engineer, mostly boilers.", {("job", "gas engineer")}),
+        (
+            "Sou enfermeira, quer dizer, parteira, há dez anos.",
+            {("job", "parteira")},
+        ),
+        # a "no" that corrects nothing
+        ("I live in Cork. No, I don't mind the rain.", {("home", "Cork")}),
+        ("I'm a teacher, no, I love it.", {("job", "teacher")}),
+    ],
+)
+def test_a_value_set_right_as_it_is_said(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a condition on the user's own state states it (one detector: `text.wishes`)
+        ("If I'm honest, I live in Croydon, not London.", {("home", "Croydon")}),
+        ("Se eu sou sincera, moro em Almada e não em Lisboa.", {("home", "Almada")}),
+        # a wish, a plan or a make-believe states nothing
+        ("If we ever move, I live in Porto by then.", set()),
+        ("Se um dia eu morar em Faro, trabalho na Marina Azul.", set()),
+        ("Suppose I'm a pilot and I live in Dubai.", set()),
+        ("Someday I work at the observatory, I swear.", set()),
+    ],
+)
+def test_the_rules_read_hypotheticals_as_the_other_readers_do(
+    message: str, expected: set[tuple[str, str]]
+) -> None:
+    assert facts(message) == expected
