@@ -56,7 +56,10 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("job", r"\b(my (job|profession|occupation|trade|role|career|job title|line of work)"
                 r"|what (do i do(?=\W*$)|kind of work|is it i do|work do i|am i by)"
                 r"|do for (a living|work)"
-                r"|(minha|a minha) (profissao|ocupacao|area)|(meu|o meu) (cargo|oficio|trabalho)"
+                r"|(minha|a minha) (profissao|ocupacao|area|lida|funcao)"
+                r"|(meu|o meu) (cargo|oficio|trabalho|posto)|my (position|post)(?! on| about)"
+                r"|(que|qual) (materia|disciplina|cadeira) (e que )?(eu )?(ensino|dou|leciono)"
+                r"|(what|which) (subject|class) do i teach"
                 r"|com o que (e que )?(eu )?trabalho|o que (e que )?(eu )?fa(co|zia)(?=\W*$)"
                 r"|em que (e que )?(eu )?trabalho|for a crust|did i train as|(my|current) role"
                 r"|what (type|kind) of \w+ am i|trabalho com o que|(meu|o meu) trampo"
@@ -73,7 +76,8 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                 r"|papagaio|periquito|calopsita|tartaruga|goat|pig|donkey|hedgehog|bird"
                 r"|cabrit[oa]|cabra|burr[oa]|porc[oa]|ourico)\b"),
         ("partner", r"\b(husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|married"
-                    r"|other half|going out with|seeing|share my life|missus|hubby|cara[ -]metade"
+                    r"|other half|going out with|seeing|share my life|missus|madam|hubby"
+                    r"|cara[ -]metade"
                     r"|who (am i|i'?m) dating|com quem (e que )?(eu )?(ando|estou|saio|namoro)"
                     r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
         ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"
@@ -152,19 +156,20 @@ _STATED: dict[str, re.Pattern[str]] = {
         "home": r"\b((good )?(morning|afternoon|evening|day|night|hello|hi|greetings|g'?day)"
                  r" from|(bom dia|boa tarde|boa noite|ola|oi) (de|desde|direto de|aqui de)"
                  r"|here in|traffic in|aqui (em|no|na)|ca em|live|living|lived|moved|move|based"
-                 r"|flat|house|city|town|moro|morar|morando"
-                r"|vivo|viver|mudei|mudamos|mudou|cidade|casa|apartamento|from)",
+                 r"|flat|house|city|town|moro|morar|morando|mor(a|am|ava|avam)\b"
+                r"|vivo|viver|viv(e|em|ia|iam)\b|mudei|mudamos|mudou|mudaram|cidade|casa"
+                r"|apartamento|from)",
         "job": r"\b(" + JOB_WORDS + "|" + PROFESSION + r"|work|working|job|profession|career"
                r"|i'?m an? |promoted"
-               r"|as an? |trabalho"
-               r"|trabalhar|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
-        "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalho|trabalhar"
-                     r"|empresa|emprego|entrei|comecei)",
+               r"|as an? |trabalh"
+               r"|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
+        "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalh"
+                     r"|empresa|emprego|entrei|entrou|comecei|comecou)",
         "pet": r"\b(pet|dog|cat|puppy|kitten|rabbit|parrot|bird|tortoise|hamster|horse|cao"
                r"|cachorr|cadela|gat[oa]|coelh|papagaio|periquito|calopsita|passaro|tartaruga"
                r"|bicho|" + "|".join(re.escape(b) for b in BREEDS) + ")",
-        "partner": r"\b(husband|wife|partner|boyfriend|girlfriend|fiance|married|marido|esposa"
-                   r"|mulher|namorad|companheir|noiv|casad)",
+        "partner": r"\b(husband|wife|madam|partner|boyfriend|girlfriend|fiance|married"
+                   r"|marido|esposa|mulher|namorad|companheir|noiv|casad)",
         "family": r"\b(sister|brother|son|daughter|kids?|children|mum|mom|mother|dad|father"
                   r"|twin|irma|irmao|filh|mae|pai|sobrinh|gemeo)",
         "allergy": r"\b(allerg|intoleran|coeliac|celiac|react|alergi|alergic|intoleran|celiac"

@@ -12,9 +12,10 @@ Each alternation holds singulars and plurals; callers add word boundaries.
 
 from __future__ import annotations
 
-# A partner, however named ("my other half", "a minha companheira").
+# A partner, however named ("my other half", "my madam" in Nigerian English, "a minha
+# companheira").
 PARTNER = (
-    r"husbands?|hubby|wives|wife|missus|partners?|fella|spouses?|other half|boyfriends?"
+    r"husbands?|hubby|wives|wife|missus|madam|partners?|fella|spouses?|other half|boyfriends?"
     r"|girlfriends?|fiance\w*|marido|esposa|esposo|mulher|companheir[oa]|namorad[oa]|noiv[oa]"
 )
 SIBLINGS = r"siblings?|brothers?|sisters?|twins?|irmas?|irmaos?|gemeos?|gemeas?"
@@ -23,9 +24,12 @@ PARENTS = (
     r"mums?|moms?|mam|mammy|mummy|mommy|mama|mothers?|dads?|daddy|papa|fathers?|parents?"
     r"|mae|mamae|pai|papai|pais"
 )
-# The wider family.
+# The wider family. Grandparents and grandchildren by name: "grand" begins places and
+# adjectives too ("Rio Grande", "grandes", "grandstand").
 RELATIVES = (
-    r"cousins?|uncles?|aunts?|nieces?|nephews?|\w+-in-laws?|grand\w+|prim[oa]s?|ti[oa]s?"
+    r"cousins?|uncles?|aunts?|nieces?|nephews?|\w+-in-laws?|prim[oa]s?|ti[oa]s?"
+    r"|grand(?:mothers?|fathers?|parents?|sons?|daughters?|child(?:ren)?|kids?|nephews?"
+    r"|nieces?|mas?|pas?|mums?|moms?|dads?|mamas?|papas?|nans?)|grann(?:y|ies)"
     r"|sobrinh[oa]s?|cunhad[oa]s?|sogr[oa]s?|avos?|net[oa]s?"
 )
 FAMILY = "|".join((SIBLINGS, CHILDREN, PARENTS, RELATIVES))

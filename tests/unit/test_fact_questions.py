@@ -47,3 +47,51 @@ def test_statements_in_passing_are_evidence(statement, attribute):
 )
 def test_unrelated_statements_are_not_evidence(statement, attribute):
     assert not states(statement, attribute)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the job asked by the post held, the subject taught or the daily round
+        "What's my position now?",
+        "What is my post these days?",
+        "What subject do I teach again?",
+        "Qual é a minha lida?",
+        "Que matéria eu ensino?",
+        "Que disciplina é que eu dou?",
+    ],
+)
+def test_the_post_or_the_subject_taught_asks_the_job(question):
+    assert "job" in asked_attributes(question)
+
+
+def test_a_stance_is_no_job():
+    assert "job" not in asked_attributes("What was my position on remote work?")
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute"),
+    [
+        # a relative's home or work told in the third person, and the question that asks it
+        ("A minha irmã mora em Braga.", "home"),
+        ("Onde mora a minha irmã?", "home"),
+        ("Os meus pais vivem em Viseu desde 2010.", "home"),
+        ("O meu irmão trabalha na Galp.", "workplace"),
+        ("Onde é que trabalha o meu irmão?", "job"),
+        ("A minha filha entrou na Sonae em março.", "workplace"),
+        ("My madam sells fabric at Balogun market.", "partner"),
+    ],
+)
+def test_third_person_statements_are_evidence(text, attribute):
+    assert states(text, attribute)
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute"),
+    [
+        ("Gosto muito de morangos com natas.", "home"),
+        ("A moral da história é outra.", "home"),
+    ],
+)
+def test_words_that_begin_alike_are_no_home(text, attribute):
+    assert not states(text, attribute)
