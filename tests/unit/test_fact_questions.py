@@ -2,6 +2,7 @@
 
 import pytest
 
+from graph.asked_detail import asked_detail
 from memory.fact_questions import asked_attributes, states
 
 
@@ -95,3 +96,18 @@ def test_third_person_statements_are_evidence(text, attribute):
 )
 def test_words_that_begin_alike_are_no_home(text, attribute):
     assert not states(text, attribute)
+
+
+@pytest.mark.parametrize(
+    ("question", "told", "other"),
+    [
+        ("Onde mora a minha irmã?", "A minha irmã mora em Braga.", "A minha irmã tem dois gatos."),
+        ("Onde trabalha o meu irmão?", "O meu irmão trabalha na Galp.", "O meu irmão tem um cão."),
+        ("Where does my sister live?", "My sister lives in Braga.", "My sister has two cats."),
+    ],
+)
+def test_a_relatives_told_home_or_work_answers_the_question(question, told, other):
+    # the answer gate (`graph.asked_detail`) reads both sides with `states`
+    detail = asked_detail(question)
+    assert detail.held(told)
+    assert not detail.held(other)
