@@ -161,7 +161,7 @@ _STATED: dict[str, re.Pattern[str]] = {
                 r"|apartamento|from)",
         "job": r"\b(" + JOB_WORDS + "|" + PROFESSION + r"|work|working|job|profession|career"
                r"|i'?m an? |promoted"
-               r"|as an? |trabalh"
+               r"|as an? |trabalho|trabalhar|trabalha(m|va)? (como|de)\b"
                r"|profissao|sou\b|promovid|emprego|cargo|turno|plantao|shift)",
         "workplace": r"\b(work|working|job|started at|employ|joined|company|trabalh"
                      r"|empresa|emprego|entrei|entrou|comecei|comecou)",

@@ -70,6 +70,13 @@ def test_a_stance_is_no_job():
     assert "job" not in asked_attributes("What was my position on remote work?")
 
 
+def test_where_a_relative_works_is_no_job_asked():
+    # "em que hospital trabalha a minha irmã?" is not answered by "ela é enfermeira no Porto"
+    detail = asked_detail("Em que hospital trabalha a minha irmã?")
+    assert not detail.held("A minha irmã é enfermeira no Porto, nem sabe pegar numa agulha.")
+    assert detail.held("A minha irmã trabalha no Hospital de Santo António.")
+
+
 @pytest.mark.parametrize(
     ("text", "attribute"),
     [
@@ -78,7 +85,8 @@ def test_a_stance_is_no_job():
         ("Onde mora a minha irmã?", "home"),
         ("Os meus pais vivem em Viseu desde 2010.", "home"),
         ("O meu irmão trabalha na Galp.", "workplace"),
-        ("Onde é que trabalha o meu irmão?", "job"),
+        ("Onde é que trabalha o meu irmão?", "workplace"),
+        ("O meu irmão trabalha como motorista de pesados.", "job"),
         ("A minha filha entrou na Sonae em março.", "workplace"),
         ("My madam sells fabric at Balogun market.", "partner"),
     ],
