@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
-from graph.asked_detail import as_kin
+from graph.animal_kinds import animal_asked
+from graph.asked_detail import as_kin, asks_name
 from graph.quotable import quotable_evidence
 from graph.relative_detail import person_asked
 from graph.semantic_evidence import SemanticEvidence
@@ -165,7 +166,10 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
         return True
     named = bool(asked_attributes(query))
     if not is_about_user(query):
-        return named and semantics.personal
+        # An animal's name asked with no pronoun ("what's the hamster called these days?",
+        # "e a gata, como se chama agora?") asks the user's pet: the manual names none.
+        pet_named = asks_name(query) and animal_asked(query) is not None
+        return named and (semantics.personal or pet_named)
     return named or not semantics.product
 
 
