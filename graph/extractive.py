@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage
 
 from graph.animal_kinds import animal_asked
 from graph.asked_detail import as_kin, asks_name
+from graph.product_asks import asks_of_the_product
 from graph.quotable import quotable_evidence
 from graph.relative_detail import person_asked
 from graph.semantic_evidence import SemanticEvidence
@@ -165,6 +166,8 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
     if semantics.asked:
         return True
     named = bool(asked_attributes(query))
+    if not named and asks_of_the_product(query):
+        return False  # "which cards can I pay with?": what the product allows the user
     if not is_about_user(query):
         # An animal's name asked with no pronoun ("what's the hamster called these days?",
         # "e a gata, como se chama agora?") asks the user's pet: the manual names none.
