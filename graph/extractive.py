@@ -19,6 +19,7 @@ from graph.quotable import quotable_evidence
 from graph.relative_detail import person_asked
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
+from graph.statement_order import asks_now
 from memory.fact_extraction import extract_facts
 from memory.fact_questions import asked_attributes
 from memory.messages import EXTRACTIVE_MODEL_NAME
@@ -169,9 +170,12 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
     if not named and asks_of_the_product(query):
         return False  # "which cards can I pay with?": what the product allows the user
     if not is_about_user(query):
-        # An animal's name asked with no pronoun ("what's the hamster called these days?",
-        # "e a gata, como se chama agora?") asks the user's pet: the manual names none.
-        pet_named = asks_name(query) and animal_asked(query) is not None
+        # An animal's name asked now with no pronoun ("what's the hamster called these
+        # days?", "e a gata, como se chama agora?") asks the user's pet as it is since a
+        # change: its current fact answers, not an old message naming the one before. Not
+        # asked now, a message naming the pet in words no rule knows ("Shumba our boerboel")
+        # still answers "what's the big dog's name" on topic, as before.
+        pet_named = asks_now(query) and asks_name(query) and animal_asked(query) is not None
         return named and (semantics.personal or pet_named)
     return named or not semantics.product
 

@@ -33,9 +33,14 @@ _THEN_ASKS_OF_IT = re.compile(
 _TOLD = re.compile(r"\b(?:told|said|mentioned|remember|disse|contei|falei|mencionei|lembr\w*)\b")
 
 
+# A limit or habit of the user's own: "what can't I eat?", "what flavour can I never say no
+# to?", "qual comida eu não posso comer?".
+_OWN_LIMIT = re.compile(r"\b(?:never|always|not|n't|nao|nunca|sempre|jamais)\b|n't\b")
+
+
 def asks_of_the_product(question: str) -> bool:
     """Return whether a first-person `question` asks what the product allows or does."""
     folded = fold(question)
-    if _TOLD.search(folded):
+    if _TOLD.search(folded) or _OWN_LIMIT.search(folded):
         return False
     return bool(_WHAT_I_CAN.search(folded) or _THEN_ASKS_OF_IT.search(folded))

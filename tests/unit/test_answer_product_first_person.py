@@ -63,3 +63,21 @@ def test_what_the_user_told_is_still_asked_of_memory(model, classifier):
         model, classifier, "Which pen did I tell you I can't live without?", context
     )
     assert citations and "Lamy" in citations[0]["snippet"], citations
+
+
+@pytest.mark.parametrize(
+    ("question", "told", "expected"),
+    [
+        (
+            "Which sweet can I never turn down?",
+            "I can never turn down a slice of baklava.",
+            "baklava",
+        ),
+        ("Que fruta eu não posso comer?", "Tenho alergia a kiwi, não posso nem tocar.", "kiwi"),
+    ],
+)
+def test_a_limit_of_the_users_own_is_asked_of_memory(model, classifier, question, told, expected):
+    # "Can I never…", "não posso…" ask what the user told of themselves, not the product.
+    context = [_said("m1", told, 0.4), PAYMENT]
+    _, citations = answer(model, classifier, question, context)
+    assert citations and expected in citations[0]["snippet"], citations
