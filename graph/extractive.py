@@ -12,11 +12,14 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage
 
-from graph.asked_detail import as_kin
+from graph.animal_kinds import animal_asked
+from graph.asked_detail import as_kin, asks_name
+from graph.product_asks import asks_of_the_product
 from graph.quotable import quotable_evidence
 from graph.relative_detail import person_asked
 from graph.semantic_evidence import SemanticEvidence
 from graph.state import Citation
+from graph.statement_order import asks_now
 from memory.fact_extraction import extract_facts
 from memory.fact_questions import asked_attributes
 from memory.messages import EXTRACTIVE_MODEL_NAME
@@ -164,8 +167,16 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
     if semantics.asked:
         return True
     named = bool(asked_attributes(query))
+    if not named and asks_of_the_product(query):
+        return False  # "which cards can I pay with?": what the product allows the user
     if not is_about_user(query):
-        return named and semantics.personal
+        # An animal's name asked now with no pronoun ("what's the hamster called these
+        # days?", "e a gata, como se chama agora?") asks the user's pet as it is since a
+        # change: its current fact answers, not an old message naming the one before. Not
+        # asked now, a message naming the pet in words no rule knows ("Shumba our boerboel")
+        # still answers "what's the big dog's name" on topic, as before.
+        pet_named = asks_now(query) and asks_name(query) and animal_asked(query) is not None
+        return named and (semantics.personal or pet_named)
     return named or not semantics.product
 
 

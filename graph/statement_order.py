@@ -152,6 +152,11 @@ _CHANGED = re.compile(
 )
 
 
+def asks_now(query: str) -> bool:
+    """Return whether `query` asks what holds now ("these days", "agora", "atualmente")."""
+    return bool(_NOW.search(fold(query)))
+
+
 def change_first(
     quotable: list[Candidate], query: str, about: Callable[[Candidate], bool]
 ) -> list[Candidate]:
@@ -163,7 +168,7 @@ def change_first(
     como…") and is newer than the passage quoted first goes before it. `about`: whether a
     message is about what is asked (a job change does not answer "where do I live now?").
     """
-    if not quotable or not _NOW.search(fold(query)):
+    if not quotable or not asks_now(query):
         return quotable
     said = [
         c
