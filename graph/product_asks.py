@@ -35,7 +35,7 @@ _TOLD = re.compile(r"\b(?:told|said|mentioned|remember|disse|contei|falei|mencio
 
 # A limit or habit of the user's own: "what can't I eat?", "what flavour can I never say no
 # to?", "qual comida eu não posso comer?".
-_OWN_LIMIT = re.compile(r"\b(?:never|always|not|n't|nao|nunca|sempre|jamais)\b|n't\b")
+_OWN_LIMIT = re.compile(r"\b(?:never|always|not|nao|nunca|sempre|jamais)\b|n't\b")
 
 
 def asks_of_the_product(question: str) -> bool:
