@@ -527,6 +527,35 @@ def test_the_eighth_dev_set_is_sound_new_and_balanced():
     assert sum(q.abstain for p in dev8.personas for q in p.questions) == 40
 
 
+def test_the_ninth_dev_set_is_sound_new_and_balanced():
+    new_locales = {"en-RW", "en-CM", "en-LR", "en-BS", "en-BZ", "en-NA", "en-BW", "en-TZ"}
+    dev9 = _check_blind_set("dev9", new_locales | {"pt-AO", "pt-MZ"})
+    assert Counter(p.change.fact for p in dev9.personas) == {
+        "home": 5,
+        "employer": 5,
+        "job": 4,
+        "partner": 3,
+        "pet": 3,
+    }
+    assert sum(q.abstain for p in dev9.personas for q in p.questions) == 40
+    # A relative's value of the same kind of attribute as the user's (`family`: a sister's
+    # dog beside the user's cat, a husband's job beside the user's) is never the user's own.
+    family = [p for p in dev9.personas if "family" in p.facts]
+    assert len(family) >= 12
+    for p in family:
+        own = {normalise(v) for k, v in p.facts.items() if k != "family"}
+        assert normalise(p.facts["family"]) not in own, p.id
+    # Facts changed twice (or once after a past value): the changed fact's question names a
+    # stale value other than the one the change starts from.
+    twice = [
+        p.id
+        for p in dev9.personas
+        for q in p.questions
+        if q.fact == p.change.fact and any(not contains(p.change.old, s) for s in q.stale)
+    ]
+    assert len(twice) >= 6
+
+
 def _values(p: Persona) -> list[str]:
     """A persona's told values and its changed fact's new one."""
     return [*p.facts.values(), p.change.new]
