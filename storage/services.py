@@ -76,6 +76,15 @@ def _running_postmaster(pgdata: Path) -> Any | None:
     return info if info.status == "ready" else None
 
 
+def _wait_for_exit(pid: int, what: str) -> None:
+    """Return once process `pid` has exited (a zombie counts as gone); raise after the timeout."""
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    while _process_alive(pid):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} (pid {pid}) did not exit within {_STOP_TIMEOUT:.0f} s")
+        time.sleep(0.05)
+
+
 def _clear_stale_postmaster_pid(pgdata: Path) -> None:
     """Get a postmaster.pid of a dead server out of pgserver's way; it trusts any live pid."""
     pidfile = pgdata / "postmaster.pid"
@@ -250,7 +259,7 @@ class EmbeddedServices:
     def stop_postgres(self) -> None:
         """Stop postgres if it is running (fast shutdown: open sessions are disconnected)."""
         pgdata = self.pg_dir
-        if _running_postmaster(pgdata) is not None:
+        if (info := _running_postmaster(pgdata)) is not None:
             pg_ctl = Path(_pgserver().__file__).parent / "pginstall" / "bin" / "pg_ctl"
             cmd = [str(pg_ctl), "-D", str(pgdata), "-w", "-t", str(int(_STOP_TIMEOUT)), "stop"]
             if os.geteuid() == 0:
@@ -259,6 +268,8 @@ class EmbeddedServices:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=_STOP_TIMEOUT + 10)
             if done.returncode != 0 and _running_postmaster(pgdata) is not None:
                 raise RuntimeError(f"pg_ctl stop failed for {pgdata}:\n{done.stderr.strip()}")
+            # pg_ctl returns once postmaster.pid is gone, a moment before the process exits.
+            _wait_for_exit(info.pid, "postgres")
         _forget_pg_handle(pgdata)
 
     def ensure_redis(self) -> str:
@@ -312,11 +323,7 @@ class EmbeddedServices:
         logger.info("stopping redis (pid %d) on port %d", pid, self.redis_port)
         with self._redis_client() as client:
             client.shutdown(nosave=True)  # redis-py swallows the expected dropped connection
-        deadline = time.monotonic() + _STOP_TIMEOUT
-        while _process_alive(pid):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis (pid {pid}) did not exit within {_STOP_TIMEOUT:.0f} s")
-            time.sleep(0.05)
+        _wait_for_exit(pid, "redis")
 
     def _redis_client(self, password: str | None = None) -> redis.Redis:
         # No retries: redis-py's default backoff turns every probe of a closed port into seconds.
