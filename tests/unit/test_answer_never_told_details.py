@@ -126,3 +126,17 @@ TOLD = [
 def test_a_detail_told_is_still_cited_first(model, classifier, question, stored, value):
     _, citations = _answer(model, classifier, question, [stored])
     assert citations and value in citations[0]["snippet"], citations
+
+
+def test_how_much_in_the_singular_asks_a_number():
+    # "quanto" asks a measure as "quantos" asks a count: a thank-you sharing the form of
+    # address holds no number; "quanto ao cão" (as for the dog) asks none.
+    from graph.asked_detail import asked_detail, holds
+
+    detail = asked_detail("E quanto é que eu peso agora, moço?")
+    assert detail is not None and detail.name == "count"
+    assert not holds(detail, said("m1", "Obrigado, moço, até amanhã.", 0.5))
+    assert holds(detail, said("m2", "A enfermeira disse 82 quilos, moço.", 0.5))
+    assert asked_detail("E quanto ao meu cão, como se chama?") is None or (
+        asked_detail("E quanto ao meu cão, como se chama?").name != "count"
+    )
