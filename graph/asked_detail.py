@@ -17,6 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graph.animal_kinds import animal_asked
+from graph.detail_words import (
+    COLOUR_ASKED,
+    DATE_ASKED,
+    STREET_ASKED,
+    names_colour,
+    names_date,
+    names_street,
+)
 from graph.relative_detail import (
     of_relative,
     person_asked,
@@ -159,13 +167,20 @@ DETAILS: tuple[Detail, ...] = (
     ),
     # A count asked ("quantos alunos tenho?") needs a number: "posso partilhar notas com os
     # alunos?" names pupils and counts none.
-    Detail("count", _words(r"how many|how much|quant[oa]s"), _words(_NUMBER)),
+    Detail("count", _words(r"how many|how much|quant[oa]s|quanto(?! a\b| ao\b)"), _words(_NUMBER)),
     Detail(
         "birthday",
         _words(r"birthdays?|bday|aniversarios?|born|nasc\w+"),
         _words(r"birthdays?|bday|aniversarios?|born|nasc\w+|anos em"),
     ),
+    # A favourite told is not every favourite; the town is not the street; a wedding named
+    # is not its date (`graph.detail_words`).
+    Detail("colour", _words(COLOUR_ASKED), names_colour),
+    Detail("street", _words(STREET_ASKED), names_street),
+    Detail("date", lambda q: re.search(DATE_ASKED, fold(q)) is not None, names_date),
 )
+# Details of the user's life: a manual page answers them in its own words, if at all.
+_OF_LIFE = frozenset({"colour", "street", "date"})
 _KIN = frozenset({"siblings", "brother", "sister", "children", "parents", "partner", "relatives"})
 _KINDS = {
     "siblings": SIBLINGS,
@@ -332,6 +347,8 @@ def holds(detail: Detail | None, cand: Candidate) -> bool:
     """Return whether `cand` holds the detail asked (always, when none is asked)."""
     if detail is None:
         return True
+    if detail.name in _OF_LIFE and cand["source"] == "knowledge_base":
+        return True  # "when do my charges stop?": the manual says when in its own words
     attribute = str(cand["metadata"].get("attribute") or "")
     if (
         cand["source"] == "facts"

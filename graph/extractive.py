@@ -18,6 +18,7 @@ from graph.product_asks import asks_of_the_product
 from graph.quotable import quotable_evidence
 from graph.relative_detail import person_asked
 from graph.semantic_evidence import SemanticEvidence
+from graph.someone_elses import only_someone_elses
 from graph.state import Citation
 from graph.statement_order import asks_now
 from memory.fact_extraction import extract_facts
@@ -125,14 +126,19 @@ def extractive_answer(
         # By meaning first, then by the words: "who am I married to?" asks for a partner,
         # not the name the words "who am I" suggest; no word of it at all still asks.
         attributes = list(dict.fromkeys([*semantics.asked, *attributes]))
-    quotable = quotable_evidence(
-        query,
-        context,
-        calibration,
-        about_user=about_user,
-        attributes=attributes,
-        language=lang,
-        semantics=semantics,
+    quotable = (
+        []  # "em que banco trabalho?" when only the sister was said to work at one
+        if (about_user or (semantics is not None and semantics.personal))
+        and only_someone_elses(query, context)
+        else quotable_evidence(
+            query,
+            context,
+            calibration,
+            about_user=about_user,
+            attributes=attributes,
+            language=lang,
+            semantics=semantics,
+        )
     )
     if not quotable:
         if about_user:

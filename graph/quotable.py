@@ -20,15 +20,9 @@ from graph.asked_detail import (
     holds,
     names_relative,
 )
+from graph.holding_first import holding_first, newest_animal_first
 from graph.semantic_evidence import SemanticEvidence
-from graph.statement_order import (
-    REPLACED,
-    answers,
-    change_first,
-    latest_statements_first,
-    outdated_home_after,
-    retracted_facts_last,
-)
+from graph.statement_order import answers, change_first
 from memory.fact_questions import asked_attributes, states
 from memory.fact_statements import ORIGIN as STATEMENT
 from memory.favourite_things import another_favourite
@@ -185,53 +179,11 @@ def quotable_evidence(
     if not about_user:
         quotable = _across_languages(quotable, language)
     if attributes:
-        first = semantics.asked if semantics is not None and semantics.asked else attributes
-        # Stable, in three bands: the facts of the attribute asked; the user's messages
-        # whose stored labels say they are mainly about it ("I'm the pastry chef at …"
-        # before "moved to Milwaukee, Marco got a job up here" for "where do I work?");
-        # then the rest in the reranker's order. The words say it, the meaning hardly ("aqui
-        # na 3 Corações..." uses the words of a home and is about a workplace): such
-        # passages go last and are never "the latest".
-        mainly: set[str] = set()
-        unlikely: set[str] = set()
-        if semantics is not None:
-            mainly = {c["id"] for c in quotable if semantics.mainly(c, first)}
-            unlikely = {c["id"] for c in quotable if semantics.unlikely(c, first)}
-        stating -= unlikely
-        quotable.sort(
-            key=lambda c: (
-                not (c["source"] == "facts" and answers(c, first)),
-                c["id"] not in mainly,
-                c["id"] in unlikely,
-            )
-        )
-        if all(a.partition(":")[0] in REPLACED for a in attributes):
-            # The newest statement holds only among those mainly about the attribute, and
-            # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
-            # in passing; "got promoted, I'm product manager now" is about a job.
-            if semantics is not None:
-                sure = max(semantics.floor, semantics.superseding)
-                stating = {
-                    c["id"]
-                    for c in quotable
-                    if c["id"] in stating
-                    and c["id"] in mainly
-                    and semantics.likelihood(c, first) >= sure
-                }
-            quotable = latest_statements_first(quotable, stating)
-            quotable = retracted_facts_last(quotable)
-            if semantics is not None:
-                # Sure of a home, not necessarily mainly about it ("agora tô morando em
-                # Natal … praia toda semana" reads as a hobby too), in the words of a home.
-                sure = max(semantics.floor, semantics.superseding)
-                moved = {
-                    c["id"]
-                    for c in quotable
-                    if c["id"] in in_words and semantics.likelihood(c, first) >= sure
-                }
-                quotable = outdated_home_after(quotable, moved, first)
+        quotable = holding_first(quotable, attributes, semantics, stating, in_words)
     if about_user:
         quotable = change_first(quotable, query, _about_asked(semantics, attributes))
+        if detail is not None and detail.animal:
+            quotable = newest_animal_first(quotable, query, detail.held)
     return quotable
 
 

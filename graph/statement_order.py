@@ -178,7 +178,16 @@ def change_first(
         and about(c)
         and _CHANGED.search(fold(said_of_user(c["content"])))
     ]
-    if not said:
+    return newest_first(quotable, said)
+
+
+def newest_first(quotable: list[Candidate], said: Sequence[Candidate]) -> list[Candidate]:
+    """Quote first the newest message of `said`, when it is newer than what is quoted first.
+
+    The passage quoted first is dated by when it was said, or a fact by when it came to
+    hold; `said` are dated messages of `quotable`.
+    """
+    if not quotable or not said:
         return quotable
     newest = max(said, key=lambda c: str(c["metadata"]["created_at"]))
     first = quotable[0]

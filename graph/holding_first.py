@@ -1,0 +1,118 @@
+"""Which of the passages worth quoting for an attribute asked go first: what holds now.
+
+`graph.quotable` decides what may be quoted; this orders it when the question asks an
+attribute of the user: its stored facts first, then the messages mainly about it, the newest
+statement of a one-value attribute before older ones, and a fact the user since said was left
+or moved from after what replaced it (`graph.statement_order`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from graph.semantic_evidence import SemanticEvidence
+from graph.statement_order import (
+    REPLACED,
+    answers,
+    asks_now,
+    latest_statements_first,
+    newest_first,
+    outdated_home_after,
+    retracted_facts_last,
+)
+from retrievers.types import Candidate
+
+
+def holding_first(
+    quotable: list[Candidate],
+    attributes: Sequence[str],
+    semantics: SemanticEvidence | None,
+    stating: set[str],
+    in_words: set[str],
+) -> list[Candidate]:
+    """Return `quotable` with what holds of the asked `attributes` first.
+
+    Args:
+        quotable: The passages worth quoting, in the reranker's order.
+        attributes: The attributes asked, by the words or the classifier.
+        semantics: The classifier's reading of the question and the messages.
+        stating: The user's messages that state what is asked.
+        in_words: Those of them that state it in the words a rule knows.
+    """
+    quotable = list(quotable)
+    stating = set(stating)
+    first = semantics.asked if semantics is not None and semantics.asked else attributes
+    # Stable, in three bands: the facts of the attribute asked; the user's messages
+    # whose stored labels say they are mainly about it ("I'm the pastry chef at …"
+    # before "moved to Milwaukee, Marco got a job up here" for "where do I work?");
+    # then the rest in the reranker's order. The words say it, the meaning hardly ("aqui
+    # na 3 Corações..." uses the words of a home and is about a workplace): such
+    # passages go last and are never "the latest".
+    mainly: set[str] = set()
+    unlikely: set[str] = set()
+    if semantics is not None:
+        mainly = {c["id"] for c in quotable if semantics.mainly(c, first)}
+        unlikely = {c["id"] for c in quotable if semantics.unlikely(c, first)}
+    stating -= unlikely
+    quotable.sort(
+        key=lambda c: (
+            not (c["source"] == "facts" and answers(c, first)),
+            c["id"] not in mainly,
+            c["id"] in unlikely,
+        )
+    )
+    if all(a.partition(":")[0] in REPLACED for a in attributes):
+        # The newest statement holds only among those mainly about the attribute, and
+        # sure of it: "writing from Brisbane, we relocated for Liam's work" says "work"
+        # in passing; "got promoted, I'm product manager now" is about a job.
+        if semantics is not None:
+            sure = max(semantics.floor, semantics.superseding)
+            stating = {
+                c["id"]
+                for c in quotable
+                if c["id"] in stating
+                and c["id"] in mainly
+                and semantics.likelihood(c, first) >= sure
+            }
+        quotable = latest_statements_first(quotable, stating)
+        quotable = retracted_facts_last(quotable)
+        if semantics is not None:
+            # Sure of a home, not necessarily mainly about it ("agora tô morando em
+            # Natal … praia toda semana" reads as a hobby too), in the words of a home.
+            sure = max(semantics.floor, semantics.superseding)
+            moved = {
+                c["id"]
+                for c in quotable
+                if c["id"] in in_words and semantics.likelihood(c, first) >= sure
+            }
+            quotable = outdated_home_after(quotable, moved, first)
+    return quotable
+
+
+# A name: a capitalised word that does not open a sentence ("now that one's ours, Rusty").
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!I\b|I['’])[A-ZÀ-ÖØ-Þ][\w'’-]+")
+
+
+def newest_animal_first(
+    quotable: list[Candidate], query: str, held: Callable[[str], bool]
+) -> list[Candidate]:
+    """Quote first the user's newest message about the animal asked, when asked what it is now.
+
+    "What's our galah called now?" after "Stumpy flew off in the storm… now that one's
+    ours, Rusty": an animal is no one-value attribute (a user may keep two dogs), but asked
+    "now" the newest message about that kind of animal says which one it is, before older
+    messages and a pet fact stored before it, when it names one ("want the vet stuff under
+    the new pup's name" does not). `held`: whether a text may be about it.
+    """
+    if not quotable or not asks_now(query):
+        return quotable
+    said = [
+        c
+        for c in quotable
+        if c["source"] == "conversation"
+        and c["metadata"].get("created_at")
+        and held(c["content"])
+        and _NAME.search(c["content"])
+    ]
+    return newest_first(quotable, said)

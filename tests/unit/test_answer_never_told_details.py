@@ -1,0 +1,142 @@
+"""Never told: a colour, a street, a date, or a thing only a relative was said to have.
+
+The real default embedding model (USE) and the shipped attribute weights read the questions
+and the recalled sentences, as in `test_answer_gate.py`. None of these sentences are in the
+attribute bank or the chat eval sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.answers import answer as _answer
+from tests.answers import fact, said
+from tests.answers import unknown as _unknown
+
+NEVER_TOLD = [
+    # a favourite told is not every favourite: the colour asked must be named
+    (
+        "Which colour do I love most?",
+        [said("m1", "Sunday roast at the pub with the lads, that's what I love most.", 0.7)],
+        "en",
+    ),
+    (
+        "Qual é a cor de que eu mais gosto?",
+        [said("m1", "Aos domingos o arroz de pato da minha sogra, é o que eu mais gosto.", 0.7)],
+        "pt",
+    ),
+    # the town is not the street, and "out on the street" names none
+    (
+        "Em que rua fica a minha casa?",
+        [fact("f1", "O usuário mora em Braga.", "home", 0.6)],
+        "pt",
+    ),
+    (
+        "Em que rua é que eu vivo?",
+        [said("m1", "Desde que me reformei já não ando na rua, fico em casa com o gato.", 0.6)],
+        "pt",
+    ),
+    # a graduation or an appointment named is not its date
+    (
+        "When is my graduation?",
+        [said("m1", "Graduation is finally happening, mum's already bought a hat.", 0.7)],
+        "en",
+    ),
+    (
+        "Em que dia é a minha consulta?",
+        [said("m1", "Tenho de marcar consulta no dentista, que pavor.", 0.7)],
+        "pt",
+    ),
+    # a thing or an animal only a relative was said to have, the user's own beside it
+    (
+        "Which school do I teach at?",
+        [
+            said(
+                "m1",
+                "Work's grand, I'm in logistics. My brother teaches at a school in Leeds, "
+                "I'd never have the patience.",
+                0.7,
+            ),
+            fact("f1", "The user works at Northway Freight.", "workplace", 0.6),
+        ],
+        "en",
+    ),
+    (
+        "Em que farmácia trabalho?",
+        [
+            fact("f1", "O usuário trabalha em Transportes Sado.", "workplace", 0.6),
+            said(
+                "m1",
+                "A minha prima é que trabalha na Farmácia Avenida em Setúbal, eu não tenho "
+                "paciência.",
+                0.7,
+            ),
+        ],
+        "pt",
+    ),
+    (
+        "What's my dog called?",
+        [
+            said(
+                "m1",
+                "Kiwi, my parrot, learnt to whistle at the postman 😂 My dad had a dog named "
+                "Bruno when we were kids.",
+                0.7,
+            )
+        ],
+        "en",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "context", "language"), NEVER_TOLD)
+def test_a_detail_never_told_is_not_answered(model, classifier, question, context, language):
+    _unknown(model, classifier, question, context, language)
+
+
+TOLD = [
+    (
+        "Which colour do I like best?",
+        said("m1", "Honestly teal is my favourite, the whole kitchen is painted teal.", 0.7),
+        "teal",
+    ),
+    (
+        "Which street do I live on?",
+        said("m1", "We're at 14 Orchard Lane now, the one with the blue door.", 0.7),
+        "Orchard Lane",
+    ),
+    (
+        "Quando é o meu casamento?",
+        said("m1", "O casamento é a 12 de setembro, na quinta dos meus avós.", 0.7),
+        "setembro",
+    ),
+    (
+        "Em que farmácia trabalho?",
+        said(
+            "m1",
+            "Trabalho na Farmácia Central desde 2019; a minha prima trabalha numa farmácia também.",
+            0.7,
+        ),
+        "Farmácia Central",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "stored", "value"), TOLD)
+def test_a_detail_told_is_still_cited_first(model, classifier, question, stored, value):
+    _, citations = _answer(model, classifier, question, [stored])
+    assert citations and value in citations[0]["snippet"], citations
+
+
+def test_how_much_in_the_singular_asks_a_number():
+    # "quanto" asks a measure as "quantos" asks a count: a thank-you sharing the form of
+    # address holds no number; "quanto ao cão" (as for the dog) asks none.
+    from graph.asked_detail import asked_detail, holds
+
+    detail = asked_detail("E quanto é que eu peso agora, moço?")
+    assert detail is not None and detail.name == "count"
+    assert not holds(detail, said("m1", "Obrigado, moço, até amanhã.", 0.5))
+    assert holds(detail, said("m2", "A enfermeira disse 82 quilos, moço.", 0.5))
+    assert asked_detail("E quanto ao meu cão, como se chama?") is None or (
+        asked_detail("E quanto ao meu cão, como se chama?").name != "count"
+    )
