@@ -1,0 +1,47 @@
+"""A knowledge-base page in the other language, quoted when it is clearly the one that answers.
+
+The responder's gate (`graph.quotable`) lets a passage in on a word it shares with the
+question or on a meaning close enough to be on its topic (`Calibration.on_topic`). A page in
+another language than the question shares no word with it, and the multilingual vectors put a
+question and the page that answers it across languages no closer than within one (session
+11: 25 of 73 answer pairs below 0.35): "O apoio ao cliente está aberto no dia de Natal?"
+against support.txt's "closed on public holidays" (0.33) got "nothing found" though the
+page ranked first. Quoting nothing is right for a question nothing answers; a page of the
+other language that ranks first AND is the closest in meaning of everything retrieved is
+not nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graph.quotable import written_in
+from retrievers.types import Candidate
+
+# The cosine (USE, the default model) such a page needs at least. Chosen leaving each chat
+# set out (BENCHMARKS.md, session 12): every fold chose 0.125 or 0.175 of 0.1-0.35, with the
+# page required to be the closest in meaning; never-told questions the page would answer sit
+# below it or behind a closer passage.
+FLOOR = 0.125
+
+
+def across_languages(context: Sequence[Candidate], language: str | None) -> list[Candidate]:
+    """Return the top passage when it is a manual page the gate could not read across languages.
+
+    It must rank first, be a knowledge-base passage written in the other language than the
+    question's, be at least as close in meaning to the question as every other passage
+    retrieved, and at least `FLOOR` close. Otherwise nothing: the caller says it found
+    nothing, as before.
+    """
+    if not context or language is None:
+        return []
+    top = context[0]
+    written = written_in(top)
+    if top["source"] != "knowledge_base" or written is None or written == language:
+        return []
+    closeness = top["scores"].get("vector", 0.0)
+    if closeness < FLOOR:
+        return []
+    if any(c["scores"].get("vector", 0.0) > closeness for c in context[1:]):
+        return []
+    return [top]
