@@ -135,9 +135,9 @@ def extractive_answer(
         language=lang,
         semantics=semantics,
     )
-    if not quotable and not about_user and is_question(query):
+    if not about_user and is_question(query):
         # A manual page in the other language shares no word to pass the gate on.
-        quotable = across_languages(context, lang)
+        quotable = across_languages(quotable, context, lang)
     if not quotable:
         if about_user:
             return _reply(f"{say['unknown']} {say['offline']}"), []

@@ -15,6 +15,7 @@ from graph.extractive import PHRASES, extractive_answer
 from graph.semantic_evidence import read_evidence
 from retrievers.types import Candidate
 from tests.answers import MANUAL, MEMORY
+from text.language import detect
 
 RIDE = "A ride longer than 45 minutes costs an extra euro for every started quarter of an hour."
 LOST = "Lost or stolen bikes: report them in the app under Help > Report a problem."
@@ -31,7 +32,7 @@ def _pages(model, question: str, texts: list[str]) -> list[Candidate]:
             id=f"p{i}",
             source="knowledge_base",
             content=text,
-            metadata={"lang": "pt" if text == TRAIN else "en", "source": f"page{i}.md"},
+            metadata={"lang": detect(text), "source": f"page{i}.md"},
             scores={"vector": float(asked @ vector), "rerank": 0.4 - 0.05 * i},
             ranks={},
         )
@@ -76,3 +77,13 @@ def test_a_never_told_fact_is_still_not_answered_from_a_page_in_the_other_langua
     reply, citations = _answer(model, classifier, question, context, route=MEMORY)
     assert citations == [], reply.text
     assert reply.text.startswith(PHRASES["pt"]["unknown"])
+
+
+def test_the_closest_page_in_the_other_language_goes_before_one_sharing_a_word(model, classifier):
+    # The Portuguese page shares "viagem" and says nothing of what a long one costs.
+    question = "Quanto custa a mais uma viagem muito longa?"
+    group = "Uma viagem de grupo marca-se na aplicação, em Grupos, com um dia de antecedência."
+    context = _pages(model, question, [RIDE, group, LOST])
+    assert context[1]["scores"]["vector"] < context[0]["scores"]["vector"]
+    reply, citations = _answer(model, classifier, question, context)
+    assert [c["id"] for c in citations][:2] == ["p0", "p1"], reply.text
