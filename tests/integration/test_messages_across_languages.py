@@ -9,6 +9,7 @@ statement below Portuguese small talk that merely shares the question's everyday
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -53,38 +54,37 @@ async def _tell(res: Resources, ident: Identity, texts: list[str]) -> None:
                 await message_index.insert(conn, thread, [entry], [vector])
 
 
-async def test_a_portuguese_question_finds_what_the_user_said_in_english(resources: Resources):
-    tenant = f"eval-msgx-{uuid.uuid4().hex[:8]}"
-    told = Identity(tenant, "u-marina", "t-told")
-    try:
-        await _tell(resources, told, TOLD)
-        route = {**decision("hybrid", "test", {}), "sources": ["conversation"]}
-        asking = Identity(tenant, told.user_id, "t-ask")
-        with user_scope(tenant, told.user_id):
-            found = await resources.retriever.retrieve(
-                asking, "Como se chama o meu papagaio?", route, fetch_k=20, language="pt"
-            )
-        said = [c["content"] for c in found]
-        # The parrot's name, said in English, among the first two; above a daughter calling
-        # the cat names, which shares only "chama" with the question.
-        assert TOLD[1] in said[:2]
-        assert said.index(TOLD[1]) < said.index(TOLD[8])
-    finally:
-        await delete_tenant(resources, tenant)
+@pytest.fixture(scope="module")
+async def mechanic(resources: Resources) -> AsyncIterator[Identity]:
+    """The boat mechanic, with everything in `TOLD` indexed; deleted afterwards."""
+    told = Identity(f"eval-msgx-{uuid.uuid4().hex[:8]}", "u-marina", "t-told")
+    await _tell(resources, told, TOLD)
+    yield told
+    await delete_tenant(resources, told.tenant_id)
 
 
-async def test_a_question_in_the_messages_language_still_reads_their_words(resources: Resources):
+async def _recalled(res: Resources, told: Identity, question: str, language: str) -> list[str]:
+    """Return the user's messages recalled for `question` in a new thread, best first."""
+    route = {**decision("hybrid", "test", {}), "sources": ["conversation"]}
+    asking = Identity(told.tenant_id, told.user_id, f"t-ask-{uuid.uuid4().hex[:6]}")
+    with user_scope(told.tenant_id, told.user_id):
+        found = await res.retriever.retrieve(asking, question, route, fetch_k=20, language=language)
+    return [c["content"] for c in found]
+
+
+async def test_a_portuguese_question_finds_what_the_user_said_in_english(
+    resources: Resources, mechanic: Identity
+):
+    said = await _recalled(resources, mechanic, "Como se chama o meu papagaio?", "pt")
+    # The parrot's name, said in English, among the first two; above a daughter calling the
+    # cat names, which shares only "chama" with the question.
+    assert TOLD[1] in said[:2]
+    assert said.index(TOLD[1]) < said.index(TOLD[8])
+
+
+async def test_a_question_in_the_messages_language_still_reads_their_words(
+    resources: Resources, mechanic: Identity
+):
     # Asked in English, the English statements are read word by word as before.
-    tenant = f"eval-msgx-{uuid.uuid4().hex[:8]}"
-    told = Identity(tenant, "u-marina", "t-told")
-    try:
-        await _tell(resources, told, TOLD)
-        route = {**decision("hybrid", "test", {}), "sources": ["conversation"]}
-        asking = Identity(tenant, told.user_id, "t-ask")
-        with user_scope(tenant, told.user_id):
-            found = await resources.retriever.retrieve(
-                asking, "What's the parrot called?", route, fetch_k=20, language="en"
-            )
-        assert found[0]["content"] == TOLD[1]
-    finally:
-        await delete_tenant(resources, tenant)
+    said = await _recalled(resources, mechanic, "What's the parrot called?", "en")
+    assert said[0] == TOLD[1]
