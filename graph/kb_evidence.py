@@ -5,7 +5,7 @@ question or on a meaning close enough to be on its topic (`Calibration.on_topic`
 another language than the question shares no word with it, and the multilingual vectors put a
 question and the page that answers it across languages no closer than within one (session
 11: 25 of 73 answer pairs below 0.35): "O apoio ao cliente está aberto no dia de Natal?"
-against support.txt's "closed on public holidays" (0.33) got "nothing found" though the
+against support.txt's "closed on 25 December" (0.33) got "nothing found" though the
 page ranked first, and "qual é o atalho pra riscar um texto?" quoted a Portuguese page
 sharing "texto" over the English shortcuts page ranked first. Quoting nothing is right for a
 question nothing answers; a page of the other language that ranks first AND is the closest
