@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage
 
 from graph.animal_kinds import animal_asked
 from graph.asked_detail import as_kin, asks_name
+from graph.kb_evidence import across_languages
 from graph.product_asks import asks_of_the_product
 from graph.quotable import quotable_evidence
 from graph.relative_detail import person_asked
@@ -140,6 +141,9 @@ def extractive_answer(
             semantics=semantics,
         )
     )
+    if not about_user and is_question(query):
+        # A manual page in the other language shares no word to pass the gate on.
+        quotable = across_languages(quotable, context, lang)
     if not quotable:
         if about_user:
             return _reply(f"{say['unknown']} {say['offline']}"), []

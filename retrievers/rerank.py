@@ -14,6 +14,7 @@ from configs.settings import Settings
 from retrievers.learned_rerank import LearnedReranker, load_model
 from retrievers.registry import Tuning
 from retrievers.types import Candidate
+from text.language import LANGUAGES, detect
 from text.words import QueryTerms, fold
 
 logger = logging.getLogger(__name__)
@@ -56,13 +57,39 @@ class LocalReranker:
         base = [retrieval_score(c) for c in candidates]
         low, high = (min(base), max(base)) if base else (0.0, 0.0)
         spread = (high - low) or 1.0
+        matched = [wanted.match(c["content"]) for c in candidates]
+        coverages = unread_at_mean(query, candidates, [m[0] for m in matched])
         out = []
-        for cand, b in zip(candidates, base, strict=True):
-            coverage, named = wanted.match(cand["content"])
+        for b, coverage, (_, named) in zip(base, coverages, matched, strict=True):
             blended = (1 - self.coverage_weight) * (b - low) / spread
             # Scores stay in [0, 1]: halve everything, and lift named passages above the rest.
             out.append(round((blended + self.coverage_weight * coverage + float(named)) / 2, 6))
         return out
+
+
+def unread_at_mean(
+    query: str, candidates: Sequence[Candidate], coverages: Sequence[float]
+) -> list[float]:
+    """Return the coverages with a passage in another language than `query` at least at the mean.
+
+    Its words could not be the question's ("Qual é o horário do suporte?" against "Support
+    answers on weekdays"), so missing them says nothing against it: it counts at least as
+    the mean of the passages that could share them (as fusion counts a word leg's silence,
+    `retrievers.fusion.zscore_fusion(unseen=)`). Rows without a stored language, or too
+    short to have one, and questions of no known language are read as they are.
+    """
+    asked = detect(query)
+    if asked is None:
+        return list(coverages)
+    other = [
+        c["metadata"].get("lang") in LANGUAGES and c["metadata"]["lang"] != asked
+        for c in candidates
+    ]
+    readable = [v for v, o in zip(coverages, other, strict=True) if not o]
+    if not any(other) or not readable:
+        return list(coverages)
+    mean = sum(readable) / len(readable)
+    return [max(v, mean) if o else v for v, o in zip(coverages, other, strict=True)]
 
 
 def build_reranker(settings: Settings) -> Reranker:

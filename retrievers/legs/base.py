@@ -20,6 +20,7 @@ from memory.fact_semantics import AttributeClassifier
 from memory.facts import FactStore
 from retrievers.types import Candidate, Source
 from storage.identity import Identity
+from text.language import TS_CONFIGS
 
 # What tells whether a leg can find anything at all: the version of the tenant's knowledge
 # base, of the user's memory, or nothing (always searched).
@@ -93,6 +94,21 @@ def can_see(leg: Leg, cand: Candidate, language: str | None) -> bool:
     """
     sees = getattr(leg, "sees", None)
     return sees(cand, language) if sees is not None else True
+
+
+def stemmed_alike(cand: Candidate, language: str | None) -> bool:
+    """Return whether a question's words in `language` could meet `cand`'s words at all.
+
+    A question's words are stemmed in its language and met against each row's own stemming:
+    a Portuguese question hardly matches an English page or message (codes, names,
+    cognates), so a word search's silence about one says nothing against it. Rows "simple"
+    (too short to tell) are stemmed with every question; an unknown language searches all.
+    """
+    if language not in TS_CONFIGS:
+        return True
+    # Rows written before languages were stored have none: stemmed as English.
+    written = cand["metadata"].get("lang") or "en"
+    return written in (language, "simple")
 
 
 def iso(value: Any) -> Any:

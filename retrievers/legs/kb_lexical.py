@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from knowledge import chunks
-from retrievers.legs.base import Search, Stores, Version
+from retrievers.legs.base import Search, Stores, Version, stemmed_alike
 from retrievers.legs.sources import kb_candidate, kb_label
 from retrievers.types import Candidate, Source
-from text.language import TS_CONFIGS, query_configs
+from text.language import query_configs
 from text.words import terms
 
 
@@ -52,17 +52,8 @@ class KbLexical:
 
     @classmethod
     def sees(cls, cand: Candidate, language: str | None) -> bool:
-        """Return whether a question in `language` could match `cand`'s words at all.
-
-        Its words are stemmed in its language and met against each passage's own stemming:
-        a Portuguese question hardly matches an English page (codes, names, cognates), so its
-        silence about one says nothing against it. An unknown language searches them all.
-        """
-        if cand["source"] != cls.source or language not in TS_CONFIGS:
-            return True
-        # Rows written before languages were stored have none: stemmed as English.
-        written = cand["metadata"].get("lang") or "en"
-        return written in (language, "simple")
+        """Return whether a question in `language` could match a passage's words at all."""
+        return cand["source"] != cls.source or stemmed_alike(cand, language)
 
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:

@@ -1,11 +1,16 @@
-"""The user's past messages by words: Okapi BM25 over the message index, in Postgres."""
+"""The user's past messages by words: Okapi BM25 over the message index, in Postgres.
+
+Users switch language between threads ("I work at the port", then "Onde é que eu
+trabalho?"): a message in another language than the question is one its words could not
+meet, so fusion does not count the leg's silence against it (`sees`).
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from memory import message_index
-from retrievers.legs.base import Search, Stores, Version
+from retrievers.legs.base import Search, Stores, Version, stemmed_alike
 from retrievers.legs.sources import message_candidate, message_label, roles_for
 from retrievers.types import Candidate, Source
 from text.language import query_configs
@@ -43,6 +48,11 @@ class MessagesLexical:
             roles=roles_for(q.text),
         )
         return [message_candidate(r, {"lexical": float(r["lexical"])}) for r in rows]
+
+    @classmethod
+    def sees(cls, cand: Candidate, language: str | None) -> bool:
+        """Return whether a question in `language` could match a message's words at all."""
+        return cand["source"] != cls.source or stemmed_alike(cand, language)
 
     @classmethod
     def label(cls, cand: Candidate, language: str = "en") -> str:

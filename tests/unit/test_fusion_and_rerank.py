@@ -290,3 +290,22 @@ def test_zscore_fusion_never_counts_a_list_against_an_id_it_could_not_read():
     # A word it does share (a name, a cognate) still counts for it, never against it.
     low = zscore_fusion({"lexical": {**lexical, "b": 0.1}}, unseen={"lexical": {"b"}})
     assert low["b"] == 0.0
+
+
+async def test_a_page_in_the_other_language_keeps_its_retrieval_lead_over_shared_words():
+    # A Portuguese question; the English page that answers ranks first by retrieval (its
+    # meaning) and can share none of its words, a Portuguese page shares most of them.
+    query = "Como é que eu desligo o alarme do forno quando o temporizador acaba?"
+    docs = [
+        fused("en", "Oven timer: go to Settings > Sounds and turn off the buzzer.", 1.0),
+        fused("pt", "O alarme do forno toca quando o temporizador acaba; desliga-se sozinho.", 0.8),
+        fused("x", "Recipes can be tagged with a cuisine.", 0.0),
+    ]
+    docs[0]["metadata"]["lang"], docs[1]["metadata"]["lang"] = "en", "pt"
+    docs[2]["metadata"]["lang"] = "en"
+    scores = await LocalReranker().score(query, docs)
+    assert scores[0] > scores[1]
+    # Asked in English, the same two pages are read as they are: the words count again.
+    asked_in_english = "How do I turn off the oven timer buzzer?"
+    scores = await LocalReranker().score(asked_in_english, [*docs[1:2], docs[0], docs[2]])
+    assert scores[1] > scores[0]
