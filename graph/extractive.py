@@ -127,10 +127,12 @@ def extractive_answer(
         # By meaning first, then by the words: "who am I married to?" asks for a partner,
         # not the name the words "who am I" suggest; no word of it at all still asks.
         attributes = list(dict.fromkeys([*semantics.asked, *attributes]))
+    someone_elses = (
+        about_user or (semantics is not None and semantics.personal)
+    ) and only_someone_elses(query, context)
     quotable = (
         []  # "em que banco trabalho?" when only the sister was said to work at one
-        if (about_user or (semantics is not None and semantics.personal))
-        and only_someone_elses(query, context)
+        if someone_elses
         else quotable_evidence(
             query,
             context,
@@ -141,7 +143,7 @@ def extractive_answer(
             semantics=semantics,
         )
     )
-    if not about_user and is_question(query):
+    if not about_user and not someone_elses and is_question(query):
         # A manual page in the other language shares no word to pass the gate on.
         quotable = across_languages(quotable, context, lang)
     if not quotable:
