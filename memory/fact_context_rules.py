@@ -87,10 +87,12 @@ ASIDE_RULES = (
          max_words=4, names=True),
 )  # fmt: skip
 
-# A message that says the user and their partner parted ("Travis and I are done", "me separei
+# A message that says the user and their partner parted ("Travis and I are done", "me and
+# Rawle done", "me separei
 # do Damião", "o Nélio foi trabalhar para um cruzeiro e acabámos")...
 BROKE_UP = re.compile(
-    r"\b(?:broke\s+up|split\s+up|(?:and\s+i|we)\s+(?:are|'re)\s+(?:done|over|finished)"
+    r"\b(?:broke\s+up|split\s+up|(?:(?:and\s+i|we)\s+(?:are|'re)|(?:me|i)\s+and\s+\w+"
+    r"(?:\s+(?:are|is))?)\s+(?:done|over|finished)"
     r"|(?:got\s+)?divorced|(?:engagement|relationship)\s+(?:with\s+\w+\s+)?is\s+off"
     r"|acab(?:amos|ei\s+com)|termin(?:amos|ei\s+com)|(?:me\s+)?separ(?:ei|amos)|separei-me"
     r"|separamo-nos|divorciei|divorciamos)\b"
@@ -102,6 +104,8 @@ NEW_PARTNER = rule(
     True,
     "The user's partner is called {value}.",
     r"(?:i'?m|i\s+am)\s+(?:now\s+)?with\s+",
+    # "I seeing Marlon now" (the copula dropped), "I'm dating Kofi now"
+    r"i(?:'?m|\s+am)?\s+(?:now\s+)?(?:seeing|dating|going\s+out\s+with)\s+",
     r"(?:eu\s+)?(?:estou|to|tou|ando)\s+(?:agora\s+)?com\s+(?:(?:o|a)\s+)?",
     max_words=3,
     names=True,

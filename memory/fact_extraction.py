@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memory.fact_appositions import named_relations
+from memory.fact_checks import plausible
 from memory.fact_context_rules import (
     AFTER_I,
     AFTER_NAME,
@@ -340,7 +341,7 @@ def extract_facts(message: str) -> list[ExtractedFact]:
         if (found.attribute, found.value.casefold()) not in seen:
             seen.add((found.attribute, found.value.casefold()))
             facts.append(found)
-    facts = [_corrected(message, fact) for fact in facts]
+    facts = plausible([_corrected(message, fact) for fact in facts])
     portuguese = detect(message) == "pt"
     for attribute, value in introductions(message):
         if not any(f.attribute == attribute for f in facts):

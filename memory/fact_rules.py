@@ -79,7 +79,8 @@ _ORG_WORDS = (
     "universidade agencia banco fabrica oficina restaurante hotel laboratorio redacao "
     "consultorio estudio padaria pastelaria livraria atelier salao clinic school college "
     "pharmacy bank agency firm company store shop lab factory university restaurant studio "
-    "surgery practice office bakery salon garage warehouse"
+    "surgery practice office bakery salon garage warehouse fundacao associacao cooperativa "
+    "camara prefeitura marisqueira barbearia foundation association council charity resort"
 )
 ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
 # Who acts at a workplace: the user's team, colleagues or boss.
@@ -231,7 +232,7 @@ RULES: tuple[Rule, ...] = (
                      _MEU + RELATIVE + _CALLED + r"(?P<value>.+)")),
     rule("hobby", False, "The user plays {value}.",
           _I + r"play\s+(?:(?:some|a\s+lot\s+of)\s+)?", _EU + r"jogo\s+(?:(?:um\s+pouco\s+de)\s+)?",
-          max_words=3, reject="with games video the it music"),
+          max_words=3, reject="with games video the it music na no nos nas em"),
     rule("hobby", False, "The user goes {value}.",
           r"(?:" + _I + "|" + _WE + r")go\s+(?P<value>[a-z]+ing)\b", max_words=1),
     rule("hobby", False, "The user does {value}.",
@@ -261,7 +262,8 @@ RULES: tuple[Rule, ...] = (
     # "working as MIS executive" (no subject), "I am product manager now" (no article).
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
-          reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+          reject="the seeing visiting meeting " + _JOB_REJECT,
+          check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
     rule("job", True, "The user is the {value}.",
           _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
@@ -285,7 +287,11 @@ RULES: tuple[Rule, ...] = (
           # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
           r"(?:" + _I + "|" + _WE + r")shifted\s+to\s+",
           r"a\s+gente\s+(?:se\s+)?mudou\s+(?:para|pra)\s+" + _ART,
-          r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
+          # "a gente mora em Vitória", "agora a gente vive no Recife": the household's home
+          r"a\s+gente\s+(?:(?:agora|ja|hoje)\s+)?(?:mora|vive|esta\s+(?:morando|vivendo))\s+"
+          r"(?:em|no|na|nos|nas)\s+",
+          r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+",
+          reject="a an"),  # "moved into a bigger flat" names no town
     rule("home", True, "The user lives in {value}.",
           _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+",
           # "we're up in Auckland now", "(now) staying in Cyberjaya"
