@@ -21,7 +21,9 @@ JOB_PLACE = rule(
     True,
     "The user works at {value}.",
     # not "aqui em": where the user lives ("sou alfaiate aqui em Bissau")
-    r".*?\s(?:at|with|for|no|na|nos|nas|(?<!aqui\s)(?<!\sca\s)em|pela|pelo)\s+"
+    r".*?\s(?:at|with|for|no|na|nos|nas|(?<!aqui\s)(?<!\sca\s)em|pela|pelo"
+    # "in" only before a workplace's word: "carer in Rosewood Care Home", not "nurse in Leeds"
+    r"|in(?=\s+(?:the\s+)?(?:[a-z&'.-]+\s+){0,3}(?:" + ORG + r"|(?:care|nursing)\s+home\b)))\s+"
     r"(?:the\s+)?",
     max_words=5,
     names=True,
@@ -114,7 +116,7 @@ NEW_PARTNER = rule(
 # A profile written as a list ("name Shwetha, city Mysuru, husband Prashanth, dog Benne",
 # "nome: Rui; cidade: Braga")...
 PROFILE = re.compile(
-    r"(?:^|[,;:.\n(]\s*)(?:name|city|town|job|work|husband|wife|partner|dog|cat|nome|cidade"
+    r"(?:^|[,;:.\n(]\s*)(?:[-*\u2022]\s*)?(?:name|city|town|job|work|husband|wife|partner|dog|cat|nome|cidade"
     r"|trabalho|profissao|marido|esposa|mulher|cao|gato)\s*:?\s+\w"
 )
 # ...whose items are read only in a message holding two or more of them: "name Shwetha" is a

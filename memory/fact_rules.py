@@ -264,6 +264,15 @@ RULES: tuple[Rule, ...] = (
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
           reject="the seeing visiting meeting " + _JOB_REJECT,
           check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+    # "my work: loans officer at X", "I work night porter at X" (no "as"), "o meu trabalho:
+    # caixa", "o trampo é de motoboy": the trade named after the word for work.
+    rule("job", True, "The user works as {value}.",
+          r"(?:[^,;]*?\s)?(?:my|(?:o\s+)?meu)\s+(?:work|job|trabalho|trampo)\s*:\s+(?:(?:an?|um|uma)\s+)?",
+          _I + r"work\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|with|in)\b)",
+          max_words=4, check=r"(?:" + PROFESSION + r")|(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+    rule("job", True, "The user works as {value}.",
+          r"(?:o\s+)?(?:meu\s+)?(?:trabalho|trampo|emprego)\s+e\s+de\s+(?:(?:um|uma)\s+)?",
+          max_words=3, reject="loucos doidos malucos morte casa graca manha tarde noite"),
     # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
     rule("job", True, "The user is the {value}.",
           _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",

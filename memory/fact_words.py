@@ -78,7 +78,8 @@ NOT_THING = (
 # A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
 # professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
 PROFESSION = (
-    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
+    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|sor|sora|ente|ico|ica|ogo|oga|ario|aria|grafo"
+    r"|grafa)"
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
     r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza|agronom[oa]"
     r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar|chefe|mestre|alfaiate|pastor"

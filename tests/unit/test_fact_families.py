@@ -98,3 +98,68 @@ def test_a_partner_named_first_in_portuguese_reads_back_in_portuguese():
     (fact,) = [f for f in extract_facts("A Joana é a minha mulher há vinte anos.")]
     assert fact.attribute == "partner"
     assert "usuário" in fact.text and "Joana" in fact.text
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # the trade after the word for work, and where it is held
+        (
+            "Since you ask about my job: warehouse supervisor at Dunmore Freight.",
+            [("job", "warehouse supervisor"), ("workplace", "Dunmore Freight")],
+        ),
+        (
+            "O meu trabalho: rececionista no Hotel Baía, turnos da noite.",
+            [("job", "rececionista"), ("workplace", "Hotel Baía")],
+        ),
+        (
+            "I work shift supervisor at Kestrel Foods, mostly lates.",
+            [("job", "shift supervisor"), ("workplace", "Kestrel Foods")],
+        ),
+        ("O meu trabalho é de caixa, numa loja de bairro.", [("job", "caixa")]),
+        (
+            "Sou assessor de imprensa na Vidraria Lusa.",
+            [("job", "assessor de imprensa"), ("workplace", "Vidraria Lusa")],
+        ),
+        # "in" before a workplace's own word, a bulleted profile
+        (
+            "I'm a senior carer in Larkfield Nursing Home.",
+            [("job", "senior carer"), ("workplace", "Larkfield Nursing Home")],
+        ),
+        (
+            "About me:\n- job: receptionist\n- husband: Osei",
+            [("job", "receptionist"), ("partner", "Osei")],
+        ),
+        # introductions with where the user writes from, and a name signed with a kiss
+        (
+            "Boa tarde! Cá a Marta, do Barreiro. Preciso de uma lista.",
+            [("name", "Marta"), ("home", "Barreiro")],
+        ),
+        (
+            "Chris speaking, from Derby. Quick one about lists.",
+            [("name", "Chris"), ("home", "Derby")],
+        ),
+        (
+            "hiya this is Kerry-Ann from Mandeville up in the hills, need help",
+            [("name", "Kerry-Ann"), ("home", "Mandeville")],
+        ),
+        ("Can I share a list with my sister? Thanks a million. Shauna x", [("name", "Shauna")]),
+    ],
+)
+def test_work_labels_and_introductions(message, expected):
+    found = pairs(message)
+    assert all(pair in found for pair in expected), found
+
+
+@pytest.mark.parametrize(
+    ("message", "attribute"),
+    [
+        ("I'm a nurse in Leeds, on the wards.", "workplace"),
+        ("My job is a nightmare this month.", "job"),
+        ("O trabalho é de loucos esta semana.", "job"),
+        ("Cheers for that. Sorted x", "name"),
+        ("All done now. Lovely x", "name"),
+    ],
+)
+def test_work_and_introduction_look_alikes_give_nothing(message, attribute):
+    assert attribute not in [a for a, _ in pairs(message)]
