@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from memory.fact_words import BREED, BREEDS, CANONICAL, PARTNER, PET, RELATIVE
-from text import wishes
+from text import kin, wishes
 from text.words import fold
 
 # Words a pet may be described by between "my/our" and the animal ("our indie dog"); never a
@@ -37,7 +37,15 @@ _KIND = (
 )
 # "…, my whippet," after the name; a bracket may drop the possessive ("Naomi (wife, …)").
 _AFTER_NAME = re.compile(
-    r"(?:" + _DELIMITER + r"(?:that'?s\s+|e\s+)?(?:" + _MY + r"|" + _MEU + r")"
+    r"(?:"
+    + _DELIMITER
+    + r"(?:that'?s\s+|e\s+)?(?:"
+    + _MY
+    + r"|"
+    + _MEU
+    + r"|the\s+(?="
+    + kin.PARTNER
+    + r"))"
     r"|\s*\(\s*)" + _KIND + r"(?:\s+[a-z]+)?" + _CLOSER
 )
 # "my African grey, Bingo," / "o meu marido, o Tiago," / "the missus, Sharon": name after.

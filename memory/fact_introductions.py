@@ -27,6 +27,7 @@ _WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
 _PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
 _PERSON = rf"{_WORD}(?:\s+{_WORD})?"
 _FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
+_NEAR = rf"(?:\s+(?i:l[aá]|c[aá]|aqui))?{_FROM}"  # "Aqui é o Kaique, lá do Capão Redondo"
 
 # A name signed in passing: "Callum, by the way", "Aroha, btw!", "Ah, Luana, prazer".
 _SIGNED_NAME = re.compile(
@@ -68,11 +69,11 @@ _RESPELLING = 0.6
 # Tijuca", "Boas. Álvaro, de Bragança.", "Sou a Catarina, do Porto", "Aqui é Edivânia, de
 # Campina Grande". The name opens the message or a sentence, or follows "I'm"/"sou"/"aqui é".
 _INTRODUCED_FROM = re.compile(
-    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui|falando|speaking))?\s*,{_FROM}"
+    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui|falando|speaking))?\s*,{_NEAR}"
     rf"|(?:^|[.!?,]\s+)\W*(?P<here>{_PERSON}){_FROM}(?={_PLACE}\s+(?i:here)\b)"
     rf"|\b(?i:i'?m|this\s+is|(?:eu\s+)?sou(?:\s+[oa])?|aqui\s+[eé](?:\s+[oa])?|c[aá]\s+[oa]"
     rf"|fala\s+[oa])\s+"
-    rf"(?P<intro>{_PERSON})\s*,?{_FROM})"
+    rf"(?P<intro>{_PERSON})\s*,?{_NEAR})"
     # "… from Speightstown up in St Peter": a place may be placed further
     rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$)|\s+(?i:up|down|out|over|near)\s)"
 )

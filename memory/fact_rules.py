@@ -141,7 +141,7 @@ RULES: tuple[Rule, ...] = (
           max_words=3, names=True),
     # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
     # capitalised, which tells "I'm Priya" from "I'm tired".
-    rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
+    rule("name", True, "The user's name is {value}.", _IM, r"(?:this|here)\s+is\s+", r"myself\s+",
           r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
           reject="also just here the a an not so really sure still going glad happy tired"),
     # "Eu sou Braima, alfaiate aqui em Bissau": no article, so the clause is the name alone.
@@ -224,6 +224,7 @@ RULES: tuple[Rule, ...] = (
           _IM + r"(?:now\s+)?(?:seeing|dating|going\s+out\s+with|engaged\s+to|married\s+to)\s+",
           _IVE + r"been\s+(?:seeing|dating|going\s+out\s+with)\s+",
           _EU + r"(?:estou\s+(?:a\s+namorar|namorando|noiv[oa]|casad[oa])|to\s+namorando"
+          r"|(?:ando|tou)\s+(?:a\s+namorar|namorando)"
           r"|namoro|sou\s+casad[oa])\s+(?:com\s+)?" + _ART,
           max_words=3, names=True),
     *(rule("family:{kin}", False, "The user's {kin} is called {value}.", prefix, max_words=3,

@@ -163,3 +163,29 @@ def test_work_labels_and_introductions(message, expected):
 )
 def test_work_and_introduction_look_alikes_give_nothing(message, attribute):
     assert attribute not in [a for a, _ in pairs(message)]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Agora ando a namorar o Caetano, veja lá.", ("partner", "Caetano")),
+        ("Tou namorando a Luíza desde o carnaval.", ("partner", "Luíza")),
+        ("Priya, the wife, says the app is great.", ("partner", "Priya")),
+        ("Hello, here is Małgorzata, I write from Cork.", ("name", "Małgorzata")),
+        ("Fala! Aqui é o Jefferson, lá do Jardim Ângela.", ("home", "Jardim Ângela")),
+        ("Olá, sou a Bia, cá de Setúbal.", ("home", "Setúbal")),
+    ],
+)
+def test_partners_names_and_homes_said_loosely(message, expected):
+    assert expected in pairs(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "attribute"),
+    [
+        ("Mark, the plumber, came round today.", "partner"),
+        ("Here is the list I promised you.", "name"),
+    ],
+)
+def test_loose_look_alikes_give_nothing(message, attribute):
+    assert attribute not in [a for a, _ in pairs(message)]
