@@ -46,7 +46,7 @@ _AFTER_NAME = re.compile(
     + r"|the\s+(?="
     + kin.PARTNER
     + r"))"
-    r"|\s*\(\s*)" + _KIND + r"(?:\s+[a-z]+)?" + _CLOSER
+    r"|\s*\(\s*)" + _KIND + r"(?:\s+(?P<more>[a-z]+))?" + _CLOSER
 )
 # "my African grey, Bingo," / "o meu marido, o Tiago," / "the missus, Sharon": name after.
 _BEFORE_NAME = re.compile(
@@ -94,7 +94,7 @@ _HAVE_PET = re.compile(
     + BREED
     + r"|"
     + PET
-    + r")(?:(?<=[ao])\s+(?!(?:de|do|da|que|e)\b)[a-z]+)?(?:\s+(?:called|named)\s+|"
+    + r")(?:(?<=[ao])\s+(?!(?:de|do|da|que|e)\b)(?P<more>[a-z]+))?(?:\s+(?:called|named)\s+|"
     + _DELIMITER
     + r"(?:(?:his|her)\s+name(?:'s|\s+is)\s+|(?:chama-se|se\s+chama|called|named)\s+)?)"
     + r"(?:(?:o|a)\s+)?"
@@ -138,7 +138,10 @@ _NOT_NAMES = frozenset(
 def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
     """Return (attribute, template, kind as written) for the relation word a match found."""
     groups = {k: v for k, v in match.groupdict().items() if v}
-    written = message[slice(*match.span(next(iter(groups))))]
+    start, end = match.span(next(iter(groups)))
+    if "more" in groups and ("breed" in groups or "species" in groups):
+        end = match.end("more")  # "a minha égua mangalarga": the breed said after the animal
+    written = message[start:end]
     if "breed" in groups:
         breed = " ".join(groups["breed"].split())
         return "pet", f"The user has a {breed} ({BREEDS[breed]}) called {{value}}.", written

@@ -189,3 +189,15 @@ def test_partners_names_and_homes_said_loosely(message, expected):
 )
 def test_loose_look_alikes_give_nothing(message, attribute):
     assert attribute not in [a for a, _ in pairs(message)]
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("O Trovão, o meu cavalo lusitano, ganhou a prova.", "cavalo lusitano"),
+        ("Temos uma cadela perdigueira, a Pimenta, que caça tudo.", "cadela perdigueira"),
+    ],
+)
+def test_a_portuguese_pet_keeps_the_breed_said_after_the_animal(message, kind):
+    (fact,) = [f for f in extract_facts(message) if f.attribute == "pet"]
+    assert f"({kind})" in fact.text
