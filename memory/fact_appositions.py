@@ -83,8 +83,8 @@ _ADOPTED_NAMED = re.compile(
     r"\s+(?:(?:new|nov[oa])\s+)?(?P<adopted>[a-z-]+)\s*,?\s+(?:(?:his|her)\s+name(?:'s|\s+is)"
     r"|(?:o\s+)?nome\s+del[ea]\s+e|chama-se|se\s+chama)\s+(?:(?:o|a)\s+)?"
 )
-# "we've a new wee rescue frenchie called Pudsey", "we have a rat, her name is Kluska",
-# "tenho outro cágado, o Tamborim", "temos uma ovelha bordaleira, a Branquinha": an animal the
+# "we've got a wee rescue greyhound called Nessie", "we have a hamster, his name is Nibbles",
+# "tenho outra gata, a Mimi", "temos uma vaca leiteira, a Estrela": an animal the
 # user has, named after it (a Portuguese adjective may follow the animal).
 _HAVE_PET = re.compile(
     r"\b(?:(?:i|we)(?:'ve|\s+have|\s+get)?\s+(?:got\s+)?|(?:i|we)\s+have\s+|(?:eu\s+)?tenho\s+"
@@ -99,7 +99,7 @@ _HAVE_PET = re.compile(
     + r"(?:(?:his|her)\s+name(?:'s|\s+is)\s+|(?:chama-se|se\s+chama|called|named)\s+)?)"
     + r"(?:(?:o|a)\s+)?"
 )
-# "Maude's my wife", "Kumul is our cassowary", "O Afonso é o meu namorado": the name first.
+# "Declan's my husband", "Bella is our beagle", "O Vasco é o meu noivo": the name first.
 _NAME_IS = re.compile(
     r"(?:'s|\s+is|\s+e)\s+(?:"
     + _MY
@@ -140,7 +140,7 @@ def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
     groups = {k: v for k, v in match.groupdict().items() if v}
     start, end = match.span(next(iter(groups)))
     if "more" in groups and ("breed" in groups or "species" in groups):
-        end = match.end("more")  # "a minha égua mangalarga": the breed said after the animal
+        end = match.end("more")  # "o meu cavalo lusitano": the breed said after the animal
     written = message[start:end]
     if "breed" in groups:
         breed = " ".join(groups["breed"].split())

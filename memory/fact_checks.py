@@ -1,12 +1,12 @@
 """Second looks at a message's facts together: a "pastime" that is the user's work, a number job.
 
 The clause rules (`memory/fact_rules.py`) read each clause alone, so "I do …" / "faço …" reads
-as a hobby whatever is done: "sou paneleira, faço panela de barro", "now I'm senior carer, I
-do the medication round", "eu só faço degradê" (a barber) are the user's work, not a pastime,
-and a stored hobby "the medication round" answers "what do I do for fun?" wrongly. What the
+as a hobby whatever is done: "sou padeira, faço broas", "I'm a dispatcher now, I do the late
+loads", "eu cá só faço o pão" are the user's work, not a pastime, and a stored hobby "the
+late loads" answers "what do I do for fun?" wrongly. What the
 user does beside their own job, or "the"/"o" task, is kept as a hobby only when it is a known
 sport or pastime (`memory.fact_words.HOBBY`: "I'm a nurse and I do pottery"). A job is never
-a number ("I'm a 24 handicap" is golf).
+a number ("I'm a 12 handicap" is golf).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from text.words import fold
 
 _DOES = ("The user does ", "O usuário pratica ")  # the "I do …"/"faço …" rule's statements
 _WORK = frozenset({"job", "workplace"})
-_TASK = re.compile(r"(?:the|o|a|os|as)\s")  # "the medication round", "os night shifts"
+_TASK = re.compile(r"(?:the|o|a|os|as)\s")  # "the late loads", "os turnos da noite"
 _PASTIME = re.compile(HOBBY)
 
 

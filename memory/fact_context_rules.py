@@ -22,7 +22,7 @@ JOB_PLACE = rule(
     "The user works at {value}.",
     # not "aqui em": where the user lives ("sou alfaiate aqui em Bissau")
     r".*?\s(?:at|with|for|no|na|nos|nas|(?<!aqui\s)(?<!\sca\s)em|pela|pelo"
-    # "in" only before a workplace's word: "carer in Rosewood Care Home", not "nurse in Leeds"
+    # "in" only before a workplace's word: "carer in Larkfield Nursing Home", not "nurse in Leeds"
     r"|in(?=\s+(?:the\s+)?(?:[a-z&'.-]+\s+){0,3}(?:" + ORG + r"|(?:care|nursing)\s+home\b)))\s+"
     r"(?:the\s+)?",
     max_words=5,
@@ -90,7 +90,7 @@ ASIDE_RULES = (
 )  # fmt: skip
 
 # A message that says the user and their partner parted ("Travis and I are done", "me and
-# Rawle done", "me separei
+# Leroy done", "me separei
 # do Damião", "o Nélio foi trabalhar para um cruzeiro e acabámos")...
 BROKE_UP = re.compile(
     r"\b(?:broke\s+up|split\s+up|(?:(?:and\s+i|we)\s+(?:are|'re)|(?:me|i)\s+and\s+\w+"
@@ -106,7 +106,7 @@ NEW_PARTNER = rule(
     True,
     "The user's partner is called {value}.",
     r"(?:i'?m|i\s+am)\s+(?:now\s+)?with\s+",
-    # "I seeing Marlon now" (the copula dropped), "I'm dating Kofi now"
+    # "I seeing Marcus now" (the copula dropped), "I'm dating Kofi now"
     r"i(?:'?m|\s+am)?\s+(?:now\s+)?(?:seeing|dating|going\s+out\s+with)\s+",
     r"(?:eu\s+)?(?:estou|to|tou|ando)\s+(?:agora\s+)?com\s+(?:(?:o|a)\s+)?",
     max_words=3,

@@ -79,7 +79,7 @@ _KEYED = "".join(rf"(?<!\b{key})" for key in _KEYS.split())
 # "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
 _WORK = r"(?:(?<=work)|(?<=trabalho)|(?<=trampo)|(?<=emprego))"
 # "work:" ends a clause only before a first-person one ("my work: I am…", not "my work: nurse");
-# "o trampo é de motoboy" is one clause ("é" folds to "e").
+# "o meu trabalho é de caixa" is one clause ("é" folds to "e").
 _CLAUSE_END = re.compile(
     rf"[,\u2013\u2014]|{_KEYED}:|{_WORK}:(?=\s*(?:i|eu|sou|we)\b)|\s+-\s+"
     r"|\s+(?:and|but|mas|that|because|since|so|porque|pois"

@@ -3,8 +3,8 @@
 The clause rules (`memory/fact_rules.py`) read "I'm Priya" and "Orla here". People also
 introduce themselves as a line of a letter or a chat: a name signed in passing ("Callum, by
 the way"), alone after a greeting ("Boas. Álvaro, de Bragança."), with the place they write
-from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande", "Cá a Vera, de Loulé",
-"Ingrid falando, de Biguaçu"), signed off at the end ("— Tom", "Cheers, Priya", "Bev x"),
+from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande", "Cá a Marta, do Barreiro",
+"Chris speaking, from Derby"), signed off at the end ("— Tom", "Cheers, Priya", "Shauna x"),
 dictated in lower case ("this is tatenda speaking") or set right when the assistant got it
 wrong ("it's Ana, not Anna"). Each gives the user's name; a place said beside the name ("…
 from Galway here", "…, de Bragança") gives their home.
@@ -27,7 +27,7 @@ _WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
 _PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
 _PERSON = rf"{_WORD}(?:\s+{_WORD})?"
 _FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
-_NEAR = rf"(?:\s+(?i:l[aá]|c[aá]|aqui))?{_FROM}"  # "Aqui é o Kaique, lá do Capão Redondo"
+_NEAR = rf"(?:\s+(?i:l[aá]|c[aá]|aqui))?{_FROM}"  # "Aqui é o Jefferson, lá do Jardim Ângela"
 
 # A name signed in passing: "Callum, by the way", "Aroha, btw!", "Ah, Luana, prazer".
 _SIGNED_NAME = re.compile(
@@ -50,7 +50,7 @@ _SIGNED_OFF = re.compile(
     rf"|abra[cç]os?|beijos?|bjs|abs|um\s+abra[cç]o)\s*[,!.]?\s+)(?P<value>{_PERSON})"
     r"\s*[.!]?\s*$"
 )
-# A name signed with a kiss at the end: "… in the book. Bev x", "Obrigada! Lu xx".
+# A name signed with a kiss at the end: "… thanks a million. Shauna x", "Obrigada! Lu xx".
 # Not a word said with a kiss ("Sorted x", "Lovely x", "Night x").
 _KISSED = re.compile(
     rf"(?:^|[.!?]\s+)(?!(?i:[\w'-]+(?:ed|ing|ly)|thanks|cheers|love|done|ta|bye|night|later"
@@ -74,7 +74,7 @@ _INTRODUCED_FROM = re.compile(
     rf"|\b(?i:i'?m|this\s+is|(?:eu\s+)?sou(?:\s+[oa])?|aqui\s+[eé](?:\s+[oa])?|c[aá]\s+[oa]"
     rf"|fala\s+[oa])\s+"
     rf"(?P<intro>{_PERSON})\s*,?{_NEAR})"
-    # "… from Speightstown up in St Peter": a place may be placed further
+    # "… from Mandeville up in the hills": a place may be placed further
     rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$)|\s+(?i:up|down|out|over|near)\s)"
 )
 # A sentence that is only a name and where it is written from: "Stelios from Cyprus." The

@@ -265,8 +265,8 @@ RULES: tuple[Rule, ...] = (
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
           reject="the seeing visiting meeting " + _JOB_REJECT,
           check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
-    # "my work: loans officer at X", "I work night porter at X" (no "as"), "o meu trabalho:
-    # caixa", "o trampo é de motoboy": the trade named after the word for work.
+    # "my job: warehouse supervisor at X", "I work shift supervisor at X" (no "as"), "o meu
+    # trabalho: caixa", "o meu trabalho é de caixa": the trade named after the word for work.
     rule("job", True, "The user works as {value}.",
           r"(?:[^,;]*?\s)?(?:my|(?:o\s+)?meu)\s+(?:work|job|trabalho|trampo)\s*:\s+(?:(?:an?|um|uma)\s+)?",
           _I + r"work\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|with|in)\b)",

@@ -144,5 +144,5 @@ JOB_WORDS = (
 # north to", "moved through to Glasgow", "we're up in Auckland", "moved into Leeds".
 AWAY = (
     r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?"
-    r"|in\s*(?=to\b))?"  # "moved in to Gander", "we moved into Leeds"
+    r"|in\s*(?=to\b))?"  # "moved in to Truro", "we moved into Leeds"
 )
