@@ -278,7 +278,7 @@ class FactStore:
                 for old in current
                 if value["supersedes"]
                 and old.value.get("origin") == "message"
-                and not await self._still_states(ns, old.value["source_id"])
+                and not await self._still_states(ns, old.value["source_id"], fact.attribute)
             ]
             if conn is not None:
                 await self._after_change(conn, ident, stated_in, fact.text)
@@ -287,17 +287,17 @@ class FactStore:
                     await self._after_change(own, ident, stated_in, fact.text)
             return key
 
-    async def _still_states(self, ns: tuple[str, ...], source_id: str) -> bool:
-        """Return whether a message is the source of a fact that still holds.
+    async def _still_states(self, ns: tuple[str, ...], source_id: str, replaced: str) -> bool:
+        """Return whether a message is the source of a fact of another attribute that holds.
 
         "Hi, Porto here, and I'm allergic to penicillin" stays evidence of the allergy after
-        the user moves: only a message all of whose facts were replaced ranks below current
-        statements (the current fact of the attribute asked still goes first).
+        the user moves: only a message whose other facts were all replaced ranks below
+        current statements (the current fact of the attribute asked still goes first).
         """
         held = await self.store.asearch(
-            ns, filter={"source_id": source_id, "current": True}, limit=1
+            ns, filter={"source_id": source_id, "current": True}, limit=_SAME_ATTRIBUTE_LIMIT
         )
-        return bool(held)
+        return any(item.value["attribute"] != replaced for item in held)
 
     async def _after_change(
         self, conn: AsyncConnection, ident: Identity, stated_in: list[str], replaced_by: str
