@@ -3,10 +3,10 @@
 The clause rules (`memory/fact_rules.py`) read each clause alone, so "I do …" / "faço …" reads
 as a hobby whatever is done: "sou padeira, faço broas", "I'm a dispatcher now, I do the late
 loads", "eu cá só faço o pão" are the user's work, not a pastime, and a stored hobby "the
-late loads" answers "what do I do for fun?" wrongly. What the
-user does beside their own job, or "the"/"o" task, is kept as a hobby only when it is a known
-sport or pastime (`memory.fact_words.HOBBY`: "I'm a nurse and I do pottery"). A job is never
-a number ("I'm a 12 handicap" is golf).
+late loads" answers "what do I do for fun?" wrongly. What the user does beside their own
+job, or "the"/"o" task, is kept as a hobby only when it is a known sport or pastime
+(`memory.fact_words.HOBBY`: "I'm a nurse and I do pottery"). A job is never a number ("I'm a
+12 handicap" is golf).
 """
 
 from __future__ import annotations
