@@ -18,14 +18,14 @@ import re
 from collections.abc import Iterator
 
 from memory.fact_words import BREED, BREEDS, CANONICAL, PARTNER, PET, RELATIVE
-from text import wishes
+from text import kin, wishes
 from text.words import fold
 
 # Words a pet may be described by between "my/our" and the animal ("our indie dog"); never a
 # possessive ("my sister's dog") or a relative.
 _PET_ADJECTIVE = (
     r"(?:(?:new|little|baby|old|young|rescue|indie|lovely|big|fat|lazy|crazy|mad|elderly|senior"
-    r"|retired|ancient|tiny|giant|fluffy|grumpy|beloved|other|second)\s+)?"
+    r"|retired|ancient|tiny|giant|fluffy|grumpy|beloved|other|second|wee)\s+){0,2}"
 )
 _DELIMITER = r"\s*(?:,|\(|\s[-\u2013\u2014]|[\u2013\u2014])\s*"
 _CLOSER = r"(?=\s*(?:[,)\u2013\u2014.!?;:]|\s-\s|$))"
@@ -37,8 +37,16 @@ _KIND = (
 )
 # "…, my whippet," after the name; a bracket may drop the possessive ("Naomi (wife, …)").
 _AFTER_NAME = re.compile(
-    r"(?:" + _DELIMITER + r"(?:that'?s\s+|e\s+)?(?:" + _MY + r"|" + _MEU + r")"
-    r"|\s*\(\s*)" + _KIND + r"(?:\s+[a-z]+)?" + _CLOSER
+    r"(?:"
+    + _DELIMITER
+    + r"(?:that'?s\s+|e\s+)?(?:"
+    + _MY
+    + r"|"
+    + _MEU
+    + r"|the\s+(?="
+    + kin.PARTNER
+    + r"))"
+    r"|\s*\(\s*)" + _KIND + r"(?:\s+(?P<more>[a-z]+))?" + _CLOSER
 )
 # "my African grey, Bingo," / "o meu marido, o Tiago," / "the missus, Sharon": name after.
 _BEFORE_NAME = re.compile(
@@ -75,6 +83,32 @@ _ADOPTED_NAMED = re.compile(
     r"\s+(?:(?:new|nov[oa])\s+)?(?P<adopted>[a-z-]+)\s*,?\s+(?:(?:his|her)\s+name(?:'s|\s+is)"
     r"|(?:o\s+)?nome\s+del[ea]\s+e|chama-se|se\s+chama)\s+(?:(?:o|a)\s+)?"
 )
+# "we've got a wee rescue greyhound called Nessie", "we have a hamster, his name is Nibbles",
+# "tenho outra gata, a Mimi", "temos uma vaca leiteira, a Estrela": an animal the
+# user has, named after it (a Portuguese adjective may follow the animal).
+_HAVE_PET = re.compile(
+    r"\b(?:(?:i|we)(?:'ve|\s+have|\s+get)?\s+(?:got\s+)?|(?:i|we)\s+have\s+|(?:eu\s+)?tenho\s+"
+    r"|(?:nos\s+)?temos\s+)(?:a|an|one|another|outr[oa]|um|uma)\s+(?:(?:new|nov[oa])\s+)?"
+    + _PET_ADJECTIVE
+    + r"(?:"
+    + BREED
+    + r"|"
+    + PET
+    + r")(?:(?<=[ao])\s+(?!(?:de|do|da|que|e)\b)(?P<more>[a-z]+))?(?:\s+(?:called|named)\s+|"
+    + _DELIMITER
+    + r"(?:(?:his|her)\s+name(?:'s|\s+is)\s+|(?:chama-se|se\s+chama|called|named)\s+)?)"
+    + r"(?:(?:o|a)\s+)?"
+)
+# "Declan's my husband", "Bella is our beagle", "O Vasco é o meu noivo": the name first.
+_NAME_IS = re.compile(
+    r"(?:'s|\s+is|\s+e)\s+(?:"
+    + _MY
+    + r"|"
+    + _MEU
+    + r")"
+    + _KIND
+    + r"(?!['\u2019]|\s+(?:de|do|da|of)\b)"  # not "my husband's brother", "irmã do meio"
+)
 _ANIMAL = re.compile(r"\b(?:" + BREED + r"|" + PET + r")\b")
 # "Vegemite the kelpie": a name and its animal.
 _NAME_THE_ANIMAL = re.compile(r"\s+the\s+(?:" + BREED + r"|" + PET + r")\b")
@@ -96,14 +130,18 @@ _NOT_NAMES = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday today tonight can could does did "
     "will would should is are was were has have tell let ask please when while after before "
     "o a e eu meu minha nosso nossa ola oi obrigado obrigada sim nao entao pois bom boa hoje "
-    "agora quando depois na no so".split()
+    "agora quando depois na no so this that it he she there here who what isto isso ele ela "
+    "quem".split()
 )
 
 
 def _kind(match: re.Match[str], message: str) -> tuple[str, str, str]:
     """Return (attribute, template, kind as written) for the relation word a match found."""
     groups = {k: v for k, v in match.groupdict().items() if v}
-    written = message[slice(*match.span(next(iter(groups))))]
+    start, end = match.span(next(iter(groups)))
+    if "more" in groups and ("breed" in groups or "species" in groups):
+        end = match.end("more")  # "o meu cavalo lusitano": the breed said after the animal
+    written = message[start:end]
     if "breed" in groups:
         breed = " ".join(groups["breed"].split())
         return "pet", f"The user has a {breed} ({BREEDS[breed]}) called {{value}}.", written
@@ -150,9 +188,11 @@ def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
     for pattern, name_first in (
         (_AFTER_NAME, True),
         (_NAME_THE_ANIMAL, True),
+        (_NAME_IS, True),
         (_BEFORE_NAME, False),
         (_NEW_PET, False),
         (_ADOPTED_NAMED, False),
+        (_HAVE_PET, False),
     ):
         for m in pattern.finditer(folded):
             if name_first:
@@ -161,6 +201,9 @@ def named_relations(message: str) -> Iterator[tuple[str, str, str, str]]:
             else:
                 found = _NAME_AFTER.match(message, m.end())
                 value = _name(found.group()) if found else ""
+            if pattern is _NAME_IS and "\u00e9" not in message[m.start() : m.start() + 3]:
+                if folded[m.start() : m.start() + 3].strip() == "e":
+                    continue  # "o Rui e a minha irmã": "and", not "é"
             if m.groupdict().get("one") and not _ANIMAL.search(folded):
                 continue  # "got a new one, Samsung": a pet only where the message names animals
             if value and not _hypothetical(folded, m.start()):

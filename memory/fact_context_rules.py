@@ -21,7 +21,9 @@ JOB_PLACE = rule(
     True,
     "The user works at {value}.",
     # not "aqui em": where the user lives ("sou alfaiate aqui em Bissau")
-    r".*?\s(?:at|with|for|no|na|nos|nas|(?<!aqui\s)(?<!\sca\s)em|pela|pelo)\s+"
+    r".*?\s(?:at|with|for|no|na|nos|nas|(?<!aqui\s)(?<!\sca\s)em|pela|pelo"
+    # "in" only before a workplace's word: "carer in Larkfield Nursing Home", not "nurse in Leeds"
+    r"|in(?=\s+(?:the\s+)?(?:[a-z&'.-]+\s+){0,3}(?:" + ORG + r"|(?:care|nursing)\s+home\b)))\s+"
     r"(?:the\s+)?",
     max_words=5,
     names=True,
@@ -87,10 +89,12 @@ ASIDE_RULES = (
          max_words=4, names=True),
 )  # fmt: skip
 
-# A message that says the user and their partner parted ("Travis and I are done", "me separei
+# A message that says the user and their partner parted ("Travis and I are done", "me and
+# Leroy done", "me separei
 # do Damião", "o Nélio foi trabalhar para um cruzeiro e acabámos")...
 BROKE_UP = re.compile(
-    r"\b(?:broke\s+up|split\s+up|(?:and\s+i|we)\s+(?:are|'re)\s+(?:done|over|finished)"
+    r"\b(?:broke\s+up|split\s+up|(?:(?:and\s+i|we)\s+(?:are|'re)|(?:me|i)\s+and\s+\w+"
+    r"(?:\s+(?:are|is))?)\s+(?:done|over|finished)"
     r"|(?:got\s+)?divorced|(?:engagement|relationship)\s+(?:with\s+\w+\s+)?is\s+off"
     r"|acab(?:amos|ei\s+com)|termin(?:amos|ei\s+com)|(?:me\s+)?separ(?:ei|amos)|separei-me"
     r"|separamo-nos|divorciei|divorciamos)\b"
@@ -102,6 +106,8 @@ NEW_PARTNER = rule(
     True,
     "The user's partner is called {value}.",
     r"(?:i'?m|i\s+am)\s+(?:now\s+)?with\s+",
+    # "I seeing Marcus now" (the copula dropped), "I'm dating Kofi now"
+    r"i(?:'?m|\s+am)?\s+(?:now\s+)?(?:seeing|dating|going\s+out\s+with)\s+",
     r"(?:eu\s+)?(?:estou|to|tou|ando)\s+(?:agora\s+)?com\s+(?:(?:o|a)\s+)?",
     max_words=3,
     names=True,
@@ -110,7 +116,7 @@ NEW_PARTNER = rule(
 # A profile written as a list ("name Shwetha, city Mysuru, husband Prashanth, dog Benne",
 # "nome: Rui; cidade: Braga")...
 PROFILE = re.compile(
-    r"(?:^|[,;:.\n(]\s*)(?:name|city|town|job|work|husband|wife|partner|dog|cat|nome|cidade"
+    r"(?:^|[,;:.\n(]\s*)(?:[-*\u2022]\s*)?(?:name|city|town|job|work|husband|wife|partner|dog|cat|nome|cidade"
     r"|trabalho|profissao|marido|esposa|mulher|cao|gato)\s*:?\s+\w"
 )
 # ...whose items are read only in a message holding two or more of them: "name Shwetha" is a

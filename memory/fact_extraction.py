@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from memory.fact_appositions import named_relations
+from memory.fact_checks import plausible
 from memory.fact_context_rules import (
     AFTER_I,
     AFTER_NAME,
@@ -70,17 +71,26 @@ class ExtractedFact:
 # An emoji ends a sentence as a full stop does ("…por cima do ombro 😅 Mudámo-nos para Benoni").
 _SENTENCE_END = re.compile(r"[.!?;\n\u2600-\u27bf\U0001f300-\U0001faff]+")
 # A profile's key keeps its value ("nome: Rui"; `PROFILE`), not "atualização:".
-_KEYS = "name nome city cidade job profissao husband wife marido esposa dog cat cao gato"
+_KEYS = (
+    "name nome city cidade job work trabalho trampo profissao husband wife marido esposa dog cat "
+    "cao gato"
+)
 _KEYED = "".join(rf"(?<!\b{key})" for key in _KEYS.split())
 # "e" is also a folded "é" (is): never split "o meu nome é Ana" or "cor favorita é verde".
+_WORK = r"(?:(?<=work)|(?<=trabalho)|(?<=trampo)|(?<=emprego))"
+# "work:" ends a clause only before a first-person one ("my work: I am…", not "my work: nurse");
+# "o meu trabalho é de caixa" is one clause ("é" folds to "e").
 _CLAUSE_END = re.compile(
-    rf"[,\u2013\u2014]|{_KEYED}:|\s+-\s+|\s+(?:and|but|mas|that|because|since|so|porque|pois"
+    rf"[,\u2013\u2014]|{_KEYED}:|{_WORK}:(?=\s*(?:i|eu|sou|we)\b)|\s+-\s+"
+    r"|\s+(?:and|but|mas|that|because|since|so|porque|pois"
     r"|que(?!\s+(?:eu\s+)?mais\s+gosto\b))\s+"
     r"|(?<!nome)(?<!favorit[ao])(?<!preferid[ao])(?<!aqui)(?<!gosto)(?<!comer)(?<!beber)"
-    r"\s+e\s+(?!(?:o|a)\s)"
+    r"(?<!trabalho)(?<!trampo)(?<!emprego)\s+e\s+(?!(?:o|a)\s)"
+    rf"|{_WORK}\s+e\s+(?!(?:o|a|de)\s)"
 )
 _FILLER = re.compile(
-    r"(?:[\s,]+|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay|yes|yeah|anyway|"
+    r"(?:[\s,]+|[-*\u2022](?=\s)|(?:well|actually|by the way|btw|also|and|so|now|oh|ok|okay"
+    r"|yes|yeah|anyway|"
     r"please|lol|haha|ah|right|quick one|fun fact|entao|bem|alias|agora|e|tambem|oi|oii|hi|"
     r"hello|hey|ola|sim|pois|olha|enfim|bom(?!\s+dia)|boas|na verdade|e ai|ja agora"
     r"|(?<=hi\s)there|(?<=hey\s)there|(?<=hello\s)there)\b)*"
@@ -340,7 +350,7 @@ def extract_facts(message: str) -> list[ExtractedFact]:
         if (found.attribute, found.value.casefold()) not in seen:
             seen.add((found.attribute, found.value.casefold()))
             facts.append(found)
-    facts = [_corrected(message, fact) for fact in facts]
+    facts = plausible([_corrected(message, fact) for fact in facts])
     portuguese = detect(message) == "pt"
     for attribute, value in introductions(message):
         if not any(f.attribute == attribute for f in facts):

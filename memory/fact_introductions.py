@@ -3,10 +3,11 @@
 The clause rules (`memory/fact_rules.py`) read "I'm Priya" and "Orla here". People also
 introduce themselves as a line of a letter or a chat: a name signed in passing ("Callum, by
 the way"), alone after a greeting ("Boas. Álvaro, de Bragança."), with the place they write
-from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande"), signed off at the end
-("— Tom", "Cheers, Priya"), dictated in lower case ("this is tatenda speaking") or set right
-when the assistant got it wrong ("it's Ana, not Anna"). Each gives the user's name; a place
-said beside the name ("… from Galway here", "…, de Bragança") gives their home.
+from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande", "Cá a Marta, do Barreiro",
+"Chris speaking, from Derby"), signed off at the end ("— Tom", "Cheers, Priya", "Shauna x"),
+dictated in lower case ("this is tatenda speaking") or set right when the assistant got it
+wrong ("it's Ana, not Anna"). Each gives the user's name; a place said beside the name ("…
+from Galway here", "…, de Bragança") gives their home.
 
 A place alone is no name: "Ireland here", "Greetings from Lisbon." and "It's Lisbon, not
 Porto" give nothing (`text.names`, and a correction must read as a respelling).
@@ -26,6 +27,7 @@ _WORD = r"[A-Z\u00c0-\u00dd][\w'\u2019-]+"
 _PLACE = rf"{_WORD}(?:\s+(?:(?:de|da|do|dos|das)\s+)?{_WORD})*"
 _PERSON = rf"{_WORD}(?:\s+{_WORD})?"
 _FROM = r"\s+(?i:from|de|do|da|dos|das)\s+"
+_NEAR = rf"(?:\s+(?i:l[aá]|c[aá]|aqui))?{_FROM}"  # "Aqui é o Jefferson, lá do Jardim Ângela"
 
 # A name signed in passing: "Callum, by the way", "Aroha, btw!", "Ah, Luana, prazer".
 _SIGNED_NAME = re.compile(
@@ -48,6 +50,13 @@ _SIGNED_OFF = re.compile(
     rf"|abra[cç]os?|beijos?|bjs|abs|um\s+abra[cç]o)\s*[,!.]?\s+)(?P<value>{_PERSON})"
     r"\s*[.!]?\s*$"
 )
+# A name signed with a kiss at the end: "… thanks a million. Shauna x", "Obrigada! Lu xx".
+# Not a word said with a kiss ("Sorted x", "Lovely x", "Night x").
+_KISSED = re.compile(
+    rf"(?:^|[.!?]\s+)(?!(?i:[\w'-]+(?:ed|ing|ly)|thanks|cheers|love|done|ta|bye|night|later"
+    rf"|ok|okay|brill|ace|soon|obrigad[oa]|beijos?|bjs|ate\s+logo)\s+[xX])(?P<value>{_PERSON})"
+    r"\s+[xX]{1,3}\s*$"
+)
 # The assistant's spelling set right: "it's Ana, not Anna", "é Shwetha, não Swetha".
 _CORRECTED = re.compile(
     rf"(?:^|[.!?,]\s*|\b(?i:it'?s|its|é|sou(?:\s+[oa])?|i'?m)\s+)(?P<value>{_PERSON})\s*,?\s+"
@@ -60,11 +69,13 @@ _RESPELLING = 0.6
 # Tijuca", "Boas. Álvaro, de Bragança.", "Sou a Catarina, do Porto", "Aqui é Edivânia, de
 # Campina Grande". The name opens the message or a sentence, or follows "I'm"/"sou"/"aqui é".
 _INTRODUCED_FROM = re.compile(
-    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui))?\s*,{_FROM}"
+    rf"(?:(?:^|[.!?]\s+)\W*(?P<name>{_PERSON})(?:\s+(?i:here|aqui|falando|speaking))?\s*,{_NEAR}"
     rf"|(?:^|[.!?,]\s+)\W*(?P<here>{_PERSON}){_FROM}(?={_PLACE}\s+(?i:here)\b)"
-    rf"|\b(?i:i'?m|this\s+is|(?:eu\s+)?sou(?:\s+[oa])?|aqui\s+[eé](?:\s+[oa])?)\s+"
-    rf"(?P<intro>{_PERSON})\s*,?{_FROM})"
-    rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$))"
+    rf"|\b(?i:i'?m|this\s+is|(?:eu\s+)?sou(?:\s+[oa])?|aqui\s+[eé](?:\s+[oa])?|c[aá]\s+[oa]"
+    rf"|fala\s+[oa])\s+"
+    rf"(?P<intro>{_PERSON})\s*,?{_NEAR})"
+    # "… from Mandeville up in the hills": a place may be placed further
+    rf"(?P<value>{_PLACE})(?=\s*(?i:here|aqui)?\s*(?:[.!?,;]|$)|\s+(?i:up|down|out|over|near)\s)"
 )
 # A sentence that is only a name and where it is written from: "Stelios from Cyprus." The
 # place may be a country, so it is no home.
@@ -105,7 +116,7 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
         alike = SequenceMatcher(None, fold(value), fold(wrong)).ratio() >= _RESPELLING
         if alike and looks_like_name(value):
             yield "name", value
-    if m := _SIGNED_OFF.search(message.rstrip()):
+    if m := _SIGNED_OFF.search(message.rstrip()) or _KISSED.search(message.rstrip()):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
     if m := _SPEAKING.search(fold(message)):

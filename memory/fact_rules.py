@@ -79,7 +79,8 @@ _ORG_WORDS = (
     "universidade agencia banco fabrica oficina restaurante hotel laboratorio redacao "
     "consultorio estudio padaria pastelaria livraria atelier salao clinic school college "
     "pharmacy bank agency firm company store shop lab factory university restaurant studio "
-    "surgery practice office bakery salon garage warehouse"
+    "surgery practice office bakery salon garage warehouse fundacao associacao cooperativa "
+    "camara prefeitura marisqueira barbearia foundation association council charity resort"
 )
 ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
 # Who acts at a workplace: the user's team, colleagues or boss.
@@ -140,7 +141,7 @@ RULES: tuple[Rule, ...] = (
           max_words=3, names=True),
     # "Hi! I'm Priya", "this is Tom", "sou a Ana", "aqui é o Lucas", "Rafa aqui": a name is
     # capitalised, which tells "I'm Priya" from "I'm tired".
-    rule("name", True, "The user's name is {value}.", _IM, r"this\s+is\s+", r"myself\s+",
+    rule("name", True, "The user's name is {value}.", _IM, r"(?:this|here)\s+is\s+", r"myself\s+",
           r"(?:eu\s+)?sou\s+(?:a|o)\s+", r"aqui\s+e\s+(?:a|o)\s+", max_words=3, names=True,
           reject="also just here the a an not so really sure still going glad happy tired"),
     # "Eu sou Braima, alfaiate aqui em Bissau": no article, so the clause is the name alone.
@@ -223,6 +224,7 @@ RULES: tuple[Rule, ...] = (
           _IM + r"(?:now\s+)?(?:seeing|dating|going\s+out\s+with|engaged\s+to|married\s+to)\s+",
           _IVE + r"been\s+(?:seeing|dating|going\s+out\s+with)\s+",
           _EU + r"(?:estou\s+(?:a\s+namorar|namorando|noiv[oa]|casad[oa])|to\s+namorando"
+          r"|(?:ando|tou)\s+(?:a\s+namorar|namorando)"
           r"|namoro|sou\s+casad[oa])\s+(?:com\s+)?" + _ART,
           max_words=3, names=True),
     *(rule("family:{kin}", False, "The user's {kin} is called {value}.", prefix, max_words=3,
@@ -231,7 +233,7 @@ RULES: tuple[Rule, ...] = (
                      _MEU + RELATIVE + _CALLED + r"(?P<value>.+)")),
     rule("hobby", False, "The user plays {value}.",
           _I + r"play\s+(?:(?:some|a\s+lot\s+of)\s+)?", _EU + r"jogo\s+(?:(?:um\s+pouco\s+de)\s+)?",
-          max_words=3, reject="with games video the it music"),
+          max_words=3, reject="with games video the it music na no nos nas em"),
     rule("hobby", False, "The user goes {value}.",
           r"(?:" + _I + "|" + _WE + r")go\s+(?P<value>[a-z]+ing)\b", max_words=1),
     rule("hobby", False, "The user does {value}.",
@@ -261,7 +263,17 @@ RULES: tuple[Rule, ...] = (
     # "working as MIS executive" (no subject), "I am product manager now" (no article).
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
-          reject="the " + _JOB_REJECT, check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+          reject="the seeing visiting meeting " + _JOB_REJECT,
+          check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+    # "my job: warehouse supervisor at X", "I work shift supervisor at X" (no "as"), "o meu
+    # trabalho: caixa", "o meu trabalho é de caixa": the trade named after the word for work.
+    rule("job", True, "The user works as {value}.",
+          r"(?:[^,;]*?\s)?(?:my|(?:o\s+)?meu)\s+(?:work|job|trabalho|trampo)\s*:\s+(?:(?:an?|um|uma)\s+)?",
+          _I + r"work\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|with|in)\b)",
+          max_words=4, check=r"(?:" + PROFESSION + r")|(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
+    rule("job", True, "The user works as {value}.",
+          r"(?:o\s+)?(?:meu\s+)?(?:trabalho|trampo|emprego)\s+e\s+de\s+(?:(?:um|uma)\s+)?",
+          max_words=3, reject="loucos doidos malucos morte casa graca manha tarde noite"),
     # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
     rule("job", True, "The user is the {value}.",
           _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
@@ -285,7 +297,11 @@ RULES: tuple[Rule, ...] = (
           # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
           r"(?:" + _I + "|" + _WE + r")shifted\s+to\s+",
           r"a\s+gente\s+(?:se\s+)?mudou\s+(?:para|pra)\s+" + _ART,
-          r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+"),
+          # "a gente mora em Vitória", "agora a gente vive no Recife": the household's home
+          r"a\s+gente\s+(?:(?:agora|ja|hoje)\s+)?(?:mora|vive|esta\s+(?:morando|vivendo))\s+"
+          r"(?:em|no|na|nos|nas)\s+",
+          r"(?:eu\s+)?(?:fomos|fui|vim|viemos)\s+(?:morar|viver)\s+(?:em|no|na|para|pra)\s+",
+          reject="a an"),  # "moved into a bigger flat" names no town
     rule("home", True, "The user lives in {value}.",
           _EU + r"vivo\s+(?:em|no|na|nos|nas)\s+",
           # "we're up in Auckland now", "(now) staying in Cyberjaya"

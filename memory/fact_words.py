@@ -17,7 +17,8 @@ PET = (
     r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|periquita"
     r"|calopsita|tartaruga|jabuti|cagado|cavalo|egua|ponei|hamster|porquinho-da-india|lagarto"
     r"|furao|goat|donkey|pig|piglet|hedgehog|lovebird|galah|cockatoo|chicken|hen"
-    r"|cabrito|cabrita|cabra|bode|burro|burra|porco|porca|leitao|ourico|galinha|pato)"
+    r"|cabrito|cabrita|cabra|bode|burro|burra|porco|porca|leitao|ourico|galinha|pato"
+    r"|rat|mouse|macaw|sheep|lamb|cow|guinea\s+fowl|ovelha|cordeiro|vaca|arara)"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -60,6 +61,7 @@ CANONICAL = {
     "cabrito": "goat", "cabrita": "goat", "cabra": "goat", "bode": "goat", "burro": "donkey",
     "burra": "donkey", "porco": "pig", "porca": "pig", "leitao": "pig", "piglet": "pig",
     "ourico": "hedgehog", "galinha": "chicken", "hen": "chicken", "pato": "duck",
+    "ovelha": "sheep", "cordeiro": "sheep", "lamb": "sheep", "vaca": "cow", "arara": "macaw",
     "other half": "partner", "gemeo": "twin", "gemea": "twin", "primo": "cousin",
     "prima": "cousin", "tio": "uncle", "tia": "aunt", "sobrinho": "nephew", "sobrinha": "niece",
     "cunhado": "brother-in-law", "cunhada": "sister-in-law", "sogro": "father-in-law",
@@ -76,7 +78,8 @@ NOT_THING = (
 # A job named with no article ("sou enfermeira", "sou engenheiro informático"): Portuguese
 # professions mostly end like these; anything else ("sou casada", "sou de Braga") is not one.
 PROFESSION = (
-    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|ente|ico|ica|ogo|oga|ario|aria|grafo|grafa)"
+    r"(?:[a-z]+(?:eir[oa]|ista|dor|dora|tor|tora|sor|sora|ente|ico|ica|ogo|oga|ario|aria|grafo"
+    r"|grafa)"
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
     r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza|agronom[oa]"
     r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar|chefe|mestre|alfaiate|pastor"
@@ -138,5 +141,8 @@ JOB_WORDS = (
     r"|[a-z]+maker|merchandiser|tailor|shearer|reporter|stenographer|phlebotomist)\b"
 )
 # A move's direction, between the verb and "to"/"in": "moved down to Cork", "relocated up
-# north to", "moved through to Glasgow", "we're up in Auckland".
-AWAY = r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?)?"
+# north to", "moved through to Glasgow", "we're up in Auckland", "moved into Leeds".
+AWAY = (
+    r"(?:(?:up|down|over|out|back|through|across)\s+(?:(?:north|south|east|west)\s+)?"
+    r"|in\s*(?=to\b))?"  # "moved in to Truro", "we moved into Leeds"
+)

@@ -276,7 +276,9 @@ class FactStore:
             stated_in = [
                 message_uuid_of(old.value["source_id"])
                 for old in current
-                if value["supersedes"] and old.value.get("origin") == "message"
+                if value["supersedes"]
+                and old.value.get("origin") == "message"
+                and not await self._still_states(ns, old.value["source_id"], fact.attribute)
             ]
             if conn is not None:
                 await self._after_change(conn, ident, stated_in, fact.text)
@@ -284,6 +286,18 @@ class FactStore:
                 async with tenant_connection(self._pool, ident.tenant_id) as own, own.transaction():
                     await self._after_change(own, ident, stated_in, fact.text)
             return key
+
+    async def _still_states(self, ns: tuple[str, ...], source_id: str, replaced: str) -> bool:
+        """Return whether a message is the source of a fact of another attribute that holds.
+
+        "Hi, Porto here, and I'm allergic to penicillin" stays evidence of the allergy after
+        the user moves: only a message whose other facts were all replaced ranks below
+        current statements (the current fact of the attribute asked still goes first).
+        """
+        held = await self.store.asearch(
+            ns, filter={"source_id": source_id, "current": True}, limit=_SAME_ATTRIBUTE_LIMIT
+        )
+        return any(item.value["attribute"] != replaced for item in held)
 
     async def _after_change(
         self, conn: AsyncConnection, ident: Identity, stated_in: list[str], replaced_by: str

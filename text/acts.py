@@ -78,9 +78,14 @@ _FIRST_PERSON = re.compile(
     r"|(tenho|tinha)(?! (que|de)\b)|moro|morava|vivo|vivia|gosto|prefiro|fiz|faco anos|nasci"
     r"|pratico|chamo|bebo|torco|sofro)\b"
 )
-# How-to questions mention the user too ("how do I export my notes?") but ask the manual.
+# How-to questions mention the user too ("how do I export my notes?") but ask the manual;
+# not how the user has their things ("how do I take my coffee?", "how do I like my eggs?")
+# nor how long they have done something ("how long have I lived in Leeds?").
 _HOW_TO = re.compile(
-    r"^\W*(how (do|can|should|would|could|to)\b|how (much|long)\b|(can|could|should|may) (i|we)\b"
+    r"^\W*(how (do|can|should|would|could|to)\b(?! i (usually |normally )?(take|like|have|drink"
+    r"|eat|prefer|want|order) (my|me|it|them)\b)|how much\b"
+    r"|how long\b(?! (have|had) (i|we) (been|lived|worked|had|known|played|done|owned|kept)\b"
+    r"| did (i|we) (live|work|have|know|play|own)\b)|(can|could|should|may) (i|we)\b"
     r"|is it possible|is there (a|any) (way|option|limit)|what happens|why\b"
     r"|what (should|do|can) i do (if|when|to|about)|o que (e que )?(eu )?(faco|devo fazer)"
     r" (se|quando|para|pra)"

@@ -516,3 +516,20 @@ def test_server_worker_indexes_without_being_asked(server: ServerProcess):
         out = server.invoke("What is my cat called?", new_config(tenant, user)).json()
         found = any("Miso" in c["content"] for c in out["output"].get("context", []))
     assert found
+
+
+async def test_a_message_still_holding_another_fact_is_not_marked_replaced(agent, resources):
+    tenant, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    await ask(agent, new_config(tenant, user), "Moro em Braga e sou alérgica a amendoim.")
+    await ask(agent, new_config(tenant, user), "I live in Faro.")
+    await drain(resources)
+    await ask(agent, new_config(tenant, user), "Mudei-me para Coimbra no verão.")
+    await drain(resources)
+
+    deep = await ask(agent, new_config(tenant, user), "Where do I live?",
+                     k=10, rerank_threshold=0.0, rerank_min_keep=10)  # fmt: skip
+    shown = {c["content"]: c["scores"] for c in deep["context"] if c["source"] == "conversation"}
+    # The allergy still holds: its message is not ranked as replaced by the move...
+    assert shown["Moro em Braga e sou alérgica a amendoim."].get("superseded", 0.0) == 0.0
+    # ...while a message that only stated the old home is.
+    assert shown["I live in Faro."]["superseded"] == 1.0

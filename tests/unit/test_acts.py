@@ -67,3 +67,30 @@ def test_when_followed_by_a_verb_still_asks(question):
 )
 def test_a_sentence_about_a_relative_is_theirs(sentence, theirs):
     assert about_someone_else(sentence) is theirs
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I take my tea, do you remember?",
+        "how do I usually like my steak?",
+        "How long have I lived in Dundee?",
+        "How long did I work at the quarry?",
+        "Como é que eu tomo o café, lembras-te?",
+        "Há quanto tempo moro em Setúbal?",
+    ],
+)
+def test_how_the_user_has_things_is_about_the_user(question):
+    assert is_about_user(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I take a screenshot of my note?",
+        "How long have I got to cancel my plan?",
+        "Como é que eu posso exportar as minhas notas?",
+    ],
+)
+def test_how_to_questions_with_my_still_ask_the_manual(question):
+    assert not is_about_user(question)
