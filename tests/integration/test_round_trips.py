@@ -1,4 +1,4 @@
-"""What a turn sends: its searches share one Postgres round trip.
+"""What a turn sends: its searches share one Postgres round trip, its hot window no MULTI.
 
 Counted with the benchmark's own counters (`benchmarks.calls`, `memoria bench turns
 --calls`), installed in this process for one test; upper bounds, never timings.
@@ -10,7 +10,7 @@ import asyncio
 import uuid
 
 import pytest
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from benchmarks.calls import CallCounter
 from graph.resources import Resources
@@ -103,3 +103,20 @@ async def test_a_failing_search_fails_its_batch_and_nothing_waits_forever(
     results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
     assert isinstance(results[0], Exception) and results[2] == []
 
+
+async def test_the_hot_window_is_written_without_a_transaction(resources: Resources):
+    redis = resources.storage.redis
+    ident = Identity(f"t-{uuid.uuid4().hex[:8]}", "u", str(uuid.uuid4()))
+    window = resources.settings.memoria_hot_window_messages
+    before = (await redis.info("commandstats")).get("cmdstat_multi", {}).get("calls", 0)
+    sent = []
+    for turn in range(window // 2 + 2):
+        pair = [HumanMessage(f"question {turn}", id=str(uuid.uuid4()))]
+        pair.append(AIMessage(f"answer {turn}", id=str(uuid.uuid4())))
+        await resources.conversation.append(ident, pair)
+        sent += pair
+    after = (await redis.info("commandstats")).get("cmdstat_multi", {}).get("calls", 0)
+    assert after == before
+    recent = await resources.conversation.recent(ident, window)
+    assert [m.content for m in recent] == [m.content for m in sent[-window:]]
+    assert await redis.llen(resources.conversation.window_key(ident)) == window
