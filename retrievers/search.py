@@ -117,8 +117,10 @@ class Retriever:
         """
         legs = [self.legs[name] for name in names]
         early = Search(ident, query, None, fetch_k, language)
-        # The legs searching Postgres through `storage.batch` share one round trip.
-        together = batch.Batch(self._pool)
+        # Legs that start together and search Postgres through `storage.batch` share a round
+        # trip: those needing no vector at once, the others once the question is embedded
+        # (in a turn, the router embedded it: both go out at the same moment, side by side).
+        together, after_embedding = batch.Batch(self._pool), batch.Batch(self._pool)
         with together.active():
             tasks: dict[str, asyncio.Task[list[Candidate]]] = {
                 leg.name: asyncio.create_task(leg.search(early))
@@ -139,13 +141,13 @@ class Retriever:
                 for text in [query, *(vector_text(leg, query) for leg in legs if leg.needs_vector)]:
                     if text not in embedding:
                         embedding[text] = asyncio.create_task(self._embeddings.aembed_query(text))
-                with together.active():
+                with after_embedding.active():
                     for leg in legs:
                         if leg.needs_vector:
                             tasks[leg.name] = asyncio.create_task(search(leg))
             for leg in legs:
                 if batched(leg):
-                    together.join(tasks[leg.name])
+                    (after_embedding if leg.needs_vector else together).join(tasks[leg.name])
             if embedding:
                 vector = await embedding[query]
             await asyncio.gather(*tasks.values())

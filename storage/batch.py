@@ -1,13 +1,13 @@
-"""A retrieval's searches sent to Postgres together: one connection, one round trip.
+"""A retrieval's searches that start together sent to Postgres together: one round trip.
 
 Each retrieval leg used to take a pooled connection of its own for its one statement: four
-or five checkouts, sends, wake-ups and returns a turn for statements that are all ready
-within the same moment (the turn's question was embedded by the router). The retriever
-now opens a `Batch` and makes the legs that search through `rows` its members; once every
-member has either queued its statement or finished without one, the queue goes out on one
-connection in pipeline mode and each member gets its own rows back. Postgres runs the
-statements one after another in one backend instead of side by side: the same rows, fewer
-round trips and less Python on both ends.
+or five checkouts, sends, wake-ups and returns a turn. The retriever now opens a `Batch` for
+the legs that start together (those needing no vector at once, the others once the question
+is embedded) and makes the legs that search through `rows` its members; once every member
+has either queued its statement or finished without one, the queue goes out on one
+connection in pipeline mode and each member gets its own rows back. Postgres runs a batch's
+statements one after another in one backend: the same rows, fewer round trips and
+transactions, while the two batches of a turn still run side by side.
 
 A statement sent outside a batch, by a task that is not a member, or after the batch went
 out, runs on its own connection as before.

@@ -89,7 +89,8 @@ def batched(leg: Leg) -> bool:
     """Return whether `leg` sends its one search through `storage.batch.rows`.
 
     A leg that does may say `batched = True`: the retrieval then sends its statement with
-    the other such legs' in one round trip, once each has queued its own or finished.
+    those of the other such legs starting with it (with or without the question's vector)
+    in one round trip, once each has queued its own or finished.
     """
     return bool(getattr(leg, "batched", False))
 
