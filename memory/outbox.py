@@ -191,15 +191,9 @@ class OutboxWorker:
         embedded: Embedded,
     ) -> None:
         ident = Identity(job["tenant_id"], job["user_id"], job["thread_id"])
-        # The job's start, index rows, postings, half vectors and labels read nothing back:
-        # one round trip (pipeline mode) instead of one each; an error still ends the job's
-        # savepoint, raised when the pipeline syncs.
-        async with conn.pipeline():
-            await conn.execute(
-                START_JOB, (ident.tenant_id, f"{ident.tenant_id}\x1f{ident.user_id}")
-            )
-            await message_index.insert(conn, ident, entries, embedded.vectors)
-            await statement_labels.insert(conn, ident, entries, embedded.labels, embedded.own)
+        await conn.execute(START_JOB, (ident.tenant_id, f"{ident.tenant_id}\x1f{ident.user_id}"))
+        await message_index.insert(conn, ident, entries, embedded.vectors)
+        await statement_labels.insert(conn, ident, entries, embedded.labels, embedded.own)
         for entry in entries:
             if entry.role == "human":
                 await self._facts.observe(

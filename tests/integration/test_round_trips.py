@@ -15,12 +15,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from benchmarks.calls import CallCounter
 from graph.resources import Resources
 from graph.routing import decision
-from memory import message_index
 from retrievers.legs.base import Search, batched
 from storage import batch
 from storage.identity import Identity
 from tests.support import drain
-from text.language import query_configs
 
 pytestmark = pytest.mark.integration
 
@@ -123,28 +121,3 @@ async def test_the_hot_window_is_written_without_a_transaction(resources: Resour
     recent = await resources.conversation.recent(ident, window)
     assert [m.content for m in recent] == [m.content for m in sent[-window:]]
     assert await redis.llen(resources.conversation.window_key(ident)) == window
-
-
-async def test_a_stored_turn_is_indexed_in_few_round_trips(
-    resources: Resources, monkeypatch: pytest.MonkeyPatch
-):
-    ident = Identity(f"t-{uuid.uuid4().hex[:8]}", "u", str(uuid.uuid4()))
-    turn = [HumanMessage("The weather in Braga was grey all week.", id=str(uuid.uuid4()))]
-    turn.append(AIMessage("Noted: grey all week in Braga.", id=str(uuid.uuid4())))
-    await drain(resources)
-    await resources.conversation.append(ident, turn)
-    counter = counted(monkeypatch)
-    assert await drain(resources) == 1
-    sent = counter.counts
-    # Claims (the job's, then an empty one), the ready check, one pipeline for the job's
-    # start, rows, postings, half vectors and labels, and its finish.
-    assert sum(n for (kind, _), n in sent.items() if kind in TRIPS) <= 5, sent
-    # Indexed all the same: found by words (postings) and by meaning (half vectors).
-    vector = await resources.embeddings.aembed_query("what was the weather like in Braga?")
-    pool, roles = resources.pool, message_index.ALL_ROLES
-    by_words = await message_index.lexical(
-        pool, ident, "braga", 5, configs=query_configs("en"), k1=1.2, b=0.75, roles=roles
-    )
-    by_meaning = await message_index.dense(pool, ident, vector, 5, roles=roles)
-    assert {r["content"] for r in by_words} == {m.content for m in turn}
-    assert {r["content"] for r in by_meaning} == {m.content for m in turn}
