@@ -32,7 +32,7 @@ NAMED_LIBRARIES = {"langgraph/checkpoint": "langgraph checkpointer"}
 
 
 class CallCounter:
-    """Counts (kind, caller) pairs: "sql", "sql many" (executemany), "redis", "redis pipeline"."""
+    """Counts (kind, caller) pairs of statements, pipelines and Redis commands (`install`)."""
 
     def __init__(self, root: Path = REPO_ROOT) -> None:
         """Attribute calls to files under `root`."""
@@ -52,25 +52,48 @@ class CallCounter:
             frame = frame.f_back
         return "?"
 
-    def wrap(self, owner: type, method: str, kind: str) -> None:
-        """Count every call of the coroutine method `owner.method` as `kind`."""
+    def wrap(
+        self,
+        owner: type,
+        method: str,
+        kind: str,
+        patch: Callable[[Any, str, Any], None] = setattr,
+        pipelined: str | None = None,
+    ) -> None:
+        """Count every call of the coroutine method `owner.method` as `kind`.
+
+        Args:
+            owner: The class whose method is wrapped.
+            method: The coroutine method's name.
+            kind: What a call counts as.
+            patch: How the wrapper is put in place (a test's `monkeypatch.setattr` undoes it).
+            pipelined: What a cursor's call counts as while its connection is in pipeline
+                mode: it travels with the others in the pipeline's round trip.
+        """
         original: Callable[..., Awaitable[Any]] = getattr(owner, method)
 
         async def counted(obj: Any, *args: Any, **kwargs: Any) -> Any:
-            self.counts[(kind, self.caller())] += 1
+            in_pipeline = pipelined and obj.connection._pipeline is not None
+            if not _in_executemany(sys._getframe(1)):
+                self.counts[(pipelined if in_pipeline else kind, self.caller())] += 1
             return await original(obj, *args, **kwargs)
 
-        setattr(owner, method, counted)
+        patch(owner, method, counted)
 
-    def install(self) -> None:
-        """Wrap psycopg's cursor statements and redis-py's commands and pipelines."""
+    def install(self, patch: Callable[[Any, str, Any], None] = setattr) -> None:
+        """Wrap psycopg's statements and pipelines and redis-py's commands and pipelines.
+
+        A statement sent in a psycopg pipeline counts as "sql pipelined", the pipeline's
+        round trip as "sql pipeline"; "sql" and "sql many" are a round trip each.
+        """
         import psycopg
         from redis.asyncio.client import Pipeline, Redis
 
-        self.wrap(psycopg.AsyncCursor, "execute", "sql")
-        self.wrap(psycopg.AsyncCursor, "executemany", "sql many")
-        self.wrap(Redis, "execute_command", "redis")
-        self.wrap(Pipeline, "execute", "redis pipeline")
+        self.wrap(psycopg.AsyncCursor, "execute", "sql", patch, "sql pipelined")
+        self.wrap(psycopg.AsyncCursor, "executemany", "sql many", patch, "sql pipelined")
+        self.wrap(psycopg.AsyncPipeline, "__aexit__", "sql pipeline", patch)
+        self.wrap(Redis, "execute_command", "redis", patch)
+        self.wrap(Pipeline, "execute", "redis pipeline", patch)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Return the counts, most first."""
@@ -78,6 +101,15 @@ class CallCounter:
             {"kind": kind, "caller": caller, "calls": n}
             for (kind, caller), n in self.counts.most_common()
         ]
+
+
+def _in_executemany(frame: Any) -> bool:
+    """Return whether psycopg's `executemany` is on the stack: its own pipeline is its trip."""
+    while frame is not None:
+        if frame.f_code.co_name == "executemany" and "/psycopg/" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def per_turn(calls: list[dict[str, Any]], turns: int) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knowledge import terms
+from storage import batch
 from storage.reindex import Reindexable
 from storage.schema import KB_TABLE
 from storage.search import (
@@ -33,7 +34,6 @@ from storage.search import (
     scoped_statement,
     vector_literal,
 )
-from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
 
@@ -216,8 +216,7 @@ async def lexical(
 async def _rows(
     pool: AsyncConnectionPool, statement: sql.Composable, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    async with tenant_connection(pool, params["tenant_id"]) as conn:
-        return await (await conn.execute(compiled(statement), params)).fetchall()
+    return await batch.rows(pool, params["tenant_id"], compiled(statement), params)
 
 
 def search_columns(text: str) -> dict[str, str]:

@@ -234,7 +234,9 @@ class ConversationMemory:
         key = self.window_key(ident)
 
         async def push(redis: Redis) -> None:
-            async with redis.pipeline(transaction=True) as pipe:
+            # One round trip, no MULTI/EXEC: whatever interleaves with another writer's push,
+            # the window ends as the last items in RPUSH order, and readers take the last n.
+            async with redis.pipeline(transaction=False) as pipe:
                 pipe.rpush(key, *items)
                 pipe.ltrim(key, -self._hot_window, -1)
                 pipe.expire(key, self._hot_window_ttl_s)

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 MODELS = Path(__file__).parent / "models"
 NONE = "none"
+# Questions whose probabilities are kept: a turn reads its question's up to four times
+# (router, stated-facts leg, evidence, none), with other clients' turns in between.
+RECENT_QUESTIONS = 64
 # Attributes the classifier does not answer by meaning (a number, a thing named): only the
 # word rules find them stated.
 BY_WORDS_ONLY = frozenset({"age", "favourite"})
@@ -97,6 +100,19 @@ class AttributeClassifier:
         self.thresholds = Thresholds(**data["thresholds"])
         self._questions = _Softmax(**data["question"])
         self._statements = _Softmax(**data["statement"])
+        # id(vector) -> (vector, probabilities): the vector is held so its id is not reused.
+        self._asked: dict[int, tuple[Sequence[float], np.ndarray]] = {}
+
+    def _question_probabilities(self, vector: Sequence[float]) -> np.ndarray:
+        """Return the question model's probabilities for `vector`, once per vector object."""
+        held = self._asked.get(id(vector))
+        if held is not None and held[0] is vector:
+            return held[1]
+        probs = self._questions.probabilities([vector])[0]
+        if len(self._asked) >= RECENT_QUESTIONS:
+            self._asked.clear()
+        self._asked[id(vector)] = (vector, probs)
+        return probs
 
     def _verdicts(self, model: _Softmax, vectors: Sequence[Sequence[float]]) -> list[Verdict]:
         if not len(vectors):
@@ -109,11 +125,13 @@ class AttributeClassifier:
 
     def question(self, vector: Sequence[float]) -> Verdict:
         """Return what a question (embedded as a query) asks for."""
-        return self._verdicts(self._questions, [vector])[0]
+        probs = self._question_probabilities(vector)
+        best = int(probs.argmax())
+        return Verdict(self.classes[best], float(probs[best]))
 
     def none_probability(self, vector: Sequence[float]) -> float:
         """Return how likely a question asks for none of the user's attributes."""
-        return float(self._questions.probabilities([vector])[0][self.classes.index(NONE)])
+        return float(self._question_probabilities(vector)[self.classes.index(NONE)])
 
     def statements(self, vectors: Sequence[Sequence[float]]) -> list[Verdict]:
         """Return what each sentence (embedded as a stored text) states."""

@@ -20,11 +20,11 @@ from psycopg_pool import AsyncConnectionPool
 from memory import message_half_vectors, message_terms
 from memory.messages import is_extractive_reply, message_text, message_uuid
 from memory.time_refs import resolve_time_refs
+from storage import batch
 from storage.identity import Identity
 from storage.reindex import Reindexable
 from storage.schema import MESSAGE_HALF_VECTORS_TABLE, MESSAGE_TERMS_TABLE, MESSAGES_TABLE
 from storage.search import compiled, half_vector_statement, postings_statement, vector_literal
-from storage.tenancy import tenant_connection
 from text.language import row_language
 from text.words import fold
 
@@ -301,5 +301,4 @@ def _scope(ident: Identity) -> dict[str, str]:
 async def _rows(
     pool: AsyncConnectionPool, statement: sql.Composable, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    async with tenant_connection(pool, params["tenant_id"]) as conn:
-        return await (await conn.execute(compiled(statement), params)).fetchall()
+    return await batch.rows(pool, params["tenant_id"], compiled(statement), params)

@@ -36,6 +36,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from memory.fact_semantics import AttributeClassifier
 from memory.message_index import IndexEntry
+from storage import batch
 from storage.identity import Identity
 from storage.search import vector_literal
 from storage.tenancy import tenant_connection
@@ -232,5 +233,4 @@ async def latest_stating(
         "limit": limit,
         "vector": vector_literal(vector),
     }
-    async with tenant_connection(pool, ident.tenant_id) as conn:
-        return await (await conn.execute(LATEST, params)).fetchall()
+    return await batch.rows(pool, ident.tenant_id, LATEST, params)

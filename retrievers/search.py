@@ -27,13 +27,14 @@ from retrievers.boosts import (
     reranked,
 )
 from retrievers.fusion import propagate_to_neighbours, reciprocal_rank_fusion, zscore_fusion
-from retrievers.legs.base import Leg, Search, Stores, can_see, vector_text
+from retrievers.legs.base import Leg, Search, Stores, batched, can_see, vector_text
 from retrievers.legs.sources import message_candidate, roles_for
 from retrievers.legs.stated import asked, lift_latest
 from retrievers.registry import DEFAULT, Registry
 from retrievers.temporal import time_window
 from retrievers.types import Candidate, RouteDecision
 from retrievers.window import WINDOW_HITS, window_scores
+from storage import batch
 from storage.identity import Identity
 from text.acts import asks_about_own_questions
 
@@ -116,9 +117,16 @@ class Retriever:
         """
         legs = [self.legs[name] for name in names]
         early = Search(ident, query, None, fetch_k, language)
-        tasks: dict[str, asyncio.Task[list[Candidate]]] = {
-            leg.name: asyncio.create_task(leg.search(early)) for leg in legs if not leg.needs_vector
-        }
+        # Legs that start together and search Postgres through `storage.batch` share a round
+        # trip: those needing no vector at once, the others once the question is embedded
+        # (in a turn, the router embedded it: both go out at the same moment, side by side).
+        together, after_embedding = batch.Batch(self._pool), batch.Batch(self._pool)
+        with together.active():
+            tasks: dict[str, asyncio.Task[list[Candidate]]] = {
+                leg.name: asyncio.create_task(leg.search(early))
+                for leg in legs
+                if not leg.needs_vector
+            }
         # Each distinct text a leg embeds (`vector_text`; the question itself by default) is
         # embedded once, all at once; a leg starts as soon as its own vector is ready.
         embedding: dict[str, asyncio.Task[list[float]]] = {}
@@ -133,9 +141,14 @@ class Retriever:
                 for text in [query, *(vector_text(leg, query) for leg in legs if leg.needs_vector)]:
                     if text not in embedding:
                         embedding[text] = asyncio.create_task(self._embeddings.aembed_query(text))
-                for leg in legs:
-                    if leg.needs_vector:
-                        tasks[leg.name] = asyncio.create_task(search(leg))
+                with after_embedding.active():
+                    for leg in legs:
+                        if leg.needs_vector:
+                            tasks[leg.name] = asyncio.create_task(search(leg))
+            for leg in legs:
+                if batched(leg):
+                    (after_embedding if leg.needs_vector else together).join(tasks[leg.name])
+            if embedding:
                 vector = await embedding[query]
             await asyncio.gather(*tasks.values())
         finally:

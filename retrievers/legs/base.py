@@ -86,6 +86,16 @@ def vector_text(leg: Leg, question: str) -> str:
     return view(question) if view is not None else question
 
 
+def batched(leg: Leg) -> bool:
+    """Return whether `leg` sends its one search through `storage.batch.rows`.
+
+    A leg that does may say `batched = True`: the retrieval then sends its statement with
+    those of the other such legs starting with it (with or without the question's vector)
+    in one round trip, once each has queued its own or finished.
+    """
+    return bool(getattr(leg, "batched", False))
+
+
 def can_see(leg: Leg, cand: Candidate, language: str | None) -> bool:
     """Return whether `leg` could have found `cand` for a question in `language`.
 

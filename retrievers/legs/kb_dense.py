@@ -17,6 +17,7 @@ class KbDense:
     source: ClassVar[Source] = "knowledge_base"
     signal: ClassVar[str] = "vector"
     needs_vector: ClassVar[bool] = True
+    batched: ClassVar[bool] = True
     version: ClassVar[Version | None] = "kb"
 
     def __init__(self, stores: Stores) -> None:

@@ -24,6 +24,7 @@ class KbLexical:
     source: ClassVar[Source] = "knowledge_base"
     signal: ClassVar[str] = "lexical"
     needs_vector: ClassVar[bool] = False
+    batched: ClassVar[bool] = True
     version: ClassVar[Version | None] = "kb"
 
     def __init__(self, stores: Stores, *, k1: float, b: float, per_term: int) -> None:

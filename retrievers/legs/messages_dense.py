@@ -18,6 +18,7 @@ class MessagesDense:
     source: ClassVar[Source] = "conversation"
     signal: ClassVar[str] = "vector"
     needs_vector: ClassVar[bool] = True
+    batched: ClassVar[bool] = True
     version: ClassVar[Version | None] = "memory"
 
     def __init__(self, stores: Stores) -> None:

@@ -24,6 +24,7 @@ class MessagesLexical:
     source: ClassVar[Source] = "conversation"
     signal: ClassVar[str] = "lexical"
     needs_vector: ClassVar[bool] = False
+    batched: ClassVar[bool] = True
     version: ClassVar[Version | None] = "memory"
 
     def __init__(self, stores: Stores, *, k1: float, b: float) -> None:

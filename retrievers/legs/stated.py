@@ -61,6 +61,7 @@ class StatedAttribute:
     source: ClassVar[Source] = "conversation"
     signal: ClassVar[str] = "vector"
     needs_vector: ClassVar[bool] = True
+    batched: ClassVar[bool] = True
     version: ClassVar[Version | None] = "memory"
 
     def __init__(self, stores: Stores) -> None:

@@ -140,3 +140,15 @@ def test_a_question_surely_about_the_user_is_not_answered_from_the_manual():
         "What's my blood type?", [page], route, semantics=SemanticEvidence(personal=True)
     )
     assert citations == [] and message.text.startswith(PHRASES["en"]["unknown"])
+
+
+def test_questions_read_in_turns_each_keep_their_own_reading(classifier, model):
+    # Turns interleave: one question's reading must never answer another's.
+    vectors = [model.embed_query(q) for q, _ in QUESTIONS]
+    for _ in range(2):
+        for vector, (question, attribute) in zip(vectors, QUESTIONS, strict=True):
+            fresh = list(vector)  # another object: read afresh
+            assert classifier.question(vector).attribute == attribute, question
+            assert classifier.question(vector) == classifier.question(fresh)
+            assert classifier.asked(vector) == classifier.asked(fresh)
+            assert classifier.none_probability(vector) == classifier.none_probability(fresh)
