@@ -21,7 +21,10 @@ from graph.statement_order import (
     outdated_home_after,
     retracted_facts_last,
 )
+from memory.fact_questions import states
 from retrievers.types import Candidate
+from text.said_of_user import said_of_user
+from text.words import fold
 
 
 def holding_first(
@@ -55,9 +58,15 @@ def holding_first(
         mainly = {c["id"] for c in quotable if semantics.mainly(c, first)}
         unlikely = {c["id"] for c in quotable if semantics.unlikely(c, first)}
     stating -= unlikely
+    own = {c["id"] for c in quotable if c["source"] == "conversation" and says_own(c, attributes)}
+    if own:
+        # The newest statement holds among the user's own ("She be teacher" in a newer
+        # message says nothing of the user's job).
+        stating &= own
     quotable.sort(
         key=lambda c: (
             not (c["source"] == "facts" and answers(c, first)),
+            c["id"] not in own,
             c["id"] not in mainly,
             c["id"] in unlikely,
         )
@@ -88,6 +97,42 @@ def holding_first(
             }
             quotable = outdated_home_after(quotable, moved, first)
     return quotable
+
+
+# The user saying what they are or where they work, opening a clause in the first person
+# (folded): "I'm a nurse", "I be auto electrician", "I work at", "sou supervisor", "eu trabalho
+# na"; or naming their work outright: "my job is", "o trampo é de". Not where they are from
+# ("sou de Loulé"), nor "I'm off up Kinder" (no job named in that clause).
+_SELF = re.compile(
+    r"^\W*(?:(?:and|but|e|mas|ja|so|pois|well)\s+)?"
+    r"(?:(?:i'?m|i am|i be|eu sou|sou)\b(?!\s+(?:from|de|do|da|dos|das|in|em)\b)"
+    r"|(?:i work(?:ed)?|i'?ve worked|eu trabalho|trabalho)\b"
+    r"|(?P<work>(?:my|o meu|o|meu) (?:job|work|trabalho|trampo|emprego|oficio) (?:is|e)\b))"
+)
+_CLAUSE = re.compile(r"[,;:.!?()\u2014\u2013\n]|\s-\s")
+# An employer named after its preposition: "at Essequibo Pharmacy", "na Rapidão Entregas".
+_EMPLOYER = re.compile(
+    r"\b(?:at|for|with|na|no|em|pela|pelo|pra|para)\s+(?:the\s+|a\s+|o\s+)?[A-ZÀ-ÖØ-Þ]"
+)
+
+
+def says_own(cand: Candidate, attributes: Sequence[str]) -> bool:
+    """Return whether a message says in the first person the user's job or employer asked.
+
+    A clause of what the message says of the user (`text.said_of_user`) opening with "I'm…",
+    "sou…", "I work…", "my job is…" and in the words of the job asked, or naming where
+    they work when an employer is asked.
+    """
+    asked = {a.partition(":")[0] for a in attributes} & {"job", "workplace"}
+    for clause in _CLAUSE.split(said_of_user(cand["content"])) if asked else ():
+        said = _SELF.match(fold(clause))
+        if said is None:
+            continue
+        if "job" in asked and (said["work"] or states(clause, "job")):
+            return True
+        if "workplace" in asked and _EMPLOYER.search(clause):
+            return True
+    return False
 
 
 # A name: a capitalised word that does not open a sentence ("now that one's ours, Rusty").

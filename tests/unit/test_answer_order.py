@@ -54,13 +54,13 @@ JOBS = [
     (
         "What do I do for a living?",
         "Big week: we moved to Leeds, and my sister got a job at the hospital there.",
-        "I'm a pastry chef, so my alarm goes off at four every morning.",
+        "Work-wise: pastry chef, so my alarm goes off at four every morning.",
         "pastry chef",
     ),
     (
         "Onde é que eu trabalho?",
         "Mudámo-nos para Braga, o meu marido começou a trabalhar no hospital de lá.",
-        "Trabalho na Pastelaria Aurora, na baixa, desde 2019.",
+        "O meu posto é na Pastelaria Aurora, na baixa, desde 2019.",
         "Pastelaria Aurora",
     ),
 ]
@@ -72,7 +72,7 @@ def test_the_message_mainly_about_the_asked_attribute_is_cited_first(
 ):
     # The newer message names a job or a workplace in passing (a relative's, in a message
     # about a move) and the reranker likes it better; the stored labels say which message is
-    # about the user's own.
+    # about the user's own (said without "I'm…" or "trabalho…": `test_own_work_first.py`).
     older, newer = _older_and_newer(own, 0.3, passing, 0.45)
     # Without the labels' order the move is quoted first (the test would prove nothing).
     now, before = _with_and_without(model, classifier, question, [newer, older], stated={})
