@@ -21,6 +21,11 @@ from text.kin import PEOPLE
 from text.words import fold
 
 _MINE = re.compile(r"(?:my|our|meu|minha|meus|minhas|nosso|nossa|nossos|nossas)\b")
+# Words for any employer: "em que empresa trabalho?" is answered by "trabalho na Farmácia
+# Central" though a cousin's "empresa" is the only one named.
+_ANY_EMPLOYER = re.compile(
+    r"^(?:company|companies|firm|business|employer|outfit|empresa|firma|companhia|negocio)$"
+)
 
 
 # A relative of the user's, by a possessive before them: "my brother", "a minha prima", "his
@@ -55,9 +60,15 @@ def _mentions(question: str) -> tuple[Callable[[str], int], Callable[[str], bool
             animal.held,
         )
     thing = thing_asked(question)
-    if thing is None or thing.place or _MINE.match(thing.words):
+    if (
+        thing is None
+        or thing.place
+        or _MINE.match(thing.words)
+        or _ANY_EMPLOYER.match(thing.words.split()[-1])
+    ):
         # A place is where a relative lives as often as the user ("em que cidade moro?");
-        # "qual é a minha profissão?" asks an attribute, which no thing names.
+        # "qual é a minha profissão?" asks an attribute, which no thing names, and "which
+        # company?" any employer.
         return None
     head = thing.words.split()[-1]
     stem = re.compile(rf"\b{re.escape(head[: max(4, len(head) - 2)])}\w*")

@@ -140,3 +140,32 @@ def test_how_much_in_the_singular_asks_a_number():
     assert asked_detail("E quanto ao meu cão, como se chama?") is None or (
         asked_detail("E quanto ao meu cão, como se chama?").name != "count"
     )
+
+
+ANY_EMPLOYER = [
+    (
+        "Which company do I work for?",
+        [
+            said("m1", "My brother's company builds fishing boats up in Peterhead.", 0.7),
+            said("m2", "I'm on the tills at Harwood's Garden Centre, weekends too.", 0.6),
+        ],
+        "Harwood",
+    ),
+    (
+        "Em que empresa é que eu trabalho?",
+        [
+            said("m1", "A empresa do meu cunhado faz caixilharia em Leiria.", 0.7),
+            said("m2", "Trabalho na Farmácia Central, ao balcão.", 0.6),
+        ],
+        "Farmácia Central",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "context", "value"), ANY_EMPLOYER)
+def test_a_company_asked_is_any_employer_not_only_the_relatives(
+    model, classifier, question, context, value
+):
+    # "company" names no kind of workplace: the user's own, whatever it is, answers it.
+    _, citations = _answer(model, classifier, question, context)
+    assert citations and value in citations[0]["snippet"], citations
