@@ -556,6 +556,34 @@ def test_the_ninth_dev_set_is_sound_new_and_balanced():
     assert len(twice) >= 6
 
 
+def test_the_tenth_dev_set_is_sound_new_and_balanced():
+    new_locales = {"en-ET", "en-SS", "en-MW", "en-LS", "en-KY", "en-BM", "en-LC", "en-GI"}
+    dev10 = _check_blind_set("dev10", new_locales | {"pt-GW", "pt-TL"})
+    assert Counter(p.change.fact for p in dev10.personas) == {
+        "home": 5,
+        "employer": 5,
+        "job": 4,
+        "partner": 3,
+        "pet": 3,
+    }
+    assert sum(q.abstain for p in dev10.personas for q in p.questions) == 40
+    # Every persona tells a relative's value of the same kind as one of its own (`family`),
+    # never the user's own value, and asks about it.
+    assert all("family" in p.facts for p in dev10.personas)
+    for p in dev10.personas:
+        own = {normalise(v) for k, v in p.facts.items() if k != "family"}
+        assert normalise(p.facts["family"]) not in own, p.id
+    # Facts changed twice: the changed fact's question names a stale value other than the
+    # one the change starts from.
+    twice = [
+        p.id
+        for p in dev10.personas
+        for q in p.questions
+        if q.fact == p.change.fact and any(not contains(p.change.old, s) for s in q.stale)
+    ]
+    assert len(twice) >= 4
+
+
 def _values(p: Persona) -> list[str]:
     """A persona's told values and its changed fact's new one."""
     return [*p.facts.values(), p.change.new]
