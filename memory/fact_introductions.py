@@ -34,15 +34,29 @@ _SIGNED_NAME = re.compile(
     r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
     rf"(?P<value>{_PERSON})"
     r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
-    r"|caso precise|ja agora)\b"
+    r"|caso precise|j[aá]\s+agora)\b"
 )
-# A name alone after a greeting: "Hey there. Harpreet. I run…", "Boas. Álvaro, de Bragança."
+# A name opening a message, after a greeting and perhaps "it's" / "é a" / "fala o", standing
+# alone up to a stop, a comma, a dash or "here": "Yo. Jake. I'm a firefighter", "Afternoon.
+# Tom Fraser. Never used…", "G'day! Jess van der Berg here — …", "Boas. Diogo, chef de
+# cozinha", "Olá outra vez, é a Carolina Sá da Bandeira.", "Oi, fala o Bené, de Natal". The
+# greeting is any of the ways a message opens hello (and "again": "hi again", "olá de novo"),
+# or any one word exclaimed ("Mantenha! Nilton di Soncent, …", "Kia ora!").
+_GREETING = (
+    r"(?:hi|hello|hey|hiya|howdy|yo|g'?day|gday|heya|hullo|evening|afternoon|morning"
+    r"|good\s+(?:morning|afternoon|evening|day)|greetings|ol[aá]|oi+|boas|bom\s+dia"
+    r"|boa\s+(?:tarde|noite)|viva|e\s+a[ií]|salve|ciao|kia\s+ora|aloha)"
+    r"(?:\s+(?:there|all|everyone|folks|again|pessoal|gente|outra\s+vez|de\s+novo))*"
+)
+_ANNOUNCED = r"(?:it'?s|its|this\s+is|[eé]\s+[oa]|aqui\s+[eé](?:\s+[oa])?|fala\s+[oa]|sou\s+[oa])"
+# A full name may hold joiners: "Jess van der Berg", "Carolina Sá da Bandeira".
+_FULL_NAME = (
+    rf"{_WORD}(?:\s+(?:(?:van|von|der|den|de|da|do|dos|das|di|du|le|la)\s+)*{_WORD}){{0,3}}"
+)
 _GREETED_NAME = re.compile(
-    r"^\W*(?i:hi|hello|hey|hiya|howdy|morning|good\s+(?:morning|afternoon|evening)|ol[aá]|oi+"
-    r"|boas|bom\s+dia|boa\s+(?:tarde|noite)|viva)(?i:\s+(?:there|all|everyone|pessoal|gente))?"
-    r"\s*[.!,]+\s*"
-    rf"(?P<value>{_PERSON})"
-    r"\s*(?=[.!]|,\s*(?i:from|de|da|do)\s)"
+    rf"^\W*(?:(?i:{_GREETING})\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*(?:(?i:{_ANNOUNCED})\s+)?"
+    rf"(?P<value>{_FULL_NAME})"
+    r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:here|aqui|speaking|falando)\b)"
 )
 # A name signed off at the end of a message: "… thanks! — Tom", "Cheers,\nPriya", "Bjs, Ana".
 _SIGNED_OFF = re.compile(

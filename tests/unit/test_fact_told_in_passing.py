@@ -224,3 +224,31 @@ def test_the_rules_read_hypotheticals_as_the_other_readers_do(
     message: str, expected: set[tuple[str, str]]
 ) -> None:
     assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a greeting, then the name standing alone up to a stop, a comma, a dash or "here"
+        ("Evening. Rosalind. Can I print a whole notebook?", {("name", "Rosalind")}),
+        ("Howdy! Wes Okafor — new here, how do tags work?", {("name", "Wes Okafor")}),
+        (
+            "Hiya, Pieter van der Merwe here. Is there a dark mode?",
+            {("name", "Pieter van der Merwe")},
+        ),
+        ("Bom dia. Graciete, costureira, e queria guardar moldes.", {("name", "Graciete")}),
+        ("Olá de novo, é o Zé Tonecas. Sumiu-me uma nota.", {("name", "Zé Tonecas")}),
+        ("Oi gente, fala a Dandara. Tem modo escuro?", {("name", "Dandara")}),
+        # any one word exclaimed opens a message as a greeting does
+        ("Salaam! Farida, from Kano. How do I share a list?", {("name", "Farida")}),
+        ("Obrigado pela ajuda. Anselmo, já agora.", {("name", "Anselmo")}),
+        # look-alikes: a greeting followed by a word, an adverb, an exclamation, a thing
+        ("Hello. Honestly, this app is great.", set()),
+        ("Wow! Amazing, thanks.", set()),
+        ("Olá. Sinceramente, não percebo nada disto.", set()),
+        ("Hi! Netflix keeps logging me out, is that you?", set()),
+        ("Morning. Monday again, ugh.", set()),
+    ],
+)
+def test_a_name_alone_after_a_greeting(message: str, expected: set[tuple[str, str]]) -> None:
+    assert {f for f in facts(message) if f[0] == "name"} == expected
