@@ -48,7 +48,10 @@ _GREETING = (
     r"|boa\s+(?:tarde|noite)|viva|e\s+a[ií]|salve|ciao|kia\s+ora|aloha)"
     r"(?:\s+(?:there|all|everyone|folks|again|pessoal|gente|outra\s+vez|de\s+novo))*"
 )
-_ANNOUNCED = r"(?:it'?s|its|this\s+is|[eé]\s+[oa]|aqui\s+[eé](?:\s+[oa])?|fala\s+[oa]|sou\s+[oa])"
+_ANNOUNCED = (
+    r"(?:it'?s|its|this\s+is|[eé]\s+[oa]|aqui\s+[eé](?:\s+[oa])?|fala(?:-?lhe)?\s+[oa]"
+    r"|sou\s+[oa]|quem\s+fala\s+[eé](?:\s+[oa])?)"
+)
 # A full name may hold joiners: "Jess van der Berg", "Carolina Sá da Bandeira".
 _FULL_NAME = (
     rf"{_WORD}(?:\s+(?:(?:van|von|der|den|de|da|do|dos|das|di|du|le|la)\s+)*{_WORD}){{0,3}}"
@@ -57,6 +60,14 @@ _GREETED_NAME = re.compile(
     rf"^\W*(?:(?i:{_GREETING})\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*(?:(?i:{_ANNOUNCED})\s+)?"
     rf"(?P<value>{_FULL_NAME})"
     r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:here|aqui|speaking|falando)\b)"
+)
+# After any short first sentence (a greeting in any tongue: "How na?", "Dumela.", "Oxe, boa
+# tarde!"), a name announced ("Quem fala é Jailson", "Fala-lhe o Albertino") or a name and
+# where the user writes from ("Kagiso from Francistown, I grew up…", "Nkeng for Bamenda").
+_OPENED_NAME = re.compile(
+    r"^\W*[^.!?\n]{1,30}?[.!?]+\s*"
+    rf"(?:(?i:{_ANNOUNCED})\s+(?P<announced>{_FULL_NAME})(?=\s*(?:[.!,;\u2013\u2014]|$))"
+    rf"|(?P<value>{_PERSON}),?\s+(?i:from|for|de|da|do)\s+{_PLACE}(?=\s*[.!?,;]|\s+\W))"
 )
 # A name signed off at the end of a message: "… thanks! — Tom", "Cheers,\nPriya", "Bjs, Ana".
 _SIGNED_OFF = re.compile(
@@ -98,7 +109,7 @@ _NAME_FROM = re.compile(
 )
 _NOT_SENDERS = frozenset(
     "greetings regards love news postcard photos pictures message note report update updates "
-    "live straight fresh direct hello".split()
+    "live straight fresh direct hello notes lists files tasks reminders".split()
 )
 # A name dictated in lower case ("hello this is senthil kumar speaking from coimbatore").
 _SPEAKING = re.compile(
@@ -116,6 +127,9 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
     for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
+    if (m := _OPENED_NAME.match(message)) and looks_like_name(name := m["announced"] or m["value"]):
+        if fold(name.split()[0]) not in _NOT_SENDERS:
+            yield "name", name
     for m in _INTRODUCED_FROM.finditer(message):
         name = m.group("name") or m.group("here") or m.group("intro")
         if looks_like_name(name) and looks_like_name(m.group("value"), person=False):

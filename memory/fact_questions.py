@@ -47,7 +47,10 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|\b(como|com que nome) (e que )?(eu )?(me )?assin(ei|o|ava)\b"
                  r"|\bwho('?s| is) (talking|writing|texting|typing|this)(?=\W*$)"
                  r"|\bquem (e que )?((esta|ta) (a )?)?(fala|falar|falando|escreve|escrever"
-                 r"|escrevendo)(?=\W*$)"),
+                 r"|escrevendo)(?=\W*$)"
+                 # "sabes quem sou?", "what's me name?", "wetin be ma name?"
+                 r"|\bquem (e que )?(eu )?sou( eu)?(?=\W*$|,)|\b(ma|mah|mi) name\b"
+                 r"|\b(what'?s|what is|wetin be|know|remember) me name\b"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"

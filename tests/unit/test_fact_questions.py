@@ -20,6 +20,8 @@ from memory.fact_questions import asked_attributes, states
         ("Como é que eu assinei a última mensagem?", "name"),
         ("So who's typing?", "name"),
         ("Sabes quem está a escrever?", "name"),
+        ("Lembras-te de quem eu sou, amigo?", "name"),
+        ("what's me name again?", "name"),
     ],
 )
 def test_questions_ask_for_the_attribute(question, attribute):
@@ -127,7 +129,14 @@ def test_a_relatives_told_home_or_work_answers_the_question(question, told, othe
 
 
 @pytest.mark.parametrize(
-    "question", ["What sign am I?", "Assinei o contrato?", "Who is talking to my boss?"]
+    "question",
+    [
+        "What sign am I?",
+        "Assinei o contrato?",
+        "Who is talking to my boss?",
+        "Quem sou eu para julgar?",
+        "Tell me name ideas for a cat",
+    ],
 )
 def test_signing_or_talking_about_something_else_is_no_name_asked(question):
     assert "name" not in asked_attributes(question)

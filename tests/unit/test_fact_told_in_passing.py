@@ -242,6 +242,13 @@ def test_the_rules_read_hypotheticals_as_the_other_readers_do(
         # any one word exclaimed opens a message as a greeting does
         ("Salaam! Farida, from Kano. How do I share a list?", {("name", "Farida")}),
         ("Obrigado pela ajuda. Anselmo, já agora.", {("name", "Anselmo")}),
+        # after any short first sentence: a name announced, or a name and where from
+        ("Sawubona! Quem fala é Lindiwe. Tem calendário?", {("name", "Lindiwe")}),
+        ("Ei, boa noite. Fala-lhe a Esmeralda, da Lousã. Há modo escuro?", {("name", "Esmeralda")}),
+        ("Kumusta? Marites for Cebu, can I share notes?", {("name", "Marites")}),
+        ("Habari. Baraka from Mombasa, I teach maths.", {("name", "Baraka")}),
+        ("Quick question. Notes from Monday, where are they?", set()),
+        ("Thanks. Photos from Lisbon, how do I attach them?", set()),
         # look-alikes: a greeting followed by a word, an adverb, an exclamation, a thing
         ("Hello. Honestly, this app is great.", set()),
         ("Wow! Amazing, thanks.", set()),
