@@ -50,7 +50,10 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|escrevendo)(?=\W*$)"
                  # "sabes quem sou?", "what's me name?", "wetin be ma name?"
                  r"|\bquem (e que )?(eu )?sou( eu)?(?=\W*$|,)|\b(ma|mah|mi) name\b"
-                 r"|\b(what'?s|what is|wetin be|know|remember) me name\b"),
+                 r"|\b(what'?s|what is|wetin be|know|remember) me name\b"
+                 # "you know who this is?", "remember who's talking?"
+                 r"|\b(know|remember|guess) who('?s| is)? (this|dis|talking|writing|i am)"
+                 r"(?=\W*$| is\W*$)"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"

@@ -22,6 +22,7 @@ from memory.fact_questions import asked_attributes, states
         ("Sabes quem está a escrever?", "name"),
         ("Lembras-te de quem eu sou, amigo?", "name"),
         ("what's me name again?", "name"),
+        ("Guess who this is?", "name"),
     ],
 )
 def test_questions_ask_for_the_attribute(question, attribute):
@@ -136,6 +137,7 @@ def test_a_relatives_told_home_or_work_answers_the_question(question, told, othe
         "Who is talking to my boss?",
         "Quem sou eu para julgar?",
         "Tell me name ideas for a cat",
+        "Do you know who this Jamal is?",
     ],
 )
 def test_signing_or_talking_about_something_else_is_no_name_asked(question):
