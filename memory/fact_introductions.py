@@ -128,7 +128,9 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
     if (m := _OPENED_NAME.match(message)) and looks_like_name(name := m["announced"] or m["value"]):
-        if fold(name.split()[0]) not in _NOT_SENDERS:
+        first = fold(name.split()[0])
+        # "Hey! Writing from Brisbane —": a verb in -ing is no name ("Ming", "Xing" are)
+        if first not in _NOT_SENDERS and not (first.endswith("ing") and len(first) > 4):
             yield "name", name
     for m in _INTRODUCED_FROM.finditer(message):
         name = m.group("name") or m.group("here") or m.group("intro")

@@ -249,6 +249,7 @@ def test_the_rules_read_hypotheticals_as_the_other_readers_do(
         ("Habari. Baraka from Mombasa, I teach maths.", {("name", "Baraka")}),
         ("Quick question. Notes from Monday, where are they?", set()),
         ("Thanks. Photos from Lisbon, how do I attach them?", set()),
+        ("Hello! Typing from Leeds — the train wifi is awful.", set()),
         # look-alikes: a greeting followed by a word, an adverb, an exclamation, a thing
         ("Hello. Honestly, this app is great.", set()),
         ("Wow! Amazing, thanks.", set()),
