@@ -34,15 +34,40 @@ _SIGNED_NAME = re.compile(
     r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
     rf"(?P<value>{_PERSON})"
     r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
-    r"|caso precise|ja agora)\b"
+    r"|caso precise|j[aá]\s+agora)\b"
 )
-# A name alone after a greeting: "Hey there. Harpreet. I run…", "Boas. Álvaro, de Bragança."
+# A name opening a message, after a greeting and perhaps "it's" / "é a" / "fala o", standing
+# alone up to a stop, a comma, a dash or "here": "Yo. Jake. I'm a firefighter", "Afternoon.
+# Tom Fraser. Never used…", "G'day! Jess van der Berg here — …", "Boas. Diogo, chef de
+# cozinha", "Olá outra vez, é a Carolina Sá da Bandeira.", "Oi, fala o Bené, de Natal". The
+# greeting is any of the ways a message opens hello (and "again": "hi again", "olá de novo"),
+# or any one word exclaimed ("Mantenha! Nilton di Soncent, …", "Kia ora!").
+_GREETING = (
+    r"(?:hi|hello|hey|hiya|howdy|yo|g'?day|gday|heya|hullo|evening|afternoon|morning"
+    r"|good\s+(?:morning|afternoon|evening|day)|greetings|ol[aá]|oi+|boas|bom\s+dia"
+    r"|boa\s+(?:tarde|noite)|viva|e\s+a[ií]|salve|ciao|kia\s+ora|aloha)"
+    r"(?:\s+(?:there|all|everyone|folks|again|pessoal|gente|outra\s+vez|de\s+novo))*"
+)
+_ANNOUNCED = (
+    r"(?:it'?s|its|this\s+is|[eé]\s+[oa]|aqui\s+[eé](?:\s+[oa])?|fala(?:-?lhe)?\s+[oa]"
+    r"|sou\s+[oa]|quem\s+fala\s+[eé](?:\s+[oa])?)"
+)
+# A full name may hold joiners: "Jess van der Berg", "Carolina Sá da Bandeira".
+_FULL_NAME = (
+    rf"{_WORD}(?:\s+(?:(?:van|von|der|den|de|da|do|dos|das|di|du|le|la)\s+)*{_WORD}){{0,3}}"
+)
 _GREETED_NAME = re.compile(
-    r"^\W*(?i:hi|hello|hey|hiya|howdy|morning|good\s+(?:morning|afternoon|evening)|ol[aá]|oi+"
-    r"|boas|bom\s+dia|boa\s+(?:tarde|noite)|viva)(?i:\s+(?:there|all|everyone|pessoal|gente))?"
-    r"\s*[.!,]+\s*"
-    rf"(?P<value>{_PERSON})"
-    r"\s*(?=[.!]|,\s*(?i:from|de|da|do)\s)"
+    rf"^\W*(?:(?i:{_GREETING})\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*(?:(?i:{_ANNOUNCED})\s+)?"
+    rf"(?P<value>{_FULL_NAME})"
+    r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:here|aqui|speaking|falando)\b)"
+)
+# After any short first sentence (a greeting in any tongue: "How na?", "Dumela.", "Oxe, boa
+# tarde!"), a name announced ("Quem fala é Jailson", "Fala-lhe o Albertino") or a name and
+# where the user writes from ("Kagiso from Francistown, I grew up…", "Nkeng for Bamenda").
+_OPENED_NAME = re.compile(
+    r"^\W*[^.!?\n]{1,30}?[.!?]+\s*"
+    rf"(?:(?i:{_ANNOUNCED})\s+(?P<announced>{_FULL_NAME})(?=\s*(?:[.!,;\u2013\u2014]|$))"
+    rf"|(?P<value>{_PERSON}),?\s+(?i:from|for|de|da|do)\s+{_PLACE}(?=\s*[.!?,;]|\s+\W))"
 )
 # A name signed off at the end of a message: "… thanks! — Tom", "Cheers,\nPriya", "Bjs, Ana".
 _SIGNED_OFF = re.compile(
@@ -84,7 +109,7 @@ _NAME_FROM = re.compile(
 )
 _NOT_SENDERS = frozenset(
     "greetings regards love news postcard photos pictures message note report update updates "
-    "live straight fresh direct hello".split()
+    "live straight fresh direct hello notes lists files tasks reminders".split()
 )
 # A name dictated in lower case ("hello this is senthil kumar speaking from coimbatore").
 _SPEAKING = re.compile(
@@ -102,6 +127,11 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
     for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
+    if (m := _OPENED_NAME.match(message)) and looks_like_name(name := m["announced"] or m["value"]):
+        first = fold(name.split()[0])
+        # "Hey! Writing from Brisbane —": a verb in -ing is no name ("Ming", "Xing" are)
+        if first not in _NOT_SENDERS and not (first.endswith("ing") and len(first) > 4):
+            yield "name", name
     for m in _INTRODUCED_FROM.finditer(message):
         name = m.group("name") or m.group("here") or m.group("intro")
         if looks_like_name(name) and looks_like_name(m.group("value"), person=False):

@@ -40,7 +40,20 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|nome (que )?(eu )?(te |lhe )?(dei|disse)"
                  r"|what i'?m called|who am i(?=\W*$)|(o )?meu nome|como (e que )?(eu )?me chamo"
                  r"|me chamam|who am i\b|(my|meu|o meu) (good name|surname|last name|family name"
-                 r"|sobrenome|apelido|nome completo)|what should you call me|call me\?)\b"),
+                 r"|sobrenome|apelido|nome completo)|what should you call me|call me\?)\b"
+                 # how the user signed, and who is writing: "what did I sign myself as?",
+                 # "com que nome assinei?", "who's texting?", "quem está a escrever?"
+                 r"|\bsign(ed)? (myself |me )?(off )?as\b|how did i sign\b|\bassinei como\b"
+                 r"|\b(como|com que nome) (e que )?(eu )?(me )?assin(ei|o|ava)\b"
+                 r"|\bwho('?s| is) (talking|writing|texting|typing|this)(?=\W*$)"
+                 r"|\bquem (e que )?((esta|ta) (a )?)?(fala|falar|falando|escreve|escrever"
+                 r"|escrevendo)(?=\W*$)"
+                 # "sabes quem sou?", "what's me name?", "wetin be ma name?"
+                 r"|\bquem (e que )?(eu )?sou( eu)?(?=\W*$|,)|\b(ma|mah|mi) name\b"
+                 r"|\b(what'?s|what is|wetin be|know|remember) me name\b"
+                 # "you know who this is?", "remember who's talking?"
+                 r"|\b(know|remember|guess) who('?s| is)? (this|dis|talking|writing|i am)"
+                 r"(?=\W*$| is\W*$)"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
         ("workplace", r"\b(where do i work|who (do i work for|employs me)|my (employer|company)"

@@ -10,7 +10,7 @@ from text.words import STOPWORDS, fold
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ]+(?:'s)?\b")
 
 _CONTRACTION = re.compile(r"'(?:ve|re|ll|d|s|m|t)$")  # "They've", "That's"
-_JOINERS = frozenset("de da do das dos of the and & e y von van".split())
+_JOINERS = frozenset("de da do das dos of the and & e y von van der den du di".split())
 # Words a sentence opens with, capitalised there, that never open a name: "Been here since
 # 2019", "The connection here…", "So here we are", "They've hired me", "Tudo aqui…".
 _FUNCTION_WORDS = (STOPWORDS - {"will"}) | frozenset(
@@ -36,6 +36,11 @@ _NOT_PERSONS = _FUNCTION_WORDS | frozenset(
     nova
     help please question quick urgent update news again ugh wow hmm socorro duvida pergunta
     novidade novidades
+    honestly actually basically seriously luckily unfortunately sadly obviously apparently
+    literally personally recently currently normally usually hopefully anyhow weirdly
+    amazing perfect excellent awesome brilliant fantastic wonderful nice superb incredible
+    perfeito perfeita otimo otima excelente maravilha fixe legal massa beleza valeu show
+    sinceramente basicamente infelizmente felizmente obviamente normalmente realmente
     """.split()
 )
 

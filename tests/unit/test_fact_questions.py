@@ -15,6 +15,14 @@ from memory.fact_questions import asked_attributes, states
         ("Qual é a minha bebida preferida?", "preference"),
         ("Which sport do I play on Sundays?", "hobby"),
         ("Where am I employed at the moment?", "workplace"),
+        # how the user signed, and who is writing, ask the name
+        ("What name did I sign off as last time?", "name"),
+        ("Como é que eu assinei a última mensagem?", "name"),
+        ("So who's typing?", "name"),
+        ("Sabes quem está a escrever?", "name"),
+        ("Lembras-te de quem eu sou, amigo?", "name"),
+        ("what's me name again?", "name"),
+        ("Guess who this is?", "name"),
     ],
 )
 def test_questions_ask_for_the_attribute(question, attribute):
@@ -119,3 +127,18 @@ def test_a_relatives_told_home_or_work_answers_the_question(question, told, othe
     detail = asked_detail(question)
     assert detail.held(told)
     assert not detail.held(other)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What sign am I?",
+        "Assinei o contrato?",
+        "Who is talking to my boss?",
+        "Quem sou eu para julgar?",
+        "Tell me name ideas for a cat",
+        "Do you know who this Jamal is?",
+    ],
+)
+def test_signing_or_talking_about_something_else_is_no_name_asked(question):
+    assert "name" not in asked_attributes(question)

@@ -224,3 +224,39 @@ def test_the_rules_read_hypotheticals_as_the_other_readers_do(
     message: str, expected: set[tuple[str, str]]
 ) -> None:
     assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a greeting, then the name standing alone up to a stop, a comma, a dash or "here"
+        ("Evening. Rosalind. Can I print a whole notebook?", {("name", "Rosalind")}),
+        ("Howdy! Wes Okafor — new here, how do tags work?", {("name", "Wes Okafor")}),
+        (
+            "Hiya, Pieter van der Merwe here. Is there a dark mode?",
+            {("name", "Pieter van der Merwe")},
+        ),
+        ("Bom dia. Graciete, costureira, e queria guardar moldes.", {("name", "Graciete")}),
+        ("Olá de novo, é o Zé Tonecas. Sumiu-me uma nota.", {("name", "Zé Tonecas")}),
+        ("Oi gente, fala a Dandara. Tem modo escuro?", {("name", "Dandara")}),
+        # any one word exclaimed opens a message as a greeting does
+        ("Salaam! Farida, from Kano. How do I share a list?", {("name", "Farida")}),
+        ("Obrigado pela ajuda. Anselmo, já agora.", {("name", "Anselmo")}),
+        # after any short first sentence: a name announced, or a name and where from
+        ("Sawubona! Quem fala é Lindiwe. Tem calendário?", {("name", "Lindiwe")}),
+        ("Ei, boa noite. Fala-lhe a Esmeralda, da Lousã. Há modo escuro?", {("name", "Esmeralda")}),
+        ("Kumusta? Marites for Cebu, can I share notes?", {("name", "Marites")}),
+        ("Habari. Baraka from Mombasa, I teach maths.", {("name", "Baraka")}),
+        ("Quick question. Notes from Monday, where are they?", set()),
+        ("Thanks. Photos from Lisbon, how do I attach them?", set()),
+        ("Hello! Typing from Leeds — the train wifi is awful.", set()),
+        # look-alikes: a greeting followed by a word, an adverb, an exclamation, a thing
+        ("Hello. Honestly, this app is great.", set()),
+        ("Wow! Amazing, thanks.", set()),
+        ("Olá. Sinceramente, não percebo nada disto.", set()),
+        ("Hi! Netflix keeps logging me out, is that you?", set()),
+        ("Morning. Monday again, ugh.", set()),
+    ],
+)
+def test_a_name_alone_after_a_greeting(message: str, expected: set[tuple[str, str]]) -> None:
+    assert {f for f in facts(message) if f[0] == "name"} == expected
