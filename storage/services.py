@@ -28,11 +28,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from storage.private_files import private_dir, secrets_file, write_private
+from storage.processes import STOP_TIMEOUT, log_tail, process_alive, read_pid, wait_for_exit
 
 logger = logging.getLogger(__name__)
 
 _REDIS_START_TIMEOUT = 10.0
-_STOP_TIMEOUT = 30.0
 # pgserver runs postgres as this OS user when we are root, because postgres refuses to run as root.
 _PG_SYSTEM_USER = "pgserver"
 
@@ -56,33 +56,15 @@ def _pgserver() -> ModuleType:
     return pgserver
 
 
-def _process_alive(pid: int, name: str | None = None) -> bool:
-    """Tell whether `pid` is a live (non-zombie) process, optionally with the given name."""
-    try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and (name is None or proc.name() == name)
-    except psutil.Error:
-        return False
-
-
 def _running_postmaster(pgdata: Path) -> Any | None:
     """Return pgserver's PostmasterInfo for a ready postgres serving `pgdata`, else None."""
     try:
         info = _pgserver().utils.PostmasterInfo.read_from_pgdata(pgdata)
     except (AssertionError, ValueError, OSError):
         return None  # postmaster.pid is being written or removed right now
-    if info is None or not _process_alive(info.pid, "postgres"):
+    if info is None or not process_alive(info.pid, "postgres"):
         return None
     return info if info.status == "ready" else None
-
-
-def _wait_for_exit(pid: int, what: str) -> None:
-    """Return once process `pid` has exited (a zombie counts as gone); raise after the timeout."""
-    deadline = time.monotonic() + _STOP_TIMEOUT
-    while _process_alive(pid):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} (pid {pid}) did not exit within {_STOP_TIMEOUT:.0f} s")
-        time.sleep(0.05)
 
 
 def _clear_stale_postmaster_pid(pgdata: Path) -> None:
@@ -94,9 +76,9 @@ def _clear_stale_postmaster_pid(pgdata: Path) -> None:
         return
     # A postmaster killed a moment ago stays a zombie until init reaps it.
     deadline = time.monotonic() + 5.0
-    while psutil.pid_exists(pid) and not _process_alive(pid) and time.monotonic() < deadline:
+    while psutil.pid_exists(pid) and not process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _process_alive(pid) and not _process_alive(pid, "postgres"):
+    if process_alive(pid) and not process_alive(pid, "postgres"):
         # The pid was recycled, e.g. after a container restart: no server holds this data dir.
         logger.warning("removing stale %s (pid %d is not postgres)", pidfile, pid)
         pidfile.unlink(missing_ok=True)
@@ -109,25 +91,6 @@ def _forget_pg_handle(pgdata: Path) -> None:
     if handle is not None:
         atexit.unregister(handle._cleanup)
         handle.global_process_id_list.get_and_remove(os.getpid())
-
-
-def _read_pid(pidfile: Path) -> int | None:
-    """Return the pid in a pidfile, or None if it is missing or not written yet."""
-    try:
-        return int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _log_tail(path: Path, start: int = 0, lines: int = 20) -> str:
-    """Return the last lines of a log file written after byte offset `start`."""
-    try:
-        with path.open("rb") as f:
-            f.seek(start)
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return f"(no log at {path})"
-    return "\n".join(text.splitlines()[-lines:])
 
 
 @contextmanager
@@ -145,7 +108,7 @@ def _pgserver_log_in(path: Path) -> Iterator[None]:
         yield
     except BaseException:
         handler.flush()
-        logger.error("postgres did not start; %s tail:\n%s", path, _log_tail(path, start, 60))
+        logger.error("postgres did not start; %s tail:\n%s", path, log_tail(path, start, 60))
         raise
     finally:
         pg_log.removeHandler(handler)
@@ -261,15 +224,15 @@ class EmbeddedServices:
         pgdata = self.pg_dir
         if (info := _running_postmaster(pgdata)) is not None:
             pg_ctl = Path(_pgserver().__file__).parent / "pginstall" / "bin" / "pg_ctl"
-            cmd = [str(pg_ctl), "-D", str(pgdata), "-w", "-t", str(int(_STOP_TIMEOUT)), "stop"]
+            cmd = [str(pg_ctl), "-D", str(pgdata), "-w", "-t", str(int(STOP_TIMEOUT)), "stop"]
             if os.geteuid() == 0:
                 cmd = ["runuser", "-u", _PG_SYSTEM_USER, "--", *cmd]
             logger.info("stopping postgres in %s", pgdata)
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=_STOP_TIMEOUT + 10)
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=STOP_TIMEOUT + 10)
             if done.returncode != 0 and _running_postmaster(pgdata) is not None:
                 raise RuntimeError(f"pg_ctl stop failed for {pgdata}:\n{done.stderr.strip()}")
             # pg_ctl returns once postmaster.pid is gone, a moment before the process exits.
-            _wait_for_exit(info.pid, "postgres")
+            wait_for_exit(info.pid, "postgres")
         _forget_pg_handle(pgdata)
 
     def ensure_redis(self) -> str:
@@ -304,7 +267,7 @@ class EmbeddedServices:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         deadline = time.monotonic() + _REDIS_START_TIMEOUT
         while done.returncode == 0 and time.monotonic() < deadline:
-            if (pid := _read_pid(pidfile)) is not None and not _process_alive(pid):
+            if (pid := read_pid(pidfile)) is not None and not process_alive(pid):
                 break  # it died, e.g. the port is taken; no point waiting
             if self._redis_pid() is not None:
                 return self.redis_url
@@ -312,7 +275,7 @@ class EmbeddedServices:
         raise RuntimeError(
             f"redis did not come up on 127.0.0.1:{self.redis_port} "
             f"(exit {done.returncode}) {done.stderr.strip()}\n"
-            f"{logfile} tail:\n{_log_tail(logfile, log_start)}"
+            f"{logfile} tail:\n{log_tail(logfile, log_start)}"
         )
 
     def stop_redis(self) -> None:
@@ -323,7 +286,7 @@ class EmbeddedServices:
         logger.info("stopping redis (pid %d) on port %d", pid, self.redis_port)
         with self._redis_client() as client:
             client.shutdown(nosave=True)  # redis-py swallows the expected dropped connection
-        _wait_for_exit(pid, "redis")
+        wait_for_exit(pid, "redis")
 
     def _redis_client(self, password: str | None = None) -> redis.Redis:
         # No retries: redis-py's default backoff turns every probe of a closed port into seconds.
