@@ -17,7 +17,7 @@ from graph.statement_order import (
     answers,
     asks_now,
     latest_statements_first,
-    newest_first,
+    newest_said_first,
     outdated_home_after,
     retracted_facts_last,
 )
@@ -152,12 +152,4 @@ def newest_animal_first(
     """
     if not quotable or not asks_now(query):
         return quotable
-    said = [
-        c
-        for c in quotable
-        if c["source"] == "conversation"
-        and c["metadata"].get("created_at")
-        and held(c["content"])
-        and _NAME.search(c["content"])
-    ]
-    return newest_first(quotable, said)
+    return newest_said_first(quotable, lambda c: held(c["content"]) and _NAME.search(c["content"]))

@@ -170,13 +170,22 @@ def change_first(
     """
     if not quotable or not asks_now(query):
         return quotable
+    return newest_said_first(
+        quotable, lambda c: about(c) and _CHANGED.search(fold(said_of_user(c["content"])))
+    )
+
+
+def newest_said_first(
+    quotable: list[Candidate], keep: Callable[[Candidate], object]
+) -> list[Candidate]:
+    """Quote first the newest dated message of the user's in `quotable` that `keep` holds.
+
+    `newest_first` over the conversation passages with a date that `keep` accepts.
+    """
     said = [
         c
         for c in quotable
-        if c["source"] == "conversation"
-        and c["metadata"].get("created_at")
-        and about(c)
-        and _CHANGED.search(fold(said_of_user(c["content"])))
+        if c["source"] == "conversation" and c["metadata"].get("created_at") and keep(c)
     ]
     return newest_first(quotable, said)
 
