@@ -147,6 +147,19 @@ async def bench_turns(args: argparse.Namespace) -> int:
     return _report(args, data, format_cost_report(data))
 
 
+async def bench_thread(args: argparse.Namespace) -> int:
+    """Run one long thread and print what it costs as it grows."""
+    from benchmarks.long_thread import LongThreadConfig, format_long_thread_report, run_long_thread
+    from graph.resources import Resources
+
+    if min(args.milestones) <= args.window:
+        raise ValueError("every milestone must be longer than --window")
+    cfg = LongThreadConfig(milestones=tuple(sorted(args.milestones)), window=args.window)
+    async with Resources(get_settings()) as res:
+        data = await run_long_thread(res, cfg, command=" ".join(["memoria", *sys.argv[1:]]))
+    return _report(args, data, format_long_thread_report(data))
+
+
 def _report(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
     """Write `data` as JSON to `--out` when given, print `text`; the command's exit status."""
     if args.out:

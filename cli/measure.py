@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.bench import bench_seed, bench_suite, bench_turns, bench_write
+from cli.bench import bench_seed, bench_suite, bench_thread, bench_turns, bench_write
 from configs.settings import get_settings
 
 
@@ -185,6 +185,23 @@ def register(sub: Any) -> None:
     _add_load_args(bt)
     bt.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
     bt.set_defaults(run=lambda args: asyncio.run(bench_turns(args)))
+    bl = bench_sub.add_parser(
+        "thread",
+        help="one long thread: turn time, CPU, checkpoint and summary bytes as it grows",
+        description="Drive the graph in-process (offline responder and summariser) on one "
+        "thread of a fresh tenant and report, at each milestone, turn time and CPU over the "
+        "turns before it, the checkpoint the next turn reads, the bytes written to the "
+        "checkpoint tables per turn, and the thread's summary rows. The tenant is deleted after.",
+    )
+    bl.add_argument(
+        "--milestones",
+        type=lambda text: [positive(v) for v in text.split(",")],
+        default=[200, 1000, 3000],
+        help="thread lengths in turns to report at (default 200,1000,3000)",
+    )
+    bl.add_argument("--window", type=positive, default=50, help="turns per figure (default 50)")
+    bl.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    bl.set_defaults(run=lambda args: asyncio.run(bench_thread(args)))
 
 
 def _add_load_args(parser: argparse.ArgumentParser) -> None:
