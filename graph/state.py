@@ -40,8 +40,13 @@ class State(InputState):
 
     summary: NotRequired[str]
     """Running summary of messages folded out of `messages` (the transcript keeps them all)."""
+    summarised_count: NotRequired[int]
+    """How many messages the summary covers: the transcript's, up to `summarised_through`."""
+    summarised_through: NotRequired[str]
+    """Id of the last message the summary covers (the window starts right after it)."""
     summarised_ids: NotRequired[list[str]]
-    """Ids of the messages the summary covers, oldest first."""
+    """Threads summarised before summaries were bounded listed every covered id here; their
+    next summary reads its length as `summarised_count` and empties it."""
     route: NotRequired[RouteDecision]
     """The router's decision for the current turn."""
     candidates: NotRequired[list[Candidate]]

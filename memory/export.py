@@ -22,6 +22,7 @@ from langchain_core.messages import BaseMessage, message_to_dict
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from psycopg_pool import AsyncConnectionPool
 
+from memory import summaries
 from memory.facts import facts_namespace
 from memory.forget import COPIES, STORES
 from storage.identity import Identity
@@ -41,8 +42,10 @@ INDEXED = """
     SELECT langchain_id AS id, role, content, created_at, seq FROM memory_messages
     WHERE tenant_id = %s AND user_id = %s AND thread_id = %s ORDER BY seq, created_at
 """
-SUMMARIES = """
-    SELECT summary, covers, created_at FROM memory_summaries
+# A summary covers the `covered` messages of its thread's transcript ending with
+# `covered_through`; rows written before that was kept list every id in `covers` too.
+SUMMARIES = f"""
+    SELECT summary, {summaries.COVERED}, covers, created_at FROM memory_summaries
     WHERE tenant_id = %s AND user_id = %s AND thread_id = %s ORDER BY id
 """
 STRATEGY = """

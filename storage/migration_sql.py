@@ -87,3 +87,21 @@ def _user_table(
             tenancy.user_table_policy_sql(table),
         ]
     )
+
+
+def summary_bounds() -> sql.Composable:
+    """Return the statements that let a summary row say what it covers in bounded space.
+
+    Long threads (issue 17): a row listed every message id its summary covered (`covers`), so
+    a thread's rows grew O(n^2). A row now records how many messages it covers (`covered`)
+    and the last one (`covered_through`): the `covered` messages of the thread's transcript
+    that end with it. `covers` stays for the rows written before, back-filled into the two
+    columns here; both stay nullable so a process not yet upgraded can still write a row.
+    """
+    return sql.SQL("""
+        ALTER TABLE memory_summaries ALTER COLUMN covers DROP NOT NULL,
+            ADD COLUMN covered integer, ADD COLUMN covered_through text;
+        SELECT set_config({setting}, {all}, true);
+        UPDATE memory_summaries SET covered = cardinality(covers),
+            covered_through = covers[cardinality(covers)]
+    """).format(setting=sql.Literal(tenancy.SETTING), all=sql.Literal(tenancy.ALL_TENANTS))

@@ -387,7 +387,6 @@ def migrations(dims: int) -> list[sql.Composable]:
         # lexemes from the user's range of the btree instead of every row of the user. Back-
         # filled here, in key order, before the search index is built.
         migration_sql.message_terms(),
-        # ---- end of messages by words ----
         # ---- Messages by meaning at a million (issue 17): each message's vector in 16-bit
         # floats, in `memory_message_half_vectors` (memory/message_half_vectors.py), under a
         # covering btree the dense leg ranks a user's rows from: half the pages of the last.
@@ -397,4 +396,5 @@ def migrations(dims: int) -> list[sql.Composable]:
         # (memory/statement_labels.py), so the answer gate embeds nothing on the read path.
         # Rows labelled before it keep NULL: the gate embeds those messages' clauses as before.
         sql.SQL("ALTER TABLE memory_statement_labels ADD COLUMN own real"),
+        migration_sql.summary_bounds(),  # Long threads (issue 17, session 13): its docstring.
     ]

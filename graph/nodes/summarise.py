@@ -1,6 +1,9 @@
 """Summarise: fold the oldest messages into a running summary and drop them from state.
 
-The transcript in Postgres keeps every message; only the checkpointed window shrinks.
+The transcript in Postgres keeps every message; only the checkpointed window shrinks. What
+the summary covers is kept as a count and the last message's id, in the state and in its
+`memory_summaries` row: a thread of thousands of turns carries and writes no more per turn
+than a short one (BENCHMARKS.md "Session 13").
 """
 
 from __future__ import annotations
@@ -73,6 +76,13 @@ def extractive_summary(previous: str, folded: Sequence[AnyMessage]) -> str:
     return "\n".join(lines)
 
 
+def covered_before(state: State) -> int:
+    """Return how many messages the thread's summary covers so far (0 before any summary)."""
+    if "summarised_count" in state:
+        return state["summarised_count"]
+    return len(state.get("summarised_ids") or [])
+
+
 def make_summarise(
     resources,  # noqa: ANN001 - graph.resources.Resources
     chat_model: BaseChatModel | None,
@@ -103,20 +113,25 @@ def make_summarise(
                 return {}
             if not summary:
                 return {}
-        covered = [*state.get("summarised_ids", []), *(m.id for m in folded)]
+        covered = covered_before(state) + len(folded)
+        through = folded[-1].id
         ident = res.identity(config)
         try:
             # A private thread's summary lives in its state alone.
             if not is_private(state):
-                await summaries.record(res.pool, ident, summary, covered)
+                await summaries.record(res.pool, ident, summary, covered, through)
         except Exception as exc:  # noqa: BLE001 - an unrecorded summary must not trim anything
             logger.warning("summary not recorded, keeping the window as is: %s", exc)
             return {}
         annotate_turn(config, {"memoria_summarised": len(folded)})
-        return {
+        update = {
             "summary": summary,
-            "summarised_ids": covered,
+            "summarised_count": covered,
+            "summarised_through": through,
             "messages": [RemoveMessage(id=m.id) for m in folded],
         }
+        if state.get("summarised_ids"):
+            update["summarised_ids"] = []  # a thread summarised before counts were kept
+        return update
 
     return summarise

@@ -137,20 +137,25 @@ async def test_tool_calling_thread_summarised_many_times_keeps_pairs_and_facts(r
     transcript = await resources.conversation.transcript(ident_of(config))
     async with tenant_connection(resources.pool, ALL_TENANTS) as conn:
         cur = await conn.execute(
-            "SELECT covers FROM memory_summaries WHERE thread_id = %s ORDER BY id",
+            "SELECT covers, covered, covered_through FROM memory_summaries"
+            " WHERE thread_id = %s ORDER BY id",
             (config["configurable"]["thread_id"],),
         )
-        covers = [row["covers"] for row in await cur.fetchall()]
+        rows = await cur.fetchall()
 
-    assert len(summary_calls) >= 4 and len(covers) == len(summary_calls) - 1
+    assert len(summary_calls) >= 4 and len(rows) == len(summary_calls) - 1
     assert "Coimbra" in state["summary"]
     assert len(transcript) == 4 * len(texts)  # human, tool call, tool result, answer
     assert transcript[0].text == texts[0]
     ids = [m.id for m in transcript]
-    # Each summary covers a growing prefix of the thread; the last one plus the window is all.
-    assert all(c == ids[: len(c)] for c in covers)
-    assert covers[-1] == state["summarised_ids"]
-    assert covers[-1] + [m.id for m in state["messages"]] == ids
+    # Each summary covers a growing prefix of the thread, told by its length and its last
+    # message (no id lists); the last one plus the window is all.
+    covered = [row["covered"] for row in rows]
+    assert covered == sorted(set(covered)) and all(row["covers"] is None for row in rows)
+    assert [row["covered_through"] for row in rows] == [ids[n - 1] for n in covered]
+    assert state["summarised_count"] == covered[-1]
+    assert state["summarised_through"] == rows[-1]["covered_through"]
+    assert ids[: covered[-1]] + [m.id for m in state["messages"]] == ids
 
 
 async def test_forget_user_leaves_nothing_in_any_store_or_cache(agent, resources):

@@ -2,7 +2,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from graph.context import Context
 from graph.extractive import extractive_answer
-from graph.nodes.summarise import extractive_summary, fold_point, needs_summary
+from graph.nodes.summarise import covered_before, extractive_summary, fold_point, needs_summary
 from retrievers.types import Candidate, RouteDecision
 
 
@@ -189,3 +189,9 @@ def test_words_shared_across_languages_do_not_make_a_page_an_answer_about_the_us
     # The same words in the question's own language do count.
     message, citations = extractive_answer("When do my charges stop if I cancel?", [page], ROUTE)
     assert citations
+
+
+def test_a_thread_summarised_before_counts_were_kept_counts_its_listed_ids():
+    assert covered_before({"messages": []}) == 0
+    assert covered_before({"messages": [], "summarised_ids": ["a", "b", "c"]}) == 3
+    assert covered_before({"messages": [], "summarised_ids": [], "summarised_count": 7}) == 7
