@@ -13,7 +13,7 @@ from memory import summaries
 from memory.export import Exporter
 from storage.identity import Identity, identity_from_config
 from storage.tenancy import ALL_TENANTS, tenant_connection
-from tests.support import new_config
+from tests.support import new_config, turn_body
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +81,19 @@ async def test_a_summary_row_that_lists_its_ids_reads_as_a_count_and_the_last_on
         if store == "summaries":
             assert len(rows) == 1 and rows[0]["covers"] == old_ids
             assert (rows[0]["covered"], rows[0]["covered_through"]) == (5, old_ids[-1])
+
+
+async def test_a_threads_page_says_which_messages_its_summary_covers(client):
+    config = new_config(summary_max_messages=4, summary_keep_messages=2)
+    scope = config["configurable"]
+    for i in range(5):
+        text = f"Note {i}: remember {THINGS[i]} on day {i + 1}."
+        response = await client.post("/agent/invoke", json=turn_body(text, config))
+        assert response.status_code == 200, response.text
+    headers = {"X-Tenant-Id": scope["tenant_id"], "X-User-Id": scope["user_id"]}
+    page = (await client.get(f"/threads/{scope['thread_id']}", headers=headers)).json()
+    ids = [m["data"]["id"] for m in page["messages"]]
+    summary = page["summary"]
+    assert 0 < summary["covered"] < len(ids) == 10
+    assert ids[summary["covered"] - 1] == summary["covered_through"]
+    assert "Note 0" in summary["summary"] and "covers" not in summary
