@@ -6,9 +6,11 @@ durability) for `turns` turns on one thread of a fresh tenant, indexing what it 
 `drain_every` turns outside the timed part, as a worker would. At each milestone it reports,
 over the `window` turns before it:
 
-- turn wall time (p50/p95), this process's CPU per turn (p50/p95) and Postgres's CPU per turn;
+- turn wall time (p50/p95), this process's CPU per turn (p50/p95) and Postgres's CPU per turn
+  (its processes alive when the window starts);
 - the latest checkpoint as the next turn reads it (the checkpoint row and its channels' blobs,
-  the largest channels by name), and the bytes the window wrote to the checkpoint tables per turn;
+  the largest channels by name), the bytes the window wrote to the checkpoint tables per turn,
+  and all the thread's rows there (LangGraph keeps every checkpoint);
 - the thread's `memory_summaries`: rows, the latest row's bytes and all rows' bytes.
 """
 
@@ -121,6 +123,7 @@ async def run_long_thread(
                 await worker.drain()
             if i + cfg.window in cfg.milestones:
                 written[i] = (await _one(res, CHECKPOINT_TABLE_BYTES, params))[0]["bytes"]
+                pg_pids = _postgres_pids(pgdata)  # the pool's connections may have been renewed
             pg0, cpu0, t0 = _cpu_s(pg_pids), time.process_time(), time.perf_counter()
             await graph.ainvoke(
                 {"messages": [HumanMessage(_text(i, cfg))]},
@@ -143,6 +146,7 @@ async def run_long_thread(
                         "checkpoint_written_bytes_per_turn": round(
                             (now - written.get(since, now)) / cfg.window
                         ),
+                        "checkpoint_tables_bytes": now,
                         **await _sizes(res, params),
                     }
                 )
@@ -162,13 +166,14 @@ def format_long_thread_report(data: dict[str, Any]) -> str:
     """Return the milestones as a table."""
     lines = [
         "turns | turn p50/p95 ms | cpu p50/p95 ms | pg cpu ms | ckpt read B | ckpt written B/turn"
-        " | summary rows | latest row B | all rows B"
+        " | ckpt tables B | summary rows | latest row B | all rows B"
     ]
     for m in data["milestones"]:
         lines.append(
             f"{m['turns']} | {m['turn_ms']['p50']}/{m['turn_ms']['p95']} | "
             f"{m['cpu_ms']['p50']}/{m['cpu_ms']['p95']} | {m['postgres_cpu_ms_per_turn']} | "
             f"{m['checkpoint_read_bytes']} | {m['checkpoint_written_bytes_per_turn']} | "
+            f"{m['checkpoint_tables_bytes']} | "
             f"{m['summary_rows']} | {m['summary_latest_row_bytes']} | {m['summary_total_bytes']}"
         )
         lines.append(f"    largest channels: {m['largest_channels']}")
