@@ -18,7 +18,8 @@ PET = (
     r"|calopsita|tartaruga|jabuti|cagado|cavalo|egua|ponei|hamster|porquinho-da-india|lagarto"
     r"|furao|goat|donkey|pig|piglet|hedgehog|lovebird|galah|cockatoo|chicken|hen"
     r"|cabrito|cabrita|cabra|bode|burro|burra|porco|porca|leitao|ourico|galinha|pato"
-    r"|rat|mouse|macaw|sheep|lamb|cow|guinea\s+fowl|ovelha|cordeiro|vaca|arara)"
+    r"|rat|mouse|macaw|sheep|lamb|cow|guinea\s+fowl|ovelha|cordeiro|vaca|arara"
+    r"|cachorrinh[oa]|cadelinha|gatinh[oa]|coelhinh[oa]|filhote)"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -30,7 +31,7 @@ _DOG_BREEDS = (
     "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher|"
     "kelpie|blue heeler|heeler|cattle dog|alsatian|weimaraner|vizsla|samoyed|shiba|akita|"
     "rafeiro|perdigueiro|podengo|serra da estrela|pit bull|pitbull|bernese mountain dog|bernese|"
-    "cao de agua"
+    "cao de agua|mutt|mongrel|potcake"
 )
 _CAT_BREEDS = (
     "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
@@ -52,7 +53,9 @@ CANONICAL = {
     "irma": "sister", "irmao": "brother", "mae": "mother", "pai": "father", "mum": "mother",
     "mom": "mother", "dad": "father", "puppy": "dog", "pup": "dog", "cachorro": "dog",
     "cachorra": "dog",
-    "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
+    "cao": "dog", "cadela": "dog", "cachorrinho": "dog", "cachorrinha": "dog",
+    "cadelinha": "dog", "filhote": "dog", "gatinho": "cat", "gatinha": "cat",
+    "coelhinho": "rabbit", "coelhinha": "rabbit", "kitten": "cat", "gato": "cat", "gata": "cat",
     "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
     "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",
     "hubby": "husband", "missus": "wife", "fella": "partner", "esposo": "husband",
