@@ -48,26 +48,44 @@ _EARLIER = f"""
 _NAMING = re.compile(
     r"\b(?:(?:called|named|name|call|calls|christened|dubbed|nicknamed)\s+(?:him|her|it)"
     r"|(?:his|her|its)\s+name(?:'s|\s+is|\s+will\s+be)|(?:he|she|it)(?:'s|\s+is)\s+(?:called|named)"
-    r"|chama-se|se\s+chama|(?:chamamos|chamei|chamaram)-lhe"
-    r"|(?:chamamos|chamei|chamaram|batizamos|batizei|batizaram|baptizamos|baptizei)"
-    r"(?:-[ao]|\s+(?:ele|ela))?\s+de"
-    r"|(?:demos|dei|deram|pusemos|pus|puseram|botamos|botei|botaram)(?:-lhe)?\s+o\s+nome\s+de"
-    r"|o\s+nome\s+(?:dela|dele)\s+(?:e|vai\s+ser|ficou)(?:\s+de)?)"
+    r"|(?:he|she|it)\s+(?:answers|goes)\s+(?:to|by)(?:\s+the\s+name(?:\s+of)?)?"
+    r"|chama-se|se\s+chama|(?:ele|ela)\s+chama|(?:chamamos|chamei|chamaram|chamou)-lhe"
+    r"|(?:chamamos|chamei|chamaram|chamou|batizamos|batizei|batizaram|batizou|baptizamos"
+    r"|baptizei)(?:-[ao]|\s+(?:ele|ela))?\s+de"
+    r"|(?:demos|dei|deu|deram|pusemos|pus|pos|puseram|botamos|botei|botou|botaram)(?:-lhe)?"
+    r"\s+o\s+nome\s+de|o\s+nome\s+(?:dela|dele)\s+(?:e|vai\s+ser|ficou)(?:\s+de)?)"
     r"\s+(?=\S)"
 )
 # An animal the user says they got or have, its kind as written: "we got a puppy", "we pick up
 # a potcake", "our new kitten", "adotámos uma gata", "temos agora uma cadelinha".
 _KIND = rf"(?:{PET}|{BREED})(?!\s+(?:called|named|chamad[oa]))\b"
+_YOUNG = r"\s+(?:(?:new|little|tiny|baby|rescue|young|wee|small|stray|nov[oa]|pequen[oa])\s+)*"
 _GOT = re.compile(
-    r"\b(?:(?:we|i)(?:'ve|\s+have|'d|\s+had)?\s+(?:just\s+|finally\s+|also\s+|now\s+)?"
-    r"(?:got|get|gotten|adopted|adopt|rescued|rescue|picked\s+up|pick\s+up|brought\s+home"
-    r"|bring\s+home|took\s+in|take\s+in|bought|found|welcomed|have|has)"
+    r"\b(?:(?:we|i)(?:'ve|\s+have|'d|\s+had|'re|\s+are|'m|\s+am)?\s+(?:just\s+|finally\s+|also\s+"
+    r"|now\s+)?(?:got|get|getting|gotten|adopted|adopt|adopting|rescued|rescue|picked\s+up"
+    r"|pick\s+up|brought(?:\s+home)?|bring(?:\s+home)?|took\s+in|take\s+in|bought|found"
+    r"|welcomed|fostering|fostered|inherited|have|has)"
     r"\s+(?:ourselves\s+|myself\s+|home\s+)?(?:a|an|one)"
+    r"|gave\s+(?:us|me)\s+(?:a|an)|(?:there'?s|there\s+is)\s+(?:a|an)"
     r"|(?:eu\s+|nos\s+|a\s+gente\s+)?(?:adotamos|adotei|adoptamos|adoptei|ganhamos|ganhei"
     r"|compramos|comprei|trouxemos|trouxe|resgatamos|resgatei|recolhemos|acolhemos|acolhi"
-    r"|apanhamos|pegamos|peguei|arranjamos|arranjei|temos|tenho)(?:\s+agora)?\s+(?:um|uma)"
-    r"|(?:our|my|o\s+nosso|a\s+nossa|o\s+meu|a\s+minha|nosso|nossa|meu|minha))"
-    r"\s+(?:(?:new|little|tiny|baby|rescue|young|wee|small|nov[oa]|pequen[oa])\s+)*" + _KIND
+    r"|apanhamos|pegamos|peguei|arranjamos|arranjei|temos|tenho|herdamos|herdei)"
+    r"(?:\s+agora)?\s+(?:um|uma)"
+    r"|a\s+gente\s+(?:adotou|adoptou|ganhou|comprou|trouxe|resgatou|pegou|arranjou|acolheu|tem)"
+    r"(?:\s+agora)?\s+(?:um|uma)"
+    r"|(?:deram|deu)-(?:nos|me)\s+(?:um|uma)|(?:nos|me)\s+(?:deram|deu)\s+(?:um|uma)"
+    r"|(?:our|my|o\s+nosso|a\s+nossa|o\s+meu|a\s+minha|nosso|nossa|meu|minha))" + _YOUNG + _KIND
+)
+# ...or that came to them: "a kitten showed up", "apareceu-nos uma cadela", "chegou um cabrito".
+_CAME = (
+    re.compile(
+        r"\b(?:a|an)" + _YOUNG + _KIND + r"\s+(?:showed\s+up|turned\s+up|arrived"
+        r"|followed\s+(?:me|us)\s+home|moved\s+in)"
+    ),
+    re.compile(
+        r"\b(?:apareceu|chegou|veio)(?:-nos|-me)?\s+(?:(?:ca|la|aqui)\s+(?:a|em)\s+casa\s+)?"
+        r"(?:um|uma)" + _YOUNG + _KIND
+    ),
 )
 _NAME_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
@@ -91,9 +109,9 @@ def _pet_named(message: str, before: Sequence[str]) -> ExtractedFact | None:
     # The animal is the latest one got before the naming: earlier in this message, or in the
     # messages before it.
     for text in (message[: naming.start()], *reversed(before)):
-        got = list(_GOT.finditer(fold(text)))
+        got = [m for said in (_GOT, *_CAME) for m in said.finditer(fold(text))]
         if got:
-            m = got[-1]
+            m = max(got, key=lambda m: m.start())
             span = m.span("species") if m.group("species") else m.span("breed")
             kind = " ".join(text[span[0] : span[1]].split())
             portuguese = detect(f"{text} {message}") == "pt"

@@ -27,6 +27,15 @@ def _user(*texts: str) -> list[tuple[str, str]]:
          "Jabuticaba", "gata"),
         ([], "Our new hamster arrived this morning. His name is Crumble.", "Crumble",
          "hamster"),
+        (["A tiny kitten showed up at our back door last night"], "She answers to Pipoca already",
+         "Pipoca", "kitten"),
+        (["Apareceu uma cadelinha lá em casa ontem"], "A gente chamou ela de Paçoca", "Paçoca",
+         "cadelinha"),
+        (["I brought a rescue greyhound home on Saturday"], "We called him Dusty.", "Dusty",
+         "greyhound"),
+        (["Our neighbours gave us a kitten, the last of the litter"], "Her name is Olive.",
+         "Olive", "kitten"),
+        (["A gente adotou uma gata"], "Ela chama Mel, é muito dengosa", "Mel", "gata"),
     ],
 )  # fmt: skip
 def test_a_naming_takes_its_kind_from_the_animal_told_before(before, naming, name, kind):
@@ -43,6 +52,7 @@ def test_a_naming_takes_its_kind_from_the_animal_told_before(before, naming, nam
         (["We got a new car last week."], "We named her Betsy."),  # no animal
         (["A minha irmã teve uma bebé."], "Chama-se Leonor."),
         (["Our cat is old now."] + ["ok"] * 4, "We called her Mimi."),  # too long ago
+        (["A minha vizinha adotou uma gata"], "Ela chama Mel"),  # the neighbour's
     ],
 )
 def test_a_naming_without_an_animal_told_just_before_is_no_pet(before, naming):
