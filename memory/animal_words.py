@@ -7,7 +7,8 @@ a gecko was stored as a pet that no question could ask for, a mule or a gerbil a
 the extractor never stored.
 
 `KINDS` groups the words by the kind a question asks ("parrot" for a budgie asked as a bird),
-each kind by the word a fact records in English ("cadela" is recorded as a dog). Words are
+each kind by the word a fact records in English ("cadela" is recorded as a dog; a word that
+names a narrower kind, "african grey" or "hound", is recorded as said). Words are
 accent-folded and singular (`plural` reads them in the plural too).
 """
 
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "dog": {
-        "dog": ("dog", "puppy", "pup", "doggo", "pooch", "hound", "cao", "cachorro", "cachorra",
+        "dog": ("dog", "puppy", "pup", "doggo", "pooch", "cao", "cachorro", "cachorra",
                 "cadela", "cachorrinho", "cachorrinha", "cadelinha", "filhote"),
+        "hound": ("hound",),
     },
     "cat": {"cat": ("cat", "kitten", "kitty", "gato", "gata", "gatinho", "gatinha")},
     "parrot": {
-        "parrot": ("parrot", "african grey", "papagaio"),
+        "parrot": ("parrot", "papagaio"),
+        "african grey": ("african grey",),
         "budgie": ("budgie", "parakeet", "periquito", "periquita"),
         "cockatiel": ("cockatiel", "calopsita"),
         "macaw": ("macaw", "arara"),
@@ -41,7 +44,8 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "sheep": {"sheep": ("sheep", "lamb", "ovelha", "carneiro", "cordeiro")},
     "hen": {
         "chicken": ("chicken", "hen", "galinha"),
-        "rooster": ("rooster", "cockerel", "galo"),
+        "rooster": ("rooster", "galo"),
+        "cockerel": ("cockerel",),
         "duck": ("duck", "pato"),
         "guinea fowl": ("guinea fowl", "galinha-d'angola"),
     },
@@ -53,9 +57,16 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
         "donkey": ("donkey", "burro", "burra", "burrico", "burrica", "jumento", "asno"),
         "mule": ("mule", "mula"),
     },
-    "cow": {"cow": ("cow", "calf", "calves", "vaca", "vitelo", "vitela", "bezerro", "bezerra")},
+    "cow": {
+        "cow": ("cow", "vaca"),
+        "calf": ("calf", "calves", "vitelo", "vitela", "bezerro", "bezerra"),
+    },
     "snake": {"snake": ("snake",)},  # not "cobra": "quanto cobra?" (charges)
-    "lizard": {"lizard": ("lizard", "lagarto", "bearded dragon"), "gecko": ("gecko", "osga")},
+    "lizard": {
+        "lizard": ("lizard", "lagarto"),
+        "bearded dragon": ("bearded dragon",),
+        "gecko": ("gecko", "osga"),
+    },
     "hedgehog": {"hedgehog": ("hedgehog", "ourico")},
     "rat": {"rat": ("rat",)},  # not "mouse": most are computers'
 
