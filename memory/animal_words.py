@@ -31,7 +31,7 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
         "galah": ("galah",),
         "cockatoo": ("cockatoo", "cacatua"),
     },
-    "canary": {"canary": ("canary", "canario")},
+    "canary": {"canary": ("canary", "canario"), "goldfinch": ("goldfinch", "pintassilgo")},
     "rabbit": {"rabbit": ("rabbit", "bunny", "coelho", "coelha", "coelhinho", "coelhinha")},
     "horse": {"horse": ("horse", "cavalo", "egua"), "pony": ("pony", "ponei")},
     "fish": {"fish": ("fish", "peixe", "peixinho"), "goldfish": ("goldfish",)},
@@ -66,6 +66,7 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
         "lizard": ("lizard", "lagarto"),
         "bearded dragon": ("bearded dragon",),
         "gecko": ("gecko", "osga"),
+        "iguana": ("iguana",),
     },
     "hedgehog": {"hedgehog": ("hedgehog", "ourico")},
     "rat": {"rat": ("rat",)},  # not "mouse": most are computers'

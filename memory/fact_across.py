@@ -28,6 +28,7 @@ from memory.fact_extraction import ExtractedFact, extract_facts
 from memory.fact_words import BREED, PET
 from storage.identity import Identity
 from storage.schema import CHAT_HISTORY_TABLE
+from text import kin
 from text.language import detect
 from text.names import looks_like_name
 from text.words import fold
@@ -58,22 +59,30 @@ _NAMING = re.compile(
 )
 # An animal the user says they got or have, its kind as written: "we got a puppy", "we pick up
 # a potcake", "our new kitten", "adotámos uma gata", "temos agora uma cadelinha".
-_KIND = rf"(?:{PET}|{BREED})(?!\s+(?:called|named|chamad[oa]))\b"
-_YOUNG = r"\s+(?:(?:new|little|tiny|baby|rescue|young|wee|small|stray|nov[oa]|pequen[oa])\s+)*"
+# The animal's words as said: up to two before its kind ("a green iguana", "a coonhound pup").
+_KIND = (
+    r"(?P<phrase>(?:(?!(?:of|de|do|da|dos|das|from|and|e|that|que)\b)[^\W\d_][\w'-]*\s+){0,2}?"
+    rf"(?:{PET}|{BREED}))(?!\s+(?:called|named|chamad[oa]))\b"
+)
+_YOUNG = (
+    r"\s+(?:(?:pet|animal|bicho)(?:\s+now|\s+agora)?,?\s+(?:a|an|um|uma)\s+)?"  # "a pet now, a …"
+    r"(?:(?:new|little|tiny|baby|rescue|young|wee|small|stray|nov[oa]|pequen[oa])\s+)*"
+)
 _GOT = re.compile(
-    r"\b(?:(?:we|i)(?:'ve|\s+have|'d|\s+had|'re|\s+are|'m|\s+am)?\s+(?:just\s+|finally\s+|also\s+"
-    r"|now\s+)?(?:got|get|getting|gotten|adopted|adopt|adopting|rescued|rescue|picked\s+up"
-    r"|pick\s+up|brought(?:\s+home)?|bring(?:\s+home)?|took\s+in|take\s+in|bought|found"
-    r"|welcomed|fostering|fostered|inherited|have|has)"
+    r"\b(?:(?:we|i)(?:'ve|\s+have|'d|\s+had|'re|\s+are|'m|\s+am)?\s+(?:(?:just|finally|also|now"
+    r"|done|went\s+and)\s+)?(?:got|get|getting|gotten|adopted|adopt|adopting|rescued|rescue"
+    r"|picked\s+up|pick\s+up|brought(?:\s+home)?|bring(?:\s+home)?|took\s+in|take\s+in|bought"
+    r"|found|welcomed|fostering|fostered|inherited|have|has)"
     r"\s+(?:ourselves\s+|myself\s+|home\s+)?(?:a|an|one)"
-    r"|gave\s+(?:us|me)\s+(?:a|an)|(?:there'?s|there\s+is)\s+(?:a|an)"
+    r"|(?:gave|got|bought|brought|found)\s+(?:us|me)\s+(?:a|an)|(?:there'?s|there\s+is)\s+(?:a|an)"
     r"|(?:eu\s+|nos\s+|a\s+gente\s+)?(?:adotamos|adotei|adoptamos|adoptei|ganhamos|ganhei"
     r"|compramos|comprei|trouxemos|trouxe|resgatamos|resgatei|recolhemos|acolhemos|acolhi"
     r"|apanhamos|pegamos|peguei|arranjamos|arranjei|temos|tenho|herdamos|herdei)"
     r"(?:\s+agora)?\s+(?:um|uma)"
     r"|a\s+gente\s+(?:adotou|adoptou|ganhou|comprou|trouxe|resgatou|pegou|arranjou|acolheu|tem)"
     r"(?:\s+agora)?\s+(?:um|uma)"
-    r"|(?:deram|deu)-(?:nos|me)\s+(?:um|uma)|(?:nos|me)\s+(?:deram|deu)\s+(?:um|uma)"
+    r"|(?:deram|deu|compraram|comprou|trouxeram|trouxe)-(?:nos|me)\s+(?:um|uma)"
+    r"|(?:nos|me)\s+(?:deram|deu|comprou|trouxe)\s+(?:um|uma)"
     r"|(?:our|my|o\s+nosso|a\s+nossa|o\s+meu|a\s+minha|nosso|nossa|meu|minha))" + _YOUNG + _KIND
 )
 # ...or that came to them: "a kitten showed up", "apareceu-nos uma cadela", "chegou um cabrito".
@@ -86,6 +95,25 @@ _CAME = (
         r"\b(?:apareceu|chegou|veio)(?:-nos|-me)?\s+(?:(?:ca|la|aqui)\s+(?:a|em)\s+casa\s+)?"
         r"(?:um|uma)" + _YOUNG + _KIND
     ),
+)
+# ...or that someone got, for the household: the user's partner or children ("my husband
+# found a stray", "o mê marido arranjou um cão"), for the family ("trouxe uma jumenta pras
+# crianças"), or named by the user and theirs ("... Pusemos-lhe o nome de Chicharro").
+_THEIRS = re.compile(
+    r"\b(?:got|brought|bought|found|adopted|rescued|picked\s+up|took\s+in|arranjou|trouxe|achou"
+    r"|comprou|adotou|adoptou|ganhou|encontrou|resgatou|apanhou|pegou)\s+(?:home\s+)?(?:a|an|um|uma)"
+    + _YOUNG
+    + _KIND
+)
+_HOUSEHOLD = re.compile(
+    rf"\b(?:{kin.PARTNER}|{kin.CHILDREN}|kids|criancas|miudos|meninos|buzicos)(?:\s+[^\W\d_]+)?\s+$"
+)
+_FOR_US = re.compile(
+    r"\b(?:for\s+(?:us|me|the\s+(?:kids|children|family))|pra\s+gente|para\s+(?:nos|mim)"
+    r"|pr[ao]s\s+(?:criancas|meninos|miudos)|para\s+(?:as\s+criancas|os\s+(?:meninos|miudos)))\b"
+)
+_WE_NAMED = re.compile(
+    r"\b(?:we|a\s+gente|nos)\s+$|^(?:pusemos|demos|chamamos|batizamos|baptizamos|botamos)"
 )
 _NAME_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
@@ -108,12 +136,20 @@ def _pet_named(message: str, before: Sequence[str]) -> ExtractedFact | None:
         return None
     # The animal is the latest one got before the naming: earlier in this message, or in the
     # messages before it.
+    ours = _WE_NAMED.search(folded[max(0, naming.start() - 12) : naming.start()]) or (
+        _WE_NAMED.match(folded, naming.start())
+    )
     for text in (message[: naming.start()], *reversed(before)):
-        got = [m for said in (_GOT, *_CAME) for m in said.finditer(fold(text))]
+        said = fold(text)
+        got = [m for found in (_GOT, *_CAME) for m in found.finditer(said)]
+        got += [
+            m
+            for m in _THEIRS.finditer(said)
+            if ours or _FOR_US.search(said) or _HOUSEHOLD.search(said, 0, m.start())
+        ]
         if got:
             m = max(got, key=lambda m: m.start())
-            span = m.span("species") if m.group("species") else m.span("breed")
-            kind = " ".join(text[span[0] : span[1]].split())
+            kind = " ".join(text[m.start("phrase") : m.end("phrase")].split())
             portuguese = detect(f"{text} {message}") == "pt"
             said = (
                 f"Animal de estimação do usuário ({kind}): {value}."

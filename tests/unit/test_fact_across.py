@@ -36,6 +36,16 @@ def _user(*texts: str) -> list[tuple[str, str]]:
         (["Our neighbours gave us a kitten, the last of the litter"], "Her name is Olive.",
          "Olive", "kitten"),
         (["A gente adotou uma gata"], "Ela chama Mel, é muito dengosa", "Mel", "gata"),
+        # the kind in the words said around it, or got by the household
+        (["We just got a pet, a bearded dragon, from a neighbour who moved away."],
+         "He named her Ruby.", "Ruby", "bearded dragon"),
+        (["we done got us a beagle pup last week"], "his name is Rex", "Rex", "beagle"),
+        (["My wife picked up a rescue greyhound from the kennels"], "We called her Daisy",
+         "Daisy", "greyhound"),
+        (["O meu filho trouxe um ouriço do quintal da avó."], "Pusemos-lhe o nome de Bolota.",
+         "Bolota", "ouriço"),
+        (["O Jorge trouxe uma cabrita da roça pros meninos."], "Ela se chama Nuvem.", "Nuvem",
+         "cabrita"),
     ],
 )  # fmt: skip
 def test_a_naming_takes_its_kind_from_the_animal_told_before(before, naming, name, kind):
@@ -53,6 +63,7 @@ def test_a_naming_takes_its_kind_from_the_animal_told_before(before, naming, nam
         (["A minha irmã teve uma bebé."], "Chama-se Leonor."),
         (["Our cat is old now."] + ["ok"] * 4, "We called her Mimi."),  # too long ago
         (["A minha vizinha adotou uma gata"], "Ela chama Mel"),  # the neighbour's
+        (["A minha irmã comprou uma gata persa."], "Chama-se Xana."),  # the sister's
     ],
 )
 def test_a_naming_without_an_animal_told_just_before_is_no_pet(before, naming):
