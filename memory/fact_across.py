@@ -115,6 +115,11 @@ _FOR_US = re.compile(
 _WE_NAMED = re.compile(
     r"\b(?:we|a\s+gente|nos)\s+$|^(?:pusemos|demos|chamamos|batizamos|baptizamos|botamos)"
 )
+# A Portuguese breed after its kind, on the message as written: "cão de fila de São Miguel",
+# "cão de água", "gata de rua" (not "cão da quinta do meu tio").
+_BREED_AFTER = re.compile(
+    r"\s+de\s+[^\W\d_]+(?:\s+d[eoa]s?\s+[A-Z\u00c0-\u00de]\w+(?:\s+[A-Z\u00c0-\u00de]\w+)?)?"
+)
 _NAME_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
@@ -149,7 +154,10 @@ def _pet_named(message: str, before: Sequence[str]) -> ExtractedFact | None:
         ]
         if got:
             m = max(got, key=lambda m: m.start())
-            kind = " ".join(text[m.start("phrase") : m.end("phrase")].split())
+            end = m.end("phrase")
+            if breed := _BREED_AFTER.match(text, end):  # "um cão de fila de São Miguel"
+                end = breed.end()
+            kind = " ".join(text[m.start("phrase") : end].split())
             portuguese = detect(f"{text} {message}") == "pt"
             said = (
                 f"Animal de estimação do usuário ({kind}): {value}."

@@ -46,6 +46,8 @@ def _user(*texts: str) -> list[tuple[str, str]]:
          "Bolota", "ouriço"),
         (["O Jorge trouxe uma cabrita da roça pros meninos."], "Ela se chama Nuvem.", "Nuvem",
          "cabrita"),
+        (["O meu marido arranjou um cão de caça de Trás-os-Montes"], "Demos-lhe o nome de Faísca.",
+         "Faísca", "cão de caça"),
     ],
 )  # fmt: skip
 def test_a_naming_takes_its_kind_from_the_animal_told_before(before, naming, name, kind):
