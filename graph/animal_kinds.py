@@ -15,29 +15,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from memory.animal_words import KINDS, plural
 from text.words import fold
 
-# The words of a kind itself; its breeds (below) name it too.
+# Words found inside another kind's: "guinea pig" is no pig, "porquinho-da-índia" no porquinho.
+_INSIDE_ANOTHER = {"pig": r"(?<!guinea )pigs?", "porquinho": r"porquinhos?(?![\s-]da[\s-]india)"}
+# The words of a kind itself, the extractor's (`memory.animal_words`); its breeds (below)
+# name it too.
 _KINDS = {
-    "dog": r"dogs?|pup|puppy|puppies|doggo|pooch|hounds?|caes|cao|cachorr[oa]s?|cadel[ao]s?"
-    r"|cadelinhas?",
-    "cat": r"cats?|kittens?|kitty|gat[oa]s?|gatinh[oa]s?",
-    "parrot": r"parrots?|budgies?|cockatiels?|macaws?|papagaios?|periquitos?|calopsitas?|araras?",
-    "rabbit": r"rabbits?|bunny|bunnies|coelh[oa]s?",
-    "horse": r"horses?|pony|ponies|cavalos?|egua|eguas|poneis?|ponei",
-    "fish": r"fish|goldfish|peixes?|peixinhos?",
-    "tortoise": r"tortoises?|turtles?|terrapins?|tartarugas?|jabutis?|cagados?",
-    "goat": r"goats?|cabras?|bodes?",
-    "sheep": r"sheep|lambs?|ovelhas?|carneiros?|cordeiros?",
-    "hen": r"hens?|chickens?|galinhas?|galos?",
-    "ferret": r"ferrets?|furoes?|furao",
-    "hamster": r"hamsters?|gerbils?",
-    "guinea pig": r"guinea pigs?|porquinhos? da india|cobaias?",
-    "pig": r"(?<!guinea )pigs?|piglets?|hogs?|porc[oa]s?|leitoes|leitao|porquinhos?(?! da india)",
-    "donkey": r"donkeys?|mules?|burr[oa]s?|burric[oa]s?|mulas?|jumentos?|asnos?",
-    "cow": r"cows?|calf|calves|vacas?|vitel[oa]s?|bezerr[oa]s?",
-    "snake": r"snakes?|cobras?",
-    "canary": r"canar(?:y|ies)|canarios?",
+    kind: "|".join(
+        _INSIDE_ANOTHER.get(word) or plural(word).replace(" ", r"\s+")
+        for said in words.values()
+        for word in said
+    )
+    for kind, words in KINDS.items()
 }
 _BREEDS = {
     "dog": {
@@ -64,7 +55,7 @@ _BREEDS = {
         "pinscher": r"pinschers?",
         "shih tzu": r"shih tzus?",
         "pit bull": r"pit ?bulls?|pitbulls?",
-        "mongrel": r"mongrels?|mutts?|vira-latas?|rafeir[oa]s?",
+        "mongrel": r"mongrels?|mutts?|potcakes?|vira-latas?|rafeir[oa]s?",
     },
     "cat": {
         "siamese": r"siamese|siames|siamesa",

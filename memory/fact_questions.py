@@ -90,7 +90,7 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                 r"|cabrit[oa]|cabra|burr[oa]|porc[oa]|ourico)\b"),
         ("partner", r"\b(husband|wife|partner|boyfriend|girlfriend|fiance\w*|spouse|married"
                     r"|other half|going out with|seeing|share my life|missus|madam|hubby"
-                    r"|cara[ -]metade"
+                    r"|cara[ -]metade|minha mina"
                     r"|who (am i|i'?m) dating|com quem (e que )?(eu )?(ando|estou|saio|namoro)"
                     r"|marido|esposa|mulher|namorad[oa]|companheir[oa]|noiv[oa]|casa[rd]\w*)\b"),
         ("family", r"\b(sisters?|brothers?|sons?|daughters?|kids?|children|mum|mom|mother|dad"

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import re
 
+from memory import animal_words
 from text import kin
 
+# The animals' words are `memory.animal_words`' (one list, shared with the questions).
 PET = (
-    r"(?P<species>dog|puppy|pup|cat|kitten|rabbit|bunny|hamster|parrot|budgie|tortoise|turtle|horse|"
-    r"guinea\s+pig|bearded\s+dragon|african\s+grey|cockatiel|parakeet|canary|lizard|gecko"
-    r"|snake|ferret|goldfish|pony|terrapin|"
-    r"cachorro|cachorra|cao|cadela|gato|gata|coelho|coelha|papagaio|periquito|periquita"
-    r"|calopsita|tartaruga|jabuti|cagado|cavalo|egua|ponei|hamster|porquinho-da-india|lagarto"
-    r"|furao|goat|donkey|pig|piglet|hedgehog|lovebird|galah|cockatoo|chicken|hen"
-    r"|cabrito|cabrita|cabra|bode|burro|burra|porco|porca|leitao|ourico|galinha|pato"
-    r"|rat|mouse|macaw|sheep|lamb|cow|guinea\s+fowl|ovelha|cordeiro|vaca|arara)"
+    "(?P<species>"
+    + "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in animal_words.WORDS)
+    + ")"
 )
 # Common breeds, named instead of the animal ("my golden retriever Waffles"), with their kind.
 _DOG_BREEDS = (
@@ -30,7 +27,7 @@ _DOG_BREEDS = (
     "great dane|dalmatian|basset hound|sheepdog|pastor alemao|vira-lata|salsicha|pinscher|"
     "kelpie|blue heeler|heeler|cattle dog|alsatian|weimaraner|vizsla|samoyed|shiba|akita|"
     "rafeiro|perdigueiro|podengo|serra da estrela|pit bull|pitbull|bernese mountain dog|bernese|"
-    "cao de agua"
+    "cao de agua|mutt|mongrel|potcake"
 )
 _CAT_BREEDS = (
     "maine coon|ragdoll|siamese|persian|bengal|sphynx|british shorthair|burmese|abyssinian|"
@@ -46,22 +43,14 @@ PARTNER = rf"(?P<kin>{kin.PARTNER})"
 RELATIVE = rf"(?P<kin>{kin.FAMILY})"
 # Relations and animals are recorded in English, whatever the message's language.
 CANONICAL = {
+    **animal_words.RECORDED,
     "marido": "husband", "esposa": "wife", "mulher": "wife", "companheiro": "partner",
     "companheira": "partner", "namorado": "boyfriend", "namorada": "girlfriend",
-    "noivo": "fiance", "noiva": "fiancee", "filho": "son", "filha": "daughter",
+    "mina": "girlfriend", "noivo": "fiance", "noiva": "fiancee", "filho": "son",
+    "filha": "daughter",
     "irma": "sister", "irmao": "brother", "mae": "mother", "pai": "father", "mum": "mother",
-    "mom": "mother", "dad": "father", "puppy": "dog", "pup": "dog", "cachorro": "dog",
-    "cachorra": "dog",
-    "cao": "dog", "cadela": "dog", "kitten": "cat", "gato": "cat", "gata": "cat",
-    "bunny": "rabbit", "coelho": "rabbit", "coelha": "rabbit", "papagaio": "parrot",
-    "periquito": "budgie", "tartaruga": "tortoise", "cavalo": "horse", "egua": "horse",
+    "mom": "mother", "dad": "father",
     "hubby": "husband", "missus": "wife", "fella": "partner", "esposo": "husband",
-    "periquita": "budgie", "calopsita": "cockatiel", "porquinho-da-india": "guinea pig",
-    "lagarto": "lizard", "furao": "ferret", "parakeet": "budgie",
-    "cabrito": "goat", "cabrita": "goat", "cabra": "goat", "bode": "goat", "burro": "donkey",
-    "burra": "donkey", "porco": "pig", "porca": "pig", "leitao": "pig", "piglet": "pig",
-    "ourico": "hedgehog", "galinha": "chicken", "hen": "chicken", "pato": "duck",
-    "ovelha": "sheep", "cordeiro": "sheep", "lamb": "sheep", "vaca": "cow", "arara": "macaw",
     "other half": "partner", "gemeo": "twin", "gemea": "twin", "primo": "cousin",
     "prima": "cousin", "tio": "uncle", "tia": "aunt", "sobrinho": "nephew", "sobrinha": "niece",
     "cunhado": "brother-in-law", "cunhada": "sister-in-law", "sogro": "father-in-law",

@@ -28,7 +28,7 @@ from langchain_core.embeddings import Embeddings
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool
 
-from memory import message_index, outbox_jobs, statement_labels
+from memory import fact_across, message_index, outbox_jobs, statement_labels
 from memory.fact_extractors import Extractor
 from memory.fact_semantics import AttributeClassifier
 from memory.facts import FactStore
@@ -196,6 +196,19 @@ class OutboxWorker:
         await statement_labels.insert(conn, ident, entries, embedded.labels, embedded.own)
         for entry in entries:
             if entry.role == "human":
+                # First: the whole fact, before a half of it ("Keza") is recorded alone.
+                for fact in await fact_across.facts_across(
+                    conn, ident, entry.content, entry.message_id
+                ):
+                    await self._facts.record(
+                        ident,
+                        fact,
+                        source_id=entry.message_id,
+                        observed_at=entry.created_at,
+                        origin="message",
+                        extractor=self.extractor.name,
+                        conn=conn,
+                    )
                 await self._facts.observe(
                     ident,
                     entry.content,

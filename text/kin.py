@@ -17,6 +17,7 @@ from __future__ import annotations
 PARTNER = (
     r"husbands?|hubby|wives|wife|missus|madam|partners?|fella|spouses?|other half|boyfriends?"
     r"|girlfriends?|fiance\w*|marido|esposa|esposo|mulher|companheir[oa]|namorad[oa]|noiv[oa]"
+    r"|(?<=minha )mina"  # a girlfriend, in Brazilian slang; "a mina de ouro" is no partner
 )
 SIBLINGS = r"siblings?|brothers?|sisters?|twins?|irmas?|irmaos?|gemeos?|gemeas?"
 CHILDREN = r"sons?|daughters?|kids?|child|children|filh[oa]s?"

@@ -7,6 +7,7 @@ look-alikes that must stay fact-free, so a wider rule does not store a wrong val
 import pytest
 
 from memory.fact_extraction import extract_facts
+from memory.fact_questions import asked_attributes
 
 
 def pairs(message: str) -> list[tuple[str, str]]:
@@ -201,3 +202,16 @@ def test_loose_look_alikes_give_nothing(message, attribute):
 def test_a_portuguese_pet_keeps_the_breed_said_after_the_animal(message, kind):
     (fact,) = [f for f in extract_facts(message) if f.attribute == "pet"]
     assert f"({kind})" in fact.text
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("A minha mina, a Thaís, faz faculdade de direito", "Thaís"),
+        ("Minha mina se chama Luana, ela que me mostrou o app", "Luana"),
+    ],
+)
+def test_a_girlfriend_called_minha_mina_is_the_partner_and_asked_as_one(said, value):
+    assert [(f.attribute, f.value) for f in extract_facts(said)] == [("partner", value)]
+    assert "partner" in asked_attributes("e a minha mina, como se chama?")
+    assert extract_facts("Trabalhei numa mina de carvão em Aljustrel") == []
