@@ -7,8 +7,8 @@ from memory or with "you haven't told me". The how-to openers ("how do I…", "c
 `text.acts.asks_manual`'s; these are the forms it misses. So are questions whose "I" only
 sets the scene ("Does the spell checker cope when I switch languages?", "Se eu passar para
 um plano mais barato, a partir de quando vale a mudança?") or asks what the product requires
-("Do I have to tell it which language a note is in?"): session 13 found five knowledge-base
-questions of dev6-dev9 answered "you haven't told me" that way.
+("Do I have to tell it which language a note is in?"): session 13 found six knowledge-base
+questions of dev7, dev9 and held-out answered "you haven't told me" that way.
 """
 
 from __future__ import annotations
