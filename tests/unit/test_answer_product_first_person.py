@@ -81,3 +81,79 @@ def test_a_limit_of_the_users_own_is_asked_of_memory(model, classifier, question
     context = [_said("m1", told, 0.4), PAYMENT]
     _, citations = answer(model, classifier, question, context)
     assert citations and expected in citations[0]["snippet"], citations
+
+
+YEARLY = page(
+    "k4",
+    "## Switching to yearly billing\n\nThe yearly price starts at your next renewal date; "
+    "until then the monthly plan runs as before.",
+    0.4,
+    0.3,
+)
+ABROAD = page(
+    "k5",
+    "## Reminders while travelling\n\nReminders arrive as push notifications in the local "
+    "time of the device, wherever it is.",
+    0.4,
+    0.3,
+)
+DICTATION = page(
+    "k6",
+    "## Dictation\n\nDictation detects the spoken language by itself among 30 languages; "
+    "there is nothing to set.",
+    0.4,
+    0.3,
+)
+PRECO = page(
+    "k7",
+    "## Mudar de plano\n\nO novo preço é cobrado a partir da próxima renovação; até lá "
+    "continua a pagar o plano atual.",
+    0.4,
+    0.3,
+)
+ESTUDANTE = page(
+    "k8",
+    "## Desconto de estudante\n\nA condição de estudante é verificada uma vez por ano, "
+    "com um e-mail da escola.",
+    0.4,
+    0.3,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "expected"),
+    [
+        # The "I" only sets the scene; something of the product is what is asked.
+        (
+            "If I switch to the yearly plan, when does the new price start?",
+            [YEARLY, TOLD],
+            "renewal",
+        ),
+        ("When I go abroad, how will the reminders reach me?", [ABROAD, TOLD], "push"),
+        (
+            "Se eu mudar de plano, a partir de quando pago o novo preço?",
+            [PRECO, CONTADO],
+            "renovação",
+        ),
+        # What the product requires of the user.
+        ("Do I need to tell the dictation which language I'm speaking?", [DICTATION, TOLD], "30"),
+        (
+            "Tenho de voltar a provar que sou estudante todos os anos?",
+            [ESTUDANTE, CONTADO],
+            "uma vez por ano",
+        ),
+    ],
+)
+def test_a_first_person_that_only_sets_the_scene_asks_the_manual(
+    model, classifier, question, context, expected
+):
+    reply, citations = answer(model, classifier, question, context)
+    assert citations and expected in citations[0]["snippet"], reply.text
+
+
+def test_a_question_about_the_user_after_a_scene_is_still_asked_of_memory(model, classifier):
+    # The scene is the user's, and so is what is asked: "which sport do I play?".
+    context = [_said("m1", "On Sundays I play hurling with the club.", 0.4), YEARLY]
+    question = "When I'm off on a Sunday, which sport do I play?"
+    _, citations = answer(model, classifier, question, context)
+    assert citations and "hurling" in citations[0]["snippet"], citations
