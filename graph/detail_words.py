@@ -81,21 +81,22 @@ def names_date(text: str) -> bool:
 
 
 # A number or code of the user's asked: a plate, a registration, a document's number, a blood
-# group, a rating. "Number" alone is no such ask ("my number one food?").
+# group, a rating, a size. "Number" alone is no such ask ("my number one food?").
 IDENTIFIER_ASKED = (
     r"(?:phone|mobile|cell|house|flat|passport|licen[cs]e|account|policy|customer|membership"
     r"|member|id|tax|registration|reg) numbers?|(?:number|licen[cs]e|registration) plates?|placa"
     r"|matricula|cpf|nif|niss|nib|iban|passaporte|blood (?:group|type)|(?:tipo|grupo) sanguineo"
-    r"|(?:chess |golf )?(?:rating|handicap)"
+    r"|(?:chess |golf )?(?:rating|handicap)|(?:what|which) size|sizes? (?:of )?(?:shoes?|clothes)"
+    r"|(?:shoe|dress|ring|shirt|clothes|clothing) sizes?|tamanho|que numero (?:calco|visto)"
     r"|(?:numero|n[º°]) d[eoa]s? (?:(?:meu|minha|nosso|nossa)\s+)?\w+"
 )
 _BLOOD_GROUP = r"\b(?:a|b|ab|o)\s*(?:[+-]|(?:rh\s*)?(?:positiv|negativ|pos\b|neg\b))"
 
 
 def holds_identifier(text: str) -> bool:
-    """Return whether `text` holds a number or code: a digit, or a blood group ("O+", "A neg")."""
+    """Return whether `text` holds a number or a code: a digit, a blood group, a size ("XL")."""
     folded = fold(text)
-    return re.search(r"\d", folded) is not None or re.search(_BLOOD_GROUP, folded) is not None
+    return re.search(rf"\d|{_BLOOD_GROUP}|\b(?:x{{1,3}}[sl])\b", folded) is not None
 
 
 # The name of one of the user's things asked: "what's the name of my boat?", "what's our van
@@ -164,15 +165,18 @@ def named_beside(kind: str) -> Callable[[str], bool]:
 # A name given in words anywhere in a passage ("we have a rat, her name is Kluska").
 # Read in the folded text; the word's capital in the original (folding keeps the length).
 _GIVES_NAME = re.compile(
-    r"\b(?:called|named|name is|name's|chamad[oa]|chama-se|se chama|nome e)\s+([\w'’-]+)"
+    r"\b(?:called|named|name is|name's|chamad[oa]|chama-se|se chama|nome e)"
+    r"\s+(?:(?:him|her|it|them)\s+)?([\w'’-]+)"
 )
 
 
 # A name put beside something of the user's, whatever it is called there ("Stumpy's our
-# galah", "a Pantufa — a nossa coelha anã", "O Poncha, o nosso canário" for "our bird?").
+# galah", "a Pantufa — a nossa coelha anã", "O Poncha, o nosso canário" for "our bird?",
+# "meu cavalo tordilho é o Guri" for "o meu crioulo?").
+_MINE_ANY = r"(?:my|our|minha|meu|nossa|nosso)\s+[\w-]+"
 _NAMES_OWN = re.compile(
     r"\b([\w'’-]+)\s*(?:,|\(|[-–—]|['’]s\b|\s+is\b|\s+e\b)\s*(?:(?:a|o)\s+)?"
-    r"(?:my|our|minha|meu|nossa|nosso)\s+[\w-]+"
+    rf"{_MINE_ANY}|\b{_MINE_ANY}(?:\s+[\w-]+)?\s+(?:is|e)\s+(?:(?:a|o|the)\s+)?([\w'’-]+)"
 )
 
 
@@ -188,9 +192,11 @@ def names_thing(thing: str) -> Callable[[str], bool]:
     def named(text: str) -> bool:
         folded = fold(text)
         return beside(text) or any(
-            re.fullmatch(CAPITAL, text[m.start(1) : m.end(1)])
+            re.fullmatch(CAPITAL, text[m.start(g) : m.end(g)])
             for pattern in (_GIVES_NAME, _NAMES_OWN)
             for m in pattern.finditer(folded)
+            for g in range(1, pattern.groups + 1)
+            if m.group(g)
         )
 
     return named

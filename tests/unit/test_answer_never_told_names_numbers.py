@@ -1,7 +1,8 @@
-"""Never told: the name of a thing of the user's, a number or a code, a thing only wished for.
+"""Never told: the name of a thing of the user's, a number, a size, an animal, a thing wished for.
 
 A message that mentions the van does not say what the van is called; one about a blood test
-does not give the blood group; "a Marta quer uma cadela" names no dog of the user's. The real
+does not give the blood group; a chameleon is not the kitten asked; "a Marta quer uma cadela"
+names no dog of the user's. The real
 default embedding model (USE) and the shipped attribute weights read the questions and the
 recalled sentences, as in `test_answer_gate.py`. None of these sentences are in the attribute
 bank or the chat eval sets.
@@ -44,6 +45,23 @@ NEVER_TOLD = [
         [said("m1", "Renovei o passaporte na semana passada, finalmente despachado.", 0.7)],
         "pt",
     ),
+    # a size asked needs one
+    (
+        "What's my dress size?",
+        [said("m1", "Found the perfect dress for my cousin's wedding, green silk.", 0.7)],
+        "en",
+    ),
+    # an animal of a kind no list asks by is another animal than the one asked
+    (
+        "What's my kitten called?",
+        [said("m1", "Our chameleon Ziggy turned bright green this morning.", 0.7)],
+        "en",
+    ),
+    (
+        "Como se chama o meu cão?",
+        [said("m1", "A nossa iguana, a Princesa, fugiu do terrário outra vez.", 0.7)],
+        "pt",
+    ),
     # a thing someone else wants is no thing of the user's
     (
         "Como se chama a nossa cadela?",
@@ -80,6 +98,17 @@ TOLD = [
         "Qual é a matrícula do meu carro?",
         said("m1", "A matrícula do carro é 45-XZ-12, apontei para não esquecer.", 0.7),
         "45-XZ-12",
+    ),
+    # a pet asked by a word no kind list knows, named in the words of its kind
+    (
+        "Como se chama o meu rafeiro?",
+        said("m1", "O meu cão rafeiro é o Farrusco, guarda a quinta toda.", 0.7),
+        "Farrusco",
+    ),
+    (
+        "what's our tortoiseshell called",
+        said("m1", "Our tortoiseshell cat is ancient, the kids named her Marmalade.", 0.7),
+        "Marmalade",
     ),
     (
         "What's the name of my shop?",
