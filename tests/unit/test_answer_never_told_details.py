@@ -142,57 +142,6 @@ NEVER_TOLD = [
         [said("m1", "A Marta quer uma cadela, mas no apartamento não dá.", 0.7)],
         "pt",
     ),
-    # a thing of the user's mentioned, never named
-    (
-        "What's my van called?",
-        [
-            said(
-                "m1",
-                "Loaded the van with the market stall at six, the whole van smells of cheese.",
-                0.7,
-            )
-        ],
-        "en",
-    ),
-    (
-        "Como se chama a minha lancha?",
-        [said("m1", "Passei o sábado a lavar a lancha, estou de rastos.", 0.7)],
-        "pt",
-    ),
-    # a number or a code asked: a message on the topic holds none
-    (
-        "What's my blood type?",
-        [said("m1", "Gave blood at the community centre today, felt a bit woozy after.", 0.7)],
-        "en",
-    ),
-    (
-        "Qual é o número do meu passaporte?",
-        [said("m1", "Renovei o passaporte na semana passada, finalmente despachado.", 0.7)],
-        "pt",
-    ),
-    # a size asked needs one
-    (
-        "What's my dress size?",
-        [said("m1", "Found the perfect dress for my cousin's wedding, green silk.", 0.7)],
-        "en",
-    ),
-    # an animal of a kind no list asks by is another animal than the one asked
-    (
-        "What's my kitten called?",
-        [said("m1", "Our chameleon Ziggy turned bright green this morning.", 0.7)],
-        "en",
-    ),
-    (
-        "Como se chama o meu cão?",
-        [said("m1", "A nossa iguana, a Princesa, fugiu do terrário outra vez.", 0.7)],
-        "pt",
-    ),
-    # a thing someone else wants is no thing of the user's
-    (
-        "Como se chama a nossa cadela?",
-        [said("m1", "A Marta quer uma cadela, mas no apartamento não dá.", 0.7)],
-        "pt",
-    ),
 ]
 
 
@@ -225,6 +174,42 @@ TOLD = [
             0.7,
         ),
         "Farmácia Central",
+    ),
+    (
+        "What's our van called?",
+        said("m1", "Our van Bessie broke down outside Kendal again, typical.", 0.7),
+        "Bessie",
+    ),
+    (
+        "Qual é o nome do meu barco?",
+        said("m1", "O meu barco chama-se Maré Alta e está no porto de Sines.", 0.7),
+        "Maré Alta",
+    ),
+    (
+        "What's my blood type?",
+        said("m1", "I'm O negative, so the blood bank rings me every few months.", 0.7),
+        "O negative",
+    ),
+    (
+        "Qual é a matrícula do meu carro?",
+        said("m1", "A matrícula do carro é 45-XZ-12, apontei para não esquecer.", 0.7),
+        "45-XZ-12",
+    ),
+    # a pet asked by a word no kind list knows, named in the words of its kind
+    (
+        "Como se chama o meu rafeiro?",
+        said("m1", "O meu cão rafeiro é o Farrusco, guarda a quinta toda.", 0.7),
+        "Farrusco",
+    ),
+    (
+        "what's our tortoiseshell called",
+        said("m1", "Our tortoiseshell cat is ancient, the kids named her Marmalade.", 0.7),
+        "Marmalade",
+    ),
+    (
+        "What's the name of my shop?",
+        said("m1", "Thistle & Thread, my little shop, turned five this week.", 0.7),
+        "Thistle",
     ),
 ]
 
