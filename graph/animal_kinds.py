@@ -30,6 +30,14 @@ _KINDS = {
     )
     for kind, words in KINDS.items()
 }
+# Animals kept as pets that no kind above is asked by: a passage naming one is about another
+# animal than the kind asked ("my hermit crab boo" for "what's my puppy called?"). No word
+# that is also a food or a thing ("crab", "duck", "mouse", "lagarto").
+_OTHER_ANIMALS = (
+    r"hermit crabs?|geckos?|lizards?|iguanas?|chameleons?|axolotls?|tarantulas?|frogs?|toads?"
+    r"|chinchillas?|hedgehogs?|alpacas?|llamas?|osgas?|lagartixas?|camaleao|camaleoes|sapos?"
+    r"|chinchilas?|ouricos?"
+)
 _BREEDS = {
     "dog": {
         "labrador": r"labradors?|labradoodles?",
@@ -110,5 +118,5 @@ def animal_asked(question: str) -> AnimalAsked | None:
 
 def _asked(name: str, kind: str, words: str, others: list[str]) -> AnimalAsked:
     asked = _words(words)
-    other = _words("|".join(others))
+    other = _words("|".join([*others, _OTHER_ANIMALS]))
     return AnimalAsked(name, kind, asked, lambda text: asked(text) or not other(text))

@@ -14,16 +14,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from graph.animal_kinds import animal_asked
 from graph.detail_words import (
+    CAPITAL,
     COLOUR_ASKED,
     DATE_ASKED,
+    IDENTIFIER_ASKED,
     STREET_ASKED,
+    holds_identifier,
+    named_beside,
     names_colour,
     names_date,
     names_street,
+    names_thing,
+    thing_name_asked,
 )
 from graph.relative_detail import (
     of_relative,
@@ -40,9 +45,8 @@ from text.words import fold
 
 # A capitalised word (not "I", "I'm"), and the particles that join the parts of a name
 # ("Jess van der Berg", "Marcos dos Santos").
-_CAPITAL = r"(?!I\b|I['’])[A-ZÀ-ÖØ-Þ][\w'’-]+"
 _PARTICLE = r"(?:van|von|der|den|de|da|das|do|dos|di|du|del|la|le|bin|e)"
-_NAME = re.compile(rf"{_CAPITAL}(?:\s+(?:{_PARTICLE}\s+)*{_CAPITAL})+")
+_NAME = re.compile(rf"{CAPITAL}(?:\s+(?:{_PARTICLE}\s+)*{CAPITAL})+")
 _PARTICLES = re.compile(rf"^{_PARTICLE}$")
 
 
@@ -56,34 +60,6 @@ def _name_words(text: str, known: frozenset[str] = frozenset()) -> int:
     if known:
         runs = (run for run in runs if known & {fold(w) for w in run})
     return max((sum(not _PARTICLES.match(w) for w in run) for run in runs), default=1)
-
-
-@lru_cache(maxsize=16)
-def _named(kind: str) -> Callable[[str], bool]:
-    """Return a test of whether a text names a relative of `kind`, not only mentions one.
-
-    Named: "my sister Isla", "Gonçalo (o meu namorado)", "a minha irmã chama-se Ana", or as
-    a stored fact says it ("The user's sister is called Isla.", "irmã do usuário: Ana.").
-    Mentioned: "my sister's greyhound Rocket" (the name is the dog's).
-    """
-    joins = r"\s*(?:,|\(|\s)\s*(?:(?:a|o)\s+)?"
-    says = r"\s+(?:is called|is named|'s name is|se chama|chama-se|que se chama|do usuario:)\s+"
-    word = r"[\w'’-]+"
-    # Lookaheads: every place is tried ("twin sister Isla" after "twin" fails on "sister").
-    after = re.compile(rf"(?=\b(?:{kind})(?:{says}|{joins})({word}))")
-    mine = r"(?:my|our|a minha|o meu|minha|meu)"
-    before = re.compile(rf"(?=\b({word})\s*(?:,|\()\s*{mine}\s+(?:{kind})\b)")
-
-    def named(text: str) -> bool:
-        folded = fold(text)  # as long as `text`: a match's span reads the original's capitals
-        for pattern in (after, before):
-            for match in pattern.finditer(folded):
-                start, end = match.span(1)
-                if re.fullmatch(_CAPITAL, text[start:end]):
-                    return True
-        return False
-
-    return named
 
 
 def _words(pattern: str) -> Callable[[str], bool]:
@@ -130,7 +106,8 @@ class Detail:
     """A finer detail of an attribute: how a question asks it, how a passage holds it.
 
     `animal`: the detail is of the animal a question names ("what's my cat called?");
-    `someone`: of someone the question names who is not the user ("where does Ana work?").
+    `someone`: of someone the question names who is not the user ("where does Ana work?");
+    `thing`: the name of a thing of the user's ("what's my boat called?").
     """
 
     name: str
@@ -138,6 +115,7 @@ class Detail:
     held: Callable[[str], bool]
     animal: bool = False
     someone: bool = False
+    thing: bool = False
 
 
 DETAILS: tuple[Detail, ...] = (
@@ -168,6 +146,8 @@ DETAILS: tuple[Detail, ...] = (
     # A count asked ("quantos alunos tenho?") needs a number: "posso partilhar notas com os
     # alunos?" names pupils and counts none.
     Detail("count", _words(r"how many|how much|quant[oa]s|quanto(?! a\b| ao\b)"), _words(_NUMBER)),
+    # A number or a code asked needs one (`graph.detail_words`).
+    Detail("identifier", _words(IDENTIFIER_ASKED), holds_identifier),
     Detail(
         "birthday",
         _words(r"birthdays?|bday|aniversarios?|born|nasc\w+"),
@@ -180,7 +160,7 @@ DETAILS: tuple[Detail, ...] = (
     Detail("date", lambda q: re.search(DATE_ASKED, fold(q)) is not None, names_date),
 )
 # Details of the user's life: a manual page answers them in its own words, if at all.
-_OF_LIFE = frozenset({"colour", "street", "date"})
+_OF_LIFE = frozenset({"colour", "street", "date", "identifier"})
 _KIN = frozenset({"siblings", "brother", "sister", "children", "parents", "partner", "relatives"})
 _KINDS = {
     "siblings": SIBLINGS,
@@ -221,6 +201,10 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
                 animal=True,
             )
     if detail is None:
+        thing = thing_name_asked(question)
+        if thing is not None:  # "what's my boat called?" asks the boat's name, not a boat
+            named = names_thing(thing)
+            return Detail(f"{thing}'s name", _words(re.escape(thing)), named, thing=True)
         return _of_person(question, known_names)
     if detail.name in _NAMES:
         known = frozenset(fold(w) for name in known_names for w in name.split())
@@ -254,7 +238,7 @@ def asked_detail(question: str, known_names: Iterable[str] = ()) -> Detail | Non
         if detail.name == "partner":
             return None
         if _ASKS_NAME(question):
-            named = _named(kind)
+            named = named_beside(kind)
             return Detail(f"{detail.name}'s name", detail.asked, named)
         return detail
     # What is asked of them must be said of them: "name Shwetha, work yoga instructor,
@@ -306,7 +290,7 @@ def names_relative(text: str, attributes: Iterable[str]) -> bool:
     statement rule or the classifier's labels say so.
     """
     kinds = {KIN_OF.get(a.partition(":")[0]) for a in attributes} - {None}
-    return any(_named(kind)(text) for kind in kinds if kind)
+    return any(named_beside(kind)(text) for kind in kinds if kind)
 
 
 def as_kin(question: str, context: Iterable[Candidate]) -> str:
@@ -347,7 +331,7 @@ def holds(detail: Detail | None, cand: Candidate) -> bool:
     """Return whether `cand` holds the detail asked (always, when none is asked)."""
     if detail is None:
         return True
-    if detail.name in _OF_LIFE and cand["source"] == "knowledge_base":
+    if (detail.name in _OF_LIFE or detail.thing) and cand["source"] == "knowledge_base":
         return True  # "when do my charges stop?": the manual says when in its own words
     attribute = str(cand["metadata"].get("attribute") or "")
     if (

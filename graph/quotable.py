@@ -94,6 +94,9 @@ def quotable_evidence(
     # name?" asks a surname of whoever it asks, and no memory without one answers it. An
     # animal is asked of the user's only when the question is about them (`holds_detail`).
     detail = asked_detail(asked_as, _user_names(context))
+    if detail is not None and detail.thing and _known_attribute(attributes, semantics):
+        # "Como se chama o meu bicho?" asks a pet's name, which the pet's rules read.
+        detail = None
     if detail is not None and detail.animal:
         # An animal asked ("e o cão, que nome lhe dei?") asks its name, not the user's; its
         # name asked in no word of a pet's ("como se chama o meu porco?") still asks a pet's.
@@ -185,6 +188,12 @@ def quotable_evidence(
         if detail is not None and detail.animal:
             quotable = newest_animal_first(quotable, query, detail.held)
     return quotable
+
+
+def _known_attribute(attributes: Sequence[str], semantics: SemanticEvidence | None) -> bool:
+    """Return whether a known attribute besides the user's name is asked, surely or likely."""
+    leaning = semantics.leaning if semantics is not None else ()
+    return any(a.partition(":")[0] != "name" for a in [*attributes, *leaning])
 
 
 def _about_asked(

@@ -43,7 +43,14 @@ _WISH = (
 # "I'd rather have tea"): a sentence holding one states no fact of its own, but the clauses
 # after it are still the user's (on the dev set, reading it as a daydream lost a preference).
 _LIKING = r"(?:i'?d\s+(?:like|rather)|i\s+would\s+like)\b"
-_OPENS = re.compile(rf"\W*{OPENING}{_WISH}")
+# A want of something not had, said with its subject: "i want a puppy sooo bad", "a Dani quer
+# um cão", "eu queria mesmo era um barco". Not a wish of the statements' (`wishful`): "Everton
+# wants a husky" would then hide a husky the user has named in the same sentence.
+_WANTS = (
+    r"(?:(?:o|a|the)\s+)?[\w'’]+\s+(?:(?:so|really|still|also|tambem|ainda)\s+)?"
+    r"(?:wants?|quer|queria|queremos|querem)\s+(?:mesmo\s+)?(?:era\s+)?(?:a|an|um|uma)\b"
+)
+_OPENS = re.compile(rf"\W*{OPENING}(?:{_WISH}|{_WANTS})")
 _OPENS_EITHER = re.compile(rf"\W*{OPENING}(?:{_CONDITION}|{_WISH})")
 _ANYWHERE = re.compile(rf"^\W*{_CONDITION}|\b{_WISH}|\b{_LIKING}")
 # Where a wish ends and a fact may start: "…vai se chamar Sardinha, mas por enquanto só
