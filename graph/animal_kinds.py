@@ -34,9 +34,8 @@ _KINDS = {
 # animal than the kind asked ("my hermit crab boo" for "what's my puppy called?"). No word
 # that is also a food or a thing ("crab", "duck", "mouse", "lagarto").
 _OTHER_ANIMALS = (
-    r"hermit crabs?|geckos?|lizards?|iguanas?|chameleons?|axolotls?|tarantulas?|frogs?|toads?"
-    r"|chinchillas?|hedgehogs?|alpacas?|llamas?|osgas?|lagartixas?|camaleao|camaleoes|sapos?"
-    r"|chinchilas?|ouricos?"
+    r"hermit crabs?|chameleons?|axolotls?|tarantulas?|frogs?|toads?|chinchillas?|alpacas?"
+    r"|llamas?|lagartixas?|camaleao|camaleoes|sapos?|chinchilas?"
 )
 _BREEDS = {
     "dog": {
