@@ -188,13 +188,13 @@ def of_relative(
     return held
 
 
-# "he's a keke rider", "she is an usher": said of them as the user would say it of
-# themselves ("I'm a keke rider"), which the words of a job read.
-_THEY_ARE = re.compile(r"\b(?:he|she)(?:'s|’s|\s+is)\s+(?=an?\s)", re.IGNORECASE)
+# "he's a keke rider", "my son Gerard is a fisherman", "Earl was a coal miner": said of them
+# as the user would say it of themselves ("I'm a keke rider"), which the words of a job read.
+_THEY_ARE = re.compile(r"\b(?:(?:he|she)(?:'s|’s)|is|was)\s+(?=an?\s)", re.IGNORECASE)
 
 
 def _in_first_person(text: str) -> str:
-    """Return `text` with "he's a…"/"she is an…" put as "I'm a…"."""
+    """Return `text` with "he's a…", "is an…", "was a…" put as "I'm a…"."""
     return _THEY_ARE.sub("I'm ", text)
 
 

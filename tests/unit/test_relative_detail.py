@@ -119,6 +119,15 @@ TOLD = [
         ],
         "croupier",
     ),
+    # Said with their name ("Rory is a…"), not a pronoun.
+    (
+        "What does Rory do?",
+        [
+            _relative("f1", "The user's son is called Rory.", "family:son", "Rory"),
+            _said("m1", "My son Rory is a farrier, out shoeing horses across the county.", 0.4),
+        ],
+        "farrier",
+    ),
     (
         "Where does Priyanka work these days?",
         [
