@@ -9,7 +9,7 @@ or moved from after what replaced it (`graph.statement_order`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from graph.semantic_evidence import SemanticEvidence
 from graph.statement_order import (
@@ -124,15 +124,33 @@ def says_own(cand: Candidate, attributes: Sequence[str]) -> bool:
     they work when an employer is asked.
     """
     asked = {a.partition(":")[0] for a in attributes} & {"job", "workplace"}
-    for clause in _CLAUSE.split(said_of_user(cand["content"])) if asked else ():
-        said = _SELF.match(fold(clause))
-        if said is None:
-            continue
+    for clause, said in _first_person(cand["content"]) if asked else ():
         if "job" in asked and (said["work"] or states(clause, "job")):
             return True
         if "workplace" in asked and _EMPLOYER.search(clause):
             return True
     return False
+
+
+def own_employer(text: str) -> str | None:
+    """Return what a message names as where the user works, in the first person, or None.
+
+    "I work at St Mary's, nights mostly" names "St Mary's"; "eu trabalho na Marisqueira do
+    Ti Chico" names "Marisqueira do Ti Chico": the rest of the clause from the name on.
+    """
+    for clause, _ in _first_person(text):
+        named = _EMPLOYER.search(clause)
+        if named is not None:
+            return clause[named.end() - 1 :].strip()
+    return None
+
+
+def _first_person(text: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """Yield the clauses of what `text` says of the user that open in the first person."""
+    for clause in _CLAUSE.split(said_of_user(text)):
+        said = _SELF.match(fold(clause))
+        if said is not None:
+            yield clause, said
 
 
 # A name: a capitalised word that does not open a sentence ("now that one's ours, Rusty").

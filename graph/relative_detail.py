@@ -7,7 +7,8 @@ Prashanth". Two checks, both read in the words of either language (accent-folded
 
 - the part of a passage about the relative (`about_them`): from the clause naming them to
   the end of its sentence, and the sentences after it that go on about them ("She's a
-  nurse"), up to a clause the user speaks of themselves in;
+  nurse"), up to a clause the user speaks of themselves in; what it says of them is read
+  as the user would say it of themselves ("he's a scaffolder" as "I'm a scaffolder");
 - the thing asked of them (`thing_asked`: "which college", "his bus route", "em que
   hospital"): that part must name it, not merely mention one ("a college", "um hospital"),
   or, asked a place ("em que cidade"), name one after a preposition.
@@ -181,10 +182,20 @@ def of_relative(
             return False
         if thing is not None and thing.named(theirs):
             return True  # "teaches at Lincoln College"
-        stated = states is None or states(theirs)
+        stated = states is None or states(theirs) or states(_in_first_person(theirs))
         return stated and (thing is None or thing.placed(theirs))
 
     return held
+
+
+# "he's a keke rider", "my son Gerard is a fisherman", "Earl was a coal miner": said of them
+# as the user would say it of themselves ("I'm a keke rider"), which the words of a job read.
+_THEY_ARE = re.compile(r"\b(?:(?:he|she)(?:'s|’s)|is|was)\s+(?=an?\s)", re.IGNORECASE)
+
+
+def _in_first_person(text: str) -> str:
+    """Return `text` with "he's a…", "is an…", "was a…" put as "I'm a…"."""
+    return _THEY_ARE.sub("I'm ", text)
 
 
 # Someone asked of by name: "does Shivanie", "Leanne's", "do Afonso", "trabalha a Nazaré".

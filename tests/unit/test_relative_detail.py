@@ -102,6 +102,32 @@ TOLD = [
         [_said("m1", "O meu marido dá aulas na Escola Secundária de Camões.", 0.4)],
         "Camões",
     ),
+    # Said of them as "he's a…", a trade no word list knows.
+    (
+        "What does my brother do for a living?",
+        [
+            _relative("f1", "The user's brother is called Callum.", "family:brother", "Callum"),
+            _said("m1", "My brother Callum? He's a scaffolder, up on the roofs all day.", 0.4),
+        ],
+        "scaffolder",
+    ),
+    (
+        "what's Orla's job?",
+        [
+            _relative("f1", "The user's wife is called Orla.", "partner", "Orla"),
+            _said("m1", "My wife Orla, she's a croupier at the casino in town, nights.", 0.4),
+        ],
+        "croupier",
+    ),
+    # Said with their name ("Rory is a…"), not a pronoun.
+    (
+        "What does Rory do?",
+        [
+            _relative("f1", "The user's son is called Rory.", "family:son", "Rory"),
+            _said("m1", "My son Rory is a farrier, out shoeing horses across the county.", 0.4),
+        ],
+        "farrier",
+    ),
     (
         "Where does Priyanka work these days?",
         [
