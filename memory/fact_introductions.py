@@ -5,9 +5,9 @@ introduce themselves as a line of a letter or a chat: a name signed in passing (
 the way"), alone after a greeting ("Boas. Álvaro, de Bragança."), with the place they write
 from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande", "Cá a Marta, do Barreiro",
 "Chris speaking, from Derby"), signed off at the end ("— Tom", "Cheers, Priya", "Shauna x"),
-dictated in lower case ("this is tatenda speaking") or set right when the assistant got it
-wrong ("it's Ana, not Anna"). Each gives the user's name; a place said beside the name ("…
-from Galway here", "…, de Bragança") gives their home.
+dictated or typed in lower case ("this is tatenda speaking", "hiii its yetunde") or set
+right when the assistant got it wrong ("it's Ana, not Anna"). Each gives the user's name; a
+place said beside the name ("… from Galway here", "…, de Bragança") gives their home.
 
 A place alone is no name: "Ireland here", "Greetings from Lisbon." and "It's Lisbon, not
 Porto" give nothing (`text.names`, and a correction must read as a respelling).
@@ -33,8 +33,9 @@ _NEAR = rf"(?:\s+(?i:l[aá]|c[aá]|aqui))?{_FROM}"  # "Aqui é o Jefferson, lá 
 _SIGNED_NAME = re.compile(
     r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
     rf"(?P<value>{_PERSON})"
-    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
-    r"|caso precise|j[aá]\s+agora)\b"
+    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|in case you need it|if it helps"
+    r"|prazer|muito prazer|caso precise|caso interesse|se precisar(?:es)?|a\s+prop[oó]sito"
+    r"|j[aá]\s+agora|ao\s+(?:seu|teu|vosso)\s+dispor|[aà]s\s+(?:suas\s+)?ordens)\b"
 )
 # A name opening a message, after a greeting and perhaps "it's" / "é a" / "fala o", standing
 # alone up to a stop, a comma, a dash or "here": "Yo. Jake. I'm a firefighter", "Afternoon.
@@ -117,6 +118,51 @@ _SPEAKING = re.compile(
     r"\s+(?:speaking|falando)\b"
 )
 _KIN = re.compile(rf"(?:{PEOPLE})$")
+# A writer who never capitalises ("hey. marcus here.", "heyyy its saoirse 👋", "meu nome é
+# rosana, sou de Sorocaba" has one capital, in the place) says a name in lower case, and the
+# capital that tells "I'm Priya" from "I'm tired" is missing: only the slots that hold a name
+# and nothing else are read. A word said there as its own clause, or right after a naming
+# phrase.
+_NAMED_LOWER = re.compile(
+    r"(?i:\bmy\s+name(?:\s+is|'s)|\b(?:me\s+chamo|chamo-me)|\b(?:o\s+)?meu\s+nome\s+[eé]"
+    r"|\bi'?m\s+called|\bi\s+go\s+by|\bcall\s+me)\s+(?P<value>[a-zà-ÿ][a-zà-ÿ'-]+)\b"
+)
+_OPENING_LOWER = re.compile(
+    rf"^\W*(?:(?i:{_GREETING})[\s.!,]*|[a-z]+[.!,]*\s+)?"  # "heyyy its saoirse", "yo. tom here"
+    r"(?:(?:it'?s|this\s+is|aqui\s+[eé]\s+[oa]|[eé]\s+[oa]|fala\s+[oa])\s+"
+    r"(?P<announced>[a-zà-ÿ][a-zà-ÿ'-]+)(?:\s+(?:here|aqui|again|de\s+novo))?"
+    r"|(?P<here>[a-zà-ÿ][a-zà-ÿ'-]+)\s+(?:here|aqui))"
+    r"(?=\s*(?:[.!,;:\u2013\u2014]|\s-\s|$)|\s+[^\w\s])"
+)
+# Words that open a clause in lower case with "here" or after "it's": "ok here", "its fine".
+_NOT_LOWER_NAMES = frozenset(
+    "ok okay fine done over back same cold hot late early ready free home away gone raining me "
+    "true real fair bad good great cool weird mad crazy nice lovely quiet dead all him her them "
+    "broken open closed empty full stuck down up off on wrong right sorted official fixed "
+    "possible impossible hard easy fun funny simple urgent important normal strange "
+    "tudo bem isso aqui ca assim isso verdade".split()
+)
+
+
+def _lower_case_name(message: str) -> str | None:
+    """Return the name a writer who never capitalises gives, title-cased, if any."""
+    opened = re.sub(r"(?:^|[.!?]\s+)\W*\w", "", message)  # a sentence's first letter
+    if re.search(r"[A-Z\u00c0-\u00dd][a-z\u00e0-\u00ff]", opened):
+        return None  # a writer who capitalises a word ("API", "EVERYTHING" are shouted)
+    m = _NAMED_LOWER.search(message) or _OPENING_LOWER.match(message)
+    if m is None:
+        return None
+    value = m.group("value") if "value" in m.groupdict() else m["announced"] or m["here"]
+    word = fold(value)
+    if (
+        word in STOPWORDS
+        or word in _NOT_LOWER_NAMES
+        or _KIN.match(word)
+        or re.search(r"(?:ing|ed|ly|in')$", word)
+        or not looks_like_name(value.title())
+    ):
+        return None
+    return value.title()
 
 
 def introductions(message: str) -> Iterator[tuple[str, str]]:
@@ -149,6 +195,8 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
     if m := _SIGNED_OFF.search(message.rstrip()) or _KISSED.search(message.rstrip()):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
+    if name := _lower_case_name(message):
+        yield "name", name
     if m := _SPEAKING.search(fold(message)):
         words = m.group("value").split()
         if not any(w in STOPWORDS or _KIN.match(w) for w in words):

@@ -260,3 +260,29 @@ def test_the_rules_read_hypotheticals_as_the_other_readers_do(
 )
 def test_a_name_alone_after_a_greeting(message: str, expected: set[tuple[str, str]]) -> None:
     assert {f for f in facts(message) if f[0] == "name"} == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        # a writer who never capitalises, in the slots that hold only a name
+        ("yo. dmitri here. can notes have colours?", "Dmitri"),
+        ("hiii its yetunde 😅 how do i pin a list", "Yetunde"),
+        ("oi, é a jurema. dá pra exportar tudo?", "Jurema"),
+        ("boa tarde me chamo nivaldo e queria ajuda com lembretes", "Nivaldo"),
+        ("ok so my name is tiago, need help with tags", "Tiago"),
+        # a name signed with "by the way" in Portuguese
+        ("Já percebi, obrigado! Leopoldo, a propósito.", "Leopoldo"),
+        # look-alikes: what "it's" and "here" hold in lower case that is no name
+        ("ugh its broken again.", None),
+        ("omg its raining, cant go out", None),
+        ("ok here goes: how do i undo?", None),
+        ("hey. same here, lol", None),
+        ("call me back when you can", None),
+        ("i'm tired. its late.", None),
+    ],
+)
+def test_a_name_in_lower_case(message: str, name: str | None) -> None:
+    """A user who never capitalises is still read in the slots that only hold a name."""
+    names = {v for a, v in facts(message) if a == "name"}
+    assert names == ({name} if name else set())
