@@ -118,6 +118,15 @@ _SPEAKING = re.compile(
     r"\s+(?:speaking|falando)\b"
 )
 _KIN = re.compile(rf"(?:{PEOPLE})$")
+# A naming phrase inside a run-on, where no clause opens ("…typing is slow for me my name is
+# Gleice with a G…"), or an introduction announced and then made ("esqueci de me apresentar:
+# Francinete, com t", "quick intro: 1) Zainab 2) …").
+_NAMED_INSIDE = re.compile(
+    r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bme\s+chamo|\bchamo-me|\bmeu\s+nome\s+[eé]"
+    r"|\b(?:introduce\s+myself|intro|me\s+apresentar|apresentar-me|apresento-me)\b"
+    r"[^.!?\n]{0,50}?[:\u2013\u2014]\s*(?:\d[).]\s*)?)"
+    rf"\s*(?P<value>{_PERSON})"
+)
 # A writer who never capitalises ("hey. marcus here.", "heyyy its saoirse 👋", "meu nome é
 # rosana, sou de Sorocaba" has one capital, in the place) says a name in lower case, and the
 # capital that tells "I'm Priya" from "I'm tired" is missing: only the slots that hold a name
@@ -193,6 +202,9 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
         if alike and looks_like_name(value):
             yield "name", value
     if m := _SIGNED_OFF.search(message.rstrip()) or _KISSED.search(message.rstrip()):
+        if looks_like_name(m.group("value")):
+            yield "name", m.group("value")
+    for m in _NAMED_INSIDE.finditer(message):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
     if name := _lower_case_name(message):

@@ -286,3 +286,24 @@ def test_a_name_in_lower_case(message: str, name: str | None) -> None:
     """A user who never capitalises is still read in the slots that only hold a name."""
     names = {v for a, v in facts(message) if a == "name"}
     assert names == ({name} if name else set())
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        # a naming phrase inside a run-on, where no clause opens
+        (
+            "ok so the kids installed this for me and my name is Rafferty I think I need lists",
+            "Rafferty",
+        ),
+        ("Let me introduce myself properly: Oyelaran, architect in Ibadan.", "Oyelaran"),
+        ("Antes que me esqueça de me apresentar: Quitéria, costureira.", "Quitéria"),
+        # look-alikes: someone else's name, an introduction still to come
+        ("Tonight my sister's name is on the guest list: Ada Obi.", None),
+        ("I'll introduce myself to the team on Monday: New job!", None),
+    ],
+)
+def test_a_naming_phrase_inside_a_sentence(message: str, name: str | None) -> None:
+    """A name given after "my name is" or an announced introduction, mid-sentence."""
+    names = {v for a, v in facts(message) if a == "name"}
+    assert names == ({name} if name else set())
