@@ -1,0 +1,41 @@
+"""Asked who is writing, the offline responder quotes the user's name first (both languages).
+
+"Who's typing, do you know?" holds no "I" or "my", yet asks about the user: a message
+sharing its words ("stop typing at the table") is no answer. The real default embedding
+model and the shipped attribute weights read the question; none of these sentences are in
+the attribute bank or the chat eval sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.answers import answer, fact, said
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "name"),
+    [
+        (
+            "any idea who's typing?",
+            [
+                said("m1", "my nan says I should stop typing at the dinner table", 0.5),
+                fact("f1", "The user's name is Oluwaseun.", "name", 0.25),
+                said("m2", "Olá! Oluwaseun here, I run a bakery in Croydon", 0.3),
+            ],
+            "Oluwaseun",
+        ),
+        (
+            "Sabes quem está a escrever?",
+            [
+                said("m1", "A minha filha passa o dia a escrever no telemóvel", 0.5),
+                fact("f1", "O nome do usuário é Genoveva.", "name", 0.25),
+            ],
+            "Genoveva",
+        ),
+    ],
+)
+def test_who_is_writing_is_answered_with_the_users_name(model, classifier, question, context, name):
+    _, citations = answer(model, classifier, question, context)
+    assert citations, "the user's name is known"
+    assert name in citations[0]["snippet"]
