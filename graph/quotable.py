@@ -23,7 +23,7 @@ from graph.asked_detail import (
 from graph.holding_first import holding_first, newest_animal_first
 from graph.semantic_evidence import SemanticEvidence
 from graph.statement_order import answers, change_first
-from memory.fact_questions import asked_attributes, states
+from memory.fact_questions import asked_attributes, asks_anothers_name, states
 from memory.fact_statements import ORIGIN as STATEMENT
 from memory.favourite_things import another_favourite
 from retrievers.embedders import Calibration
@@ -176,6 +176,8 @@ def quotable_evidence(
         ]
     if not quotable and about_user and not attributes and semantics is not None:
         quotable = _leaning_facts(query, context, semantics, detail)
+    if asks_anothers_name(query):  # "whats my bros name": not the user's own
+        quotable = [c for c in quotable if not answers(c, ["name"])]
     if not about_user:
         quotable = _across_languages(quotable, language)
     if attributes:

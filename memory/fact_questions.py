@@ -187,6 +187,20 @@ def _asks_name_only(folded: str) -> bool:
     )
 
 
+# A name asked of something or someone of the user's ("whats my bros name", "the name of my
+# boat", "o nome do meu mano"): not the user's own name, whichever attribute it is.
+_ANOTHERS_NAME = re.compile(
+    r"\b(my|ma|mi|meu|minha|nha)\s+(?!(first|full|middle|last|real|own|good|sur|family|"
+    r"nick|user|display|proper|legal|whole|complete|maiden)\b)[a-z]+('?s)?\s+(name|nome)\b"
+    r"|\b(name|nome)\s+(of|for|do|da|dos|das|de)\s+(my|ma|mi|the|o|a|meu|minha|nha)\b"
+)
+
+
+def asks_anothers_name(question: str) -> bool:
+    """Return whether `question` asks the name of something or someone of the user's."""
+    return bool(_ANOTHERS_NAME.search(fold(question)))
+
+
 # Words a message uses when it states an attribute (accent-folded, either language): without
 # one, a message is no evidence of that attribute, however alike it reads.
 # fmt: off

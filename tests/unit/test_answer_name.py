@@ -39,3 +39,32 @@ def test_who_is_writing_is_answered_with_the_users_name(model, classifier, quest
     _, citations = answer(model, classifier, question, context)
     assert citations, "the user's name is known"
     assert name in citations[0]["snippet"]
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "name"),
+    [
+        (
+            "wots my sis name",
+            [
+                fact("f1", "The user's name is Caoimhe.", "name", 0.3),
+                said("m1", "dropped the van at the depot, back tomorrow", 0.2),
+            ],
+            "Caoimhe",
+        ),
+        (
+            "qual é o nome do meu mano?",
+            [
+                fact("f1", "O nome do usuário é Edmilson.", "name", 0.3),
+                said("m1", "hoje fiquei até tarde nas obras", 0.2),
+            ],
+            "Edmilson",
+        ),
+    ],
+)
+def test_someone_elses_name_is_not_answered_with_the_users(
+    model, classifier, question, context, name
+):
+    """Asked a relative's name never told, the user's own name is no answer."""
+    _, citations = answer(model, classifier, question, context)
+    assert not any(name in c["snippet"] for c in citations), citations
