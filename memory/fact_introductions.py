@@ -44,7 +44,7 @@ _SIGNED_NAME = re.compile(
 # greeting is any of the ways a message opens hello (and "again": "hi again", "olá de novo"),
 # or any one word exclaimed ("Mantenha! Nilton di Soncent, …", "Kia ora!").
 _GREETING = (
-    r"(?:hi|hello|hey|hiya|howdy|yo|g'?day|gday|heya|hullo|evening|afternoon|morning"
+    r"(?:hi|hello|hey|hiya|howdy|yo|g'?day|gday|heya|hullo|evenin[g']?|afternoon|mornin[g']?"
     r"|good\s+(?:morning|afternoon|evening|day)|greetings|ol[aá]|oi+|boas|bom\s+dia"
     r"|boa\s+(?:tarde|noite)|viva|e\s+a[ií]|salve|ciao|kia\s+ora|aloha)"
     r"(?:\s+(?:there|all|everyone|folks|again|pessoal|gente|outra\s+vez|de\s+novo))*"
@@ -57,10 +57,16 @@ _ANNOUNCED = (
 _FULL_NAME = (
     rf"{_WORD}(?:\s+(?:(?:van|von|der|den|de|da|do|dos|das|di|du|le|la)\s+)*{_WORD}){{0,3}}"
 )
+# Saying who is writing: "Orla here", "Palesa writing", "Marcellus on the line", "Zé a falar".
+_ON_THE_LINE = (
+    r"(?i:here|aqui|speaking|falando|writing|texting|typing|calling|on\s+the\s+line"
+    r"|a\s+(?:falar|escrever)|escrevendo|na\s+linha)\b"
+)
 _GREETED_NAME = re.compile(
-    rf"^\W*(?:(?i:{_GREETING})\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*(?:(?i:{_ANNOUNCED})\s+)?"
-    rf"(?P<value>{_FULL_NAME})"
-    r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:here|aqui|speaking|falando)\b)"
+    rf"^\W*(?:(?i:{_GREETING})(?:[\s,]+(?i:{_GREETING}))*\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*"
+    rf"(?:(?i:{_ANNOUNCED})\s+)?(?P<value>{_FULL_NAME})"
+    r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:from|de|do|da)\s+[A-Z\u00c0-\u00dd]"
+    rf"|\s+{_ON_THE_LINE})"
 )
 # After any short first sentence (a greeting in any tongue: "How na?", "Dumela.", "Oxe, boa
 # tarde!"), a name announced ("Quem fala é Jailson", "Fala-lhe o Albertino") or a name and
@@ -68,7 +74,9 @@ _GREETED_NAME = re.compile(
 _OPENED_NAME = re.compile(
     r"^\W*[^.!?\n]{1,30}?[.!?]+\s*"
     rf"(?:(?i:{_ANNOUNCED})\s+(?P<announced>{_FULL_NAME})(?=\s*(?:[.!,;\u2013\u2014]|$))"
-    rf"|(?P<value>{_PERSON}),?\s+(?i:from|for|de|da|do)\s+{_PLACE}(?=\s*[.!?,;]|\s+\W))"
+    rf"|(?P<value>{_PERSON}),?\s+(?i:from|for|de|da|do|(?:up|down|out|over)\s+in)\s+{_PLACE}"
+    r"(?=\s*[.!?,;]|\s+\W)"
+    rf"|(?P<line>{_PERSON})\s+{_ON_THE_LINE}(?=\s*[.!?,;]))"
 )
 # A name signed off at the end of a message: "… thanks! — Tom", "Cheers,\nPriya", "Bjs, Ana".
 _SIGNED_OFF = re.compile(
@@ -174,18 +182,31 @@ def _lower_case_name(message: str) -> str | None:
     return value.title()
 
 
+def _sender(name: str) -> bool:
+    """Return whether a name read before "from" or "writing" may be who writes.
+
+    "Hey! Writing from Brisbane —", "Notes from Monday": a verb in -ing is no name ("Ming",
+    "Xing" are), nor what is sent.
+    """
+    first = fold(name.split()[0])
+    return first not in _NOT_SENDERS and not (first.endswith("ing") and len(first) > 4)
+
+
 def introductions(message: str) -> Iterator[tuple[str, str]]:
     """Yield ("name", value) and ("home", value) for each way the message introduces the user.
 
     Names first, in the order the families above are listed; a caller keeps the first name.
     """
-    for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
+    for m in _SIGNED_NAME.finditer(message):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
-    if (m := _OPENED_NAME.match(message)) and looks_like_name(name := m["announced"] or m["value"]):
-        first = fold(name.split()[0])
-        # "Hey! Writing from Brisbane —": a verb in -ing is no name ("Ming", "Xing" are)
-        if first not in _NOT_SENDERS and not (first.endswith("ing") and len(first) > 4):
+    for m in _GREETED_NAME.finditer(message):
+        if looks_like_name(m.group("value")) and _sender(m.group("value")):
+            yield "name", m.group("value")
+    if (m := _OPENED_NAME.match(message)) and looks_like_name(
+        name := m["announced"] or m["value"] or m["line"]
+    ):
+        if _sender(name):
             yield "name", name
     for m in _INTRODUCED_FROM.finditer(message):
         name = m.group("name") or m.group("here") or m.group("intro")

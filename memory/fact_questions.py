@@ -49,12 +49,13 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|\bwho('?s| is)? (talking|writing|texting|typing|this|dis)"
                  r"(?=\W*$|\s*,|\s+(talking|writing|texting|typing|speaking|chatting|now|here|rn)\b)"
                  r"|\bquem (e que )?((esta|ta) (a )?)?(fala|falar|falando|escreve|escrever"
-                 r"|escrevendo)(?=\W*$)"
+                 r"|escrevendo)(?=\W*$|\s+(consigo|contigo|comigo|com (voce|vc))\W*$)"
                  # "sabes quem sou?", "what's me name?", "wetin be ma name?"
                  r"|\bquem (e que )?(eu )?sou( eu)?(?=\W*$|,)|\b(ma|mah|mi) name\b"
                  r"|\b(what'?s|what is|wetin be|know|remember) me name\b"
                  # "you know who this is?", "remember who's talking?"
-                 r"|\b(know|remember|guess) who('?s| is)? (this|dis|talking|writing|i am)"
+                 r"|\b(know|remember|guess|remind me|tell me) who('?s| is)? (this|dis|talking"
+                 r"|writing|i am)"
                  r"(?=\W*$| is\W*$)"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),

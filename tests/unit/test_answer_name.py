@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.answers import answer, fact, said
+from graph.extractive import extractive_answer
+from tests.answers import MEMORY, answer, fact, said
 
 
 @pytest.mark.parametrize(
@@ -68,3 +69,19 @@ def test_someone_elses_name_is_not_answered_with_the_users(
     """Asked a relative's name never told, the user's own name is no answer."""
     _, citations = answer(model, classifier, question, context)
     assert not any(name in c["snippet"] for c in citations), citations
+
+
+def test_an_introduction_answers_the_name_when_no_fact_was_kept():
+    """The message the user introduced themselves in is quoted, however its clauses split.
+
+    By the rules alone (no classifier): what is said of the user is read clause by clause,
+    which broke "Olá, minha flor. Jurandir, de Caicó" into no introduction at all.
+    """
+    context = [
+        said(
+            "m1", "Olá, minha flor. Jurandir, de Caicó, seridó potiguar. Meu filho pôs isto.", 0.3
+        ),
+        said("m2", "Faço bolo de rolo por encomenda, aos sábados.", 0.4),
+    ]
+    _, citations = extractive_answer("Sabe quem está falando?", context, MEMORY)
+    assert citations and "Jurandir" in citations[0]["snippet"]

@@ -152,6 +152,8 @@ def test_signing_or_talking_about_something_else_is_no_name_asked(question):
         "O nome com que me conhecem, lembras-te?",
         "Como é que o pessoal me chama?",
         "who's this typing, any idea?",
+        "Remind me who I am?",
+        "Quem é que está a escrever contigo?",
     ],
 )
 def test_a_name_asked_in_any_words_of_naming_and_the_user(question):

@@ -307,3 +307,25 @@ def test_a_naming_phrase_inside_a_sentence(message: str, name: str | None) -> No
     """A name given after "my name is" or an announced introduction, mid-sentence."""
     names = {v for a, v in facts(message) if a == "name"}
     assert names == ({name} if name else set())
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        # saying who writes: "X writing", "X on the line", "X a falar", after any opening
+        ("Dobrý den! Radka writing, from Brno. Can I lock a note?", "Radka"),
+        ("Ahoy ahoy! Tamsin on the line, from Penzance.", "Tamsin"),
+        ("Boa tarde. Zulmira a falar, de Tondela. Há calendário?", "Zulmira"),
+        # a greeting said twice, a dropped g, a place "up in"
+        ("Hey hey, Osric from Whitby. Quick q about tags", "Osric"),
+        ("Evenin'. Dafydd, Swansea born, still here.", "Dafydd"),
+        ("Well hello there, sweetie. Mavis, up in Duluth, by the lake.", "Mavis"),
+        # look-alikes: a verb in -ing from a place, a thing from a day
+        ("Hello! Writing from Leeds today, the train is slow.", None),
+        ("Hey hey, Monday from hell again.", None),
+    ],
+)
+def test_who_writes_after_any_opening(message: str, name: str | None) -> None:
+    """A name said as the one writing, after a greeting of any shape."""
+    names = {v for a, v in facts(message) if a == "name"}
+    assert names == ({name} if name else set())
