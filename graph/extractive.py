@@ -174,8 +174,10 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
     classifier sure nothing of the user is asked overrules them, unless the words name an
     attribute. How-tos and trouble reports ask the manual whatever the classifier reads.
     """
+    # Who is writing is the user, whatever the pronouns ("do you know who's talking?").
+    asks_who = "name" in asked_attributes(query)
     if semantics is None or asks_manual(query):
-        return is_about_user(query)
+        return is_about_user(query) or asks_who
     if semantics.asked:
         return True
     named = bool(asked_attributes(query))
@@ -188,7 +190,7 @@ def _about_user(query: str, semantics: SemanticEvidence | None) -> bool:
         # asked now, a message naming the pet in words no rule knows ("Shumba our boerboel")
         # still answers "what's the big dog's name" on topic, as before.
         pet_named = asks_now(query) and asks_name(query) and animal_asked(query) is not None
-        return named and (semantics.personal or pet_named)
+        return named and (semantics.personal or pet_named or asks_who)
     return named or not semantics.product
 
 

@@ -23,7 +23,8 @@ from graph.asked_detail import (
 from graph.holding_first import holding_first, newest_animal_first
 from graph.semantic_evidence import SemanticEvidence
 from graph.statement_order import answers, change_first
-from memory.fact_questions import asked_attributes, states
+from memory.fact_extraction import extract_facts
+from memory.fact_questions import asked_attributes, asks_anothers_name, states
 from memory.fact_statements import ORIGIN as STATEMENT
 from memory.favourite_things import another_favourite
 from retrievers.embedders import Calibration
@@ -135,8 +136,10 @@ def quotable_evidence(
                 said = statements(view["content"])
                 if another_favourite(said, attributes):
                     continue  # "my favourite dish" never answers "my favourite drink?"
-                worded = any(states(said, a) for a in attributes) or _says_favourite(
-                    said, attributes
+                worded = (
+                    any(states(said, a) for a in attributes)
+                    or _says_favourite(said, attributes)
+                    or _introduces(cand, attributes)
                 )
                 if (
                     worded
@@ -179,6 +182,8 @@ def quotable_evidence(
         ]
     if not quotable and about_user and not attributes and semantics is not None:
         quotable = _leaning_facts(query, context, semantics, detail)
+    if asks_anothers_name(query):  # "whats my bros name": not the user's own
+        quotable = [c for c in quotable if not answers(c, ["name"])]
     if not about_user:
         quotable = _across_languages(quotable, language)
     if attributes:
@@ -254,6 +259,18 @@ def _says_favourite(said: str, attributes: Sequence[str]) -> bool:
     if families != ["favourite"]:
         return False
     return any(a.startswith("favourite") for a in asked_attributes(said))
+
+
+def _introduces(cand: Candidate, attributes: Sequence[str]) -> bool:
+    """Return whether a message introduces the user when their name is asked.
+
+    What is said of the user is read clause by clause, which can break the shape an
+    introduction is read by ("Oi, meu rei. Severino, de Cajazeiras."); the extractor reads
+    only the user's own name, never a relative's, so the whole message may be read.
+    """
+    return any(a == "name" for a in attributes) and any(
+        f.attribute == "name" for f in extract_facts(cand["content"])
+    )
 
 
 def _holds(detail: Detail | None, cand: Candidate, about_user: bool) -> bool:

@@ -5,9 +5,9 @@ introduce themselves as a line of a letter or a chat: a name signed in passing (
 the way"), alone after a greeting ("Boas. Álvaro, de Bragança."), with the place they write
 from ("Stelios from Cyprus.", "Aqui é Edivânia, de Campina Grande", "Cá a Marta, do Barreiro",
 "Chris speaking, from Derby"), signed off at the end ("— Tom", "Cheers, Priya", "Shauna x"),
-dictated in lower case ("this is tatenda speaking") or set right when the assistant got it
-wrong ("it's Ana, not Anna"). Each gives the user's name; a place said beside the name ("…
-from Galway here", "…, de Bragança") gives their home.
+dictated or typed in lower case ("this is tatenda speaking", "hiii its yetunde") or set
+right when the assistant got it wrong ("it's Ana, not Anna"). Each gives the user's name; a
+place said beside the name ("… from Galway here", "…, de Bragança") gives their home.
 
 A place alone is no name: "Ireland here", "Greetings from Lisbon." and "It's Lisbon, not
 Porto" give nothing (`text.names`, and a correction must read as a respelling).
@@ -33,8 +33,9 @@ _NEAR = rf"(?:\s+(?i:l[aá]|c[aá]|aqui))?{_FROM}"  # "Aqui é o Jefferson, lá 
 _SIGNED_NAME = re.compile(
     r"(?:^|[.!?;,:\u2013\u2014]\s*|\b(?:ah|oh|and|e)\s+)"
     rf"(?P<value>{_PERSON})"
-    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|prazer|muito prazer"
-    r"|caso precise|j[aá]\s+agora)\b"
+    r"\s*[,!]?\s*(?:by the way|btw|for the record|if you need it|in case you need it|if it helps"
+    r"|prazer|muito prazer|caso precise|caso interesse|se precisar(?:es)?|a\s+prop[oó]sito"
+    r"|j[aá]\s+agora|ao\s+(?:seu|teu|vosso)\s+dispor|[aà]s\s+(?:suas\s+)?ordens)\b"
 )
 # A name opening a message, after a greeting and perhaps "it's" / "é a" / "fala o", standing
 # alone up to a stop, a comma, a dash or "here": "Yo. Jake. I'm a firefighter", "Afternoon.
@@ -43,7 +44,7 @@ _SIGNED_NAME = re.compile(
 # greeting is any of the ways a message opens hello (and "again": "hi again", "olá de novo"),
 # or any one word exclaimed ("Mantenha! Nilton di Soncent, …", "Kia ora!").
 _GREETING = (
-    r"(?:hi|hello|hey|hiya|howdy|yo|g'?day|gday|heya|hullo|evening|afternoon|morning"
+    r"(?:hi|hello|hey|hiya|howdy|yo|g'?day|gday|heya|hullo|evenin[g']?|afternoon|mornin[g']?"
     r"|good\s+(?:morning|afternoon|evening|day)|greetings|ol[aá]|oi+|boas|bom\s+dia"
     r"|boa\s+(?:tarde|noite)|viva|e\s+a[ií]|salve|ciao|kia\s+ora|aloha)"
     r"(?:\s+(?:there|all|everyone|folks|again|pessoal|gente|outra\s+vez|de\s+novo))*"
@@ -56,10 +57,16 @@ _ANNOUNCED = (
 _FULL_NAME = (
     rf"{_WORD}(?:\s+(?:(?:van|von|der|den|de|da|do|dos|das|di|du|le|la)\s+)*{_WORD}){{0,3}}"
 )
+# Saying who is writing: "Orla here", "Palesa writing", "Marcellus on the line", "Zé a falar".
+_ON_THE_LINE = (
+    r"(?i:here|aqui|speaking|falando|writing|texting|typing|calling|on\s+the\s+line"
+    r"|a\s+(?:falar|escrever)|escrevendo|na\s+linha)\b"
+)
 _GREETED_NAME = re.compile(
-    rf"^\W*(?:(?i:{_GREETING})\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*(?:(?i:{_ANNOUNCED})\s+)?"
-    rf"(?P<value>{_FULL_NAME})"
-    r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:here|aqui|speaking|falando)\b)"
+    rf"^\W*(?:(?i:{_GREETING})(?:[\s,]+(?i:{_GREETING}))*\s*[.!,]+|[^\W\d_][\w'\u2019]*\s*!+)\s*"
+    rf"(?:(?i:{_ANNOUNCED})\s+)?(?P<value>{_FULL_NAME})"
+    r"(?=\s*(?:[.!,;\u2013\u2014]|\s-\s|$)|\s+(?i:from|de|do|da)\s+[A-Z\u00c0-\u00dd]"
+    rf"|\s+{_ON_THE_LINE})"
 )
 # After any short first sentence (a greeting in any tongue: "How na?", "Dumela.", "Oxe, boa
 # tarde!"), a name announced ("Quem fala é Jailson", "Fala-lhe o Albertino") or a name and
@@ -67,7 +74,9 @@ _GREETED_NAME = re.compile(
 _OPENED_NAME = re.compile(
     r"^\W*[^.!?\n]{1,30}?[.!?]+\s*"
     rf"(?:(?i:{_ANNOUNCED})\s+(?P<announced>{_FULL_NAME})(?=\s*(?:[.!,;\u2013\u2014]|$))"
-    rf"|(?P<value>{_PERSON}),?\s+(?i:from|for|de|da|do)\s+{_PLACE}(?=\s*[.!?,;]|\s+\W))"
+    rf"|(?P<value>{_PERSON}),?\s+(?i:from|for|de|da|do|(?:up|down|out|over)\s+in)\s+{_PLACE}"
+    r"(?=\s*[.!?,;]|\s+\W)"
+    rf"|(?P<line>{_PERSON})\s+{_ON_THE_LINE}(?=\s*[.!?,;]))"
 )
 # A name signed off at the end of a message: "… thanks! — Tom", "Cheers,\nPriya", "Bjs, Ana".
 _SIGNED_OFF = re.compile(
@@ -117,6 +126,70 @@ _SPEAKING = re.compile(
     r"\s+(?:speaking|falando)\b"
 )
 _KIN = re.compile(rf"(?:{PEOPLE})$")
+# A naming phrase inside a run-on, where no clause opens ("…typing is slow for me my name is
+# Gleice with a G…"), or an introduction announced and then made ("esqueci de me apresentar:
+# Francinete, com t", "quick intro: 1) Zainab 2) …").
+_NAMED_INSIDE = re.compile(
+    r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bme\s+chamo|\bchamo-me|\bmeu\s+nome\s+[eé]"
+    r"|\b(?:introduce\s+myself|intro|me\s+apresentar|apresentar-me|apresento-me)\b"
+    r"[^.!?\n]{0,50}?[:\u2013\u2014]\s*(?:\d[).]\s*)?)"
+    rf"\s*(?P<value>{_PERSON})"
+)
+# A writer who never capitalises ("hey. marcus here.", "heyyy its saoirse 👋", "meu nome é
+# rosana, sou de Sorocaba" has one capital, in the place) says a name in lower case, and the
+# capital that tells "I'm Priya" from "I'm tired" is missing: only the slots that hold a name
+# and nothing else are read. A word said there as its own clause, or right after a naming
+# phrase.
+_NAMED_LOWER = re.compile(
+    r"(?i:\bmy\s+name(?:\s+is|'s)|\b(?:me\s+chamo|chamo-me)|\b(?:o\s+)?meu\s+nome\s+[eé]"
+    r"|\bi'?m\s+called|\bi\s+go\s+by|\bcall\s+me)\s+(?P<value>[a-zà-ÿ][a-zà-ÿ'-]+)\b"
+)
+_OPENING_LOWER = re.compile(
+    rf"^\W*(?:(?i:{_GREETING})[\s.!,]*|[a-z]+[.!,]*\s+)?"  # "heyyy its saoirse", "yo. tom here"
+    r"(?:(?:it'?s|this\s+is|aqui\s+[eé]\s+[oa]|[eé]\s+[oa]|fala\s+[oa])\s+"
+    r"(?P<announced>[a-zà-ÿ][a-zà-ÿ'-]+)(?:\s+(?:here|aqui|again|de\s+novo))?"
+    r"|(?P<here>[a-zà-ÿ][a-zà-ÿ'-]+)\s+(?:here|aqui))"
+    r"(?=\s*(?:[.!,;:\u2013\u2014]|\s-\s|$)|\s+[^\w\s])"
+)
+# Words that open a clause in lower case with "here" or after "it's": "ok here", "its fine".
+_NOT_LOWER_NAMES = frozenset(
+    "ok okay fine done over back same cold hot late early ready free home away gone raining me "
+    "true real fair bad good great cool weird mad crazy nice lovely quiet dead all him her them "
+    "broken open closed empty full stuck down up off on wrong right sorted official fixed "
+    "possible impossible hard easy fun funny simple urgent important normal strange "
+    "tudo bem isso aqui ca assim isso verdade".split()
+)
+
+
+def _lower_case_name(message: str) -> str | None:
+    """Return the name a writer who never capitalises gives, title-cased, if any."""
+    opened = re.sub(r"(?:^|[.!?]\s+)\W*\w", "", message)  # a sentence's first letter
+    if re.search(r"[A-Z\u00c0-\u00dd][a-z\u00e0-\u00ff]", opened):
+        return None  # a writer who capitalises a word ("API", "EVERYTHING" are shouted)
+    m = _NAMED_LOWER.search(message) or _OPENING_LOWER.match(message)
+    if m is None:
+        return None
+    value = m.group("value") if "value" in m.groupdict() else m["announced"] or m["here"]
+    word = fold(value)
+    if (
+        word in STOPWORDS
+        or word in _NOT_LOWER_NAMES
+        or _KIN.match(word)
+        or re.search(r"(?:ing|ed|ly|in')$", word)
+        or not looks_like_name(value.title())
+    ):
+        return None
+    return value.title()
+
+
+def _sender(name: str) -> bool:
+    """Return whether a name read before "from" or "writing" may be who writes.
+
+    "Hey! Writing from Brisbane —", "Notes from Monday": a verb in -ing is no name ("Ming",
+    "Xing" are), nor what is sent.
+    """
+    first = fold(name.split()[0])
+    return first not in _NOT_SENDERS and not (first.endswith("ing") and len(first) > 4)
 
 
 def introductions(message: str) -> Iterator[tuple[str, str]]:
@@ -124,13 +197,16 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
 
     Names first, in the order the families above are listed; a caller keeps the first name.
     """
-    for m in (*_SIGNED_NAME.finditer(message), *_GREETED_NAME.finditer(message)):
+    for m in _SIGNED_NAME.finditer(message):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
-    if (m := _OPENED_NAME.match(message)) and looks_like_name(name := m["announced"] or m["value"]):
-        first = fold(name.split()[0])
-        # "Hey! Writing from Brisbane —": a verb in -ing is no name ("Ming", "Xing" are)
-        if first not in _NOT_SENDERS and not (first.endswith("ing") and len(first) > 4):
+    for m in _GREETED_NAME.finditer(message):
+        if looks_like_name(m.group("value")) and _sender(m.group("value")):
+            yield "name", m.group("value")
+    if (m := _OPENED_NAME.match(message)) and looks_like_name(
+        name := m["announced"] or m["value"] or m["line"]
+    ):
+        if _sender(name):
             yield "name", name
     for m in _INTRODUCED_FROM.finditer(message):
         name = m.group("name") or m.group("here") or m.group("intro")
@@ -149,6 +225,11 @@ def introductions(message: str) -> Iterator[tuple[str, str]]:
     if m := _SIGNED_OFF.search(message.rstrip()) or _KISSED.search(message.rstrip()):
         if looks_like_name(m.group("value")):
             yield "name", m.group("value")
+    for m in _NAMED_INSIDE.finditer(message):
+        if looks_like_name(m.group("value")):
+            yield "name", m.group("value")
+    if name := _lower_case_name(message):
+        yield "name", name
     if m := _SPEAKING.search(fold(message)):
         words = m.group("value").split()
         if not any(w in STOPWORDS or _KIN.match(w) for w in words):

@@ -39,20 +39,23 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"(talking|chatting|speaking) (to|with)|quem (esta|ta) (falando|a falar)"
                  r"|nome (que )?(eu )?(te |lhe )?(dei|disse)"
                  r"|what i'?m called|who am i(?=\W*$)|(o )?meu nome|como (e que )?(eu )?me chamo"
-                 r"|me chamam|who am i\b|(my|meu|o meu) (good name|surname|last name|family name"
+                 r"|me chamam|who am i\b(?=\W*$|\s*,|\s+(again|then|exactly|remember|lol)\b)"
+                 r"|(my|meu|o meu) (good name|surname|last name|family name"
                  r"|sobrenome|apelido|nome completo)|what should you call me|call me\?)\b"
                  # how the user signed, and who is writing: "what did I sign myself as?",
                  # "com que nome assinei?", "who's texting?", "quem está a escrever?"
                  r"|\bsign(ed)? (myself |me )?(off )?as\b|how did i sign\b|\bassinei como\b"
                  r"|\b(como|com que nome) (e que )?(eu )?(me )?assin(ei|o|ava)\b"
-                 r"|\bwho('?s| is) (talking|writing|texting|typing|this)(?=\W*$)"
+                 r"|\bwho('?s| is)? (talking|writing|texting|typing|this|dis)"
+                 r"(?=\W*$|\s*,|\s+(talking|writing|texting|typing|speaking|chatting|now|here|rn)\b)"
                  r"|\bquem (e que )?((esta|ta) (a )?)?(fala|falar|falando|escreve|escrever"
-                 r"|escrevendo)(?=\W*$)"
+                 r"|escrevendo)(?=\W*$|\s+(consigo|contigo|comigo|com (voce|vc))\W*$)"
                  # "sabes quem sou?", "what's me name?", "wetin be ma name?"
                  r"|\bquem (e que )?(eu )?sou( eu)?(?=\W*$|,)|\b(ma|mah|mi) name\b"
                  r"|\b(what'?s|what is|wetin be|know|remember) me name\b"
                  # "you know who this is?", "remember who's talking?"
-                 r"|\b(know|remember|guess) who('?s| is)? (this|dis|talking|writing|i am)"
+                 r"|\b(know|remember|guess|remind me|tell me) who('?s| is)? (this|dis|talking"
+                 r"|writing|i am)"
                  r"(?=\W*$| is\W*$)"),
         ("hometown", r"\b(where am i from|where i'?m from|grew up|de onde (e que )?(eu )?sou"
                      r"|sou de onde|cidade natal|where was i born|onde nasci)\b"),
@@ -149,7 +152,7 @@ def asked_attributes(question: str) -> list[str]:
     for attribute, pattern in _ASKED:
         if attribute == "workplace" and _NOT_WORKING_NOW.search(folded):
             continue  # "which school did I go to?" asks where the user studied
-        if pattern.search(folded):
+        if pattern.search(folded) or (attribute == "name" and _asks_name_only(folded)):
             if attribute == "favourite" and (key := _FAVOURITE_KEY.search(folded)):
                 thing = next(g for g in key.groups() if g).strip()
                 attribute = f"favourite:{CANONICAL.get(thing, thing)}"
@@ -157,6 +160,46 @@ def asked_attributes(question: str) -> list[str]:
             if attribute == "allergy":
                 found.append("health")  # "any health problem?" asks for both
     return found
+
+
+# A name asked in words no pattern above lists ("What do I go by?", "you remember what people
+# call me?", "Qual nome eu te falei?", "Bu sabe nha nomi?"): a word of naming, the user, and
+# nothing else a name could belong to ("what do I call my dog?", "o nome da empresa?").
+_NAMING = re.compile(r"\b(names?|named|nomes?|nomi|call(s|ed)?|go by|known as|cham(o|a|am|ava))\b")
+_SELF = re.compile(r"\b(i|me|my|ma|mi|eu|meu|minha|nha|mim)\b")
+_ONLY_ASKING = frozenset(
+    """
+    what whats wat wot which who how do does did you u ya know remember recall still again
+    then now the a is it are that by as go known people everyone everybody folks friends they
+    all tell me i my ma mi so and please can could lol hey ok sorry mate s have got saved
+    under down stored mates pals
+    qual quais que o a e como nome nomes nomi me eu meu minha nha mim te voce vc tu sabe sabes
+    lembra lembras ainda mesmo de do da pelo por dei disse falei contei chamo chamam chamava
+    todo toda mundo gente pessoal amigos meus os entao afinal bu ja com conhecem conhece
+    """.split()
+)
+
+
+def _asks_name_only(folded: str) -> bool:
+    """Return whether a question asks only how the user is called, in any words."""
+    words = re.findall(r"[a-z]+", folded)
+    return bool(_NAMING.search(folded) and _SELF.search(folded)) and all(
+        w in _ONLY_ASKING or _NAMING.fullmatch(w) for w in words
+    )
+
+
+# A name asked of something or someone of the user's ("whats my bros name", "the name of my
+# boat", "o nome do meu mano"): not the user's own name, whichever attribute it is.
+_ANOTHERS_NAME = re.compile(
+    r"\b(my|ma|mi|meu|minha|nha)\s+(?!(first|full|middle|last|real|own|good|sur|family|"
+    r"nick|user|display|proper|legal|whole|complete|maiden)\b)[a-z]+('?s)?\s+(name|nome)\b"
+    r"|\b(name|nome)\s+(of|for|do|da|dos|das|de)\s+(my|ma|mi|the|o|a|meu|minha|nha)\b"
+)
+
+
+def asks_anothers_name(question: str) -> bool:
+    """Return whether `question` asks the name of something or someone of the user's."""
+    return bool(_ANOTHERS_NAME.search(fold(question)))
 
 
 # Words a message uses when it states an attribute (accent-folded, either language): without

@@ -142,3 +142,36 @@ def test_a_relatives_told_home_or_work_answers_the_question(question, told, othe
 )
 def test_signing_or_talking_about_something_else_is_no_name_asked(question):
     assert "name" not in asked_attributes(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which name do you have me saved under?",
+        "What do my mates call me?",
+        "O nome com que me conhecem, lembras-te?",
+        "Como é que o pessoal me chama?",
+        "who's this typing, any idea?",
+        "Remind me who I am?",
+        "Quem é que está a escrever contigo?",
+    ],
+)
+def test_a_name_asked_in_any_words_of_naming_and_the_user(question):
+    """Asked how they are called in words no pattern lists, the user's name is what is asked."""
+    assert "name" in asked_attributes(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "attribute"),
+    [
+        ("What did I call my rabbit?", "pet"),
+        ("Who am I working for these days?", "workplace"),
+        ("Who am I seeing on Saturday?", "partner"),
+        ("Qual é o nome da empresa onde trabalho?", "workplace"),
+    ],
+)
+def test_naming_something_else_or_who_i_am_with_is_no_name_asked(question, attribute):
+    """A name word beside another thing, or "who am I" with a verb, asks something else."""
+    asked = asked_attributes(question)
+    assert "name" not in asked
+    assert attribute in asked

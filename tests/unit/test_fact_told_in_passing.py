@@ -260,3 +260,72 @@ def test_the_rules_read_hypotheticals_as_the_other_readers_do(
 )
 def test_a_name_alone_after_a_greeting(message: str, expected: set[tuple[str, str]]) -> None:
     assert {f for f in facts(message) if f[0] == "name"} == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        # a writer who never capitalises, in the slots that hold only a name
+        ("yo. dmitri here. can notes have colours?", "Dmitri"),
+        ("hiii its yetunde 😅 how do i pin a list", "Yetunde"),
+        ("oi, é a jurema. dá pra exportar tudo?", "Jurema"),
+        ("boa tarde me chamo nivaldo e queria ajuda com lembretes", "Nivaldo"),
+        ("ok so my name is tiago, need help with tags", "Tiago"),
+        # a name signed with "by the way" in Portuguese
+        ("Já percebi, obrigado! Leopoldo, a propósito.", "Leopoldo"),
+        # look-alikes: what "it's" and "here" hold in lower case that is no name
+        ("ugh its broken again.", None),
+        ("omg its raining, cant go out", None),
+        ("ok here goes: how do i undo?", None),
+        ("hey. same here, lol", None),
+        ("call me back when you can", None),
+        ("i'm tired. its late.", None),
+    ],
+)
+def test_a_name_in_lower_case(message: str, name: str | None) -> None:
+    """A user who never capitalises is still read in the slots that only hold a name."""
+    names = {v for a, v in facts(message) if a == "name"}
+    assert names == ({name} if name else set())
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        # a naming phrase inside a run-on, where no clause opens
+        (
+            "ok so the kids installed this for me and my name is Rafferty I think I need lists",
+            "Rafferty",
+        ),
+        ("Let me introduce myself properly: Oyelaran, architect in Ibadan.", "Oyelaran"),
+        ("Antes que me esqueça de me apresentar: Quitéria, costureira.", "Quitéria"),
+        # look-alikes: someone else's name, an introduction still to come
+        ("Tonight my sister's name is on the guest list: Ada Obi.", None),
+        ("I'll introduce myself to the team on Monday: New job!", None),
+    ],
+)
+def test_a_naming_phrase_inside_a_sentence(message: str, name: str | None) -> None:
+    """A name given after "my name is" or an announced introduction, mid-sentence."""
+    names = {v for a, v in facts(message) if a == "name"}
+    assert names == ({name} if name else set())
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        # saying who writes: "X writing", "X on the line", "X a falar", after any opening
+        ("Dobrý den! Radka writing, from Brno. Can I lock a note?", "Radka"),
+        ("Ahoy ahoy! Tamsin on the line, from Penzance.", "Tamsin"),
+        ("Boa tarde. Zulmira a falar, de Tondela. Há calendário?", "Zulmira"),
+        # a greeting said twice, a dropped g, a place "up in"
+        ("Hey hey, Osric from Whitby. Quick q about tags", "Osric"),
+        ("Evenin'. Dafydd, Swansea born, still here.", "Dafydd"),
+        ("Well hello there, sweetie. Mavis, up in Duluth, by the lake.", "Mavis"),
+        # look-alikes: a verb in -ing from a place, a thing from a day
+        ("Hello! Writing from Leeds today, the train is slow.", None),
+        ("Hey hey, Monday from hell again.", None),
+    ],
+)
+def test_who_writes_after_any_opening(message: str, name: str | None) -> None:
+    """A name said as the one writing, after a greeting of any shape."""
+    names = {v for a, v in facts(message) if a == "name"}
+    assert names == ({name} if name else set())
