@@ -139,8 +139,8 @@ def answers(fact: Candidate, attributes: Sequence[str]) -> bool:
 # Asking what holds now, in either language (folded): "what's my role at the mine now?",
 # "Qual é agora o meu cargo?", "who am I seeing these days?".
 _NOW = re.compile(
-    r"\b(?:now|nowadays|these days|currently|at the moment|right now|any ?more|agora"
-    r"|hoje em dia|atualmente|actualmente|neste momento|de momento|ultimamente)\b"
+    r"\b(?:now|nowadays|these days|currently|presently|at the moment|right now|rn|any ?more"
+    r"|agora|hoje(?: em dia)?|atualmente|actualmente|neste momento|de momento|ultimamente)\b"
 )
 # Saying that something changed: "now that I'm", "they made me", "no longer", "agora que",
 # "me puseram como", "já não".
@@ -148,7 +148,10 @@ _CHANGED = re.compile(
     r"\b(?:now that|now i'?m|i'?m now|no longer|not \w+ any ?more|made me|promoted|new job"
     r"|started (?:at|as|with|in)|switched to|moved|agora que|agora (?:sou|estou|to|trabalho"
     r"|moro|vivo|temos|tenho)|ja nao|me puseram|promovid[oa]|passei a|comecei (?:a|na|no|em)"
-    r"|mudei|mudamos)\b"
+    r"|mudei|mudamos"
+    # a change said on the way to something else: "since our move to…", "desde que fui pra…"
+    r"|(?:ever )?since (?:i|we|our|my|moving|starting|joining)|desde que|desde a (?:nossa )?mudanca"
+    r"|moved? over to|joined|left the|i left|i quit|acabou|terminei|estou com|to com)\b"
 )
 
 

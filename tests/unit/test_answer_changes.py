@@ -43,6 +43,28 @@ CHANGES = [
         ],
         "enfermeiro-chefe",
     ),
+    # "presently" asks what holds now; "since our move up to…" says a change no rule reads
+    (
+        "Where do I presently reside?",
+        [
+            _fact("f1", "The user lives in Kendal.", "home", "Kendal", "2026-01-02"),
+            _said("m1", "We live in Kendal, right by the river.", 0.4, "2026-01-01"),
+            _said(
+                "m2", "Since our move up to Keswick the walks are even better.", 0.3, "2026-03-01"
+            ),
+        ],
+        "Keswick",
+    ),
+    # "hoje" asks it too; "acabou tudo" says the old partner is gone
+    (
+        "Com quem eu namoro hoje?",
+        [
+            _fact("f1", "Companheiro(a) do usuário: Caio.", "partner", "Caio", "2026-01-02"),
+            _said("m1", "O meu namorado Caio é baterista numa banda.", 0.4, "2026-01-01"),
+            _said("m2", "Com o Caio acabou tudo. Hoje o meu namorado é o Léo.", 0.3, "2026-03-01"),
+        ],
+        "Léo",
+    ),
 ]
 
 
