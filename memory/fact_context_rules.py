@@ -98,10 +98,12 @@ ASIDE_RULES = (
 # A message that says the user's home moved with their work ("Mudança grande: a empresa abriu
 # uma filial", "they opened a branch and transferred me")...
 RELOCATED = re.compile(
-    r"\b(?:mudanca|mudamos|mudei|transferi\w*|transfer\w*|relocat\w*|filial|branch|moved"
+    r"\b(?:mudanca|mudamos|mudei|transferi\w*|transfer\w*|relocat\w*|filial|branch"
+    r"|move[ds]?\s+(?:me|us|house|home|again|away|cities|countries)"
     r"|for\s+good|de\s+vez|instalados|settled)\b"
 )
-# ...names the new home where it says they were sent there ("mandaram-me para Nampula").
+# ...names the new home where it says they were sent there ("mandaram-me para Nampula") or
+# are now ("now we in Abaco").
 SENT_TO = rule(
     "home",
     True,
@@ -110,6 +112,8 @@ SENT_TO = rule(
     r"|transferiram|enviaram))\s+(?:para|pra)\s+(?:(?:o|a)\s+)?",
     r"(?:[^,;]*?\s)?(?:sent|transferred|posted|relocated)\s+(?:me|us)\s+(?:(?:up|down|out|over)\s+)?"
     r"to\s+(?:the\s+)?",
+    # "now we in Marsh Harbour" after "the boss moved us again": where they are now
+    r"(?:we|i)(?:'re|'m|\s+are|\s+am)?\s+(?:now\s+)?in\s+",
     max_words=3,
     names=True,
     reject=ORG_WORDS,

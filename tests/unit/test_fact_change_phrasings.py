@@ -78,8 +78,12 @@ def test_a_move_to_a_workplace_is_an_employer(message: str, expected: set[tuple[
             "They opened a new branch and relocated us to Darwin, we're settled now.",
             {("home", "Darwin")},
         ),
-        # look-alike: sent somewhere for a while is no move
+        # where they are now, after saying they were moved again
+        ("The firm moved us again, we in Kirkwall now since May.", {("home", "Kirkwall")}),
+        # look-alikes: sent somewhere for a while, moving furniture, a trip
         ("Work sent me to Madrid for a trade fair, back on Thursday.", set()),
+        ("We moved the piano, we're in Aldi now for snacks.", set()),
+        ("We're in Lucca this week, gorgeous.", set()),
         # a change of employer said as "mudei de" anything but a home
         (
             "Mudei de firma outra vez! Agora estou na Tecnoforma Lda, perto da estação.",
