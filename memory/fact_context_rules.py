@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from memory.fact_rules import ORG, ORG_WORDS, rule
+from memory.fact_rules import JOB_REJECT, ORG, ORG_WORDS, rule
 from memory.fact_words import AWAY, JOB_WORDS, PARTNER, PET, PROFESSION
 
 # The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
@@ -95,6 +95,23 @@ ASIDE_RULES = (
          max_words=4, names=True),
 )  # fmt: skip
 
+# Said after every clause rule: a job someone else gave the user ("the county's got me as
+# dispatcher", "o patrão fez-me maioral"), a title ("my title is now X"), a move
+# said with where from ("mudamo de Mossoró pra Natal"; not "mudei de emprego pra…").
+LAST_RULES = (
+    rule("job", True, "The user is {value}.",
+         r"(?:[^,;]*?\s)?[a-z]+(?:'s|\s+has|\s+have)\s+(?:got|made|put)\s+me\s+(?:on\s+)?as\s+"
+         r"(?:(?:the|an?)\s+)?",
+         r"(?:[^,;]*?\s)?(?:patra[o]|patroa|chef[ea]|dono|dona|gerente|boss|manager)\s+"
+         r"(?:fez-me|me\s+fez|made\s+me)\s+(?:(?:o|a|the|an?)\s+)?",
+         r"(?:[^,;]*?\s)?my\s+(?:(?:job|new)\s+)?title\s+is\s+(?:now\s+)?(?:(?:the|an?)\s+)?",
+         max_words=4, reject="same " + " ".join(JOB_REJECT.split())),
+    rule("home", True, "The user lives in {value}.",
+         r"(?:nos\s+)?(?:me\s+)?(?:mudamos|mudamo|mudei)\s+de\s+(?!(?:emprego|trabalho|empresa|firma"
+         r"|escola|ideia|casa)\b)[a-z]+(?:\s+[a-z]+){0,3}?\s+(?:para|pra)\s+(?:(?:o|a)\s+)?",
+         max_words=4, names=True),
+)  # fmt: skip
+
 # A message that says the user's home moved with their work ("Mudança grande: a empresa abriu
 # uma filial", "they opened a branch and transferred me")...
 RELOCATED = re.compile(
@@ -129,7 +146,8 @@ BROKE_UP = re.compile(
     r"|acab(?:amos|ei\s+com)|termin(?:amos|ei\s+com)|(?:me\s+)?separ(?:ei|amos)|separei-me"
     # "acabou tudo", "já era", "I dumped him", "we called it off"
     r"|acabou(?:\s+tudo|\s+o\s+namoro|-se)|ja\s+era|levei\s+um\s+pe|dumped|called\s+it\s+off"
-    r"|broke\s+it\s+off|ended\s+(?:it|things)"
+    r"|broke\s+it\s+off|ended\s+(?:it|things)|went\s+back\s+to\s+(?:his|her|their)\s+ex"
+    r"|voltou\s+(?:pro|para\s+o|pra\s+o)\s+ex"
     r"|separamo-nos|divorciei|divorciamos)\b"
 )
 # ...names the new partner where it says who the user is with now ("I'm with Dwayne now",

@@ -33,6 +33,7 @@ from memory.fact_context_rules import (
     BROKE_UP,
     I_OPENS,
     JOB_PLACE,
+    LAST_RULES,
     NEW_JOB,
     NEW_JOB_PLACE,
     NEW_PARTNER,
@@ -303,7 +304,9 @@ def extract_facts(message: str) -> list[ExtractedFact]:
     folded = fold(message)
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
-    rules = (*RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else RULES
+    rules = (
+        (*RULES, *LAST_RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else (*RULES, *LAST_RULES)
+    )
     rules = (*rules, NEW_PARTNER) if BROKE_UP.search(folded) else rules
     rules = (*rules, SENT_TO) if RELOCATED.search(folded) else rules
     rules = (*PROFILE_RULES, *rules) if len(PROFILE.findall(folded)) >= 2 else rules

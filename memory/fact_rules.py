@@ -89,7 +89,7 @@ _TEAM = (
     r"|os\s+colegas|o\s+(?:meu\s+)?(?:chefe|manager|dire(?:c)?tor)|querem|vamos|estamos|temos"
     r"|usamos|a\s+gente)\b"
 )
-_JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
+JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
 def rule(
@@ -253,7 +253,7 @@ RULES: tuple[Rule, ...] = (
           _I + r"(?:get|suffer\s+from)\s+(?=" + CONDITION + ")",
           _EU + r"(?:tenho|sofro\s+de|fui\s+diagnosticad[oa]\s+com|(?:estou|to|tou|ando)\s+com)\s+"
           + _ART + r"(?=" + CONDITION + ")", max_words=4),
-    rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
+    rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=JOB_REJECT),
     rule("job", True, "The user is {value}.",
           _EU + r"sou\s+(?:(?:um|uma)\s+)?", _EU + r"trabalho\s+de\s+", max_words=4,
           check=PROFESSION),
@@ -263,7 +263,7 @@ RULES: tuple[Rule, ...] = (
     # "working as MIS executive" (no subject), "I am product manager now" (no article).
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
-          reject="the seeing visiting meeting " + _JOB_REJECT,
+          reject="the seeing visiting meeting " + JOB_REJECT,
           check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     # "my job: warehouse supervisor at X", "I work shift supervisor at X" (no "as"), "o meu
     # trabalho: caixa", "o meu trabalho é de caixa": the trade named after the word for work.
@@ -356,7 +356,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:(?:o|a)\s+)?",
           r"(?:eu\s+)?fui\s+(?:promovid[oa]\s+(?:a|para)|nomead[oa](?:\s+(?:para|como))?)"
           r"\s+(?:(?:o|a)\s+)?",
-          max_words=4, reject=_JOB_REJECT),
+          max_words=4, reject=JOB_REJECT),
     # "At Brindle & Co we use…", "No Instituto Sol querem…", "Lá na Vidraria Norte a gente…":
     # the place the user's team is at (in Portuguese a one-word place may be a town).
     rule("workplace", True, "The user works at {value}.",

@@ -116,6 +116,36 @@ def test_a_break_up_in_other_words(message: str, expected: set[tuple[str, str]])
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
+        # a job someone else gave the user, or a title said as such
+        ("Good news: the trust's got me as ward manager from June.", {("job", "ward manager")}),
+        ("A chefe fez-me encarregada, agora faço as escalas.", {("job", "encarregada")}),
+        (
+            "Since spring my title is senior archivist, same building.",
+            {("job", "senior archivist")},
+        ),
+        # look-alikes: a cake made, a role in a wedding
+        ("My gran's made me a jumper for winter.", set()),
+        ("Olha, a minha tia fez-me um bolo de laranja.", set()),
+        # a move said with where from, in spoken Portuguese; a change of job is no move
+        (
+            "Mudamo de Caruaru pra Garanhuns em abril, mais fresquinho.",
+            {("home", "Garanhuns")},
+        ),
+        ("Mudei de emprego pra ganhar mais.", set()),
+        # a partner gone back to an ex, then the new one
+        (
+            "O Vítor voltou pro ex dele. Agora tô com a Bia, da natação.",
+            {("partner", "Bia")},
+        ),
+    ],
+)
+def test_a_change_given_by_someone_else(message: str, expected: set[tuple[str, str]]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
         ("They bumped me up, I'm the head baker now at Crumbs.", {("job", "head baker")}),
         ("Agora sou ajudante de cozinha no restaurante.", {("job", "ajudante de cozinha")}),
     ],
