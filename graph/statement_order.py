@@ -139,8 +139,8 @@ def answers(fact: Candidate, attributes: Sequence[str]) -> bool:
 # Asking what holds now, in either language (folded): "what's my role at the mine now?",
 # "Qual é agora o meu cargo?", "who am I seeing these days?".
 _NOW = re.compile(
-    r"\b(?:now|nowadays|these days|currently|at the moment|right now|any ?more|agora"
-    r"|hoje em dia|atualmente|actualmente|neste momento|de momento|ultimamente)\b"
+    r"\b(?:now|nowadays|these days|currently|presently|at the moment|right now|rn|any ?more"
+    r"|agora|hoje(?: em dia)?|atualmente|actualmente|neste momento|de momento|ultimamente)\b"
 )
 # Saying that something changed: "now that I'm", "they made me", "no longer", "agora que",
 # "me puseram como", "já não".
@@ -148,7 +148,13 @@ _CHANGED = re.compile(
     r"\b(?:now that|now i'?m|i'?m now|no longer|not \w+ any ?more|made me|promoted|new job"
     r"|started (?:at|as|with|in)|switched to|moved|agora que|agora (?:sou|estou|to|trabalho"
     r"|moro|vivo|temos|tenho)|ja nao|me puseram|promovid[oa]|passei a|comecei (?:a|na|no|em)"
-    r"|mudei|mudamos)\b"
+    r"|mudei|mudamos"
+    # a change said on the way to something else: "since our move to…", "desde que fui pra…"
+    r"|(?:ever )?since (?:i|we|our|my|moving|starting|joining)|desde que|desde a (?:nossa )?mudanca"
+    r"|moved? over to|joined|left the|i left|i quit|acabou|terminei|estou com|to com"
+    # made something by someone else: "the county's got me as", "o patrão fez-me", "now I am"
+    r"|got me (?:as|on)|fez-me|me fez|fizeram-me|me fizeram|now i am|i am now"
+    r"|(?:my|new) (?:job )?(?:title|role|position) is)\b"
 )
 
 
@@ -160,19 +166,32 @@ def asks_now(query: str) -> bool:
 def change_first(
     quotable: list[Candidate], query: str, about: Callable[[Candidate], bool]
 ) -> list[Candidate]:
-    """Quote first the user's newest message saying what changed, when asked what holds now.
+    """Quote first the newest of what says the asked value changed, when asked what holds now.
 
     "What's my role at the mine now?" after "they made me the safety officer" is not
     answered by the older "The user is a mining surveyor." nor "I'm a lab technician":
     a message of the user's that says a change ("now that I'm…", "agora que me puseram
-    como…") and is newer than the passage quoted first goes before it. `about`: whether a
-    message is about what is asked (a job change does not answer "where do I live now?").
+    como…"), or a current fact of a one-value attribute (dated by when it came to hold),
+    newer than the passage quoted first goes before it: "Onde tô trabalhando agora?" is
+    answered by the employer stored last, not by the older "trabalho pra Prefeitura". `about`:
+    whether a passage is about what is asked (a job change does not answer "where do I live
+    now?").
     """
     if not quotable or not asks_now(query):
         return quotable
-    return newest_said_first(
-        quotable, lambda c: about(c) and _CHANGED.search(fold(said_of_user(c["content"])))
-    )
+
+    def changed(cand: Candidate) -> bool:
+        if cand["source"] == "facts":
+            held = str(cand["metadata"].get("attribute") or "").partition(":")[0]
+            return held in REPLACED and bool(cand["metadata"].get("valid_from")) and about(cand)
+        return (
+            cand["source"] == "conversation"
+            and bool(cand["metadata"].get("created_at"))
+            and about(cand)
+            and _CHANGED.search(fold(said_of_user(cand["content"]))) is not None
+        )
+
+    return newest_first(quotable, [c for c in quotable if changed(c)])
 
 
 def newest_said_first(
@@ -193,14 +212,17 @@ def newest_said_first(
 def newest_first(quotable: list[Candidate], said: Sequence[Candidate]) -> list[Candidate]:
     """Quote first the newest message of `said`, when it is newer than what is quoted first.
 
-    The passage quoted first is dated by when it was said, or a fact by when it came to
-    hold; `said` are dated messages of `quotable`.
+    Each passage is dated by when it was said, or a fact by when it came to hold; `said`
+    are dated passages of `quotable`.
     """
     if not quotable or not said:
         return quotable
-    newest = max(said, key=lambda c: str(c["metadata"]["created_at"]))
-    first = quotable[0]
-    since = str(first["metadata"].get("created_at") or first["metadata"].get("valid_from") or "")
-    if first is newest or since >= str(newest["metadata"]["created_at"]):
+    newest = max(said, key=_dated)
+    if quotable[0] is newest or _dated(quotable[0]) >= _dated(newest):
         return quotable
     return [newest, *(c for c in quotable if c is not newest)]
+
+
+def _dated(cand: Candidate) -> str:
+    """Return when a passage was said, or a fact came to hold (ISO text, "" if unknown)."""
+    return str(cand["metadata"].get("created_at") or cand["metadata"].get("valid_from") or "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from memory.fact_rules import ORG, rule
+from memory.fact_rules import JOB_REJECT, ORG, ORG_WORDS, rule
 from memory.fact_words import AWAY, JOB_WORDS, PARTNER, PET, PROFESSION
 
 # The place a job is held at, said with the job ("I'm a nurse at St James's", "sou chef no
@@ -36,7 +36,10 @@ NEW_JOB = re.compile(
     r"|(?:um\s+)?novo\s+emprego|new\s+job|(?:changed|switched)\s+(?:jobs|companies|employers)"
     # "I left X…", "quit", "saí da clínica", "larguei a empresa": the old job ended.
     r"|(?:i|i've|i\s+have)\s+(?:just\s+)?(?:left|quit|resigned)|handed\s+in\s+my\s+notice"
-    r"|sai\s+d[aoe]s?|larguei|deixei\s+(?:o|a)|despedi-me|pedi\s+(?:a\s+)?demissao)\b"
+    r"|sai\s+d[aoe]s?|larguei|deixei\s+(?:o|a)|despedi-me|pedi\s+(?:a\s+)?demissao"
+    # "mudei de kaisha de novo": a change of anything but a home, a mind or a plan
+    r"|(?:troquei|mudei)\s+de\s+(?!(?:casa|cidade|bairro|pais|rua|apartamento|ideia|opiniao"
+    r"|planos?|vida|assunto|roupa|canal)\b)[a-z]+)\b"
 )
 # ...names the new place where it says where the user is now ("Agora tô na Vale Norte").
 NEW_JOB_PLACE = rule(
@@ -86,8 +89,52 @@ ASIDE_RULES = (
          r"(?:eu\s+)?(?:vim|viemos|voltei|voltamos|cheguei|chegamos)\s+(?:morar\s+)?"
          r"(?:para|pra|a|ao|em|no|na)\s+",
          r"(?:eu\s+)?(?:estou|to|tou|estamos)\s+(?:agora\s+)?(?:em|no|na)\s+(?!" + ORG + ")",
+         # "since our removal to Ilkley", "since moving to Galway", "desde a mudança pra Ilhéus"
+         r"(?:(?:our|my|the)\s+)?(?:move|removal|relocation|moving|relocating)\s+(?:back\s+)?to\s+",
+         r"(?:a\s+)?(?:(?:nossa|minha)\s+)?mudanca\s+(?:para|pra)\s+(?:(?:o|a)\s+)?",
          max_words=4, names=True),
 )  # fmt: skip
+
+# Said after every clause rule: a job someone else gave the user ("the county's got me as
+# dispatcher", "o patrão fez-me maioral"), a title ("my title is now X"), a move
+# said with where from ("mudamo de Mossoró pra Natal"; not "mudei de emprego pra…").
+LAST_RULES = (
+    rule("job", True, "The user is {value}.",
+         r"(?:[^,;]*?\s)?[a-z]+(?:'s|\s+has|\s+have)\s+(?:got|made|put)\s+me\s+(?:on\s+)?as\s+"
+         r"(?:(?:the|an?)\s+)?",
+         r"(?:[^,;]*?\s)?(?:patra[o]|patroa|chef[ea]|dono|dona|gerente|boss|manager)\s+"
+         r"(?:fez-me|me\s+fez|made\s+me)\s+(?:(?:o|a|the|an?)\s+)?",
+         r"(?:[^,;]*?\s)?my\s+(?:(?:job|new)\s+)?title\s+is\s+(?:now\s+)?(?:(?:the|an?)\s+)?",
+         max_words=4, reject="same " + " ".join(JOB_REJECT.split())),
+    rule("home", True, "The user lives in {value}.",
+         r"(?:nos\s+)?(?:me\s+)?(?:mudamos|mudamo|mudei)\s+de\s+(?!(?:emprego|trabalho|empresa|firma"
+         r"|escola|ideia|casa)\b)[a-z]+(?:\s+[a-z]+){0,3}?\s+(?:para|pra)\s+(?:(?:o|a)\s+)?",
+         max_words=4, names=True),
+)  # fmt: skip
+
+# A message that says the user's home moved with their work ("Mudança grande: a empresa abriu
+# uma filial", "they opened a branch and transferred me")...
+RELOCATED = re.compile(
+    r"\b(?:mudanca|mudamos|mudei|transferi\w*|transfer\w*|relocat\w*|filial|branch"
+    r"|move[ds]?\s+(?:me|us|house|home|again|away|cities|countries)"
+    r"|for\s+good|de\s+vez|instalados|settled)\b"
+)
+# ...names the new home where it says they were sent there ("mandaram-me para Nampula") or
+# are now ("now we in Abaco").
+SENT_TO = rule(
+    "home",
+    True,
+    "The user lives in {value}.",
+    r"(?:[^,;]*?\s)?(?:(?:mandaram|transferiram|enviaram)-(?:me|nos)|(?:me|nos)\s+(?:mandaram"
+    r"|transferiram|enviaram))\s+(?:para|pra)\s+(?:(?:o|a)\s+)?",
+    r"(?:[^,;]*?\s)?(?:sent|transferred|posted|relocated)\s+(?:me|us)\s+(?:(?:up|down|out|over)\s+)?"
+    r"to\s+(?:the\s+)?",
+    # "now we in Marsh Harbour" after "the boss moved us again": where they are now
+    r"(?:we|i)(?:'re|'m|\s+are|\s+am)?\s+(?:now\s+)?in\s+",
+    max_words=3,
+    names=True,
+    reject=ORG_WORDS,
+)
 
 # A message that says the user and their partner parted ("Travis and I are done", "me and
 # Leroy done", "me separei
@@ -97,6 +144,10 @@ BROKE_UP = re.compile(
     r"(?:\s+(?:are|is))?)\s+(?:done|over|finished)"
     r"|(?:got\s+)?divorced|(?:engagement|relationship)\s+(?:with\s+\w+\s+)?is\s+off"
     r"|acab(?:amos|ei\s+com)|termin(?:amos|ei\s+com)|(?:me\s+)?separ(?:ei|amos)|separei-me"
+    # "acabou tudo", "já era", "I dumped him", "we called it off"
+    r"|acabou(?:\s+tudo|\s+o\s+namoro|-se)|ja\s+era|levei\s+um\s+pe|dumped|called\s+it\s+off"
+    r"|broke\s+it\s+off|ended\s+(?:it|things)|went\s+back\s+to\s+(?:his|her|their)\s+ex"
+    r"|voltou\s+(?:pro|para\s+o|pra\s+o)\s+ex"
     r"|separamo-nos|divorciei|divorciamos)\b"
 )
 # ...names the new partner where it says who the user is with now ("I'm with Dwayne now",

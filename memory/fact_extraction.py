@@ -33,11 +33,14 @@ from memory.fact_context_rules import (
     BROKE_UP,
     I_OPENS,
     JOB_PLACE,
+    LAST_RULES,
     NEW_JOB,
     NEW_JOB_PLACE,
     NEW_PARTNER,
     PROFILE,
     PROFILE_RULES,
+    RELOCATED,
+    SENT_TO,
 )
 from memory.fact_introductions import corrected, introductions
 from memory.fact_rules import HERE_IN, RULES, Rule
@@ -121,7 +124,8 @@ _REJECT = frozenset(  # first words that make a value a pronoun, a clause or an 
 # A change said on the way to something else: "since I started at…", "now that I'm…", "agora
 # que sou…", "desde que me mudei…". What follows states the user's present.
 _ASIDE = re.compile(
-    r"(?:(?:ever\s+)?since|now\s+that|agora\s+que|desde\s+que|(?<=now\s)that|(?<=agora\s)que)\s+"
+    r"(?:(?:ever\s+)?since|now\s+that|agora\s+que|desde\s+que|(?<=now\s)that|(?<=agora\s)que"
+    r"|desde(?=\s+(?:a\s+)?(?:(?:nossa|minha)\s+)?mudanca\b))\s+"
 )
 # ...split off before the clause ("that", "since" and "que" end a clause).
 _ASIDE_BEFORE = re.compile(r"\b(?:since|now\s+that|agora\s+que|desde\s+que)\s+$")
@@ -300,8 +304,11 @@ def extract_facts(message: str) -> list[ExtractedFact]:
     folded = fold(message)
     facts: list[ExtractedFact] = []
     seen: set[tuple[str, str]] = set()
-    rules = (*RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else RULES
+    rules = (
+        (*RULES, *LAST_RULES, NEW_JOB_PLACE) if NEW_JOB.search(folded) else (*RULES, *LAST_RULES)
+    )
     rules = (*rules, NEW_PARTNER) if BROKE_UP.search(folded) else rules
+    rules = (*rules, SENT_TO) if RELOCATED.search(folded) else rules
     rules = (*PROFILE_RULES, *rules) if len(PROFILE.findall(folded)) >= 2 else rules
     for s_start, s_end, ending in _spans(_SENTENCE_END, folded, 0, len(folded)):
         s_start = _skip_fillers(folded, s_start, s_end)

@@ -74,7 +74,7 @@ _NOT_HERE_NAMES = (
 _SEVERITY = r"(?:(?:severe|bad|mild|serious|slight|terrible|strong|nasty|life-threatening)\s+)?"
 # Words a workplace's name opens with ("Clínica Movimento", "Construtora Amazonas"): such a
 # place after "aqui na"/"here at" is where the user works, not where they live.
-_ORG_WORDS = (
+ORG_WORDS = (
     "clinica construtora escola colegio farmacia hospital escritorio empresa loja instituto "
     "universidade agencia banco fabrica oficina restaurante hotel laboratorio redacao "
     "consultorio estudio padaria pastelaria livraria atelier salao clinic school college "
@@ -82,14 +82,14 @@ _ORG_WORDS = (
     "surgery practice office bakery salon garage warehouse fundacao associacao cooperativa "
     "camara prefeitura marisqueira barbearia foundation association council charity resort"
 )
-ORG = r"(?:" + "|".join(_ORG_WORDS.split()) + r")\b"
+ORG = r"(?:" + "|".join(ORG_WORDS.split()) + r")\b"
 # Who acts at a workplace: the user's team, colleagues or boss.
 _TEAM = (
     r"(?:we|our\s+team|the\s+team|my\s+boss|my\s+manager|everyone|o\s+pessoal|a\s+equip[ae]"
     r"|os\s+colegas|o\s+(?:meu\s+)?(?:chefe|manager|dire(?:c)?tor)|querem|vamos|estamos|temos"
     r"|usamos|a\s+gente)\b"
 )
-_JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
+JOB_REJECT = "bit little lot fan big huge great vegetarian vegan man woman person morning night"
 
 
 def rule(
@@ -123,7 +123,7 @@ def rule(
 # "sou alfaiate aqui em Bissau").
 HERE_IN = rule("home", True, "The user lives in {value}.",
                r"(?:[^,;]*?\s)?(?:here|aqui|ca)\s+(?:in|em|no|na)\s+", max_words=3, names=True,
-               reject=_ORG_WORDS)  # fmt: skip
+               reject=ORG_WORDS)  # fmt: skip
 
 # Tried in order; the first rule giving a valid value wins the clause.
 # fmt: off
@@ -253,7 +253,7 @@ RULES: tuple[Rule, ...] = (
           _I + r"(?:get|suffer\s+from)\s+(?=" + CONDITION + ")",
           _EU + r"(?:tenho|sofro\s+de|fui\s+diagnosticad[oa]\s+com|(?:estou|to|tou|ando)\s+com)\s+"
           + _ART + r"(?=" + CONDITION + ")", max_words=4),
-    rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=_JOB_REJECT),
+    rule("job", True, "The user is {art} {value}.", _IM + r"(?P<art>an?)\s+", reject=JOB_REJECT),
     rule("job", True, "The user is {value}.",
           _EU + r"sou\s+(?:(?:um|uma)\s+)?", _EU + r"trabalho\s+de\s+", max_words=4,
           check=PROFESSION),
@@ -263,7 +263,7 @@ RULES: tuple[Rule, ...] = (
     # "working as MIS executive" (no subject), "I am product manager now" (no article).
     rule("job", True, "The user works as {value}.",
           r"(?:now\s+)?working\s+as\s+(?:an?\s+)?", _IM, max_words=4,
-          reject="the seeing visiting meeting " + _JOB_REJECT,
+          reject="the seeing visiting meeting " + JOB_REJECT,
           check=r"(?:[a-z-]+\s+){0,2}" + JOB_WORDS),
     # "my job: warehouse supervisor at X", "I work shift supervisor at X" (no "as"), "o meu
     # trabalho: caixa", "o meu trabalho é de caixa": the trade named after the word for work.
@@ -276,12 +276,18 @@ RULES: tuple[Rule, ...] = (
           max_words=3, reject="loucos doidos malucos morte casa graca manha tarde noite"),
     # "I'm the pastry chef at Maple & Rye": "the" job only with where it is held.
     rule("job", True, "The user is the {value}.",
-          _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS + r"\s+(?:at|for|in|of|with)\s+)",
-          max_words=3),
+          _IM + r"the\s+(?=(?:[a-z-]+\s+){0,2}" + JOB_WORDS
+          + r"\s+(?:now\s+)?(?:at|for|in|of|with)\s+)", max_words=3),
+    # "I move over to Mullins Bay Resort now", "mudei pra Clínica Sol": a move to a workplace.
+    rule("workplace", True, "The user works at {value}.",
+          r"(?:" + _IVE + r"(?:moved|move\s+over|shifted|switched)\s+(?:over\s+)?to\s+(?:the\s+)?|"
+          + _EU + r"(?:me\s+)?mudei(?:-me)?\s+(?:para|pra)\s+" + _ART
+          + r")(?=(?:[\w&'.-]+\s+){0,3}" + ORG + ")", max_words=4, names=True,
+          check=r"(?:.*\s)?" + ORG + "|" + ORG + r"(?!\s+(?:street|road|lane|avenue|park)\b).*"),
     rule("home", True, "The user lives in {value}.",
           _IVE + r"(?:live|reside|been\s+living)\s+in\s+",
           _IVE + r"(?:moved|relocated)\s+" + AWAY + r"to\s+",
-          _WE + r"(?:live|moved|relocated|been\s+living)\s+" + AWAY + r"(?:in|to)\s+",
+          _WE + r"(?:live|reside|moved|relocated|been\s+living)\s+" + AWAY + r"(?:in|to)\s+",
           # "we just closed on a house in Knoxville", "got the keys to a flat in Bath"
           r"(?:" + _I + "|" + _WE + r")?(?:closed\s+on|bought|got\s+the\s+keys\s+to)\s+(?:a|our)\s+"
           r"(?:[a-z]+\s+){0,2}(?:house|home|flat|apartment|place|terrace|bungalow|condo)\s+in\s+",
@@ -291,7 +297,7 @@ RULES: tuple[Rule, ...] = (
           # a household: "agora vivemos em Ponta Delgada", "we're living in Leeds now"
           r"(?:nos\s+)?(?:(?:agora|ja)\s+)?(?:moramos|vivemos|residimos|estamos\s+(?:a\s+(?:viver"
           r"|morar)|morando|vivendo))\s+(?:em|no|na|nos|nas)\s+",
-          r"we(?:'re|\s+are)\s+" + _ADV + r"(?:living|based)\s+in\s+",
+          r"we(?:'re|\s+are)?\s+" + _ADV + r"(?:living|livin'?|based)\s+in\s+",
           _EU + r"(?:me\s+mudei|mudei-me|mudei)\s+(?:para|pra)\s+" + _ART,
           r"(?:nos\s+)?(?:mudamos|mudamo-nos)\s+(?:para|pra)\s+" + _ART,
           # "we shifted to Pune", "a gente se mudou pra Campinas", "fomos morar em Natal"
@@ -350,7 +356,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:(?:o|a)\s+)?",
           r"(?:eu\s+)?fui\s+(?:promovid[oa]\s+(?:a|para)|nomead[oa](?:\s+(?:para|como))?)"
           r"\s+(?:(?:o|a)\s+)?",
-          max_words=4, reject=_JOB_REJECT),
+          max_words=4, reject=JOB_REJECT),
     # "At Brindle & Co we use…", "No Instituto Sol querem…", "Lá na Vidraria Norte a gente…":
     # the place the user's team is at (in Portuguese a one-word place may be a town).
     rule("workplace", True, "The user works at {value}.",
@@ -377,7 +383,7 @@ RULES: tuple[Rule, ...] = (
           r"(?:writing|messaging|texting|typing)\s+(?:this\s+)?from\s+",
           r"(?:aqui|ca)\s+(?:de|do|da)\s+",
           r"(?:[^,;]*?\s)?(?:at\s+home|em\s+casa)\s+(?:in|em|no|na)\s+",
-          max_words=3, names=True, reject=_ORG_WORDS),
+          max_words=3, names=True, reject=ORG_WORDS),
     rule("preference", False, "The user prefers {value}.",
           _I + r"prefer\s+", _EU + r"prefiro\s+" + _ART),
     rule("preference", False, "The user likes {value}.", _I + r"(?:like|enjoy)\s+",

@@ -71,7 +71,7 @@ PROFESSION = (
     r"|grafa)"
     r"|professor|professora|medico|medica|chef|designer|developer|programador|programadora|"
     r"advogado|advogada|arquiteto|arquiteta|arquitecto|arquitecta|piloto|juiz|juiza|agronom[oa]"
-    r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar|chefe|mestre|alfaiate|pastor"
+    r"|sommelier|guarda(?!-redes)|policia|empregad[oa]|auxiliar|ajudante|chefe|mestre|alfaiate|pastor"
     # a partner of a firm, not a member of a club
     r"|soci[oa](?=-gerente|\s+(?:d[oa]\s+)?(?:escritorio|firma|empresa|clinica|consultorio|agencia"
     r"|atelier|estudio)))\b.*"

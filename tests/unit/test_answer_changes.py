@@ -43,6 +43,61 @@ CHANGES = [
         ],
         "enfermeiro-chefe",
     ),
+    # "presently" asks what holds now; "since our move up to…" says a change no rule reads
+    (
+        "Where do I presently reside?",
+        [
+            _fact("f1", "The user lives in Kendal.", "home", "Kendal", "2026-01-02"),
+            _said("m1", "We live in Kendal, right by the river.", 0.4, "2026-01-01"),
+            _said(
+                "m2", "Since our move up to Keswick the walks are even better.", 0.3, "2026-03-01"
+            ),
+        ],
+        "Keswick",
+    ),
+    # "hoje" asks it too; "acabou tudo" says the old partner is gone
+    (
+        "Com quem eu namoro hoje?",
+        [
+            _fact("f1", "Companheiro(a) do usuário: Caio.", "partner", "Caio", "2026-01-02"),
+            _said("m1", "O meu namorado Caio é baterista numa banda.", 0.4, "2026-01-01"),
+            _said("m2", "Com o Caio acabou tudo. Hoje o meu namorado é o Léo.", 0.3, "2026-03-01"),
+        ],
+        "Léo",
+    ),
+    # "now I am at…" says the change; asked with no attribute word
+    (
+        "where am I working these days?",
+        [
+            _fact(
+                "f1",
+                "The user works at Elm Road Surgery.",
+                "workplace",
+                "Elm Road Surgery",
+                "2026-01-02",
+            ),
+            _said("m1", "I'm a practice nurse at Elm Road Surgery.", 0.4, "2026-01-01"),
+            _said(
+                "m2", "Now I am at Castlegate Hospital, on the children's ward.", 0.3, "2026-03-01"
+            ),
+        ],
+        "Castlegate",
+    ),
+    # the employer stored last answers, before the older message naming the old one
+    (
+        "Pra quem eu tô trabalhando agora?",
+        [
+            _said("m1", "Trabalho para a Câmara de Tavira, no arquivo.", 0.4, "2026-01-01"),
+            _fact(
+                "f1",
+                "O usuário trabalha em Museu do Mar.",
+                "workplace",
+                "Museu do Mar",
+                "2026-03-01",
+            ),
+        ],
+        "Museu do Mar",
+    ),
 ]
 
 
