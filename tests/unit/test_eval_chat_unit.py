@@ -582,6 +582,23 @@ def test_the_tenth_dev_set_is_sound_new_and_balanced():
     assert len(_changed_twice(dev10.personas)) >= 4
 
 
+def test_the_eleventh_dev_set_is_sound_new_and_balanced():
+    new_locales = {"en-GM", "en-SC", "en-MU", "en-SB", "en-WS", "en-FK", "en-TO"}
+    dev11 = _check_blind_set("dev11", new_locales | {"pt-MO", "pt-IN", "pt-US"})
+    assert Counter(p.change.fact for p in dev11.personas) == {
+        "home": 5,
+        "employer": 5,
+        "job": 4,
+        "partner": 3,
+        "pet": 3,
+    }
+    assert sum(q.abstain for p in dev11.personas for q in p.questions) == 40
+    # Every persona tells a relative's value of the same kind as one of its own (`family`),
+    # never the user's own value, and asks about it.
+    assert len(_family_not_own(dev11.personas)) == len(dev11.personas)
+    assert len(_changed_twice(dev11.personas)) >= 5
+
+
 def _values(p: Persona) -> list[str]:
     """A persona's told values and its changed fact's new one."""
     return [*p.facts.values(), p.change.new]
