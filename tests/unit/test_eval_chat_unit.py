@@ -565,38 +565,59 @@ def _changed_twice(personas: list[Persona]) -> list[str]:
     ]
 
 
-def test_the_tenth_dev_set_is_sound_new_and_balanced():
-    new_locales = {"en-ET", "en-SS", "en-MW", "en-LS", "en-KY", "en-BM", "en-LC", "en-GI"}
-    dev10 = _check_blind_set("dev10", new_locales | {"pt-GW", "pt-TL"})
-    assert Counter(p.change.fact for p in dev10.personas) == {
+@pytest.mark.parametrize(
+    ("name", "new_locales", "twice"),
+    [
+        (
+            "dev10",
+            {
+                "en-ET",
+                "en-SS",
+                "en-MW",
+                "en-LS",
+                "en-KY",
+                "en-BM",
+                "en-LC",
+                "en-GI",
+                "pt-GW",
+                "pt-TL",
+            },
+            4,
+        ),
+        (
+            "dev11",
+            {
+                "en-GM",
+                "en-SC",
+                "en-MU",
+                "en-SB",
+                "en-WS",
+                "en-FK",
+                "en-TO",
+                "pt-MO",
+                "pt-IN",
+                "pt-US",
+            },
+            5,
+        ),
+    ],
+)
+def test_the_tenth_and_eleventh_dev_sets_are_sound_new_and_balanced(
+    name: str, new_locales: set[str], twice: int
+):
+    blind = _check_blind_set(name, new_locales)
+    assert Counter(p.change.fact for p in blind.personas) == {
         "home": 5,
         "employer": 5,
         "job": 4,
         "partner": 3,
         "pet": 3,
     }
-    assert sum(q.abstain for p in dev10.personas for q in p.questions) == 40
+    assert sum(q.abstain for p in blind.personas for q in p.questions) == 40
     # Every persona tells a relative's value of the same kind as one of its own (`family`),
     # never the user's own value, and asks about it.
-    assert len(_family_not_own(dev10.personas)) == len(dev10.personas)
-    assert len(_changed_twice(dev10.personas)) >= 4
-
-
-def test_the_eleventh_dev_set_is_sound_new_and_balanced():
-    new_locales = {"en-GM", "en-SC", "en-MU", "en-SB", "en-WS", "en-FK", "en-TO"}
-    dev11 = _check_blind_set("dev11", new_locales | {"pt-MO", "pt-IN", "pt-US"})
-    assert Counter(p.change.fact for p in dev11.personas) == {
-        "home": 5,
-        "employer": 5,
-        "job": 4,
-        "partner": 3,
-        "pet": 3,
-    }
-    assert sum(q.abstain for p in dev11.personas for q in p.questions) == 40
-    # Every persona tells a relative's value of the same kind as one of its own (`family`),
-    # never the user's own value, and asks about it.
-    assert len(_family_not_own(dev11.personas)) == len(dev11.personas)
-    assert len(_changed_twice(dev11.personas)) >= 5
+    assert len(_family_not_own(blind.personas)) == len(blind.personas)
+    assert len(_changed_twice(blind.personas)) >= twice
 
 
 def _values(p: Persona) -> list[str]:
