@@ -600,9 +600,23 @@ def _changed_twice(personas: list[Persona]) -> list[str]:
             },
             5,
         ),
+        (
+            "dev12",
+            {
+                "en-CK",
+                "en-VU",
+                "en-AI",
+                "en-MS",
+                "en-SH",
+                "en-KI",
+                "en-VC",
+                "gl-ES",
+            },
+            6,
+        ),
     ],
 )
-def test_the_tenth_and_eleventh_dev_sets_are_sound_new_and_balanced(
+def test_the_tenth_to_twelfth_dev_sets_are_sound_new_and_balanced(
     name: str, new_locales: set[str], twice: int
 ):
     blind = _check_blind_set(name, new_locales)
