@@ -184,11 +184,9 @@ def change_first(
         if cand["source"] == "facts":
             held = str(cand["metadata"].get("attribute") or "").partition(":")[0]
             return held in REPLACED and bool(cand["metadata"].get("valid_from")) and about(cand)
-        return (
-            cand["source"] == "conversation"
-            and bool(cand["metadata"].get("created_at"))
-            and about(cand)
-            and _CHANGED.search(fold(said_of_user(cand["content"]))) is not None
+        return _said_dated(
+            cand,
+            lambda c: about(c) and _CHANGED.search(fold(said_of_user(c["content"]))) is not None,
         )
 
     return newest_first(quotable, [c for c in quotable if changed(c)])
@@ -201,12 +199,16 @@ def newest_said_first(
 
     `newest_first` over the conversation passages with a date that `keep` accepts.
     """
-    said = [
-        c
-        for c in quotable
-        if c["source"] == "conversation" and c["metadata"].get("created_at") and keep(c)
-    ]
-    return newest_first(quotable, said)
+    return newest_first(quotable, [c for c in quotable if _said_dated(c, keep)])
+
+
+def _said_dated(cand: Candidate, keep: Callable[[Candidate], object]) -> bool:
+    """Return whether `cand` is a dated message of the user's that `keep` accepts."""
+    return (
+        cand["source"] == "conversation"
+        and bool(cand["metadata"].get("created_at"))
+        and bool(keep(cand))
+    )
 
 
 def newest_first(quotable: list[Candidate], said: Sequence[Candidate]) -> list[Candidate]:
